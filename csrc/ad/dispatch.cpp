@@ -1,0 +1,24 @@
+// Routes each op to its family's kernel.
+#include "ad/kernels.hpp"
+#include "ad/op_shapes.hpp"
+
+namespace brr::ad {
+
+void forward(const Op& op, Ctx& c) {
+  if (is_unary(op.code)) return unary_forward(op, c);
+  if (is_binary(op.code)) return binary_forward(op, c);
+  if (is_transform(op.code)) return transform_forward(op, c);
+  if (is_density(op.code)) return density_forward(op, c);
+  structure_forward(op, c);
+}
+
+void backward(const Op& op, Ctx& c) {
+  if (!c.want_grad || is_density(op.code)) return;  // density partials were added going forward
+  if (op.out >= 0 && c.a(op.out) == nullptr) return;  // nothing upstream needs this gradient
+  if (is_unary(op.code)) return unary_backward(op, c);
+  if (is_binary(op.code)) return binary_backward(op, c);
+  if (is_transform(op.code)) return transform_backward(op, c);
+  structure_backward(op, c);
+}
+
+}  // namespace brr::ad

@@ -1,0 +1,206 @@
+// Validation of op arity and sizes: the C++ core refuses a malformed program instead of crashing.
+#include "ad/op_shapes.hpp"
+
+#include "common/errors.hpp"
+
+namespace brr::ad {
+
+bool is_unary(OpCode c) { return static_cast<int>(c) < 100; }
+bool is_binary(OpCode c) { return static_cast<int>(c) >= 100 && static_cast<int>(c) < 200; }
+bool is_transform(OpCode c) { return static_cast<int>(c) >= 300 && static_cast<int>(c) < 400; }
+bool is_density(OpCode c) { return static_cast<int>(c) >= 400; }
+
+namespace {
+
+struct Checker {
+  const Op& op;
+  const ShapeView& sv;
+  int code() const { return static_cast<int>(op.code); }
+  void arity(std::size_t nin, std::size_t nidx, std::size_t nip, bool has_out) const {
+    if (op.in.size() != nin) fail("op ", code(), ": expected ", nin, " inputs, got ", op.in.size());
+    if (op.idx.size() != nidx) fail("op ", code(), ": expected ", nidx, " index arrays, got ", op.idx.size());
+    if (op.ip.size() < nip) fail("op ", code(), ": expected ", nip, " integer parameters, got ", op.ip.size());
+    if (has_out != (op.out >= 0)) fail("op ", code(), has_out ? ": needs an output slot" : ": takes no output slot");
+  }
+  std::size_t in(int k) const { return sv.slot_size(op.in[k]); }
+  std::size_t out() const { return sv.slot_size(op.out); }
+  void eq(std::size_t a, std::size_t b, const char* what) const {
+    if (a != b) fail("op ", code(), ": ", what, " has size ", a, ", expected ", b);
+  }
+  void pos_ip(std::size_t k) const {
+    for (std::size_t i = 0; i < k; ++i)
+      if (op.ip[i] < 0) fail("op ", code(), ": integer parameter ", i, " is negative");
+  }
+};
+
+}  // namespace
+
+void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch) {
+  Checker c{op, sv};
+  const OpCode k = op.code;
+  if (is_unary(k)) {
+    c.arity(1, 0, 0, true);
+    c.eq(c.in(0), c.out(), "input");
+    return;
+  }
+  if (is_binary(k)) {
+    c.arity(2, 0, 0, true);
+    for (int i = 0; i < 2; ++i)
+      if (c.in(i) != 1 && c.in(i) != c.out()) fail("op ", c.code(), ": input ", i, " has size ", c.in(i),
+                                                   ", expected 1 or ", c.out());
+    return;
+  }
+  switch (k) {
+    case OpCode::Gather:
+      c.arity(1, 1, 0, true);
+      c.eq(sv.index_len(op.idx[0]), c.out(), "gather index");
+      if (sv.index_bound(op.idx[0]) > static_cast<int64_t>(c.in(0)))
+        fail("gather: index bound ", sv.index_bound(op.idx[0]), " exceeds input size ", c.in(0));
+      return;
+    case OpCode::ScatterAdd:
+      c.arity(1, 1, 0, true);
+      c.eq(sv.index_len(op.idx[0]), c.in(0), "scatter index");
+      if (sv.index_bound(op.idx[0]) > static_cast<int64_t>(c.out()))
+        fail("scatter_add: index bound ", sv.index_bound(op.idx[0]), " exceeds output size ", c.out());
+      return;
+    case OpCode::Sum:
+      c.arity(1, 0, 0, true);
+      c.eq(c.out(), 1, "sum output");
+      return;
+    case OpCode::CumSum:
+    case OpCode::Softmax:
+    case OpCode::LogSumExp: {
+      c.arity(1, 0, 3, true);
+      c.pos_ip(3);
+      const std::size_t o = op.ip[0], l = op.ip[1], i = op.ip[2];
+      c.eq(c.in(0), o * l * i, "input");
+      c.eq(c.out(), k == OpCode::LogSumExp ? o * i : o * l * i, "output");
+      return;
+    }
+    case OpCode::Concat: {
+      if (op.in.empty() || op.out < 0) fail("concat: needs inputs and an output");
+      std::size_t tot = 0;
+      for (std::size_t i = 0; i < op.in.size(); ++i) tot += c.in(static_cast<int>(i));
+      c.eq(c.out(), tot, "concat output");
+      return;
+    }
+    case OpCode::DenseMatMul: {
+      c.arity(2, 0, 3, true);
+      c.pos_ip(3);
+      const std::size_t n = op.ip[0], kk = op.ip[1], m = op.ip[2];
+      if (!sv.is_const(op.in[0])) fail("dense_matmul: the matrix must be data");
+      c.eq(c.in(0), n * kk, "matrix");
+      c.eq(c.in(1), kk * m, "right operand");
+      c.eq(c.out(), n * m, "output");
+      return;
+    }
+    case OpCode::CsrMatVec: {
+      c.arity(2, 2, 2, true);
+      c.pos_ip(2);
+      const std::size_t nr = op.ip[0], nc = op.ip[1];
+      if (!sv.is_const(op.in[0])) fail("csr_matvec: the matrix values must be data");
+      c.eq(sv.index_len(op.idx[0]), nr + 1, "indptr");
+      c.eq(sv.index_len(op.idx[1]), c.in(0), "indices");
+      if (sv.index_bound(op.idx[1]) > static_cast<int64_t>(nc)) fail("csr_matvec: column index out of range");
+      c.eq(c.in(1), nc, "vector");
+      c.eq(c.out(), nr, "output");
+      return;
+    }
+    case OpCode::TargetAdd:
+      c.arity(1, 0, 0, false);
+      return;
+    case OpCode::LowerBound:
+    case OpCode::UpperBound:
+      c.arity(1, 0, 0, true);
+      if (op.dp.size() != 1) fail("bound transform: needs one bound");
+      c.eq(c.in(0), c.out(), "input");
+      return;
+    case OpCode::Interval:
+      c.arity(1, 0, 0, true);
+      if (op.dp.size() != 2 || !(op.dp[0] < op.dp[1])) fail("interval transform: needs lower < upper");
+      c.eq(c.in(0), c.out(), "input");
+      return;
+    case OpCode::Ordered:
+    case OpCode::Simplex:
+    case OpCode::SumToZero: {
+      c.arity(1, 0, 2, true);
+      c.pos_ip(2);
+      const std::size_t b = op.ip[0], K = op.ip[1];
+      if (K < 1) fail("op ", c.code(), ": vector length must be >= 1");
+      c.eq(c.out(), b * K, "output");
+      c.eq(c.in(0), k == OpCode::Ordered ? b * K : b * (K - 1), "input");
+      scratch = 2 * K;
+      return;
+    }
+    case OpCode::CholeskyCorr: {
+      c.arity(1, 0, 1, true);
+      c.pos_ip(1);
+      const std::size_t K = op.ip[0];
+      c.eq(c.in(0), K * (K - 1) / 2, "input");
+      c.eq(c.out(), K * K, "output");
+      scratch = K;
+      return;
+    }
+    default:
+      break;
+  }
+  if (!is_density(k)) fail("unknown op code ", c.code());
+  // Densities: inputs broadcast to a common size n (size-1 inputs are scalars).
+  std::size_t nin = 0;
+  bool batched = false;
+  switch (k) {
+    case OpCode::ExponentialLpdf: case OpCode::BernoulliLogitLpmf: case OpCode::PoissonLogLpmf:
+      nin = 2; break;
+    case OpCode::NormalLpdf: case OpCode::CauchyLpdf: case OpCode::LaplaceLpdf: case OpCode::GammaLpdf:
+    case OpCode::InvGammaLpdf: case OpCode::LogNormalLpdf: case OpCode::BetaLpdf: case OpCode::UniformLpdf:
+    case OpCode::BinomialLogitLpmf: case OpCode::NegBinomialLogLpmf:
+      nin = 3; break;
+    case OpCode::StudentTLpdf: nin = 4; break;
+    case OpCode::CategoricalLogitLpmf: case OpCode::MultinomialLogitLpmf: case OpCode::DirichletLpdf:
+      nin = 2; batched = true; break;
+    case OpCode::MvNormalCholeskyLpdf: nin = 3; batched = true; break;
+    case OpCode::LkjCholeskyLpdf: nin = 2; batched = true; break;
+    default: fail("unknown density op code ", c.code());
+  }
+  c.arity(nin, 0, batched ? 2 : 0, false);
+  if (!batched) {
+    std::size_t n = 1;
+    for (std::size_t i = 0; i < nin; ++i) n = std::max(n, c.in(static_cast<int>(i)));
+    for (std::size_t i = 0; i < nin; ++i)
+      if (c.in(static_cast<int>(i)) != 1 && c.in(static_cast<int>(i)) != n)
+        fail("density ", c.code(), ": input ", i, " has size ", c.in(static_cast<int>(i)), ", expected 1 or ", n);
+    return;
+  }
+  c.pos_ip(2);
+  const std::size_t b = op.ip[0], K = op.ip[1];
+  switch (k) {
+    case OpCode::CategoricalLogitLpmf:
+      c.eq(c.in(0), b, "categories");
+      c.eq(c.in(1), b * K, "logits");
+      scratch = K;
+      return;
+    case OpCode::MultinomialLogitLpmf:
+      c.eq(c.in(0), b * K, "counts");
+      c.eq(c.in(1), b * K, "logits");
+      scratch = K;
+      return;
+    case OpCode::DirichletLpdf:
+      c.eq(c.in(0), b * K, "x");
+      c.eq(c.in(1), b * K, "alpha");
+      return;
+    case OpCode::MvNormalCholeskyLpdf:
+      c.eq(c.in(0), b * K, "x");
+      c.eq(c.in(1), b * K, "mu");
+      c.eq(c.in(2), K * K, "cholesky factor");
+      scratch = 2 * K + K * K;
+      return;
+    case OpCode::LkjCholeskyLpdf:
+      c.eq(c.in(0), K * K, "cholesky factor");
+      c.eq(c.in(1), 1, "eta");
+      return;
+    default:
+      fail("unknown density op code ", c.code());
+  }
+}
+
+}  // namespace brr::ad

@@ -1,0 +1,24 @@
+// Shape and arity rules for every op, checked once when the program is built.
+#pragma once
+#include <functional>
+
+#include "ad/program.hpp"
+
+namespace brr::ad {
+
+struct ShapeView {
+  std::function<std::size_t(int)> slot_size;
+  std::function<std::size_t(int)> index_len;
+  std::function<int64_t(int)> index_bound;
+  std::function<bool(int)> is_const;
+};
+
+// Throws ShapeError naming the op and the mismatch; sets the scratch doubles the op needs.
+void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch);
+
+bool is_unary(OpCode c);
+bool is_binary(OpCode c);
+bool is_transform(OpCode c);
+bool is_density(OpCode c);
+
+}  // namespace brr::ad

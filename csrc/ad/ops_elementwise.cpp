@@ -1,0 +1,164 @@
+// Elementwise unary and binary math with scalar broadcasting.
+#include <cmath>
+
+#include "ad/kernels.hpp"
+#include "ad/scalar_math.hpp"
+#include "common/errors.hpp"
+
+namespace brr::ad {
+
+namespace {
+
+template <class F>
+inline void map1(const double* a, double* o, std::size_t n, F f) {
+  for (std::size_t i = 0; i < n; ++i) o[i] = f(a[i]);
+}
+// d out / d a, given a and out
+template <class F>
+inline void back1(const double* a, const double* o, const double* oa, double* aa, std::size_t n, F f) {
+  for (std::size_t i = 0; i < n; ++i) aa[i] += oa[i] * f(a[i], o[i]);
+}
+
+}  // namespace
+
+void unary_forward(const Op& op, Ctx& c) {
+  const double* a = c.v(op.in[0]);
+  double* o = c.v(op.out);
+  const std::size_t n = c.n(op.out);
+  switch (op.code) {
+    case OpCode::Neg: map1(a, o, n, [](double x) { return -x; }); break;
+    case OpCode::Exp: map1(a, o, n, [](double x) { return std::exp(x); }); break;
+    case OpCode::Log: map1(a, o, n, [](double x) { return std::log(x); }); break;
+    case OpCode::Log1p: map1(a, o, n, [](double x) { return std::log1p(x); }); break;
+    case OpCode::Expm1: map1(a, o, n, [](double x) { return std::expm1(x); }); break;
+    case OpCode::Logit: map1(a, o, n, [](double x) { return std::log(x / (1.0 - x)); }); break;
+    case OpCode::InvLogit: map1(a, o, n, [](double x) { return inv_logit(x); }); break;
+    case OpCode::LogInvLogit: map1(a, o, n, [](double x) { return log_inv_logit(x); }); break;
+    case OpCode::Log1mInvLogit: map1(a, o, n, [](double x) { return log1m_inv_logit(x); }); break;
+    case OpCode::Softplus: map1(a, o, n, [](double x) { return log1p_exp(x); }); break;
+    case OpCode::Sqrt: map1(a, o, n, [](double x) { return std::sqrt(x); }); break;
+    case OpCode::Square: map1(a, o, n, [](double x) { return x * x; }); break;
+    case OpCode::Tanh: map1(a, o, n, [](double x) { return std::tanh(x); }); break;
+    case OpCode::Abs: map1(a, o, n, [](double x) { return std::fabs(x); }); break;
+    case OpCode::LGamma: map1(a, o, n, [](double x) { return std::lgamma(x); }); break;
+    default: fail("unary op ", static_cast<int>(op.code), " has no kernel");
+  }
+}
+
+void unary_backward(const Op& op, Ctx& c) {
+  double* aa = c.a(op.in[0]);
+  if (!aa) return;
+  const double* a = c.v(op.in[0]);
+  const double* o = c.v(op.out);
+  const double* oa = c.a(op.out);
+  const std::size_t n = c.n(op.out);
+  switch (op.code) {
+    case OpCode::Neg: back1(a, o, oa, aa, n, [](double, double) { return -1.0; }); break;
+    case OpCode::Exp: back1(a, o, oa, aa, n, [](double, double y) { return y; }); break;
+    case OpCode::Log: back1(a, o, oa, aa, n, [](double x, double) { return 1.0 / x; }); break;
+    case OpCode::Log1p: back1(a, o, oa, aa, n, [](double x, double) { return 1.0 / (1.0 + x); }); break;
+    case OpCode::Expm1: back1(a, o, oa, aa, n, [](double, double y) { return y + 1.0; }); break;
+    case OpCode::Logit: back1(a, o, oa, aa, n, [](double x, double) { return 1.0 / (x * (1.0 - x)); }); break;
+    case OpCode::InvLogit: back1(a, o, oa, aa, n, [](double, double y) { return y * (1.0 - y); }); break;
+    case OpCode::LogInvLogit: back1(a, o, oa, aa, n, [](double x, double) { return inv_logit(-x); }); break;
+    case OpCode::Log1mInvLogit: back1(a, o, oa, aa, n, [](double x, double) { return -inv_logit(x); }); break;
+    case OpCode::Softplus: back1(a, o, oa, aa, n, [](double x, double) { return inv_logit(x); }); break;
+    case OpCode::Sqrt: back1(a, o, oa, aa, n, [](double, double y) { return 0.5 / y; }); break;
+    case OpCode::Square: back1(a, o, oa, aa, n, [](double x, double) { return 2.0 * x; }); break;
+    case OpCode::Tanh: back1(a, o, oa, aa, n, [](double, double y) { return 1.0 - y * y; }); break;
+    case OpCode::Abs: back1(a, o, oa, aa, n, [](double x, double) { return x > 0 ? 1.0 : (x < 0 ? -1.0 : 0.0); }); break;
+    case OpCode::LGamma: back1(a, o, oa, aa, n, [](double x, double) { return digamma(x); }); break;
+    default: fail("unary op ", static_cast<int>(op.code), " has no adjoint");
+  }
+}
+
+namespace {
+
+template <class F>
+inline void map2(const double* a, std::size_t sa, const double* b, std::size_t sb, double* o, std::size_t n, F f) {
+  if (sa && sb) {
+    for (std::size_t i = 0; i < n; ++i) o[i] = f(a[i], b[i]);
+  } else {
+    for (std::size_t i = 0; i < n; ++i) o[i] = f(a[i * sa], b[i * sb]);
+  }
+}
+
+// Accumulates d out/d a (fa) and d out/d b (fb); size-1 inputs receive the sum.
+template <class FA, class FB>
+inline void back2(const double* a, std::size_t sa, double* aa, const double* b, std::size_t sb, double* ba,
+                  const double* o, const double* oa, std::size_t n, FA fa, FB fb) {
+  if (aa) {
+    if (sa) {
+      for (std::size_t i = 0; i < n; ++i) aa[i] += oa[i] * fa(a[i], b[i * sb], o[i]);
+    } else {
+      double s = 0.0;
+      for (std::size_t i = 0; i < n; ++i) s += oa[i] * fa(a[0], b[i * sb], o[i]);
+      aa[0] += s;
+    }
+  }
+  if (ba) {
+    if (sb) {
+      for (std::size_t i = 0; i < n; ++i) ba[i] += oa[i] * fb(a[i * sa], b[i], o[i]);
+    } else {
+      double s = 0.0;
+      for (std::size_t i = 0; i < n; ++i) s += oa[i] * fb(a[i * sa], b[0], o[i]);
+      ba[0] += s;
+    }
+  }
+}
+
+}  // namespace
+
+void binary_forward(const Op& op, Ctx& c) {
+  const double* a = c.v(op.in[0]);
+  const double* b = c.v(op.in[1]);
+  const std::size_t n = c.n(op.out);
+  const std::size_t sa = c.n(op.in[0]) == n ? 1 : 0, sb = c.n(op.in[1]) == n ? 1 : 0;
+  double* o = c.v(op.out);
+  switch (op.code) {
+    case OpCode::Add: map2(a, sa, b, sb, o, n, [](double x, double y) { return x + y; }); break;
+    case OpCode::Sub: map2(a, sa, b, sb, o, n, [](double x, double y) { return x - y; }); break;
+    case OpCode::Mul: map2(a, sa, b, sb, o, n, [](double x, double y) { return x * y; }); break;
+    case OpCode::Div: map2(a, sa, b, sb, o, n, [](double x, double y) { return x / y; }); break;
+    case OpCode::Pow: map2(a, sa, b, sb, o, n, [](double x, double y) { return std::pow(x, y); }); break;
+    default: fail("binary op ", static_cast<int>(op.code), " has no kernel");
+  }
+}
+
+void binary_backward(const Op& op, Ctx& c) {
+  const double* a = c.v(op.in[0]);
+  const double* b = c.v(op.in[1]);
+  double* aa = c.a(op.in[0]);
+  double* ba = c.a(op.in[1]);
+  if (!aa && !ba) return;
+  const std::size_t n = c.n(op.out);
+  const std::size_t sa = c.n(op.in[0]) == n ? 1 : 0, sb = c.n(op.in[1]) == n ? 1 : 0;
+  const double* o = c.v(op.out);
+  const double* oa = c.a(op.out);
+  switch (op.code) {
+    case OpCode::Add:
+      back2(a, sa, aa, b, sb, ba, o, oa, n, [](double, double, double) { return 1.0; },
+            [](double, double, double) { return 1.0; });
+      break;
+    case OpCode::Sub:
+      back2(a, sa, aa, b, sb, ba, o, oa, n, [](double, double, double) { return 1.0; },
+            [](double, double, double) { return -1.0; });
+      break;
+    case OpCode::Mul:
+      back2(a, sa, aa, b, sb, ba, o, oa, n, [](double, double y, double) { return y; },
+            [](double x, double, double) { return x; });
+      break;
+    case OpCode::Div:
+      back2(a, sa, aa, b, sb, ba, o, oa, n, [](double, double y, double) { return 1.0 / y; },
+            [](double, double y, double z) { return -z / y; });
+      break;
+    case OpCode::Pow:
+      back2(a, sa, aa, b, sb, ba, o, oa, n,
+            [](double x, double y, double) { return y == 0.0 ? 0.0 : y * std::pow(x, y - 1.0); },
+            [](double x, double, double z) { return x > 0 ? z * std::log(x) : 0.0; });
+      break;
+    default: fail("binary op ", static_cast<int>(op.code), " has no adjoint");
+  }
+}
+
+}  // namespace brr::ad

@@ -1,0 +1,248 @@
+// Gather/scatter-add, reductions along an axis, concatenation and data-matrix products.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "ad/kernels.hpp"
+#include "common/errors.hpp"
+
+namespace brr::ad {
+
+namespace {
+
+struct Axis {
+  std::size_t outer, len, inner;
+};
+Axis axis_of(const Op& op) {
+  return {static_cast<std::size_t>(op.ip[0]), static_cast<std::size_t>(op.ip[1]),
+          static_cast<std::size_t>(op.ip[2])};
+}
+
+}  // namespace
+
+void structure_forward(const Op& op, Ctx& c) {
+  switch (op.code) {
+    case OpCode::Gather: {
+      const double* a = c.v(op.in[0]);
+      const int32_t* ix = c.index(op.idx[0]);
+      double* o = c.v(op.out);
+      const std::size_t n = c.n(op.out);
+      for (std::size_t i = 0; i < n; ++i) o[i] = a[ix[i]];
+      return;
+    }
+    case OpCode::ScatterAdd: {
+      const double* a = c.v(op.in[0]);
+      const int32_t* ix = c.index(op.idx[0]);
+      double* o = c.v(op.out);
+      std::fill(o, o + c.n(op.out), 0.0);
+      const std::size_t n = c.n(op.in[0]);
+      for (std::size_t i = 0; i < n; ++i) o[ix[i]] += a[i];
+      return;
+    }
+    case OpCode::Sum: {
+      const double* a = c.v(op.in[0]);
+      double s = 0.0;
+      const std::size_t n = c.n(op.in[0]);
+      for (std::size_t i = 0; i < n; ++i) s += a[i];
+      c.v(op.out)[0] = s;
+      return;
+    }
+    case OpCode::TargetAdd: {
+      const double* a = c.v(op.in[0]);
+      double s = 0.0;
+      const std::size_t n = c.n(op.in[0]);
+      for (std::size_t i = 0; i < n; ++i) s += a[i];
+      c.target += s;
+      return;
+    }
+    case OpCode::CumSum: {
+      const Axis ax = axis_of(op);
+      const double* a = c.v(op.in[0]);
+      double* o = c.v(op.out);
+      for (std::size_t p = 0; p < ax.outer; ++p) {
+        const std::size_t base = p * ax.len * ax.inner;
+        for (std::size_t j = 0; j < ax.inner; ++j) o[base + j] = a[base + j];
+        for (std::size_t l = 1; l < ax.len; ++l)
+          for (std::size_t j = 0; j < ax.inner; ++j)
+            o[base + l * ax.inner + j] = o[base + (l - 1) * ax.inner + j] + a[base + l * ax.inner + j];
+      }
+      return;
+    }
+    case OpCode::LogSumExp:
+    case OpCode::Softmax: {
+      const Axis ax = axis_of(op);
+      const double* a = c.v(op.in[0]);
+      double* o = c.v(op.out);
+      for (std::size_t p = 0; p < ax.outer; ++p)
+        for (std::size_t j = 0; j < ax.inner; ++j) {
+          const double* row = a + p * ax.len * ax.inner + j;
+          double m = -HUGE_VAL;
+          for (std::size_t l = 0; l < ax.len; ++l) m = std::max(m, row[l * ax.inner]);
+          if (!std::isfinite(m)) m = 0.0;
+          double s = 0.0;
+          for (std::size_t l = 0; l < ax.len; ++l) s += std::exp(row[l * ax.inner] - m);
+          const double lse = m + std::log(s);
+          if (op.code == OpCode::LogSumExp) {
+            o[p * ax.inner + j] = lse;
+          } else {
+            double* orow = o + p * ax.len * ax.inner + j;
+            for (std::size_t l = 0; l < ax.len; ++l) orow[l * ax.inner] = std::exp(row[l * ax.inner] - lse);
+          }
+        }
+      return;
+    }
+    case OpCode::Concat: {
+      double* o = c.v(op.out);
+      for (int s : op.in) {
+        std::memcpy(o, c.v(s), c.n(s) * sizeof(double));
+        o += c.n(s);
+      }
+      return;
+    }
+    case OpCode::DenseMatMul: {
+      const std::size_t n = op.ip[0], k = op.ip[1], m = op.ip[2];
+      const double* X = c.v(op.in[0]);
+      const double* B = c.v(op.in[1]);
+      double* o = c.v(op.out);
+      for (std::size_t r = 0; r < n; ++r) {
+        const double* xr = X + r * k;
+        for (std::size_t q = 0; q < m; ++q) {
+          double s = 0.0;
+          for (std::size_t j = 0; j < k; ++j) s += xr[j] * B[j * m + q];
+          o[r * m + q] = s;
+        }
+      }
+      return;
+    }
+    case OpCode::CsrMatVec: {
+      const std::size_t nr = op.ip[0];
+      const double* vals = c.v(op.in[0]);
+      const double* b = c.v(op.in[1]);
+      const int32_t* ptr = c.index(op.idx[0]);
+      const int32_t* col = c.index(op.idx[1]);
+      double* o = c.v(op.out);
+      for (std::size_t r = 0; r < nr; ++r) {
+        double s = 0.0;
+        for (int32_t q = ptr[r]; q < ptr[r + 1]; ++q) s += vals[q] * b[col[q]];
+        o[r] = s;
+      }
+      return;
+    }
+    default:
+      fail("structure op ", static_cast<int>(op.code), " has no kernel");
+  }
+}
+
+void structure_backward(const Op& op, Ctx& c) {
+  switch (op.code) {
+    case OpCode::TargetAdd: {
+      double* aa = c.a(op.in[0]);
+      if (!aa) return;
+      const std::size_t n = c.n(op.in[0]);
+      for (std::size_t i = 0; i < n; ++i) aa[i] += 1.0;
+      return;
+    }
+    case OpCode::Concat: {
+      const double* oa = c.a(op.out);
+      for (int s : op.in) {
+        double* aa = c.a(s);
+        const std::size_t n = c.n(s);
+        if (aa)
+          for (std::size_t i = 0; i < n; ++i) aa[i] += oa[i];
+        oa += n;
+      }
+      return;
+    }
+    default:
+      break;
+  }
+  double* aa = c.a(op.in.back());  // the differentiable operand is the last input
+  if (!aa) return;
+  const double* oa = c.a(op.out);
+  switch (op.code) {
+    case OpCode::Gather: {
+      const int32_t* ix = c.index(op.idx[0]);
+      const std::size_t n = c.n(op.out);
+      for (std::size_t i = 0; i < n; ++i) aa[ix[i]] += oa[i];
+      return;
+    }
+    case OpCode::ScatterAdd: {
+      const int32_t* ix = c.index(op.idx[0]);
+      const std::size_t n = c.n(op.in[0]);
+      for (std::size_t i = 0; i < n; ++i) aa[i] += oa[ix[i]];
+      return;
+    }
+    case OpCode::Sum: {
+      const std::size_t n = c.n(op.in[0]);
+      for (std::size_t i = 0; i < n; ++i) aa[i] += oa[0];
+      return;
+    }
+    case OpCode::CumSum: {
+      const Axis ax = axis_of(op);
+      for (std::size_t p = 0; p < ax.outer; ++p)
+        for (std::size_t j = 0; j < ax.inner; ++j) {
+          double run = 0.0;
+          for (std::size_t l = ax.len; l-- > 0;) {
+            const std::size_t at = p * ax.len * ax.inner + l * ax.inner + j;
+            run += oa[at];
+            aa[at] += run;
+          }
+        }
+      return;
+    }
+    case OpCode::LogSumExp: {
+      const Axis ax = axis_of(op);
+      const double* a = c.v(op.in[0]);
+      const double* o = c.v(op.out);
+      for (std::size_t p = 0; p < ax.outer; ++p)
+        for (std::size_t j = 0; j < ax.inner; ++j) {
+          const double g = oa[p * ax.inner + j], lse = o[p * ax.inner + j];
+          for (std::size_t l = 0; l < ax.len; ++l) {
+            const std::size_t at = p * ax.len * ax.inner + l * ax.inner + j;
+            aa[at] += g * std::exp(a[at] - lse);
+          }
+        }
+      return;
+    }
+    case OpCode::Softmax: {
+      const Axis ax = axis_of(op);
+      const double* o = c.v(op.out);
+      for (std::size_t p = 0; p < ax.outer; ++p)
+        for (std::size_t j = 0; j < ax.inner; ++j) {
+          const std::size_t base = p * ax.len * ax.inner + j;
+          double dot = 0.0;
+          for (std::size_t l = 0; l < ax.len; ++l) dot += oa[base + l * ax.inner] * o[base + l * ax.inner];
+          for (std::size_t l = 0; l < ax.len; ++l) {
+            const std::size_t at = base + l * ax.inner;
+            aa[at] += o[at] * (oa[at] - dot);
+          }
+        }
+      return;
+    }
+    case OpCode::DenseMatMul: {
+      const std::size_t n = op.ip[0], k = op.ip[1], m = op.ip[2];
+      const double* X = c.v(op.in[0]);
+      for (std::size_t r = 0; r < n; ++r) {
+        const double* xr = X + r * k;
+        for (std::size_t q = 0; q < m; ++q) {
+          const double g = oa[r * m + q];
+          for (std::size_t j = 0; j < k; ++j) aa[j * m + q] += xr[j] * g;
+        }
+      }
+      return;
+    }
+    case OpCode::CsrMatVec: {
+      const std::size_t nr = op.ip[0];
+      const double* vals = c.v(op.in[0]);
+      const int32_t* ptr = c.index(op.idx[0]);
+      const int32_t* col = c.index(op.idx[1]);
+      for (std::size_t r = 0; r < nr; ++r)
+        for (int32_t q = ptr[r]; q < ptr[r + 1]; ++q) aa[col[q]] += vals[q] * oa[r];
+      return;
+    }
+    default:
+      fail("structure op ", static_cast<int>(op.code), " has no adjoint");
+  }
+}
+
+}  // namespace brr::ad

@@ -1,0 +1,146 @@
+// Program construction (with validation of every op) and the forward/backward sweep.
+#include "ad/program.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "ad/op_shapes.hpp"
+#include "common/errors.hpp"
+
+namespace brr::ad {
+
+double* Ctx::v(int s) const {
+  const Slot& sl = prog.slot(s);
+  if (sl.constant) return const_cast<double*>(prog.const_values_.data()) + sl.offset;
+  return ws.val.data() + sl.offset;
+}
+double* Ctx::a(int s) const {
+  const Slot& sl = prog.slot(s);
+  return (want_grad && sl.adj >= 0) ? ws.adj.data() + sl.adj : nullptr;
+}
+std::size_t Ctx::n(int s) const { return prog.slot(s).size; }
+const int32_t* Ctx::index(int id) const { return prog.indices_[id].data(); }
+std::size_t Ctx::index_len(int id) const { return prog.indices_[id].size(); }
+
+Program::Program(std::size_t dim) {
+  Slot x;
+  x.size = dim;
+  x.offset = 0;
+  x.adj = 0;
+  slots_.push_back(x);
+  val_size_ = dim;
+  adj_size_ = dim;
+}
+
+int Program::add_slot(std::size_t size) {
+  Slot s;
+  s.size = size;
+  s.offset = val_size_;
+  val_size_ += size;
+  slots_.push_back(s);  // gradient need is decided when an op writes it
+  return static_cast<int>(slots_.size()) - 1;
+}
+
+int Program::add_const(const double* values, std::size_t size) {
+  Slot s;
+  s.size = size;
+  s.constant = true;
+  s.offset = const_values_.size();
+  const_values_.insert(const_values_.end(), values, values + size);
+  slots_.push_back(s);
+  return static_cast<int>(slots_.size()) - 1;
+}
+
+int Program::add_view(int parent, std::size_t offset, std::size_t size) {
+  if (parent < 0 || parent >= static_cast<int>(slots_.size()))
+    fail("add_view: parent slot ", parent, " does not exist");
+  Slot p = slots_[parent];
+  if (offset + size > p.size)
+    fail("add_view: view [", offset, ", ", offset + size, ") exceeds slot ", parent, " of size ", p.size);
+  Slot s = p;
+  s.size = size;
+  s.view = true;
+  s.offset = p.offset + offset;
+  if (p.adj >= 0) s.adj = p.adj + static_cast<std::ptrdiff_t>(offset);
+  slots_.push_back(s);
+  return static_cast<int>(slots_.size()) - 1;
+}
+
+int Program::add_index(const int64_t* values, std::size_t size, int64_t bound) {
+  std::vector<int32_t> v(size);
+  if (bound > std::numeric_limits<int32_t>::max()) fail("add_index: bound ", bound, " exceeds int32");
+  for (std::size_t i = 0; i < size; ++i) {
+    if (values[i] < 0 || values[i] >= bound)
+      fail("add_index: index value ", values[i], " at position ", i, " is outside [0, ", bound, ")");
+    v[i] = static_cast<int32_t>(values[i]);
+  }
+  indices_.push_back(std::move(v));
+  index_bounds_.push_back(bound);
+  return static_cast<int>(indices_.size()) - 1;
+}
+
+void Program::add_op(Op op) {
+  const int ns = static_cast<int>(slots_.size());
+  for (int s : op.in)
+    if (s < 0 || s >= ns) fail("op ", static_cast<int>(op.code), ": input slot ", s, " does not exist");
+  for (int i : op.idx)
+    if (i < 0 || i >= static_cast<int>(indices_.size()))
+      fail("op ", static_cast<int>(op.code), ": index array ", i, " does not exist");
+  if (op.out >= ns) fail("op ", static_cast<int>(op.code), ": output slot ", op.out, " does not exist");
+  if (op.out >= 0) {
+    const Slot& o = slots_[op.out];
+    if (o.constant || o.view || op.out == 0)
+      fail("op ", static_cast<int>(op.code), ": output slot ", op.out, " is read-only");
+    for (const Op& prev : ops_)
+      if (prev.out == op.out) fail("op ", static_cast<int>(op.code), ": slot ", op.out, " written twice");
+  }
+  ShapeView sv{[this](int s) { return slots_[s].size; },
+               [this](int i) { return indices_[i].size(); },
+               [this](int i) { return index_bounds_[i]; },
+               [this](int s) { return slots_[s].constant; }};
+  std::size_t scratch = 0;
+  check_shapes(op, sv, scratch);
+  scratch_size_ = std::max(scratch_size_, scratch);
+  if (op.out >= 0) {
+    bool grad = false;
+    for (int s : op.in) grad |= slots_[s].adj >= 0;
+    if (grad) {
+      slots_[op.out].adj = static_cast<std::ptrdiff_t>(adj_size_);
+      adj_size_ += slots_[op.out].size;
+    }
+  }
+  ops_.push_back(std::move(op));
+}
+
+Workspace Program::make_workspace() const {
+  Workspace ws;
+  ws.val.assign(val_size_, 0.0);
+  ws.adj.assign(adj_size_, 0.0);
+  ws.scratch.assign(scratch_size_, 0.0);
+  return ws;
+}
+
+double Program::logp_grad(Workspace& ws, ConstSpan x, Span grad) const {
+  if (x.size != dim()) fail("logp: x has size ", x.size, " but the model has dimension ", dim());
+  const bool want_grad = grad.data != nullptr;
+  if (want_grad && grad.size != dim()) fail("logp: grad has size ", grad.size, ", expected ", dim());
+  std::memcpy(ws.val.data(), x.data, dim() * sizeof(double));
+  Ctx c{*this, ws, want_grad};
+  if (want_grad) std::fill(ws.adj.begin(), ws.adj.end(), 0.0);
+  for (const Op& op : ops_) forward(op, c);
+  if (want_grad) {
+    for (auto it = ops_.rbegin(); it != ops_.rend(); ++it) backward(*it, c);
+    std::memcpy(grad.data, ws.adj.data(), dim() * sizeof(double));
+  }
+  return c.target;
+}
+
+void Program::copy_slot(const Workspace& ws, int s, double* out) const {
+  const Slot& sl = slot(s);
+  const double* src = sl.constant ? const_values_.data() + sl.offset : ws.val.data() + sl.offset;
+  std::memcpy(out, src, sl.size * sizeof(double));
+}
+
+}  // namespace brr::ad

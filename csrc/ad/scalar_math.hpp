@@ -1,0 +1,31 @@
+// Numerically stable scalar helpers shared by kernels.
+#pragma once
+#include <cmath>
+
+namespace brr::ad {
+
+inline double log1p_exp(double x) { return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); }
+inline double inv_logit(double x) {
+  if (x >= 0) return 1.0 / (1.0 + std::exp(-x));
+  const double e = std::exp(x);
+  return e / (1.0 + e);
+}
+inline double log_inv_logit(double x) { return -log1p_exp(-x); }
+inline double log1m_inv_logit(double x) { return -log1p_exp(x); }
+inline double digamma(double x) {
+  // Asymptotic series after shifting x above 6; accurate to ~1e-13 for x > 0.
+  double r = 0.0;
+  while (x < 6.0) {
+    r -= 1.0 / x;
+    x += 1.0;
+  }
+  const double f = 1.0 / (x * x);
+  return r + std::log(x) - 0.5 / x -
+         f * (1.0 / 12 - f * (1.0 / 120 - f * (1.0 / 252 - f * (1.0 / 240 - f * (1.0 / 132)))));
+}
+constexpr double kLogSqrt2Pi = 0.91893853320467274178;
+constexpr double kLogPi = 1.14472988584940017414;
+constexpr double kLog2 = 0.69314718055994530942;
+constexpr double kInf = HUGE_VAL;
+
+}  // namespace brr::ad

@@ -1,0 +1,115 @@
+// Python entry points for building and evaluating a Program; every entry validates its inputs.
+#include <pybind11/stl.h>
+
+#include "ad/program.hpp"
+#include "bindings/bindings.hpp"
+#include "bindings/numpy_span.hpp"
+#include "bindings/program_density.hpp"
+#include "common/errors.hpp"
+
+namespace brr::bind {
+
+using ad::Program;
+
+namespace {
+
+double eval(Program& p, ad::Workspace& ws, const DArray& x, double* grad) {
+  return p.logp_grad(ws, ConstSpan{x.data(), static_cast<std::size_t>(x.size())},
+                     Span{grad, grad ? p.dim() : 0});
+}
+
+}  // namespace
+
+void bind_program(py::module_& m) {
+  py::register_exception<ShapeError>(m, "ProgramError", PyExc_ValueError);
+
+  py::class_<Program, std::shared_ptr<Program>>(m, "Program", R"pbdoc(
+A compiled model: slots of doubles, index arrays and a list of array operations.
+Built by brr_bayes.compile; not meant to be assembled by hand.)pbdoc")
+      .def(py::init([](long dim) {
+             if (dim < 0) throw py::value_error("Program: dim must be >= 0, got " + std::to_string(dim));
+             return std::make_shared<Program>(static_cast<std::size_t>(dim));
+           }),
+           py::arg("dim"))
+      .def_property_readonly("dim", &Program::dim)
+      .def_property_readonly("num_slots", &Program::num_slots)
+      .def("slot_size", [](const Program& p, int s) {
+        if (s < 0 || s >= static_cast<int>(p.num_slots())) throw py::index_error("no slot " + std::to_string(s));
+        return p.slot(s).size;
+      })
+      .def("add_slot", [](Program& p, long size) {
+        if (size < 0) throw py::value_error("add_slot: size must be >= 0");
+        return p.add_slot(static_cast<std::size_t>(size));
+      })
+      .def("add_const", [](Program& p, py::handle values) {
+        DArray a = DArray::ensure(values);
+        if (!a) throw py::type_error("add_const: values must be convertible to float64");
+        return p.add_const(a.data(), static_cast<std::size_t>(a.size()));
+      })
+      .def("add_view", &Program::add_view, py::arg("parent"), py::arg("offset"), py::arg("size"))
+      .def("add_index", [](Program& p, py::handle values, long bound) {
+        IArray a = IArray::ensure(values);
+        if (!a) throw py::type_error("add_index: values must be integers");
+        return p.add_index(a.data(), static_cast<std::size_t>(a.size()), bound);
+      })
+      .def("add_op",
+           [](Program& p, int code, std::vector<int> in, int out, std::vector<int> idx, std::vector<int64_t> ip,
+              std::vector<double> dp) {
+             ad::Op op{static_cast<ad::OpCode>(code), std::move(in), out, std::move(idx), std::move(ip),
+                       std::move(dp)};
+             p.add_op(std::move(op));
+           },
+           py::arg("code"), py::arg("inputs"), py::arg("out"), py::arg("idx") = std::vector<int>{},
+           py::arg("ip") = std::vector<int64_t>{}, py::arg("dp") = std::vector<double>{})
+      .def("logp", [](Program& p, py::handle x) {
+        DArray a = as_1d(x, "x", static_cast<long>(p.dim()));
+        ad::Workspace ws = p.make_workspace();
+        return eval(p, ws, a, nullptr);
+      }, py::arg("x"), "Log density at the unconstrained point x.")
+      .def("logp_and_grad", [](Program& p, py::handle x) {
+        DArray a = as_1d(x, "x", static_cast<long>(p.dim()));
+        ad::Workspace ws = p.make_workspace();
+        DArray g(static_cast<py::ssize_t>(p.dim()));
+        const double lp = eval(p, ws, a, g.mutable_data());
+        return py::make_tuple(lp, g);
+      }, py::arg("x"), "(log density, gradient) at the unconstrained point x.")
+      .def("eval_slots", [](Program& p, py::handle xs, std::vector<int> slots) {
+        DArray X = DArray::ensure(xs);
+        if (!X || X.ndim() != 2 || X.shape(1) != static_cast<py::ssize_t>(p.dim()))
+          throw py::value_error("eval_slots: points must be a 2-d float array with " + std::to_string(p.dim()) +
+                                " columns");
+        for (int s : slots)
+          if (s < 0 || s >= static_cast<int>(p.num_slots())) throw py::index_error("no slot " + std::to_string(s));
+        const py::ssize_t n = X.shape(0);
+        std::vector<DArray> outs;
+        for (int s : slots) outs.emplace_back(std::vector<py::ssize_t>{n, static_cast<py::ssize_t>(p.slot(s).size)});
+        std::vector<double*> dst;
+        for (auto& o : outs) dst.push_back(o.mutable_data());
+        {
+          py::gil_scoped_release release;
+          ad::Workspace ws = p.make_workspace();
+          for (py::ssize_t r = 0; r < n; ++r) {
+            p.logp_grad(ws, ConstSpan{X.data() + r * p.dim(), p.dim()}, Span{});
+            for (std::size_t k = 0; k < slots.size(); ++k)
+              p.copy_slot(ws, slots[k], dst[k] + r * p.slot(slots[k]).size);
+          }
+        }
+        py::list res;
+        for (auto& o : outs) res.append(o);
+        return res;
+      }, py::arg("points"), py::arg("slots"), "Values of the given slots at each row of points (n, dim).")
+      .def("benchmark", [](Program& p, py::handle x, long n) {
+        DArray a = as_1d(x, "x", static_cast<long>(p.dim()));
+        if (n < 1) throw py::value_error("benchmark: n must be >= 1");
+        std::vector<double> g(p.dim());
+        double acc = 0.0;
+        {
+          py::gil_scoped_release release;
+          ad::Workspace ws = p.make_workspace();
+          for (long i = 0; i < n; ++i) acc += eval(p, ws, a, g.data());
+        }
+        return acc / static_cast<double>(n);
+      }, py::arg("x"), py::arg("n"), "Runs n logp+gradient evaluations (for timing); returns the mean logp.");
+}
+
+}  // namespace brr::bind

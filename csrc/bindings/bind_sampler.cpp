@@ -1,0 +1,207 @@
+// Python entry points for running NUTS in background C++ threads and reading results back.
+#include <pybind11/stl.h>
+
+#include <string>
+
+#include "bindings/bindings.hpp"
+#include "bindings/numpy_span.hpp"
+#include "bindings/program_density.hpp"
+#include "nuts/sampler.hpp"
+
+namespace brr::bind {
+
+using nuts::ChainState;
+using nuts::SamplerRun;
+
+namespace {
+
+// Owns a run; releasing the GIL while joining lets chains that call back into Python finish.
+struct PyRun {
+  std::unique_ptr<SamplerRun> run;
+  ~PyRun() {
+    if (!run) return;
+    run->stop();
+    py::gil_scoped_release release;
+    run.reset();
+  }
+};
+
+template <class T>
+T get(const py::dict& d, const char* key, T fallback) {
+  return d.contains(key) ? d[key].cast<T>() : fallback;
+}
+
+nuts::SamplerConfig parse_config(const py::dict& d) {
+  nuts::SamplerConfig c;
+  c.chain.draws = get<int>(d, "draws", 1000);
+  c.chain.tune = get<int>(d, "tune", 1000);
+  c.chains = get<int>(d, "chains", 4);
+  c.threads = get<int>(d, "threads", 1);
+  c.keep_warmup = get<bool>(d, "keep_warmup", false);
+  c.chain.seed = get<uint64_t>(d, "seed", 0);
+  c.chain.target_accept = get<double>(d, "target_accept", 0.8);
+  c.chain.max_depth = get<int>(d, "max_treedepth", 10);
+  c.chain.initial_step_size = get<double>(d, "step_size", 1.0);
+  c.chain.init_buffer = get<int>(d, "init_buffer", 75);
+  c.chain.term_buffer = get<int>(d, "term_buffer", 50);
+  c.chain.base_window = get<int>(d, "base_window", 25);
+  const std::string metric = get<std::string>(d, "metric", "diag");
+  const std::string adapt = get<std::string>(d, "adapt", "stan");
+  if (metric != "diag" && metric != "dense")
+    throw py::value_error("metric='" + metric + "' is not known. Expected one of: 'diag', 'dense'");
+  if (adapt != "stan" && adapt != "fisher")
+    throw py::value_error("adapt='" + adapt + "' is not known. Expected one of: 'stan', 'fisher'");
+  c.chain.dense = metric == "dense";
+  c.chain.adapt = adapt == "fisher" ? nuts::AdaptKind::Fisher : nuts::AdaptKind::Stan;
+  if (c.chain.draws < 0 || c.chain.tune < 0) throw py::value_error("draws and tune must be >= 0");
+  if (c.chains < 1) throw py::value_error("chains must be >= 1, got " + std::to_string(c.chains));
+  if (c.threads < 1) throw py::value_error("cores must be >= 1, got " + std::to_string(c.threads));
+  if (!(c.chain.target_accept > 0 && c.chain.target_accept < 1))
+    throw py::value_error("target_accept must be in (0, 1), got " + std::to_string(c.chain.target_accept));
+  if (c.chain.max_depth < 1 || c.chain.max_depth > 30)
+    throw py::value_error("max_treedepth must be in [1, 30], got " + std::to_string(c.chain.max_depth));
+  if (!(c.chain.initial_step_size > 0)) throw py::value_error("step_size must be > 0");
+  return c;
+}
+
+template <class T>
+py::array_t<T> head(const std::vector<T>& v, int rows, int cols = 1) {
+  py::array_t<T> a(cols == 1 ? std::vector<py::ssize_t>{rows} : std::vector<py::ssize_t>{rows, cols});
+  std::copy(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(rows) * cols, a.mutable_data());
+  return a;
+}
+
+py::dict state_to_dict(const ChainState& s) {
+  py::dict d;
+  d["position"] = s.position;
+  d["step_size"] = s.step_size;
+  d["iteration"] = s.iteration;
+  d["da"] = std::vector<double>{s.dual_averaging.delta, s.dual_averaging.gamma, s.dual_averaging.kappa,
+                                s.dual_averaging.t0, s.dual_averaging.mu, s.dual_averaging.s_bar,
+                                s.dual_averaging.x_bar, s.dual_averaging.counter};
+  const auto& w = s.windows;
+  d["windows"] = std::vector<int>{w.num_warmup, w.init_buffer, w.term_buffer, w.base_window, w.counter,
+                                  w.window_size, w.next_window, w.enabled ? 1 : 0};
+  const auto& e = s.estimator;
+  d["est_flags"] = std::vector<long>{e.dense ? 1 : 0, e.use_grad ? 1 : 0, e.n};
+  d["est_mean"] = e.mean;
+  d["est_m2"] = e.m2;
+  d["est_gmean"] = e.gmean;
+  d["est_gm2"] = e.gm2;
+  d["inv_metric"] = s.inv_metric;
+  d["rng"] = std::vector<uint64_t>(s.rng.s.begin(), s.rng.s.end());
+  return d;
+}
+
+ChainState state_from_dict(const py::dict& d) {
+  ChainState s;
+  try {
+    s.position = d["position"].cast<std::vector<double>>();
+    s.step_size = d["step_size"].cast<double>();
+    s.iteration = d["iteration"].cast<int>();
+    auto da = d["da"].cast<std::vector<double>>();
+    auto w = d["windows"].cast<std::vector<int>>();
+    auto f = d["est_flags"].cast<std::vector<long>>();
+    auto r = d["rng"].cast<std::vector<uint64_t>>();
+    if (da.size() != 8 || w.size() != 8 || f.size() != 3 || r.size() != 4) throw py::value_error("");
+    s.dual_averaging = {da[0], da[1], da[2], da[3], da[4], da[5], da[6], da[7]};
+    s.windows = {w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7] != 0};
+    s.estimator.dense = f[0] != 0;
+    s.estimator.use_grad = f[1] != 0;
+    s.estimator.n = f[2];
+    s.estimator.mean = d["est_mean"].cast<std::vector<double>>();
+    s.estimator.m2 = d["est_m2"].cast<std::vector<double>>();
+    s.estimator.gmean = d["est_gmean"].cast<std::vector<double>>();
+    s.estimator.gm2 = d["est_gm2"].cast<std::vector<double>>();
+    s.inv_metric = d["inv_metric"].cast<std::vector<double>>();
+    for (int i = 0; i < 4; ++i) s.rng.s[i] = r[i];
+  } catch (const py::error_already_set&) {
+    throw py::value_error("sampler state is incomplete or malformed; pass a state returned by the sampler");
+  } catch (const py::cast_error&) {
+    throw py::value_error("sampler state is incomplete or malformed; pass a state returned by the sampler");
+  }
+  return s;
+}
+
+}  // namespace
+
+void bind_sampler(py::module_& m) {
+  py::class_<PyRun>(m, "SamplerRun", "NUTS chains running on C++ threads.")
+      .def("progress", [](const PyRun& r) {
+        py::list out;
+        for (const auto& t : r.run->traces) {
+          py::dict d;
+          d["done"] = t->done.load();
+          d["divergences"] = t->divergences.load();
+          d["step_size"] = t->step_size.load();
+          out.append(d);
+        }
+        return out;
+      })
+      .def("finished", [](const PyRun& r) { return r.run->finished(); })
+      .def("stop", [](PyRun& r) { r.run->stop(); })
+      .def("stopped", [](const PyRun& r) { return r.run->stopped(); })
+      .def("join", [](PyRun& r) {
+        py::gil_scoped_release release;
+        r.run->join();
+      })
+      .def("error", [](const PyRun& r, int c) { return r.run->traces.at(c)->error; })
+      .def("state", [](const PyRun& r, int c) -> py::object {
+        const auto& t = *r.run->traces.at(c);
+        if (!t.has_state) return py::none();
+        return state_to_dict(t.final_state);
+      })
+      .def("trace", [](const PyRun& r, int c) {
+        const auto& t = *r.run->traces.at(c);
+        const int n = t.saved.load();
+        py::dict d;
+        d["draws"] = head(t.draws, n, t.dim);
+        d["step_size"] = head(t.step, n);
+        d["energy"] = head(t.energy, n);
+        d["energy_error"] = head(t.energy_error, n);
+        d["acceptance_rate"] = head(t.accept, n);
+        d["lp"] = head(t.lp, n);
+        d["tree_depth"] = head(t.depth, n);
+        d["n_steps"] = head(t.n_steps, n);
+        d["diverging"] = head(t.diverging, n);
+        d["warmup"] = head(t.warmup, n);
+        d["grad_evals"] = t.grad_evals;
+        return d;
+      });
+
+  m.def("start_sampling",
+        [](py::object model, py::dict config, py::list inits, py::list states) {
+          std::shared_ptr<const nuts::LogDensityFactory> factory;
+          if (py::isinstance<ad::Program>(model)) {
+            factory = std::make_shared<ProgramFactory>(model.cast<std::shared_ptr<ad::Program>>());
+          } else if (py::isinstance<py::tuple>(model) && py::len(model) == 2) {
+            py::tuple t = model;
+            const long dim = t[1].cast<long>();
+            if (dim < 1) throw py::value_error("log density dimension must be >= 1");
+            if (!PyCallable_Check(t[0].ptr())) throw py::type_error("log density must be callable");
+            factory = std::make_shared<CallableFactory>(t[0], static_cast<std::size_t>(dim));
+          } else {
+            throw py::type_error("model must be a Program or a (callable, dim) pair");
+          }
+          nuts::SamplerConfig cfg = parse_config(config);
+          std::vector<std::vector<double>> iv;
+          for (py::handle h : inits) {
+            if (h.is_none()) iv.emplace_back();
+            else iv.push_back(to_vector(as_1d(h, "init", static_cast<long>(factory->dim()))));
+          }
+          std::vector<ChainState> sv;
+          for (py::handle h : states) {
+            sv.push_back(state_from_dict(h.cast<py::dict>()));
+            if (sv.back().position.size() != factory->dim())
+              throw py::value_error("sampler state has the wrong dimension for this model");
+          }
+          auto r = std::make_unique<PyRun>();
+          r->run = std::make_unique<SamplerRun>(factory, cfg, std::move(iv), std::move(sv));
+          r->run->start();
+          return r;
+        },
+        py::arg("model"), py::arg("config"), py::arg("inits") = py::list(), py::arg("states") = py::list(),
+        R"pbdoc(Start NUTS chains in background threads; poll progress(), then join() and read trace(c).)pbdoc");
+}
+
+}  // namespace brr::bind

@@ -1,0 +1,87 @@
+// Adapters from a Program or a Python callable to the sampler's LogDensity seam.
+#pragma once
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <memory>
+
+#include "ad/program.hpp"
+#include "nuts/log_density.hpp"
+
+namespace brr::bind {
+
+namespace py = pybind11;
+
+class ProgramDensity : public nuts::LogDensity {
+ public:
+  explicit ProgramDensity(std::shared_ptr<const ad::Program> p) : p_(std::move(p)), ws_(p_->make_workspace()) {}
+  std::size_t dim() const override { return p_->dim(); }
+  nuts::LogpStatus logp_grad(const double* x, double* grad, double& logp) override {
+    logp = p_->logp_grad(ws_, ConstSpan{x, p_->dim()}, Span{grad, p_->dim()});
+    return nuts::LogpStatus::Ok;
+  }
+
+ private:
+  std::shared_ptr<const ad::Program> p_;
+  ad::Workspace ws_;
+};
+
+class ProgramFactory : public nuts::LogDensityFactory {
+ public:
+  explicit ProgramFactory(std::shared_ptr<const ad::Program> p) : p_(std::move(p)) {}
+  std::size_t dim() const override { return p_->dim(); }
+  std::unique_ptr<nuts::LogDensity> make() const override { return std::make_unique<ProgramDensity>(p_); }
+
+ private:
+  std::shared_ptr<const ad::Program> p_;
+};
+
+// f(x) -> (logp, grad); calls take the GIL, so chains using it run one at a time.
+class CallableDensity : public nuts::LogDensity {
+ public:
+  CallableDensity(py::object f, std::size_t dim) : f_(std::move(f)), dim_(dim) {}
+  ~CallableDensity() override {
+    py::gil_scoped_acquire gil;
+    f_ = py::object();
+  }
+  std::size_t dim() const override { return dim_; }
+  nuts::LogpStatus logp_grad(const double* x, double* grad, double& logp) override {
+    py::gil_scoped_acquire gil;
+    try {
+      py::array_t<double> xa(static_cast<py::ssize_t>(dim_), x);
+      py::tuple r = f_(xa);
+      logp = r[0].cast<double>();
+      auto g = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(r[1]);
+      if (!g || g.size() != static_cast<py::ssize_t>(dim_)) return nuts::LogpStatus::Fatal;
+      std::copy(g.data(), g.data() + dim_, grad);
+      return nuts::LogpStatus::Ok;
+    } catch (py::error_already_set& e) {
+      if (e.matches(PyExc_KeyboardInterrupt)) return nuts::LogpStatus::Fatal;
+      return nuts::LogpStatus::Recoverable;
+    }
+  }
+
+ private:
+  py::object f_;
+  std::size_t dim_;
+};
+
+class CallableFactory : public nuts::LogDensityFactory {
+ public:
+  CallableFactory(py::object f, std::size_t dim) : f_(std::move(f)), dim_(dim) {}
+  ~CallableFactory() override {
+    py::gil_scoped_acquire gil;
+    f_ = py::object();
+  }
+  std::size_t dim() const override { return dim_; }
+  std::unique_ptr<nuts::LogDensity> make() const override {
+    py::gil_scoped_acquire gil;
+    return std::make_unique<CallableDensity>(f_, dim_);
+  }
+
+ private:
+  py::object f_;
+  std::size_t dim_;
+};
+
+}  // namespace brr::bind

@@ -1,0 +1,10 @@
+// Density kernel families; each returns false for codes it does not own.
+#pragma once
+#include "ad/program.hpp"
+
+namespace brr::ad {
+
+bool univariate_density(const Op& op, Ctx& c);
+bool multivariate_density(const Op& op, Ctx& c);
+
+}  // namespace brr::ad

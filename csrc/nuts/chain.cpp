@@ -1,0 +1,100 @@
+// Chain initialisation (Stan's uniform(-2, 2) with retries) and the warm-up/sampling step.
+#include "nuts/chain.hpp"
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace brr::nuts {
+
+Chain::Chain(LogDensity& density, const ChainConfig& config, const std::vector<double>& init)
+    : cfg_(config),
+      density_(density),
+      metric_(density.dim(), config.dense),
+      nuts_(density, metric_, config.max_depth) {
+  const std::size_t d = density.dim();
+  if (cfg_.dense && cfg_.adapt == AdaptKind::Fisher)
+    throw std::invalid_argument("adapt='fisher' estimates a diagonal metric; use metric='diag' with it");
+  st_.rng = Rng(cfg_.seed, static_cast<uint64_t>(cfg_.chain));
+  st_.dual_averaging.delta = cfg_.target_accept;
+  st_.windows.configure(cfg_.tune, cfg_.init_buffer, cfg_.term_buffer, cfg_.base_window);
+  st_.estimator.init(d, cfg_.dense, cfg_.adapt == AdaptKind::Fisher);
+  z_.resize(d);
+  initialize(init);
+  if (cfg_.adapt == AdaptKind::Fisher) {  // nutpie: first metric from the gradient at the start
+    std::vector<double> inv(d);
+    for (std::size_t i = 0; i < d; ++i) {
+      const double a = std::fabs(z_.g[i]);
+      inv[i] = a > 0 ? std::min(1e20, std::max(1e-20, 1.0 / a)) : 1.0;
+    }
+    set_metric(inv);
+  } else {
+    st_.inv_metric = cfg_.dense ? metric_.inv_dense() : metric_.inv_diag();
+  }
+  st_.step_size = cfg_.initial_step_size;
+  st_.dual_averaging.mu = std::log(10.0 * st_.step_size);
+  if (cfg_.tune > 0) st_.step_size = nuts_.init_stepsize(z_, st_.step_size, st_.rng);
+  st_.position = z_.q;
+}
+
+void Chain::initialize(const std::vector<double>& init) {
+  const std::size_t d = density_.dim();
+  if (!init.empty()) {
+    if (init.size() != d) throw std::invalid_argument("initial point has the wrong size");
+    z_.q = init;
+    if (!nuts_.evaluate(z_))
+      throw std::invalid_argument("the log density or its gradient is not finite at the given initial values; "
+                                  "choose initial values inside the support with finite density");
+    return;
+  }
+  for (int t = 0; t < cfg_.max_init_tries; ++t) {
+    for (std::size_t i = 0; i < d; ++i) z_.q[i] = cfg_.init_radius * (2.0 * st_.rng.uniform() - 1.0);
+    if (nuts_.evaluate(z_)) return;
+  }
+  throw std::runtime_error("could not find a starting point with finite log density and gradient after " +
+                           std::to_string(cfg_.max_init_tries) +
+                           " tries in uniform(-2, 2); check the model's priors, bounds and data, or pass init=");
+}
+
+void Chain::set_metric(const std::vector<double>& inv) {
+  if (cfg_.dense) metric_.set_inv_dense(inv);
+  else metric_.set_inv_diag(inv);
+  st_.inv_metric = inv;
+}
+
+TransitionStats Chain::step() {
+  const bool adapting = warmup();
+  TransitionStats s = nuts_.transition(z_, st_.step_size, st_.rng);
+  if (adapting) {
+    st_.step_size = st_.dual_averaging.learn(s.accept_stat);
+    WindowSchedule& w = st_.windows;
+    if (w.in_window()) st_.estimator.add(z_.q.data(), z_.g.data());
+    if (w.end_window()) {
+      w.compute_next_window();
+      set_metric(st_.estimator.estimate());
+      st_.estimator.restart();
+      st_.step_size = nuts_.init_stepsize(z_, st_.step_size, st_.rng);
+      st_.dual_averaging.mu = std::log(10.0 * st_.step_size);
+      st_.dual_averaging.restart();
+    }
+    ++w.counter;
+    if (st_.iteration == cfg_.tune - 1) st_.step_size = st_.dual_averaging.final_step_size();
+  }
+  ++st_.iteration;
+  return s;
+}
+
+ChainState Chain::state() const {
+  ChainState s = st_;
+  s.position = z_.q;
+  return s;
+}
+
+void Chain::restore(const ChainState& s) {
+  st_ = s;
+  set_metric(s.inv_metric);
+  z_.q = s.position;
+  if (!nuts_.evaluate(z_)) throw std::invalid_argument("restored position has a non-finite log density");
+}
+
+}  // namespace brr::nuts

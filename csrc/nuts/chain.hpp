@@ -1,0 +1,67 @@
+// One Markov chain: position, step size, metric, adaptation state and RNG, stepped one draw at a time.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "nuts/adaptation.hpp"
+#include "nuts/log_density.hpp"
+#include "nuts/metric.hpp"
+#include "nuts/rng.hpp"
+#include "nuts/trajectory.hpp"
+
+namespace brr::nuts {
+
+enum class AdaptKind { Stan, Fisher };
+
+struct ChainConfig {
+  int tune = 1000;
+  int draws = 1000;
+  int max_depth = 10;
+  double target_accept = 0.8;
+  bool dense = false;
+  AdaptKind adapt = AdaptKind::Stan;
+  int init_buffer = 75, term_buffer = 50, base_window = 25;
+  uint64_t seed = 0;
+  int chain = 0;
+  double init_radius = 2.0;
+  int max_init_tries = 100;
+  double initial_step_size = 1.0;
+};
+
+// Everything needed to continue a chain exactly where it stopped.
+struct ChainState {
+  std::vector<double> position;
+  double step_size = 1.0;
+  int iteration = 0;
+  DualAveraging dual_averaging;
+  WindowSchedule windows;
+  MetricEstimator estimator;
+  std::vector<double> inv_metric;  // diagonal (dim) or dense (dim*dim)
+  Rng rng;
+};
+
+class Chain {
+ public:
+  // init: unconstrained starting point, or empty for Stan's uniform(-radius, radius) with retries.
+  Chain(LogDensity& density, const ChainConfig& config, const std::vector<double>& init);
+  TransitionStats step();
+  bool warmup() const { return st_.iteration < cfg_.tune; }
+  const std::vector<double>& position() const { return z_.q; }
+  const std::vector<double>& gradient() const { return z_.g; }
+  double step_size() const { return st_.step_size; }
+  long long gradient_evals() const { return nuts_.gradient_evals(); }
+  ChainState state() const;
+  void restore(const ChainState& s);
+
+ private:
+  void initialize(const std::vector<double>& init);
+  void set_metric(const std::vector<double>& inv);
+  ChainConfig cfg_;
+  LogDensity& density_;
+  ChainState st_;
+  Metric metric_;
+  Nuts nuts_;
+  PhasePoint z_;
+};
+
+}  // namespace brr::nuts

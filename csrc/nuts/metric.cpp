@@ -1,0 +1,77 @@
+// Metric algebra, including the dense Cholesky factor used to draw momenta.
+#include "nuts/metric.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace brr::nuts {
+
+Metric::Metric(std::size_t n, bool dense) : n_(n), dense_(dense) {
+  set_inv_diag(std::vector<double>(n, 1.0));
+  if (dense) {
+    std::vector<double> eye(n * n, 0.0);
+    for (std::size_t i = 0; i < n; ++i) eye[i * n + i] = 1.0;
+    set_inv_dense(eye);
+  }
+}
+
+void Metric::set_inv_diag(const std::vector<double>& d) {
+  inv_diag_ = d;
+  inv_sqrt_diag_.resize(d.size());
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    if (!(d[i] > 0) || !std::isfinite(d[i])) throw std::runtime_error("metric: non-positive or non-finite variance");
+    inv_sqrt_diag_[i] = std::sqrt(d[i]);
+  }
+}
+
+void Metric::set_inv_dense(const std::vector<double>& m) {
+  const std::size_t n = n_;
+  std::vector<double> L(n * n, 0.0);
+  for (std::size_t j = 0; j < n; ++j) {
+    double s = m[j * n + j];
+    for (std::size_t k = 0; k < j; ++k) s -= L[j * n + k] * L[j * n + k];
+    if (!(s > 0) || !std::isfinite(s)) throw std::runtime_error("metric: covariance is not positive definite");
+    L[j * n + j] = std::sqrt(s);
+    for (std::size_t i = j + 1; i < n; ++i) {
+      double t = m[i * n + j];
+      for (std::size_t k = 0; k < j; ++k) t -= L[i * n + k] * L[j * n + k];
+      L[i * n + j] = t / L[j * n + j];
+    }
+  }
+  inv_dense_ = m;
+  chol_ = std::move(L);
+}
+
+void Metric::velocity(const double* p, double* v) const {
+  if (!dense_) {
+    for (std::size_t i = 0; i < n_; ++i) v[i] = inv_diag_[i] * p[i];
+    return;
+  }
+  for (std::size_t i = 0; i < n_; ++i) {
+    double s = 0.0;
+    const double* row = inv_dense_.data() + i * n_;
+    for (std::size_t j = 0; j < n_; ++j) s += row[j] * p[j];
+    v[i] = s;
+  }
+}
+
+double Metric::kinetic(const double* p, const double* v) const {
+  double s = 0.0;
+  for (std::size_t i = 0; i < n_; ++i) s += p[i] * v[i];
+  return 0.5 * s;
+}
+
+void Metric::sample_momentum(Rng& rng, double* p) const {
+  if (!dense_) {
+    for (std::size_t i = 0; i < n_; ++i) p[i] = rng.normal() / inv_sqrt_diag_[i];
+    return;
+  }
+  for (std::size_t i = 0; i < n_; ++i) p[i] = rng.normal();
+  for (std::size_t i = n_; i-- > 0;) {  // back-substitution: L^T p = z
+    double s = p[i];
+    for (std::size_t k = i + 1; k < n_; ++k) s -= chol_[k * n_ + i] * p[k];
+    p[i] = s / chol_[i * n_ + i];
+  }
+}
+
+}  // namespace brr::nuts

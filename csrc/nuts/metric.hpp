@@ -1,0 +1,29 @@
+// Euclidean metric: diagonal or dense inverse mass matrix M^{-1}; momentum p ~ N(0, M).
+#pragma once
+#include <vector>
+
+#include "nuts/rng.hpp"
+
+namespace brr::nuts {
+
+class Metric {
+ public:
+  Metric() = default;
+  Metric(std::size_t n, bool dense);
+  void set_inv_diag(const std::vector<double>& d);
+  void set_inv_dense(const std::vector<double>& m);  // throws std::runtime_error when not SPD
+  void velocity(const double* p, double* v) const;   // v = M^{-1} p
+  double kinetic(const double* p, const double* v) const;
+  void sample_momentum(Rng& rng, double* p) const;   // p = L^{-T} z with M^{-1} = L L^T
+  bool dense() const { return dense_; }
+  std::size_t dim() const { return n_; }
+  const std::vector<double>& inv_diag() const { return inv_diag_; }
+  const std::vector<double>& inv_dense() const { return inv_dense_; }
+
+ private:
+  std::size_t n_ = 0;
+  bool dense_ = false;
+  std::vector<double> inv_diag_, inv_sqrt_diag_, inv_dense_, chol_;
+};
+
+}  // namespace brr::nuts

@@ -1,0 +1,92 @@
+// Thread pool over chains and per-draw recording of positions and sampler statistics.
+#include "nuts/sampler.hpp"
+
+#include <algorithm>
+#include <exception>
+
+namespace brr::nuts {
+
+SamplerRun::SamplerRun(std::shared_ptr<const LogDensityFactory> factory, SamplerConfig cfg,
+                       std::vector<std::vector<double>> inits, std::vector<ChainState> resume)
+    : factory_(std::move(factory)), cfg_(cfg), inits_(std::move(inits)), resume_(std::move(resume)) {
+  const int dim = static_cast<int>(factory_->dim());
+  const int rows = cfg_.chain.draws + (cfg_.keep_warmup ? cfg_.chain.tune : 0);
+  for (int c = 0; c < cfg_.chains; ++c) {
+    auto t = std::make_unique<ChainTrace>();
+    t->dim = dim;
+    t->capacity = rows;
+    t->draws.assign(static_cast<std::size_t>(rows) * dim, 0.0);
+    for (auto* v : {&t->step, &t->energy, &t->energy_error, &t->accept, &t->lp}) v->assign(rows, 0.0);
+    t->depth.assign(rows, 0);
+    t->n_steps.assign(rows, 0);
+    t->diverging.assign(rows, 0);
+    t->warmup.assign(rows, 0);
+    traces.push_back(std::move(t));
+  }
+}
+
+SamplerRun::~SamplerRun() {
+  stop();
+  join();
+}
+
+void SamplerRun::start() {
+  const int n = std::max(1, std::min(cfg_.threads, cfg_.chains));
+  for (int i = 0; i < n; ++i) workers_.emplace_back([this] { worker(); });
+}
+
+void SamplerRun::join() {
+  for (auto& w : workers_)
+    if (w.joinable()) w.join();
+}
+
+void SamplerRun::worker() {
+  for (int c = next_chain_.fetch_add(1); c < cfg_.chains; c = next_chain_.fetch_add(1)) run_chain(c);
+  finished_threads_.fetch_add(1);
+}
+
+void SamplerRun::run_chain(int c) {
+  ChainTrace& t = *traces[c];
+  try {
+    std::unique_ptr<LogDensity> density = factory_->make();
+    ChainConfig cc = cfg_.chain;
+    cc.chain = c;
+    const std::vector<double> none;
+    Chain chain(*density, cc, c < static_cast<int>(inits_.size()) ? inits_[c] : none);
+    if (c < static_cast<int>(resume_.size())) chain.restore(resume_[c]);
+    const int total = cc.tune + cc.draws;
+    t.step_size.store(chain.step_size());
+    for (int it = chain.state().iteration; it < total && !stop_.load(); ++it) {
+      const bool warm = chain.warmup();
+      const double eps = chain.step_size();
+      TransitionStats s = chain.step();
+      if (s.divergent && !warm) t.divergences.fetch_add(1);
+      if (!warm || cfg_.keep_warmup) {
+        const int r = t.saved.load();
+        if (r < t.capacity) {
+          std::copy(chain.position().begin(), chain.position().end(),
+                    t.draws.begin() + static_cast<std::size_t>(r) * t.dim);
+          t.step[r] = eps;
+          t.energy[r] = s.energy;
+          t.energy_error[r] = s.energy_error;
+          t.accept[r] = s.accept_stat;
+          t.lp[r] = s.logp;
+          t.depth[r] = s.depth;
+          t.n_steps[r] = s.n_leapfrog;
+          t.diverging[r] = s.divergent;
+          t.warmup[r] = warm;
+          t.saved.store(r + 1);
+        }
+      }
+      t.step_size.store(chain.step_size());
+      t.done.store(it + 1);
+    }
+    t.grad_evals = chain.gradient_evals();
+    t.final_state = chain.state();
+    t.has_state = true;
+  } catch (const std::exception& e) {
+    t.error = e.what();
+  }
+}
+
+}  // namespace brr::nuts

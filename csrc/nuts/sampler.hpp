@@ -1,0 +1,64 @@
+// Runs many chains on a pool of threads; chain c always uses RNG stream c, so the draws do not
+// depend on the number of threads. Progress is readable while it runs; stop() ends it early.
+#pragma once
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "nuts/chain.hpp"
+
+namespace brr::nuts {
+
+struct ChainTrace {
+  int dim = 0, capacity = 0;
+  std::atomic<int> saved{0};     // rows written
+  std::atomic<int> done{0};      // iterations done (warm-up included)
+  std::atomic<int> divergences{0};
+  std::atomic<double> step_size{0.0};
+  std::vector<double> draws;     // capacity x dim, unconstrained
+  std::vector<double> step, energy, energy_error, accept, lp;
+  std::vector<int32_t> depth, n_steps;
+  std::vector<uint8_t> diverging, warmup;
+  long long grad_evals = 0;
+  std::string error;
+  ChainState final_state;
+  bool has_state = false;
+};
+
+struct SamplerConfig {
+  ChainConfig chain;
+  int chains = 4;
+  int threads = 1;
+  bool keep_warmup = false;
+};
+
+class SamplerRun {
+ public:
+  // inits: one vector per chain (empty = random); states: one per chain to resume from (optional).
+  SamplerRun(std::shared_ptr<const LogDensityFactory> factory, SamplerConfig cfg,
+             std::vector<std::vector<double>> inits, std::vector<ChainState> resume = {});
+  ~SamplerRun();
+  void start();
+  void stop() { stop_.store(true); }
+  bool finished() const { return finished_threads_.load() == static_cast<int>(workers_.size()); }
+  void join();
+  bool stopped() const { return stop_.load(); }
+  const SamplerConfig& config() const { return cfg_; }
+  std::vector<std::unique_ptr<ChainTrace>> traces;
+
+ private:
+  void worker();
+  void run_chain(int c);
+  std::shared_ptr<const LogDensityFactory> factory_;
+  SamplerConfig cfg_;
+  std::vector<std::vector<double>> inits_;
+  std::vector<ChainState> resume_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> next_chain_{0};
+  std::atomic<int> finished_threads_{0};
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace brr::nuts

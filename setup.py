@@ -1,0 +1,95 @@
+"""Build brr_bayes._core (C++17, always) and brr_bayes._cuda (only when nvcc is found).
+
+Environment:
+  BRR_BAYES_NATIVE=1   add -march=native (off by default: wheels must run on any x86-64)
+  BRR_BAYES_CUDA=0     never build the CUDA extension
+  BRR_BAYES_CUDA=1     building it is required: a missing nvcc is an error
+  BRR_BAYES_CUDA_ARCH  nvcc -gencode targets, default "90" (Hopper) plus PTX for 80
+"""
+import glob
+import os
+import shutil
+import subprocess
+import sys
+
+from pybind11.setup_helpers import ParallelCompile, Pybind11Extension, build_ext
+from setuptools import setup
+
+ParallelCompile("BRR_BAYES_BUILD_JOBS", default=0).install()
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CXX_FLAGS = ["-O3", "-fno-math-errno", "-Wall", "-Wno-unused-function"]
+if os.environ.get("BRR_BAYES_NATIVE") == "1":
+    CXX_FLAGS.append("-march=native")
+
+
+def _sources(pattern):
+    # Sorted so that builds are reproducible whatever the file system's order.
+    return sorted(os.path.relpath(p, HERE) for p in glob.glob(os.path.join(HERE, pattern), recursive=True))
+
+
+def _find_nvcc():
+    mode = os.environ.get("BRR_BAYES_CUDA", "auto")
+    if mode == "0":
+        return None
+    nvcc = shutil.which("nvcc") or (os.path.exists("/usr/local/cuda/bin/nvcc") and "/usr/local/cuda/bin/nvcc")
+    if not nvcc and mode == "1":
+        sys.exit("BRR_BAYES_CUDA=1 but nvcc was not found. Fix: put the CUDA toolkit's bin/ on PATH, "
+                 "or unset BRR_BAYES_CUDA to build without CUDA.")
+    return nvcc or None
+
+
+core = Pybind11Extension(
+    "brr_bayes._core",
+    _sources("csrc/**/*.cpp"),
+    include_dirs=["csrc"],
+    cxx_std=17,
+    extra_compile_args=CXX_FLAGS,
+    extra_link_args=["-pthread"],
+    define_macros=[("BRR_VERSION_INFO", '"0.1.0"'), ("BRR_CXX_FLAGS", '"%s"' % " ".join(CXX_FLAGS))],
+)
+ext_modules = [core]
+
+NVCC = _find_nvcc()
+if NVCC:
+    cuda_home = os.path.dirname(os.path.dirname(os.path.realpath(NVCC)))
+    ext_modules.append(Pybind11Extension(
+        "brr_bayes._cuda",
+        _sources("cuda/*.cpp"),
+        include_dirs=["csrc", "cuda", os.path.join(cuda_home, "include")],
+        cxx_std=17,
+        extra_compile_args=CXX_FLAGS,
+        library_dirs=[os.path.join(cuda_home, "lib64")],
+        # Static cudart: the module imports on machines without a driver; cudart finds none and says so.
+        libraries=["cudart_static", "dl", "rt", "pthread"],
+    ))
+
+
+class BuildExt(build_ext):
+    """Compile cuda/*.cu with nvcc into objects linked into brr_bayes._cuda."""
+
+    def build_extension(self, ext):
+        if ext.name == "brr_bayes._cuda":
+            ext.extra_objects = self._nvcc_objects()
+        super().build_extension(ext)
+
+    def _nvcc_objects(self):
+        arch = os.environ.get("BRR_BAYES_CUDA_ARCH", "90")
+        gencode = []
+        for a in arch.split(","):
+            gencode += ["-gencode", f"arch=compute_{a},code=sm_{a}"]
+        gencode += ["-gencode", "arch=compute_80,code=compute_80"]
+        objs = []
+        out_dir = os.path.join(self.build_temp, "cuda")
+        os.makedirs(out_dir, exist_ok=True)
+        for src in _sources("cuda/*.cu"):
+            obj = os.path.join(out_dir, os.path.basename(src) + ".o")
+            cmd = [NVCC, "-c", src, "-o", obj, "-O3", "-std=c++17", "-Icsrc", "-Icuda",
+                   "-Xcompiler", "-fPIC", *gencode]
+            print(" ".join(cmd))
+            subprocess.check_call(cmd, cwd=HERE)
+            objs.append(obj)
+        return objs
+
+
+setup(ext_modules=ext_modules, cmdclass={"build_ext": BuildExt})
