@@ -1,0 +1,25 @@
+"""brr_bayes: fast, trustworthy NUTS for multilevel survey and election models.
+
+Example:
+    >>> import numpy as np, brr_bayes as bb
+    >>> with bb.Model() as model:
+    ...     mu = bb.Normal("mu", 0, 1)
+    ...     _ = bb.Normal("y", mu, 1, observed=np.array([0.3, -0.1]))
+    >>> result = bb.sample(model, draws=200, tune=200, chains=2, seed=1, progressbar=False)
+"""
+from . import math
+from ._backend import cuda_available, cuda_built
+from .distributions import (Bernoulli, Beta, Binomial, Categorical, Cauchy, Dirichlet, Distribution, Exponential,
+                            Flat, Gamma, HalfCauchy, HalfFlat, HalfNormal, HalfStudentT, InverseGamma, Laplace,
+                            LKJCholesky, LogNormal, Multinomial, MvNormal, NegativeBinomial, Normal, Poisson,
+                            StudentT, Uniform, ZeroSumNormal)
+from .model import Deterministic, Model, Potential
+from .sampling import sample, sample_logp
+
+__version__ = "0.1.0"
+
+__all__ = ["Model", "Deterministic", "Potential", "sample", "sample_logp", "math", "cuda_available", "cuda_built",
+           "Distribution", "Normal", "HalfNormal", "StudentT", "HalfStudentT", "Cauchy", "HalfCauchy", "Laplace",
+           "Exponential", "Gamma", "InverseGamma", "LogNormal", "Beta", "Uniform", "Flat", "HalfFlat", "Bernoulli",
+           "Binomial", "Poisson", "NegativeBinomial", "Categorical", "Multinomial", "Dirichlet", "MvNormal",
+           "LKJCholesky", "ZeroSumNormal", "__version__"]

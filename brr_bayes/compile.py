@@ -1,0 +1,153 @@
+"""Lower a Model's expression graph to a C++ Program (slots + ops) once; evaluate it many times."""
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from . import _backend, ops
+from .expr import Const, Op
+from .model import FreeRV
+from .transforms import Identity
+
+
+class Compiler:
+    """Walks expressions, giving each a slot in the Program; shared subexpressions are lowered once."""
+
+    def __init__(self, program, layout):
+        self.p = program
+        self.layout = layout  # FreeRV -> (offset, unconstrained size)
+        self._slots = {}
+        self._indices = {}
+        self._keep = []       # expressions whose id() keys the memo must stay alive
+
+    def op(self, code, inputs, out=-1, idx=(), ip=(), dp=()):
+        self.p.add_op(int(code), [int(i) for i in inputs], int(out), [int(i) for i in idx],
+                      [int(i) for i in ip], [float(d) for d in dp])
+
+    def index(self, values, bound):
+        values = np.ascontiguousarray(values, dtype=np.int64)
+        key = (hashlib.blake2b(values.tobytes(), digest_size=16).hexdigest(), values.size, int(bound))
+        if key not in self._indices:
+            self._indices[key] = self.p.add_index(values, int(bound))
+        return self._indices[key]
+
+    def new_slot(self, size, code, inputs, **kw):
+        s = self.p.add_slot(int(size))
+        self.op(code, inputs, out=s, **kw)
+        return s
+
+    def slot(self, e):
+        key = id(e)
+        if key in self._slots:
+            return self._slots[key]
+        s = self._lower(e)
+        self._slots[key] = s
+        self._keep.append(e)
+        return s
+
+    def _lower(self, e):
+        if isinstance(e, Const):
+            return self.p.add_const(np.ascontiguousarray(e.value, dtype=np.float64).ravel())
+        if isinstance(e, FreeRV):
+            off, usize = self.layout[e]
+            view = self.p.add_view(0, off, usize)
+            tr = e.transform
+            if isinstance(tr, Identity):
+                return view
+            return self.new_slot(e.size, tr.code, [view], ip=tr.ip(e.shape), dp=tr.dp())
+        if not isinstance(e, Op):
+            raise TypeError(f"cannot compile expression node {e!r}")
+        k, a = e.kind, e.attrs
+        if k == "reshape":
+            return self.p.add_view(self.slot(e.args[0]), 0, e.size)
+        args = [self.slot(x) for x in e.args]
+        if k in ("unary", "binary"):
+            return self.new_slot(e.size, a["code"], args)
+        if k == "gather":
+            return self.new_slot(e.size, ops.GATHER, args, idx=[self.index(a["index"], e.args[0].size)])
+        if k == "scatter":
+            return self.new_slot(e.size, ops.SCATTER_ADD, args, idx=[self.index(a["index"], a["out_size"])])
+        if k == "sum":
+            return self.new_slot(1, ops.SUM, args)
+        if k == "axis":
+            return self.new_slot(e.size, a["code"], args, ip=a["layout"])
+        if k == "concat":
+            return self.new_slot(e.size, ops.CONCAT, args)
+        if k == "matmul":
+            X = a["matrix"]
+            m = e.args[0].shape[1] if e.args[0].ndim == 2 else 1
+            Xs = self.p.add_const(np.ascontiguousarray(X).ravel())
+            return self.new_slot(e.size, ops.DENSE_MATMUL, [Xs] + args, ip=[X.shape[0], X.shape[1], m])
+        if k == "csr":
+            A = a["matrix"]
+            vals = self.p.add_const(np.ascontiguousarray(A.data, dtype=np.float64))
+            ptr = self.index(A.indptr, A.nnz + 1)
+            col = self.index(A.indices, A.shape[1])
+            return self.new_slot(e.size, ops.CSR_MATVEC, [vals] + args, idx=[ptr, col], ip=list(A.shape))
+        raise TypeError(f"unknown expression kind '{k}'")
+
+
+class CompiledModel:
+    """The C++ Program of a Model plus the layout that maps names to parts of the flat vector."""
+
+    def __init__(self, model):
+        self.model = model
+        self.layout = {}
+        off = 0
+        for rv in model.free_rvs:
+            usize = int(np.prod(rv.transform.unconstrained_shape(rv.shape), dtype=np.int64))
+            self.layout[rv] = (off, usize)
+            off += usize
+        self.dim = off
+        self.program = _backend.core().Program(self.dim)
+        C = self.compiler = Compiler(self.program, self.layout)
+        for rv in model.free_rvs:
+            C.slot(rv)
+            rv.dist.lower(C, rv)
+        for rv in model.observed_rvs:
+            rv.dist.lower(C, rv)
+        for _, expr in model.potentials:
+            C.op(ops.TARGET_ADD, [C.slot(expr)])
+        self.outputs = [(rv.name, rv.shape, C.slot(rv)) for rv in model.free_rvs]
+        self.outputs += [(name, expr.shape, C.slot(expr)) for name, expr, _ in model.deterministics]
+
+    def _x(self, x):
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        if x.shape != (self.dim,):
+            raise ValueError(f"x must be a float64 vector of length model.dim = {self.dim}, got shape {x.shape}")
+        return x
+
+    def logp(self, x):
+        return self.program.logp(self._x(x))
+
+    def logp_and_grad(self, x):
+        return self.program.logp_and_grad(self._x(x))
+
+    def unconstrain(self, values):
+        x = np.zeros(self.dim)
+        for rv in self.model.free_rvs:
+            if rv.name not in values:
+                raise ValueError(f"unconstrain: no value for '{rv.name}'; pass a value for every parameter "
+                                 f"({[r.name for r in self.model.free_rvs]})")
+            v = np.asarray(values[rv.name], dtype=np.float64)
+            try:
+                v = np.broadcast_to(v, rv.shape)
+            except ValueError:
+                raise ValueError(f"unconstrain: '{rv.name}' has shape {v.shape}, expected {rv.shape}") from None
+            rv.transform.check(v, f"unconstrain: '{rv.name}'")
+            off, usize = self.layout[rv]
+            x[off:off + usize] = np.ravel(rv.transform.inverse(v))
+        return x
+
+    def constrain_many(self, X, names=None):
+        """{name: array (n, *shape)} for rows of X (n, dim)."""
+        X = np.ascontiguousarray(np.atleast_2d(X), dtype=np.float64)
+        if X.shape[1] != self.dim:
+            raise ValueError(f"points must have {self.dim} columns, got {X.shape[1]}")
+        outs = [o for o in self.outputs if names is None or o[0] in names]
+        vals = self.program.eval_slots(X, [s for _, _, s in outs])
+        return {name: v.reshape((X.shape[0],) + shape) for (name, shape, _), v in zip(outs, vals)}
+
+    def constrain(self, x):
+        return {k: v[0] for k, v in self.constrain_many(self._x(x)[None, :]).items()}

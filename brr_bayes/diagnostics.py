@@ -1,0 +1,59 @@
+"""Warnings after sampling, as Stan gives them: each problem once, with the count and what to try."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+
+class SamplingWarning(UserWarning):
+    """A convergence or geometry problem found after sampling."""
+
+
+def ebfmi(energy):
+    """E-BFMI per chain from the energy at each draw (chain, draw)."""
+    energy = np.atleast_2d(energy)
+    num = np.sum(np.diff(energy, axis=1) ** 2, axis=1) / energy.shape[1]
+    den = np.var(energy, axis=1)
+    return num / np.where(den > 0, den, np.nan)
+
+
+def diagnose(result):
+    """List of (kind, message) for the problems found in a Result."""
+    out = []
+    st = result.sample_stats
+    n_total = st["diverging"].size
+    n_div = int(st["diverging"].sum())
+    if n_div:
+        out.append(("divergences", f"{n_div} of {n_total} draws ended in a divergence; the posterior may be "
+                    "biased. Try target_accept=0.95 or higher, or reparameterise (non-centred random effects)."))
+    max_depth = result.config.get("max_treedepth", 10)
+    n_sat = int((st["tree_depth"] >= max_depth).sum())
+    if n_sat:
+        out.append(("treedepth", f"{n_sat} of {n_total} draws hit max_treedepth={max_depth}; efficiency suffers. "
+                    "Try a larger max_treedepth or metric='dense' for strongly correlated parameters."))
+    if result.draws >= 20:
+        low = [c for c, v in enumerate(ebfmi(st["energy"])) if v < 0.3]
+        if low:
+            out.append(("ebfmi", f"E-BFMI below 0.3 in chains {low}: the sampler explores the energy poorly; "
+                        "consider reparameterising the model."))
+    if result.draws >= 4:
+        import arviz as az
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            idata = result.to_inference_data()
+            rhat = az.rhat(idata)
+            ess = az.ess(idata, method="bulk")
+        worst_r = max((float(np.nanmax(rhat[v].values)) for v in rhat.data_vars), default=np.nan)
+        min_ess = min((float(np.nanmin(ess[v].values)) for v in ess.data_vars), default=np.nan)
+        if worst_r > 1.01:
+            out.append(("rhat", f"max R-hat is {worst_r:.3f} (> 1.01): the chains have not mixed. Run longer "
+                        "(more tune and draws) and check the trace plots."))
+        if min_ess < 400:
+            out.append(("ess", f"min bulk ESS is {min_ess:.0f} (< 400): estimates are noisy. Run more draws."))
+    return out
+
+
+def warn_after_sampling(result):
+    for _, msg in diagnose(result):
+        warnings.warn(msg, SamplingWarning, stacklevel=4)

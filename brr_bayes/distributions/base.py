@@ -1,0 +1,127 @@
+"""Distribution base class: a name-first constructor that registers a variable in the current Model."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..expr import Const, Expr, as_expr, broadcast_to, constant_value
+
+_CHECKS = {
+    "positive": (lambda v: v > 0, "must be > 0", "pass a positive value"),
+    "nonneg": (lambda v: v >= 0, "must be >= 0", "pass a non-negative value"),
+    "unit": (lambda v: (v > 0) & (v < 1), "must lie in (0, 1)", "pass a probability strictly between 0 and 1"),
+    "real": (np.isfinite, "must be finite", "pass finite numbers"),
+}
+
+
+class Distribution:
+    """Base of every distribution.
+
+    ``bb.Normal("mu", 0, 5)`` creates and registers a variable in the model of the enclosing
+    ``with bb.Model():`` block and returns an expression for it; ``bb.Normal.dist(0, 5)`` builds an
+    unregistered distribution object.
+    """
+
+    param_names: tuple = ()
+    checks: dict = {}         # param name -> key of _CHECKS for fixed (data) values
+    discrete = False
+    event_ndim = 0
+
+    def __new__(cls, name, *args, dims=None, shape=None, observed=None, transform="default", initval=None,
+                **kwargs):
+        from ..model import Model
+        model = Model.get_context(f"{cls.__name__}('{name}')")
+        dist = cls.dist(*args, _name=name, **kwargs)
+        return model.register_rv(name, dist, dims=dims, shape=shape, observed=observed, transform=transform,
+                                 initval=initval)
+
+    @classmethod
+    def dist(cls, *args, _name=None, **kwargs):
+        self = object.__new__(cls)
+        self.var_name = _name or cls.__name__
+        self._setup(*args, **kwargs)
+        return self
+
+    # parameters --------------------------------------------------------------------------
+    def _setup(self, *args, **kwargs):
+        names = self.param_names
+        if len(args) > len(names):
+            raise TypeError(f"{self._where()}: takes {len(names)} parameters {names}, got {len(args)}")
+        values = dict(zip(names, args))
+        for k, v in kwargs.items():
+            if k not in names:
+                raise TypeError(f"{self._where()}: unknown parameter '{k}'; expected one of {names}")
+            if k in values:
+                raise TypeError(f"{self._where()}: parameter '{k}' given twice")
+            values[k] = v
+        missing = [n for n in names if n not in values]
+        if missing:
+            raise TypeError(f"{self._where()}: missing parameter(s) {missing}")
+        self.params = {n: self._param(n, values[n]) for n in names}
+
+    def _where(self):
+        return f"{type(self).__name__} '{getattr(self, 'var_name', type(self).__name__)}'"
+
+    def _param(self, name, value):
+        try:
+            e = as_expr(value)
+        except TypeError as err:
+            raise TypeError(f"{self._where()}: parameter {name}: {err}") from None
+        v = constant_value(e)
+        if v is not None:
+            if not np.all(np.isfinite(v)):
+                raise ValueError(f"{self._where()}: parameter {name} must be finite, got {v}")
+            key = self.checks.get(name)
+            if key:
+                ok, req, fix = _CHECKS[key]
+                bad = ~np.asarray(ok(v))
+                if np.any(bad):
+                    got = np.asarray(v)[bad].ravel()[0] if np.ndim(v) else v
+                    raise ValueError(f"{self._where()}: {name} {req}, got {got}; {fix}")
+        return e
+
+    def batch_shape(self):
+        shapes = [p.shape for p in self.params.values()]
+        try:
+            return np.broadcast_shapes(*shapes) if shapes else ()
+        except ValueError:
+            raise ValueError(f"{self._where()}: parameter shapes {shapes} do not broadcast together") from None
+
+    # support -----------------------------------------------------------------------------
+    def default_transform(self):
+        from ..transforms import Identity
+        return Identity()
+
+    def check_value(self, value, where):
+        """Validate observed data against the support; raise ValueError naming the fix."""
+        if not np.all(np.isfinite(value)):
+            bad = np.flatnonzero(~np.isfinite(np.asarray(value).ravel()))[0]
+            raise ValueError(f"{where}: observed data must be finite, got {np.asarray(value).ravel()[bad]} at "
+                             f"flat position {bad}; drop or impute missing rows before building the model")
+        self.default_transform().check(value, where)
+
+    # lowering ----------------------------------------------------------------------------
+    def lower(self, C, value):
+        """Emit the fused log-density op for ``value`` through compiler C."""
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"{type(self).__name__}({', '.join(self.params)})"
+
+
+def broadcast_inputs(C, exprs, shape):
+    """Slots for exprs, each either size 1 (broadcast in the kernel) or of the full shape."""
+    out = []
+    for e in exprs:
+        e = as_expr(e)
+        if e.size != 1 and e.shape != tuple(shape):
+            e = broadcast_to(e, shape)
+        out.append(C.slot(e))
+    return out
+
+
+def zeros_like_scalar():
+    return Const(0.0)
+
+
+def is_expr(x):
+    return isinstance(x, Expr)

@@ -1,0 +1,182 @@
+"""Distributions over vectors and matrices: the last axis (or two) is the event."""
+from __future__ import annotations
+
+import numpy as np
+from scipy import special
+
+from .. import ops
+from ..expr import Const, as_expr, broadcast_to, constant_value
+from ..transforms import CholeskyCorr, Simplex, SumToZero
+from .base import Distribution
+from .univariate import _integer_counts
+
+
+def _batch(shape, where):
+    if len(shape) < 1:
+        raise ValueError(f"{where}: needs at least one dimension (the event axis)")
+    return int(np.prod(shape[:-1], dtype=np.int64)), int(shape[-1])
+
+
+class Dirichlet(Distribution):
+    """Dirichlet(a) over simplexes along the last axis."""
+    param_names = ("a",)
+    checks = {"a": "positive"}
+    event_ndim = 1
+
+    def default_transform(self):
+        return Simplex()
+
+    def lower(self, C, value):
+        b, K = _batch(value.shape, self._where())
+        a = broadcast_to(self.params["a"], value.shape)
+        C.op(ops.DIRICHLET, [C.slot(value), C.slot(a)], ip=[b, K])
+
+    def random(self, rng, p, size):
+        return rng.dirichlet(p["a"], size)
+
+
+class MvNormal(Distribution):
+    """MvNormal(mu, chol=L) (or cov= for a fixed covariance) over the last axis."""
+    param_names = ("mu", "chol")
+    event_ndim = 1
+
+    def _setup(self, mu, chol=None, cov=None):
+        if (chol is None) == (cov is None):
+            raise TypeError(f"{self._where()}: pass exactly one of chol= or cov=")
+        if cov is not None:
+            c = np.asarray(cov, dtype=np.float64)
+            try:
+                chol = np.linalg.cholesky(c)
+            except np.linalg.LinAlgError:
+                raise ValueError(f"{self._where()}: cov is not positive definite; pass a valid covariance") from None
+        super()._setup(mu, chol)
+        L = self.params["chol"]
+        if L.ndim != 2 or L.shape[0] != L.shape[1]:
+            raise ValueError(f"{self._where()}: chol must be a square (K, K) matrix, got shape {L.shape}")
+        Lc = constant_value(L)
+        if Lc is not None and np.any(np.diag(Lc) <= 0):
+            raise ValueError(f"{self._where()}: chol must have a positive diagonal")
+
+    def batch_shape(self):
+        K = self.params["chol"].shape[0]
+        mu = self.params["mu"]
+        return np.broadcast_shapes(mu.shape, (K,))
+
+    def lower(self, C, value):
+        b, K = _batch(value.shape, self._where())
+        if K != self.params["chol"].shape[0]:
+            raise ValueError(f"{self._where()}: value has event size {K} but chol is {self.params['chol'].shape}")
+        mu = broadcast_to(self.params["mu"], value.shape)
+        C.op(ops.MVNORMAL_CHOLESKY, [C.slot(value), C.slot(mu), C.slot(self.params["chol"])], ip=[b, K])
+
+    def random(self, rng, p, size):
+        L = np.asarray(p["chol"])
+        z = rng.standard_normal(np.broadcast_shapes(np.shape(size) and tuple(np.atleast_1d(size)) or (),
+                                                    np.shape(p["mu"])))
+        return p["mu"] + z @ L.T
+
+
+class LKJCholesky(Distribution):
+    """LKJCholesky(n, eta): Cholesky factor of an n x n correlation matrix with LKJ(eta) density."""
+    param_names = ("eta",)
+    checks = {"eta": "positive"}
+    event_ndim = 2
+
+    def _setup(self, n, eta=1.0):
+        if int(n) != n or n < 2:
+            raise ValueError(f"{self._where()}: n must be an integer >= 2, got {n}")
+        self.n = int(n)
+        super()._setup(eta)
+
+    def batch_shape(self):
+        return (self.n, self.n)
+
+    def default_transform(self):
+        return CholeskyCorr()
+
+    def lower(self, C, value):
+        C.op(ops.LKJ_CHOLESKY, [C.slot(value), C.slot(self.params["eta"])], ip=[1, self.n])
+
+
+class ZeroSumNormal(Distribution):
+    """ZeroSumNormal(sigma): normal values constrained to sum to zero along the last axis."""
+    param_names = ("sigma",)
+    checks = {"sigma": "positive"}
+    event_ndim = 1
+
+    def default_transform(self):
+        return SumToZero()
+
+    def batch_shape(self):
+        return ()
+
+    def lower(self, C, value):
+        from .univariate import Normal
+        Normal.dist(0.0, self.params["sigma"]).lower(C, value)
+
+
+class Categorical(Distribution):
+    """Categorical(p) or Categorical(logits=...): observed category ids 0..K-1."""
+    param_names = ("logits",)
+    discrete = True
+    event_ndim = 0
+
+    def _setup(self, p=None, logits=None):
+        if (p is None) == (logits is None):
+            raise TypeError(f"{self._where()}: pass exactly one of p or logits=")
+        if p is not None:
+            pv = constant_value(as_expr(p))
+            if pv is not None and (np.any(pv < 0) or np.any(np.abs(np.sum(pv, -1) - 1) > 1e-8)):
+                raise ValueError(f"{self._where()}: p must be non-negative and sum to 1 along the last axis")
+            from .. import math
+            logits = math.log(p)
+        super()._setup(logits)
+
+    def batch_shape(self):
+        return self.params["logits"].shape[:-1]
+
+    def check_value(self, value, where):
+        v = _integer_counts(value, where, "categories")
+        K = self.params["logits"].shape[-1]
+        if np.any(v >= K):
+            raise ValueError(f"{where}: categories must be in [0, {K - 1}], got {v[v >= K].ravel()[0]}")
+
+    def lower(self, C, value):
+        if not isinstance(value, Const):
+            raise TypeError(f"{self._where()}: discrete variables must be observed")
+        K = self.params["logits"].shape[-1]
+        logits = broadcast_to(self.params["logits"], value.shape + (K,))
+        C.op(ops.CATEGORICAL_LOGIT, [C.slot(value), C.slot(logits)], ip=[value.size, K])
+
+
+class Multinomial(Distribution):
+    """Multinomial(n, p) or Multinomial(n, logits=...): counts along the last axis summing to n."""
+    param_names = ("n", "logits")
+    discrete = True
+    event_ndim = 1
+
+    def _setup(self, n, p=None, logits=None):
+        if (p is None) == (logits is None):
+            raise TypeError(f"{self._where()}: pass exactly one of p or logits=")
+        if p is not None:
+            from .. import math
+            logits = math.log(p)
+        super()._setup(n, logits)
+
+    def batch_shape(self):
+        return self.params["logits"].shape
+
+    def check_value(self, value, where):
+        v = _integer_counts(value, where)
+        n = constant_value(self.params["n"])
+        if n is None or np.any(np.abs(np.sum(v, -1) - n) > 0):
+            raise ValueError(f"{where}: counts must sum to n along the last axis")
+
+    def lower(self, C, value):
+        if not isinstance(value, Const):
+            raise TypeError(f"{self._where()}: discrete variables must be observed")
+        b, K = _batch(value.shape, self._where())
+        logits = broadcast_to(self.params["logits"], value.shape)
+        y = value.value
+        const = float(np.sum(special.gammaln(y.sum(-1) + 1)) - np.sum(special.gammaln(y + 1)))
+        C.op(ops.MULTINOMIAL_LOGIT, [C.slot(value), C.slot(logits)], ip=[b, K], dp=[const])

@@ -1,0 +1,398 @@
+"""Univariate distributions; each lowers to one fused C++ log-density op over broadcast inputs."""
+from __future__ import annotations
+
+import numpy as np
+from scipy import special
+
+from .. import ops
+from ..expr import Const, constant_value
+from ..transforms import Identity, Interval, LowerBound
+from .base import Distribution, broadcast_inputs
+
+LOG2 = float(np.log(2.0))
+
+
+class Univariate(Distribution):
+    op = None
+    half = False  # half-distributions: the parent's density on x >= 0, times 2
+
+    def op_inputs(self, value):
+        """Expressions fed to the op, value first (order as in csrc/density/univariate.cpp)."""
+        return [value] + [self.params[n] for n in self.param_names]
+
+    def constant(self, value, shape):
+        n = int(np.prod(shape, dtype=np.int64))
+        return [n * LOG2] if self.half else []
+
+    def lower(self, C, value):
+        shape = value.shape
+        try:
+            slots = broadcast_inputs(C, self.op_inputs(value), shape)
+        except ValueError:
+            raise ValueError(f"{self._where()}: parameter shapes {[p.shape for p in self.params.values()]} do not "
+                             f"broadcast to the variable's shape {shape}") from None
+        C.op(self.op, slots, dp=self.constant(value, shape))
+
+    def random(self, rng, params, size):
+        raise NotImplementedError(f"{type(self).__name__} has no random draws")
+
+
+class Normal(Univariate):
+    """Normal(mu, sigma).
+
+    Example:
+        >>> import brr_bayes as bb
+        >>> with bb.Model() as m:
+        ...     mu = bb.Normal("mu", 0, 5)
+    """
+    param_names = ("mu", "sigma")
+    checks = {"sigma": "positive"}
+    op = ops.NORMAL
+
+    def random(self, rng, p, size):
+        return rng.normal(p["mu"], p["sigma"], size)
+
+
+class HalfNormal(Univariate):
+    """HalfNormal(sigma): |N(0, sigma)|, support x >= 0."""
+    param_names = ("sigma",)
+    checks = {"sigma": "positive"}
+    op = ops.NORMAL
+    half = True
+
+    def op_inputs(self, value):
+        return [value, Const(0.0), self.params["sigma"]]
+
+    def default_transform(self):
+        return LowerBound(0.0)
+
+    def random(self, rng, p, size):
+        return np.abs(rng.normal(0.0, p["sigma"], size))
+
+
+class StudentT(Univariate):
+    """StudentT(nu, mu, sigma)."""
+    param_names = ("nu", "mu", "sigma")
+    checks = {"nu": "positive", "sigma": "positive"}
+    op = ops.STUDENT_T
+
+    def random(self, rng, p, size):
+        return p["mu"] + p["sigma"] * rng.standard_t(p["nu"], size)
+
+
+class HalfStudentT(Univariate):
+    """HalfStudentT(nu, sigma): |StudentT(nu, 0, sigma)|."""
+    param_names = ("nu", "sigma")
+    checks = {"nu": "positive", "sigma": "positive"}
+    op = ops.STUDENT_T
+    half = True
+
+    def op_inputs(self, value):
+        return [value, self.params["nu"], Const(0.0), self.params["sigma"]]
+
+    def default_transform(self):
+        return LowerBound(0.0)
+
+    def random(self, rng, p, size):
+        return np.abs(p["sigma"] * rng.standard_t(p["nu"], size))
+
+
+class Cauchy(Univariate):
+    """Cauchy(alpha, beta): location alpha, scale beta."""
+    param_names = ("alpha", "beta")
+    checks = {"beta": "positive"}
+    op = ops.CAUCHY
+
+    def random(self, rng, p, size):
+        return p["alpha"] + p["beta"] * rng.standard_cauchy(size)
+
+
+class HalfCauchy(Univariate):
+    """HalfCauchy(beta): |Cauchy(0, beta)|."""
+    param_names = ("beta",)
+    checks = {"beta": "positive"}
+    op = ops.CAUCHY
+    half = True
+
+    def op_inputs(self, value):
+        return [value, Const(0.0), self.params["beta"]]
+
+    def default_transform(self):
+        return LowerBound(0.0)
+
+    def random(self, rng, p, size):
+        return np.abs(p["beta"] * rng.standard_cauchy(size))
+
+
+class Laplace(Univariate):
+    """Laplace(mu, b)."""
+    param_names = ("mu", "b")
+    checks = {"b": "positive"}
+    op = ops.LAPLACE
+
+    def random(self, rng, p, size):
+        return rng.laplace(p["mu"], p["b"], size)
+
+
+class Exponential(Univariate):
+    """Exponential(lam): rate lam."""
+    param_names = ("lam",)
+    checks = {"lam": "positive"}
+    op = ops.EXPONENTIAL
+
+    def default_transform(self):
+        return LowerBound(0.0)
+
+    def random(self, rng, p, size):
+        return rng.exponential(1.0 / np.asarray(p["lam"]), size)
+
+
+class Gamma(Univariate):
+    """Gamma(alpha, beta): shape alpha, rate beta."""
+    param_names = ("alpha", "beta")
+    checks = {"alpha": "positive", "beta": "positive"}
+    op = ops.GAMMA
+
+    def default_transform(self):
+        return LowerBound(0.0)
+
+    def random(self, rng, p, size):
+        return rng.gamma(p["alpha"], 1.0 / np.asarray(p["beta"]), size)
+
+
+class InverseGamma(Univariate):
+    """InverseGamma(alpha, beta): shape alpha, scale beta."""
+    param_names = ("alpha", "beta")
+    checks = {"alpha": "positive", "beta": "positive"}
+    op = ops.INV_GAMMA
+
+    def default_transform(self):
+        return LowerBound(0.0)
+
+    def random(self, rng, p, size):
+        return 1.0 / rng.gamma(p["alpha"], 1.0 / np.asarray(p["beta"]), size)
+
+
+class LogNormal(Univariate):
+    """LogNormal(mu, sigma): log(x) ~ Normal(mu, sigma)."""
+    param_names = ("mu", "sigma")
+    checks = {"sigma": "positive"}
+    op = ops.LOGNORMAL
+
+    def default_transform(self):
+        return LowerBound(0.0)
+
+    def random(self, rng, p, size):
+        return rng.lognormal(p["mu"], p["sigma"], size)
+
+
+class Beta(Univariate):
+    """Beta(alpha, beta) on (0, 1)."""
+    param_names = ("alpha", "beta")
+    checks = {"alpha": "positive", "beta": "positive"}
+    op = ops.BETA
+
+    def default_transform(self):
+        return Interval(0.0, 1.0)
+
+    def random(self, rng, p, size):
+        return rng.beta(p["alpha"], p["beta"], size)
+
+
+class Uniform(Univariate):
+    """Uniform(lower, upper); the bounds must be data (numbers or arrays)."""
+    param_names = ("lower", "upper")
+    checks = {"lower": "real", "upper": "real"}
+    op = ops.UNIFORM
+
+    def _setup(self, *args, **kwargs):
+        super()._setup(*args, **kwargs)
+        lo, hi = constant_value(self.params["lower"]), constant_value(self.params["upper"])
+        if lo is None or hi is None:
+            raise TypeError(f"{self._where()}: lower and upper must be numbers or data arrays")
+        if np.any(~(np.asarray(lo) < np.asarray(hi))):
+            raise ValueError(f"{self._where()}: lower must be < upper, got ({lo}, {hi}); swap the bounds")
+
+    def default_transform(self):
+        lo, hi = constant_value(self.params["lower"]), constant_value(self.params["upper"])
+        if np.ndim(lo) or np.ndim(hi):
+            if np.all(lo == np.ravel(lo)[0]) and np.all(hi == np.ravel(hi)[0]):
+                return Interval(float(np.ravel(lo)[0]), float(np.ravel(hi)[0]))
+            raise ValueError(f"{self._where()}: a free Uniform variable needs scalar bounds")
+        return Interval(float(lo), float(hi))
+
+    def random(self, rng, p, size):
+        return rng.uniform(p["lower"], p["upper"], size)
+
+
+class Flat(Univariate):
+    """Improper flat prior on the real line (no density term)."""
+    param_names = ()
+
+    def lower(self, C, value):
+        if self.is_observed(value):
+            raise ValueError(f"{self._where()}: a flat prior cannot be observed")
+
+    @staticmethod
+    def is_observed(value):
+        return isinstance(value, Const)
+
+
+class HalfFlat(Flat):
+    """Improper flat prior on (0, inf)."""
+
+    def default_transform(self):
+        return LowerBound(0.0)
+
+
+# discrete likelihoods ------------------------------------------------------------------------
+def _integer_counts(value, where, what="counts"):
+    v = np.asarray(value, dtype=np.float64)
+    if not np.all(np.isfinite(v)):
+        raise ValueError(f"{where}: observed {what} must be finite; drop or impute missing rows")
+    if np.any(v != np.round(v)):
+        bad = v[v != np.round(v)].ravel()[0]
+        raise ValueError(f"{where}: observed {what} must be whole numbers, got {bad}")
+    if np.any(v < 0):
+        raise ValueError(f"{where}: observed {what} must be >= 0, got {v[v < 0].ravel()[0]}")
+    return v
+
+
+class _LinkedDiscrete(Univariate):
+    """Count likelihoods parameterised on the link scale (logit or log) for stability."""
+    discrete = True
+    link_name = None      # e.g. "logit_p"
+    natural_name = None   # e.g. "p"
+    link = None           # numpy-free expression map natural -> link
+
+    def _setup(self, *args, **kwargs):
+        nat = kwargs.pop(self.natural_name, None)
+        lk = kwargs.pop(self.link_name, None)
+        fixed = [n for n in self.param_names if n != self.link_name]
+        given = dict(zip(fixed, args))
+        if len(args) > len(fixed):
+            if nat is not None or lk is not None:
+                raise TypeError(f"{self._where()}: too many parameters")
+            nat = args[len(fixed)]
+        if (nat is None) == (lk is None):
+            raise TypeError(f"{self._where()}: pass exactly one of {self.natural_name}= or {self.link_name}=")
+        if nat is not None:
+            natural = self._param(self.natural_name, nat)
+            lk = self.link(natural)
+        given.update(kwargs)
+        given[self.link_name] = lk
+        Distribution._setup(self, **given)
+
+    def lower(self, C, value):
+        if not isinstance(value, Const):
+            raise TypeError(f"{self._where()}: discrete variables must be observed (pass observed=data)")
+        super().lower(C, value)
+
+
+def _logit(p):
+    from .. import math
+    return math.logit(p)
+
+
+def _log(x):
+    from .. import math
+    return math.log(x)
+
+
+class Bernoulli(_LinkedDiscrete):
+    """Bernoulli(p) or Bernoulli(logit_p=eta); y in {0, 1}."""
+    param_names = ("logit_p",)
+    link_name, natural_name = "logit_p", "p"
+    checks = {"p": "unit"}
+    op = ops.BERNOULLI_LOGIT
+    link = staticmethod(_logit)
+
+    def check_value(self, value, where):
+        v = _integer_counts(value, where, "outcomes")
+        if np.any(v > 1):
+            raise ValueError(f"{where}: Bernoulli outcomes must be 0 or 1, got {v[v > 1].ravel()[0]}")
+
+    def random(self, rng, p, size):
+        return (rng.random(size) < special.expit(p["logit_p"])).astype(np.int64)
+
+
+class Binomial(_LinkedDiscrete):
+    """Binomial(n, p) or Binomial(n, logit_p=eta); n must be data."""
+    param_names = ("n", "logit_p")
+    link_name, natural_name = "logit_p", "p"
+    checks = {"n": "nonneg", "p": "unit"}
+    op = ops.BINOMIAL_LOGIT
+    link = staticmethod(_logit)
+
+    def _setup(self, *args, **kwargs):
+        super()._setup(*args, **kwargs)
+        n = constant_value(self.params["n"])
+        if n is None:
+            raise TypeError(f"{self._where()}: the number of trials n must be data")
+        if np.any(n != np.round(n)):
+            raise ValueError(f"{self._where()}: n must hold whole numbers of trials")
+
+    def check_value(self, value, where):
+        v = _integer_counts(value, where)
+        n = np.broadcast_to(constant_value(self.params["n"]), v.shape) if v.shape else constant_value(self.params["n"])
+        if np.any(v > n):
+            i = np.flatnonzero(np.ravel(v > n))[0]
+            raise ValueError(f"{where}: successes must not exceed trials n, got {np.ravel(v)[i]} > "
+                             f"{np.ravel(n)[i]} at flat position {i}")
+
+    def constant(self, value, shape):
+        y = constant_value(value)
+        n = np.broadcast_to(constant_value(self.params["n"]), shape)
+        return [float(np.sum(special.gammaln(n + 1) - special.gammaln(y + 1) - special.gammaln(n - y + 1)))]
+
+    def random(self, rng, p, size):
+        return rng.binomial(np.asarray(p["n"], dtype=np.int64), special.expit(p["logit_p"]), size)
+
+
+class Poisson(_LinkedDiscrete):
+    """Poisson(mu) or Poisson(log_mu=eta)."""
+    param_names = ("log_mu",)
+    link_name, natural_name = "log_mu", "mu"
+    checks = {"mu": "positive"}
+    op = ops.POISSON_LOG
+    link = staticmethod(_log)
+
+    def check_value(self, value, where):
+        _integer_counts(value, where)
+
+    def constant(self, value, shape):
+        return [-float(np.sum(special.gammaln(constant_value(value) + 1)))]
+
+    def random(self, rng, p, size):
+        return rng.poisson(np.exp(p["log_mu"]), size)
+
+
+class NegativeBinomial(_LinkedDiscrete):
+    """NegativeBinomial(mu, phi) or (log_mu=eta, phi=...): mean mu, variance mu + mu^2/phi."""
+    param_names = ("phi", "log_mu")
+    link_name, natural_name = "log_mu", "mu"
+    checks = {"mu": "positive", "phi": "positive"}
+    op = ops.NEG_BINOMIAL_LOG
+    link = staticmethod(_log)
+
+    def _setup(self, mu=None, phi=None, log_mu=None):
+        if phi is None:
+            raise TypeError(f"{self._where()}: missing the dispersion phi")
+        if (mu is None) == (log_mu is None):
+            raise TypeError(f"{self._where()}: pass exactly one of mu or log_mu=")
+        if mu is not None:
+            log_mu = self.link(self._param("mu", mu))
+        Distribution._setup(self, phi=phi, log_mu=log_mu)
+
+    def op_inputs(self, value):
+        return [value, self.params["log_mu"], self.params["phi"]]
+
+    def check_value(self, value, where):
+        _integer_counts(value, where)
+
+    def constant(self, value, shape):
+        return [-float(np.sum(special.gammaln(constant_value(value) + 1)))]
+
+    def random(self, rng, p, size):
+        mu, phi = np.exp(p["log_mu"]), np.asarray(p["phi"])
+        return rng.poisson(rng.gamma(phi, mu / phi, size))

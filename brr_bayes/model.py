@@ -1,0 +1,246 @@
+"""Model: a context that collects named variables, dims/coords, and compiles to C++ on first use."""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from .expr import Const, Expr, as_expr
+
+_CONTEXT = threading.local()
+
+
+class FreeRV(Expr):
+    """A sampled parameter; as an expression it is the constrained value."""
+
+    def __init__(self, name, dist, shape, dims, transform, initval):
+        super().__init__(shape)
+        self.name, self.dist, self.dims, self.transform, self.initval = name, dist, dims, transform, initval
+
+    def __repr__(self):
+        return f"FreeRV({self.name}, {type(self.dist).__name__}, shape={self.shape})"
+
+
+class ObservedRV(Const):
+    """Observed data with a likelihood; as an expression it is the data."""
+
+    def __init__(self, name, dist, value, dims):
+        super().__init__(value)
+        self.name, self.dist, self.dims = name, dist, dims
+
+
+class Deterministic:
+    """A named function of parameters, stored with the draws.
+
+    Example:
+        >>> import brr_bayes as bb
+        >>> with bb.Model():
+        ...     mu = bb.Normal("mu", 0, 1)
+        ...     mu2 = bb.Deterministic("mu2", 2 * mu)
+    """
+
+    def __new__(cls, name, expr, dims=None):
+        model = Model.get_context(f"Deterministic('{name}')")
+        return model.add_deterministic(name, expr, dims)
+
+
+class Potential:
+    """Adds an arbitrary expression (summed) to the log density.
+
+    Example:
+        >>> import brr_bayes as bb
+        >>> with bb.Model():
+        ...     x = bb.Flat("x")
+        ...     _ = bb.Potential("soft", -0.5 * x ** 2)
+    """
+
+    def __new__(cls, name, expr):
+        model = Model.get_context(f"Potential('{name}')")
+        return model.add_potential(name, expr)
+
+
+class Model:
+    """A probabilistic model.
+
+    Example:
+        >>> import numpy as np, brr_bayes as bb
+        >>> y = np.array([28., 8, -3, 7, -1, 1, 18, 12]); s = np.array([15., 10, 16, 11, 9, 11, 10, 18])
+        >>> with bb.Model(coords={"school": list("ABCDEFGH")}) as model:
+        ...     mu = bb.Normal("mu", 0, 5)
+        ...     tau = bb.HalfCauchy("tau", 5)
+        ...     z = bb.Normal("z", 0, 1, dims="school")
+        ...     theta = bb.Deterministic("theta", mu + tau * z, dims="school")
+        ...     _ = bb.Normal("y", theta, s, observed=y, dims="school")
+        >>> model.dim
+        10
+    """
+
+    def __init__(self, coords=None, name=""):
+        self.name = name
+        self.coords = {}
+        self.vars = {}          # name -> FreeRV | ObservedRV | Deterministic expr | potential expr
+        self.free_rvs = []
+        self.observed_rvs = []
+        self.deterministics = []  # (name, expr, dims)
+        self.potentials = []      # (name, expr)
+        self.dims = {}           # name -> dims tuple
+        self._compiled = None
+        for k, v in (coords or {}).items():
+            self.add_coord(k, v)
+
+    # context -------------------------------------------------------------------------------
+    def __enter__(self):
+        stack = getattr(_CONTEXT, "stack", None)
+        if stack is None:
+            stack = _CONTEXT.stack = []
+        stack.append(self)
+        return self
+
+    def __exit__(self, *exc):
+        _CONTEXT.stack.pop()
+
+    @staticmethod
+    def get_context(what="this") -> "Model":
+        stack = getattr(_CONTEXT, "stack", None)
+        if not stack:
+            raise TypeError(f"{what} must be created inside a model context: `with bb.Model() as model: ...`")
+        return stack[-1]
+
+    # coords and dims -----------------------------------------------------------------------
+    def add_coord(self, name, values):
+        values = np.asarray(values)
+        if values.ndim != 1:
+            raise ValueError(f"coords['{name}'] must be 1-dimensional, got shape {values.shape}")
+        if len(np.unique(values)) != len(values):
+            raise ValueError(f"coords['{name}'] has duplicate labels; labels along a dim must be unique")
+        self.coords[name] = values
+        self._invalidate()
+
+    def _dims_shape(self, dims, where):
+        if dims is None:
+            return None, None
+        dims = (dims,) if isinstance(dims, str) else tuple(dims)
+        missing = [d for d in dims if d not in self.coords]
+        if missing:
+            raise ValueError(f"{where}: dims {missing} have no coords; pass coords={{'{missing[0]}': labels}} to "
+                             f"bb.Model or call model.add_coord")
+        return dims, tuple(len(self.coords[d]) for d in dims)
+
+    def _check_name(self, name):
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"variable names must be non-empty strings, got {name!r}")
+        if name in self.vars:
+            raise ValueError(f"a variable named '{name}' already exists in this model; choose another name")
+
+    # registration --------------------------------------------------------------------------
+    def register_rv(self, name, dist, dims=None, shape=None, observed=None, transform="default", initval=None):
+        self._check_name(name)
+        where = f"{type(dist).__name__} '{name}'"
+        dims, dims_shape = self._dims_shape(dims, where)
+        if shape is not None:
+            shape = (int(shape),) if np.ndim(shape) == 0 else tuple(int(s) for s in shape)
+            if dims_shape is not None and shape != dims_shape:
+                raise ValueError(f"{where}: shape {shape} does not match dims {dims} of shape {dims_shape}")
+        shape = shape if shape is not None else dims_shape
+        self._invalidate()
+        if observed is not None:
+            value = self._observed_array(observed, where)
+            if shape is not None and value.shape != shape:
+                raise ValueError(f"{where}: observed data has shape {value.shape} but dims/shape say {shape}")
+            dist.check_value(value, where)
+            rv = ObservedRV(name, dist, value, dims)
+            self.observed_rvs.append(rv)
+        else:
+            if dist.discrete:
+                raise TypeError(f"{where}: discrete variables cannot be sampled by NUTS; pass observed=data, or "
+                                "marginalise the discrete parameter out")
+            if shape is None:
+                shape = tuple(dist.batch_shape())
+            tr = dist.default_transform() if transform == "default" else transform
+            if tr is None:
+                from .transforms import Identity
+                tr = Identity()
+            rv = FreeRV(name, dist, shape, dims, tr, initval)
+            if initval is not None:
+                iv = np.broadcast_to(np.asarray(initval, dtype=np.float64), shape)
+                tr.check(iv, f"{where}: initval")
+            self.free_rvs.append(rv)
+        self.vars[name] = rv
+        self.dims[name] = dims
+        return rv
+
+    @staticmethod
+    def _observed_array(observed, where):
+        if isinstance(observed, Expr):
+            raise TypeError(f"{where}: observed must be data (a numpy array), not a model expression")
+        try:
+            import pandas as pd
+            if isinstance(observed, (pd.Series, pd.DataFrame)):
+                observed = observed.to_numpy()
+        except ImportError:  # pragma: no cover
+            pass
+        arr = np.asarray(observed)
+        if arr.dtype == object or arr.dtype.kind not in "biuf":
+            raise TypeError(f"{where}: observed data must be numeric, got dtype {arr.dtype}")
+        return arr.astype(np.float64)
+
+    def add_deterministic(self, name, expr, dims=None):
+        self._check_name(name)
+        expr = as_expr(expr)
+        dims, dims_shape = self._dims_shape(dims, f"Deterministic '{name}'")
+        if dims_shape is not None and dims_shape != expr.shape:
+            raise ValueError(f"Deterministic '{name}': expression has shape {expr.shape} but dims {dims} have shape "
+                             f"{dims_shape}")
+        self.deterministics.append((name, expr, dims))
+        self.vars[name] = expr
+        self.dims[name] = dims
+        self._invalidate()
+        return expr
+
+    def add_potential(self, name, expr):
+        self._check_name(name)
+        expr = as_expr(expr)
+        self.potentials.append((name, expr))
+        self.vars[name] = expr
+        self._invalidate()
+        return expr
+
+    def __getitem__(self, name):
+        return self.vars[name]
+
+    # compiled interface --------------------------------------------------------------------
+    def _invalidate(self):
+        self._compiled = None
+
+    @property
+    def compiled(self):
+        if self._compiled is None:
+            from .compile import CompiledModel
+            self._compiled = CompiledModel(self)
+        return self._compiled
+
+    @property
+    def dim(self) -> int:
+        """Length of the flat unconstrained parameter vector."""
+        return self.compiled.dim
+
+    @property
+    def param_names(self):
+        """Names of the sampled (free) variables, in the order of the flat vector."""
+        return [rv.name for rv in self.free_rvs]
+
+    def logp(self, x) -> float:
+        """Log density (with log-Jacobians) at the unconstrained point x."""
+        return self.compiled.logp(x)
+
+    def logp_and_grad(self, x):
+        """(log density, gradient) at the unconstrained point x (float64 vector of length dim)."""
+        return self.compiled.logp_and_grad(x)
+
+    def unconstrain(self, values: dict) -> np.ndarray:
+        """Flat unconstrained vector from {name: constrained value} for every free variable."""
+        return self.compiled.unconstrain(values)
+
+    def constrain(self, x) -> dict:
+        """{name: value} of free variables and deterministics at the unconstrained point x."""
+        return self.compiled.constrain(x)

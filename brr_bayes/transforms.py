@@ -1,0 +1,223 @@
+"""Constraining transforms: unconstrained vector -> parameter of the given support, with log|J|.
+
+Each transform names its C++ op; the numpy ``inverse`` maps constrained values back (for initial
+values and ``Model.unconstrain``). The forward map runs only in C++, so there is one definition.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import special
+
+from . import ops
+
+
+class Transform:
+    name = "identity"
+    code = None
+
+    def unconstrained_shape(self, shape):
+        return tuple(shape)
+
+    def ip(self, shape):
+        return []
+
+    def dp(self):
+        return []
+
+    def inverse(self, x):
+        return np.asarray(x, dtype=np.float64)
+
+    def check(self, x, where):
+        """Raise ValueError if x is outside the support."""
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class Identity(Transform):
+    pass
+
+
+class LowerBound(Transform):
+    name = "lower"
+    code = ops.LOWER_BOUND
+
+    def __init__(self, lower):
+        self.lower = float(lower)
+
+    def dp(self):
+        return [self.lower]
+
+    def inverse(self, x):
+        return np.log(np.asarray(x, dtype=np.float64) - self.lower)
+
+    def check(self, x, where):
+        if np.any(~(np.asarray(x) > self.lower)):
+            raise ValueError(f"{where}: values must be > {self.lower}")
+
+
+class UpperBound(Transform):
+    name = "upper"
+    code = ops.UPPER_BOUND
+
+    def __init__(self, upper):
+        self.upper = float(upper)
+
+    def dp(self):
+        return [self.upper]
+
+    def inverse(self, x):
+        return np.log(self.upper - np.asarray(x, dtype=np.float64))
+
+    def check(self, x, where):
+        if np.any(~(np.asarray(x) < self.upper)):
+            raise ValueError(f"{where}: values must be < {self.upper}")
+
+
+class Interval(Transform):
+    name = "interval"
+    code = ops.INTERVAL
+
+    def __init__(self, lower, upper):
+        self.lower, self.upper = float(lower), float(upper)
+        if not self.lower < self.upper:
+            raise ValueError(f"interval bounds must satisfy lower < upper, got ({lower}, {upper})")
+
+    def dp(self):
+        return [self.lower, self.upper]
+
+    def inverse(self, x):
+        return special.logit((np.asarray(x, dtype=np.float64) - self.lower) / (self.upper - self.lower))
+
+    def check(self, x, where):
+        x = np.asarray(x)
+        if np.any(~((x > self.lower) & (x < self.upper))):
+            raise ValueError(f"{where}: values must lie strictly inside ({self.lower}, {self.upper})")
+
+
+def _batch_k(shape, name):
+    if len(shape) < 1 or shape[-1] < 1:
+        raise ValueError(f"the {name} transform needs a last axis of length >= 1, got shape {shape}")
+    return int(np.prod(shape[:-1], dtype=np.int64)), int(shape[-1])
+
+
+class Ordered(Transform):
+    name = "ordered"
+    code = ops.ORDERED
+
+    def ip(self, shape):
+        return list(_batch_k(shape, "ordered"))
+
+    def inverse(self, x):
+        x = np.asarray(x, dtype=np.float64)
+        return np.concatenate([x[..., :1], np.log(np.diff(x, axis=-1))], axis=-1)
+
+    def check(self, x, where):
+        if np.any(np.diff(np.asarray(x), axis=-1) <= 0):
+            raise ValueError(f"{where}: values must be strictly increasing along the last axis")
+
+
+class Simplex(Transform):
+    """Stan's stick-breaking map from K-1 reals to the K-simplex."""
+    name = "simplex"
+    code = ops.SIMPLEX
+
+    def unconstrained_shape(self, shape):
+        return tuple(shape[:-1]) + (shape[-1] - 1,)
+
+    def ip(self, shape):
+        return list(_batch_k(shape, "simplex"))
+
+    def inverse(self, x):
+        x = np.asarray(x, dtype=np.float64)
+        K = x.shape[-1]
+        y = np.empty(x.shape[:-1] + (K - 1,))
+        stick = np.ones(x.shape[:-1])
+        for k in range(K - 1):
+            z = x[..., k] / stick
+            y[..., k] = special.logit(z) + np.log(K - 1 - k)
+            stick = stick - x[..., k]
+        return y
+
+    def check(self, x, where):
+        x = np.asarray(x)
+        if np.any(x <= 0) or np.any(np.abs(x.sum(-1) - 1) > 1e-8):
+            raise ValueError(f"{where}: values must be positive and sum to 1 along the last axis")
+
+
+class SumToZero(Transform):
+    """Stan's isometric map from K-1 reals to vectors summing to zero (log|J| = 0)."""
+    name = "sum_to_zero"
+    code = ops.SUM_TO_ZERO
+
+    def unconstrained_shape(self, shape):
+        return tuple(shape[:-1]) + (shape[-1] - 1,)
+
+    def ip(self, shape):
+        return list(_batch_k(shape, "sum_to_zero"))
+
+    @staticmethod
+    def basis(K):
+        """K x (K-1) matrix with orthonormal columns spanning the zero-sum subspace (Stan's map)."""
+        V = np.zeros((K, K - 1))
+        for j in range(K - 1):
+            y = np.zeros(K - 1)
+            y[j] = 1.0
+            z = np.zeros(K)
+            sum_w = 0.0
+            for i in range(K - 1, 0, -1):
+                w = y[i - 1] / np.sqrt(i * (i + 1.0))
+                sum_w += w
+                z[i - 1] += sum_w
+                z[i] -= w * i
+            V[:, j] = z
+        return V
+
+    def inverse(self, x):
+        x = np.asarray(x, dtype=np.float64)
+        return x @ self.basis(x.shape[-1])
+
+    def check(self, x, where):
+        if np.any(np.abs(np.asarray(x).sum(-1)) > 1e-8):
+            raise ValueError(f"{where}: values must sum to zero along the last axis")
+
+
+class CholeskyCorr(Transform):
+    """Stan's tanh map to the Cholesky factor of a correlation matrix."""
+    name = "cholesky_corr"
+    code = ops.CHOLESKY_CORR
+
+    def unconstrained_shape(self, shape):
+        K = shape[-1]
+        if len(shape) != 2 or shape[0] != K:
+            raise ValueError(f"a Cholesky correlation factor must have shape (K, K), got {shape}")
+        return (K * (K - 1) // 2,)
+
+    def ip(self, shape):
+        return [int(shape[-1])]
+
+    def inverse(self, L):
+        L = np.asarray(L, dtype=np.float64)
+        K = L.shape[-1]
+        z = []
+        for i in range(1, K):
+            ss = 0.0
+            for j in range(i):
+                z.append(L[i, j] if j == 0 else L[i, j] / np.sqrt(1.0 - ss))
+                ss += L[i, j] ** 2
+        return np.arctanh(np.asarray(z))
+
+    def check(self, L, where):
+        L = np.asarray(L)
+        if np.any(np.abs(np.sum(L ** 2, axis=-1) - 1) > 1e-8) or np.any(np.triu(L, 1) != 0):
+            raise ValueError(f"{where}: must be lower-triangular with rows of unit length")
+
+
+def bounded(lower=None, upper=None) -> Transform:
+    if lower is not None and upper is not None:
+        return Interval(lower, upper)
+    if lower is not None:
+        return LowerBound(lower)
+    if upper is not None:
+        return UpperBound(upper)
+    return Identity()
