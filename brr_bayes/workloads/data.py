@@ -1,0 +1,157 @@
+"""Deterministic generators of the reference workloads W1-W4 (same algorithm and bytes as
+shared/workloads/make_data.py, which tests compare against when it is present).
+
+Every workload uses numpy.random.default_rng(565); index arrays are int32 and 0-based, counts int64.
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.special
+
+SEED = 565
+
+W2_BLOCKS = [("state", 50, 0.30), ("age", 6, 0.25), ("race", 4, 0.40), ("edu", 5, 0.30), ("region", 4, 0.20),
+             ("state_race", 200, 0.15), ("age_edu", 30, 0.20)]
+
+
+def _i32(a):
+    return np.ascontiguousarray(a, dtype=np.int32)
+
+
+def _i64(a):
+    return np.ascontiguousarray(a, dtype=np.int64)
+
+
+def make_w1():
+    """Eight schools."""
+    y = np.array([28, 8, -3, 7, -1, 1, 18, 12], dtype=np.float64)
+    sigma = np.array([15, 10, 16, 11, 9, 11, 10, 18], dtype=np.float64)
+    return dict(J=np.int64(8), y=y, sigma=sigma)
+
+
+def make_w2(n=100_000):
+    """Multilevel logistic regression of survey responses (MRP), n respondents."""
+    rng = np.random.default_rng(SEED)
+    S, A, R, E = 50, 6, 4, 5
+    alpha, beta, b_female = -0.3, np.array([0.4, -0.25, 0.15]), 0.2
+    Z = rng.standard_normal((S, 3))
+    z = {name: rng.standard_normal(L) for name, L, _ in W2_BLOCKS}
+    sig = {name: s for name, _, s in W2_BLOCKS}
+    a = {name: sig[name] * z[name] for name, _, _ in W2_BLOCKS}
+    p_state = rng.dirichlet(np.full(S, 2.0))
+    state = rng.choice(S, size=n, p=p_state)
+    age = rng.choice(A, size=n, p=[0.12, 0.17, 0.18, 0.18, 0.18, 0.17])
+    race = rng.choice(R, size=n, p=[0.62, 0.14, 0.16, 0.08])
+    edu = rng.choice(E, size=n, p=[0.10, 0.28, 0.30, 0.20, 0.12])
+    female = (rng.random(n) < 0.52).astype(np.int64)
+    region = state // 13
+    state_race = state * 4 + race
+    age_edu = age * 5 + edu
+    eta = (alpha + Z[state] @ beta + b_female * female + a["state"][state] + a["age"][age] + a["race"][race]
+           + a["edu"][edu] + a["region"][region] + a["state_race"][state_race] + a["age_edu"][age_edu])
+    y = (rng.random(n) < scipy.special.expit(eta)).astype(np.int64)
+    cell = (((state * A + age) * R + race) * E + edu) * 2 + female
+    uniq, inv = np.unique(cell, return_inverse=True)
+    c_trials = np.bincount(inv).astype(np.int64)
+    c_y = np.bincount(inv, weights=y).astype(np.int64)
+    c_female = uniq % 2
+    r_ = uniq // 2
+    c_edu = r_ % E
+    r_ //= E
+    c_race = r_ % R
+    r_ //= R
+    c_age = r_ % A
+    c_state = r_ // A
+    out = dict(
+        N=np.int64(n), n_state=np.int64(S), n_age=np.int64(A), n_race=np.int64(R), n_edu=np.int64(E),
+        n_region=np.int64(4), n_state_race=np.int64(S * R), n_age_edu=np.int64(A * E), K=np.int64(3),
+        y=_i64(y), state=_i32(state), age=_i32(age), race=_i32(race), edu=_i32(edu), female=_i32(female),
+        region=_i32(region), state_race=_i32(state_race), age_edu=_i32(age_edu), Z=np.ascontiguousarray(Z),
+        n_cells=np.int64(len(uniq)), cell_trials=c_trials, cell_y=c_y, cell_state=_i32(c_state),
+        cell_age=_i32(c_age), cell_race=_i32(c_race), cell_edu=_i32(c_edu), cell_female=_i32(c_female),
+        cell_region=_i32(c_state // 13), cell_state_race=_i32(c_state * 4 + c_race),
+        cell_age_edu=_i32(c_age * 5 + c_edu), true_alpha=np.float64(alpha), true_beta=beta,
+        true_b_female=np.float64(b_female))
+    for name, _, _ in W2_BLOCKS:
+        out[f"true_sigma_{name}"] = np.float64(sig[name])
+        out[f"true_z_{name}"] = z[name]
+        out[f"true_a_{name}"] = a[name]
+    return out
+
+
+def lattice_edges(nr, nc):
+    """Rook adjacency of an nr x nc lattice, node id = row*nc + col; edges with node1 < node2."""
+    ids = np.arange(nr * nc).reshape(nr, nc)
+    horiz = np.stack([ids[:, :-1].ravel(), ids[:, 1:].ravel()], axis=1)
+    vert = np.stack([ids[:-1, :].ravel(), ids[1:, :].ravel()], axis=1)
+    e = np.concatenate([horiz, vert])
+    return e[np.lexsort((e[:, 1], e[:, 0]))]
+
+
+def icar_precision(n, edges):
+    Q = np.zeros((n, n))
+    i, j = edges[:, 0], edges[:, 1]
+    Q[i, j] = -1.0
+    Q[j, i] = -1.0
+    Q[np.arange(n), np.arange(n)] = -Q.sum(axis=1)
+    return Q
+
+
+def bym2_scaling_factor_dense(Q):
+    """Geometric mean of the diagonal of the generalised inverse of a connected ICAR precision Q."""
+    n = Q.shape[0]
+    Q_pert = Q + np.eye(n) * Q.diagonal().max() * np.sqrt(np.finfo(float).eps)
+    Sigma = np.linalg.inv(Q_pert)
+    s1 = Sigma.sum(axis=1)
+    diag_c = Sigma.diagonal() - s1 ** 2 / s1.sum()
+    return float(np.exp(np.mean(np.log(diag_c))))
+
+
+def make_w3():
+    """BYM2 spatial Poisson on a 30 x 30 lattice."""
+    import scipy.linalg
+    rng = np.random.default_rng(SEED)
+    nr = nc = 30
+    n = nr * nc
+    edges = lattice_edges(nr, nc)
+    Q = icar_precision(n, edges)
+    sf = bym2_scaling_factor_dense(Q)
+    alpha, beta, sigma, rho = 0.2, 0.3, 0.7, 0.6
+    L = np.linalg.cholesky(Q + np.ones((n, n)))
+    x_ = scipy.linalg.solve_triangular(L, rng.standard_normal(n), lower=True, trans="T")
+    phi = x_ - x_.mean()
+    theta = rng.standard_normal(n)
+    x = rng.standard_normal(n)
+    E = rng.uniform(5.0, 50.0, size=n)
+    eta = np.log(E) + alpha + beta * x + sigma * (np.sqrt(rho / sf) * phi + np.sqrt(1 - rho) * theta)
+    y = rng.poisson(np.exp(eta))
+    return dict(N=np.int64(n), N_edges=np.int64(len(edges)), node1=_i32(edges[:, 0]), node2=_i32(edges[:, 1]),
+                E=E, log_E=np.log(E), x=x, y=_i64(y), scaling_factor=np.float64(sf), n_rows=np.int64(nr),
+                n_cols=np.int64(nc), true_alpha=np.float64(alpha), true_beta=np.float64(beta),
+                true_sigma=np.float64(sigma), true_rho=np.float64(rho), true_phi=phi, true_theta=theta)
+
+
+def make_w4():
+    """Dynamic poll aggregation with random walks (100 days, 50 states, 20 pollsters, 2000 polls)."""
+    rng = np.random.default_rng(SEED)
+    T, S, H, P = 100, 50, 20, 2000
+    sigma_nat, sigma_state, sigma_off, sigma_house = 0.03, 0.015, 0.3, 0.06
+    z_nat = rng.standard_normal(T)
+    z_state = rng.standard_normal((S, T))
+    z_off = rng.standard_normal(S)
+    z_house = rng.standard_normal(H)
+    national = np.cumsum(sigma_nat * z_nat)
+    state_rw = np.cumsum(sigma_state * z_state, axis=1)
+    offset = sigma_off * z_off
+    house = sigma_house * z_house
+    t = np.sort(np.minimum(T - 1, np.floor(T * rng.beta(2.0, 1.0, size=P)).astype(np.int64)))
+    s = rng.choice(S, size=P, p=rng.dirichlet(np.full(S, 1.5)))
+    h = rng.choice(H, size=P, p=rng.dirichlet(np.full(H, 2.0)))
+    n = rng.integers(300, 2001, size=P).astype(np.int64)
+    eta = national[t] + offset[s] + state_rw[s, t] + house[h]
+    y = rng.binomial(n, scipy.special.expit(eta))
+    return dict(T=np.int64(T), S=np.int64(S), H=np.int64(H), P=np.int64(P), t=_i32(t), s=_i32(s), h=_i32(h),
+                n=_i64(n), y=_i64(y), true_sigma_nat=np.float64(sigma_nat),
+                true_sigma_state=np.float64(sigma_state), true_sigma_off=np.float64(sigma_off),
+                true_sigma_house=np.float64(sigma_house), true_z_nat=z_nat, true_z_state=z_state,
+                true_z_off=z_off, true_z_house=z_house)
