@@ -1,0 +1,73 @@
+"""The brr-bayes command line: demo, bench, info."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def _info(args):
+    import numpy as np
+
+    import brr_bayes as bb
+    from brr_bayes import _backend
+    core = _backend.core()
+    info = dict(core.build_info)
+    print(f"brr_bayes {bb.__version__}")
+    print(f"  python       {sys.version.split()[0]}, numpy {np.__version__}")
+    print(f"  compiler     {info['compiler']} (C++ standard {info['cxx_standard']})")
+    print(f"  flags        {info['cxx_flags']}")
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover
+        cores = os.cpu_count()
+    print(f"  threads      {cores} usable cores (hardware threads: {info['hardware_threads']}); "
+          "bb.sample runs one chain per thread")
+    print(f"  CUDA built   {bb.cuda_built()}")
+    gpu = "no"
+    if bb.cuda_available():
+        mod = _backend.cuda_module()
+        gpu = ", ".join(mod.device_name(i) for i in range(mod.device_count()))
+    print(f"  GPU visible  {gpu}")
+    return 0
+
+
+def _demo(args):
+    from brr_bayes.demo import run_demo
+    run_demo(n=args.n, draws=args.draws, tune=args.tune, chains=args.chains, seed=args.seed,
+             progressbar=not args.quiet)
+    return 0
+
+
+def _bench(args):
+    from brr_bayes.bench import main as bench_main
+    return bench_main(quick=args.quick, workloads=args.workloads, out=args.out, peers=not args.no_peers,
+                      sampling=not args.no_sampling)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="brr-bayes", description="Fast NUTS for multilevel survey and election models.")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    d = sub.add_parser("demo", help="fit the bundled multilevel example and print a summary")
+    d.add_argument("--n", type=int, default=6000, help="simulated survey respondents")
+    d.add_argument("--draws", type=int, default=1000)
+    d.add_argument("--tune", type=int, default=1000)
+    d.add_argument("--chains", type=int, default=4)
+    d.add_argument("--seed", type=int, default=2024)
+    d.add_argument("--quiet", action="store_true", help="no progress bar")
+    d.set_defaults(fn=_demo)
+    b = sub.add_parser("bench", help="run the benchmark suite (peers side by side when installed)")
+    b.add_argument("--quick", action="store_true", help="small sizes and few repeats")
+    b.add_argument("--workloads", default="W1,W2,W3,W4", help="comma-separated subset of W1..W4")
+    b.add_argument("--out", default=None, help="write the table as markdown to this file")
+    b.add_argument("--no-peers", action="store_true", help="measure brr_bayes only")
+    b.add_argument("--no-sampling", action="store_true", help="only logp+gradient throughput")
+    b.set_defaults(fn=_bench)
+    i = sub.add_parser("info", help="version, compiler, threads, CUDA")
+    i.set_defaults(fn=_info)
+    args = p.parse_args(argv)
+    return args.fn(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
