@@ -30,10 +30,7 @@ class Expr:
     def ndim(self) -> int:
         return len(self.shape)
 
-    def __len__(self):
-        if not self.shape:
-            raise TypeError("len() of a scalar expression")
-        return self.shape[0]
+    # No __len__: numpy and scipy.sparse then see an opaque object and defer to our operators.
 
     # arithmetic ------------------------------------------------------------------------
     def __add__(self, o): return binary(ops.ADD, self, o)

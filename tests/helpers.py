@@ -1,0 +1,27 @@
+"""Test helpers: finite-difference gradients and a tolerance that means "relative error < tol"."""
+import numpy as np
+
+
+def fd_grad(f, x, h=1e-4):
+    """5-point central differences (error O(h^4))."""
+    x = np.asarray(x, dtype=np.float64)
+    g = np.empty_like(x)
+    for i in range(x.size):
+        e = np.zeros_like(x)
+        e[i] = h
+        g[i] = (f(x - 2 * e) - 8 * f(x - e) + 8 * f(x + e) - f(x + 2 * e)) / (12 * h)
+    return g
+
+
+def assert_grad(model, x, rtol=1e-6, h=1e-4):
+    """The model's gradient matches finite differences: |g - fd| <= rtol * max(1, |g|) elementwise."""
+    lp, g = model.logp_and_grad(x)
+    assert np.isfinite(lp)
+    fd = fd_grad(model.logp, x, h)
+    err = np.abs(g - fd) / np.maximum(1.0, np.abs(g))
+    assert err.max() < rtol, f"gradient mismatch: max rel err {err.max():.2e}\n g={g}\nfd={fd}"
+    return lp, g
+
+
+def rel_close(a, b, rtol):
+    return abs(a - b) <= rtol * max(1.0, abs(b))

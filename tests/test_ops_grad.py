@@ -1,0 +1,170 @@
+"""Every op: forward value against numpy and gradient against finite differences (hypothesis inputs)."""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from scipy import special
+
+import brr_bayes as bb
+from helpers import assert_grad, rel_close
+
+SETTINGS = settings(max_examples=25, deadline=None)
+
+
+def vals(shape, lo, hi):
+    return arrays(np.float64, shape, elements=st.floats(lo, hi, allow_nan=False, allow_subnormal=False))
+
+
+def check(build, inputs, reference):
+    """build(*exprs) -> expression; reference(*arrays) -> numpy value; weights make the sum informative."""
+    w_rng = np.random.default_rng(0)
+    with bb.Model() as m:
+        xs = [bb.Flat(f"x{i}", shape=v.shape) for i, v in enumerate(inputs)]
+        out = build(*xs)
+        w = w_rng.uniform(0.5, 1.5, out.shape)
+        bb.Potential("t", w * out)
+    x = m.unconstrain({f"x{i}": v for i, v in enumerate(inputs)})
+    expected = float(np.sum(w * reference(*inputs)))
+    assert rel_close(m.logp(x), expected, 1e-10), (m.logp(x), expected)
+    assert_grad(m, x)
+
+
+UNARY = [
+    ("exp", bb.math.exp, np.exp, -4, 4),
+    ("log", bb.math.log, np.log, 0.1, 10),
+    ("log1p", bb.math.log1p, np.log1p, -0.5, 10),
+    ("expm1", bb.math.expm1, np.expm1, -3, 3),
+    ("logit", bb.math.logit, special.logit, 0.05, 0.95),
+    ("inv_logit", bb.math.inv_logit, special.expit, -6, 6),
+    ("log_inv_logit", bb.math.log_inv_logit, special.log_expit, -30, 30),
+    ("log1m_inv_logit", bb.math.log1m_inv_logit, lambda x: special.log_expit(-x), -30, 30),
+    ("softplus", bb.math.softplus, lambda x: np.logaddexp(0, x), -30, 30),
+    ("sqrt", bb.math.sqrt, np.sqrt, 0.1, 10),
+    ("square", bb.math.square, np.square, -5, 5),
+    ("tanh", bb.math.tanh, np.tanh, -3, 3),
+    ("gammaln", bb.math.gammaln, special.gammaln, 0.3, 20),
+    ("neg", lambda x: -x, np.negative, -5, 5),
+]
+
+
+@pytest.mark.parametrize("name,fn,ref,lo,hi", UNARY, ids=[u[0] for u in UNARY])
+def test_unary(name, fn, ref, lo, hi):
+    @SETTINGS
+    @given(vals((5,), lo, hi))
+    def run(x):
+        check(fn, [x], ref)
+    run()
+
+
+@SETTINGS
+@given(vals((4,), 0.1, 5), st.lists(st.booleans(), min_size=4, max_size=4))
+def test_abs_away_from_kink(mag, signs):
+    x = np.where(signs, mag, -mag)
+    check(bb.math.abs, [x], np.abs)
+
+
+BINARY = [
+    ("add", lambda a, b: a + b, np.add),
+    ("sub", lambda a, b: a - b, np.subtract),
+    ("mul", lambda a, b: a * b, np.multiply),
+    ("div", lambda a, b: a / b, np.divide),
+    ("pow", lambda a, b: a ** b, np.power),
+]
+SHAPES = [((4,), (4,)), ((), (4,)), ((4,), ()), ((3, 1), (1, 4)), ((2, 3), (3,))]
+
+
+@pytest.mark.parametrize("shapes", SHAPES, ids=[str(s) for s in SHAPES])
+@pytest.mark.parametrize("name,fn,ref", BINARY, ids=[b[0] for b in BINARY])
+def test_binary_broadcasting(name, fn, ref, shapes):
+    @SETTINGS
+    @given(vals(shapes[0], 0.5, 3), vals(shapes[1], 0.5, 3))
+    def run(a, b):
+        check(fn, [a, b], ref)
+    run()
+
+
+def test_binary_with_data_operand():
+    data = np.array([1.0, -2.0, 3.0])
+    check(lambda x: data / x + x * data - data ** 2 * x, [np.array([0.7, 1.3, 2.1])],
+          lambda x: data / x + x * data - data ** 2 * x)
+
+
+@SETTINGS
+@given(vals((5,), -3, 3), st.lists(st.integers(0, 4), min_size=1, max_size=12))
+def test_gather_with_repeats(x, idx):
+    idx = np.array(idx)
+    check(lambda e: e[idx], [x], lambda v: v[idx])
+
+
+@SETTINGS
+@given(vals((3, 4), -3, 3))
+def test_slicing_transpose_reshape(x):
+    check(lambda e: e[1:, ::2].T.reshape(-1) * 2.0, [x], lambda v: v[1:, ::2].T.reshape(-1) * 2.0)
+    check(lambda e: e[:, None, 1:3] + e[-1, 0], [x], lambda v: v[:, None, 1:3] + v[-1, 0])
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1, (0, 1)])
+def test_sum_mean(axis):
+    @SETTINGS
+    @given(vals((3, 4), -3, 3))
+    def run(x):
+        check(lambda e: e.sum(axis=axis), [x], lambda v: v.sum(axis=axis))
+        check(lambda e: e.mean(axis=axis, keepdims=True), [x], lambda v: v.mean(axis=axis, keepdims=True))
+    run()
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_cumsum_logsumexp_softmax(axis):
+    @SETTINGS
+    @given(vals((3, 4), -3, 3))
+    def run(x):
+        check(lambda e: bb.math.cumsum(e, axis=axis), [x], lambda v: np.cumsum(v, axis=axis))
+        check(lambda e: bb.math.logsumexp(e, axis=axis), [x], lambda v: special.logsumexp(v, axis=axis))
+        check(lambda e: bb.math.softmax(e, axis=axis), [x], lambda v: special.softmax(v, axis=axis))
+    run()
+
+
+def test_logsumexp_all_and_logaddexp():
+    x = np.array([[0.3, -1.2], [2.0, 0.1]])
+    check(lambda e: bb.math.logsumexp(e), [x], lambda v: special.logsumexp(v))
+    check(lambda e: bb.math.logaddexp(e[0], e[1]), [x], lambda v: np.logaddexp(v[0], v[1]))
+
+
+@SETTINGS
+@given(vals((2, 3), -3, 3), vals((2, 2), -3, 3))
+def test_concatenate_and_stack(a, b):
+    check(lambda x, y: bb.math.concatenate([x, y], axis=1), [a, b], lambda x, y: np.concatenate([x, y], axis=1))
+    check(lambda x, y: bb.math.concatenate([x.T, y], axis=0), [a, b], lambda x, y: np.concatenate([x.T, y], 0))
+    check(lambda x, y: bb.math.stack([x[:, 0], y[:, 1]], axis=1), [a, b],
+          lambda x, y: np.stack([x[:, 0], y[:, 1]], axis=1))
+
+
+@SETTINGS
+@given(vals((4,), -2, 2), vals((4, 2), -2, 2))
+def test_dense_products(v, M):
+    X = np.random.default_rng(1).normal(size=(6, 4))
+    check(lambda e: X @ e, [v], lambda a: X @ a)
+    check(lambda e: X @ e, [M], lambda a: X @ a)
+    check(lambda e: e @ X.T, [v], lambda a: a @ X.T)
+    check(lambda e: e.T @ X.T, [M], lambda a: a.T @ X.T)
+
+
+@SETTINGS
+@given(vals((5,), -2, 2))
+def test_sparse_csr_product(v):
+    A = sp.random(7, 5, density=0.4, random_state=3, format="csr")
+    check(lambda e: A @ e, [v], lambda a: A @ a)
+
+
+def test_shared_subexpressions_lowered_once():
+    with bb.Model() as m:
+        x = bb.Flat("x", shape=3)
+        e = bb.math.exp(x)
+        bb.Potential("a", e + e * e)
+    prog = m.compiled.program
+    # slots: x, view, exp, mul, add: the exp is computed once
+    assert prog.num_slots == 5
+    x0 = np.array([0.1, -0.2, 0.3])
+    assert rel_close(m.logp(x0), float(np.sum(np.exp(x0) + np.exp(2 * x0))), 1e-12)
