@@ -41,6 +41,10 @@ class Result:
     def from_run(cls, run, config, *, model, seconds, partial):
         traces = [run.trace(c) for c in range(config["chains"])]
         states = [run.state(c) for c in range(config["chains"])]
+        if partial:  # chains that had not started hold nothing; the others are cut to a common length
+            keep = [c for c, t in enumerate(traces) if (~t["warmup"].astype(bool)).sum() > 0] or [0]
+            traces = [traces[c] for c in keep]
+            config = dict(config, chains=len(traces))
         warm = [t["warmup"].astype(bool) for t in traces]
         n_keep = min(int((~w).sum()) for w in warm)
         n_warm = min(int(w.sum()) for w in warm)

@@ -189,7 +189,8 @@ def sample_logp(logp_and_grad, dim: int, *, draws=1000, tune=1000, chains=4, see
     if int(dim) < 1:
         raise ValueError(f"dim must be >= 1, got {dim}")
     seed = _resolve_seed(seed)
-    config = _config(draws, tune, chains, 1, seed, target_accept, max_treedepth, metric, adapt, keep_warmup, 1.0)
+    # one thread per chain: calls take turns on the GIL, so every chain advances (and Ctrl-C leaves each some draws)
+    config = _config(draws, tune, chains, chains, seed, target_accept, max_treedepth, metric, adapt, keep_warmup, 1.0)
     inits = [None] * chains if init is None else [np.asarray(i, dtype=np.float64) for i in init]
     run, partial, seconds = _run((logp_and_grad, int(dim)), config, inits, [], progressbar, "Sampling")
     return Result.from_run(run, config, model=None, seconds=seconds, partial=partial)

@@ -1,0 +1,141 @@
+"""NUTS: recovery of known Gaussians, reproducibility across thread counts, exact resume, Ctrl-C."""
+import _thread
+import threading
+import warnings
+
+import numpy as np
+import pytest
+
+import brr_bayes as bb
+
+SCALES = np.array([0.01, 0.5, 1.0, 3.0, 100.0])
+
+
+def gaussian(x):
+    z = x / SCALES
+    return -0.5 * float(z @ z), -z / SCALES
+
+
+def z_scores(draws, mean, sd):
+    """Mean and sd errors in units of their Monte Carlo standard errors (ESS from arviz)."""
+    import arviz as az
+    ess = np.array([az.ess(draws[..., i]) for i in range(draws.shape[-1])])
+    m = draws.mean(axis=(0, 1))
+    s = draws.std(axis=(0, 1))
+    return (m - mean) / (sd / np.sqrt(ess)), (s / sd - 1) / np.sqrt(0.5 / ess)
+
+
+@pytest.mark.parametrize("metric,adapt", [("diag", "stan"), ("diag", "fisher"), ("dense", "stan")])
+def test_recovers_badly_scaled_gaussian(metric, adapt):
+    res = bb.sample_logp(gaussian, 5, draws=1000, tune=1000, chains=4, seed=11, metric=metric, adapt=adapt)
+    zm, zs = z_scores(res.posterior["x"], 0.0, SCALES)
+    assert np.all(np.abs(zm) < 5) and np.all(np.abs(zs) < 5), (zm, zs)
+    st = res.sample_stats
+    assert not st["diverging"].any()
+    # well adapted: the metric absorbs the 1e4 scale range, so trajectories stay short
+    assert st["tree_depth"].mean() < 4, st["tree_depth"].mean()
+    assert 0.6 < st["acceptance_rate"].mean() < 0.97
+
+
+def test_dense_metric_handles_strong_correlation():
+    C = np.array([[1.0, 0.995], [0.995, 1.0]]) * np.array([[1.0, 10.0], [10.0, 100.0]])
+    P = np.linalg.inv(C)
+
+    def f(x):
+        return -0.5 * float(x @ P @ x), -(P @ x)
+    dense = bb.sample_logp(f, 2, draws=1000, tune=1000, chains=4, seed=5, metric="dense")
+    diag = bb.sample_logp(f, 2, draws=1000, tune=1000, chains=4, seed=5, metric="diag")
+    x = dense.posterior["x"].reshape(-1, 2)
+    np.testing.assert_allclose(np.cov(x.T), C, rtol=0.15)
+    assert dense.sample_stats["n_steps"].mean() < diag.sample_stats["n_steps"].mean() / 3
+
+
+def _model():
+    y = np.array([28.0, 8, -3, 7, -1, 1, 18, 12])
+    s = np.array([15.0, 10, 16, 11, 9, 11, 10, 18])
+    with bb.Model() as m:
+        mu = bb.Normal("mu", 0, 5)
+        tau = bb.HalfCauchy("tau", 5)
+        z = bb.Normal("z", 0, 1, shape=8)
+        bb.Normal("y", mu + tau * z, s, observed=y)
+    return m
+
+
+def test_same_seed_same_draws_whatever_the_cores():
+    m = _model()
+    kw = dict(draws=150, tune=150, chains=3, seed=42, progressbar=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = bb.sample(m, cores=1, **kw)
+        b = bb.sample(m, cores=2, **kw)
+        c = bb.sample(m, cores=3, **kw)
+        d = bb.sample(m, cores=2, **dict(kw, seed=43))
+    np.testing.assert_array_equal(a.unconstrained, b.unconstrained)
+    np.testing.assert_array_equal(a.unconstrained, c.unconstrained)
+    for k in a.sample_stats:
+        np.testing.assert_array_equal(a.sample_stats[k], b.sample_stats[k])
+    assert not np.array_equal(a.unconstrained, d.unconstrained)
+    assert not np.array_equal(a.unconstrained[0], a.unconstrained[1])  # chains use distinct streams
+
+
+def test_resume_continues_exactly():
+    m = _model()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        full = bb.sample(m, draws=200, tune=100, chains=2, seed=7, progressbar=False)
+        first = bb.sample(m, draws=100, tune=100, chains=2, seed=7, progressbar=False)
+        rest = bb.sample(m, draws=200, tune=100, chains=2, progressbar=False, resume=first)
+    np.testing.assert_array_equal(first.unconstrained, full.unconstrained[:, :100])
+    np.testing.assert_array_equal(rest.unconstrained, full.unconstrained[:, 100:])
+    assert rest.seed == first.seed
+
+
+def test_warmup_kept_on_request_and_step_size_fixed_after_warmup():
+    m = _model()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = bb.sample(m, draws=100, tune=300, chains=2, seed=1, keep_warmup=True, progressbar=False)
+    assert r.warmup_posterior["mu"].shape == (2, 300)
+    assert r.warmup_sample_stats["step_size"].shape == (2, 300)
+    step = r.sample_stats["step_size"]
+    assert np.all(step == step[:, :1])                    # fixed once warm-up ends
+    assert len(np.unique(r.warmup_sample_stats["step_size"][0])) > 10  # adapted during warm-up
+
+
+def test_user_init_is_used_and_validated():
+    m = _model()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = bb.sample(m, draws=1, tune=0, chains=1, seed=1, init={"mu": 3.0, "tau": 2.0}, progressbar=False)
+    assert r.posterior["mu"].shape == (1, 1)
+    with pytest.raises(ValueError, match="init for 'tau': values must be > 0"):
+        bb.sample(m, init={"tau": -1.0}, progressbar=False)
+
+
+def test_ctrl_c_keeps_the_draws_so_far():
+    def slow(x):
+        import time
+        time.sleep(0.0005)
+        return -0.5 * float(x @ x), -x
+    timer = threading.Timer(1.0, _thread.interrupt_main)
+    timer.start()
+    with pytest.warns(RuntimeWarning, match="interrupted"):
+        res = bb.sample_logp(slow, 3, draws=100000, tune=10, chains=2, seed=1)
+    timer.cancel()
+    assert res.partial
+    assert 0 < res.draws < 100000
+    assert np.all(np.isfinite(res.posterior["x"]))
+
+
+def test_nonfinite_start_is_retried_and_improper_regions_reported():
+    def half_plane(x):  # log density finite only for x0 > 1.5: most uniform(-2, 2) starts fail
+        if x[0] <= 1.5:
+            return -np.inf, np.zeros(2)
+        return -0.5 * float(x @ x) + np.log(x[0] - 1.5), np.array([-x[0] + 1 / (x[0] - 1.5), -x[1]])
+    res = bb.sample_logp(half_plane, 2, draws=50, tune=50, chains=2, seed=3)
+    assert np.all(res.posterior["x"][..., 0] > 1.5)
+
+    def nowhere(x):
+        return -np.inf, np.zeros(1)
+    with pytest.raises(RuntimeError, match="could not find a starting point"):
+        bb.sample_logp(nowhere, 1, draws=10, tune=10, chains=1, seed=1)
