@@ -1,0 +1,45 @@
+"""The package is installed with its C++ core; CUDA sources compile here when nvcc exists."""
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+import brr_bayes as bb
+
+
+def test_core_imports_from_outside_the_source_tree(tmp_path):
+    out = subprocess.run([sys.executable, "-c", "import brr_bayes, brr_bayes._core as c; print(c.__version__)"],
+                         cwd=tmp_path, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == bb.__version__
+
+
+@pytest.mark.skipif(not (shutil.which("nvcc") or os.path.exists("/usr/local/cuda/bin/nvcc")),
+                    reason="nvcc not installed")
+def test_cuda_extension_was_built_when_nvcc_exists():
+    if os.environ.get("BRR_BAYES_CUDA") == "0":
+        pytest.skip("CUDA build disabled by BRR_BAYES_CUDA=0")
+    assert bb.cuda_built(), "nvcc is present but brr_bayes._cuda was not built: see the build log"
+
+
+def test_cuda_available_is_false_without_a_gpu():
+    if not bb.cuda_built():
+        assert bb.cuda_available() is False
+    else:
+        from brr_bayes import _backend
+        assert bb.cuda_available() == (_backend.cuda_module().device_count() > 0)
+
+
+def test_cli_info_and_module_entry():
+    out = subprocess.run([sys.executable, "-m", "brr_bayes", "info"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "brr_bayes" in out.stdout and "CUDA built" in out.stdout and "GPU visible" in out.stdout
+
+
+def test_cli_demo_small_run():
+    out = subprocess.run([sys.executable, "-m", "brr_bayes", "demo", "--n", "600", "--draws", "150", "--tune", "150",
+                          "--chains", "2", "--quiet"], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert "r_hat" in out.stdout and "Convergence:" in out.stdout and "Recovery:" in out.stdout

@@ -1,0 +1,81 @@
+"""Results plug into ArviZ: groups and names, summary, warnings, save/load round trip."""
+import warnings
+
+import numpy as np
+import pytest
+
+import brr_bayes as bb
+from brr_bayes.diagnostics import SamplingWarning, diagnose, ebfmi
+
+
+@pytest.fixture(scope="module")
+def result():
+    y = np.array([28.0, 8, -3, 7, -1, 1, 18, 12])
+    s = np.array([15.0, 10, 16, 11, 9, 11, 10, 18])
+    with bb.Model(coords={"school": list("ABCDEFGH")}) as m:
+        mu = bb.Normal("mu", 0, 5)
+        tau = bb.HalfCauchy("tau", 5)
+        z = bb.Normal("z", 0, 1, dims="school")
+        bb.Deterministic("theta", mu + tau * z, dims="school")
+        bb.Normal("y", mu + tau * z, s, observed=y, dims="school")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return bb.sample(m, draws=500, tune=500, chains=4, seed=3, progressbar=False, target_accept=0.95)
+
+
+def test_posterior_shapes_and_deterministics(result):
+    assert result.posterior["mu"].shape == (4, 500)
+    assert result.posterior["theta"].shape == (4, 500, 8)
+    np.testing.assert_allclose(result.posterior["theta"],
+                               result.posterior["mu"][..., None] + result.posterior["tau"][..., None]
+                               * result.posterior["z"], rtol=1e-12)
+    assert (result.posterior["tau"] > 0).all()
+
+
+def test_inference_data_groups_and_names(result):
+    idata = result.to_inference_data()
+    assert {"posterior", "sample_stats", "observed_data"} <= set(idata.groups())
+    for name in ("diverging", "tree_depth", "energy", "lp", "step_size", "n_steps", "acceptance_rate"):
+        assert name in idata.sample_stats
+    assert list(idata.posterior["theta"].dims) == ["chain", "draw", "school"]
+    assert list(idata.posterior["school"].values) == list("ABCDEFGH")
+    np.testing.assert_array_equal(idata.observed_data["y"].values, [28.0, 8, -3, 7, -1, 1, 18, 12])
+
+
+def test_summary_equals_arviz_and_filters(result):
+    import arviz as az
+    s = result.summary(var_names=["mu", "theta"])
+    ref = az.summary(result.to_inference_data(), var_names=["mu", "theta"])
+    assert list(s.columns) == ["mean", "sd", "hdi_3%", "hdi_97%", "mcse_mean", "mcse_sd", "ess_bulk", "ess_tail",
+                               "r_hat"]
+    np.testing.assert_allclose(s.to_numpy(), ref.to_numpy(), rtol=1e-8)
+    assert list(s.index) == ["mu"] + [f"theta[{c}]" for c in "ABCDEFGH"]
+    assert abs(s.loc["mu", "mean"] - 4.4) < 0.5 and s.loc["mu", "r_hat"] < 1.01
+    with pytest.raises(ValueError, match="unknown variables"):
+        result.summary(var_names=["nope"])
+
+
+def test_netcdf_round_trip(result, tmp_path):
+    import arviz as az
+    idata = result.to_inference_data()
+    path = tmp_path / "fit.nc"
+    idata.to_netcdf(path)
+    back = az.from_netcdf(path)
+    np.testing.assert_array_equal(back.posterior["theta"].values, idata.posterior["theta"].values)
+    np.testing.assert_array_equal(back.sample_stats["diverging"].values, idata.sample_stats["diverging"].values)
+
+
+def test_ebfmi_and_warnings():
+    rng = np.random.default_rng(0)
+    white = rng.normal(size=(2, 2000))
+    walk = np.cumsum(rng.normal(size=(2, 2000)), axis=1)
+    assert np.all(np.abs(ebfmi(white) - 2.0) < 0.2)  # iid energies: E-BFMI ~ 2
+    assert np.all(ebfmi(walk) < 0.05)
+
+    with bb.Model() as m:                           # the funnel: divergences are reported
+        v = bb.Normal("v", 0, 3)
+        bb.Normal("x", 0, bb.math.exp(v / 2), shape=9)
+    with pytest.warns(SamplingWarning, match="divergence"):
+        res = bb.sample(m, draws=300, tune=300, chains=2, seed=0, progressbar=False, target_accept=0.6)
+    kinds = {k for k, _ in diagnose(res)}
+    assert "divergences" in kinds
