@@ -61,6 +61,10 @@ class Compiler:
         k, a = e.kind, e.attrs
         if k == "reshape":
             return self.p.add_view(self.slot(e.args[0]), 0, e.size)
+        if k == "binary" and a["code"] == ops.ADD and e.size > 1:
+            fused = self._linear_predictor(e)
+            if fused is not None:
+                return fused
         args = [self.slot(x) for x in e.args]
         if k in ("unary", "binary"):
             return self.new_slot(e.size, a["code"], args)
@@ -86,6 +90,54 @@ class Compiler:
             col = self.index(A.indices, A.shape[1])
             return self.new_slot(e.size, ops.CSR_MATVEC, [vals] + args, idx=[ptr, col], ip=list(A.shape))
         raise TypeError(f"unknown expression kind '{k}'")
+
+
+    # fused linear predictor -------------------------------------------------------------------
+    MIN_FUSED_TERMS = 3
+
+    def _linear_predictor(self, e):
+        """Lower a tree of full-size additions as one LinearPredictor op (sum of gathers, scalars, columns)."""
+        terms = []
+
+        def flatten(t):
+            if isinstance(t, Op) and t.kind == "binary" and t.attrs["code"] == ops.ADD and t.shape == e.shape:
+                for x in t.args:
+                    flatten(x)
+            else:
+                terms.append(t)
+        flatten(e)
+        if len(terms) < self.MIN_FUSED_TERMS:
+            return None
+        inputs, idx, ip = [], [], []
+
+        def pos(slot):
+            if slot not in inputs:
+                inputs.append(slot)
+            return inputs.index(slot)
+
+        def gather_term(g, data):
+            idx.append(self.index(g.attrs["index"], g.args[0].size))
+            return [0, pos(self.slot(g.args[0])), len(idx) - 1, data]
+
+        for t in terms:
+            if t.size == 1:
+                ip += [1, pos(self.slot(t)), -1, -1]
+            elif isinstance(t, Op) and t.kind == "gather":
+                ip += gather_term(t, -1)
+            elif isinstance(t, Op) and t.kind == "binary" and t.attrs["code"] == ops.MUL and t.shape == e.shape \
+                    and any(isinstance(x, Const) and x.size == e.size for x in t.args):
+                data, other = (t.args[0], t.args[1]) if isinstance(t.args[0], Const) and t.args[0].size == e.size \
+                    else (t.args[1], t.args[0])
+                d = pos(self.slot(data))
+                if other.size == 1:
+                    ip += [1, pos(self.slot(other)), -1, d]
+                elif isinstance(other, Op) and other.kind == "gather":
+                    ip += gather_term(other, d)
+                else:
+                    ip += [2, pos(self.slot(other)), -1, d]
+            else:
+                ip += [2, pos(self.slot(t)), -1, -1]
+        return self.new_slot(e.size, ops.LINEAR_PREDICTOR, inputs, idx=idx, ip=ip)
 
 
 class CompiledModel:

@@ -185,5 +185,7 @@ def hier_2pl(d):
         tau = bb.Exponential("tau", 0.1, shape=2)
         mu = bb.Deterministic("mu", bb.math.stack([bb.Normal("mu1", 0, 1), bb.Normal("mu2", 0, 5)]))
         xi = bb.MvNormal("xi", mu, chol=tau[:, None] * L, shape=(int(d["I"]), 2))
+        bb.Deterministic("xi1", xi[:, 0])
+        bb.Deterministic("xi2", xi[:, 1])
         bb.Bernoulli("y", logit_p=bb.math.exp(xi[ii, 0]) * (theta[jj] - xi[ii, 1]), observed=arr(d, "y"))
     return m

@@ -168,3 +168,21 @@ def test_shared_subexpressions_lowered_once():
     assert prog.num_slots == 5
     x0 = np.array([0.1, -0.2, 0.3])
     assert rel_close(m.logp(x0), float(np.sum(np.exp(x0) + np.exp(2 * x0))), 1e-12)
+
+
+def test_fused_linear_predictor_matches_plain_ops():
+    """Sums of >= 3 gathered/scalar/column terms lower to one LinearPredictor op; same value and gradient."""
+    rng = np.random.default_rng(4)
+    n = 50
+    i1, i2 = rng.integers(0, 5, n), rng.integers(0, 3, n)
+    col, off = rng.normal(size=n), rng.normal(size=n)
+    with bb.Model() as m:
+        a, b, s = bb.Flat("a", shape=5), bb.Flat("b", shape=3), bb.Flat("s")
+        v = bb.Flat("v", shape=n)
+        eta = off + a[i1] + s * col + col * b[i2] + s + v
+        bb.Potential("p", bb.math.tanh(eta))
+    x = rng.normal(size=m.dim)
+    A, B, S, V = x[:5], x[5:8], x[8], x[9:]
+    ref = np.tanh(off + A[i1] + S * col + col * B[i2] + S + V).sum()
+    assert rel_close(m.logp(x), float(ref), 1e-12)
+    assert_grad(m, x)

@@ -299,13 +299,36 @@ def _log(x):
     return math.log(x)
 
 
+def _lower_collapsed(dist, C, y, trials, const):
+    """Binomial-logit over distinct predictor rows, when rows repeat enough (see compress.py)."""
+    from ..compress import collapse
+    eta = dist.params["logit_p"]
+    if eta.size != y.size:
+        from ..expr import broadcast_to
+        eta = broadcast_to(eta, y.shape)
+    cells = collapse(eta, y.ravel(), trials)
+    if cells is None:
+        return False
+    eta_c, y_c, n_c = cells
+    C.op(ops.BINOMIAL_LOGIT, [C.slot(Const(y_c)), C.slot(Const(n_c)), C.slot(eta_c)], dp=[const])
+    return True
+
+
 class Bernoulli(_LinkedDiscrete):
-    """Bernoulli(p) or Bernoulli(logit_p=eta); y in {0, 1}."""
+    """Bernoulli(p) or Bernoulli(logit_p=eta); y in {0, 1}.
+
+    Rows whose predictors repeat are summed into binomial cells automatically (exact).
+    """
     param_names = ("logit_p",)
     link_name, natural_name = "logit_p", "p"
     checks = {"p": "unit"}
     op = ops.BERNOULLI_LOGIT
     link = staticmethod(_logit)
+
+    def lower(self, C, value):
+        if isinstance(value, Const) and _lower_collapsed(self, C, value.value, 1.0, 0.0):
+            return
+        super().lower(C, value)
 
     def check_value(self, value, where):
         v = _integer_counts(value, where, "outcomes")
@@ -344,6 +367,14 @@ class Binomial(_LinkedDiscrete):
         y = constant_value(value)
         n = np.broadcast_to(constant_value(self.params["n"]), shape)
         return [float(np.sum(special.gammaln(n + 1) - special.gammaln(y + 1) - special.gammaln(n - y + 1)))]
+
+    def lower(self, C, value):
+        if isinstance(value, Const):
+            y = value.value
+            n = np.broadcast_to(constant_value(self.params["n"]), y.shape).ravel()
+            if _lower_collapsed(self, C, y, n, self.constant(value, y.shape)[0]):
+                return
+        super().lower(C, value)
 
     def random(self, rng, p, size):
         return rng.binomial(np.asarray(p["n"], dtype=np.int64), special.expit(p["logit_p"]), size)

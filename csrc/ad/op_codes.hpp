@@ -21,6 +21,7 @@ enum class OpCode : int32_t {
   DenseMatMul,       // out(n,m) = X(n,k) @ B(k,m); X is a constant slot
   CsrMatVec,         // out(n) = A(n,k) @ b(k);  A in CSR (indptr, indices idx, values const slot)
   TargetAdd,         // target += sum(a)
+  LinearPredictor,   // out[i] = sum over terms: a[idx[i]] (* d[i]), s (* d[i]), or v[i]; see ops_linpred.cpp
   // constraining transforms: out = T(a), target += log|J|
   LowerBound = 300, UpperBound, Interval, Ordered, Simplex, SumToZero, CholeskyCorr,
   // fused log-densities: target += sum_i log p(x[i] | params[i])

@@ -109,6 +109,31 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch) {
     case OpCode::TargetAdd:
       c.arity(1, 0, 0, false);
       return;
+    case OpCode::LinearPredictor: {
+      // ip: 4 ints per term: kind, value input, index position (-1 none), data input (-1 none)
+      if (op.out < 0 || op.ip.empty() || op.ip.size() % 4) fail("linear_predictor: malformed term list");
+      const std::size_t n = c.out();
+      for (std::size_t t = 0; t < op.ip.size(); t += 4) {
+        const int64_t kind = op.ip[t], vi = op.ip[t + 1], xi = op.ip[t + 2], di = op.ip[t + 3];
+        if (vi < 0 || vi >= static_cast<int64_t>(op.in.size())) fail("linear_predictor: bad value input");
+        if (di >= static_cast<int64_t>(op.in.size())) fail("linear_predictor: bad data input");
+        if (di >= 0 && (sv.slot_size(op.in[di]) != n || !sv.is_const(op.in[di])))
+          fail("linear_predictor: data column must be constant with ", n, " rows");
+        const std::size_t vs = sv.slot_size(op.in[vi]);
+        if (kind == 0) {  // gather
+          if (xi < 0 || xi >= static_cast<int64_t>(op.idx.size())) fail("linear_predictor: bad index position");
+          c.eq(sv.index_len(op.idx[xi]), n, "linear_predictor index");
+          if (sv.index_bound(op.idx[xi]) > static_cast<int64_t>(vs)) fail("linear_predictor: index exceeds values");
+        } else if (kind == 1) {  // scalar
+          c.eq(vs, 1, "linear_predictor scalar");
+        } else if (kind == 2) {  // dense
+          c.eq(vs, n, "linear_predictor dense term");
+        } else {
+          fail("linear_predictor: unknown term kind ", kind);
+        }
+      }
+      return;
+    }
     case OpCode::LowerBound:
     case OpCode::UpperBound:
       c.arity(1, 0, 0, true);
