@@ -10,7 +10,7 @@ import numpy as np
 
 from .expr import Const, Op
 
-MAX_CELL_FRACTION = 0.5  # compress only when it at least halves the rows
+MAX_CELL_FRACTION = 0.8  # compress when it removes at least a fifth of the rows
 
 
 def _row_leaves(e, n, leaves):

@@ -145,18 +145,30 @@ double uniform(const double* p, double* d) {
   return -std::log(hi - lo);
 }
 
+// log(1 + e^eta) and inv_logit(eta) from one exp(-|eta|): the likelihood's hot path.
+inline void softplus_and_sigmoid(double eta, double& sp, double& sg) {
+  const double e = std::exp(-std::fabs(eta));
+  const double r = 1.0 / (1.0 + e);
+  sp = (eta > 0 ? eta : 0.0) + std::log1p(e);
+  sg = eta >= 0 ? r : e * r;
+}
+
 double bernoulli_logit(const double* p, double* d) {
   const double y = p[0], eta = p[1];
+  double sp, sg;
+  softplus_and_sigmoid(eta, sp, sg);
   d[0] = 0.0;
-  d[1] = y - inv_logit(eta);
-  return y * eta - log1p_exp(eta);
+  d[1] = y - sg;
+  return y * eta - sp;
 }
 
 double binomial_logit(const double* p, double* d) {  // log C(n, y) is in the op's constant
   const double y = p[0], n = p[1], eta = p[2];
+  double sp, sg;
+  softplus_and_sigmoid(eta, sp, sg);
   d[0] = d[1] = 0.0;
-  d[2] = y - n * inv_logit(eta);
-  return y * eta - n * log1p_exp(eta);
+  d[2] = y - n * sg;
+  return y * eta - n * sp;
 }
 
 double poisson_log(const double* p, double* d) {  // -log y! is in the op's constant

@@ -1,0 +1,155 @@
+"""Benchmark runner behind `brr-bayes bench`: logp+gradient throughput and sampling efficiency on
+the reference workloads, with peers (NumPyro) measured in the same run, alternating, medians reported.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+import warnings
+
+import numpy as np
+
+from .. import workloads as wl
+
+
+def _evals_per_s(fn, min_time=0.2):
+    """Calls fn() in batches until min_time has passed; returns calls per second."""
+    n, t = 1, 0.0
+    while True:
+        t0 = time.perf_counter()
+        for _ in range(n):
+            fn()
+        t = time.perf_counter() - t0
+        if t >= min_time:
+            return n / t
+        n *= 2 if t < min_time / 4 else 1
+        n = max(n, int(n * min_time / max(t, 1e-9)))
+
+
+def _alternate(fns, repeats):
+    """Median calls/s of each fn, measured in alternation so that machine noise hits all alike."""
+    got = {k: [] for k in fns}
+    for _ in range(repeats):
+        for k, f in fns.items():
+            got[k].append(_evals_per_s(f))
+    return {k: statistics.median(v) for k, v in got.items()}
+
+
+def _data(name, n_w2):
+    return {"W1": wl.make_w1, "W2": lambda: wl.make_w2(n_w2), "W3": wl.make_w3, "W4": wl.make_w4}[name]()
+
+
+def _brr_model(name, d):
+    return {"W1": wl.eight_schools, "W2": wl.mrp_logit, "W3": wl.bym2, "W4": wl.poll_rw}[name](d)
+
+
+def _numpy_pass(d):
+    """Baseline: one streaming read of W2's index arrays with numpy (GB/s), the memory-bound floor."""
+    arrays = [d[k] for k in ("state", "age", "race", "edu", "region", "state_race", "age_edu", "female", "y")]
+    nbytes = sum(a.nbytes for a in arrays)
+    rate = _evals_per_s(lambda: [int(a.sum()) for a in arrays])
+    return rate * nbytes / 1e9
+
+
+def _min_bulk_ess(post, names):
+    import arviz as az
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return min(float(np.min(az.ess(np.asarray(post[k]).reshape(post[k].shape[:2] + (-1,))
+                                       if post[k].ndim > 2 else post[k]))) for k in names)
+
+
+def _max_rhat(post, names):
+    import arviz as az
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        vals = []
+        for k in names:
+            a = np.asarray(post[k])
+            a = a.reshape(a.shape[:2] + (-1,)) if a.ndim > 2 else a[..., None]
+            vals += [float(az.rhat(a[..., j])) for j in range(a.shape[-1])]
+        return max(vals)
+
+
+def main(quick=False, workloads="W1,W2,W3,W4", out=None, peers=True, sampling=True, repeats=None):
+    os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=4")
+    names = [w.strip().upper() for w in workloads.split(",") if w.strip()]
+    repeats = repeats or (3 if quick else 7)
+    npy = None
+    if peers:
+        try:
+            import jax
+            jax.config.update("jax_enable_x64", True)
+            from . import peers_numpyro
+            npy = peers_numpyro.models()
+        except ImportError:
+            print("NumPyro not installed: peers skipped (pip install '.[peers]')")
+    try:
+        import nutpie  # noqa: F401
+        print("nutpie found, but its PyMC models are not written yet: nutpie column left empty")
+    except ImportError:
+        print("nutpie not installed: skipped")
+    print("CmdStan: not searched for yet (cmdstanpy models not written): skipped")
+
+    lines = [f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+             "", "## logp + gradient evaluations per second (median of alternating repeats)", "",
+             "| workload | dim | brr_bayes | NumPyro (jit value_and_grad) | ratio |", "|---|---|---|---|---|"]
+    sizes = {"W2": [10_000, 100_000] + ([] if quick else [1_000_000])}
+    for w in names:
+        for n in sizes.get(w, [None]):
+            d = _data(w, n or 100_000)
+            model = _brr_model(w, d)
+            x = np.zeros(model.dim)
+            prog = model.compiled.program
+            fns = {"brr": lambda: prog.logp_and_grad(x)}
+            if npy:
+                from .peers_numpyro import logp_grad_fn
+                f, dim = logp_grad_fn(npy[w](d))
+                xj = np.zeros(dim)
+                f(xj)[1].block_until_ready()
+                fns["numpyro"] = lambda: f(xj)[1].block_until_ready()
+            r = _alternate(fns, repeats)
+            label = f"{w}" + (f" (N={n:,})" if n else "")
+            peer = r.get("numpyro")
+            ratio = f"{r['brr'] / peer:.1f}x" if peer else "-"
+            lines.append(f"| {label} | {model.dim} | {r['brr']:,.0f} | {peer and f'{peer:,.0f}' or '-'} | {ratio} |")
+            print(lines[-1], flush=True)
+            if w == "W2":
+                gbs = _numpy_pass(d)
+                lines.append(f"|   numpy streaming pass over W2's index arrays | | {gbs:.1f} GB/s | | |")
+    if sampling:
+        import brr_bayes as bb
+        lines += ["", "## Sampling: 4 chains x 1000 warm-up + 1000 draws, target_accept 0.8", "",
+                  "| workload | engine | wall s | min bulk-ESS | ESS/s | max R-hat | divergences | ESS/s ratio |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for w in names:
+            d = _data(w, 10_000 if quick else 100_000)
+            model = _brr_model(w, d)
+            params = model.param_names
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                res = bb.sample(model, seed=1, progressbar=False)
+            ess = _min_bulk_ess(res.posterior, params)
+            brr = dict(s=res.seconds, ess=ess, rhat=_max_rhat(res.posterior, params),
+                       div=int(res.sample_stats["diverging"].sum()))
+            rows = [("brr_bayes", brr)]
+            if npy:
+                from .peers_numpyro import sample as np_sample
+                secs, post, div = np_sample(npy[w](d), seed=1)
+                rows.append(("NumPyro", dict(s=secs, ess=_min_bulk_ess(post, params), rhat=_max_rhat(post, params),
+                                             div=div)))
+            base = brr["ess"] / brr["s"]
+            label = w + (f" (N={d['y'].size:,})" if w == "W2" else "")
+            for eng, m in rows:
+                ratio = "" if eng == "brr_bayes" else f"{base / (m['ess'] / m['s']):.1f}x"
+                lines.append(f"| {label} | {eng} | {m['s']:.1f} | {m['ess']:.0f} | {m['ess'] / m['s']:.1f} | "
+                             f"{m['rhat']:.3f} | {m['div']} | {ratio} |")
+                print(lines[-1], flush=True)
+    text = "\n".join(lines)
+    if out:
+        with open(out, "w") as fh:
+            fh.write(text + "\n")
+    print(text)
+    return 0
