@@ -32,14 +32,14 @@ def test_cuda_available_is_false_without_a_gpu():
         assert bb.cuda_available() == (_backend.cuda_module().device_count() > 0)
 
 
-def test_cli_info_and_module_entry():
-    out = subprocess.run([sys.executable, "-m", "brr_bayes", "info"], capture_output=True, text=True)
+def test_cli_info_and_module_entry(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "brr_bayes", "info"], capture_output=True, text=True, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "brr_bayes" in out.stdout and "CUDA built" in out.stdout and "GPU visible" in out.stdout
 
 
-def test_cli_demo_small_run():
+def test_cli_demo_small_run(tmp_path):
     out = subprocess.run([sys.executable, "-m", "brr_bayes", "demo", "--n", "600", "--draws", "150", "--tune", "150",
-                          "--chains", "2", "--quiet"], capture_output=True, text=True, timeout=600)
+                          "--chains", "2", "--quiet"], capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "r_hat" in out.stdout and "Convergence:" in out.stdout and "Recovery:" in out.stdout

@@ -53,31 +53,28 @@ def _numpy_pass(d):
     return rate * nbytes / 1e9
 
 
-def _min_bulk_ess(post, names):
+def _diagnostic(post, names, fn):
     import arviz as az
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return min(float(np.min(az.ess(np.asarray(post[k]).reshape(post[k].shape[:2] + (-1,))
-                                       if post[k].ndim > 2 else post[k]))) for k in names)
+        ds = az.convert_to_dataset({k: np.asarray(post[k]) for k in names})
+        return fn(az, ds)
+
+
+def _min_bulk_ess(post, names):
+    """Min bulk-ESS (rank-normalised, as ArviZ computes it) over every element of the named variables."""
+    return _diagnostic(post, names, lambda az, ds: min(float(az.ess(ds, method="bulk")[k].min()) for k in names))
 
 
 def _max_rhat(post, names):
-    import arviz as az
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        vals = []
-        for k in names:
-            a = np.asarray(post[k])
-            a = a.reshape(a.shape[:2] + (-1,)) if a.ndim > 2 else a[..., None]
-            vals += [float(az.rhat(a[..., j])) for j in range(a.shape[-1])]
-        return max(vals)
+    return _diagnostic(post, names, lambda az, ds: max(float(az.rhat(ds)[k].max()) for k in names))
 
 
 def main(quick=False, workloads="W1,W2,W3,W4", out=None, peers=True, sampling=True, repeats=None):
     os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=4")
     names = [w.strip().upper() for w in workloads.split(",") if w.strip()]
     repeats = repeats or (3 if quick else 7)
-    npy = None
+    npy = pym = None
     if peers:
         try:
             import jax
@@ -85,17 +82,23 @@ def main(quick=False, workloads="W1,W2,W3,W4", out=None, peers=True, sampling=Tr
             from . import peers_numpyro
             npy = peers_numpyro.models()
         except ImportError:
-            print("NumPyro not installed: peers skipped (pip install '.[peers]')")
-    try:
-        import nutpie  # noqa: F401
-        print("nutpie found, but its PyMC models are not written yet: nutpie column left empty")
-    except ImportError:
-        print("nutpie not installed: skipped")
-    print("CmdStan: not searched for yet (cmdstanpy models not written): skipped")
+            print("NumPyro not installed: skipped (pip install '.[peers]')")
+        try:
+            import nutpie  # noqa: F401
+            import pymc  # noqa: F401
+            from . import peers_pymc
+            pym = peers_pymc.models()
+        except ImportError:
+            print("nutpie/PyMC not installed: skipped (pip install '.[peers]')")
+    print("CmdStan: no cmdstanpy models in this suite yet: skipped")
 
     lines = [f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
              "", "## logp + gradient evaluations per second (median of alternating repeats)", "",
-             "| workload | dim | brr_bayes | NumPyro (jit value_and_grad) | ratio |", "|---|---|---|---|---|"]
+             "brr_bayes (loop): evaluations inside the C++ loop, as the sampler makes them. brr_bayes (call) and",
+             "NumPyro: one Python call per evaluation (NumPyro: jax.jit(value_and_grad)). nutpie: its compiled",
+             "numba logp called through ctypes, the measured cost of an empty ctypes call subtracted.", "",
+             "| workload | dim | brr_bayes (loop) | brr_bayes (call) | NumPyro | nutpie | ratio to best peer |",
+             "|---|---|---|---|---|---|---|"]
     sizes = {"W2": [10_000, 100_000] + ([] if quick else [1_000_000])}
     for w in names:
         for n in sizes.get(w, [None]):
@@ -103,22 +106,43 @@ def main(quick=False, workloads="W1,W2,W3,W4", out=None, peers=True, sampling=Tr
             model = _brr_model(w, d)
             x = np.zeros(model.dim)
             prog = model.compiled.program
-            fns = {"brr": lambda: prog.logp_and_grad(x)}
+            fns = {"call": lambda: prog.logp_and_grad(x)}
+            overhead = {}
             if npy:
                 from .peers_numpyro import logp_grad_fn
                 f, dim = logp_grad_fn(npy[w](d))
                 xj = np.zeros(dim)
                 f(xj)[1].block_until_ready()
-                fns["numpyro"] = lambda: f(xj)[1].block_until_ready()
+                fns["numpyro"] = lambda f=f, xj=xj: f(xj)[1].block_until_ready()
+            if pym:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    compiled = peers_pymc.compile_model(pym[w](d))
+                call, overhead["nutpie"] = peers_pymc.logp_grad_call(compiled)
+                fns["nutpie"] = call
             r = _alternate(fns, repeats)
+            loop = []
+            for _ in range(repeats):
+                k = max(1, int(0.2 * r["call"]))
+                t0 = time.perf_counter()
+                prog.benchmark(x, k)
+                loop.append(k / (time.perf_counter() - t0))
+            r["loop"] = statistics.median(loop)
+            if "nutpie" in r:
+                r["nutpie"] = 1.0 / max(1.0 / r["nutpie"] - overhead["nutpie"], 1e-12)
             label = f"{w}" + (f" (N={n:,})" if n else "")
-            peer = r.get("numpyro")
-            ratio = f"{r['brr'] / peer:.1f}x" if peer else "-"
-            lines.append(f"| {label} | {model.dim} | {r['brr']:,.0f} | {peer and f'{peer:,.0f}' or '-'} | {ratio} |")
+            peers_r = [r[k] for k in ("numpyro", "nutpie") if k in r]
+            ratio = f"{r['loop'] / max(peers_r):.1f}x" if peers_r else "-"
+            cell = lambda k: f"{r[k]:,.0f}" if k in r else "-"  # noqa: E731
+            lines.append(f"| {label} | {model.dim} | {cell('loop')} | {cell('call')} | {cell('numpyro')} | "
+                         f"{cell('nutpie')} | {ratio} |")
             print(lines[-1], flush=True)
             if w == "W2":
                 gbs = _numpy_pass(d)
-                lines.append(f"|   numpy streaming pass over W2's index arrays | | {gbs:.1f} GB/s | | |")
+                per_eval_gb = sum(d[k].nbytes for k in ("state", "age", "race", "edu", "region", "state_race",
+                                                        "age_edu", "female", "y")) / 1e9
+                lines.append(f"|   W2 index arrays: numpy streaming pass {gbs:.1f} GB/s; brr_bayes gradient "
+                             f"{r['loop'] * per_eval_gb:.1f} GB/s-equivalent (rows compressed to cells) | | | | | | |")
     if sampling:
         import brr_bayes as bb
         lines += ["", "## Sampling: 4 chains x 1000 warm-up + 1000 draws, target_accept 0.8", "",
@@ -140,6 +164,13 @@ def main(quick=False, workloads="W1,W2,W3,W4", out=None, peers=True, sampling=Tr
                 secs, post, div = np_sample(npy[w](d), seed=1)
                 rows.append(("NumPyro", dict(s=secs, ess=_min_bulk_ess(post, params), rhat=_max_rhat(post, params),
                                              div=div)))
+            if pym:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    compiled = peers_pymc.compile_model(pym[w](d))
+                    secs, post, div = peers_pymc.sample(compiled, seed=1)
+                rows.append(("nutpie", dict(s=secs, ess=_min_bulk_ess(post, params), rhat=_max_rhat(post, params),
+                                            div=div)))
             base = brr["ess"] / brr["s"]
             label = w + (f" (N={d['y'].size:,})" if w == "W2" else "")
             for eng, m in rows:

@@ -1,0 +1,66 @@
+"""Min bulk-ESS per gradient evaluation of the metric adaptations, on the reference workloads and a few
+posteriordb posteriors. Gradient counts do not depend on machine load, so this comparison is noise-free
+up to Monte Carlo error; each cell is the median over seeds.
+
+    python benchmarks/adaptation_compare.py [--seeds 3] [--out docs/adaptation.md]
+"""
+import argparse
+import json
+import pathlib
+import statistics
+import sys
+import warnings
+
+import numpy as np
+
+import brr_bayes as bb
+from brr_bayes import workloads as wl
+from brr_bayes.bench import _min_bulk_ess
+
+HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))
+
+
+def models():
+    out = [("W1 eight schools", lambda: wl.eight_schools(wl.make_w1())),
+           ("W2 mrp_logit (N=10k)", lambda: wl.mrp_logit(wl.make_w2(10_000))),
+           ("W3 bym2", lambda: wl.bym2(wl.make_w3())),
+           ("W4 poll_rw", lambda: wl.poll_rw(wl.make_w4()))]
+    shared = HERE.parent.parent / "shared" / "posteriordb"
+    if shared.exists():
+        import posteriordb_models as pm
+        for folder, fn in [("kidiq-kidscore_interaction", pm.kidscore_interaction), ("arK-arK", pm.ark),
+                           ("mesquite-logmesquite", pm.logmesquite),
+                           ("earnings-logearn_interaction_z", pm.logearn_interaction_z)]:
+            out.append((folder, lambda f=folder, b=fn: b(json.load(open(shared / f / "data.json")))))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--out", default=None)
+    args = ap.parse_args()
+    lines = ["| model | adapt='stan' ESS/1000 grads | adapt='fisher' ESS/1000 grads | fisher / stan |",
+             "|---|---|---|---|"]
+    for name, build in models():
+        model = build()
+        eff = {}
+        for adapt in ("stan", "fisher"):
+            vals = []
+            for seed in range(args.seeds):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    r = bb.sample(model, adapt=adapt, seed=seed, progressbar=False)
+                vals.append(_min_bulk_ess(r.posterior, model.param_names) / sum(r.grad_evals) * 1000)
+            eff[adapt] = statistics.median(vals)
+        lines.append(f"| {name} | {eff['stan']:.2f} | {eff['fisher']:.2f} | {eff['fisher'] / eff['stan']:.2f} |")
+        print(lines[-1], flush=True)
+    text = "\n".join(lines)
+    if args.out:
+        pathlib.Path(args.out).write_text(text + "\n")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
