@@ -34,6 +34,7 @@ class Result:
         self.warmup_sample_stats = warmup_sample_stats
         self.sampler_states = sampler_states or []
         self.grad_evals = grad_evals
+        self.posterior_predictive = None
         from . import __version__
         self.versions = {"brr_bayes": __version__, "numpy": np.__version__, "python": platform.python_version()}
 
@@ -105,8 +106,9 @@ class Result:
                     coords[k] = self.model.coords[k]
         return dims, coords
 
-    def to_inference_data(self):
-        """An arviz.InferenceData with posterior, sample_stats, observed_data (and warmup groups if kept)."""
+    def to_inference_data(self, prior=None):
+        """An arviz.InferenceData: posterior, sample_stats, observed_data, and posterior_predictive,
+        prior/prior_predictive (pass the dict from bb.sample_prior_predictive) and warm-up groups when present."""
         import arviz as az
         dims, coords = self._dims_coords()
         observed = {}
@@ -114,7 +116,9 @@ class Result:
             observed = {rv.name: rv.value for rv in self.model.observed_rvs}
         stats = {k: v for k, v in self.sample_stats.items()}
         kwargs = dict(posterior=self.posterior, sample_stats=stats, observed_data=observed or None, coords=coords,
-                      dims=dims)
+                      dims=dims, posterior_predictive=self.posterior_predictive)
+        if prior is not None:
+            kwargs.update(prior=prior.get("prior"), prior_predictive=prior.get("prior_predictive"))
         if self.warmup_posterior is not None:
             kwargs.update(warmup_posterior=self.warmup_posterior, warmup_sample_stats=self.warmup_sample_stats,
                           save_warmup=True)
@@ -137,3 +141,65 @@ class Result:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)
             return az.summary(self.to_inference_data(), var_names=var_names, **kwargs)
+
+    # plots (ArviZ) -----------------------------------------------------------------------------
+    def plot_trace(self, var_names=None, **kwargs):
+        """Trace and density per chain (``kind="rank_bars"`` for rank plots)."""
+        import arviz as az
+        return az.plot_trace(self.to_inference_data(), var_names=var_names, **kwargs)
+
+    def plot_rank(self, var_names=None, **kwargs):
+        import arviz as az
+        return az.plot_rank(self.to_inference_data(), var_names=var_names, **kwargs)
+
+    def plot_forest(self, var_names=None, **kwargs):
+        """Intervals of every element of (vector) parameters, one row each, with R-hat and ESS."""
+        import arviz as az
+        kwargs.setdefault("combined", True)
+        kwargs.setdefault("r_hat", True)
+        kwargs.setdefault("ess", True)
+        return az.plot_forest(self.to_inference_data(), var_names=var_names, **kwargs)
+
+    def plot_pair(self, var_names=None, **kwargs):
+        """Pair plot with divergent draws marked."""
+        import arviz as az
+        kwargs.setdefault("divergences", True)
+        return az.plot_pair(self.to_inference_data(), var_names=var_names, **kwargs)
+
+    # save / load -------------------------------------------------------------------------------
+    def save(self, path):
+        """Write everything (draws, stats, unconstrained draws, sampler states) to a netCDF file.
+
+        ``Result.load(path)`` reads it back; ``bb.sample(model, resume=Result.load(path))`` continues the run.
+        """
+        import json
+
+        import arviz as az
+        idata = self.to_inference_data()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            idata.add_groups({"unconstrained_posterior": {"x": self.unconstrained}})
+        idata.posterior.attrs["brr_config"] = json.dumps(self.config)
+        idata.posterior.attrs["brr_sampler_states"] = json.dumps(self.sampler_states)
+        idata.posterior.attrs["brr_grad_evals"] = json.dumps(self.grad_evals)
+        idata.to_netcdf(str(path))
+        return path
+
+    @classmethod
+    def load(cls, path):
+        """Read a Result written by ``save`` (without the model: predictive draws need it)."""
+        import json
+
+        import arviz as az
+        idata = az.from_netcdf(str(path))
+        post = {k: idata.posterior[k].values for k in idata.posterior.data_vars}
+        stats = {k: idata.sample_stats[k].values for k in idata.sample_stats.data_vars}
+        attrs = idata.posterior.attrs
+        res = cls(post, stats, idata["unconstrained_posterior"]["x"].values, model=None,
+                  config=json.loads(attrs["brr_config"]), seconds=float(attrs.get("sampling_time", 0.0)),
+                  partial=bool(int(attrs.get("partial", 0))), sampler_states=json.loads(attrs["brr_sampler_states"]),
+                  grad_evals=json.loads(attrs["brr_grad_evals"]))
+        if "posterior_predictive" in idata.groups():
+            res.posterior_predictive = {k: idata.posterior_predictive[k].values
+                                        for k in idata.posterior_predictive.data_vars}
+        return res

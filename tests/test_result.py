@@ -79,3 +79,46 @@ def test_ebfmi_and_warnings():
         res = bb.sample(m, draws=300, tune=300, chains=2, seed=0, progressbar=False, target_accept=0.6)
     kinds = {k for k, _ in diagnose(res)}
     assert "divergences" in kinds
+
+
+def test_prior_and_posterior_predictive(result):
+    m = result.model
+    pp = bb.sample_prior_predictive(m, draws=4000, seed=1)
+    assert pp["prior"]["theta"].shape == (1, 4000, 8) and pp["prior_predictive"]["y"].shape == (1, 4000, 8)
+    assert abs(pp["prior"]["mu"].std() - 5) < 0.25                  # mu ~ N(0, 5)
+    assert abs(np.median(pp["prior"]["tau"]) - 5) < 0.5              # HalfCauchy(5): median 5
+    np.testing.assert_array_equal(pp["prior"]["mu"], bb.sample_prior_predictive(m, draws=4000, seed=1)["prior"]["mu"])
+    ppc = bb.sample_posterior_predictive(result, seed=2)
+    assert ppc["y"].shape == (4, 500, 8)
+    sd = np.array([15.0, 10, 16, 11, 9, 11, 10, 18])
+    resid = ppc["y"] - result.posterior["theta"]                    # y_rep - theta ~ N(0, sigma)
+    np.testing.assert_allclose(resid.std(axis=(0, 1)), sd, rtol=0.08)
+    idata = result.to_inference_data(prior=pp)
+    assert {"posterior_predictive", "prior", "prior_predictive"} <= set(idata.groups())
+    assert list(idata.posterior_predictive["y"].dims) == ["chain", "draw", "school"]
+
+
+def test_save_load_round_trip_and_resume_from_disk(result, tmp_path):
+    path = result.save(tmp_path / "fit.nc")
+    back = bb.Result.load(path)
+    for k in result.posterior:
+        np.testing.assert_array_equal(back.posterior[k], result.posterior[k])
+    for k in result.sample_stats:
+        np.testing.assert_array_equal(back.sample_stats[k], result.sample_stats[k])
+    np.testing.assert_array_equal(back.unconstrained, result.unconstrained)
+    assert back.sampler_states == result.sampler_states and back.seed == result.seed
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        more = bb.sample(result.model, draws=600, tune=500, chains=4, progressbar=False, target_accept=0.95,
+                         resume=back)
+        full = bb.sample(result.model, draws=600, tune=500, chains=4, seed=3, progressbar=False, target_accept=0.95)
+    np.testing.assert_array_equal(more.unconstrained, full.unconstrained[:, 500:])
+
+
+def test_plots_are_one_call(result):
+    import matplotlib
+    matplotlib.use("Agg")
+    assert result.plot_trace(var_names=["mu", "tau"]).shape == (2, 2)
+    assert len(result.plot_forest(var_names=["theta"])) >= 1
+    assert result.plot_pair(var_names=["mu", "tau"]) is not None
+    assert result.plot_rank(var_names=["mu"]) is not None

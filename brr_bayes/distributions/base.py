@@ -99,6 +99,10 @@ class Distribution:
                              f"flat position {bad}; drop or impute missing rows before building the model")
         self.default_transform().check(value, where)
 
+    def random(self, rng, params, size):
+        """Draws of shape ``size`` given parameter arrays broadcast to it (batch axis first)."""
+        raise NotImplementedError(f"{type(self).__name__} has no random draws")
+
     # lowering ----------------------------------------------------------------------------
     def lower(self, C, value):
         """Emit the fused log-density op for ``value`` through compiler C."""

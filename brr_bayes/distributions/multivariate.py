@@ -32,7 +32,8 @@ class Dirichlet(Distribution):
         C.op(ops.DIRICHLET, [C.slot(value), C.slot(a)], ip=[b, K])
 
     def random(self, rng, p, size):
-        return rng.dirichlet(p["a"], size)
+        g = rng.gamma(np.broadcast_to(p["a"], size))
+        return g / g.sum(axis=-1, keepdims=True)
 
 
 class MvNormal(Distribution):
@@ -70,10 +71,11 @@ class MvNormal(Distribution):
         C.op(ops.MVNORMAL_CHOLESKY, [C.slot(value), C.slot(mu), C.slot(self.params["chol"])], ip=[b, K])
 
     def random(self, rng, p, size):
-        L = np.asarray(p["chol"])
-        z = rng.standard_normal(np.broadcast_shapes(np.shape(size) and tuple(np.atleast_1d(size)) or (),
-                                                    np.shape(p["mu"])))
-        return p["mu"] + z @ L.T
+        L = np.asarray(p["chol"])  # (batch, K, K)
+        z = rng.standard_normal(size)
+        mu = np.broadcast_to(p["mu"].reshape(p["mu"].shape[:1] + (1,) * (len(size) - p["mu"].ndim)
+                                              + p["mu"].shape[1:]), size)
+        return mu + np.einsum("bij,b...j->b...i", L, z)
 
 
 class LKJCholesky(Distribution):
@@ -114,6 +116,11 @@ class ZeroSumNormal(Distribution):
         from .univariate import Normal
         Normal.dist(0.0, self.params["sigma"]).lower(C, value)
 
+    def random(self, rng, p, size):
+        s = p["sigma"].reshape(p["sigma"].shape[:1] + (1,) * (len(size) - 1))
+        z = rng.normal(size=size) * s
+        return z - z.mean(axis=-1, keepdims=True)
+
 
 class Categorical(Distribution):
     """Categorical(p) or Categorical(logits=...): observed category ids 0..K-1."""
@@ -140,6 +147,13 @@ class Categorical(Distribution):
         K = self.params["logits"].shape[-1]
         if np.any(v >= K):
             raise ValueError(f"{where}: categories must be in [0, {K - 1}], got {v[v >= K].ravel()[0]}")
+
+    def random(self, rng, p, size):
+        lg = p["logits"]
+        K = lg.shape[-1]
+        lg = np.broadcast_to(lg.reshape(lg.shape[:1] + (1,) * (len(size) + 1 - lg.ndim) + lg.shape[1:]), size + (K,))
+        cdf = np.cumsum(special.softmax(lg, axis=-1), axis=-1)
+        return np.minimum((cdf < rng.random(size)[..., None]).sum(axis=-1), K - 1)
 
     def lower(self, C, value):
         if not isinstance(value, Const):

@@ -33,9 +33,6 @@ class Univariate(Distribution):
                              f"broadcast to the variable's shape {shape}") from None
         C.op(self.op, slots, dp=self.constant(value, shape))
 
-    def random(self, rng, params, size):
-        raise NotImplementedError(f"{type(self).__name__} has no random draws")
-
 
 class Normal(Univariate):
     """Normal(mu, sigma).

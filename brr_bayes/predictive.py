@@ -1,0 +1,143 @@
+"""Prior and posterior predictive draws: the expression graph evaluated in numpy over a batch of draws.
+
+Every value carries a leading batch axis (one row per draw) except constants, so one pass over the
+graph serves all draws at once.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import special
+
+from . import ops
+from .expr import Const, Op
+from .model import FreeRV
+
+
+class _Evaluator:
+    def __init__(self, env, batch):
+        self.env = env          # FreeRV -> array (batch, *shape)
+        self.batch = batch
+        self.memo = {}
+
+    def __call__(self, e):
+        """Value of e with shape (batch, *e.shape)."""
+        key = id(e)
+        if key not in self.memo:
+            v = self._eval(e)
+            self.memo[key] = np.broadcast_to(v, (self.batch,) + e.shape) if v.shape != (self.batch,) + e.shape else v
+        return self.memo[key]
+
+    def _eval(self, e):
+        B = self.batch
+        if isinstance(e, Const):
+            return np.asarray(e.value, dtype=np.float64)
+        if isinstance(e, FreeRV):
+            if e not in self.env:
+                raise KeyError(f"no draws for parameter '{e.name}'")
+            return self.env[e]
+        if not isinstance(e, Op):
+            raise TypeError(f"cannot evaluate {e!r}")
+        k, a = e.kind, e.attrs
+        args = [self(x) for x in e.args]
+        flat = [v.reshape(B, -1) for v in args]
+        if k == "unary":
+            return ops.numpy_unary(a["code"], args[0])
+        if k == "binary":
+            x, y = (v if v[0].size > 1 or not e.shape else v.reshape((B,) + (1,) * len(e.shape)) for v in args)
+            return ops.numpy_binary(a["code"], x, y)
+        if k == "reshape":
+            return args[0].reshape((B,) + e.shape)
+        if k == "gather":
+            return flat[0][:, a["index"]].reshape((B,) + e.shape)
+        if k == "scatter":
+            out = np.zeros((B, a["out_size"]))
+            np.add.at(out, (slice(None), a["index"]), flat[0])
+            return out.reshape((B,) + e.shape)
+        if k == "sum":
+            return flat[0].sum(axis=1)
+        if k == "axis":
+            o, n, i = a["layout"]
+            v = flat[0].reshape(B, o, n, i)
+            if a["code"] == ops.CUMSUM:
+                r = np.cumsum(v, axis=2)
+            elif a["code"] == ops.LOGSUMEXP:
+                r = special.logsumexp(v, axis=2)
+            else:
+                r = special.softmax(v, axis=2)
+            return r.reshape((B,) + e.shape)
+        if k == "concat":
+            return np.concatenate(flat, axis=1).reshape((B,) + e.shape)
+        if k == "matmul":
+            X = a["matrix"]
+            b = args[0]
+            r = np.einsum("nk,bk...->bn...", X, b)
+            return r.reshape((B,) + e.shape)
+        if k == "csr":
+            return np.asarray((a["matrix"] @ flat[0].T).T).reshape((B,) + e.shape)
+        raise TypeError(f"cannot evaluate expression kind '{k}'")
+
+
+def _draw(dist, ev, rng, shape, batch, where):
+    params = {name: ev(p) for name, p in dist.params.items()}
+    size = (batch,) + tuple(shape)
+    if dist.event_ndim == 0:
+        params = {k: np.broadcast_to(v.reshape((batch,) + (1,) * (len(shape) - (v.ndim - 1)) + v.shape[1:]), size)
+                  for k, v in params.items()}
+    try:
+        return dist.random(rng, params, size)
+    except NotImplementedError:
+        raise NotImplementedError(f"{where}: {type(dist).__name__} has no random draws yet, so predictive "
+                                  "sampling cannot go through it") from None
+
+
+def sample_prior_predictive(model, draws=500, seed=None):
+    """Draws of every parameter, Deterministic and observed variable from the prior.
+
+    Returns {"prior": {name: (1, draws, *shape)}, "prior_predictive": {name: (1, draws, *shape)}}.
+
+    Example:
+        >>> import numpy as np, brr_bayes as bb
+        >>> with bb.Model() as m:
+        ...     mu = bb.Normal("mu", 0, 1)
+        ...     _ = bb.Normal("y", mu, 1, observed=np.zeros(3))
+        >>> pp = bb.sample_prior_predictive(m, draws=100, seed=1)
+        >>> pp["prior_predictive"]["y"].shape
+        (1, 100, 3)
+    """
+    rng = np.random.default_rng(seed)
+    env = {}
+    ev = _Evaluator(env, draws)
+    for rv in model.free_rvs:  # registration order is a valid topological order
+        env[rv] = np.asarray(_draw(rv.dist, ev, rng, rv.shape, draws, f"prior of '{rv.name}'"), dtype=np.float64)
+    prior = {rv.name: env[rv] for rv in model.free_rvs}
+    prior.update({name: np.array(ev(expr)) for name, expr, _ in model.deterministics})
+    pred = {rv.name: _draw(rv.dist, ev, rng, rv.shape, draws, f"'{rv.name}'") for rv in model.observed_rvs}
+    return {"prior": {k: v[None] for k, v in prior.items()}, "prior_predictive": {k: v[None] for k, v in pred.items()}}
+
+
+def sample_posterior_predictive(result, seed=None):
+    """Draws of each observed variable given every posterior draw: {name: (chain, draw, *shape)}.
+
+    Also stored on the result, so ``result.to_inference_data()`` gains a posterior_predictive group.
+
+    Example:
+        >>> import numpy as np, brr_bayes as bb
+        >>> with bb.Model() as m:
+        ...     mu = bb.Normal("mu", 0, 1)
+        ...     _ = bb.Normal("y", mu, 1, observed=np.zeros(3))
+        >>> res = bb.sample(m, draws=100, tune=100, chains=2, seed=1, progressbar=False)
+        >>> bb.sample_posterior_predictive(res, seed=2)["y"].shape
+        (2, 100, 3)
+    """
+    model = result.model
+    if model is None:
+        raise ValueError("posterior predictive draws need the model: this result has none (sampled from a "
+                         "log density, or loaded from disk); pass a result returned by bb.sample(model)")
+    rng = np.random.default_rng(seed)
+    C, D = result.chains, result.draws
+    env = {rv: result.posterior[rv.name].reshape((C * D,) + rv.shape) for rv in model.free_rvs}
+    ev = _Evaluator(env, C * D)
+    out = {rv.name: np.asarray(_draw(rv.dist, ev, rng, rv.shape, C * D, f"'{rv.name}'")).reshape((C, D) + rv.shape)
+           for rv in model.observed_rvs}
+    result.posterior_predictive = out
+    return out
