@@ -141,3 +141,36 @@ def sample_posterior_predictive(result, seed=None):
            for rv in model.observed_rvs}
     result.posterior_predictive = out
     return out
+
+
+def compute_log_likelihood(result, var_names=None):
+    """Pointwise log-likelihood {name: (chain, draw, *shape)} of observed variables, for LOO and WAIC.
+
+    Stored on the result (``to_inference_data()`` then has a log_likelihood group). It holds
+    chains x draws x observations numbers, so it is computed only on request.
+
+    Example:
+        >>> import numpy as np, brr_bayes as bb
+        >>> with bb.Model() as m:
+        ...     mu = bb.Normal("mu", 0, 1)
+        ...     _ = bb.Normal("y", mu, 1, observed=np.zeros(3))
+        >>> res = bb.sample(m, draws=100, tune=100, chains=2, seed=1, progressbar=False)
+        >>> bb.compute_log_likelihood(res)["y"].shape
+        (2, 100, 3)
+    """
+    model = result.model
+    if model is None:
+        raise ValueError("the log-likelihood needs the model: pass a result returned by bb.sample(model)")
+    C, D = result.chains, result.draws
+    env = {rv: result.posterior[rv.name].reshape((C * D,) + rv.shape) for rv in model.free_rvs}
+    ev = _Evaluator(env, C * D)
+    out = {}
+    for rv in model.observed_rvs:
+        if var_names is not None and rv.name not in var_names:
+            continue
+        shape = rv.shape
+        params = {k: ev(p) for k, p in rv.dist.params.items()}
+        params = {k: v.reshape((C * D,) + (1,) * (len(shape) - (v.ndim - 1)) + v.shape[1:]) for k, v in params.items()}
+        out[rv.name] = np.asarray(rv.dist.logp_numpy(rv.value, params)).reshape((C, D) + shape)
+    result.log_likelihood = out
+    return out

@@ -35,6 +35,7 @@ class Result:
         self.sampler_states = sampler_states or []
         self.grad_evals = grad_evals
         self.posterior_predictive = None
+        self.log_likelihood = None
         from . import __version__
         self.versions = {"brr_bayes": __version__, "numpy": np.__version__, "python": platform.python_version()}
 
@@ -116,7 +117,7 @@ class Result:
             observed = {rv.name: rv.value for rv in self.model.observed_rvs}
         stats = {k: v for k, v in self.sample_stats.items()}
         kwargs = dict(posterior=self.posterior, sample_stats=stats, observed_data=observed or None, coords=coords,
-                      dims=dims, posterior_predictive=self.posterior_predictive)
+                      dims=dims, posterior_predictive=self.posterior_predictive, log_likelihood=self.log_likelihood)
         if prior is not None:
             kwargs.update(prior=prior.get("prior"), prior_predictive=prior.get("prior_predictive"))
         if self.warmup_posterior is not None:

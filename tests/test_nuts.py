@@ -139,3 +139,13 @@ def test_nonfinite_start_is_retried_and_improper_regions_reported():
         return -np.inf, np.zeros(1)
     with pytest.raises(RuntimeError, match="could not find a starting point"):
         bb.sample_logp(nowhere, 1, draws=10, tune=10, chains=1, seed=1)
+
+
+def test_one_dimensional_model():
+    with bb.Model() as m:
+        bb.Normal("x", 1.0, 2.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = bb.sample(m, draws=1000, tune=500, chains=2, seed=0, progressbar=False)
+    assert r.unconstrained.shape == (2, 1000, 1)
+    assert abs(r.posterior["x"].mean() - 1.0) < 0.3 and abs(r.posterior["x"].std() - 2.0) < 0.3

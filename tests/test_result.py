@@ -122,3 +122,40 @@ def test_plots_are_one_call(result):
     assert len(result.plot_forest(var_names=["theta"])) >= 1
     assert result.plot_pair(var_names=["mu", "tau"]) is not None
     assert result.plot_rank(var_names=["mu"]) is not None
+
+
+def test_pointwise_log_likelihood_sums_to_the_model_likelihood(result):
+    from scipy import stats
+    ll = bb.compute_log_likelihood(result)
+    assert ll["y"].shape == (4, 500, 8)
+    c, d = 1, 17
+    theta = result.posterior["theta"][c, d]
+    sd = np.array([15.0, 10, 16, 11, 9, 11, 10, 18])
+    y = np.array([28.0, 8, -3, 7, -1, 1, 18, 12])
+    np.testing.assert_allclose(ll["y"][c, d], stats.norm.logpdf(y, theta, sd), rtol=1e-12)
+    import arviz as az
+    idata = result.to_inference_data()
+    assert "log_likelihood" in idata.groups()
+    loo = az.loo(idata)
+    assert np.isfinite(loo.elpd_loo)
+
+
+def test_pointwise_log_likelihood_for_count_families():
+    from scipy import stats
+    rng = np.random.default_rng(0)
+    y = rng.poisson(3, 20)
+    with bb.Model() as m:
+        lm = bb.Normal("lm", 1, 1)
+        bb.Poisson("y", log_mu=lm, observed=y)
+        bb.NegativeBinomial("z", log_mu=lm, phi=4.0, observed=y)
+        bb.Binomial("k", np.full(20, 10), logit_p=lm - 1.0, observed=np.minimum(y, 10))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = bb.sample(m, draws=50, tune=50, chains=1, seed=0, progressbar=False)
+    ll = bb.compute_log_likelihood(r)
+    lmv = r.posterior["lm"][0, 5]
+    np.testing.assert_allclose(ll["y"][0, 5], stats.poisson.logpmf(y, np.exp(lmv)), rtol=1e-10)
+    mu = np.exp(lmv)
+    np.testing.assert_allclose(ll["z"][0, 5], stats.nbinom.logpmf(y, 4.0, 4.0 / (mu + 4.0)), rtol=1e-10)
+    np.testing.assert_allclose(ll["k"][0, 5], stats.binom.logpmf(np.minimum(y, 10), 10, 1 / (1 + np.exp(1 - lmv))),
+                               rtol=1e-10)

@@ -103,6 +103,10 @@ class Distribution:
         """Draws of shape ``size`` given parameter arrays broadcast to it (batch axis first)."""
         raise NotImplementedError(f"{type(self).__name__} has no random draws")
 
+    def logp_numpy(self, value, params):
+        """Elementwise log-density in numpy (pointwise log-likelihood), params broadcast to value."""
+        raise NotImplementedError(f"{type(self).__name__} has no pointwise log-density yet")
+
     # lowering ----------------------------------------------------------------------------
     def lower(self, C, value):
         """Emit the fused log-density op for ``value`` through compiler C."""

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
+from scipy import special, stats
 
 from .. import ops
 from ..expr import Const, constant_value
@@ -49,6 +49,9 @@ class Normal(Univariate):
     def random(self, rng, p, size):
         return rng.normal(p["mu"], p["sigma"], size)
 
+    def logp_numpy(self, x, p):
+        return stats.norm.logpdf(x, p["mu"], p["sigma"])
+
 
 class HalfNormal(Univariate):
     """HalfNormal(sigma): |N(0, sigma)|, support x >= 0."""
@@ -66,6 +69,9 @@ class HalfNormal(Univariate):
     def random(self, rng, p, size):
         return np.abs(rng.normal(0.0, p["sigma"], size))
 
+    def logp_numpy(self, x, p):
+        return stats.halfnorm.logpdf(x, scale=p["sigma"])
+
 
 class StudentT(Univariate):
     """StudentT(nu, mu, sigma)."""
@@ -75,6 +81,9 @@ class StudentT(Univariate):
 
     def random(self, rng, p, size):
         return p["mu"] + p["sigma"] * rng.standard_t(p["nu"], size)
+
+    def logp_numpy(self, x, p):
+        return stats.t.logpdf(x, p["nu"], p["mu"], p["sigma"])
 
 
 class HalfStudentT(Univariate):
@@ -93,6 +102,9 @@ class HalfStudentT(Univariate):
     def random(self, rng, p, size):
         return np.abs(p["sigma"] * rng.standard_t(p["nu"], size))
 
+    def logp_numpy(self, x, p):
+        return LOG2 + stats.t.logpdf(x, p["nu"], 0.0, p["sigma"])
+
 
 class Cauchy(Univariate):
     """Cauchy(alpha, beta): location alpha, scale beta."""
@@ -102,6 +114,9 @@ class Cauchy(Univariate):
 
     def random(self, rng, p, size):
         return p["alpha"] + p["beta"] * rng.standard_cauchy(size)
+
+    def logp_numpy(self, x, p):
+        return stats.cauchy.logpdf(x, p["alpha"], p["beta"])
 
 
 class HalfCauchy(Univariate):
@@ -120,6 +135,9 @@ class HalfCauchy(Univariate):
     def random(self, rng, p, size):
         return np.abs(p["beta"] * rng.standard_cauchy(size))
 
+    def logp_numpy(self, x, p):
+        return stats.halfcauchy.logpdf(x, scale=p["beta"])
+
 
 class Laplace(Univariate):
     """Laplace(mu, b)."""
@@ -129,6 +147,9 @@ class Laplace(Univariate):
 
     def random(self, rng, p, size):
         return rng.laplace(p["mu"], p["b"], size)
+
+    def logp_numpy(self, x, p):
+        return stats.laplace.logpdf(x, p["mu"], p["b"])
 
 
 class Exponential(Univariate):
@@ -143,6 +164,9 @@ class Exponential(Univariate):
     def random(self, rng, p, size):
         return rng.exponential(1.0 / np.asarray(p["lam"]), size)
 
+    def logp_numpy(self, x, p):
+        return stats.expon.logpdf(x, scale=1.0 / p["lam"])
+
 
 class Gamma(Univariate):
     """Gamma(alpha, beta): shape alpha, rate beta."""
@@ -155,6 +179,9 @@ class Gamma(Univariate):
 
     def random(self, rng, p, size):
         return rng.gamma(p["alpha"], 1.0 / np.asarray(p["beta"]), size)
+
+    def logp_numpy(self, x, p):
+        return stats.gamma.logpdf(x, p["alpha"], scale=1.0 / p["beta"])
 
 
 class InverseGamma(Univariate):
@@ -169,6 +196,9 @@ class InverseGamma(Univariate):
     def random(self, rng, p, size):
         return 1.0 / rng.gamma(p["alpha"], 1.0 / np.asarray(p["beta"]), size)
 
+    def logp_numpy(self, x, p):
+        return stats.invgamma.logpdf(x, p["alpha"], scale=p["beta"])
+
 
 class LogNormal(Univariate):
     """LogNormal(mu, sigma): log(x) ~ Normal(mu, sigma)."""
@@ -182,6 +212,9 @@ class LogNormal(Univariate):
     def random(self, rng, p, size):
         return rng.lognormal(p["mu"], p["sigma"], size)
 
+    def logp_numpy(self, x, p):
+        return stats.lognorm.logpdf(x, p["sigma"], scale=np.exp(p["mu"]))
+
 
 class Beta(Univariate):
     """Beta(alpha, beta) on (0, 1)."""
@@ -194,6 +227,9 @@ class Beta(Univariate):
 
     def random(self, rng, p, size):
         return rng.beta(p["alpha"], p["beta"], size)
+
+    def logp_numpy(self, x, p):
+        return stats.beta.logpdf(x, p["alpha"], p["beta"])
 
 
 class Uniform(Univariate):
@@ -220,6 +256,9 @@ class Uniform(Univariate):
 
     def random(self, rng, p, size):
         return rng.uniform(p["lower"], p["upper"], size)
+
+    def logp_numpy(self, x, p):
+        return stats.uniform.logpdf(x, p["lower"], p["upper"] - p["lower"])
 
 
 class Flat(Univariate):
@@ -335,6 +374,10 @@ class Bernoulli(_LinkedDiscrete):
     def random(self, rng, p, size):
         return (rng.random(size) < special.expit(p["logit_p"])).astype(np.int64)
 
+    def logp_numpy(self, y, p):
+        eta = p["logit_p"]
+        return y * eta - np.logaddexp(0.0, eta)
+
 
 class Binomial(_LinkedDiscrete):
     """Binomial(n, p) or Binomial(n, logit_p=eta); n must be data."""
@@ -376,6 +419,11 @@ class Binomial(_LinkedDiscrete):
     def random(self, rng, p, size):
         return rng.binomial(np.asarray(p["n"], dtype=np.int64), special.expit(p["logit_p"]), size)
 
+    def logp_numpy(self, y, p):
+        n, eta = p["n"], p["logit_p"]
+        lchoose = special.gammaln(n + 1) - special.gammaln(y + 1) - special.gammaln(n - y + 1)
+        return lchoose + y * eta - n * np.logaddexp(0.0, eta)
+
 
 class Poisson(_LinkedDiscrete):
     """Poisson(mu) or Poisson(log_mu=eta)."""
@@ -393,6 +441,9 @@ class Poisson(_LinkedDiscrete):
 
     def random(self, rng, p, size):
         return rng.poisson(np.exp(p["log_mu"]), size)
+
+    def logp_numpy(self, y, p):
+        return stats.poisson.logpmf(y, np.exp(p["log_mu"]))
 
 
 class NegativeBinomial(_LinkedDiscrete):
@@ -424,3 +475,7 @@ class NegativeBinomial(_LinkedDiscrete):
     def random(self, rng, p, size):
         mu, phi = np.exp(p["log_mu"]), np.asarray(p["phi"])
         return rng.poisson(rng.gamma(phi, mu / phi, size))
+
+    def logp_numpy(self, y, p):
+        mu, phi = np.exp(p["log_mu"]), p["phi"]
+        return stats.nbinom.logpmf(y, phi, phi / (mu + phi))

@@ -65,8 +65,9 @@ nuts::SamplerConfig parse_config(const py::dict& d) {
 }
 
 template <class T>
-py::array_t<T> head(const std::vector<T>& v, int rows, int cols = 1) {
-  py::array_t<T> a(cols == 1 ? std::vector<py::ssize_t>{rows} : std::vector<py::ssize_t>{rows, cols});
+py::array_t<T> head(const std::vector<T>& v, int rows, int cols = 0) {  // cols = 0: a vector
+  py::array_t<T> a(cols == 0 ? std::vector<py::ssize_t>{rows} : std::vector<py::ssize_t>{rows, cols});
+  cols = cols == 0 ? 1 : cols;
   std::copy(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(rows) * cols, a.mutable_data());
   return a;
 }
