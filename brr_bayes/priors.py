@@ -1,0 +1,236 @@
+"""Structured priors for multilevel and spatio-temporal models, built from the op program.
+
+RandomEffect (with factor interactions), ICAR and BYM2 over a sparse edge list (islands handled
+per connected component), and random walks / AR(1) along an axis, vectorised over groups.
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse import csgraph
+
+from . import math as bm
+from .distributions import Flat, HalfNormal, Normal
+from .expr import as_expr
+from .model import Deterministic, Model, Potential
+
+
+# --------------------------------------------------------------------------- group effects
+def _combine_factors(index, name):
+    """One 0-based id per row from one or several integer factors; labels 'a:b' for interactions."""
+    factors = index if isinstance(index, (tuple, list)) else (index,)
+    cols = []
+    for k, f in enumerate(factors):
+        a = np.asarray(f)
+        if a.dtype.kind not in "iu":
+            raise TypeError(f"RandomEffect '{name}': index {k} must hold integer group ids, got dtype {a.dtype}")
+        if a.ndim != 1:
+            raise ValueError(f"RandomEffect '{name}': index {k} must be 1-dimensional, got shape {a.shape}")
+        if a.size and a.min() < 0:
+            raise ValueError(f"RandomEffect '{name}': group ids must be >= 0, got {a.min()}")
+        cols.append(a)
+    if len({c.size for c in cols}) != 1:
+        raise ValueError(f"RandomEffect '{name}': the factors have different lengths {[c.size for c in cols]}")
+    if len(cols) == 1:
+        return cols[0], int(cols[0].max()) + 1 if cols[0].size else 0, None
+    keys = np.stack(cols, axis=1)
+    levels, ids = np.unique(keys, axis=0, return_inverse=True)  # only combinations that occur
+    labels = [":".join(str(v) for v in row) for row in levels]
+    return ids.ravel(), len(levels), labels
+
+
+def RandomEffect(name, index, sigma, *, centered=False, dims=None):
+    """Group effect a[g] ~ Normal(0, sigma), returned gathered to the rows of ``index``.
+
+    ``index`` is an integer array of group ids, or a tuple of them for an interaction (state x race):
+    the combined levels are built for you, one per combination that occurs. The per-level effects are
+    stored as the Deterministic ``name`` (non-centred: ``name_z`` holds the standard normals).
+
+    Example:
+        >>> import numpy as np, brr_bayes as bb
+        >>> state, race = np.array([0, 1, 1, 2]), np.array([0, 0, 1, 1])
+        >>> with bb.Model():
+        ...     s = bb.HalfNormal("sigma_sr", 1)
+        ...     eff = bb.RandomEffect("a_state_race", (state, race), s)   # 4 rows, 4 levels
+    """
+    model = Model.get_context(f"RandomEffect('{name}')")
+    ids, n_levels, labels = _combine_factors(index, name)
+    if dims is None and labels is not None:
+        dims = f"{name}_level"
+        model.add_coord(dims, labels)
+    if dims is not None:
+        dname = dims if isinstance(dims, str) else dims[0]
+        if len(model.coords[dname]) < n_levels:
+            raise ValueError(f"RandomEffect '{name}': dims '{dname}' has {len(model.coords[dname])} labels but the "
+                             f"index has {n_levels} levels")
+        shape = None
+    else:
+        shape = n_levels
+    if centered:
+        a = Normal(name, 0.0, sigma, dims=dims, shape=shape)
+    else:
+        z = Normal(f"{name}_z", 0.0, 1.0, dims=dims, shape=shape)
+        a = Deterministic(name, as_expr(sigma) * z, dims=dims)
+    return a[ids]
+
+
+# --------------------------------------------------------------------------- spatial
+def _edge_graph(n, edges, name):
+    e = np.asarray(edges)
+    if e.ndim != 2 or 2 not in e.shape:
+        raise ValueError(f"{name}: edges must be an array of shape (n_edges, 2) (pairs of 0-based node ids)")
+    if e.shape[1] != 2:
+        e = e.T
+    if e.dtype.kind not in "iu":
+        raise TypeError(f"{name}: edges must hold integer node ids, got dtype {e.dtype}")
+    if e.size and (e.min() < 0 or e.max() >= n):
+        raise ValueError(f"{name}: edge node ids must lie in [0, {n - 1}], got {e.min()}..{e.max()}")
+    if np.any(e[:, 0] == e[:, 1]):
+        raise ValueError(f"{name}: self-loops are not allowed in an adjacency graph")
+    e = np.unique(np.sort(e, axis=1), axis=0)  # undirected, each edge once
+    A = sp.coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(n, n))
+    return e, (A + A.T).tocsr()
+
+
+def _from_adjacency(adjacency, name):
+    A = sp.csr_matrix(adjacency)
+    if A.shape[0] != A.shape[1]:
+        raise ValueError(f"{name}: adjacency must be square, got {A.shape}")
+    if (A != A.T).nnz:
+        raise ValueError(f"{name}: adjacency must be symmetric")
+    i, j = sp.triu(A, 1).nonzero()
+    return A.shape[0], np.stack([i, j], axis=1)
+
+
+def icar_precision(n, edges):
+    """The ICAR precision Q = D - A (sparse CSR) of an undirected edge list."""
+    _, A = _edge_graph(n, edges, "icar_precision")
+    return (sp.diags(np.asarray(A.sum(axis=1)).ravel()) - A).tocsr()
+
+
+def bym2_scaling_factors(n, edges):
+    """Per-node scaling factor of the BYM2 model: for each connected component of size > 1, the
+    geometric mean of the marginal variances of its ICAR field under a sum-to-zero constraint
+    (Riebler et al. 2016); singletons (islands) get 1. Returns (factors[n], component id[n])."""
+    _, A = _edge_graph(n, edges, "bym2_scaling_factors")
+    n_comp, comp = csgraph.connected_components(A, directed=False)
+    factors = np.ones(n)
+    for c in range(n_comp):
+        nodes = np.flatnonzero(comp == c)
+        m = len(nodes)
+        if m == 1:
+            continue
+        Ac = A[nodes][:, nodes].toarray()
+        Q = np.diag(Ac.sum(axis=1)) - Ac
+        # generalised inverse on the zero-sum subspace: (Q + 11'/m)^{-1} - 11'/m
+        var = np.diag(np.linalg.inv(Q + np.ones((m, m)) / m)) - 1.0 / m
+        factors[nodes] = np.exp(np.mean(np.log(var)))
+    return factors, comp
+
+
+def ICAR(name, n=None, *, edges=None, adjacency=None, dims=None, zero_sum_sd=0.001):
+    """Intrinsic CAR field phi with log p = -1/2 sum over edges (phi_i - phi_j)^2.
+
+    Each connected component gets a soft sum-to-zero constraint sum(phi_c) ~ Normal(0, zero_sum_sd * n_c)
+    (as the Stan case studies do); islands (nodes without neighbours) get phi_i ~ Normal(0, 1).
+    Give ``edges`` (pairs of 0-based node ids) or a symmetric ``adjacency`` matrix.
+
+    Example:
+        >>> import numpy as np, brr_bayes as bb
+        >>> with bb.Model():
+        ...     phi = bb.ICAR("phi", 4, edges=np.array([[0, 1], [1, 2], [2, 3]]))
+    """
+    if (edges is None) == (adjacency is None):
+        raise TypeError(f"ICAR '{name}': pass exactly one of edges= or adjacency=")
+    if adjacency is not None:
+        n, edges = _from_adjacency(adjacency, f"ICAR '{name}'")
+    if n is None:
+        raise TypeError(f"ICAR '{name}': pass the number of nodes n")
+    e, A = _edge_graph(int(n), edges, f"ICAR '{name}'")
+    n_comp, comp = csgraph.connected_components(A, directed=False)
+    phi = Flat(name, shape=None if dims else int(n), dims=dims)
+    if len(e):
+        Potential(f"{name}_icar", -0.5 * bm.square(phi[e[:, 0]] - phi[e[:, 1]]))
+    sizes = np.bincount(comp, minlength=n_comp)
+    multi = np.flatnonzero(sizes > 1)
+    if len(multi):
+        order = np.argsort(comp, kind="stable")
+        in_multi = np.isin(comp[order], multi)
+        sums = phi[order[in_multi]].reshape(-1)
+        # per-component sums as a scatter-add: phi ordered by component, summed per component
+        from .expr import Op
+        seg = np.searchsorted(multi, comp[order][in_multi])
+        comp_sums = Op("scatter", [sums], (len(multi),), index=seg, out_size=len(multi))
+        Potential(f"{name}_zero_sum", -0.5 * bm.square(comp_sums / (zero_sum_sd * sizes[multi])))
+    islands = np.flatnonzero(sizes[comp] == 1)
+    if len(islands):
+        Potential(f"{name}_islands", -0.5 * bm.square(phi[islands]))
+    return phi
+
+
+def BYM2(name, n=None, *, edges=None, adjacency=None, sigma=None, rho=None, dims=None):
+    """BYM2 convolution sigma * (sqrt(rho / s) * phi + sqrt(1 - rho) * theta) (Riebler et al. 2016).
+
+    phi is an ICAR field, theta iid N(0, 1), s the per-component scaling factor computed from the graph
+    (islands: s = 1 and phi_i ~ N(0, 1)). ``sigma`` and ``rho`` default to HalfNormal(1) and
+    Beta(0.5, 0.5) priors named ``name_sigma`` and ``name_rho``. Returns the convolved effect.
+
+    Example:
+        >>> import numpy as np, brr_bayes as bb
+        >>> with bb.Model():
+        ...     b = bb.BYM2("b", 4, edges=np.array([[0, 1], [1, 2], [2, 3]]))
+    """
+    from .distributions import Beta
+    if adjacency is not None:
+        n, edges = _from_adjacency(adjacency, f"BYM2 '{name}'")
+    phi = ICAR(f"{name}_phi", n, edges=edges, dims=dims)
+    theta = Normal(f"{name}_theta", 0.0, 1.0, shape=None if dims else int(n), dims=dims)
+    s, _ = bym2_scaling_factors(int(n), edges)
+    sigma = HalfNormal(f"{name}_sigma", 1.0) if sigma is None else sigma
+    rho = Beta(f"{name}_rho", 0.5, 0.5) if rho is None else rho
+    conv = bm.sqrt(rho / s) * phi + bm.sqrt(1.0 - rho) * theta
+    return Deterministic(name, sigma * conv, dims=dims)
+
+
+# --------------------------------------------------------------------------- time
+def _walk_shape(shape, dims, name):
+    model = Model.get_context(name)
+    if dims is not None:
+        return model._dims_shape(dims, name)[1]
+    if shape is None:
+        raise TypeError(f"{name}: pass shape= or dims=")
+    return (int(shape),) if np.ndim(shape) == 0 else tuple(int(s) for s in shape)
+
+
+def RW1(name, sigma, *, shape=None, dims=None, axis=-1):
+    """Gaussian random walk along ``axis``: x_t = x_{t-1} + sigma * z_t, x_0 = sigma * z_0 (non-centred).
+
+    Vectorised over the other axes (50 states x 100 days is one block). Returns x (a Deterministic).
+    """
+    shp = _walk_shape(shape, dims, f"RW1('{name}')")
+    z = Normal(f"{name}_z", 0.0, 1.0, shape=shp)
+    return Deterministic(name, bm.cumsum(as_expr(sigma) * z, axis=axis), dims=dims)
+
+
+def RW2(name, sigma, *, shape=None, dims=None, axis=-1):
+    """Second-order random walk: x_t - 2 x_{t-1} + x_{t-2} = sigma * z_t (non-centred double cumsum)."""
+    shp = _walk_shape(shape, dims, f"RW2('{name}')")
+    z = Normal(f"{name}_z", 0.0, 1.0, shape=shp)
+    return Deterministic(name, bm.cumsum(bm.cumsum(as_expr(sigma) * z, axis=axis), axis=axis), dims=dims)
+
+
+def AR1(name, rho, sigma, *, shape=None, dims=None):
+    """Stationary AR(1) along the last axis: x_0 ~ N(0, sigma / sqrt(1 - rho^2)), x_t ~ N(rho x_{t-1}, sigma).
+
+    Centred (the recursion runs over parameters); ``rho`` should lie in (-1, 1), e.g. a
+    Uniform(-1, 1) or a transformed Beta.
+    """
+    shp = _walk_shape(shape, dims, f"AR1('{name}')")
+    x = Flat(name, shape=None if dims else shp, dims=dims)
+    rho, sigma = as_expr(rho), as_expr(sigma)
+    sd0 = sigma / bm.sqrt(1.0 - rho * rho)
+    Potential(f"{name}_start", -0.5 * bm.square(x[..., 0] / sd0) - bm.log(sd0) - 0.9189385332046727)
+    if shp[-1] > 1:
+        Potential(f"{name}_steps", -0.5 * bm.square((x[..., 1:] - rho * x[..., :-1]) / sigma) - bm.log(sigma)
+                  - 0.9189385332046727)
+    return x
