@@ -17,7 +17,7 @@ from ..workloads.data import W2_BLOCKS
 # TOLERANCE * BASELINE: a 2x slowdown (ratio halves) fails; run-to-run noise (1.21-1.50 in three runs
 # with the other core busy) does not.
 BASELINE_RATIO = 1.3
-TOLERANCE = 0.6
+TOLERANCE = 0.7  # floor 0.91: the geometric middle of normal (1.2-1.5) and 2x-slowed (0.67-0.72) runs
 
 
 def _numpy_reference(d):
