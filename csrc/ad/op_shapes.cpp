@@ -1,6 +1,8 @@
 // Validation of op arity and sizes: the C++ core refuses a malformed program instead of crashing.
 #include "ad/op_shapes.hpp"
 
+#include <algorithm>
+
 #include "common/errors.hpp"
 
 namespace brr::ad {
@@ -121,6 +123,7 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch) {
           fail("linear_predictor: data column must be constant with ", n, " rows");
         const std::size_t vs = sv.slot_size(op.in[vi]);
         if (kind == 0) {  // gather
+          scratch = std::max(scratch, 4 * vs);  // split accumulators for the scatter-add
           if (xi < 0 || xi >= static_cast<int64_t>(op.idx.size())) fail("linear_predictor: bad index position");
           c.eq(sv.index_len(op.idx[xi]), n, "linear_predictor index");
           if (sv.index_bound(op.idx[xi]) > static_cast<int64_t>(vs)) fail("linear_predictor: index exceeds values");

@@ -52,14 +52,46 @@ void linpred_forward(const Op& op, Ctx& c) {
   }
 }
 
+// Scatter-add through four interleaved copies: consecutive rows with the same group id (rows are
+// often sorted by group) then update different memory, so the adds do not wait on each other.
+void split_scatter_add(const int32_t* ix, const double* g, const double* d, std::size_t n, double* va,
+                       std::size_t L, double* acc) {
+  std::fill(acc, acc + 4 * L, 0.0);
+  double* a0 = acc;
+  double* a1 = acc + L;
+  double* a2 = acc + 2 * L;
+  double* a3 = acc + 3 * L;
+  std::size_t i = 0;
+  if (d) {
+    for (; i + 4 <= n; i += 4) {
+      a0[ix[i]] += d[i] * g[i];
+      a1[ix[i + 1]] += d[i + 1] * g[i + 1];
+      a2[ix[i + 2]] += d[i + 2] * g[i + 2];
+      a3[ix[i + 3]] += d[i + 3] * g[i + 3];
+    }
+    for (; i < n; ++i) a0[ix[i]] += d[i] * g[i];
+  } else {
+    for (; i + 4 <= n; i += 4) {
+      a0[ix[i]] += g[i];
+      a1[ix[i + 1]] += g[i + 1];
+      a2[ix[i + 2]] += g[i + 2];
+      a3[ix[i + 3]] += g[i + 3];
+    }
+    for (; i < n; ++i) a0[ix[i]] += g[i];
+  }
+  for (std::size_t k = 0; k < L; ++k) va[k] += (a0[k] + a1[k]) + (a2[k] + a3[k]);
+}
+
 void linpred_backward(const Op& op, Ctx& c) {
   const double* g = c.a(op.out);
   const std::size_t n = c.n(op.out);
+  std::size_t t_at = 0;
   for_terms(op, c, [&](const Term& t) {
+    const std::size_t L = c.n(op.in[op.ip[t_at + 1]]);
+    t_at += 4;
     if (!t.va) return;
     if (t.kind == 0) {
-      if (t.d) for (std::size_t i = 0; i < n; ++i) t.va[t.ix[i]] += t.d[i] * g[i];
-      else for (std::size_t i = 0; i < n; ++i) t.va[t.ix[i]] += g[i];
+      split_scatter_add(t.ix, g, t.d, n, t.va, L, c.ws.scratch.data());
     } else if (t.kind == 1) {
       double s = 0.0;
       if (t.d) for (std::size_t i = 0; i < n; ++i) s += t.d[i] * g[i];
