@@ -190,11 +190,52 @@ double neg_binomial_log(const double* p, double* d) {  // -log y! is in the op's
   return std::lgamma(y + phi) - std::lgamma(phi) + phi * (lphi - lmp) + y * (eta - lmp);
 }
 
+// Normal with one scale for all elements (the usual regression likelihood): log(sigma) and 1/sigma
+// once, the sigma partial as one sum.
+bool normal_scalar_sigma(const Op& op, Ctx& c) {
+  if (c.n(op.in[2]) != 1) return false;
+  const std::size_t n = std::max(c.n(op.in[0]), c.n(op.in[1]));
+  const double* x = c.v(op.in[0]);
+  const double* mu = c.v(op.in[1]);
+  const std::size_t sx = c.n(op.in[0]) == n ? 1 : 0, sm = c.n(op.in[1]) == n ? 1 : 0;
+  double* xa = c.a(op.in[0]);
+  double* ma = c.a(op.in[1]);
+  double* sa = c.a(op.in[2]);
+  const double s = c.v(op.in[2])[0];
+  if (!(s > 0)) {
+    c.target = NEG_INF;
+    return true;
+  }
+  const double inv = 1.0 / s;
+  double ss = 0.0, xacc = 0.0, macc = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double z = (x[i * sx] - mu[i * sm]) * inv;
+    ss += z * z;
+    const double dz = z * inv;
+    if (xa) {
+      if (sx) xa[i] -= dz;
+      else xacc -= dz;
+    }
+    if (ma) {
+      if (sm) ma[i] += dz;
+      else macc += dz;
+    }
+  }
+  if (xa && !sx) xa[0] += xacc;
+  if (ma && !sm) ma[0] += macc;
+  const double nn = static_cast<double>(n);
+  if (sa) sa[0] += (ss - nn) * inv;
+  c.target += (op.dp.empty() ? 0.0 : op.dp[0]) - 0.5 * ss - nn * (std::log(s) + kLogSqrt2Pi);
+  return true;
+}
+
 }  // namespace
 
 bool univariate_density(const Op& op, Ctx& c) {
   switch (op.code) {
-    case OpCode::NormalLpdf: run<3>(op, c, normal); return true;
+    case OpCode::NormalLpdf:
+      if (!normal_scalar_sigma(op, c)) run<3>(op, c, normal);
+      return true;
     case OpCode::StudentTLpdf: run<4>(op, c, student_t); return true;
     case OpCode::CauchyLpdf: run<3>(op, c, cauchy); return true;
     case OpCode::LaplaceLpdf: run<3>(op, c, laplace); return true;
