@@ -14,7 +14,8 @@ from .distributions import (Bernoulli, Beta, Binomial, Categorical, Cauchy, Diri
                             LKJCholesky, LogNormal, Multinomial, MvNormal, NegativeBinomial, Normal, Poisson,
                             StudentT, Uniform, ZeroSumNormal)
 from .model import Deterministic, Model, Potential
-from .priors import AR1, BYM2, ICAR, RW1, RW2, RandomEffect, bym2_scaling_factors, icar_precision
+from .priors import (AR1, BYM2, ICAR, R2D2, RW1, RW2, RandomEffect, RegularizedHorseshoe, bym2_scaling_factors,
+                     icar_precision)
 from .predictive import compute_log_likelihood, sample_posterior_predictive, sample_prior_predictive
 from .result import Result
 from .sampling import sample, sample_logp
@@ -23,7 +24,7 @@ __version__ = "0.1.0"
 
 __all__ = ["Model", "Deterministic", "Potential", "sample", "sample_logp", "sample_prior_predictive",
            "sample_posterior_predictive", "compute_log_likelihood", "Result", "RandomEffect", "ICAR",
-           "BYM2", "RW1", "RW2", "AR1", "bym2_scaling_factors", "icar_precision", "math", "cuda_available", "cuda_built",
+           "BYM2", "RW1", "RW2", "AR1", "RegularizedHorseshoe", "R2D2", "bym2_scaling_factors", "icar_precision", "math", "cuda_available", "cuda_built",
            "Distribution", "Normal", "HalfNormal", "StudentT", "HalfStudentT", "Cauchy", "HalfCauchy", "Laplace",
            "Exponential", "Gamma", "InverseGamma", "LogNormal", "Beta", "Uniform", "Flat", "HalfFlat", "Bernoulli",
            "Binomial", "Poisson", "NegativeBinomial", "Categorical", "Multinomial", "Dirichlet", "MvNormal",

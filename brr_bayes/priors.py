@@ -234,3 +234,39 @@ def AR1(name, rho, sigma, *, shape=None, dims=None):
         Potential(f"{name}_steps", -0.5 * bm.square((x[..., 1:] - rho * x[..., :-1]) / sigma) - bm.log(sigma)
                   - 0.9189385332046727)
     return x
+
+
+# --------------------------------------------------------------------------- shrinkage
+def RegularizedHorseshoe(name, shape, *, tau0=1.0, slab_scale=2.0, slab_df=4.0):
+    """Regularised horseshoe coefficients (Piironen & Vehtari 2017), non-centred:
+
+    beta_j = z_j * tau * lambda~_j,  lambda~_j = sqrt(c^2 lambda_j^2 / (c^2 + tau^2 lambda_j^2)),
+    z ~ N(0, 1), lambda ~ HalfCauchy(1), tau ~ HalfCauchy(tau0), c^2 ~ InvGamma(df/2, df * scale^2 / 2).
+    A common choice: tau0 = p0 / (D - p0) * sigma / sqrt(N) for p0 expected non-zero coefficients.
+    Returns beta (a Deterministic named ``name``).
+    """
+    from .distributions import HalfCauchy, InverseGamma
+    if not slab_scale > 0 or not slab_df > 0 or not tau0 > 0:
+        raise ValueError(f"RegularizedHorseshoe '{name}': tau0, slab_scale and slab_df must be > 0")
+    z = Normal(f"{name}_z", 0.0, 1.0, shape=shape)
+    lam = HalfCauchy(f"{name}_lambda", 1.0, shape=shape)
+    tau = HalfCauchy(f"{name}_tau", tau0)
+    c2 = InverseGamma(f"{name}_c2", 0.5 * slab_df, 0.5 * slab_df * slab_scale ** 2)
+    lam_t = bm.sqrt(c2 * bm.square(lam) / (c2 + bm.square(tau) * bm.square(lam)))
+    return Deterministic(name, z * tau * lam_t)
+
+
+def R2D2(name, shape, *, sigma=1.0, r2_mean=0.5, r2_prec=2.0, concentration=1.0):
+    """R2-D2 shrinkage (Zhang et al. 2022): R^2 ~ Beta(mean * prec, (1 - mean) * prec), phi ~ Dirichlet(conc),
+    beta_j = z_j * sigma * sqrt(phi_j * R^2 / (1 - R^2)) with z ~ N(0, 1). For standardised predictors the
+    prior puts R^2 of the linear predictor where you say. Returns beta (a Deterministic named ``name``).
+    """
+    from .distributions import Beta, Dirichlet
+    if not 0 < r2_mean < 1 or not r2_prec > 0 or not concentration > 0:
+        raise ValueError(f"R2D2 '{name}': r2_mean must be in (0, 1), r2_prec and concentration > 0")
+    D = int(shape) if np.ndim(shape) == 0 else int(np.prod(shape))
+    r2 = Beta(f"{name}_r2", r2_mean * r2_prec, (1 - r2_mean) * r2_prec)
+    phi = Dirichlet(f"{name}_phi", np.full(D, float(concentration)))
+    z = Normal(f"{name}_z", 0.0, 1.0, shape=D)
+    beta = z * as_expr(sigma) * bm.sqrt(phi * r2 / (1.0 - r2))
+    return Deterministic(name, beta.reshape(shape if np.ndim(shape) else (D,)))
