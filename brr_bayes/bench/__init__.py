@@ -158,26 +158,25 @@ def main(quick=False, workloads="W1,W2,W3,W4", out=None, peers=True, sampling=Tr
             ess = _min_bulk_ess(res.posterior, params)
             brr = dict(s=res.seconds, ess=ess, rhat=_max_rhat(res.posterior, params),
                        div=int(res.sample_stats["diverging"].sum()))
-            rows = [("brr_bayes", brr)]
+            label = w + (f" (N={d['y'].size:,})" if w == "W2" else "")
+            base = brr["ess"] / brr["s"]
+
+            def emit(eng, m):
+                ratio = "" if eng == "brr_bayes" else f"{base / (m['ess'] / m['s']):.1f}x"
+                lines.append(f"| {label} | {eng} | {m['s']:.1f} | {m['ess']:.0f} | {m['ess'] / m['s']:.1f} | "
+                             f"{m['rhat']:.3f} | {m['div']} | {ratio} |")
+                print(lines[-1], flush=True)
+            emit("brr_bayes", brr)
             if npy:
                 from .peers_numpyro import sample as np_sample
                 secs, post, div = np_sample(npy[w](d), seed=1)
-                rows.append(("NumPyro", dict(s=secs, ess=_min_bulk_ess(post, params), rhat=_max_rhat(post, params),
-                                             div=div)))
+                emit("NumPyro", dict(s=secs, ess=_min_bulk_ess(post, params), rhat=_max_rhat(post, params), div=div))
             if pym:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     compiled = peers_pymc.compile_model(pym[w](d))
                     secs, post, div = peers_pymc.sample(compiled, seed=1)
-                rows.append(("nutpie", dict(s=secs, ess=_min_bulk_ess(post, params), rhat=_max_rhat(post, params),
-                                            div=div)))
-            base = brr["ess"] / brr["s"]
-            label = w + (f" (N={d['y'].size:,})" if w == "W2" else "")
-            for eng, m in rows:
-                ratio = "" if eng == "brr_bayes" else f"{base / (m['ess'] / m['s']):.1f}x"
-                lines.append(f"| {label} | {eng} | {m['s']:.1f} | {m['ess']:.0f} | {m['ess'] / m['s']:.1f} | "
-                             f"{m['rhat']:.3f} | {m['div']} | {ratio} |")
-                print(lines[-1], flush=True)
+                emit("nutpie", dict(s=secs, ess=_min_bulk_ess(post, params), rhat=_max_rhat(post, params), div=div))
     text = "\n".join(lines)
     if out:
         with open(out, "w") as fh:
