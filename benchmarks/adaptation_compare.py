@@ -40,10 +40,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--out", default=None)
+    ap.add_argument("--skip", default="", help="comma-separated substrings of model names to leave out")
     args = ap.parse_args()
+    skip = [k for k in args.skip.split(",") if k]
     lines = ["| model | adapt='stan' ESS/1000 grads | adapt='fisher' ESS/1000 grads | fisher / stan |",
              "|---|---|---|---|"]
     for name, build in models():
+        if any(k in name for k in skip):
+            continue
         model = build()
         eff = {}
         for adapt in ("stan", "fisher"):
