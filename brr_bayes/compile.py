@@ -161,6 +161,8 @@ class CompiledModel:
             rv.dist.lower(C, rv)
         for _, expr in model.potentials:
             C.op(ops.TARGET_ADD, [C.slot(expr)])
+        for _, term in model.densities:
+            term.lower(C)
         self.outputs = [(rv.name, rv.shape, C.slot(rv)) for rv in model.free_rvs]
         self.outputs += [(name, expr.shape, C.slot(expr)) for name, expr, _ in model.deterministics]
 

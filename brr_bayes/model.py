@@ -83,6 +83,7 @@ class Model:
         self.observed_rvs = []
         self.deterministics = []  # (name, expr, dims)
         self.potentials = []      # (name, expr)
+        self.densities = []       # (name, object with lower(compiler)): fused structured-prior terms
         self.dims = {}           # name -> dims tuple
         self._compiled = None
         for k, v in (coords or {}).items():
@@ -204,6 +205,14 @@ class Model:
         self.vars[name] = expr
         self._invalidate()
         return expr
+
+    def add_density(self, name, term):
+        """Register a fused log-density term (used by structured priors such as ICAR)."""
+        self._check_name(name)
+        self.densities.append((name, term))
+        self.vars[name] = term
+        self._invalidate()
+        return term
 
     def __getitem__(self, name):
         return self.vars[name]

@@ -128,6 +128,18 @@ def bym2_scaling_factors(n, edges):
     return factors, comp
 
 
+class _IcarPairwise:
+    """-1/2 sum over edges (phi_i - phi_j)^2 as one fused op (value and gradient in one pass)."""
+
+    def __init__(self, phi, edges):
+        self.phi, self.edges = phi, edges
+
+    def lower(self, C):
+        from . import ops
+        n = self.phi.size
+        C.op(ops.ICAR_PAIRWISE, [C.slot(self.phi)], idx=[C.index(self.edges[:, 0], n), C.index(self.edges[:, 1], n)])
+
+
 def ICAR(name, n=None, *, edges=None, adjacency=None, dims=None, zero_sum_sd=0.001):
     """Intrinsic CAR field phi with log p = -1/2 sum over edges (phi_i - phi_j)^2.
 
@@ -150,7 +162,7 @@ def ICAR(name, n=None, *, edges=None, adjacency=None, dims=None, zero_sum_sd=0.0
     n_comp, comp = csgraph.connected_components(A, directed=False)
     phi = Flat(name, shape=None if dims else int(n), dims=dims)
     if len(e):
-        Potential(f"{name}_icar", -0.5 * bm.square(phi[e[:, 0]] - phi[e[:, 1]]))
+        Model.get_context().add_density(f"{name}_icar", _IcarPairwise(phi, e))
     sizes = np.bincount(comp, minlength=n_comp)
     multi = np.flatnonzero(sizes > 1)
     if len(multi):

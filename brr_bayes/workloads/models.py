@@ -72,9 +72,8 @@ def bym2(d):
         sigma = bb.HalfNormal("sigma", 1)
         rho = bb.Beta("rho", 0.5, 0.5)
         theta = bb.Normal("theta", 0, 1, dims="area")
-        phi = bb.Flat("phi", dims="area")
-        bb.Potential("icar", -0.5 * bb.math.square(phi[n1] - phi[n2]))
-        bb.Potential("soft_sum_to_zero", -0.5 * bb.math.square(phi.sum() / (0.001 * n)))
+        # ICAR over the edge list with the soft sum-to-zero sum(phi) ~ N(0, 0.001 n) of SPEC.md
+        phi = bb.ICAR("phi", n, edges=np.stack([n1, n2], axis=1), dims="area")
         conv = bb.math.sqrt(rho / sf) * phi + bb.math.sqrt(1 - rho) * theta
         bb.Poisson("y", log_mu=d["log_E"] + alpha + beta * d["x"] + sigma * conv, observed=d["y"])
     return m

@@ -30,6 +30,7 @@ enum class OpCode : int32_t {
   BernoulliLogitLpmf = 450, BinomialLogitLpmf, PoissonLogLpmf, NegBinomialLogLpmf,
   CategoricalLogitLpmf, MultinomialLogitLpmf,
   DirichletLpdf = 480, MvNormalCholeskyLpdf, LkjCholeskyLpdf,
+  IcarPairwiseLpdf = 490,  // -1/2 sum over edges (phi[i] - phi[j])^2, edges as two index arrays
 };
 
 }  // namespace brr::ad

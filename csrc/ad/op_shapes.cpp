@@ -173,6 +173,13 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch) {
       break;
   }
   if (!is_density(k)) fail("unknown op code ", c.code());
+  if (k == OpCode::IcarPairwiseLpdf) {
+    c.arity(1, 2, 0, false);
+    c.eq(sv.index_len(op.idx[1]), sv.index_len(op.idx[0]), "second edge endpoint list");
+    for (int e = 0; e < 2; ++e)
+      if (sv.index_bound(op.idx[e]) > static_cast<int64_t>(c.in(0))) fail("icar: edge node id exceeds the field size");
+    return;
+  }
   // Densities: inputs broadcast to a common size n (size-1 inputs are scalars).
   std::size_t nin = 0;
   bool batched = false;

@@ -167,6 +167,25 @@ void lkj_cholesky(const Op& op, Ctx& c) {
   c.target += lp;
 }
 
+// ICAR pairwise differences over an edge list: value and gradient in one pass over the edges.
+void icar_pairwise(const Op& op, Ctx& c) {
+  const double* phi = c.v(op.in[0]);
+  double* pa = c.a(op.in[0]);
+  const int32_t* i1 = c.index(op.idx[0]);
+  const int32_t* i2 = c.index(op.idx[1]);
+  const std::size_t m = c.index_len(op.idx[0]);
+  double lp = 0.0;
+  for (std::size_t e = 0; e < m; ++e) {
+    const double d = phi[i1[e]] - phi[i2[e]];
+    lp += d * d;
+    if (pa) {
+      pa[i1[e]] -= d;
+      pa[i2[e]] += d;
+    }
+  }
+  c.target += -0.5 * lp;
+}
+
 }  // namespace
 
 bool multivariate_density(const Op& op, Ctx& c) {
@@ -176,6 +195,7 @@ bool multivariate_density(const Op& op, Ctx& c) {
     case OpCode::DirichletLpdf: dirichlet(op, c); return true;
     case OpCode::MvNormalCholeskyLpdf: mvnormal_cholesky(op, c); return true;
     case OpCode::LkjCholeskyLpdf: lkj_cholesky(op, c); return true;
+    case OpCode::IcarPairwiseLpdf: icar_pairwise(op, c); return true;
     default: return false;
   }
 }
