@@ -77,12 +77,27 @@ class _Evaluator:
         raise TypeError(f"cannot evaluate expression kind '{k}'")
 
 
+def _align(v, batch, shape):
+    """A batched parameter (batch, *p_shape) reshaped to broadcast against (batch, *shape)."""
+    return v.reshape((batch,) + (1,) * (len(shape) - (v.ndim - 1)) + v.shape[1:])
+
+
+def _posterior_evaluator(result, what):
+    """(model, chains, draws, evaluator over every posterior draw) for a Result that has its model."""
+    model = result.model
+    if model is None:
+        raise ValueError(f"{what} needs the model: this result has none (sampled from a log density, or loaded "
+                         "from disk); pass a result returned by bb.sample(model)")
+    C, D = result.chains, result.draws
+    env = {rv: result.posterior[rv.name].reshape((C * D,) + rv.shape) for rv in model.free_rvs}
+    return model, C, D, _Evaluator(env, C * D)
+
+
 def _draw(dist, ev, rng, shape, batch, where):
     params = {name: ev(p) for name, p in dist.params.items()}
     size = (batch,) + tuple(shape)
     if dist.event_ndim == 0:
-        params = {k: np.broadcast_to(v.reshape((batch,) + (1,) * (len(shape) - (v.ndim - 1)) + v.shape[1:]), size)
-                  for k, v in params.items()}
+        params = {k: np.broadcast_to(_align(v, batch, shape), size) for k, v in params.items()}
     try:
         return dist.random(rng, params, size)
     except NotImplementedError:
@@ -129,14 +144,8 @@ def sample_posterior_predictive(result, seed=None):
         >>> bb.sample_posterior_predictive(res, seed=2)["y"].shape
         (2, 100, 3)
     """
-    model = result.model
-    if model is None:
-        raise ValueError("posterior predictive draws need the model: this result has none (sampled from a "
-                         "log density, or loaded from disk); pass a result returned by bb.sample(model)")
+    model, C, D, ev = _posterior_evaluator(result, "posterior predictive draws")
     rng = np.random.default_rng(seed)
-    C, D = result.chains, result.draws
-    env = {rv: result.posterior[rv.name].reshape((C * D,) + rv.shape) for rv in model.free_rvs}
-    ev = _Evaluator(env, C * D)
     out = {rv.name: np.asarray(_draw(rv.dist, ev, rng, rv.shape, C * D, f"'{rv.name}'")).reshape((C, D) + rv.shape)
            for rv in model.observed_rvs}
     result.posterior_predictive = out
@@ -158,19 +167,13 @@ def compute_log_likelihood(result, var_names=None):
         >>> bb.compute_log_likelihood(res)["y"].shape
         (2, 100, 3)
     """
-    model = result.model
-    if model is None:
-        raise ValueError("the log-likelihood needs the model: pass a result returned by bb.sample(model)")
-    C, D = result.chains, result.draws
-    env = {rv: result.posterior[rv.name].reshape((C * D,) + rv.shape) for rv in model.free_rvs}
-    ev = _Evaluator(env, C * D)
+    model, C, D, ev = _posterior_evaluator(result, "the log-likelihood")
     out = {}
     for rv in model.observed_rvs:
         if var_names is not None and rv.name not in var_names:
             continue
         shape = rv.shape
-        params = {k: ev(p) for k, p in rv.dist.params.items()}
-        params = {k: v.reshape((C * D,) + (1,) * (len(shape) - (v.ndim - 1)) + v.shape[1:]) for k, v in params.items()}
+        params = {k: _align(ev(p), C * D, shape) for k, p in rv.dist.params.items()}
         out[rv.name] = np.asarray(rv.dist.logp_numpy(rv.value, params)).reshape((C, D) + shape)
     result.log_likelihood = out
     return out

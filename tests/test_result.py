@@ -159,3 +159,11 @@ def test_pointwise_log_likelihood_for_count_families():
     np.testing.assert_allclose(ll["z"][0, 5], stats.nbinom.logpmf(y, 4.0, 4.0 / (mu + 4.0)), rtol=1e-10)
     np.testing.assert_allclose(ll["k"][0, 5], stats.binom.logpmf(np.minimum(y, 10), 10, 1 / (1 + np.exp(1 - lmv))),
                                rtol=1e-10)
+
+
+def test_predictive_needs_the_model(result, tmp_path):
+    loaded = bb.Result.load(result.save(tmp_path / "r.nc"))
+    with pytest.raises(ValueError, match="posterior predictive draws needs the model"):
+        bb.sample_posterior_predictive(loaded)
+    with pytest.raises(ValueError, match="the log-likelihood needs the model"):
+        bb.compute_log_likelihood(loaded)
