@@ -43,3 +43,20 @@ def test_cli_demo_small_run(tmp_path):
                           "--chains", "2", "--quiet"], capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "r_hat" in out.stdout and "Convergence:" in out.stdout and "Recovery:" in out.stdout
+
+
+@pytest.mark.slow
+def test_cpu_only_build_needs_no_nvcc(tmp_path):
+    """A wheel built with BRR_BAYES_CUDA=0 and no CUDA on PATH holds _core and no _cuda."""
+    import pathlib
+    import zipfile
+    root = pathlib.Path(__file__).resolve().parents[1]
+    env = dict(os.environ, BRR_BAYES_CUDA="0",
+               PATH=os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if "cuda" not in p
+                                    and not os.path.exists(os.path.join(p, "nvcc"))))
+    out = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", str(root), "-w", str(tmp_path)],
+                         env=env, capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stderr[-2000:]
+    names = zipfile.ZipFile(next(tmp_path.glob("*.whl"))).namelist()
+    assert any("_core" in n and n.endswith(".so") for n in names)
+    assert not any("_cuda" in n for n in names)
