@@ -18,7 +18,10 @@ def run_demo(n=6000, draws=1000, tune=1000, chains=4, seed=2024, progressbar=Tru
     t0 = time.perf_counter()
     model = mrp_logit(d, collapsed=True)
     compile_s = time.perf_counter() - t0
-    res = bb.sample(model, draws=draws, tune=tune, chains=chains, seed=seed, progressbar=progressbar)
+    import warnings
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = bb.sample(model, draws=draws, tune=tune, chains=chains, seed=seed, progressbar=progressbar)
     names = ["alpha", "beta", "b_female"] + [f"sigma_{b}" for b in
                                              ("state", "age", "race", "edu", "region", "state_race", "age_edu")]
     summ = res.summary(var_names=names)
@@ -37,6 +40,9 @@ def run_demo(n=6000, draws=1000, tune=1000, chains=4, seed=2024, progressbar=Tru
         f"{n_div} divergences, mean tree depth {st['tree_depth'].mean():.1f}.")
     out(f"Convergence: max R-hat {summ['r_hat'].max():.3f} (want <= 1.01), min bulk ESS {summ['ess_bulk'].min():.0f} "
         f"(want >= 400).")
+    for w in caught:
+        if issubclass(w.category, bb.diagnostics.SamplingWarning):
+            out(f"Note: {w.message}")
     out(f"Recovery: {inside} of {len(summ)} true values lie inside their 94% HDI. The group-level sds (sigma_*) say how "
         "much opinion varies between states, age groups, races and education levels once the others are accounted "
         "for; small blocks (4-6 levels) are only weakly identified, so their intervals are wide.")
