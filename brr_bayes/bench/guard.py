@@ -13,11 +13,11 @@ from scipy import special
 from ..workloads import make_w2, mrp_logit
 from ..workloads.data import W2_BLOCKS
 
-# Measured on the 2-core reference machine (benchmarks/RESULTS.md). The guard fails below
-# TOLERANCE * BASELINE: a 2x slowdown (ratio halves) fails; run-to-run noise (1.21-1.50 in three runs
-# with the other core busy) does not.
-BASELINE_RATIO = 1.3
-TOLERANCE = 0.7  # floor 0.91: the geometric middle of normal (1.2-1.5) and 2x-slowed (0.67-0.72) runs
+# Measured on the 2-core reference machine (benchmarks/RESULTS.md) at the split-accumulator commit:
+# normal runs 1.73-1.88, runs with an emulated 2x slowdown 0.92-1.09. The floor TOLERANCE * BASELINE
+# = 1.35 sits near their geometric middle: a 2x slowdown fails, noise of about +-20% does not.
+BASELINE_RATIO = 1.8
+TOLERANCE = 0.75
 
 
 def _numpy_reference(d):
