@@ -175,7 +175,6 @@ class Result:
         """
         import json
 
-        import arviz as az
         idata = self.to_inference_data()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

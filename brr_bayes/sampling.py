@@ -12,8 +12,6 @@ import numpy as np
 from . import _backend
 from .result import Result
 
-_STAT_NAMES = ("step_size", "energy", "energy_error", "acceptance_rate", "lp", "tree_depth", "n_steps", "diverging")
-
 
 def _default_cores():
     try:

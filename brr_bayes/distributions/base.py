@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..expr import Const, Expr, as_expr, broadcast_to, constant_value
+from ..expr import as_expr, broadcast_to, constant_value
 
 _CHECKS = {
     "positive": (lambda v: v > 0, "must be > 0", "pass a positive value"),
@@ -126,10 +126,3 @@ def broadcast_inputs(C, exprs, shape):
         out.append(C.slot(e))
     return out
 
-
-def zeros_like_scalar():
-    return Const(0.0)
-
-
-def is_expr(x):
-    return isinstance(x, Expr)

@@ -6,7 +6,7 @@ from scipy import special, stats
 
 from .. import ops
 from ..expr import Const, constant_value
-from ..transforms import Identity, Interval, LowerBound
+from ..transforms import Interval, LowerBound
 from .base import Distribution, broadcast_inputs
 
 LOG2 = float(np.log(2.0))

@@ -179,14 +179,12 @@ void transform_backward(const Op& op, Ctx& c) {
       for (std::size_t r = 0; r < b; ++r) {
         const double* yr = y + r * (K - 1);
         const double* g = xa + r * K;
-        double* xr = s;  // forward values are recomputed; x itself is not needed
         double stick = 1.0;
         for (std::size_t k = 0; k + 1 < K; ++k) {
           s[k] = stick;
           z[k] = inv_logit(yr[k] - std::log(static_cast<double>(K - 1 - k)));
           stick -= stick * z[k];
         }
-        (void)xr;
         double gs = g[K - 1];  // adjoint of the stick after step k
         for (std::size_t k = K - 1; k-- > 0;) {
           const double sk = s[k], zk = z[k];
