@@ -13,6 +13,7 @@ from .distributions import (Bernoulli, Beta, Binomial, Categorical, Cauchy, Diri
                             Flat, Gamma, HalfCauchy, HalfFlat, HalfNormal, HalfStudentT, InverseGamma, Laplace,
                             LKJCholesky, LogNormal, Multinomial, MvNormal, NegativeBinomial, Normal, Poisson,
                             StudentT, Uniform, ZeroSumNormal)
+from .formula import GLM, FormulaError, GLMFit, Poststratification, glm, poststratify
 from .model import Deterministic, Model, Potential
 from .priors import (AR1, BYM2, ICAR, R2D2, RW1, RW2, RandomEffect, RegularizedHorseshoe, bym2_scaling_factors,
                      icar_precision)
@@ -28,4 +29,5 @@ __all__ = ["Model", "Deterministic", "Potential", "sample", "sample_logp", "samp
            "Distribution", "Normal", "HalfNormal", "StudentT", "HalfStudentT", "Cauchy", "HalfCauchy", "Laplace",
            "Exponential", "Gamma", "InverseGamma", "LogNormal", "Beta", "Uniform", "Flat", "HalfFlat", "Bernoulli",
            "Binomial", "Poisson", "NegativeBinomial", "Categorical", "Multinomial", "Dirichlet", "MvNormal",
-           "LKJCholesky", "ZeroSumNormal", "__version__"]
+           "LKJCholesky", "ZeroSumNormal", "GLM", "GLMFit", "glm", "poststratify", "Poststratification",
+           "FormulaError", "__version__"]
