@@ -29,21 +29,47 @@ def make_w1():
     return dict(J=np.int64(8), y=y, sigma=sigma)
 
 
+W2_ALPHA, W2_BETA, W2_B_FEMALE = -0.3, np.array([0.4, -0.25, 0.15]), 0.2
+W2_P_AGE, W2_P_RACE = [0.12, 0.17, 0.18, 0.18, 0.18, 0.17], [0.62, 0.14, 0.16, 0.08]
+W2_P_EDU, W2_P_FEMALE = [0.10, 0.28, 0.30, 0.20, 0.12], 0.52
+
+
+def _w2_truth(rng):
+    """The first draws of W2's stream: state covariates Z, true effects by block, state population shares."""
+    Z = rng.standard_normal((50, 3))
+    z = {name: rng.standard_normal(L) for name, L, _ in W2_BLOCKS}
+    a = {name: s * z[name] for name, _, s in W2_BLOCKS}
+    return Z, a, rng.dirichlet(np.full(50, 2.0))
+
+
+def w2_census(population=10_000_000):
+    """W2's population: every state x age x race x edu x female cell with its count (the product of the
+    generator's marginal shares times ``population``) and its true probability. Returns a dict of arrays
+    (state, age, race, edu, female, region, z1..z3, n, p)."""
+    Z, a, p_state = _w2_truth(np.random.default_rng(SEED))
+    grids = np.meshgrid(np.arange(50), np.arange(6), np.arange(4), np.arange(5), np.arange(2), indexing="ij")
+    s, ag, r, e, f = (g.ravel() for g in grids)
+    share = (p_state[s] * np.asarray(W2_P_AGE)[ag] * np.asarray(W2_P_RACE)[r] * np.asarray(W2_P_EDU)[e]
+             * np.where(f == 1, W2_P_FEMALE, 1 - W2_P_FEMALE))
+    eta = (W2_ALPHA + Z[s] @ W2_BETA + W2_B_FEMALE * f + a["state"][s] + a["age"][ag] + a["race"][r] + a["edu"][e]
+           + a["region"][s // 13] + a["state_race"][s * 4 + r] + a["age_edu"][ag * 5 + e])
+    return dict(state=s, age=ag, race=r, edu=e, female=f, region=s // 13, z1=Z[s, 0], z2=Z[s, 1], z3=Z[s, 2],
+                n=np.round(population * share), p=scipy.special.expit(eta))
+
+
 def make_w2(n=100_000):
     """Multilevel logistic regression of survey responses (MRP), n respondents."""
     rng = np.random.default_rng(SEED)
     S, A, R, E = 50, 6, 4, 5
-    alpha, beta, b_female = -0.3, np.array([0.4, -0.25, 0.15]), 0.2
-    Z = rng.standard_normal((S, 3))
-    z = {name: rng.standard_normal(L) for name, L, _ in W2_BLOCKS}
+    alpha, beta, b_female = W2_ALPHA, W2_BETA, W2_B_FEMALE
+    Z, a, p_state = _w2_truth(rng)
+    z = {name: a[name] / s for name, _, s in W2_BLOCKS}
     sig = {name: s for name, _, s in W2_BLOCKS}
-    a = {name: sig[name] * z[name] for name, _, _ in W2_BLOCKS}
-    p_state = rng.dirichlet(np.full(S, 2.0))
     state = rng.choice(S, size=n, p=p_state)
-    age = rng.choice(A, size=n, p=[0.12, 0.17, 0.18, 0.18, 0.18, 0.17])
-    race = rng.choice(R, size=n, p=[0.62, 0.14, 0.16, 0.08])
-    edu = rng.choice(E, size=n, p=[0.10, 0.28, 0.30, 0.20, 0.12])
-    female = (rng.random(n) < 0.52).astype(np.int64)
+    age = rng.choice(A, size=n, p=W2_P_AGE)
+    race = rng.choice(R, size=n, p=W2_P_RACE)
+    edu = rng.choice(E, size=n, p=W2_P_EDU)
+    female = (rng.random(n) < W2_P_FEMALE).astype(np.int64)
     region = state // 13
     state_race = state * 4 + race
     age_edu = age * 5 + edu
