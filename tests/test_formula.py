@@ -234,3 +234,18 @@ def test_bad_data_and_priors(small):
         bb.GLM("count ~ 1 + x", small, family="bernoulli")
     with pytest.raises(ValueError, match="share one distribution family"):
         bb.GLM("cont ~ 1 + x + h", small, priors={"x": bb.StudentT.dist(3, 0, 1)})
+
+
+def test_nested_and_uncorrelated_terms_and_category_order(small):
+    df = small.copy()
+    df["h"] = pd.Categorical(df["h"], categories=["w", "v", "u"], ordered=True)
+    f = bb.GLM("cont ~ 1 + (1 | h/g) + (1 + x || g)", df)
+    assert list(f.model.coords["h"]) == ["w", "v", "u"]          # the categorical's own level order
+    assert f.model.coords["h:g"][0].startswith("w:")
+    assert "L_g" not in f.model.param_names and f.model["sd_g"].shape == (2,)
+
+
+def test_polars_frames_are_accepted(small):
+    pl = pytest.importorskip("polars")
+    f = bb.GLM("cont ~ 1 + x + (1 | g)", pl.from_pandas(small))
+    assert f.n_rows == len(small)

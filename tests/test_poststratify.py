@@ -93,3 +93,16 @@ def test_bad_tables(sim):
         bb.poststratify(fit, nan_state, weights="n")
     with pytest.raises(ValueError, match="by column 'region' is not in"):
         bb.poststratify(fit, pop, weights="n", by="region")
+
+
+def test_unseen_fixed_effect_level_is_an_error():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"f": rng.choice(["a", "b"], 100), "g": rng.choice(["u", "v"], 100)})
+    df["y"] = rng.integers(0, 2, 100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = bb.glm("y ~ 1 + f + (1 | g)", df, family="bernoulli", draws=50, tune=50, chains=1, seed=1,
+                     progressbar=False)
+    table = pd.DataFrame({"f": ["a", "c"], "g": ["u", "v"], "n": [10, 20]})
+    with pytest.raises(ValueError, match="fixed-effect factor that the survey never saw"):
+        bb.poststratify(fit, table, weights="n")
