@@ -42,7 +42,8 @@ def _demo(args):
 def _bench(args):
     from brr_bayes.bench import main as bench_main
     return bench_main(quick=args.quick, workloads=args.workloads, out=args.out, peers=not args.no_peers,
-                      sampling=not args.no_sampling)
+                      sampling=not args.no_sampling, w2_sampling_rows=args.w2_sampling_rows,
+                      logp=not args.no_logp)
 
 
 def main(argv=None):
@@ -58,10 +59,13 @@ def main(argv=None):
     d.set_defaults(fn=_demo)
     b = sub.add_parser("bench", help="run the benchmark suite (peers side by side when installed)")
     b.add_argument("--quick", action="store_true", help="small sizes and few repeats")
-    b.add_argument("--workloads", default="W1,W2,W3,W4", help="comma-separated subset of W1..W4")
+    b.add_argument("--workloads", default="W1,W2,W3,W4,W5", help="comma-separated subset of W1..W5")
     b.add_argument("--out", default=None, help="write the table as markdown to this file")
     b.add_argument("--no-peers", action="store_true", help="measure brr_bayes only")
     b.add_argument("--no-sampling", action="store_true", help="only logp+gradient throughput")
+    b.add_argument("--no-logp", action="store_true", help="only the sampling table")
+    b.add_argument("--w2-sampling-rows", type=int, default=10_000,
+                   help="respondents of W2 in the sampling table (SPEC variants: 10000, 100000, 1000000)")
     b.set_defaults(fn=_bench)
     i = sub.add_parser("info", help="version, compiler, threads, CUDA")
     i.set_defaults(fn=_info)

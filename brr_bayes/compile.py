@@ -93,7 +93,7 @@ class Compiler:
 
 
     # fused linear predictor -------------------------------------------------------------------
-    MIN_FUSED_TERMS = 3
+    MIN_FUSED_TERMS = 2  # two terms pay when one is a gather (radon's a[c] + floor * b[c]: 2.1x faster)
 
     def _linear_predictor(self, e):
         """Lower a tree of full-size additions as one LinearPredictor op (sum of gathers, scalars, columns)."""
@@ -108,6 +108,8 @@ class Compiler:
         flatten(e)
         if len(terms) < self.MIN_FUSED_TERMS:
             return None
+        if len(terms) == 2 and not any(_has_gather(t) for t in terms):
+            return None  # a plain a + b is already one pass
         inputs, idx, ip = [], [], []
 
         def pos(slot):
@@ -138,6 +140,13 @@ class Compiler:
             else:
                 ip += [2, pos(self.slot(t)), -1, -1]
         return self.new_slot(e.size, ops.LINEAR_PREDICTOR, inputs, idx=idx, ip=ip)
+
+
+def _has_gather(t):
+    if isinstance(t, Op) and t.kind == "gather":
+        return True
+    return isinstance(t, Op) and t.kind == "binary" and t.attrs["code"] == ops.MUL and any(
+        isinstance(a, Op) and a.kind == "gather" for a in t.args)
 
 
 class CompiledModel:

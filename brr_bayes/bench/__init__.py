@@ -1,5 +1,6 @@
 """Benchmark runner behind `brr-bayes bench`: logp+gradient throughput and sampling efficiency on
-the reference workloads, with peers (NumPyro) measured in the same run, alternating, medians reported.
+the reference workloads W1-W5, with peers (NumPyro, nutpie, Stan) measured in the same run: logp+gradient
+throughput alternating and repeated with medians reported, sampling one run per engine in turn.
 """
 from __future__ import annotations
 
@@ -38,11 +39,12 @@ def _alternate(fns, repeats):
 
 
 def _data(name, n_w2):
-    return {"W1": wl.make_w1, "W2": lambda: wl.make_w2(n_w2), "W3": wl.make_w3, "W4": wl.make_w4}[name]()
+    return {"W1": wl.make_w1, "W2": lambda: wl.make_w2(n_w2), "W3": wl.make_w3, "W4": wl.make_w4,
+            "W5": wl.make_w5}[name]()
 
 
 def _brr_model(name, d):
-    return {"W1": wl.eight_schools, "W2": wl.mrp_logit, "W3": wl.bym2, "W4": wl.poll_rw}[name](d)
+    return {"W1": wl.eight_schools, "W2": wl.mrp_logit, "W3": wl.bym2, "W4": wl.poll_rw, "W5": wl.radon}[name](d)
 
 
 def _numpy_pass(d):
@@ -70,11 +72,12 @@ def _max_rhat(post, names):
     return _diagnostic(post, names, lambda az, ds: max(float(az.rhat(ds)[k].max()) for k in names))
 
 
-def main(quick=False, workloads="W1,W2,W3,W4", out=None, peers=True, sampling=True, repeats=None):
+def main(quick=False, workloads="W1,W2,W3,W4,W5", out=None, peers=True, sampling=True, repeats=None,
+         w2_sampling_rows=10_000, logp=True):
     os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=4")
     names = [w.strip().upper() for w in workloads.split(",") if w.strip()]
     repeats = repeats or (3 if quick else 7)
-    npy = pym = None
+    npy = pym = stan = None
     if peers:
         try:
             import jax
@@ -90,17 +93,21 @@ def main(quick=False, workloads="W1,W2,W3,W4", out=None, peers=True, sampling=Tr
             pym = peers_pymc.models()
         except ImportError:
             print("nutpie/PyMC not installed: skipped (pip install '.[peers]')")
-    print("CmdStan: no cmdstanpy models in this suite yet: skipped")
+        from . import peers_stan
+        stan, why = peers_stan.backend()
+        print(f"Stan: {why}" if stan else f"Stan: skipped ({why})")
 
     lines = [f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
              "", "## logp + gradient evaluations per second (median of alternating repeats)", "",
              "brr_bayes (loop): evaluations inside the C++ loop, as the sampler makes them. brr_bayes (call) and",
              "NumPyro: one Python call per evaluation (NumPyro: jax.jit(value_and_grad)). nutpie: its compiled",
-             "numba logp called through ctypes, the measured cost of an empty ctypes call subtracted.", "",
+             "numba logp called through ctypes, the measured cost of an empty ctypes call subtracted. Stan has no",
+             "in-process gradient call here (cmdstanpy and PyStan evaluate it through a subprocess or HTTP), so it",
+             "appears in the sampling table only.", "",
              "| workload | dim | brr_bayes (loop) | brr_bayes (call) | NumPyro | nutpie | ratio to best peer |",
              "|---|---|---|---|---|---|---|"]
     sizes = {"W2": [10_000, 100_000] + ([] if quick else [1_000_000])}
-    for w in names:
+    for w in names if logp else []:
         for n in sizes.get(w, [None]):
             d = _data(w, n or 100_000)
             model = _brr_model(w, d)
@@ -146,10 +153,13 @@ def main(quick=False, workloads="W1,W2,W3,W4", out=None, peers=True, sampling=Tr
     if sampling:
         import brr_bayes as bb
         lines += ["", "## Sampling: 4 chains x 1000 warm-up + 1000 draws, target_accept 0.8", "",
+                  "wall s is the whole sampling call. Compilation is excluded for brr_bayes, nutpie and Stan (Stan's",
+                  "is printed beside); NumPyro compiles inside its sampling call, so its JIT time is included.",
+                  "ESS/s ratio = brr_bayes's min bulk-ESS/s over the engine's.", "",
                   "| workload | engine | wall s | min bulk-ESS | ESS/s | max R-hat | divergences | ESS/s ratio |",
                   "|---|---|---|---|---|---|---|---|"]
         for w in names:
-            d = _data(w, 10_000 if quick else 100_000)
+            d = _data(w, 10_000 if quick else w2_sampling_rows)
             model = _brr_model(w, d)
             params = model.param_names
             with warnings.catch_warnings():
@@ -177,6 +187,12 @@ def main(quick=False, workloads="W1,W2,W3,W4", out=None, peers=True, sampling=Tr
                     compiled = peers_pymc.compile_model(pym[w](d))
                     secs, post, div = peers_pymc.sample(compiled, seed=1)
                 emit("nutpie", dict(s=secs, ess=_min_bulk_ess(post, params), rhat=_max_rhat(post, params), div=div))
+            if stan:
+                from . import peers_stan
+                compile_s, secs, post, div = peers_stan.sample(w, d, seed=1)
+                emit(f"Stan ({stan})", dict(s=secs, ess=_min_bulk_ess(post, params), rhat=_max_rhat(post, params),
+                                            div=div))
+                print(f"   Stan compile: {compile_s:.0f} s (not in wall s)", flush=True)
     text = "\n".join(lines)
     if out:
         with open(out, "w") as fh:

@@ -72,7 +72,22 @@ def models():
             numpyro.sample("y", dist.Binomial(jnp.asarray(d["n"]), logits=eta), obs=jnp.asarray(d["y"]))
         return model
 
-    return {"W1": w1, "W2": w2, "W3": w3, "W4": w4}
+    def w5(d):
+        c, J = jnp.asarray(d["county"]), int(d["J"])
+        floor, y = jnp.asarray(d["floor_measure"]), jnp.asarray(d["log_radon"])
+
+        def model():
+            mu_a = numpyro.sample("mu_alpha", dist.Normal(0, 10))
+            mu_b = numpyro.sample("mu_beta", dist.Normal(0, 10))
+            s_y = numpyro.sample("sigma_y", dist.HalfNormal(1))
+            s_a = numpyro.sample("sigma_alpha", dist.HalfNormal(1))
+            s_b = numpyro.sample("sigma_beta", dist.HalfNormal(1))
+            a = mu_a + s_a * numpyro.sample("alpha_raw", dist.Normal(0, 1).expand([J]))
+            b = mu_b + s_b * numpyro.sample("beta_raw", dist.Normal(0, 1).expand([J]))
+            numpyro.sample("log_radon", dist.Normal(a[c] + floor * b[c], s_y), obs=y)
+        return model
+
+    return {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5}
 
 
 def logp_grad_fn(model):

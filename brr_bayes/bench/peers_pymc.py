@@ -62,7 +62,17 @@ def models():
             pm.Binomial("y", n=d["n"], logit_p=eta, observed=d["y"])
         return m
 
-    return {"W1": w1, "W2": w2, "W3": w3, "W4": w4}
+    def w5(d):
+        c, J = d["county"], int(d["J"])
+        with pm.Model() as m:
+            mu_a, mu_b = pm.Normal("mu_alpha", 0, 10), pm.Normal("mu_beta", 0, 10)
+            s_y, s_a, s_b = (pm.HalfNormal(n, 1) for n in ("sigma_y", "sigma_alpha", "sigma_beta"))
+            a = mu_a + s_a * pm.Normal("alpha_raw", 0, 1, shape=J)
+            b = mu_b + s_b * pm.Normal("beta_raw", 0, 1, shape=J)
+            pm.Normal("log_radon", a[c] + d["floor_measure"] * b[c], s_y, observed=d["log_radon"])
+        return m
+
+    return {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5}
 
 
 def compile_model(pymc_model):

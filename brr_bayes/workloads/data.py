@@ -1,4 +1,4 @@
-"""Deterministic generators of the reference workloads W1-W4 (same algorithm and bytes as
+"""Deterministic generators of the reference workloads W1-W4 and the bundled W5 data (same algorithm and bytes as
 shared/workloads/make_data.py, which tests compare against when it is present).
 
 Every workload uses numpy.random.default_rng(565); index arrays are int32 and 0-based, counts int64.
@@ -181,3 +181,13 @@ def make_w4():
                 true_sigma_state=np.float64(sigma_state), true_sigma_off=np.float64(sigma_off),
                 true_sigma_house=np.float64(sigma_house), true_z_nat=z_nat, true_z_state=z_state,
                 true_z_off=z_off, true_z_house=z_house)
+
+
+def make_w5():
+    """W5: the Minnesota radon data of posteriordb's radon_all (12,573 houses, 386 counties), bundled
+    with the package (Gelman & Hill 2007, via posteriordb, BSD-3). county is 0-based; floor_measure
+    keeps posteriordb's codes."""
+    from importlib.resources import files
+    with files(__package__).joinpath("radon.npz").open("rb") as fh:
+        z = np.load(fh)
+        return {k: z[k] for k in z.files}

@@ -77,3 +77,15 @@ def bym2(d):
         conv = bb.math.sqrt(rho / sf) * phi + bb.math.sqrt(1 - rho) * theta
         bb.Poisson("y", log_mu=d["log_E"] + alpha + beta * d["x"] + sigma * conv, observed=d["y"])
     return m
+
+
+def radon(d):
+    """W5: radon with varying intercepts and slopes by county, non-centred (posteriordb's model)."""
+    c, J = np.asarray(d["county"], dtype=np.int64), int(d["J"])
+    with bb.Model(coords={"county": np.arange(J)}) as m:
+        mu_a, mu_b = bb.Normal("mu_alpha", 0, 10), bb.Normal("mu_beta", 0, 10)
+        s_y, s_a, s_b = (bb.HalfNormal(n, 1) for n in ("sigma_y", "sigma_alpha", "sigma_beta"))
+        a = bb.Deterministic("alpha", mu_a + s_a * bb.Normal("alpha_raw", 0, 1, dims="county"), dims="county")
+        b = bb.Deterministic("beta", mu_b + s_b * bb.Normal("beta_raw", 0, 1, dims="county"), dims="county")
+        bb.Normal("log_radon", a[c] + d["floor_measure"] * b[c], s_y, observed=d["log_radon"])
+    return m
