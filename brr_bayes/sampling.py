@@ -74,8 +74,8 @@ def _config(draws, tune, chains, cores, seed, target_accept, max_treedepth, metr
                          "hard geometry")
     if metric not in ("diag", "dense"):
         raise ValueError(f"metric='{metric}' is not known. Expected one of: 'diag', 'dense'")
-    if adapt not in ("stan", "fisher"):
-        raise ValueError(f"adapt='{adapt}' is not known. Expected one of: 'stan', 'fisher'")
+    if adapt not in ("stan", "fisher", "nutpie"):
+        raise ValueError(f"adapt='{adapt}' is not known. Expected one of: 'stan', 'fisher', 'nutpie'")
     return dict(draws=int(draws), tune=int(tune), chains=int(chains), threads=int(min(cores, chains)), seed=seed,
                 target_accept=float(target_accept), max_treedepth=int(max_treedepth), metric=metric, adapt=adapt,
                 keep_warmup=bool(keep_warmup), step_size=float(step_size))
@@ -128,7 +128,7 @@ def _run(target, config, inits, states, progressbar, desc):
 
 def sample(model, *, draws: int = 1000, tune: int = 1000, chains: int = 4, cores: Optional[int] = None,
            seed: Optional[int] = None, target_accept: float = 0.8, max_treedepth: int = 10,
-           metric: Literal["diag", "dense"] = "diag", adapt: Literal["stan", "fisher"] = "stan", init=None,
+           metric: Literal["diag", "dense"] = "diag", adapt: Literal["stan", "fisher", "nutpie"] = "stan", init=None,
            progressbar: bool = True, keep_warmup: bool = False, step_size: float = 1.0, resume=None) -> Result:
     """Draw posterior samples with NUTS (Stan's algorithm and warm-up) on C++ threads.
 
@@ -138,8 +138,9 @@ def sample(model, *, draws: int = 1000, tune: int = 1000, chains: int = 4, cores
         chains, cores: number of chains, and threads to run them on (default: all cores).
         seed: same seed, same draws, whatever ``cores`` is.
         target_accept, max_treedepth: NUTS settings (Stan's defaults).
-        metric: 'diag' or 'dense' inverse metric. adapt: 'stan' (windowed variance) or 'fisher'
-            (nutpie's sqrt(Var[x] / Var[grad]) in Stan's windows).
+        metric: 'diag' or 'dense' inverse metric. adapt: 'stan' (windowed variance), 'fisher'
+            (nutpie's sqrt(Var[x] / Var[grad]) in Stan's windows) or 'nutpie' (that estimate on nutpie's
+            schedule: updated every draw, foreground/background estimators, step size alone at the end).
         init: {name: constrained value} (or one dict per chain); missing names start uniform(-2, 2).
         keep_warmup: also store the warm-up draws.
         resume: a Result whose chains continue from their saved sampler state.

@@ -25,7 +25,8 @@ def z_scores(draws, mean, sd):
     return (m - mean) / (sd / np.sqrt(ess)), (s / sd - 1) / np.sqrt(0.5 / ess)
 
 
-@pytest.mark.parametrize("metric,adapt", [("diag", "stan"), ("diag", "fisher"), ("dense", "stan")])
+@pytest.mark.parametrize("metric,adapt", [("diag", "stan"), ("diag", "fisher"), ("diag", "nutpie"),
+                                          ("dense", "stan")])
 def test_recovers_badly_scaled_gaussian(metric, adapt):
     res = bb.sample_logp(gaussian, 5, draws=1000, tune=1000, chains=4, seed=11, metric=metric, adapt=adapt)
     zm, zs = z_scores(res.posterior["x"], 0.0, SCALES)
@@ -78,13 +79,14 @@ def test_same_seed_same_draws_whatever_the_cores():
     assert not np.array_equal(a.unconstrained[0], a.unconstrained[1])  # chains use distinct streams
 
 
-def test_resume_continues_exactly():
+@pytest.mark.parametrize("adapt", ["stan", "nutpie"])
+def test_resume_continues_exactly(adapt):
     m = _model()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        full = bb.sample(m, draws=200, tune=100, chains=2, seed=7, progressbar=False)
-        first = bb.sample(m, draws=100, tune=100, chains=2, seed=7, progressbar=False)
-        rest = bb.sample(m, draws=200, tune=100, chains=2, progressbar=False, resume=first)
+        full = bb.sample(m, draws=200, tune=100, chains=2, seed=7, progressbar=False, adapt=adapt)
+        first = bb.sample(m, draws=100, tune=100, chains=2, seed=7, progressbar=False, adapt=adapt)
+        rest = bb.sample(m, draws=200, tune=100, chains=2, progressbar=False, resume=first, adapt=adapt)
     np.testing.assert_array_equal(first.unconstrained, full.unconstrained[:, :100])
     np.testing.assert_array_equal(rest.unconstrained, full.unconstrained[:, 100:])
     assert rest.seed == first.seed
@@ -157,3 +159,18 @@ def test_one_dimensional_model():
         r = bb.sample(m, draws=1000, tune=500, chains=2, seed=0, progressbar=False)
     assert r.unconstrained.shape == (2, 1000, 1)
     assert abs(r.posterior["x"].mean() - 1.0) < 0.3 and abs(r.posterior["x"].std() - 2.0) < 0.3
+
+
+def test_nutpie_schedule_state():
+    """The schedule's own state travels with the chain: windows grew past 80 draws after the early phase,
+    the first metric change re-initialised the step size, and both estimators saw only moving draws."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = bb.sample_logp(gaussian, 5, draws=10, tune=1000, chains=1, seed=3, adapt="nutpie")
+    st = r.sampler_states[0]
+    num_warmup, early_end, final_start, early_switch, window, growth, changed = st["nutpie"]
+    assert (num_warmup, early_end, final_start, early_switch) == (1000, 300, 850, 10)
+    assert window > 80 and changed == 1.0 and growth == 1.5
+    assert 3 <= st["est_flags"][2] <= 1000 and st["bg_flags"][1] == 1
+    inv = np.asarray(st["inv_metric"])
+    np.testing.assert_allclose(inv, SCALES ** 2, rtol=0.5)   # Fisher diagonal = the variances here

@@ -49,10 +49,12 @@ nuts::SamplerConfig parse_config(const py::dict& d) {
   const std::string adapt = get<std::string>(d, "adapt", "stan");
   if (metric != "diag" && metric != "dense")
     throw py::value_error("metric='" + metric + "' is not known. Expected one of: 'diag', 'dense'");
-  if (adapt != "stan" && adapt != "fisher")
-    throw py::value_error("adapt='" + adapt + "' is not known. Expected one of: 'stan', 'fisher'");
+  if (adapt != "stan" && adapt != "fisher" && adapt != "nutpie")
+    throw py::value_error("adapt='" + adapt + "' is not known. Expected one of: 'stan', 'fisher', 'nutpie'");
   c.chain.dense = metric == "dense";
-  c.chain.adapt = adapt == "fisher" ? nuts::AdaptKind::Fisher : nuts::AdaptKind::Stan;
+  c.chain.adapt = adapt == "fisher"   ? nuts::AdaptKind::Fisher
+                  : adapt == "nutpie" ? nuts::AdaptKind::Nutpie
+                                      : nuts::AdaptKind::Stan;
   if (c.chain.draws < 0 || c.chain.tune < 0) throw py::value_error("draws and tune must be >= 0");
   if (c.chains < 1) throw py::value_error("chains must be >= 1, got " + std::to_string(c.chains));
   if (c.threads < 1) throw py::value_error("cores must be >= 1, got " + std::to_string(c.threads));
@@ -89,6 +91,15 @@ py::dict state_to_dict(const ChainState& s) {
   d["est_m2"] = e.m2;
   d["est_gmean"] = e.gmean;
   d["est_gm2"] = e.gm2;
+  const auto& b = s.background;
+  d["bg_flags"] = std::vector<long>{b.dense ? 1 : 0, b.use_grad ? 1 : 0, b.n};
+  d["bg_mean"] = b.mean;
+  d["bg_m2"] = b.m2;
+  d["bg_gmean"] = b.gmean;
+  d["bg_gm2"] = b.gm2;
+  const auto& np = s.nutpie;
+  d["nutpie"] = std::vector<double>{double(np.num_warmup), double(np.early_end), double(np.final_start),
+                                    double(np.early_switch), np.window, np.growth, np.metric_changed ? 1.0 : 0.0};
   d["inv_metric"] = s.inv_metric;
   d["rng"] = std::vector<uint64_t>(s.rng.s.begin(), s.rng.s.end());
   return d;
@@ -114,6 +125,19 @@ ChainState state_from_dict(const py::dict& d) {
     s.estimator.m2 = d["est_m2"].cast<std::vector<double>>();
     s.estimator.gmean = d["est_gmean"].cast<std::vector<double>>();
     s.estimator.gm2 = d["est_gm2"].cast<std::vector<double>>();
+    if (d.contains("nutpie")) {  // states saved before the nutpie schedule existed have none
+      auto bf = d["bg_flags"].cast<std::vector<long>>();
+      auto np = d["nutpie"].cast<std::vector<double>>();
+      if (bf.size() != 3 || np.size() != 7) throw py::value_error("");
+      s.background.dense = bf[0] != 0;
+      s.background.use_grad = bf[1] != 0;
+      s.background.n = bf[2];
+      s.background.mean = d["bg_mean"].cast<std::vector<double>>();
+      s.background.m2 = d["bg_m2"].cast<std::vector<double>>();
+      s.background.gmean = d["bg_gmean"].cast<std::vector<double>>();
+      s.background.gm2 = d["bg_gm2"].cast<std::vector<double>>();
+      s.nutpie = {int(np[0]), int(np[1]), int(np[2]), int(np[3]), np[4], np[5], np[6] != 0.0};
+    }
     s.inv_metric = d["inv_metric"].cast<std::vector<double>>();
     for (int i = 0; i < 4; ++i) s.rng.s[i] = r[i];
   } catch (const py::error_already_set&) {

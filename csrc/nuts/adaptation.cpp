@@ -49,6 +49,14 @@ void WindowSchedule::compute_next_window() {
   }
 }
 
+void NutpieSchedule::configure(int warmup) {
+  num_warmup = warmup;
+  early_end = static_cast<int>(0.3 * warmup);
+  final_start = warmup - static_cast<int>(0.15 * warmup);
+  window = 80.0;
+  metric_changed = false;
+}
+
 void MetricEstimator::init(std::size_t dim, bool dense_, bool use_grad_) {
   dense = dense_;
   use_grad = use_grad_;

@@ -27,6 +27,19 @@ struct WindowSchedule {
   void compute_next_window();
 };
 
+// nutpie's schedule (nuts-rs adapt_strategy.rs): the metric follows a foreground estimator every draw
+// while a background estimator fills; they swap every `early_switch` draws in the first 30% of warm-up,
+// then at windows from 80 draws growing 1.5x; the last 15% adapts the step size only.
+struct NutpieSchedule {
+  int num_warmup = 0, early_end = 0, final_start = 0, early_switch = 10;
+  double window = 80.0, growth = 1.5;
+  bool metric_changed = false;  // the first change of metric re-initialises the step size
+  void configure(int warmup);
+  bool adapting_metric(int draw) const { return draw < final_start; }
+  bool early(int draw) const { return draw < early_end; }
+  long switch_after(int draw) const { return early(draw) ? early_switch : static_cast<long>(window); }
+};
+
 // Welford running mean and (co)variance of draws, and of gradients for the Fisher metric.
 struct MetricEstimator {
   bool dense = false, use_grad = false;

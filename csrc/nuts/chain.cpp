@@ -13,15 +13,25 @@ Chain::Chain(LogDensity& density, const ChainConfig& config, const std::vector<d
       metric_(density.dim(), config.dense),
       nuts_(density, metric_, config.max_depth) {
   const std::size_t d = density.dim();
-  if (cfg_.dense && cfg_.adapt == AdaptKind::Fisher)
-    throw std::invalid_argument("adapt='fisher' estimates a diagonal metric; use metric='diag' with it");
+  const bool grad_based = cfg_.adapt != AdaptKind::Stan;
+  if (cfg_.dense && grad_based)
+    throw std::invalid_argument("adapt='fisher' and adapt='nutpie' estimate a diagonal metric; use metric='diag' "
+                                "with them");
   st_.rng = Rng(cfg_.seed, static_cast<uint64_t>(cfg_.chain));
   st_.dual_averaging.delta = cfg_.target_accept;
   st_.windows.configure(cfg_.tune, cfg_.init_buffer, cfg_.term_buffer, cfg_.base_window);
-  st_.estimator.init(d, cfg_.dense, cfg_.adapt == AdaptKind::Fisher);
+  st_.estimator.init(d, cfg_.dense, grad_based);
+  if (cfg_.adapt == AdaptKind::Nutpie) {
+    st_.background.init(d, false, true);
+    st_.nutpie.configure(cfg_.tune);
+  }
   z_.resize(d);
   initialize(init);
-  if (cfg_.adapt == AdaptKind::Fisher) {  // nutpie: first metric from the gradient at the start
+  if (cfg_.adapt == AdaptKind::Nutpie) {  // both estimators start from the initial point, as in nuts-rs
+    st_.estimator.add(z_.q.data(), z_.g.data());
+    st_.background.add(z_.q.data(), z_.g.data());
+  }
+  if (grad_based) {  // nutpie: first metric from the gradient at the start
     std::vector<double> inv(d);
     for (std::size_t i = 0; i < d; ++i) {
       const double a = std::fabs(z_.g[i]);
@@ -64,24 +74,66 @@ void Chain::set_metric(const std::vector<double>& inv) {
 
 TransitionStats Chain::step() {
   const bool adapting = warmup();
-  TransitionStats s = nuts_.transition(z_, st_.step_size, st_.rng);
-  if (adapting) {
-    st_.step_size = st_.dual_averaging.learn(s.accept_stat);
-    WindowSchedule& w = st_.windows;
-    if (w.in_window()) st_.estimator.add(z_.q.data(), z_.g.data());
-    if (w.end_window()) {
-      w.compute_next_window();
-      set_metric(st_.estimator.estimate());
-      st_.estimator.restart();
-      st_.step_size = nuts_.init_stepsize(z_, st_.step_size, st_.rng);
-      st_.dual_averaging.mu = std::log(10.0 * st_.step_size);
-      st_.dual_averaging.restart();
-    }
-    ++w.counter;
-    if (st_.iteration == cfg_.tune - 1) st_.step_size = st_.dual_averaging.final_step_size();
+  if (adapting && cfg_.adapt == AdaptKind::Nutpie) {
+    const std::vector<double> before = z_.q;
+    TransitionStats s = nuts_.transition(z_, st_.step_size, st_.rng);
+    adapt_nutpie(s, z_.q != before);
+    ++st_.iteration;
+    return s;
   }
+  TransitionStats s = nuts_.transition(z_, st_.step_size, st_.rng);
+  if (adapting) adapt_windowed(s);
   ++st_.iteration;
   return s;
+}
+
+void Chain::reinit_step_size() {
+  st_.step_size = nuts_.init_stepsize(z_, st_.step_size, st_.rng);
+  st_.dual_averaging.mu = std::log(10.0 * st_.step_size);
+  st_.dual_averaging.restart();
+}
+
+void Chain::adapt_windowed(const TransitionStats& s) {
+  st_.step_size = st_.dual_averaging.learn(s.accept_stat);
+  WindowSchedule& w = st_.windows;
+  if (w.in_window()) st_.estimator.add(z_.q.data(), z_.g.data());
+  if (w.end_window()) {
+    w.compute_next_window();
+    set_metric(st_.estimator.estimate());
+    st_.estimator.restart();
+    reinit_step_size();
+  }
+  ++w.counter;
+  if (st_.iteration == cfg_.tune - 1) st_.step_size = st_.dual_averaging.final_step_size();
+}
+
+void Chain::adapt_nutpie(const TransitionStats& s, bool moved) {
+  NutpieSchedule& sc = st_.nutpie;
+  const int draw = st_.iteration;
+  if (sc.adapting_metric(draw)) {
+    if (moved) {  // a draw that did not move says nothing new about the scales
+      st_.estimator.add(z_.q.data(), z_.g.data());
+      st_.background.add(z_.q.data(), z_.g.data());
+    }
+    const long freq = sc.switch_after(draw);
+    const bool late = freq + draw > sc.final_start;
+    if (st_.background.n >= freq && !late) {
+      std::swap(st_.estimator, st_.background);
+      st_.background.restart();
+      if (!sc.early(draw)) sc.window *= sc.growth;
+    }
+    const bool changed = st_.estimator.n >= 3;
+    if (changed) set_metric(st_.estimator.estimate());
+    if (changed && !sc.metric_changed) {
+      sc.metric_changed = true;
+      reinit_step_size();
+    } else {
+      st_.step_size = st_.dual_averaging.learn(s.accept_stat);
+    }
+  } else {
+    st_.step_size = st_.dual_averaging.learn(s.accept_stat);
+  }
+  if (draw == cfg_.tune - 1) st_.step_size = st_.dual_averaging.final_step_size();
 }
 
 ChainState Chain::state() const {

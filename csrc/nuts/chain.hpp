@@ -11,7 +11,9 @@
 
 namespace brr::nuts {
 
-enum class AdaptKind { Stan, Fisher };
+// Stan: windowed variance. Fisher: nuts-rs's gradient-based diagonal inside Stan's windows.
+// Nutpie: the Fisher diagonal on nutpie's schedule (foreground/background estimators, every draw).
+enum class AdaptKind { Stan, Fisher, Nutpie };
 
 struct ChainConfig {
   int tune = 1000;
@@ -36,6 +38,8 @@ struct ChainState {
   DualAveraging dual_averaging;
   WindowSchedule windows;
   MetricEstimator estimator;
+  MetricEstimator background;   // nutpie schedule only
+  NutpieSchedule nutpie;
   std::vector<double> inv_metric;  // diagonal (dim) or dense (dim*dim)
   Rng rng;
 };
@@ -56,6 +60,9 @@ class Chain {
  private:
   void initialize(const std::vector<double>& init);
   void set_metric(const std::vector<double>& inv);
+  void adapt_windowed(const TransitionStats& s);
+  void adapt_nutpie(const TransitionStats& s, bool moved);
+  void reinit_step_size();
   ChainConfig cfg_;
   LogDensity& density_;
   ChainState st_;
