@@ -6,7 +6,7 @@ import hashlib
 import numpy as np
 
 from . import _backend, ops
-from .expr import Const, Op
+from .expr import Const, Op, as_expr
 from .model import FreeRV
 from .transforms import Identity
 
@@ -20,8 +20,10 @@ class Compiler:
         self._slots = {}
         self._indices = {}
         self._keep = []       # expressions whose id() keys the memo must stay alive
+        self.emitted = []     # op codes in emission order (tests check which kernels a model uses)
 
     def op(self, code, inputs, out=-1, idx=(), ip=(), dp=()):
+        self.emitted.append(int(code))
         self.p.add_op(int(code), [int(i) for i in inputs], int(out), [int(i) for i in idx],
                       [int(i) for i in ip], [float(d) for d in dp])
 
@@ -97,6 +99,35 @@ class Compiler:
 
     def _linear_predictor(self, e):
         """Lower a tree of full-size additions as one LinearPredictor op (sum of gathers, scalars, columns)."""
+        parts = self._linpred_terms(e, self.MIN_FUSED_TERMS)
+        if parts is None:
+            return None
+        inputs, idx, ip = parts
+        return self.new_slot(e.size, ops.LINEAR_PREDICTOR, inputs, idx=idx, ip=ip)
+
+    def glm(self, family, eta, y, aux=None, const=0.0):
+        """Emit one GlmLpdf op (linear predictor and likelihood in one pass) for the response y, whose
+        linear predictor eta is a sum of gathers, scalars and columns; False when eta is not of that form."""
+        if eta.shape != y.shape or y.ndim != 1:
+            return False
+        parts = self._linpred_terms(eta, 1)
+        if parts is None or (aux is not None and as_expr(aux).size not in (1, y.size)):
+            return False
+        inputs, idx, ip = parts
+        if all(ip[k] == 2 for k in range(0, len(ip), 4)) or len(ip) // 4 > 64:
+            return False  # nothing to fuse (or too many terms for one op)
+        inputs = list(inputs)
+        y_pos = len(inputs)
+        inputs.append(self.slot(y))
+        aux_pos = -1
+        if aux is not None:
+            aux_pos = len(inputs)
+            inputs.append(self.slot(as_expr(aux)))
+        self.op(ops.GLM, inputs, idx=idx, ip=[family, y_pos, aux_pos] + ip, dp=[float(const)])
+        return True
+
+    def _linpred_terms(self, e, min_terms):
+        """(inputs, index positions, 4 ints per term) of a full-size sum, or None when it has too few terms."""
         terms = []
 
         def flatten(t):
@@ -106,9 +137,9 @@ class Compiler:
             else:
                 terms.append(t)
         flatten(e)
-        if len(terms) < self.MIN_FUSED_TERMS:
+        if len(terms) < min_terms:
             return None
-        if len(terms) == 2 and not any(_has_gather(t) for t in terms):
+        if len(terms) == 2 and min_terms == 2 and not any(_has_gather(t) for t in terms):
             return None  # a plain a + b is already one pass
         inputs, idx, ip = [], [], []
 
@@ -139,7 +170,7 @@ class Compiler:
                     ip += [2, pos(self.slot(other)), -1, d]
             else:
                 ip += [2, pos(self.slot(t)), -1, -1]
-        return self.new_slot(e.size, ops.LINEAR_PREDICTOR, inputs, idx=idx, ip=ip)
+        return inputs, idx, ip
 
 
 def _has_gather(t):

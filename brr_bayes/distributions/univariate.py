@@ -46,6 +46,12 @@ class Normal(Univariate):
     checks = {"sigma": "positive"}
     op = ops.NORMAL
 
+    def lower(self, C, value):
+        sigma = self.params["sigma"]
+        if isinstance(value, Const) and sigma.size == 1 and C.glm(ops.GLM_NORMAL, self.params["mu"], value, sigma):
+            return
+        super().lower(C, value)
+
     def random(self, rng, p, size):
         return rng.normal(p["mu"], p["sigma"], size)
 
@@ -346,7 +352,8 @@ def _lower_collapsed(dist, C, y, trials, const):
     if cells is None:
         return False
     eta_c, y_c, n_c = cells
-    C.op(ops.BINOMIAL_LOGIT, [C.slot(Const(y_c)), C.slot(Const(n_c)), C.slot(eta_c)], dp=[const])
+    if not C.glm(ops.GLM_BINOMIAL, eta_c, Const(y_c), Const(n_c), const):
+        C.op(ops.BINOMIAL_LOGIT, [C.slot(Const(y_c)), C.slot(Const(n_c)), C.slot(eta_c)], dp=[const])
     return True
 
 
@@ -363,6 +370,8 @@ class Bernoulli(_LinkedDiscrete):
 
     def lower(self, C, value):
         if isinstance(value, Const) and _lower_collapsed(self, C, value.value, 1.0, 0.0):
+            return
+        if isinstance(value, Const) and C.glm(ops.GLM_BERNOULLI, self.params["logit_p"], value):
             return
         super().lower(C, value)
 
@@ -412,7 +421,10 @@ class Binomial(_LinkedDiscrete):
         if isinstance(value, Const):
             y = value.value
             n = np.broadcast_to(constant_value(self.params["n"]), y.shape).ravel()
-            if _lower_collapsed(self, C, y, n, self.constant(value, y.shape)[0]):
+            const = self.constant(value, y.shape)[0]
+            if _lower_collapsed(self, C, y, n, const):
+                return
+            if C.glm(ops.GLM_BINOMIAL, self.params["logit_p"], value, Const(n.reshape(y.shape)), const):
                 return
         super().lower(C, value)
 
@@ -438,6 +450,12 @@ class Poisson(_LinkedDiscrete):
 
     def constant(self, value, shape):
         return [-float(np.sum(special.gammaln(constant_value(value) + 1)))]
+
+    def lower(self, C, value):
+        if isinstance(value, Const) and C.glm(ops.GLM_POISSON, self.params["log_mu"], value,
+                                              const=self.constant(value, value.shape)[0]):
+            return
+        super().lower(C, value)
 
     def random(self, rng, p, size):
         return rng.poisson(np.exp(p["log_mu"]), size)

@@ -31,6 +31,9 @@ enum class OpCode : int32_t {
   CategoricalLogitLpmf, MultinomialLogitLpmf,
   DirichletLpdf = 480, MvNormalCholeskyLpdf, LkjCholeskyLpdf,
   IcarPairwiseLpdf = 490,  // -1/2 sum over edges (phi[i] - phi[j])^2, edges as two index arrays
+  GlmLpdf = 495,           // likelihood of y given a fused linear predictor, one pass; see density/glm.cpp
 };
+
+constexpr std::size_t kMaxGlmTerms = 64;  // terms of one GlmLpdf op (kept on the stack)
 
 }  // namespace brr::ad

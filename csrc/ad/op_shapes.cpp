@@ -180,6 +180,45 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch) {
       if (sv.index_bound(op.idx[e]) > static_cast<int64_t>(c.in(0))) fail("icar: edge node id exceeds the field size");
     return;
   }
+  if (k == OpCode::GlmLpdf) {
+    // ip: family, y input, aux input (-1 none), then 4 ints per term as LinearPredictor
+    if (op.out >= 0) fail("glm: a density has no output slot");
+    if (op.ip.size() < 7 || (op.ip.size() - 3) % 4) fail("glm: malformed term list");
+    if ((op.ip.size() - 3) / 4 > kMaxGlmTerms) fail("glm: more than ", kMaxGlmTerms, " terms");
+    const int64_t family = op.ip[0], yi = op.ip[1], ai = op.ip[2];
+    const auto nin = static_cast<int64_t>(op.in.size());
+    if (family < 0 || family > 3) fail("glm: unknown family ", family);
+    if (yi < 0 || yi >= nin || !sv.is_const(op.in[yi])) fail("glm: the response must be a data input");
+    const std::size_t n = sv.slot_size(op.in[yi]);
+    const bool needs_aux = family == 1 || family == 3;
+    if (needs_aux != (ai >= 0) || ai >= nin) fail("glm: family ", family, " has a wrong auxiliary input");
+    if (family == 1 && (sv.slot_size(op.in[ai]) != n || !sv.is_const(op.in[ai])))
+      fail("glm: binomial trials must be data with one value per row");
+    if (family == 3 && sv.slot_size(op.in[ai]) != 1) fail("glm: the normal sigma must be a scalar");
+    std::size_t need = 0;
+    for (std::size_t t = 3; t < op.ip.size(); t += 4) {
+      const int64_t kind = op.ip[t], vi = op.ip[t + 1], xi = op.ip[t + 2], di = op.ip[t + 3];
+      if (vi < 0 || vi >= nin) fail("glm: bad value input");
+      if (di >= nin) fail("glm: bad data input");
+      if (di >= 0 && (sv.slot_size(op.in[di]) != n || !sv.is_const(op.in[di])))
+        fail("glm: data column must be constant with ", n, " rows");
+      const std::size_t vs = sv.slot_size(op.in[vi]);
+      if (kind == 0) {
+        need += 4 * vs;
+        if (xi < 0 || xi >= static_cast<int64_t>(op.idx.size())) fail("glm: bad index position");
+        c.eq(sv.index_len(op.idx[xi]), n, "glm index");
+        if (sv.index_bound(op.idx[xi]) > static_cast<int64_t>(vs)) fail("glm: index exceeds values");
+      } else if (kind == 1) {
+        c.eq(vs, 1, "glm scalar");
+      } else if (kind == 2) {
+        c.eq(vs, n, "glm dense term");
+      } else {
+        fail("glm: unknown term kind ", kind);
+      }
+    }
+    scratch = std::max(scratch, need);
+    return;
+  }
   // Densities: inputs broadcast to a common size n (size-1 inputs are scalars).
   std::size_t nin = 0;
   bool batched = false;

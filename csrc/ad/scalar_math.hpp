@@ -28,4 +28,12 @@ constexpr double kLogPi = 1.14472988584940017414;
 constexpr double kLog2 = 0.69314718055994530942;
 constexpr double kInf = HUGE_VAL;
 
+// log(1 + e^eta) and inv_logit(eta) from one exp(-|eta|): the logit likelihoods' hot path.
+inline void softplus_and_sigmoid(double eta, double& sp, double& sg) {
+  const double e = std::exp(-std::fabs(eta));
+  const double r = 1.0 / (1.0 + e);
+  sp = (eta > 0 ? eta : 0.0) + std::log1p(e);
+  sg = eta >= 0 ? r : e * r;
+}
+
 }  // namespace brr::ad

@@ -6,5 +6,6 @@ namespace brr::ad {
 
 bool univariate_density(const Op& op, Ctx& c);
 bool multivariate_density(const Op& op, Ctx& c);
+bool glm_density(const Op& op, Ctx& c);  // GlmLpdf: fused linear predictor + likelihood
 
 }  // namespace brr::ad

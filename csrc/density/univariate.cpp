@@ -145,14 +145,6 @@ double uniform(const double* p, double* d) {
   return -std::log(hi - lo);
 }
 
-// log(1 + e^eta) and inv_logit(eta) from one exp(-|eta|): the likelihood's hot path.
-inline void softplus_and_sigmoid(double eta, double& sp, double& sg) {
-  const double e = std::exp(-std::fabs(eta));
-  const double r = 1.0 / (1.0 + e);
-  sp = (eta > 0 ? eta : 0.0) + std::log1p(e);
-  sg = eta >= 0 ? r : e * r;
-}
-
 double bernoulli_logit(const double* p, double* d) {
   const double y = p[0], eta = p[1];
   double sp, sg;
