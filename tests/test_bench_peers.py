@@ -50,3 +50,28 @@ def test_stan_backend_reports_why_when_missing(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_stan)
     kind, why = peers_stan.backend()
     assert kind is None and "cmdstanpy is not installed" in why and "PyStan is not installed" in why
+
+
+def test_pystan_draws_keep_their_chains():
+    """PyStan's fit[name] flattens (draw, chain) with the chain fastest (stan/fit.py: a C-order reshape of
+    _draws[param, draw, chain]); unscrambling it wrongly mixes chains and inflates ESS (a real bug here once)."""
+    import types
+    chains, draws = 3, 5
+    # a fake fit whose value encodes (chain, draw) as 10 * chain + draw, laid out as PyStan lays it out
+    vals = np.array([[10 * c + d for c in range(chains)] for d in range(draws)], dtype=float).reshape(-1)
+
+    class Fit:
+        param_names, dims = ["mu"], [[]]
+
+        def __getitem__(self, name):
+            return vals if name == "mu" else np.zeros(chains * draws)
+    stan = pytest.importorskip("stan")
+    model = types.SimpleNamespace(sample=lambda **kw: Fit())
+    orig = stan.build
+    try:
+        stan.build = lambda *a, **k: model
+        _, _, post, _ = peers_stan._sample_pystan("W1", make_w1(), 1, draws, 0, chains)
+    finally:
+        stan.build = orig
+    expected = np.array([[10 * c + d for d in range(draws)] for c in range(chains)], dtype=float)
+    np.testing.assert_array_equal(post["mu"], expected)

@@ -95,7 +95,8 @@ def _sample_pystan(workload, d, seed, draws, tune, chains):
     secs = time.perf_counter() - t0
     post = {}
     for name, dims in zip(fit.param_names, fit.dims):
-        a = np.asarray(fit[name]).reshape(tuple(dims) + (chains, draws))   # chain-major in the last axis
-        post[name] = np.moveaxis(np.moveaxis(a, -2, 0), -1, 1)
+        # PyStan flattens (draw, chain) with the chain varying fastest: index = draw * chains + chain
+        a = np.asarray(fit[name]).reshape(tuple(dims) + (draws, chains))
+        post[name] = np.moveaxis(np.moveaxis(a, -1, 0), -1, 1)
     div = int(np.asarray(fit["divergent__"]).sum())
     return compile_s, secs, post, div
