@@ -6,7 +6,7 @@ import time
 import numpy as np
 
 
-def run_demo(n=6000, draws=1000, tune=1000, chains=4, seed=2024, progressbar=True, out=print):
+def run_demo(n=6000, draws=1000, tune=1000, chains=4, seed=2024, progressbar=True, out=print, target_accept=0.95):
     """Simulate a survey, fit vote ~ covariates + state/age/race/edu effects, print a summary."""
     import brr_bayes as bb
     from brr_bayes.workloads import make_w2, mrp_logit
@@ -21,7 +21,9 @@ def run_demo(n=6000, draws=1000, tune=1000, chains=4, seed=2024, progressbar=Tru
     import warnings
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        res = bb.sample(model, draws=draws, tune=tune, chains=chains, seed=seed, progressbar=progressbar)
+        # small random-effect blocks (4-6 levels) make funnels: a smaller step avoids divergences there
+        res = bb.sample(model, draws=draws, tune=tune, chains=chains, seed=seed, progressbar=progressbar,
+                        target_accept=target_accept)
     names = ["alpha", "beta", "b_female"] + [f"sigma_{b}" for b in
                                              ("state", "age", "race", "edu", "region", "state_race", "age_edu")]
     summ = res.summary(var_names=names)

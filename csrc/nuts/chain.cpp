@@ -131,6 +131,11 @@ void Chain::adapt_nutpie(const TransitionStats& s, bool moved) {
       st_.step_size = st_.dual_averaging.learn(s.accept_stat);
     }
   } else {
+    // the metric is final now: average the step size over this phase only, as Stan's terminal window does
+    if (draw == sc.final_start) {
+      st_.dual_averaging.mu = std::log(10.0 * st_.step_size);
+      st_.dual_averaging.restart();
+    }
     st_.step_size = st_.dual_averaging.learn(s.accept_stat);
   }
   if (draw == cfg_.tune - 1) st_.step_size = st_.dual_averaging.final_step_size();
