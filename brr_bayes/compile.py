@@ -99,24 +99,23 @@ class Compiler:
 
     def _linear_predictor(self, e):
         """Lower a tree of full-size additions as one LinearPredictor op (sum of gathers, scalars, columns)."""
-        parts = self._linpred_terms(e, self.MIN_FUSED_TERMS)
-        if parts is None:
+        terms = _sum_terms(e)
+        if len(terms) < self.MIN_FUSED_TERMS:
             return None
-        inputs, idx, ip = parts
+        if len(terms) == 2 and not any(_has_gather(t) for t in terms):
+            return None  # a plain a + b is already one pass
+        inputs, idx, ip = self._lower_terms(terms, e.shape)
         return self.new_slot(e.size, ops.LINEAR_PREDICTOR, inputs, idx=idx, ip=ip)
 
     def glm(self, family, eta, y, aux=None, const=0.0):
         """Emit one GlmLpdf op (linear predictor and likelihood in one pass) for the response y, whose
         linear predictor eta is a sum of gathers, scalars and columns; False when eta is not of that form."""
-        if eta.shape != y.shape or y.ndim != 1:
+        if eta.shape != y.shape or y.ndim != 1 or (aux is not None and as_expr(aux).size not in (1, y.size)):
             return False
-        parts = self._linpred_terms(eta, 1)
-        if parts is None or (aux is not None and as_expr(aux).size not in (1, y.size)):
-            return False
-        inputs, idx, ip = parts
-        if all(ip[k] == 2 for k in range(0, len(ip), 4)) or len(ip) // 4 > 64:
+        terms = _sum_terms(eta)
+        if len(terms) > 64 or all(_term_parts(t, eta.shape)[0] == 2 for t in terms):
             return False  # nothing to fuse (or too many terms for one op)
-        inputs = list(inputs)
+        inputs, idx, ip = self._lower_terms(terms, eta.shape)
         y_pos = len(inputs)
         inputs.append(self.slot(y))
         aux_pos = -1
@@ -126,21 +125,8 @@ class Compiler:
         self.op(ops.GLM, inputs, idx=idx, ip=[family, y_pos, aux_pos] + ip, dp=[float(const)])
         return True
 
-    def _linpred_terms(self, e, min_terms):
-        """(inputs, index positions, 4 ints per term) of a full-size sum, or None when it has too few terms."""
-        terms = []
-
-        def flatten(t):
-            if isinstance(t, Op) and t.kind == "binary" and t.attrs["code"] == ops.ADD and t.shape == e.shape:
-                for x in t.args:
-                    flatten(x)
-            else:
-                terms.append(t)
-        flatten(e)
-        if len(terms) < min_terms:
-            return None
-        if len(terms) == 2 and min_terms == 2 and not any(_has_gather(t) for t in terms):
-            return None  # a plain a + b is already one pass
+    def _lower_terms(self, terms, shape):
+        """(input slots, index positions, 4 ints per term: kind, value input, index position, data input)."""
         inputs, idx, ip = [], [], []
 
         def pos(slot):
@@ -148,29 +134,48 @@ class Compiler:
                 inputs.append(slot)
             return inputs.index(slot)
 
-        def gather_term(g, data):
-            idx.append(self.index(g.attrs["index"], g.args[0].size))
-            return [0, pos(self.slot(g.args[0])), len(idx) - 1, data]
-
         for t in terms:
-            if t.size == 1:
-                ip += [1, pos(self.slot(t)), -1, -1]
-            elif isinstance(t, Op) and t.kind == "gather":
-                ip += gather_term(t, -1)
-            elif isinstance(t, Op) and t.kind == "binary" and t.attrs["code"] == ops.MUL and t.shape == e.shape \
-                    and any(isinstance(x, Const) and x.size == e.size for x in t.args):
-                data, other = (t.args[0], t.args[1]) if isinstance(t.args[0], Const) and t.args[0].size == e.size \
-                    else (t.args[1], t.args[0])
-                d = pos(self.slot(data))
-                if other.size == 1:
-                    ip += [1, pos(self.slot(other)), -1, d]
-                elif isinstance(other, Op) and other.kind == "gather":
-                    ip += gather_term(other, d)
-                else:
-                    ip += [2, pos(self.slot(other)), -1, d]
+            kind, value, gather, data = _term_parts(t, shape)
+            d = pos(self.slot(data)) if data is not None else -1
+            if gather is not None:
+                idx.append(self.index(gather.attrs["index"], value.size))
+                ip += [0, pos(self.slot(value)), len(idx) - 1, d]
             else:
-                ip += [2, pos(self.slot(t)), -1, -1]
+                ip += [kind, pos(self.slot(value)), -1, d]
         return inputs, idx, ip
+
+
+def _sum_terms(e):
+    """The summands of a tree of full-size additions."""
+    terms = []
+
+    def flatten(t):
+        if isinstance(t, Op) and t.kind == "binary" and t.attrs["code"] == ops.ADD and t.shape == e.shape:
+            for x in t.args:
+                flatten(x)
+        else:
+            terms.append(t)
+    flatten(e)
+    return terms
+
+
+def _term_parts(t, shape):
+    """(kind 0 gather / 1 scalar / 2 dense, value expression, gather op or None, data column or None)."""
+    if t.size == 1:
+        return 1, t, None, None
+    if isinstance(t, Op) and t.kind == "gather":
+        return 0, t.args[0], t, None
+    size = int(np.prod(shape, dtype=np.int64))
+    if isinstance(t, Op) and t.kind == "binary" and t.attrs["code"] == ops.MUL and t.shape == shape \
+            and any(isinstance(x, Const) and x.size == size for x in t.args):
+        data, other = (t.args[0], t.args[1]) if isinstance(t.args[0], Const) and t.args[0].size == size \
+            else (t.args[1], t.args[0])
+        if other.size == 1:
+            return 1, other, None, data
+        if isinstance(other, Op) and other.kind == "gather":
+            return 0, other.args[0], other, data
+        return 2, other, None, data
+    return 2, t, None, None
 
 
 def _has_gather(t):

@@ -23,13 +23,16 @@ class VaryingTerm:
     """One grouping term: effects (columns of ``design``) varying over the levels of ``factor``."""
     key: str              # variable suffix: "state", "state:race" (or "state_2" when repeated)
     factor: GroupFactor
-    design: FixedDesign   # the effects inside the bars, intercept kept
-    Z: np.ndarray         # (rows, K) their values on the survey rows
+    design: FixedDesign   # the effects inside the bars, intercept kept; design.X holds their survey values
     correlated: bool
 
     @property
     def K(self):
         return len(self.design.columns)
+
+    @property
+    def intercept_only(self):
+        return self.design.columns == ["Intercept"]
 
     @property
     def effect_dim(self):
@@ -72,7 +75,7 @@ class GLM:
         p = self.parsed
         self.response = p.response.text
         self.y = numeric_column(formula, frame, p.response, role="response")
-        self.trials_term = self._trials_term(trials, frame)
+        self.trials_term = self._trials_term(trials)
         self.trials = (numeric_column(formula, frame, self.trials_term, role="trials column")
                        if self.trials_term else None)
         self.offset_terms = list(p.offsets) + ([Term(offset, -1)] if isinstance(offset, str) else [])
@@ -92,7 +95,7 @@ class GLM:
         self.model = self._build_model()
 
     # ------------------------------------------------------------------ data
-    def _trials_term(self, trials, frame):
+    def _trials_term(self, trials):
         term = self.parsed.trials or (Term(trials, -1) if trials is not None else None)
         if self.family.needs_trials and term is None:
             raise ValueError("family 'binomial' needs the number of trials: write 'y | trials(n) ~ ...' or pass "
@@ -110,7 +113,7 @@ class GLM:
                 raise ValueError(f"grouping term ({g.inner.text} | {g.label}) has no effects")
             seen[g.label] = seen.get(g.label, 0) + 1
             key = g.label if seen[g.label] == 1 else f"{g.label}_{seen[g.label]}"
-            terms.append(VaryingTerm(key, factor, design, design.X, g.correlated))
+            terms.append(VaryingTerm(key, factor, design, g.correlated))
         return terms
 
     @property
@@ -210,7 +213,7 @@ class GLM:
             z = D.Normal(f"z_{t.key}", 0.0, 1.0, dims=t.key)
             r = Deterministic(f"r_{t.key}", sd * z, dims=t.key)
             g = r[t.factor.codes]
-            return [g if t.design.columns == ["Intercept"] else as_expr(t.Z[:, 0]) * g]
+            return [g if t.intercept_only else as_expr(t.design.X[:, 0]) * g]
         sd = self._register(m, f"sd_{t.key}", sd_prior, dims=t.effect_dim)
         z = D.Normal(f"z_{t.key}", 0.0, 1.0, dims=(t.key, t.effect_dim))
         if t.correlated:
@@ -224,7 +227,7 @@ class GLM:
         out = []
         for k, col in enumerate(t.design.columns):
             g = r[t.factor.codes, k]
-            out.append(g if col == "Intercept" else as_expr(t.Z[:, k]) * g)
+            out.append(g if col == "Intercept" else as_expr(t.design.X[:, k]) * g)
         return out
 
     # ------------------------------------------------------------------ fitting

@@ -16,6 +16,7 @@ from .design import as_frame
 
 _BLOCK_ROWS = 1 << 18        # rows encoded by formulaic at a time
 _CHUNK_VALUES = 1 << 23      # draws x cells per chunk (64 MB of float64)
+_TABLE = "the poststratification table"   # how error messages name the table
 
 
 class Poststratification:
@@ -89,7 +90,7 @@ def _effects(glm, result, D, frame, seed):
     rng = np.random.default_rng(seed)
     out, unseen = [], {}
     for t in glm.varying:
-        codes, new = t.factor.encode(frame, "the poststratification table")
+        codes, new = t.factor.encode(frame, _TABLE)
         r = _draws(result, f"r_{t.key}", D).reshape(D, t.factor.n_levels, t.K)
         if new:
             unseen[t.key] = new
@@ -128,7 +129,7 @@ def poststratify(fit, table, weights, by=None, *, offset=None, chunk_size=None, 
     """
     import xarray as xr
     glm, result = fit.glm, fit.result
-    frame = as_frame(table, "the poststratification table")
+    frame = as_frame(table, _TABLE)
     if len(frame) == 0:
         raise ValueError("the poststratification table has no rows")
     w = _weights(frame, weights)
@@ -155,9 +156,8 @@ def poststratify(fit, table, weights, by=None, *, offset=None, chunk_size=None, 
     bT = np.ascontiguousarray(b.T)                                           # (p, D)
     for b0 in range(0, len(frame), _BLOCK_ROWS):
         block = frame.iloc[b0:b0 + _BLOCK_ROWS]
-        what = "the poststratification table"
-        X = glm.fixed.matrix(block, what)
-        Zs = [None if t.design.columns == ["Intercept"] else t.design.matrix(block, what) for t in glm.varying]
+        X = glm.fixed.matrix(block, _TABLE)
+        Zs = [None if t.intercept_only else t.design.matrix(block, _TABLE) for t in glm.varying]
         for c0 in range(0, len(block), chunk):
             c1 = min(c0 + chunk, len(block))
             rows = slice(b0 + c0, b0 + c1)

@@ -11,6 +11,7 @@
 namespace brr::bind {
 
 using nuts::ChainState;
+using nuts::MetricEstimator;
 using nuts::SamplerRun;
 
 namespace {
@@ -74,6 +75,32 @@ py::array_t<T> head(const std::vector<T>& v, int rows, int cols = 0) {  // cols 
   return a;
 }
 
+constexpr const char* kMalformedState =
+    "sampler state is incomplete or malformed; pass a state returned by the sampler";
+
+// A metric estimator as "<prefix>_flags", "<prefix>_mean", ... entries of a state dict, and back.
+void put_estimator(py::dict& d, const std::string& prefix, const MetricEstimator& e) {
+  d[(prefix + "_flags").c_str()] = std::vector<long>{e.dense ? 1 : 0, e.use_grad ? 1 : 0, e.n};
+  d[(prefix + "_mean").c_str()] = e.mean;
+  d[(prefix + "_m2").c_str()] = e.m2;
+  d[(prefix + "_gmean").c_str()] = e.gmean;
+  d[(prefix + "_gm2").c_str()] = e.gm2;
+}
+
+MetricEstimator get_estimator(const py::dict& d, const std::string& prefix) {
+  auto f = d[(prefix + "_flags").c_str()].cast<std::vector<long>>();
+  if (f.size() != 3) throw py::value_error(kMalformedState);
+  MetricEstimator e;
+  e.dense = f[0] != 0;
+  e.use_grad = f[1] != 0;
+  e.n = f[2];
+  e.mean = d[(prefix + "_mean").c_str()].cast<std::vector<double>>();
+  e.m2 = d[(prefix + "_m2").c_str()].cast<std::vector<double>>();
+  e.gmean = d[(prefix + "_gmean").c_str()].cast<std::vector<double>>();
+  e.gm2 = d[(prefix + "_gm2").c_str()].cast<std::vector<double>>();
+  return e;
+}
+
 py::dict state_to_dict(const ChainState& s) {
   py::dict d;
   d["position"] = s.position;
@@ -85,18 +112,8 @@ py::dict state_to_dict(const ChainState& s) {
   const auto& w = s.windows;
   d["windows"] = std::vector<int>{w.num_warmup, w.init_buffer, w.term_buffer, w.base_window, w.counter,
                                   w.window_size, w.next_window, w.enabled ? 1 : 0};
-  const auto& e = s.estimator;
-  d["est_flags"] = std::vector<long>{e.dense ? 1 : 0, e.use_grad ? 1 : 0, e.n};
-  d["est_mean"] = e.mean;
-  d["est_m2"] = e.m2;
-  d["est_gmean"] = e.gmean;
-  d["est_gm2"] = e.gm2;
-  const auto& b = s.background;
-  d["bg_flags"] = std::vector<long>{b.dense ? 1 : 0, b.use_grad ? 1 : 0, b.n};
-  d["bg_mean"] = b.mean;
-  d["bg_m2"] = b.m2;
-  d["bg_gmean"] = b.gmean;
-  d["bg_gm2"] = b.gm2;
+  put_estimator(d, "est", s.estimator);
+  put_estimator(d, "bg", s.background);
   const auto& np = s.nutpie;
   d["nutpie"] = std::vector<double>{double(np.num_warmup), double(np.early_end), double(np.final_start),
                                     double(np.early_switch), np.window, np.growth, np.metric_changed ? 1.0 : 0.0};
@@ -113,37 +130,23 @@ ChainState state_from_dict(const py::dict& d) {
     s.iteration = d["iteration"].cast<int>();
     auto da = d["da"].cast<std::vector<double>>();
     auto w = d["windows"].cast<std::vector<int>>();
-    auto f = d["est_flags"].cast<std::vector<long>>();
     auto r = d["rng"].cast<std::vector<uint64_t>>();
-    if (da.size() != 8 || w.size() != 8 || f.size() != 3 || r.size() != 4) throw py::value_error("");
+    if (da.size() != 8 || w.size() != 8 || r.size() != 4) throw py::value_error(kMalformedState);
     s.dual_averaging = {da[0], da[1], da[2], da[3], da[4], da[5], da[6], da[7]};
     s.windows = {w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7] != 0};
-    s.estimator.dense = f[0] != 0;
-    s.estimator.use_grad = f[1] != 0;
-    s.estimator.n = f[2];
-    s.estimator.mean = d["est_mean"].cast<std::vector<double>>();
-    s.estimator.m2 = d["est_m2"].cast<std::vector<double>>();
-    s.estimator.gmean = d["est_gmean"].cast<std::vector<double>>();
-    s.estimator.gm2 = d["est_gm2"].cast<std::vector<double>>();
+    s.estimator = get_estimator(d, "est");
     if (d.contains("nutpie")) {  // states saved before the nutpie schedule existed have none
-      auto bf = d["bg_flags"].cast<std::vector<long>>();
       auto np = d["nutpie"].cast<std::vector<double>>();
-      if (bf.size() != 3 || np.size() != 7) throw py::value_error("");
-      s.background.dense = bf[0] != 0;
-      s.background.use_grad = bf[1] != 0;
-      s.background.n = bf[2];
-      s.background.mean = d["bg_mean"].cast<std::vector<double>>();
-      s.background.m2 = d["bg_m2"].cast<std::vector<double>>();
-      s.background.gmean = d["bg_gmean"].cast<std::vector<double>>();
-      s.background.gm2 = d["bg_gm2"].cast<std::vector<double>>();
+      if (np.size() != 7) throw py::value_error(kMalformedState);
+      s.background = get_estimator(d, "bg");
       s.nutpie = {int(np[0]), int(np[1]), int(np[2]), int(np[3]), np[4], np[5], np[6] != 0.0};
     }
     s.inv_metric = d["inv_metric"].cast<std::vector<double>>();
     for (int i = 0; i < 4; ++i) s.rng.s[i] = r[i];
   } catch (const py::error_already_set&) {
-    throw py::value_error("sampler state is incomplete or malformed; pass a state returned by the sampler");
+    throw py::value_error(kMalformedState);
   } catch (const py::cast_error&) {
-    throw py::value_error("sampler state is incomplete or malformed; pass a state returned by the sampler");
+    throw py::value_error(kMalformedState);
   }
   return s;
 }

@@ -10,6 +10,7 @@
 #include <array>
 #include <cmath>
 
+#include "ad/linpred_terms.hpp"
 #include "ad/scalar_math.hpp"
 #include "density/density_kernels.hpp"
 
@@ -18,73 +19,6 @@ namespace brr::ad {
 namespace {
 
 constexpr std::size_t kBlock = 1024;
-
-struct Term {
-  int64_t kind = 0;             // 0 gather, 1 scalar, 2 dense
-  const double* v = nullptr;    // values
-  double* va = nullptr;         // their adjoint, or nullptr
-  const int32_t* ix = nullptr;  // gather index
-  const double* d = nullptr;    // optional data multiplier
-  std::size_t L = 0;            // number of values
-  double* acc = nullptr;        // 4 interleaved scatter accumulators (gathers)
-  double sum = 0.0;             // adjoint sum (scalars)
-};
-
-void block_eta(const std::array<Term, kMaxGlmTerms>& terms, std::size_t nt, std::size_t b0, std::size_t m,
-               double* eta) {
-  std::fill(eta, eta + m, 0.0);
-  for (std::size_t k = 0; k < nt; ++k) {
-    const Term& t = terms[k];
-    const double* d = t.d ? t.d + b0 : nullptr;
-    if (t.kind == 0) {
-      const int32_t* ix = t.ix + b0;
-      if (d) for (std::size_t i = 0; i < m; ++i) eta[i] += d[i] * t.v[ix[i]];
-      else for (std::size_t i = 0; i < m; ++i) eta[i] += t.v[ix[i]];
-    } else if (t.kind == 1) {
-      const double s = t.v[0];
-      if (d) for (std::size_t i = 0; i < m; ++i) eta[i] += d[i] * s;
-      else for (std::size_t i = 0; i < m; ++i) eta[i] += s;
-    } else {
-      const double* v = t.v + b0;
-      if (d) for (std::size_t i = 0; i < m; ++i) eta[i] += d[i] * v[i];
-      else for (std::size_t i = 0; i < m; ++i) eta[i] += v[i];
-    }
-  }
-}
-
-void block_adjoint(std::array<Term, kMaxGlmTerms>& terms, std::size_t nt, std::size_t b0, std::size_t m,
-                   const double* g) {
-  for (std::size_t k = 0; k < nt; ++k) {
-    Term& t = terms[k];
-    if (!t.va) continue;
-    const double* d = t.d ? t.d + b0 : nullptr;
-    if (t.kind == 0) {
-      // four interleaved copies: consecutive rows of one group update different memory
-      const int32_t* ix = t.ix + b0;
-      double* a0 = t.acc;
-      double* a1 = t.acc + t.L;
-      double* a2 = t.acc + 2 * t.L;
-      double* a3 = t.acc + 3 * t.L;
-      std::size_t i = 0;
-      for (; i + 4 <= m; i += 4) {
-        a0[ix[i]] += d ? d[i] * g[i] : g[i];
-        a1[ix[i + 1]] += d ? d[i + 1] * g[i + 1] : g[i + 1];
-        a2[ix[i + 2]] += d ? d[i + 2] * g[i + 2] : g[i + 2];
-        a3[ix[i + 3]] += d ? d[i + 3] * g[i + 3] : g[i + 3];
-      }
-      for (; i < m; ++i) a0[ix[i]] += d ? d[i] * g[i] : g[i];
-    } else if (t.kind == 1) {
-      double s = 0.0;
-      if (d) for (std::size_t i = 0; i < m; ++i) s += d[i] * g[i];
-      else for (std::size_t i = 0; i < m; ++i) s += g[i];
-      t.sum += s;
-    } else {
-      double* va = t.va + b0;
-      if (d) for (std::size_t i = 0; i < m; ++i) va[i] += d[i] * g[i];
-      else for (std::size_t i = 0; i < m; ++i) va[i] += g[i];
-    }
-  }
-}
 
 void glm_lpdf(const Op& op, Ctx& c) {
   const int64_t family = op.ip[0];
@@ -95,21 +29,16 @@ void glm_lpdf(const Op& op, Ctx& c) {
   double* aux_adj = op.ip[2] >= 0 ? c.a(op.in[op.ip[2]]) : nullptr;
   const bool grad = c.want_grad;
 
-  std::array<Term, kMaxGlmTerms> terms;
+  std::array<LinTerm, kMaxGlmTerms> terms;
+  std::array<double*, kMaxGlmTerms> acc{};   // gathers: 4 interleaved scatter accumulators
+  std::array<double, kMaxGlmTerms> sums{};   // scalars: adjoint sums
   std::size_t nt = 0;
   double* scratch = c.ws.scratch.data();
   for (std::size_t q = 3; q < op.ip.size(); q += 4, ++nt) {
-    const int64_t kind = op.ip[q], vi = op.ip[q + 1], xi = op.ip[q + 2], di = op.ip[q + 3];
-    Term& t = terms[nt];
-    t.kind = kind;
-    t.v = c.v(op.in[vi]);
-    t.va = grad ? c.a(op.in[vi]) : nullptr;
-    t.ix = xi >= 0 ? c.index(op.idx[xi]) : nullptr;
-    t.d = di >= 0 ? c.v(op.in[di]) : nullptr;
-    t.L = c.n(op.in[vi]);
-    t.sum = 0.0;
-    if (kind == 0 && t.va) {
-      t.acc = scratch;
+    LinTerm& t = terms[nt] = read_term(op, c, q);
+    if (!grad) t.va = nullptr;
+    if (t.kind == 0 && t.va) {
+      acc[nt] = scratch;
       std::fill(scratch, scratch + 4 * t.L, 0.0);
       scratch += 4 * t.L;
     }
@@ -129,7 +58,8 @@ void glm_lpdf(const Op& op, Ctx& c) {
   double eta[kBlock], g[kBlock];
   for (std::size_t b0 = 0; b0 < n; b0 += kBlock) {
     const std::size_t m = std::min(kBlock, n - b0);
-    block_eta(terms, nt, b0, m, eta);
+    std::fill(eta, eta + m, 0.0);
+    for (std::size_t k = 0; k < nt; ++k) add_term_rows(terms[k], b0, m, eta);
     const double* yb = y + b0;
     switch (family) {
       case 0:
@@ -165,7 +95,14 @@ void glm_lpdf(const Op& op, Ctx& c) {
         }
         break;
     }
-    if (grad) block_adjoint(terms, nt, b0, m, g);
+    if (grad)
+      for (std::size_t k = 0; k < nt; ++k) {
+        const LinTerm& t = terms[k];
+        if (!t.va) continue;
+        if (t.kind == 0) split_scatter_rows(t, b0, m, g, acc[k]);
+        else if (t.kind == 1) sums[k] += scalar_adjoint_rows(t, b0, m, g);
+        else dense_adjoint_rows(t, b0, m, g);
+      }
   }
   if (family == 3) {
     const double nn = static_cast<double>(n);
@@ -174,13 +111,10 @@ void glm_lpdf(const Op& op, Ctx& c) {
   }
   if (grad)
     for (std::size_t k = 0; k < nt; ++k) {
-      Term& t = terms[k];
+      const LinTerm& t = terms[k];
       if (!t.va) continue;
-      if (t.kind == 0)
-        for (std::size_t j = 0; j < t.L; ++j)
-          t.va[j] += (t.acc[j] + t.acc[t.L + j]) + (t.acc[2 * t.L + j] + t.acc[3 * t.L + j]);
-      else if (t.kind == 1)
-        t.va[0] += t.sum;
+      if (t.kind == 0) fold_split(acc[k], t.L, t.va);
+      else if (t.kind == 1) t.va[0] += sums[k];
     }
   c.target += lp;
 }

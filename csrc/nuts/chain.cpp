@@ -75,9 +75,9 @@ void Chain::set_metric(const std::vector<double>& inv) {
 TransitionStats Chain::step() {
   const bool adapting = warmup();
   if (adapting && cfg_.adapt == AdaptKind::Nutpie) {
-    const std::vector<double> before = z_.q;
+    prev_q_ = z_.q;  // same size every draw: no allocation
     TransitionStats s = nuts_.transition(z_, st_.step_size, st_.rng);
-    adapt_nutpie(s, z_.q != before);
+    adapt_nutpie(s, z_.q != prev_q_);
     ++st_.iteration;
     return s;
   }

@@ -69,6 +69,7 @@ class Chain {
   Metric metric_;
   Nuts nuts_;
   PhasePoint z_;
+  std::vector<double> prev_q_;  // position before a warm-up transition (nutpie: did the draw move?)
 };
 
 }  // namespace brr::nuts

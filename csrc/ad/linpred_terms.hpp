@@ -1,0 +1,103 @@
+// Terms of a fused linear predictor (LinearPredictor and GlmLpdf share them): eta[i] = sum over terms of
+// a[idx[i]], s or v[i], each optionally times a data column d[i]. Block functions take a row range so
+// a caller can keep eta and its adjoint in a cache-sized buffer.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+
+#include "ad/program.hpp"
+
+namespace brr::ad {
+
+struct LinTerm {
+  int64_t kind = 0;             // 0 gather, 1 scalar, 2 dense
+  const double* v = nullptr;    // values (group effects, scalar or column)
+  double* va = nullptr;         // their adjoint, or nullptr
+  const int32_t* ix = nullptr;  // gather index
+  const double* d = nullptr;    // optional data multiplier
+  std::size_t L = 0;            // number of values
+};
+
+// The term whose 4 ints start at op.ip[q] (kind, value input, index position, data input).
+inline LinTerm read_term(const Op& op, Ctx& c, std::size_t q) {
+  const int64_t kind = op.ip[q], vi = op.ip[q + 1], xi = op.ip[q + 2], di = op.ip[q + 3];
+  LinTerm t;
+  t.kind = kind;
+  t.v = c.v(op.in[vi]);
+  t.va = c.a(op.in[vi]);
+  t.ix = xi >= 0 ? c.index(op.idx[xi]) : nullptr;
+  t.d = di >= 0 ? c.v(op.in[di]) : nullptr;
+  t.L = c.n(op.in[vi]);
+  return t;
+}
+
+// out[0..m) += the term's rows b0 .. b0+m.
+inline void add_term_rows(const LinTerm& t, std::size_t b0, std::size_t m, double* out) {
+  const double* d = t.d ? t.d + b0 : nullptr;
+  if (t.kind == 0) {
+    const int32_t* ix = t.ix + b0;
+    if (d) for (std::size_t i = 0; i < m; ++i) out[i] += d[i] * t.v[ix[i]];
+    else for (std::size_t i = 0; i < m; ++i) out[i] += t.v[ix[i]];
+  } else if (t.kind == 1) {
+    const double s = t.v[0];
+    if (d) for (std::size_t i = 0; i < m; ++i) out[i] += d[i] * s;
+    else for (std::size_t i = 0; i < m; ++i) out[i] += s;
+  } else {
+    const double* v = t.v + b0;
+    if (d) for (std::size_t i = 0; i < m; ++i) out[i] += d[i] * v[i];
+    else for (std::size_t i = 0; i < m; ++i) out[i] += v[i];
+  }
+}
+
+// Scatter-add of g[0..m) (rows b0 .. b0+m) into four interleaved copies acc[0..4L): consecutive rows with
+// the same group id (rows are often sorted by group) then update different memory, so the adds do not
+// wait on each other. fold_split adds the copies into the adjoint.
+inline void split_scatter_rows(const LinTerm& t, std::size_t b0, std::size_t m, const double* g, double* acc) {
+  const int32_t* ix = t.ix + b0;
+  const double* d = t.d ? t.d + b0 : nullptr;
+  double* a0 = acc;
+  double* a1 = acc + t.L;
+  double* a2 = acc + 2 * t.L;
+  double* a3 = acc + 3 * t.L;
+  std::size_t i = 0;
+  if (d) {
+    for (; i + 4 <= m; i += 4) {
+      a0[ix[i]] += d[i] * g[i];
+      a1[ix[i + 1]] += d[i + 1] * g[i + 1];
+      a2[ix[i + 2]] += d[i + 2] * g[i + 2];
+      a3[ix[i + 3]] += d[i + 3] * g[i + 3];
+    }
+    for (; i < m; ++i) a0[ix[i]] += d[i] * g[i];
+  } else {
+    for (; i + 4 <= m; i += 4) {
+      a0[ix[i]] += g[i];
+      a1[ix[i + 1]] += g[i + 1];
+      a2[ix[i + 2]] += g[i + 2];
+      a3[ix[i + 3]] += g[i + 3];
+    }
+    for (; i < m; ++i) a0[ix[i]] += g[i];
+  }
+}
+
+inline void fold_split(const double* acc, std::size_t L, double* va) {
+  for (std::size_t k = 0; k < L; ++k) va[k] += (acc[k] + acc[L + k]) + (acc[2 * L + k] + acc[3 * L + k]);
+}
+
+// Adjoint sum of a scalar term over rows b0 .. b0+m.
+inline double scalar_adjoint_rows(const LinTerm& t, std::size_t b0, std::size_t m, const double* g) {
+  const double* d = t.d ? t.d + b0 : nullptr;
+  double s = 0.0;
+  if (d) for (std::size_t i = 0; i < m; ++i) s += d[i] * g[i];
+  else for (std::size_t i = 0; i < m; ++i) s += g[i];
+  return s;
+}
+
+// Adjoint of a dense term over rows b0 .. b0+m.
+inline void dense_adjoint_rows(const LinTerm& t, std::size_t b0, std::size_t m, const double* g) {
+  const double* d = t.d ? t.d + b0 : nullptr;
+  double* va = t.va + b0;
+  if (d) for (std::size_t i = 0; i < m; ++i) va[i] += d[i] * g[i];
+  else for (std::size_t i = 0; i < m; ++i) va[i] += g[i];
+}
+
+}  // namespace brr::ad
