@@ -126,6 +126,16 @@ def test_cumsum_logsumexp_softmax(axis):
     run()
 
 
+@pytest.mark.parametrize("axis", [0, 1, 2])
+def test_cumsum_many_lines(axis):
+    # 6-15 lines: the kernel runs four lines at a time plus a remainder, across outer and inner layouts
+    @SETTINGS
+    @given(vals((5, 6, 3), -3, 3))
+    def run(x):
+        check(lambda e: bb.math.cumsum(e, axis=axis), [x], lambda v: np.cumsum(v, axis=axis))
+    run()
+
+
 def test_logsumexp_all_and_logaddexp():
     x = np.array([[0.3, -1.2], [2.0, 0.1]])
     check(lambda e: bb.math.logsumexp(e), [x], lambda v: special.logsumexp(v))

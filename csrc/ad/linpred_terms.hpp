@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "ad/program.hpp"
+#include "common/reduce.hpp"
 
 namespace brr::ad {
 
@@ -79,6 +80,18 @@ inline void split_scatter_rows(const LinTerm& t, std::size_t b0, std::size_t m, 
   }
 }
 
+// The four copies pay when rows repeat groups often; with about as many groups as rows, zeroing and
+// folding 4L accumulators costs more than the stalls they avoid (W4: 5,000 state-days, 2,000 polls).
+inline bool split_pays(std::size_t L, std::size_t rows) { return 4 * L <= rows; }
+
+// Plain scatter-add of g[0..m) (rows b0 .. b0+m) into the term's adjoint.
+inline void scatter_rows(const LinTerm& t, std::size_t b0, std::size_t m, const double* g) {
+  const int32_t* ix = t.ix + b0;
+  const double* d = t.d ? t.d + b0 : nullptr;
+  if (d) for (std::size_t i = 0; i < m; ++i) t.va[ix[i]] += d[i] * g[i];
+  else for (std::size_t i = 0; i < m; ++i) t.va[ix[i]] += g[i];
+}
+
 inline void fold_split(const double* acc, std::size_t L, double* va) {
   for (std::size_t k = 0; k < L; ++k) va[k] += (acc[k] + acc[L + k]) + (acc[2 * L + k] + acc[3 * L + k]);
 }
@@ -86,10 +99,8 @@ inline void fold_split(const double* acc, std::size_t L, double* va) {
 // Adjoint sum of a scalar term over rows b0 .. b0+m.
 inline double scalar_adjoint_rows(const LinTerm& t, std::size_t b0, std::size_t m, const double* g) {
   const double* d = t.d ? t.d + b0 : nullptr;
-  double s = 0.0;
-  if (d) for (std::size_t i = 0; i < m; ++i) s += d[i] * g[i];
-  else for (std::size_t i = 0; i < m; ++i) s += g[i];
-  return s;
+  if (d) return lane_sum(m, [d, g](std::size_t i) { return d[i] * g[i]; });
+  return lane_sum(m, [g](std::size_t i) { return g[i]; });
 }
 
 // Adjoint of a dense term over rows b0 .. b0+m.

@@ -4,6 +4,7 @@
 #include "ad/kernels.hpp"
 #include "ad/scalar_math.hpp"
 #include "common/errors.hpp"
+#include "common/reduce.hpp"
 
 namespace brr::ad {
 
@@ -91,18 +92,14 @@ inline void back2(const double* a, std::size_t sa, double* aa, const double* b, 
     if (sa) {
       for (std::size_t i = 0; i < n; ++i) aa[i] += oa[i] * fa(a[i], b[i * sb], o[i]);
     } else {
-      double s = 0.0;
-      for (std::size_t i = 0; i < n; ++i) s += oa[i] * fa(a[0], b[i * sb], o[i]);
-      aa[0] += s;
+      aa[0] += lane_sum(n, [&](std::size_t i) { return oa[i] * fa(a[0], b[i * sb], o[i]); });
     }
   }
   if (ba) {
     if (sb) {
       for (std::size_t i = 0; i < n; ++i) ba[i] += oa[i] * fb(a[i * sa], b[i], o[i]);
     } else {
-      double s = 0.0;
-      for (std::size_t i = 0; i < n; ++i) s += oa[i] * fb(a[i * sa], b[0], o[i]);
-      ba[0] += s;
+      ba[0] += lane_sum(n, [&](std::size_t i) { return oa[i] * fb(a[i * sa], b[0], o[i]); });
     }
   }
 }

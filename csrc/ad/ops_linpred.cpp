@@ -33,7 +33,9 @@ void linpred_backward(const Op& op, Ctx& c) {
   const std::size_t n = c.n(op.out);
   for_terms(op, c, [&](const LinTerm& t) {
     if (!t.va) return;
-    if (t.kind == 0) {
+    if (t.kind == 0 && !split_pays(t.L, n)) {
+      scatter_rows(t, 0, n, g);
+    } else if (t.kind == 0) {
       double* acc = c.ws.scratch.data();
       std::fill(acc, acc + 4 * t.L, 0.0);
       split_scatter_rows(t, 0, n, g, acc);

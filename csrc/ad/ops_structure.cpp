@@ -5,6 +5,7 @@
 
 #include "ad/kernels.hpp"
 #include "common/errors.hpp"
+#include "common/reduce.hpp"
 
 namespace brr::ad {
 
@@ -16,6 +17,35 @@ struct Axis {
 Axis axis_of(const Op& op) {
   return {static_cast<std::size_t>(op.ip[0]), static_cast<std::size_t>(op.ip[1]),
           static_cast<std::size_t>(op.ip[2])};
+}
+
+// Cumulative sums along every line of an (outer, len, inner) layout; reverse = sums from the end,
+// added into o (the adjoint). Each line is a serial chain of adds, so lines are processed four at a
+// time (contiguous inner lanes, or four outer rows when inner == 1) to overlap their latencies; every
+// line's own order of additions is unchanged.
+void cumsum_lines(const Axis& ax, const double* a, double* o, bool reverse) {
+  const std::size_t stride = ax.inner, lines = ax.outer * ax.inner;
+  auto start = [&](std::size_t line) { return (line / ax.inner) * ax.len * ax.inner + line % ax.inner; };
+  auto run = [&](const std::size_t* s, std::size_t k) {
+    double acc[4] = {0.0, 0.0, 0.0, 0.0};
+    for (std::size_t step = 0; step < ax.len; ++step) {
+      const std::size_t l = reverse ? ax.len - 1 - step : step;
+      for (std::size_t q = 0; q < k; ++q) {
+        const std::size_t at = s[q] + l * stride;
+        acc[q] += a[at];
+        if (reverse) o[at] += acc[q];
+        else o[at] = acc[q];
+      }
+    }
+  };
+  std::size_t s[4];
+  std::size_t line = 0;
+  for (; line + 4 <= lines; line += 4) {
+    for (std::size_t q = 0; q < 4; ++q) s[q] = start(line + q);
+    run(s, 4);
+  }
+  for (std::size_t q = 0; line + q < lines; ++q) s[q] = start(line + q);
+  if (line < lines) run(s, lines - line);
 }
 
 }  // namespace
@@ -41,31 +71,17 @@ void structure_forward(const Op& op, Ctx& c) {
     }
     case OpCode::Sum: {
       const double* a = c.v(op.in[0]);
-      double s = 0.0;
-      const std::size_t n = c.n(op.in[0]);
-      for (std::size_t i = 0; i < n; ++i) s += a[i];
-      c.v(op.out)[0] = s;
+      c.v(op.out)[0] = lane_sum(c.n(op.in[0]), [a](std::size_t i) { return a[i]; });
       return;
     }
     case OpCode::TargetAdd: {
       const double* a = c.v(op.in[0]);
-      double s = 0.0;
-      const std::size_t n = c.n(op.in[0]);
-      for (std::size_t i = 0; i < n; ++i) s += a[i];
-      c.target += s;
+      c.target += lane_sum(c.n(op.in[0]), [a](std::size_t i) { return a[i]; });
       return;
     }
     case OpCode::CumSum: {
       const Axis ax = axis_of(op);
-      const double* a = c.v(op.in[0]);
-      double* o = c.v(op.out);
-      for (std::size_t p = 0; p < ax.outer; ++p) {
-        const std::size_t base = p * ax.len * ax.inner;
-        for (std::size_t j = 0; j < ax.inner; ++j) o[base + j] = a[base + j];
-        for (std::size_t l = 1; l < ax.len; ++l)
-          for (std::size_t j = 0; j < ax.inner; ++j)
-            o[base + l * ax.inner + j] = o[base + (l - 1) * ax.inner + j] + a[base + l * ax.inner + j];
-      }
+      cumsum_lines(ax, c.v(op.in[0]), c.v(op.out), false);
       return;
     }
     case OpCode::LogSumExp:
@@ -178,16 +194,8 @@ void structure_backward(const Op& op, Ctx& c) {
       return;
     }
     case OpCode::CumSum: {
-      const Axis ax = axis_of(op);
-      for (std::size_t p = 0; p < ax.outer; ++p)
-        for (std::size_t j = 0; j < ax.inner; ++j) {
-          double run = 0.0;
-          for (std::size_t l = ax.len; l-- > 0;) {
-            const std::size_t at = p * ax.len * ax.inner + l * ax.inner + j;
-            run += oa[at];
-            aa[at] += run;
-          }
-        }
+      // d/d a[l] = sum over l' >= l of oa[l']: a reverse cumulative sum added into aa
+      cumsum_lines(axis_of(op), c.a(op.out), c.a(op.in[0]), true);
       return;
     }
     case OpCode::LogSumExp: {

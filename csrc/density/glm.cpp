@@ -30,14 +30,14 @@ void glm_lpdf(const Op& op, Ctx& c) {
   const bool grad = c.want_grad;
 
   std::array<LinTerm, kMaxGlmTerms> terms;
-  std::array<double*, kMaxGlmTerms> acc{};   // gathers: 4 interleaved scatter accumulators
+  std::array<double*, kMaxGlmTerms> acc{};   // gathers: 4 interleaved scatter accumulators, or none
   std::array<double, kMaxGlmTerms> sums{};   // scalars: adjoint sums
   std::size_t nt = 0;
   double* scratch = c.ws.scratch.data();
   for (std::size_t q = 3; q < op.ip.size(); q += 4, ++nt) {
     LinTerm& t = terms[nt] = read_term(op, c, q);
     if (!grad) t.va = nullptr;
-    if (t.kind == 0 && t.va) {
+    if (t.kind == 0 && t.va && split_pays(t.L, n)) {
       acc[nt] = scratch;
       std::fill(scratch, scratch + 4 * t.L, 0.0);
       scratch += 4 * t.L;
@@ -99,7 +99,8 @@ void glm_lpdf(const Op& op, Ctx& c) {
       for (std::size_t k = 0; k < nt; ++k) {
         const LinTerm& t = terms[k];
         if (!t.va) continue;
-        if (t.kind == 0) split_scatter_rows(t, b0, m, g, acc[k]);
+        if (t.kind == 0 && acc[k]) split_scatter_rows(t, b0, m, g, acc[k]);
+        else if (t.kind == 0) scatter_rows(t, b0, m, g);
         else if (t.kind == 1) sums[k] += scalar_adjoint_rows(t, b0, m, g);
         else dense_adjoint_rows(t, b0, m, g);
       }
@@ -113,7 +114,7 @@ void glm_lpdf(const Op& op, Ctx& c) {
     for (std::size_t k = 0; k < nt; ++k) {
       const LinTerm& t = terms[k];
       if (!t.va) continue;
-      if (t.kind == 0) fold_split(acc[k], t.L, t.va);
+      if (t.kind == 0 && acc[k]) fold_split(acc[k], t.L, t.va);
       else if (t.kind == 1) t.va[0] += sums[k];
     }
   c.target += lp;

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "common/reduce.hpp"
+
 namespace brr::nuts {
 
 Metric::Metric(std::size_t n, bool dense) : n_(n), dense_(dense) {
@@ -48,17 +50,13 @@ void Metric::velocity(const double* p, double* v) const {
     return;
   }
   for (std::size_t i = 0; i < n_; ++i) {
-    double s = 0.0;
     const double* row = inv_dense_.data() + i * n_;
-    for (std::size_t j = 0; j < n_; ++j) s += row[j] * p[j];
-    v[i] = s;
+    v[i] = lane_sum(n_, [row, p](std::size_t j) { return row[j] * p[j]; });
   }
 }
 
 double Metric::kinetic(const double* p, const double* v) const {
-  double s = 0.0;
-  for (std::size_t i = 0; i < n_; ++i) s += p[i] * v[i];
-  return 0.5 * s;
+  return 0.5 * lane_sum(n_, [p, v](std::size_t i) { return p[i] * v[i]; });
 }
 
 void Metric::sample_momentum(Rng& rng, double* p) const {
