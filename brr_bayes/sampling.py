@@ -83,6 +83,14 @@ def _config(draws, tune, chains, cores, seed, target_accept, max_treedepth, metr
                 keep_warmup=bool(keep_warmup), step_size=float(step_size))
 
 
+def _threads_per_chain(value, config, cores):
+    if value is None:
+        return max(1, (_default_cores() if cores is None else int(cores)) // config["chains"])
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= 1024:
+        raise ValueError(f"threads_per_chain must be an integer from 1 to 1024 or None, got {value!r}")
+    return int(value)
+
+
 def _run(target, config, inits, states, progressbar, desc):
     """Start the C++ run, poll progress, handle Ctrl-C; returns (run, partial, seconds)."""
     core = _backend.core()
@@ -132,7 +140,8 @@ def sample(model, *, draws: int = 1000, tune: int = 1000, chains: int = 4, cores
            seed: Optional[int] = None, target_accept: float = 0.8, max_treedepth: int = 10,
            metric: Literal["diag", "dense"] = "diag", adapt: Optional[Literal["stan", "fisher", "nutpie"]] = None,
            init=None,
-           progressbar: bool = True, keep_warmup: bool = False, step_size: float = 1.0, resume=None) -> Result:
+           progressbar: bool = True, keep_warmup: bool = False, step_size: float = 1.0, resume=None,
+           threads_per_chain: Optional[int] = None) -> Result:
     """Draw posterior samples with NUTS (Stan's algorithm and warm-up) on C++ threads.
 
     Args:
@@ -149,6 +158,9 @@ def sample(model, *, draws: int = 1000, tune: int = 1000, chains: int = 4, cores
         init: {name: constrained value} (or one dict per chain); missing names start uniform(-2, 2).
         keep_warmup: also store the warm-up draws.
         resume: a Result whose chains continue from their saved sampler state.
+        threads_per_chain: threads each chain uses inside one likelihood evaluation (GLM likelihoods over
+            more than 8,192 rows are split into row chunks). Default: the cores left over per chain,
+            ``max(1, cores // chains)``. Draws are identical for any value.
 
     Example:
         >>> import numpy as np, brr_bayes as bb
@@ -167,6 +179,7 @@ def sample(model, *, draws: int = 1000, tune: int = 1000, chains: int = 4, cores
     seed = _resolve_seed(seed if resume is None else resume.seed)
     config = _config(draws, tune, chains, cores, seed, target_accept, max_treedepth, metric, adapt, keep_warmup,
                      step_size)
+    config["row_threads"] = _threads_per_chain(threads_per_chain, config, cores)
     states = []
     if resume is not None:
         states = resume.sampler_states

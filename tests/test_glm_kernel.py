@@ -35,10 +35,11 @@ def _model(family, n, seed, with_dense=False):
 
 
 FAMILIES = ["bernoulli", "binomial", "poisson", "normal"]
+CHUNKED = 2 * 8192 + 700  # three row chunks: the path that row threads split
 
 
 @pytest.mark.parametrize("family", FAMILIES)
-@pytest.mark.parametrize("n", [5, 1024, 3001])   # under, at and across the kernel's row blocks
+@pytest.mark.parametrize("n", [5, 1024, 3001, CHUNKED])   # under, at and across row blocks and row chunks
 def test_fused_equals_unfused(family, n, monkeypatch):
     fused = _model(family, n, seed=n, with_dense=(n == 5))
     assert ops.GLM in fused.compiled.compiler.emitted
@@ -60,3 +61,34 @@ def test_fused_gradient_matches_finite_differences(family, seed):
     m = _model(family, 40, seed)
     x = 0.5 * np.random.default_rng(seed).normal(size=m.dim)
     assert_grad(m, x)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_row_threads_give_identical_results(family):
+    # chunks keep their own partial sums and are reduced in chunk order: bitwise equal on any thread count
+    m = _model(family, CHUNKED, seed=7, with_dense=True)
+    x = 0.3 * np.random.default_rng(1).normal(size=m.dim)
+    prog = m.compiled.program
+    lp1, g1 = prog.logp_and_grad(x, row_threads=1)
+    for t in (2, 3, 8):
+        lpt, gt = prog.logp_and_grad(x, row_threads=t)
+        assert lpt == lp1
+        assert np.array_equal(gt, g1)
+
+
+def test_threads_per_chain_gives_identical_draws():
+    m = _model("bernoulli", CHUNKED, seed=3)
+    kw = dict(draws=30, tune=30, chains=2, seed=11, progressbar=False)  # short: only equality matters
+    a = bb.sample(m, threads_per_chain=1, **kw)
+    b = bb.sample(m, threads_per_chain=2, **kw)
+    for name in ("a", "b", "u", "v"):
+        np.testing.assert_array_equal(a.posterior[name], b.posterior[name])
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True, 5000])
+def test_threads_per_chain_is_validated(bad):
+    m = _model("poisson", 20, seed=0)
+    with pytest.raises(ValueError, match="threads_per_chain"):
+        bb.sample(m, draws=5, tune=5, chains=1, progressbar=False, threads_per_chain=bad)
+    with pytest.raises(ValueError, match="row_threads"):
+        m.compiled.program.logp_and_grad(np.zeros(m.dim), row_threads=0)

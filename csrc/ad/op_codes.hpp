@@ -35,5 +35,9 @@ enum class OpCode : int32_t {
 };
 
 constexpr std::size_t kMaxGlmTerms = 64;  // terms of one GlmLpdf op (kept on the stack)
+// GlmLpdf rows are cut into chunks of this many rows when there are more; each chunk keeps its own
+// partial sums, reduced in chunk order, so the result is the same on any number of row threads.
+constexpr std::size_t kGlmChunkRows = 8192;
+inline std::size_t glm_chunks(std::size_t rows) { return rows <= kGlmChunkRows ? 1 : (rows + kGlmChunkRows - 1) / kGlmChunkRows; }
 
 }  // namespace brr::ad

@@ -37,7 +37,7 @@ struct Checker {
 
 }  // namespace
 
-void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch) {
+void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::size_t& worker_scratch) {
   Checker c{op, sv};
   const OpCode k = op.code;
   if (is_unary(k)) {
@@ -216,7 +216,10 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch) {
         fail("glm: unknown term kind ", kind);
       }
     }
-    scratch = std::max(scratch, need);
+    // per thread: split scatter accumulators (4 per group); shared: one adjoint buffer per row chunk
+    worker_scratch = std::max(worker_scratch, need);
+    const std::size_t chunks = glm_chunks(n);
+    if (chunks > 1) scratch = std::max(scratch, chunks * (need / 4 + kMaxGlmTerms + 2));
     return;
   }
   // Densities: inputs broadcast to a common size n (size-1 inputs are scalars).

@@ -13,8 +13,9 @@ struct ShapeView {
   std::function<bool(int)> is_const;
 };
 
-// Throws ShapeError naming the op and the mismatch; sets the scratch doubles the op needs.
-void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch);
+// Throws ShapeError naming the op and the mismatch; sets the scratch doubles the op needs, shared by
+// the evaluation (scratch) and per row thread (worker_scratch).
+void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::size_t& worker_scratch);
 
 bool is_unary(OpCode c);
 bool is_binary(OpCode c);

@@ -100,9 +100,11 @@ void Program::add_op(Op op) {
                [this](int i) { return indices_[i].size(); },
                [this](int i) { return index_bounds_[i]; },
                [this](int s) { return slots_[s].constant; }};
-  std::size_t scratch = 0;
-  check_shapes(op, sv, scratch);
+  std::size_t scratch = 0, worker_scratch = 0;
+  check_shapes(op, sv, scratch, worker_scratch);
   scratch_size_ = std::max(scratch_size_, scratch);
+  worker_scratch_size_ = std::max(worker_scratch_size_, worker_scratch);
+  if (op.code == OpCode::GlmLpdf && glm_chunks(slots_[op.in[op.ip[1]]].size) > 1) row_chunked_ = true;
   if (op.out >= 0) {
     bool grad = false;
     for (int s : op.in) grad |= slots_[s].adj >= 0;
@@ -114,11 +116,15 @@ void Program::add_op(Op op) {
   ops_.push_back(std::move(op));
 }
 
-Workspace Program::make_workspace() const {
+Workspace Program::make_workspace(int row_threads) const {
+  if (row_threads < 1) fail("make_workspace: row_threads must be >= 1, got ", row_threads);
+  if (!row_chunked_) row_threads = 1;  // no op splits its rows: extra threads would only sleep
   Workspace ws;
   ws.val.assign(val_size_, 0.0);
   ws.adj.assign(adj_size_, 0.0);
   ws.scratch.assign(scratch_size_, 0.0);
+  ws.worker_scratch.assign(static_cast<std::size_t>(row_threads), std::vector<double>(worker_scratch_size_, 0.0));
+  if (row_threads > 1) ws.pool = std::make_shared<RowPool>(row_threads);
   return ws;
 }
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "ad/op_codes.hpp"
+#include "ad/row_pool.hpp"
 #include "common/span.hpp"
 
 namespace brr::ad {
@@ -31,6 +32,8 @@ struct Workspace {
   std::vector<double> val;
   std::vector<double> adj;
   std::vector<double> scratch;  // ops needing temporaries use this (sized at finalize)
+  std::vector<std::vector<double>> worker_scratch;  // one per row thread (worker 0 is the caller)
+  std::shared_ptr<RowPool> pool;                    // row threads beyond the caller; null for one thread
 };
 
 class Program;
@@ -64,7 +67,7 @@ class Program {
   const Slot& slot(int id) const { return slots_.at(id); }
   const std::vector<Op>& ops() const { return ops_; }
 
-  Workspace make_workspace() const;
+  Workspace make_workspace(int row_threads = 1) const;  // row_threads: threads for large GLM ops
   // logp at x; fills grad (size dim) when grad.data is non-null.
   double logp_grad(Workspace& ws, ConstSpan x, Span grad) const;
   void copy_slot(const Workspace& ws, int slot, double* out) const;
@@ -76,7 +79,8 @@ class Program {
  private:
   std::vector<Slot> slots_;
   std::vector<Op> ops_;
-  std::size_t val_size_ = 0, adj_size_ = 0, scratch_size_ = 0;
+  std::size_t val_size_ = 0, adj_size_ = 0, scratch_size_ = 0, worker_scratch_size_ = 0;
+  bool row_chunked_ = false;  // some GlmLpdf has more than kGlmChunkRows rows
 };
 
 // Kernel tables (one per op family file).

@@ -13,6 +13,12 @@ using ad::Program;
 
 namespace {
 
+int checked_threads(long row_threads) {
+  if (row_threads < 1 || row_threads > 1024)
+    throw py::value_error("row_threads must be between 1 and 1024, got " + std::to_string(row_threads));
+  return static_cast<int>(row_threads);
+}
+
 double eval(Program& p, ad::Workspace& ws, const DArray& x, double* grad) {
   return p.logp_grad(ws, ConstSpan{x.data(), static_cast<std::size_t>(x.size())},
                      Span{grad, grad ? p.dim() : 0});
@@ -66,13 +72,20 @@ Built by brr_bayes.compile; not meant to be assembled by hand.)pbdoc")
         ad::Workspace ws = p.make_workspace();
         return eval(p, ws, a, nullptr);
       }, py::arg("x"), "Log density at the unconstrained point x.")
-      .def("logp_and_grad", [](Program& p, py::handle x) {
+      .def("logp_and_grad", [](Program& p, py::handle x, long row_threads) {
         DArray a = as_1d(x, "x", static_cast<long>(p.dim()));
-        ad::Workspace ws = p.make_workspace();
+        const int threads = checked_threads(row_threads);
         DArray g(static_cast<py::ssize_t>(p.dim()));
-        const double lp = eval(p, ws, a, g.mutable_data());
+        double* gp = g.mutable_data();
+        double lp;
+        {
+          py::gil_scoped_release release;
+          ad::Workspace ws = p.make_workspace(threads);
+          lp = eval(p, ws, a, gp);
+        }
         return py::make_tuple(lp, g);
-      }, py::arg("x"), "(log density, gradient) at the unconstrained point x.")
+      }, py::arg("x"), py::arg("row_threads") = 1,
+      "(log density, gradient) at the unconstrained point x; row_threads split large GLM likelihoods.")
       .def("eval_slots", [](Program& p, py::handle xs, std::vector<int> slots) {
         DArray X = DArray::ensure(xs);
         if (!X || X.ndim() != 2 || X.shape(1) != static_cast<py::ssize_t>(p.dim()))
@@ -98,18 +111,20 @@ Built by brr_bayes.compile; not meant to be assembled by hand.)pbdoc")
         for (auto& o : outs) res.append(o);
         return res;
       }, py::arg("points"), py::arg("slots"), "Values of the given slots at each row of points (n, dim).")
-      .def("benchmark", [](Program& p, py::handle x, long n) {
+      .def("benchmark", [](Program& p, py::handle x, long n, long row_threads) {
         DArray a = as_1d(x, "x", static_cast<long>(p.dim()));
         if (n < 1) throw py::value_error("benchmark: n must be >= 1");
+        const int threads = checked_threads(row_threads);
         std::vector<double> g(p.dim());
         double acc = 0.0;
         {
           py::gil_scoped_release release;
-          ad::Workspace ws = p.make_workspace();
+          ad::Workspace ws = p.make_workspace(threads);
           for (long i = 0; i < n; ++i) acc += eval(p, ws, a, g.data());
         }
         return acc / static_cast<double>(n);
-      }, py::arg("x"), py::arg("n"), "Runs n logp+gradient evaluations (for timing); returns the mean logp.");
+      }, py::arg("x"), py::arg("n"), py::arg("row_threads") = 1,
+      "Runs n logp+gradient evaluations (for timing) on row_threads threads; returns the mean logp.");
 }
 
 }  // namespace brr::bind

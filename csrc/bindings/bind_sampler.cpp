@@ -201,7 +201,10 @@ void bind_sampler(py::module_& m) {
         [](py::object model, py::dict config, py::list inits, py::list states) {
           std::shared_ptr<const nuts::LogDensityFactory> factory;
           if (py::isinstance<ad::Program>(model)) {
-            factory = std::make_shared<ProgramFactory>(model.cast<std::shared_ptr<ad::Program>>());
+            const int row_threads = get<int>(config, "row_threads", 1);
+            if (row_threads < 1 || row_threads > 1024)
+              throw py::value_error("threads_per_chain must be between 1 and 1024, got " + std::to_string(row_threads));
+            factory = std::make_shared<ProgramFactory>(model.cast<std::shared_ptr<ad::Program>>(), row_threads);
           } else if (py::isinstance<py::tuple>(model) && py::len(model) == 2) {
             py::tuple t = model;
             const long dim = t[1].cast<long>();

@@ -14,7 +14,8 @@ namespace py = pybind11;
 
 class ProgramDensity : public nuts::LogDensity {
  public:
-  explicit ProgramDensity(std::shared_ptr<const ad::Program> p) : p_(std::move(p)), ws_(p_->make_workspace()) {}
+  ProgramDensity(std::shared_ptr<const ad::Program> p, int row_threads)
+      : p_(std::move(p)), ws_(p_->make_workspace(row_threads)) {}
   std::size_t dim() const override { return p_->dim(); }
   nuts::LogpStatus logp_grad(const double* x, double* grad, double& logp) override {
     logp = p_->logp_grad(ws_, ConstSpan{x, p_->dim()}, Span{grad, p_->dim()});
@@ -28,12 +29,15 @@ class ProgramDensity : public nuts::LogDensity {
 
 class ProgramFactory : public nuts::LogDensityFactory {
  public:
-  explicit ProgramFactory(std::shared_ptr<const ad::Program> p) : p_(std::move(p)) {}
+  ProgramFactory(std::shared_ptr<const ad::Program> p, int row_threads) : p_(std::move(p)), row_threads_(row_threads) {}
   std::size_t dim() const override { return p_->dim(); }
-  std::unique_ptr<nuts::LogDensity> make() const override { return std::make_unique<ProgramDensity>(p_); }
+  std::unique_ptr<nuts::LogDensity> make() const override {
+    return std::make_unique<ProgramDensity>(p_, row_threads_);
+  }
 
  private:
   std::shared_ptr<const ad::Program> p_;
+  int row_threads_;  // each chain's own threads for large GLM likelihoods
 };
 
 // f(x) -> (logp, grad); calls take the GIL, so chains using it run one at a time.
