@@ -72,10 +72,13 @@ def _config(draws, tune, chains, cores, seed, target_accept, max_treedepth, metr
     if not 0 < target_accept < 1:
         raise ValueError(f"target_accept must be in (0, 1), got {target_accept}; 0.8 is the default, 0.95-0.99 for "
                          "hard geometry")
-    if metric not in ("diag", "dense"):
-        raise ValueError(f"metric='{metric}' is not known. Expected one of: 'diag', 'dense'")
+    if metric not in ("diag", "dense", "low_rank"):
+        raise ValueError(f"metric='{metric}' is not known. Expected one of: 'diag', 'dense', 'low_rank'")
     if adapt is None:  # Stan's windows: nutpie's schedule wins per gradient on five models but not yet on MRP
-        adapt = "stan"
+        adapt = "fisher" if metric == "low_rank" else "stan"
+    if metric == "low_rank" and adapt != "fisher":
+        raise ValueError(f"metric='low_rank' is estimated from draws and gradients in Stan's windows; use "
+                         f"adapt='fisher' (or leave adapt=None), not adapt='{adapt}'")
     if adapt not in ("stan", "fisher", "nutpie"):
         raise ValueError(f"adapt='{adapt}' is not known. Expected one of: 'stan', 'fisher', 'nutpie'")
     return dict(draws=int(draws), tune=int(tune), chains=int(chains), threads=int(min(cores, chains)), seed=seed,
@@ -138,7 +141,7 @@ def _run(target, config, inits, states, progressbar, desc):
 
 def sample(model, *, draws: int = 1000, tune: int = 1000, chains: int = 4, cores: Optional[int] = None,
            seed: Optional[int] = None, target_accept: float = 0.8, max_treedepth: int = 10,
-           metric: Literal["diag", "dense"] = "diag", adapt: Optional[Literal["stan", "fisher", "nutpie"]] = None,
+           metric: Literal["diag", "dense", "low_rank"] = "diag", adapt: Optional[Literal["stan", "fisher", "nutpie"]] = None,
            init=None,
            progressbar: bool = True, keep_warmup: bool = False, step_size: float = 1.0, resume=None,
            threads_per_chain: Optional[int] = None) -> Result:
@@ -150,7 +153,10 @@ def sample(model, *, draws: int = 1000, tune: int = 1000, chains: int = 4, cores
         chains, cores: number of chains, and threads to run them on (default: all cores).
         seed: same seed, same draws, whatever ``cores`` is.
         target_accept, max_treedepth: NUTS settings (Stan's defaults).
-        metric: 'diag' or 'dense' inverse metric. adapt: 'stan' (windowed variance), 'fisher'
+        metric: 'diag', 'dense' or 'low_rank' inverse metric. 'low_rank' is nutpie's low-rank + diagonal
+            metric: the Fisher diagonal corrected along the few directions where the draws' and the
+            gradients' covariances disagree with it (eigenvalues outside [1/2, 2]), re-estimated at the
+            end of each of Stan's windows from up to 64 draws and gradients. adapt: 'stan' (windowed variance), 'fisher'
             (nutpie's sqrt(Var[x] / Var[grad]) in Stan's windows) or 'nutpie' (that estimate on nutpie's
             schedule: updated every draw, foreground/background estimators, step size alone at the end).
             Default 'stan'; 'nutpie' gives more ESS per gradient on five of the reference models but

@@ -26,7 +26,7 @@ def z_scores(draws, mean, sd):
 
 
 @pytest.mark.parametrize("metric,adapt", [("diag", "stan"), ("diag", "fisher"), ("diag", "nutpie"),
-                                          ("dense", "stan")])
+                                          ("dense", "stan"), ("low_rank", "fisher")])
 def test_recovers_badly_scaled_gaussian(metric, adapt):
     res = bb.sample_logp(gaussian, 5, draws=1000, tune=1000, chains=4, seed=11, metric=metric, adapt=adapt)
     zm, zs = z_scores(res.posterior["x"], 0.0, SCALES)
@@ -49,6 +49,56 @@ def test_dense_metric_handles_strong_correlation():
     x = dense.posterior["x"].reshape(-1, 2)
     np.testing.assert_allclose(np.cov(x.T), C, rtol=0.15)
     assert dense.sample_stats["n_steps"].mean() < diag.sample_stats["n_steps"].mean() / 3
+
+
+def _correlated_gaussian(d=40, seed=0):
+    """A Gaussian with badly scaled coordinates and three directions far from the rest (variance x100, x30, x0.01)."""
+    rng = np.random.default_rng(seed)
+    U, _ = np.linalg.qr(rng.normal(size=(d, d)))
+    ev = np.ones(d)
+    ev[:3] = [100.0, 30.0, 0.01]
+    scales = np.exp(rng.normal(size=d))
+    C = (U * ev) @ U.T * np.outer(scales, scales)
+    P = np.linalg.inv(C)
+    return C, (lambda x: (-0.5 * float(x @ P @ x), -(P @ x)))
+
+
+def _inverse_metric(state):
+    """M^{-1} = S (I + U (diag(vals) - 1) U^T) S from a low-rank chain state."""
+    s = np.sqrt(np.asarray(state["inv_metric"]))
+    vals = np.asarray(state["lr_vals"])
+    U = np.asarray(state["lr_vecs"]).reshape(len(vals), -1).T
+    return s[:, None] * (np.eye(len(s)) + (U * (vals - 1)) @ U.T) * s[None, :]
+
+
+def test_low_rank_metric_learns_the_correlated_directions():
+    C, f = _correlated_gaussian()
+    d = C.shape[0]
+    kw = dict(draws=500, tune=1000, chains=2, seed=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lr = bb.sample_logp(f, d, metric="low_rank", **kw)
+        diag = bb.sample_logp(f, d, metric="diag", adapt="fisher", **kw)
+    # in the adapted metric the posterior is nearly white: eigenvalues of M C (M = the mass matrix)
+    # span [1/4, 4]; with the diagonal alone the three odd directions stay ~100x apart
+    for state in lr.sampler_states:
+        Minv = _inverse_metric(state)
+        assert 1 <= len(state["lr_vals"]) <= 16
+        w = np.linalg.eigvals(np.linalg.solve(Minv, C)).real
+        assert w.max() / w.min() < 16, (w.min(), w.max())
+    Md = np.diag(np.asarray(diag.sampler_states[0]["inv_metric"]))
+    wd = np.linalg.eigvals(np.linalg.solve(Md, C)).real
+    assert wd.max() / wd.min() > 1000
+    assert lr.sample_stats["n_steps"].mean() < diag.sample_stats["n_steps"].mean() / 3
+    x = lr.posterior["x"].reshape(-1, d)
+    np.testing.assert_allclose(x.var(axis=0), np.diag(C), rtol=0.35)
+
+
+@pytest.mark.parametrize("adapt", ["stan", "nutpie"])
+def test_low_rank_metric_needs_fisher_windows(adapt):
+    with pytest.raises(ValueError, match="adapt='fisher'"):
+        bb.sample_logp(lambda x: (-0.5 * float(x @ x), -x), 2, draws=5, tune=5, chains=1, metric="low_rank",
+                       adapt=adapt)
 
 
 def _model():
@@ -79,14 +129,15 @@ def test_same_seed_same_draws_whatever_the_cores():
     assert not np.array_equal(a.unconstrained[0], a.unconstrained[1])  # chains use distinct streams
 
 
-@pytest.mark.parametrize("adapt", ["stan", "nutpie"])
-def test_resume_continues_exactly(adapt):
+@pytest.mark.parametrize("adapt,metric", [("stan", "diag"), ("nutpie", "diag"), ("fisher", "low_rank")])
+def test_resume_continues_exactly(adapt, metric):
     m = _model()
+    kw = dict(chains=2, progressbar=False, adapt=adapt, metric=metric)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        full = bb.sample(m, draws=200, tune=100, chains=2, seed=7, progressbar=False, adapt=adapt)
-        first = bb.sample(m, draws=100, tune=100, chains=2, seed=7, progressbar=False, adapt=adapt)
-        rest = bb.sample(m, draws=200, tune=100, chains=2, progressbar=False, resume=first, adapt=adapt)
+        full = bb.sample(m, draws=200, tune=100, seed=7, **kw)
+        first = bb.sample(m, draws=100, tune=100, seed=7, **kw)
+        rest = bb.sample(m, draws=200, tune=100, resume=first, **kw)
     np.testing.assert_array_equal(first.unconstrained, full.unconstrained[:, :100])
     np.testing.assert_array_equal(rest.unconstrained, full.unconstrained[:, 100:])
     assert rest.seed == first.seed

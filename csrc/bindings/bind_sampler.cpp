@@ -48,11 +48,12 @@ nuts::SamplerConfig parse_config(const py::dict& d) {
   c.chain.base_window = get<int>(d, "base_window", 25);
   const std::string metric = get<std::string>(d, "metric", "diag");
   const std::string adapt = get<std::string>(d, "adapt", "stan");
-  if (metric != "diag" && metric != "dense")
-    throw py::value_error("metric='" + metric + "' is not known. Expected one of: 'diag', 'dense'");
+  if (metric != "diag" && metric != "dense" && metric != "low_rank")
+    throw py::value_error("metric='" + metric + "' is not known. Expected one of: 'diag', 'dense', 'low_rank'");
   if (adapt != "stan" && adapt != "fisher" && adapt != "nutpie")
     throw py::value_error("adapt='" + adapt + "' is not known. Expected one of: 'stan', 'fisher', 'nutpie'");
   c.chain.dense = metric == "dense";
+  c.chain.low_rank = metric == "low_rank";
   c.chain.adapt = adapt == "fisher"   ? nuts::AdaptKind::Fisher
                   : adapt == "nutpie" ? nuts::AdaptKind::Nutpie
                                       : nuts::AdaptKind::Stan;
@@ -118,6 +119,12 @@ py::dict state_to_dict(const ChainState& s) {
   d["nutpie"] = std::vector<double>{double(np.num_warmup), double(np.early_end), double(np.final_start),
                                     double(np.early_switch), np.window, np.growth, np.metric_changed ? 1.0 : 0.0};
   d["inv_metric"] = s.inv_metric;
+  d["lr_vals"] = s.low_rank.vals;
+  d["lr_vecs"] = s.low_rank.vecs;
+  const auto& win = s.window;
+  d["win_meta"] = std::vector<long>{static_cast<long>(win.dim), win.stride, win.seen, win.n};
+  d["win_q"] = win.q;
+  d["win_g"] = win.g;
   d["rng"] = std::vector<uint64_t>(s.rng.s.begin(), s.rng.s.end());
   return d;
 }
@@ -142,6 +149,20 @@ ChainState state_from_dict(const py::dict& d) {
       s.nutpie = {int(np[0]), int(np[1]), int(np[2]), int(np[3]), np[4], np[5], np[6] != 0.0};
     }
     s.inv_metric = d["inv_metric"].cast<std::vector<double>>();
+    if (d.contains("lr_vals")) {  // states saved before the low-rank metric existed have none
+      s.low_rank.vals = d["lr_vals"].cast<std::vector<double>>();
+      s.low_rank.vecs = d["lr_vecs"].cast<std::vector<double>>();
+      auto wm = d["win_meta"].cast<std::vector<long>>();
+      if (wm.size() != 4 || wm[0] < 0 || wm[1] < 1 || wm[3] < 0) throw py::value_error(kMalformedState);
+      s.window.dim = static_cast<std::size_t>(wm[0]);
+      s.window.stride = wm[1], s.window.seen = wm[2], s.window.n = wm[3];
+      s.window.q = d["win_q"].cast<std::vector<double>>();
+      s.window.g = d["win_g"].cast<std::vector<double>>();
+      const std::size_t dim = s.position.size(), kept = static_cast<std::size_t>(wm[3]);
+      if (s.low_rank.vecs.size() != s.low_rank.vals.size() * dim || s.window.q.size() != kept * s.window.dim ||
+          s.window.g.size() != kept * s.window.dim || (kept > 0 && s.window.dim != dim))
+        throw py::value_error(kMalformedState);
+    }
     for (int i = 0; i < 4; ++i) s.rng.s[i] = r[i];
   } catch (const py::error_already_set&) {
     throw py::value_error(kMalformedState);

@@ -124,4 +124,19 @@ std::vector<double> MetricEstimator::estimate() const {
   return out;
 }
 
+void DrawWindow::start(std::size_t d, long window_len, long keep) {
+  clear();
+  dim = d;
+  stride = std::max(1L, (window_len + keep - 1) / keep);
+  q.reserve(static_cast<std::size_t>(keep) * d);
+  g.reserve(static_cast<std::size_t>(keep) * d);
+}
+
+void DrawWindow::add(const double* qi, const double* gi) {
+  if (seen++ % stride) return;
+  q.insert(q.end(), qi, qi + dim);
+  g.insert(g.end(), gi, gi + dim);
+  ++n;
+}
+
 }  // namespace brr::nuts

@@ -52,4 +52,15 @@ struct MetricEstimator {
   std::vector<double> estimate() const;
 };
 
+// Draws and gradients of the current slow window for the low-rank metric, thinned to about `keep`
+// (consecutive NUTS draws are correlated, and the eigen-analysis costs grow with the cube of the count).
+struct DrawWindow {
+  std::size_t dim = 0;
+  long stride = 1, seen = 0, n = 0;
+  std::vector<double> q, g;  // n x dim, row per kept draw
+  void start(std::size_t d, long window_len, long keep);
+  void add(const double* qi, const double* gi);
+  void clear() { seen = n = 0, q.clear(), g.clear(); }
+};
+
 }  // namespace brr::nuts

@@ -14,6 +14,9 @@ Chain::Chain(LogDensity& density, const ChainConfig& config, const std::vector<d
       nuts_(density, metric_, config.max_depth) {
   const std::size_t d = density.dim();
   const bool grad_based = cfg_.adapt != AdaptKind::Stan;
+  if (cfg_.low_rank && (cfg_.dense || cfg_.adapt != AdaptKind::Fisher))
+    throw std::invalid_argument("the low-rank metric is estimated in Stan's windows from draws and gradients; "
+                                "use it with adapt='fisher'");
   if (cfg_.dense && grad_based)
     throw std::invalid_argument("adapt='fisher' and adapt='nutpie' estimate a diagonal metric; use metric='diag' "
                                 "with them");
@@ -87,6 +90,18 @@ TransitionStats Chain::step() {
   return s;
 }
 
+void Chain::set_low_rank_metric() {
+  const std::vector<double> inv = st_.estimator.estimate();
+  std::vector<double> stds(inv.size());
+  for (std::size_t i = 0; i < inv.size(); ++i) stds[i] = std::sqrt(inv[i]);
+  const DrawWindow& w = st_.window;
+  LowRankFactor f = estimate_low_rank(w.q, w.g, static_cast<std::size_t>(w.n), w.dim, stds, LowRankSettings{});
+  metric_.set_low_rank(inv, f);
+  st_.inv_metric = inv;
+  st_.low_rank = std::move(f);
+  st_.window.clear();
+}
+
 void Chain::reinit_step_size() {
   st_.step_size = nuts_.init_stepsize(z_, st_.step_size, st_.rng);
   st_.dual_averaging.mu = std::log(10.0 * st_.step_size);
@@ -96,10 +111,17 @@ void Chain::reinit_step_size() {
 void Chain::adapt_windowed(const TransitionStats& s) {
   st_.step_size = st_.dual_averaging.learn(s.accept_stat);
   WindowSchedule& w = st_.windows;
-  if (w.in_window()) st_.estimator.add(z_.q.data(), z_.g.data());
+  if (w.in_window()) {
+    st_.estimator.add(z_.q.data(), z_.g.data());
+    if (cfg_.low_rank) {
+      if (st_.window.seen == 0) st_.window.start(z_.q.size(), w.window_size, kLowRankDraws);
+      st_.window.add(z_.q.data(), z_.g.data());
+    }
+  }
   if (w.end_window()) {
     w.compute_next_window();
-    set_metric(st_.estimator.estimate());
+    if (cfg_.low_rank) set_low_rank_metric();
+    else set_metric(st_.estimator.estimate());
     st_.estimator.restart();
     reinit_step_size();
   }
@@ -149,7 +171,8 @@ ChainState Chain::state() const {
 
 void Chain::restore(const ChainState& s) {
   st_ = s;
-  set_metric(s.inv_metric);
+  if (cfg_.low_rank) metric_.set_low_rank(s.inv_metric, s.low_rank);
+  else set_metric(s.inv_metric);
   z_.q = s.position;
   if (!nuts_.evaluate(z_)) throw std::invalid_argument("restored position has a non-finite log density");
 }

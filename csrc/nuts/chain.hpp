@@ -21,6 +21,7 @@ struct ChainConfig {
   int max_depth = 10;
   double target_accept = 0.8;
   bool dense = false;
+  bool low_rank = false;  // low-rank + diagonal metric (adapt must be Fisher: Stan's windows)
   AdaptKind adapt = AdaptKind::Stan;
   int init_buffer = 75, term_buffer = 50, base_window = 25;
   uint64_t seed = 0;
@@ -41,6 +42,8 @@ struct ChainState {
   MetricEstimator background;   // nutpie schedule only
   NutpieSchedule nutpie;
   std::vector<double> inv_metric;  // diagonal (dim) or dense (dim*dim)
+  LowRankFactor low_rank;          // low-rank metric: its correction to the diagonal
+  DrawWindow window;               // low-rank metric: the current window's draws
   Rng rng;
 };
 
@@ -63,6 +66,8 @@ class Chain {
   void adapt_windowed(const TransitionStats& s);
   void adapt_nutpie(const TransitionStats& s, bool moved);
   void reinit_step_size();
+  void set_low_rank_metric();
+  static constexpr long kLowRankDraws = 64;  // draws kept per window for the low-rank estimate
   ChainConfig cfg_;
   LogDensity& density_;
   ChainState st_;

@@ -18,12 +18,24 @@ Metric::Metric(std::size_t n, bool dense) : n_(n), dense_(dense) {
 }
 
 void Metric::set_inv_diag(const std::vector<double>& d) {
+  low_rank_ = LowRankFactor{};
   inv_diag_ = d;
   inv_sqrt_diag_.resize(d.size());
   for (std::size_t i = 0; i < d.size(); ++i) {
     if (!(d[i] > 0) || !std::isfinite(d[i])) throw std::runtime_error("metric: non-positive or non-finite variance");
     inv_sqrt_diag_[i] = std::sqrt(d[i]);
   }
+}
+
+void Metric::set_low_rank(const std::vector<double>& d, const LowRankFactor& f) {
+  if (f.vecs.size() != f.rank() * d.size()) throw std::runtime_error("metric: low-rank factor has the wrong size");
+  for (double v : f.vals)
+    if (!(v > 0) || !std::isfinite(v)) throw std::runtime_error("metric: non-positive low-rank eigenvalue");
+  set_inv_diag(d);
+  low_rank_ = f;
+  lr_sqrt_vals_m1_.resize(f.rank());
+  for (std::size_t j = 0; j < f.rank(); ++j) lr_sqrt_vals_m1_[j] = 1.0 / std::sqrt(f.vals[j]) - 1.0;
+  tmp_.resize(d.size());
 }
 
 void Metric::set_inv_dense(const std::vector<double>& m) {
@@ -45,6 +57,17 @@ void Metric::set_inv_dense(const std::vector<double>& m) {
 }
 
 void Metric::velocity(const double* p, double* v) const {
+  if (!dense_ && low_rank_.rank() > 0) {  // v = S (y + U ((vals - 1) * U^T y)), y = S p
+    const double* s = inv_sqrt_diag_.data();
+    for (std::size_t i = 0; i < n_; ++i) tmp_[i] = v[i] = s[i] * p[i];
+    for (std::size_t j = 0; j < low_rank_.rank(); ++j) {
+      const double* u = low_rank_.vecs.data() + j * n_;
+      const double t = (low_rank_.vals[j] - 1.0) * lane_sum(n_, [u, this](std::size_t i) { return u[i] * tmp_[i]; });
+      for (std::size_t i = 0; i < n_; ++i) v[i] += t * u[i];
+    }
+    for (std::size_t i = 0; i < n_; ++i) v[i] *= s[i];
+    return;
+  }
   if (!dense_) {
     for (std::size_t i = 0; i < n_; ++i) v[i] = inv_diag_[i] * p[i];
     return;
@@ -60,6 +83,16 @@ double Metric::kinetic(const double* p, const double* v) const {
 }
 
 void Metric::sample_momentum(Rng& rng, double* p) const {
+  if (!dense_ && low_rank_.rank() > 0) {  // p = S^{-1} (z + U ((vals^{-1/2} - 1) * U^T z))
+    for (std::size_t i = 0; i < n_; ++i) tmp_[i] = p[i] = rng.normal();
+    for (std::size_t j = 0; j < low_rank_.rank(); ++j) {
+      const double* u = low_rank_.vecs.data() + j * n_;
+      const double t = lr_sqrt_vals_m1_[j] * lane_sum(n_, [u, this](std::size_t i) { return u[i] * tmp_[i]; });
+      for (std::size_t i = 0; i < n_; ++i) p[i] += t * u[i];
+    }
+    for (std::size_t i = 0; i < n_; ++i) p[i] /= inv_sqrt_diag_[i];
+    return;
+  }
   if (!dense_) {
     for (std::size_t i = 0; i < n_; ++i) p[i] = rng.normal() / inv_sqrt_diag_[i];
     return;

@@ -1,7 +1,8 @@
-// Euclidean metric: diagonal or dense inverse mass matrix M^{-1}; momentum p ~ N(0, M).
+// Euclidean metric: diagonal, dense or low-rank + diagonal inverse mass matrix M^{-1}; momentum p ~ N(0, M).
 #pragma once
 #include <vector>
 
+#include "nuts/low_rank.hpp"
 #include "nuts/rng.hpp"
 
 namespace brr::nuts {
@@ -12,6 +13,8 @@ class Metric {
   Metric(std::size_t n, bool dense);
   void set_inv_diag(const std::vector<double>& d);
   void set_inv_dense(const std::vector<double>& m);  // throws std::runtime_error when not SPD
+  // M^{-1} = S (I + U (diag(vals) - 1) U^T) S with S = sqrt(diag(d)); an empty factor is diag(d).
+  void set_low_rank(const std::vector<double>& d, const LowRankFactor& f);
   void velocity(const double* p, double* v) const;   // v = M^{-1} p
   double kinetic(const double* p, const double* v) const;
   void sample_momentum(Rng& rng, double* p) const;   // p = L^{-T} z with M^{-1} = L L^T
@@ -19,11 +22,15 @@ class Metric {
   std::size_t dim() const { return n_; }
   const std::vector<double>& inv_diag() const { return inv_diag_; }
   const std::vector<double>& inv_dense() const { return inv_dense_; }
+  const LowRankFactor& low_rank() const { return low_rank_; }
 
  private:
   std::size_t n_ = 0;
   bool dense_ = false;
   std::vector<double> inv_diag_, inv_sqrt_diag_, inv_dense_, chol_;
+  LowRankFactor low_rank_;
+  std::vector<double> lr_sqrt_vals_m1_;  // vals^{-1/2} - 1, for drawing momenta
+  mutable std::vector<double> tmp_;      // S p or z, reused by velocity and sample_momentum
 };
 
 }  // namespace brr::nuts

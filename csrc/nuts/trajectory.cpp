@@ -5,6 +5,8 @@
 #include <limits>
 #include <stdexcept>
 
+#include "common/reduce.hpp"
+
 namespace brr::nuts {
 
 namespace {
@@ -73,11 +75,8 @@ double Nuts::hamiltonian(const PhasePoint& z) {
 }
 
 bool Nuts::criterion(const double* ps_minus, const double* ps_plus, const double* rho) const {
-  double a = 0.0, b = 0.0;
-  for (std::size_t i = 0; i < n_; ++i) {
-    a += ps_plus[i] * rho[i];
-    b += ps_minus[i] * rho[i];
-  }
+  const double a = lane_sum(n_, [ps_plus, rho](std::size_t i) { return ps_plus[i] * rho[i]; });
+  const double b = lane_sum(n_, [ps_minus, rho](std::size_t i) { return ps_minus[i] * rho[i]; });
   return a > 0 && b > 0;
 }
 
@@ -87,12 +86,14 @@ bool Nuts::build_tree(int depth, PhasePoint& z_propose, double* p_sharp_beg, dou
   if (depth == 0) {
     leapfrog(z_, sign * eps_);
     ++n_leapfrog;
-    const double h = hamiltonian(z_);
+    // the velocity M^{-1} p is both the kinetic energy's and the U-turn check's p_sharp: computed once
+    metric_.velocity(z_.p.data(), p_sharp_beg);
+    double h = -z_.logp + metric_.kinetic(z_.p.data(), p_sharp_beg);
+    if (std::isnan(h)) h = HUGE_VAL;
     if (h - H0 > kMaxDeltaH) divergent_ = true;
     log_sum_weight = log_sum_exp(log_sum_weight, H0 - h);
     sum_metro_prob += H0 - h > 0 ? 1.0 : std::exp(H0 - h);
     z_propose = z_;
-    metric_.velocity(z_.p.data(), p_sharp_beg);
     for (std::size_t i = 0; i < n_; ++i) {
       p_sharp_end[i] = p_sharp_beg[i];
       rho[i] += z_.p[i];
