@@ -2,7 +2,7 @@
 posteriordb posteriors. Gradient counts do not depend on machine load, so this comparison is noise-free
 up to Monte Carlo error; each cell is the median over seeds.
 
-    python benchmarks/adaptation_compare.py [--seeds 3] [--adapts stan,fisher,nutpie] [--out FILE]
+    python benchmarks/adaptation_compare.py [--seeds 3] [--adapts stan,fisher,nutpie,low_rank] [--out FILE]
 """
 import argparse
 import json
@@ -42,7 +42,7 @@ def main():
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--out", default=None)
     ap.add_argument("--skip", default="", help="comma-separated substrings of model names to leave out")
-    ap.add_argument("--adapts", default="stan,fisher,nutpie", help="adaptations to compare; the first is the base")
+    ap.add_argument("--adapts", default="stan,fisher,nutpie", help="adaptations to compare ('low_rank': metric='low_rank'); the first is the base")
     args = ap.parse_args()
     skip = [k for k in args.skip.split(",") if k]
     adapts = [a for a in args.adapts.split(",") if a]
@@ -60,7 +60,9 @@ def main():
             for seed in range(args.seeds):
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    r = bb.sample(model, adapt=adapt, seed=seed, progressbar=False)
+                    # 'low_rank' stands for metric='low_rank' (Fisher diagonal + low rank in Stan's windows)
+                    metric, how = ("low_rank", None) if adapt == "low_rank" else ("diag", adapt)
+                    r = bb.sample(model, adapt=how, metric=metric, seed=seed, progressbar=False)
                 vals.append(_min_bulk_ess(r.posterior, model.param_names) / sum(r.grad_evals) * 1000)
             eff[adapt] = statistics.median(vals)
         lines.append(f"| {name} | " + " | ".join(f"{eff[a]:.2f}" for a in adapts) + " | "

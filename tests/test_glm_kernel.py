@@ -29,12 +29,14 @@ def _model(family, n, seed, with_dense=False):
             bb.Binomial("y", trials, logit_p=eta, observed=rng.binomial(trials, 0.3))
         elif family == "poisson":
             bb.Poisson("y", log_mu=eta, observed=rng.poisson(2.0, n))
+        elif family == "negbinomial":
+            bb.NegativeBinomial("y", log_mu=eta, phi=bb.HalfNormal("phi", 5), observed=rng.poisson(3.0, n))
         else:
             bb.Normal("y", eta, bb.HalfNormal("s", 1), observed=rng.normal(size=n))
     return m
 
 
-FAMILIES = ["bernoulli", "binomial", "poisson", "normal"]
+FAMILIES = ["bernoulli", "binomial", "poisson", "normal", "negbinomial"]
 CHUNKED = 2 * 8192 + 700  # three row chunks: the path that row threads split
 
 

@@ -484,6 +484,13 @@ class NegativeBinomial(_LinkedDiscrete):
     def op_inputs(self, value):
         return [value, self.params["log_mu"], self.params["phi"]]
 
+    def lower(self, C, value):
+        phi = self.params["phi"]
+        if isinstance(value, Const) and phi.size == 1 and C.glm(ops.GLM_NEGBIN, self.params["log_mu"], value, phi,
+                                                                 const=self.constant(value, value.shape)[0]):
+            return
+        super().lower(C, value)
+
     def check_value(self, value, where):
         _integer_counts(value, where)
 

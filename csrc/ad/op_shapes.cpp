@@ -187,14 +187,15 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
     if ((op.ip.size() - 3) / 4 > kMaxGlmTerms) fail("glm: more than ", kMaxGlmTerms, " terms");
     const int64_t family = op.ip[0], yi = op.ip[1], ai = op.ip[2];
     const auto nin = static_cast<int64_t>(op.in.size());
-    if (family < 0 || family > 3) fail("glm: unknown family ", family);
+    if (family < 0 || family > 4) fail("glm: unknown family ", family);
     if (yi < 0 || yi >= nin || !sv.is_const(op.in[yi])) fail("glm: the response must be a data input");
     const std::size_t n = sv.slot_size(op.in[yi]);
-    const bool needs_aux = family == 1 || family == 3;
+    const bool needs_aux = family == 1 || family == 3 || family == 4;
     if (needs_aux != (ai >= 0) || ai >= nin) fail("glm: family ", family, " has a wrong auxiliary input");
     if (family == 1 && (sv.slot_size(op.in[ai]) != n || !sv.is_const(op.in[ai])))
       fail("glm: binomial trials must be data with one value per row");
     if (family == 3 && sv.slot_size(op.in[ai]) != 1) fail("glm: the normal sigma must be a scalar");
+    if (family == 4 && sv.slot_size(op.in[ai]) != 1) fail("glm: the negative binomial phi must be a scalar");
     std::size_t need = 0;
     for (std::size_t t = 3; t < op.ip.size(); t += 4) {
       const int64_t kind = op.ip[t], vi = op.ip[t + 1], xi = op.ip[t + 2], di = op.ip[t + 3];

@@ -6,7 +6,8 @@
 // depends on the data alone, not on the number of threads.
 //
 // ip: [family, y input, aux input (-1: none), then 4 ints per term as LinearPredictor]
-// family 0 Bernoulli-logit, 1 Binomial-logit (aux: trials), 2 Poisson-log, 3 Normal (aux: scalar sigma)
+// family 0 Bernoulli-logit, 1 Binomial-logit (aux: trials), 2 Poisson-log, 3 Normal (aux: scalar sigma),
+// 4 NegativeBinomial-log (aux: scalar phi)
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -27,14 +28,16 @@ struct Glm {
   const double* y = nullptr;
   const double* aux = nullptr;  // binomial trials
   double inv_var = 1.0;         // normal: 1 / sigma^2
+  double phi = 1.0, log_phi = 0.0;  // negative binomial
   std::size_t nt = 0;
 };
 
-// Rows [r0, r1): adds the log-likelihood to lp (normal: squared residuals to ss), scalar terms' adjoint
+// Rows [r0, r1): adds the log-likelihood to lp (normal: squared residuals to aux_sum; negative binomial:
+// the rows' part of d/d phi to aux_sum), scalar terms' adjoint
 // sums to sums[k], gathers' adjoints to terms[k].va (through four split copies in `split` when they
 // pay) and dense terms' adjoints to their rows. Rows are visited in order, so the sums are fixed.
 void glm_rows(const Glm& glm, const LinTerm* terms, std::size_t r0, std::size_t r1, double* split, double& lp,
-              double& ss, double* sums) {
+              double& aux_sum, double* sums) {
   std::array<double*, kMaxGlmTerms> acc{};
   for (std::size_t k = 0; k < glm.nt; ++k) {
     const LinTerm& t = terms[k];
@@ -76,13 +79,27 @@ void glm_rows(const Glm& glm, const LinTerm* terms, std::size_t r0, std::size_t 
           g[i] = yb[i] - mu;
         }
         break;
-      default:
+      case 3:
         for (std::size_t i = 0; i < m; ++i) {
           const double r = yb[i] - eta[i];
-          ss += r * r;
+          aux_sum += r * r;
           g[i] = r * glm.inv_var;
         }
         break;
+      case 4: {
+        // lgamma(y + phi) + phi (log phi - log(mu + phi)) + y (eta - log(mu + phi)); -lgamma(phi) per row
+        // and -log y! are added once by the caller
+        const double phi = glm.phi, lphi = glm.log_phi;
+        for (std::size_t i = 0; i < m; ++i) {
+          const double e = eta[i], y = yb[i];
+          const double lmp = e > lphi ? e + std::log1p(std::exp(lphi - e)) : lphi + std::log1p(std::exp(e - lphi));
+          const double r = std::exp(e - lmp);  // mu / (mu + phi)
+          lp += std::lgamma(y + phi) + phi * (lphi - lmp) + y * (e - lmp);
+          g[i] = y - (y + phi) * r;
+          aux_sum += digamma(y + phi) + lphi + 1.0 - lmp - (phi + y) * std::exp(-lmp);
+        }
+        break;
+      }
     }
     for (std::size_t k = 0; k < glm.nt; ++k) {
       const LinTerm& t = terms[k];
@@ -122,9 +139,16 @@ void glm_lpdf(const Op& op, Ctx& c) {
       return;
     }
     glm.inv_var = 1.0 / (sigma * sigma);
+  } else if (glm.family == 4) {
+    glm.phi = aux[0];
+    if (!(glm.phi > 0)) {
+      c.target += -kInf;
+      return;
+    }
+    glm.log_phi = std::log(glm.phi);
   }
 
-  double lp = 0.0, ss = 0.0;
+  double lp = 0.0, ss = 0.0;  // ss: the rows' aux_sum (normal: squared residuals; negative binomial: d/d phi)
   std::array<double, kMaxGlmTerms> sums{};
   const std::size_t chunks = glm_chunks(n);
   if (chunks == 1) {
@@ -167,6 +191,10 @@ void glm_lpdf(const Op& op, Ctx& c) {
     const double nn = static_cast<double>(n);
     lp += -0.5 * ss * glm.inv_var - nn * (std::log(sigma) + kLogSqrt2Pi);
     if (aux_adj) aux_adj[0] += (ss * glm.inv_var - nn) / sigma;
+  } else if (glm.family == 4) {
+    const double nn = static_cast<double>(n);
+    lp -= nn * std::lgamma(glm.phi);
+    if (aux_adj) aux_adj[0] += ss - nn * digamma(glm.phi);
   }
   for (std::size_t q = 0; q < glm.nt; ++q)
     if (terms[q].kind == 1 && terms[q].va) terms[q].va[0] += sums[q];
