@@ -141,7 +141,8 @@ def _run(target, config, inits, states, progressbar, desc):
 
 def sample(model, *, draws: int = 1000, tune: int = 1000, chains: int = 4, cores: Optional[int] = None,
            seed: Optional[int] = None, target_accept: float = 0.8, max_treedepth: int = 10,
-           metric: Literal["diag", "dense", "low_rank"] = "diag", adapt: Optional[Literal["stan", "fisher", "nutpie"]] = None,
+           metric: Literal["diag", "dense", "low_rank"] = "diag",
+           adapt: Optional[Literal["stan", "fisher", "nutpie"]] = None,
            init=None,
            progressbar: bool = True, keep_warmup: bool = False, step_size: float = 1.0, resume=None,
            threads_per_chain: Optional[int] = None) -> Result:

@@ -159,8 +159,8 @@ def main(quick=False, workloads="W1,W2,W3,W4,W5", out=None, peers=True, sampling
         lines += ["", "## Sampling: 4 chains x 1000 warm-up + 1000 draws, target_accept 0.8", "",
                   "wall s is the whole sampling call. Compilation is excluded for brr_bayes, nutpie and Stan (Stan's",
                   "is printed beside); NumPyro compiles inside its sampling call, so its JIT time is included.",
-                  "ESS/s ratio: a peer row gives brr_bayes's (default metric) min bulk-ESS/s over the peer's; a brr_bayes",
-                  "row gives its ESS/s over the best peer's.", "",
+                  "ESS/s ratio: a peer row gives brr_bayes's (default metric) min bulk-ESS/s over the peer's;",
+                  "a brr_bayes row gives its ESS/s over the best peer's.", "",
                   "| workload | engine | wall s | min bulk-ESS | ESS/s | max R-hat | divergences | ESS/s ratio |",
                   "|---|---|---|---|---|---|---|---|"]
         for w in names:
