@@ -157,10 +157,11 @@ def sample(model, *, draws: int = 1000, tune: int = 1000, chains: int = 4, cores
         metric: 'diag', 'dense' or 'low_rank' inverse metric. 'low_rank' is nutpie's low-rank + diagonal
             metric: the Fisher diagonal corrected along the few directions where the draws' and the
             gradients' covariances disagree with it (eigenvalues outside [1/2, 2]), re-estimated at the
-            end of each of Stan's windows from up to 64 draws and gradients. adapt: 'stan' (windowed variance), 'fisher'
-            (nutpie's sqrt(Var[x] / Var[grad]) in Stan's windows) or 'nutpie' (that estimate on nutpie's
-            schedule: updated every draw, foreground/background estimators, step size alone at the end).
-            Default 'stan'; 'nutpie' gives more ESS per gradient on five of the reference models but
+            end of each of Stan's windows from up to 64 draws and gradients.
+        adapt: 'stan' (windowed variance), 'fisher' (nutpie's sqrt(Var[x] / Var[grad]) in Stan's windows)
+            or 'nutpie' (that estimate on nutpie's schedule: updated every draw, foreground/background
+            estimators, step size alone at the end). Default 'stan' ('fisher' with metric='low_rank',
+            the only adaptation it takes); 'nutpie' gives more ESS per gradient on five of the reference models but
             more divergences on the MRP demo (docs/sampler.md).
         init: {name: constrained value} (or one dict per chain); missing names start uniform(-2, 2).
         keep_warmup: also store the warm-up draws.

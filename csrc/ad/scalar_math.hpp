@@ -28,6 +28,11 @@ constexpr double kLogPi = 1.14472988584940017414;
 constexpr double kLog2 = 0.69314718055994530942;
 constexpr double kInf = HUGE_VAL;
 
+// log(e^a + e^b) for finite a, b without overflow (negative binomial: log(mu + phi) from eta, log phi).
+inline double log_add_exp(double a, double b) {
+  return a > b ? a + std::log1p(std::exp(b - a)) : b + std::log1p(std::exp(a - b));
+}
+
 // log(1 + e^eta) and inv_logit(eta) from one exp(-|eta|): the logit likelihoods' hot path.
 // log1p(e) is computed as log(u) - ((u - 1) - e) / u with u = 1 + e (the rounding of u corrected to
 // first order, accurate to a few ulp): glibc's log1p costs about 3x its log, and 1/u is needed anyway.

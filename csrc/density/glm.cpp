@@ -92,7 +92,7 @@ void glm_rows(const Glm& glm, const LinTerm* terms, std::size_t r0, std::size_t 
         const double phi = glm.phi, lphi = glm.log_phi;
         for (std::size_t i = 0; i < m; ++i) {
           const double e = eta[i], y = yb[i];
-          const double lmp = e > lphi ? e + std::log1p(std::exp(lphi - e)) : lphi + std::log1p(std::exp(e - lphi));
+          const double lmp = log_add_exp(e, lphi);  // log(mu + phi)
           const double r = std::exp(e - lmp);  // mu / (mu + phi)
           lp += std::lgamma(y + phi) + phi * (lphi - lmp) + y * (e - lmp);
           g[i] = y - (y + phi) * r;
@@ -148,13 +148,13 @@ void glm_lpdf(const Op& op, Ctx& c) {
     glm.log_phi = std::log(glm.phi);
   }
 
-  double lp = 0.0, ss = 0.0;  // ss: the rows' aux_sum (normal: squared residuals; negative binomial: d/d phi)
+  double lp = 0.0, aux_sum = 0.0;  // aux_sum: normal: squared residuals; negative binomial: rows' d/d phi
   std::array<double, kMaxGlmTerms> sums{};
   const std::size_t chunks = glm_chunks(n);
   if (chunks == 1) {
-    glm_rows(glm, terms.data(), 0, n, c.ws.worker_scratch[0].data(), lp, ss, sums.data());
+    glm_rows(glm, terms.data(), 0, n, c.ws.worker_scratch[0].data(), lp, aux_sum, sums.data());
   } else {
-    // each chunk: [lp, ss, scalar sums (nt), gather adjoints (gathered)], reduced in chunk order below
+    // each chunk: [lp, aux_sum, scalar sums (nt), gather adjoints (gathered)], reduced in chunk order below
     const std::size_t stride = 2 + glm.nt + gathered;
     double* parts = c.ws.scratch.data();
     auto chunk = [&](std::size_t k, int worker) {
@@ -176,7 +176,7 @@ void glm_lpdf(const Op& op, Ctx& c) {
     for (std::size_t k = 0; k < chunks; ++k) {
       const double* part = parts + k * stride;
       lp += part[0];
-      ss += part[1];
+      aux_sum += part[1];
       for (std::size_t q = 0; q < glm.nt; ++q) sums[q] += part[2 + q];
       const double* gat = part + 2 + glm.nt;
       for (std::size_t q = 0; q < glm.nt; ++q)
@@ -189,12 +189,12 @@ void glm_lpdf(const Op& op, Ctx& c) {
   lp += op.dp.empty() ? 0.0 : op.dp[0];
   if (glm.family == 3) {
     const double nn = static_cast<double>(n);
-    lp += -0.5 * ss * glm.inv_var - nn * (std::log(sigma) + kLogSqrt2Pi);
-    if (aux_adj) aux_adj[0] += (ss * glm.inv_var - nn) / sigma;
+    lp += -0.5 * aux_sum * glm.inv_var - nn * (std::log(sigma) + kLogSqrt2Pi);
+    if (aux_adj) aux_adj[0] += (aux_sum * glm.inv_var - nn) / sigma;
   } else if (glm.family == 4) {
     const double nn = static_cast<double>(n);
     lp -= nn * std::lgamma(glm.phi);
-    if (aux_adj) aux_adj[0] += ss - nn * digamma(glm.phi);
+    if (aux_adj) aux_adj[0] += aux_sum - nn * digamma(glm.phi);
   }
   for (std::size_t q = 0; q < glm.nt; ++q)
     if (terms[q].kind == 1 && terms[q].va) terms[q].va[0] += sums[q];

@@ -174,7 +174,7 @@ double neg_binomial_log(const double* p, double* d) {  // -log y! is in the op's
   const double y = p[0], eta = p[1], phi = p[2];
   if (!(phi > 0)) return NEG_INF;
   const double lphi = std::log(phi);
-  const double lmp = eta > lphi ? eta + std::log1p(std::exp(lphi - eta)) : lphi + std::log1p(std::exp(eta - lphi));
+  const double lmp = log_add_exp(eta, lphi);
   const double r = std::exp(eta - lmp);  // mu / (mu + phi)
   d[0] = 0.0;
   d[1] = y - (y + phi) * r;

@@ -1,6 +1,7 @@
 // Metric algebra, including the dense Cholesky factor used to draw momenta.
 #include "nuts/metric.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -33,9 +34,22 @@ void Metric::set_low_rank(const std::vector<double>& d, const LowRankFactor& f) 
     if (!(v > 0) || !std::isfinite(v)) throw std::runtime_error("metric: non-positive low-rank eigenvalue");
   set_inv_diag(d);
   low_rank_ = f;
+  lr_vals_m1_.resize(f.rank());
   lr_sqrt_vals_m1_.resize(f.rank());
-  for (std::size_t j = 0; j < f.rank(); ++j) lr_sqrt_vals_m1_[j] = 1.0 / std::sqrt(f.vals[j]) - 1.0;
+  for (std::size_t j = 0; j < f.rank(); ++j) {
+    lr_vals_m1_[j] = f.vals[j] - 1.0;
+    lr_sqrt_vals_m1_[j] = 1.0 / std::sqrt(f.vals[j]) - 1.0;
+  }
   tmp_.resize(d.size());
+}
+
+void Metric::add_low_rank(const std::vector<double>& coef, double* x) const {
+  std::copy(x, x + n_, tmp_.begin());
+  for (std::size_t j = 0; j < low_rank_.rank(); ++j) {
+    const double* u = low_rank_.vecs.data() + j * n_;
+    const double t = coef[j] * lane_sum(n_, [u, this](std::size_t i) { return u[i] * tmp_[i]; });
+    for (std::size_t i = 0; i < n_; ++i) x[i] += t * u[i];
+  }
 }
 
 void Metric::set_inv_dense(const std::vector<double>& m) {
@@ -59,12 +73,8 @@ void Metric::set_inv_dense(const std::vector<double>& m) {
 void Metric::velocity(const double* p, double* v) const {
   if (!dense_ && low_rank_.rank() > 0) {  // v = S (y + U ((vals - 1) * U^T y)), y = S p
     const double* s = inv_sqrt_diag_.data();
-    for (std::size_t i = 0; i < n_; ++i) tmp_[i] = v[i] = s[i] * p[i];
-    for (std::size_t j = 0; j < low_rank_.rank(); ++j) {
-      const double* u = low_rank_.vecs.data() + j * n_;
-      const double t = (low_rank_.vals[j] - 1.0) * lane_sum(n_, [u, this](std::size_t i) { return u[i] * tmp_[i]; });
-      for (std::size_t i = 0; i < n_; ++i) v[i] += t * u[i];
-    }
+    for (std::size_t i = 0; i < n_; ++i) v[i] = s[i] * p[i];
+    add_low_rank(lr_vals_m1_, v);
     for (std::size_t i = 0; i < n_; ++i) v[i] *= s[i];
     return;
   }
@@ -84,12 +94,8 @@ double Metric::kinetic(const double* p, const double* v) const {
 
 void Metric::sample_momentum(Rng& rng, double* p) const {
   if (!dense_ && low_rank_.rank() > 0) {  // p = S^{-1} (z + U ((vals^{-1/2} - 1) * U^T z))
-    for (std::size_t i = 0; i < n_; ++i) tmp_[i] = p[i] = rng.normal();
-    for (std::size_t j = 0; j < low_rank_.rank(); ++j) {
-      const double* u = low_rank_.vecs.data() + j * n_;
-      const double t = lr_sqrt_vals_m1_[j] * lane_sum(n_, [u, this](std::size_t i) { return u[i] * tmp_[i]; });
-      for (std::size_t i = 0; i < n_; ++i) p[i] += t * u[i];
-    }
+    for (std::size_t i = 0; i < n_; ++i) p[i] = rng.normal();
+    add_low_rank(lr_sqrt_vals_m1_, p);
     for (std::size_t i = 0; i < n_; ++i) p[i] /= inv_sqrt_diag_[i];
     return;
   }

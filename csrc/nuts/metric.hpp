@@ -29,8 +29,11 @@ class Metric {
   bool dense_ = false;
   std::vector<double> inv_diag_, inv_sqrt_diag_, inv_dense_, chol_;
   LowRankFactor low_rank_;
+  std::vector<double> lr_vals_m1_;       // vals - 1, for the velocity
   std::vector<double> lr_sqrt_vals_m1_;  // vals^{-1/2} - 1, for drawing momenta
-  mutable std::vector<double> tmp_;      // S p or z, reused by velocity and sample_momentum
+  mutable std::vector<double> tmp_;      // a copy of x for add_low_rank
+  // x += U diag(coef) U^T x, the low-rank correction shared by velocity and momentum draws
+  void add_low_rank(const std::vector<double>& coef, double* x) const;
 };
 
 }  // namespace brr::nuts
