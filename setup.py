@@ -5,12 +5,14 @@ Environment:
   BRR_BAYES_CUDA=0     never build the CUDA extension
   BRR_BAYES_CUDA=1     building it is required: a missing nvcc is an error
   BRR_BAYES_CUDA_ARCH  nvcc -gencode targets, default "90" (Hopper) plus PTX for 80
+  BRR_BAYES_LIBMVEC=0  do not use glibc's libmvec (vectorised exp/log) even where it links
 """
 import glob
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 
 from pybind11.setup_helpers import ParallelCompile, Pybind11Extension, build_ext
 from setuptools import setup
@@ -18,7 +20,7 @@ from setuptools import setup
 ParallelCompile("BRR_BAYES_BUILD_JOBS", default=0).install()
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-CXX_FLAGS = ["-O3", "-fno-math-errno", "-Wall", "-Wno-unused-function"]
+CXX_FLAGS = ["-O3", "-fno-math-errno", "-fno-trapping-math", "-Wall", "-Wno-unused-function"]
 if os.environ.get("BRR_BAYES_NATIVE") == "1":
     CXX_FLAGS.append("-march=native")
 
@@ -68,10 +70,25 @@ if NVCC:
     ))
 
 
+# A program that links only where glibc's libmvec provides the AVX2 kernels vec_math.cpp calls.
+_MVEC_CHECK = """
+#include <immintrin.h>
+extern "C" { __m256d _ZGVdN4v_exp(__m256d); __m256d _ZGVdN4v_log(__m256d); __m256d _ZGVdN4v_log1p(__m256d); }
+int main(int argc, char**) {
+  __m256d x = _mm256_set1_pd(argc);
+  x = _ZGVdN4v_log1p(_ZGVdN4v_log(_ZGVdN4v_exp(x)));
+  return _mm256_cvtsd_f64(x) > 1e300;
+}
+"""
+
+
 class BuildExt(build_ext):
     """Compile cuda/*.cu with nvcc into objects linked into brr_bayes._cuda."""
 
     def build_extension(self, ext):
+        if ext.name == "brr_bayes._core" and self._links_libmvec():
+            ext.define_macros.append(("BRR_HAVE_LIBMVEC", "1"))
+            ext.libraries.append("mvec")
         if ext.name != "brr_bayes._cuda":
             return super().build_extension(ext)
         try:
@@ -83,6 +100,22 @@ class BuildExt(build_ext):
             # auto mode: a broken CUDA toolkit must not block the CPU build (tests check cuda_built()).
             print(f"WARNING: building brr_bayes._cuda failed ({e}); continuing without CUDA. "
                   "Set BRR_BAYES_CUDA=1 to make this an error.", file=sys.stderr)
+
+    def _links_libmvec(self):
+        """Whether glibc's libmvec AVX2 exp/log/log1p link here (csrc/common/vec_math.cpp uses them)."""
+        if os.environ.get("BRR_BAYES_LIBMVEC") == "0" or not sys.platform.startswith("linux"):
+            return False
+        with tempfile.TemporaryDirectory() as tmp:
+            src = os.path.join(tmp, "mvec_check.cpp")
+            with open(src, "w") as f:
+                f.write(_MVEC_CHECK)
+            try:
+                objs = self.compiler.compile([src], output_dir=tmp, extra_postargs=["-mavx2"])
+                self.compiler.link_executable(objs, "mvec_check", output_dir=tmp, libraries=["mvec", "m"])
+            except Exception:  # noqa: BLE001 - any compile or link failure means "no libmvec"
+                print("NOTE: glibc's libmvec was not found; exp/log run through scalar libm.", file=sys.stderr)
+                return False
+        return True
 
     def _nvcc_objects(self):
         arch = os.environ.get("BRR_BAYES_CUDA_ARCH", "90")

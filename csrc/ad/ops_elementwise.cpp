@@ -5,6 +5,8 @@
 #include "ad/scalar_math.hpp"
 #include "common/errors.hpp"
 #include "common/reduce.hpp"
+#include "common/strides.hpp"
+#include "common/vec_math.hpp"
 
 namespace brr::ad {
 
@@ -28,9 +30,9 @@ void unary_forward(const Op& op, Ctx& c) {
   const std::size_t n = c.n(op.out);
   switch (op.code) {
     case OpCode::Neg: map1(a, o, n, [](double x) { return -x; }); break;
-    case OpCode::Exp: map1(a, o, n, [](double x) { return std::exp(x); }); break;
-    case OpCode::Log: map1(a, o, n, [](double x) { return std::log(x); }); break;
-    case OpCode::Log1p: map1(a, o, n, [](double x) { return std::log1p(x); }); break;
+    case OpCode::Exp: vec_exp(a, o, n); break;
+    case OpCode::Log: vec_log(a, o, n); break;
+    case OpCode::Log1p: vec_log1p(a, o, n); break;
     case OpCode::Expm1: map1(a, o, n, [](double x) { return std::expm1(x); }); break;
     case OpCode::Logit: map1(a, o, n, [](double x) { return std::log(x / (1.0 - x)); }); break;
     case OpCode::InvLogit: map1(a, o, n, [](double x) { return inv_logit(x); }); break;
@@ -77,31 +79,31 @@ namespace {
 
 template <class F>
 inline void map2(const double* a, std::size_t sa, const double* b, std::size_t sb, double* o, std::size_t n, F f) {
-  if (sa && sb) {
-    for (std::size_t i = 0; i < n; ++i) o[i] = f(a[i], b[i]);
-  } else {
-    for (std::size_t i = 0; i < n; ++i) o[i] = f(a[i * sa], b[i * sb]);
-  }
+  with_strides(sa, sb, [&](auto SA, auto SB) {
+    for (std::size_t i = 0; i < n; ++i) o[i] = f(a[i * SA], b[i * SB]);
+  });
 }
 
 // Accumulates d out/d a (fa) and d out/d b (fb); size-1 inputs receive the sum.
 template <class FA, class FB>
 inline void back2(const double* a, std::size_t sa, double* aa, const double* b, std::size_t sb, double* ba,
                   const double* o, const double* oa, std::size_t n, FA fa, FB fb) {
-  if (aa) {
-    if (sa) {
-      for (std::size_t i = 0; i < n; ++i) aa[i] += oa[i] * fa(a[i], b[i * sb], o[i]);
-    } else {
-      aa[0] += lane_sum(n, [&](std::size_t i) { return oa[i] * fa(a[0], b[i * sb], o[i]); });
+  with_strides(sa, sb, [&](auto SA, auto SB) {
+    if (aa) {
+      if (SA) {
+        for (std::size_t i = 0; i < n; ++i) aa[i] += oa[i] * fa(a[i], b[i * SB], o[i]);
+      } else {
+        aa[0] += lane_sum(n, [&](std::size_t i) { return oa[i] * fa(a[0], b[i * SB], o[i]); });
+      }
     }
-  }
-  if (ba) {
-    if (sb) {
-      for (std::size_t i = 0; i < n; ++i) ba[i] += oa[i] * fb(a[i * sa], b[i], o[i]);
-    } else {
-      ba[0] += lane_sum(n, [&](std::size_t i) { return oa[i] * fb(a[i * sa], b[0], o[i]); });
+    if (ba) {
+      if (SB) {
+        for (std::size_t i = 0; i < n; ++i) ba[i] += oa[i] * fb(a[i * SA], b[i], o[i]);
+      } else {
+        ba[0] += lane_sum(n, [&](std::size_t i) { return oa[i] * fb(a[i * SA], b[0], o[i]); });
+      }
     }
-  }
+  });
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // Gather/scatter-add, reductions along an axis, concatenation and data-matrix products.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 
@@ -10,6 +11,9 @@
 namespace brr::ad {
 
 namespace {
+
+// Scatter-adds into at most this many groups use four stack copies (see ScatterAdd below).
+constexpr std::size_t kSmallScatter = 64;
 
 struct Axis {
   std::size_t outer, len, inner;
@@ -64,8 +68,20 @@ void structure_forward(const Op& op, Ctx& c) {
       const double* a = c.v(op.in[0]);
       const int32_t* ix = c.index(op.idx[0]);
       double* o = c.v(op.out);
-      std::fill(o, o + c.n(op.out), 0.0);
-      const std::size_t n = c.n(op.in[0]);
+      const std::size_t n = c.n(op.in[0]), L = c.n(op.out);
+      std::fill(o, o + L, 0.0);
+      if (L <= kSmallScatter && 4 * L <= n) {
+        // few groups, many values (per-component sums): four copies, rows i mod 4, so consecutive adds
+        // into the same group do not wait on each other; folded in a fixed order
+        std::array<double, 4 * kSmallScatter> acc{};
+        std::size_t i = 0;
+        for (; i + 4 <= n; i += 4)
+          for (std::size_t q = 0; q < 4; ++q) acc[q * kSmallScatter + ix[i + q]] += a[i + q];
+        for (; i < n; ++i) acc[ix[i]] += a[i];
+        for (std::size_t j = 0; j < L; ++j)
+          o[j] = (acc[j] + acc[kSmallScatter + j]) + (acc[2 * kSmallScatter + j] + acc[3 * kSmallScatter + j]);
+        return;
+      }
       for (std::size_t i = 0; i < n; ++i) o[ix[i]] += a[i];
       return;
     }

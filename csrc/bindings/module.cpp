@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "bindings/bindings.hpp"
+#include "common/vec_math.hpp"
 
 #ifndef BRR_VERSION_INFO
 #define BRR_VERSION_INFO "dev"
@@ -21,6 +22,8 @@ PYBIND11_MODULE(_core, m) {
   info["compiler"] = __VERSION__;
   info["cxx_flags"] = BRR_CXX_FLAGS;
   info["cxx_standard"] = static_cast<long>(__cplusplus);
+  // exp/log/log1p over arrays: "libmvec-avx2" (glibc's vector kernels) or "scalar" (libm)
+  info["vector_math"] = brr::vec_math_simd() ? "libmvec-avx2" : "scalar";
   info["hardware_threads"] = static_cast<long>(std::thread::hardware_concurrency());
   m.attr("build_info") = info;
   brr::bind::bind_program(m);

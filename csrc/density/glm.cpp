@@ -14,6 +14,8 @@
 
 #include "ad/linpred_terms.hpp"
 #include "ad/scalar_math.hpp"
+#include "common/reduce.hpp"
+#include "common/vec_math.hpp"
 #include "density/density_kernels.hpp"
 
 namespace brr::ad {
@@ -47,7 +49,8 @@ void glm_rows(const Glm& glm, const LinTerm* terms, std::size_t r0, std::size_t 
       split += 4 * t.L;
     }
   }
-  double eta[kBlock], g[kBlock];
+  // eta and g: the block's linear predictor and d lp / d eta; e and w: per-row work (exp, log1p, terms)
+  double eta[kBlock], g[kBlock], e[kBlock], w[kBlock];
   for (std::size_t b0 = r0; b0 < r1; b0 += kBlock) {
     const std::size_t m = std::min(kBlock, r1 - b0);
     std::fill(eta, eta + m, 0.0);
@@ -55,49 +58,60 @@ void glm_rows(const Glm& glm, const LinTerm* terms, std::size_t r0, std::size_t 
     const double* yb = glm.y + b0;
     switch (glm.family) {
       case 0:
-        for (std::size_t i = 0; i < m; ++i) {
-          double sp, sg;
-          softplus_and_sigmoid(eta[i], sp, sg);
-          lp += yb[i] * eta[i] - sp;
-          g[i] = yb[i] - sg;
-        }
-        break;
       case 1: {
-        const double* nb = glm.aux + b0;
-        for (std::size_t i = 0; i < m; ++i) {
-          double sp, sg;
-          softplus_and_sigmoid(eta[i], sp, sg);
-          lp += yb[i] * eta[i] - nb[i] * sp;
-          g[i] = yb[i] - nb[i] * sg;
+        // softplus(eta) = max(eta, 0) + log1p(exp(-|eta|)) and inv_logit(eta) from the same exp(-|eta|)
+        for (std::size_t i = 0; i < m; ++i) w[i] = -std::fabs(eta[i]);
+        vec_exp(w, e, m);
+        vec_log1p(e, w, m);
+        // branch-free (the sign of eta is data-dependent), one loop per family so that it vectorises
+        auto rows = [&](auto trials) {
+          for (std::size_t i = 0; i < m; ++i) {
+            const double r = 1.0 / (1.0 + e[i]);
+            const double sp = std::max(eta[i], 0.0) + w[i];
+            const double sg = (eta[i] >= 0 ? 1.0 : e[i]) * r;
+            const double n = trials(i);
+            w[i] = yb[i] * eta[i] - n * sp;
+            g[i] = yb[i] - n * sg;
+          }
+        };
+        if (glm.family == 1) {
+          const double* nb = glm.aux + b0;
+          rows([nb](std::size_t i) { return nb[i]; });
+        } else {
+          rows([](std::size_t) { return 1.0; });
         }
+        lp += lane_sum(m, [&w](std::size_t i) { return w[i]; });
         break;
       }
       case 2:
+        vec_exp(eta, e, m);
         for (std::size_t i = 0; i < m; ++i) {
-          const double mu = std::exp(eta[i]);
-          lp += yb[i] * eta[i] - mu;
-          g[i] = yb[i] - mu;
+          w[i] = yb[i] * eta[i] - e[i];
+          g[i] = yb[i] - e[i];
         }
+        lp += lane_sum(m, [&w](std::size_t i) { return w[i]; });
         break;
       case 3:
         for (std::size_t i = 0; i < m; ++i) {
-          const double r = yb[i] - eta[i];
-          aux_sum += r * r;
-          g[i] = r * glm.inv_var;
+          w[i] = yb[i] - eta[i];
+          g[i] = w[i] * glm.inv_var;
         }
+        aux_sum += lane_sum(m, [&w](std::size_t i) { return w[i] * w[i]; });
         break;
       case 4: {
         // lgamma(y + phi) + phi (log phi - log(mu + phi)) + y (eta - log(mu + phi)); -lgamma(phi) per row
         // and -log y! are added once by the caller
         const double phi = glm.phi, lphi = glm.log_phi;
         for (std::size_t i = 0; i < m; ++i) {
-          const double e = eta[i], y = yb[i];
-          const double lmp = log_add_exp(e, lphi);  // log(mu + phi)
-          const double r = std::exp(e - lmp);  // mu / (mu + phi)
-          lp += std::lgamma(y + phi) + phi * (lphi - lmp) + y * (e - lmp);
+          const double et = eta[i], y = yb[i];
+          const double lmp = log_add_exp(et, lphi);  // log(mu + phi)
+          const double r = std::exp(et - lmp);  // mu / (mu + phi)
+          w[i] = std::lgamma(y + phi) + phi * (lphi - lmp) + y * (et - lmp);
           g[i] = y - (y + phi) * r;
-          aux_sum += digamma(y + phi) + lphi + 1.0 - lmp - (phi + y) * std::exp(-lmp);
+          e[i] = digamma(y + phi) + lphi + 1.0 - lmp - (phi + y) * std::exp(-lmp);
         }
+        lp += lane_sum(m, [&w](std::size_t i) { return w[i]; });
+        aux_sum += lane_sum(m, [&e](std::size_t i) { return e[i]; });
         break;
       }
     }

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "ad/scalar_math.hpp"
+#include "common/strides.hpp"
 #include "density/density_kernels.hpp"
 
 namespace brr::ad {
@@ -200,19 +201,34 @@ bool normal_scalar_sigma(const Op& op, Ctx& c) {
   }
   const double inv = 1.0 / s;
   double ss = 0.0, xacc = 0.0, macc = 0.0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const double z = (x[i * sx] - mu[i * sm]) * inv;
-    ss += z * z;
-    const double dz = z * inv;
-    if (xa) {
-      if (sx) xa[i] -= dz;
-      else xacc -= dz;
+  with_strides(sx, sm, [&](auto SX, auto SM) {
+    // four lanes (rows i mod 4) for each running sum: one accumulator would wait on the add latency
+    double s4[4] = {}, x4[4] = {}, m4[4] = {};
+    auto row = [&](std::size_t i, int l) {
+      const double z = (x[i * SX] - mu[i * SM]) * inv;
+      s4[l] += z * z;
+      const double dz = z * inv;
+      if (xa) {
+        if constexpr (SX == 1) xa[i] -= dz;
+        else x4[l] -= dz;
+      }
+      if (ma) {
+        if constexpr (SM == 1) ma[i] += dz;
+        else m4[l] += dz;
+      }
+    };
+    std::size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+      row(i, 0);
+      row(i + 1, 1);
+      row(i + 2, 2);
+      row(i + 3, 3);
     }
-    if (ma) {
-      if (sm) ma[i] += dz;
-      else macc += dz;
-    }
-  }
+    for (; i < n; ++i) row(i, 0);
+    ss = (s4[0] + s4[1]) + (s4[2] + s4[3]);
+    xacc = (x4[0] + x4[1]) + (x4[2] + x4[3]);
+    macc = (m4[0] + m4[1]) + (m4[2] + m4[3]);
+  });
   if (xa && !sx) xa[0] += xacc;
   if (ma && !sm) ma[0] += macc;
   const double nn = static_cast<double>(n);
