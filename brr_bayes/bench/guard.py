@@ -10,14 +10,19 @@ import time
 import numpy as np
 from scipy import special
 
+from .. import _backend
 from ..workloads import make_w2, mrp_logit
 from ..workloads.data import W2_BLOCKS
 
-# Measured on the 2-core reference machine (benchmarks/RESULTS.md) at the split-accumulator commit:
-# normal runs 1.73-1.88, runs with an emulated 2x slowdown 0.92-1.09. The floor TOLERANCE * BASELINE
-# = 1.35 sits near their geometric middle: a 2x slowdown fails, noise of about +-20% does not.
-BASELINE_RATIO = 1.8
-TOLERANCE = 0.75
+# Measured on the 2-core reference machine (benchmarks/RESULTS.md), session 4, per vector-math path
+# (build_info["vector_math"]; numpy's own exp/log are vectorised, so ours set the ratio):
+#   libmvec-avx2: normal runs 3.83-4.10, with an emulated 2x slowdown 1.93-1.96
+#   scalar:       normal runs 2.33-2.80, with an emulated 2x slowdown 1.24-1.26
+# The floor TOLERANCE * BASELINE sits near the geometric middle of the two: a 2x slowdown fails,
+# noise of about +-25% does not.
+BASELINES = {"libmvec-avx2": 4.0, "scalar": 2.5}
+BASELINE_RATIO = BASELINES[_backend.core().build_info.get("vector_math", "scalar")]
+TOLERANCE = 0.7
 
 
 def _numpy_reference(d):
