@@ -96,6 +96,15 @@ inline void fold_split(const double* acc, std::size_t L, double* va) {
   for (std::size_t k = 0; k < L; ++k) va[k] += (acc[k] + acc[L + k]) + (acc[2 * L + k] + acc[3 * L + k]);
 }
 
+// Scatter-add of g[0..m) (all of the term's rows) into t.va: through four split copies in acc (4 L
+// doubles of scratch) when they pay, else plain.
+inline void scatter_all_rows(const LinTerm& t, std::size_t m, const double* g, double* acc) {
+  if (!split_pays(t.L, m)) return scatter_rows(t, 0, m, g);
+  std::fill(acc, acc + 4 * t.L, 0.0);
+  split_scatter_rows(t, 0, m, g, acc);
+  fold_split(acc, t.L, t.va);
+}
+
 // Adjoint sum of a scalar term over rows b0 .. b0+m.
 inline double scalar_adjoint_rows(const LinTerm& t, std::size_t b0, std::size_t m, const double* g) {
   const double* d = t.d ? t.d + b0 : nullptr;

@@ -64,6 +64,7 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
       c.eq(sv.index_len(op.idx[0]), c.in(0), "scatter index");
       if (sv.index_bound(op.idx[0]) > static_cast<int64_t>(c.out()))
         fail("scatter_add: index bound ", sv.index_bound(op.idx[0]), " exceeds output size ", c.out());
+      scratch = 4 * c.out();  // split accumulators (linpred_terms.hpp) when they pay
       return;
     case OpCode::Sum:
       c.arity(1, 0, 0, true);

@@ -33,13 +33,8 @@ void linpred_backward(const Op& op, Ctx& c) {
   const std::size_t n = c.n(op.out);
   for_terms(op, c, [&](const LinTerm& t) {
     if (!t.va) return;
-    if (t.kind == 0 && !split_pays(t.L, n)) {
-      scatter_rows(t, 0, n, g);
-    } else if (t.kind == 0) {
-      double* acc = c.ws.scratch.data();
-      std::fill(acc, acc + 4 * t.L, 0.0);
-      split_scatter_rows(t, 0, n, g, acc);
-      fold_split(acc, t.L, t.va);
+    if (t.kind == 0) {
+      scatter_all_rows(t, n, g, c.ws.scratch.data());
     } else if (t.kind == 1) {
       t.va[0] += scalar_adjoint_rows(t, 0, n, g);
     } else {

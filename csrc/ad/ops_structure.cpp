@@ -1,19 +1,16 @@
 // Gather/scatter-add, reductions along an axis, concatenation and data-matrix products.
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <cstring>
 
 #include "ad/kernels.hpp"
+#include "ad/linpred_terms.hpp"
 #include "common/errors.hpp"
 #include "common/reduce.hpp"
 
 namespace brr::ad {
 
 namespace {
-
-// Scatter-adds into at most this many groups use four stack copies (see ScatterAdd below).
-constexpr std::size_t kSmallScatter = 64;
 
 struct Axis {
   std::size_t outer, len, inner;
@@ -70,19 +67,12 @@ void structure_forward(const Op& op, Ctx& c) {
       double* o = c.v(op.out);
       const std::size_t n = c.n(op.in[0]), L = c.n(op.out);
       std::fill(o, o + L, 0.0);
-      if (L <= kSmallScatter && 4 * L <= n) {
-        // few groups, many values (per-component sums): four copies, rows i mod 4, so consecutive adds
-        // into the same group do not wait on each other; folded in a fixed order
-        std::array<double, 4 * kSmallScatter> acc{};
-        std::size_t i = 0;
-        for (; i + 4 <= n; i += 4)
-          for (std::size_t q = 0; q < 4; ++q) acc[q * kSmallScatter + ix[i + q]] += a[i + q];
-        for (; i < n; ++i) acc[ix[i]] += a[i];
-        for (std::size_t j = 0; j < L; ++j)
-          o[j] = (acc[j] + acc[kSmallScatter + j]) + (acc[2 * kSmallScatter + j] + acc[3 * kSmallScatter + j]);
-        return;
-      }
-      for (std::size_t i = 0; i < n; ++i) o[ix[i]] += a[i];
+      // the gather term's scatter (linpred_terms.hpp): split copies when many values share few groups
+      LinTerm t;
+      t.va = o;
+      t.ix = ix;
+      t.L = L;
+      scatter_all_rows(t, n, a, c.ws.scratch.data());
       return;
     }
     case OpCode::Sum: {
