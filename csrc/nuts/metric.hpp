@@ -17,8 +17,15 @@ class Metric {
   void set_low_rank(const std::vector<double>& d, const LowRankFactor& f);
   void velocity(const double* p, double* v) const;   // v = M^{-1} p
   double kinetic(const double* p, const double* v) const;
+  // The leapfrog's two halves, one pass each for a diagonal metric:
+  // drift: p = p0 + half_eps g0, then q = q0 + eps M^{-1} p (in place when the pointers coincide;
+  // v is scratch for the other metrics); kick: p += half_eps g, v = M^{-1} p; returns p.v / 2.
+  void drift(const double* q0, const double* p0, const double* g0, double* q, double* p, double half_eps, double eps,
+             double* v) const;
+  double kick(double* p, const double* g, double half_eps, double* v) const;
   void sample_momentum(Rng& rng, double* p) const;   // p = L^{-T} z with M^{-1} = L L^T
   bool dense() const { return dense_; }
+  bool diagonal() const { return !dense_ && low_rank_.rank() == 0; }
   std::size_t dim() const { return n_; }
   const std::vector<double>& inv_diag() const { return inv_diag_; }
   const std::vector<double>& inv_dense() const { return inv_dense_; }

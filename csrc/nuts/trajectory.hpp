@@ -1,14 +1,17 @@
 // One NUTS transition as Stan runs it: multinomial sampling, generalised U-turn with the
 // checks across merged subtrees, divergence when the energy error exceeds 1000.
 #pragma once
+#include <cmath>
 #include <vector>
 
 #include "nuts/log_density.hpp"
 #include "nuts/metric.hpp"
 #include "nuts/rng.hpp"
+#include "nuts/state_pool.hpp"
 
 namespace brr::nuts {
 
+// The chain's current point (the momentum is scratch for the step-size search).
 struct PhasePoint {
   std::vector<double> q, p, g;
   double logp = 0.0;
@@ -40,16 +43,20 @@ class Nuts {
   long long gradient_evals() const { return n_grad_; }
 
  private:
-  struct Level {
-    PhasePoint z_final;
-    std::vector<double> p_sharp_init_end, rho_init, p_init_end, rho_final, p_final_beg, p_sharp_final_beg, rho_ext;
+  // A finished subtree: its first and last states (in the direction of integration), its candidate
+  // draw (each a pool reference it holds), its momentum sum and its log sum of weights.
+  struct Subtree {
+    int beg = -1, end = -1, propose = -1;
+    const double* rho = nullptr;  // a leaf's own momentum, or the buffer its merge wrote
+    double log_sum_weight = -HUGE_VAL;
   };
-  bool build_tree(int depth, PhasePoint& z_propose, double* p_sharp_beg, double* p_sharp_end, double* rho,
-                  double* p_beg, double* p_end, double H0, double sign, int& n_leapfrog, double& log_sum_weight,
+  // Builds 2^depth leapfrogs on from state `from`; a merged subtree writes its momentum sum into rho_out.
+  bool build_tree(int depth, int from, double* rho_out, double H0, double sign, Subtree& out, int& n_leapfrog,
                   double& sum_metro_prob, Rng& rng);
+  bool leaf(int from, double eps, double H0, Subtree& out, int& n_leapfrog, double& sum_metro_prob);
+  bool evaluate_density(std::vector<double>& q, std::vector<double>& g, double& logp);
   void leapfrog(PhasePoint& z, double eps);
   double hamiltonian(const PhasePoint& z);
-  bool criterion(const double* p_sharp_minus, const double* p_sharp_plus, const double* rho) const;
 
   LogDensity& density_;
   const Metric& metric_;
@@ -58,10 +65,11 @@ class Nuts {
   double eps_ = 1.0;
   bool divergent_ = false;
   long long n_grad_ = 0;
-  PhasePoint z_, z_fwd_, z_bck_, z_sample_, z_propose_;
-  std::vector<double> v_, p_sharp_fwd_bck_, p_sharp_fwd_fwd_, p_fwd_fwd_, p_fwd_bck_, p_sharp_bck_fwd_,
-      p_sharp_bck_bck_, p_bck_fwd_, p_bck_bck_, rho_, rho_fwd_, rho_bck_, rho_ext_;
-  std::vector<Level> levels_;
+  StatePool pool_;
+  PhasePoint z_;                                // the step-size search's scratch point
+  std::vector<double> v_;                       // velocity scratch for the non-diagonal metrics
+  std::vector<std::vector<double>> rho_level_;  // per depth, the two halves' momentum sums
+  std::vector<double> rho_whole_[2];            // the trajectory's momentum sum, before and after a merge
 };
 
 }  // namespace brr::nuts
