@@ -47,13 +47,17 @@ inline bool both_positive(std::size_t n, const double* minus, const double* plus
 
 // Stan's three U-turn checks when two adjacent subtrees (left, right) merge: across the merged whole,
 // across the left half extended by the right's first point, and across the right half extended by the
-// left's last point; writes the merged momentum sum.
+// left's last point; writes the merged momentum sum. When a half is a single leaf (its momentum sum is
+// its own momentum, its first and last points the same) its extended check is the whole's, term for
+// term, so it is not computed twice: half of all merges join two leaves.
 bool merge_checks(std::size_t n, const double* ps_beg, const double* ps_end, const double* ps_left_end,
                   const double* ps_right_beg, const double* p_left_end, const double* p_right_beg,
                   const double* rho_left, const double* rho_right, double* rho_out) {
   bool persist = both_positive(n, ps_beg, ps_end, rho_left, rho_right, rho_out);
-  persist = both_positive(n, ps_beg, ps_right_beg, rho_left, p_right_beg, nullptr) && persist;
-  persist = both_positive(n, ps_left_end, ps_end, rho_right, p_left_end, nullptr) && persist;
+  const bool left_leaf = rho_left == p_left_end && ps_left_end == ps_beg;
+  const bool right_leaf = rho_right == p_right_beg && ps_right_beg == ps_end;
+  if (!right_leaf) persist = both_positive(n, ps_beg, ps_right_beg, rho_left, p_right_beg, nullptr) && persist;
+  if (!left_leaf) persist = both_positive(n, ps_left_end, ps_end, rho_right, p_left_end, nullptr) && persist;
   return persist;
 }
 }  // namespace
