@@ -7,7 +7,7 @@ Example:
     ...     _ = bb.Normal("y", mu, 1, observed=np.array([0.3, -0.1]))
     >>> result = bb.sample(model, draws=200, tune=200, chains=2, seed=1, progressbar=False)
 """
-from . import diagnostics, math
+from . import convergence, diagnostics, math
 from ._backend import cuda_available, cuda_built
 from .distributions import (Bernoulli, Beta, Binomial, Categorical, Cauchy, Dirichlet, Distribution, Exponential,
                             Flat, Gamma, HalfCauchy, HalfFlat, HalfNormal, HalfStudentT, InverseGamma, Laplace,

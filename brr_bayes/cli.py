@@ -43,7 +43,7 @@ def _bench(args):
     from brr_bayes.bench import main as bench_main
     return bench_main(quick=args.quick, workloads=args.workloads, out=args.out, peers=not args.no_peers,
                       sampling=not args.no_sampling, w2_sampling_rows=args.w2_sampling_rows,
-                      logp=not args.no_logp, peer_names=args.peers, metrics=args.metrics)
+                      logp=not args.no_logp, peer_names=args.peers, metrics=args.metrics, adapts=args.adapt)
 
 
 def main(argv=None):
@@ -65,6 +65,8 @@ def main(argv=None):
     b.add_argument("--peers", default="numpyro,nutpie,stan", help="comma-separated peers to run when installed")
     b.add_argument("--metrics", default="diag",
                    help="brr_bayes metrics to sample with, one row each (e.g. diag,low_rank)")
+    b.add_argument("--adapt", default="default",
+                   help="brr_bayes warm-ups to sample with, one row each (e.g. stan,nutpie; 'default' is bb.sample's)")
     b.add_argument("--no-sampling", action="store_true", help="only logp+gradient throughput")
     b.add_argument("--no-logp", action="store_true", help="only the sampling table")
     b.add_argument("--w2-sampling-rows", type=int, default=10_000,

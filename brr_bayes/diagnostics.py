@@ -38,14 +38,16 @@ def diagnose(result):
             out.append(("ebfmi", f"E-BFMI below 0.3 in chains {low}: the sampler explores the energy poorly; "
                         "consider reparameterising the model."))
     if result.draws >= 4:
-        import arviz as az
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            idata = result.to_inference_data()
-            rhat = az.rhat(idata)
-            ess = az.ess(idata, method="bulk")
-        worst_r = max((float(np.nanmax(rhat[v].values)) for v in rhat.data_vars), default=np.nan)
-        min_ess = min((float(np.nanmin(ess[v].values)) for v in ess.data_vars), default=np.nan)
+        from .convergence import rhat_and_ess_bulk
+        worst_r = min_ess = np.nan
+        for draws in result.posterior.values():
+            if np.ndim(draws) < 2 or np.size(draws) == 0:
+                continue
+            r, e = rhat_and_ess_bulk(draws)
+            if np.any(~np.isnan(r)):
+                worst_r = np.nanmax([worst_r, np.nanmax(r)])
+            if np.any(~np.isnan(e)):
+                min_ess = np.nanmin([min_ess, np.nanmin(e)])
         if worst_r > 1.01:
             out.append(("rhat", f"max R-hat is {worst_r:.3f} (> 1.01): the chains have not mixed. Run longer "
                         "(more tune and draws) and check the trace plots."))

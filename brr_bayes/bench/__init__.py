@@ -73,13 +73,15 @@ def _max_rhat(post, names):
 
 
 def main(quick=False, workloads="W1,W2,W3,W4,W5", out=None, peers=True, sampling=True, repeats=None,
-         w2_sampling_rows=10_000, logp=True, peer_names="numpyro,nutpie,stan", metrics="diag"):
+         w2_sampling_rows=10_000, logp=True, peer_names="numpyro,nutpie,stan", metrics="diag",
+         adapts="default"):
     os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=4")
     names = [w.strip().upper() for w in workloads.split(",") if w.strip()]
     repeats = repeats or (3 if quick else 7)
     npy = pym = stan = None
     wanted = {p.strip().lower() for p in peer_names.split(",") if p.strip()}
     metrics = [m.strip() for m in metrics.split(",") if m.strip()] or ["diag"]
+    adapts = [a.strip() for a in adapts.split(",") if a.strip()] or ["default"]
     if peers and "numpyro" in wanted:
         try:
             import jax
@@ -170,12 +172,17 @@ def main(quick=False, workloads="W1,W2,W3,W4,W5", out=None, peers=True, sampling
             label = w + (f" (N={d['y'].size:,})" if w == "W2" else "")
             rows = []
             for metric in metrics:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    res = bb.sample(model, seed=1, progressbar=False, metric=metric)
-                rows.append(("brr_bayes" + ("" if metric == "diag" else f" (metric='{metric}')"),
-                             dict(s=res.seconds, ess=_min_bulk_ess(res.posterior, params),
-                                  rhat=_max_rhat(res.posterior, params), div=int(res.sample_stats["diverging"].sum()))))
+                for adapt in adapts:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        res = bb.sample(model, seed=1, progressbar=False, metric=metric,
+                                        adapt=None if adapt == "default" else adapt)
+                    opts = ([] if metric == "diag" else [f"metric='{metric}'"]) + \
+                        ([] if adapt == "default" else [f"adapt='{adapt}'"])
+                    rows.append(("brr_bayes" + (f" ({', '.join(opts)})" if opts else ""),
+                                 dict(s=res.seconds, ess=_min_bulk_ess(res.posterior, params),
+                                      rhat=_max_rhat(res.posterior, params),
+                                      div=int(res.sample_stats["diverging"].sum()))))
             n_brr = len(rows)
             if npy:
                 from .peers_numpyro import sample as np_sample
