@@ -73,10 +73,12 @@ if NVCC:
 # A program that links only where glibc's libmvec provides the AVX2 kernels vec_math.cpp calls.
 _MVEC_CHECK = """
 #include <immintrin.h>
-extern "C" { __m256d _ZGVdN4v_exp(__m256d); __m256d _ZGVdN4v_log(__m256d); __m256d _ZGVdN4v_log1p(__m256d); }
+extern "C" { __m256d _ZGVdN4v_exp(__m256d); __m256d _ZGVdN4v_log(__m256d); __m256d _ZGVdN4v_log1p(__m256d);
+             __m256d _ZGVdN4v_cos(__m256d); __m256d _ZGVdN4v_sin(__m256d); }
 int main(int argc, char**) {
   __m256d x = _mm256_set1_pd(argc);
   x = _ZGVdN4v_log1p(_ZGVdN4v_log(_ZGVdN4v_exp(x)));
+  x = _ZGVdN4v_sin(_ZGVdN4v_cos(x));
   return _mm256_cvtsd_f64(x) > 1e300;
 }
 """
@@ -102,7 +104,7 @@ class BuildExt(build_ext):
                   "Set BRR_BAYES_CUDA=1 to make this an error.", file=sys.stderr)
 
     def _links_libmvec(self):
-        """Whether glibc's libmvec AVX2 exp/log/log1p link here (csrc/common/vec_math.cpp uses them)."""
+        """Whether glibc's libmvec AVX2 exp/log/log1p/cos/sin link here (csrc/common/vec_math.cpp uses them)."""
         if os.environ.get("BRR_BAYES_LIBMVEC") == "0" or not sys.platform.startswith("linux"):
             return False
         with tempfile.TemporaryDirectory() as tmp:

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import brr_bayes as bb
+from brr_bayes import _backend
 
 SCALES = np.array([0.01, 0.5, 1.0, 3.0, 100.0])
 
@@ -225,3 +226,23 @@ def test_nutpie_schedule_state():
     assert 3 <= st["est_flags"][2] <= 1000 and st["bg_flags"][1] == 1
     inv = np.asarray(st["inv_metric"])
     np.testing.assert_allclose(inv, SCALES ** 2, rtol=0.5)   # Fisher diagonal = the variances here
+
+
+def test_momentum_normals_are_standard_normal():
+    """The momentum generator (Box-Muller over arrays, both values of each pair): standard normal by a
+    KS test, independent within and across pairs, and the first k of n draws are the k-draw result
+    (the vectorised log/cos/sin give an element the same value wherever it sits)."""
+    from scipy import stats
+    core = _backend.core()
+    z = core.momentum_normals(11, 0, 200_001)
+    assert stats.kstest(z, "norm").pvalue > 1e-3
+    assert abs(z.mean()) < 5 / np.sqrt(z.size) and abs(z.var() - 1) < 5 * np.sqrt(2 / z.size)
+    assert abs(stats.kurtosis(z)) < 0.05
+    pairs = z[:-1].reshape(-1, 2)  # a pair's cosine and sine values, and neighbouring pairs
+    for a, b in ((pairs[:, 0], pairs[:, 1]), (pairs[:-1, 1], pairs[1:, 0]), (pairs[:, 0] ** 2, pairs[:, 1] ** 2)):
+        assert abs(np.corrcoef(a, b)[0, 1]) < 5 / np.sqrt(a.size)
+    for k in (1, 2, 3, 127, 128, 129, 130):
+        np.testing.assert_array_equal(core.momentum_normals(11, 0, k), z[:k])
+    assert not np.array_equal(core.momentum_normals(11, 1, 8), z[:8])  # chains have their own streams
+    with pytest.raises(ValueError, match="n must be"):
+        core.momentum_normals(11, 0, -1)

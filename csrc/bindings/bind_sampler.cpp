@@ -254,6 +254,18 @@ void bind_sampler(py::module_& m) {
         },
         py::arg("model"), py::arg("config"), py::arg("inits") = py::list(), py::arg("states") = py::list(),
         R"pbdoc(Start NUTS chains in background threads; poll progress(), then join() and read trace(c).)pbdoc");
+
+  m.def("momentum_normals",
+        [](uint64_t seed, uint64_t chain, long n) {
+          if (n < 0 || n > 100000000) throw py::value_error("momentum_normals: n must be in [0, 1e8], got " + std::to_string(n));
+          if (chain > 4096) throw py::value_error("momentum_normals: chain must be in [0, 4096], got " + std::to_string(chain));
+          nuts::Rng rng(seed, chain);
+          py::array_t<double> out(n);
+          rng.normals(out.mutable_data(), static_cast<std::size_t>(n));
+          return out;
+        },
+        py::arg("seed"), py::arg("chain"), py::arg("n"),
+        R"pbdoc(The first n standard normals the sampler's generator gives chain `chain` under `seed` (for tests).)pbdoc");
 }
 
 }  // namespace brr::bind

@@ -20,6 +20,8 @@ void scalar_map(const double* x, double* y, std::size_t n) {
 double exp_d(double v) { return std::exp(v); }
 double log_d(double v) { return std::log(v); }
 double log1p_d(double v) { return std::log1p(v); }
+double cos_d(double v) { return std::cos(v); }
+double sin_d(double v) { return std::sin(v); }
 
 #ifdef BRR_VEC_AVX2
 #pragma GCC push_options
@@ -28,6 +30,8 @@ extern "C" {
 __m256d _ZGVdN4v_exp(__m256d);
 __m256d _ZGVdN4v_log(__m256d);
 __m256d _ZGVdN4v_log1p(__m256d);
+__m256d _ZGVdN4v_cos(__m256d);
+__m256d _ZGVdN4v_sin(__m256d);
 }
 
 template <__m256d (*K)(__m256d)>
@@ -78,6 +82,20 @@ void vec_log1p(const double* x, double* y, std::size_t n) {
   if (cpu_has_avx2()) return avx2_map<_ZGVdN4v_log1p>(x, y, n, 0.0);
 #endif
   scalar_map<log1p_d>(x, y, n);
+}
+
+void vec_cos(const double* x, double* y, std::size_t n) {
+#ifdef BRR_VEC_AVX2
+  if (cpu_has_avx2()) return avx2_map<_ZGVdN4v_cos>(x, y, n, 0.0);
+#endif
+  scalar_map<cos_d>(x, y, n);
+}
+
+void vec_sin(const double* x, double* y, std::size_t n) {
+#ifdef BRR_VEC_AVX2
+  if (cpu_has_avx2()) return avx2_map<_ZGVdN4v_sin>(x, y, n, 0.0);
+#endif
+  scalar_map<sin_d>(x, y, n);
 }
 
 }  // namespace brr
