@@ -63,39 +63,21 @@ bool vec_math_simd() {
 #endif
 }
 
-void vec_exp(const double* x, double* y, std::size_t n) {
+// Each function: libmvec's kernel when the CPU has AVX2 (tails padded with a harmless value), else libm.
 #ifdef BRR_VEC_AVX2
-  if (cpu_has_avx2()) return avx2_map<_ZGVdN4v_exp>(x, y, n, 0.0);
+#define BRR_VEC_MAP(kernel, scalar, pad)                                  \
+  if (cpu_has_avx2()) return avx2_map<kernel>(x, y, n, pad);              \
+  scalar_map<scalar>(x, y, n)
+#else
+#define BRR_VEC_MAP(kernel, scalar, pad) scalar_map<scalar>(x, y, n)
 #endif
-  scalar_map<exp_d>(x, y, n);
-}
 
-void vec_log(const double* x, double* y, std::size_t n) {
-#ifdef BRR_VEC_AVX2
-  if (cpu_has_avx2()) return avx2_map<_ZGVdN4v_log>(x, y, n, 1.0);
-#endif
-  scalar_map<log_d>(x, y, n);
-}
+void vec_exp(const double* x, double* y, std::size_t n) { BRR_VEC_MAP(_ZGVdN4v_exp, exp_d, 0.0); }
+void vec_log(const double* x, double* y, std::size_t n) { BRR_VEC_MAP(_ZGVdN4v_log, log_d, 1.0); }
+void vec_log1p(const double* x, double* y, std::size_t n) { BRR_VEC_MAP(_ZGVdN4v_log1p, log1p_d, 0.0); }
+void vec_cos(const double* x, double* y, std::size_t n) { BRR_VEC_MAP(_ZGVdN4v_cos, cos_d, 0.0); }
+void vec_sin(const double* x, double* y, std::size_t n) { BRR_VEC_MAP(_ZGVdN4v_sin, sin_d, 0.0); }
 
-void vec_log1p(const double* x, double* y, std::size_t n) {
-#ifdef BRR_VEC_AVX2
-  if (cpu_has_avx2()) return avx2_map<_ZGVdN4v_log1p>(x, y, n, 0.0);
-#endif
-  scalar_map<log1p_d>(x, y, n);
-}
-
-void vec_cos(const double* x, double* y, std::size_t n) {
-#ifdef BRR_VEC_AVX2
-  if (cpu_has_avx2()) return avx2_map<_ZGVdN4v_cos>(x, y, n, 0.0);
-#endif
-  scalar_map<cos_d>(x, y, n);
-}
-
-void vec_sin(const double* x, double* y, std::size_t n) {
-#ifdef BRR_VEC_AVX2
-  if (cpu_has_avx2()) return avx2_map<_ZGVdN4v_sin>(x, y, n, 0.0);
-#endif
-  scalar_map<sin_d>(x, y, n);
-}
+#undef BRR_VEC_MAP
 
 }  // namespace brr

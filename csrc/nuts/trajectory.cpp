@@ -2,12 +2,10 @@
 #include "nuts/trajectory.hpp"
 
 #include <cmath>
-#include <limits>
 #include <stdexcept>
 #include <utility>
 
 #include "common/lane_pairs.hpp"
-
 
 namespace brr::nuts {
 
