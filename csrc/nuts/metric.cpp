@@ -137,18 +137,12 @@ double Metric::kick(double* p, const double* g, double half_eps, double* v) cons
 }
 
 void Metric::sample_momentum(Rng& rng, double* p) const {
-  if (!dense_ && low_rank_.rank() > 0) {  // p = S^{-1} (z + U ((vals^{-1/2} - 1) * U^T z))
-    rng.normals(p, n_);
-    add_low_rank(lr_sqrt_vals_m1_, p);
-    for (std::size_t i = 0; i < n_; ++i) p[i] /= inv_sqrt_diag_[i];
-    return;
-  }
-  if (!dense_) {
-    rng.normals(p, n_);
-    for (std::size_t i = 0; i < n_; ++i) p[i] /= inv_sqrt_diag_[i];
-    return;
-  }
   rng.normals(p, n_);
+  if (!dense_) {  // p = S^{-1} z, with the low-rank factor p = S^{-1} (z + U ((vals^{-1/2} - 1) * U^T z))
+    if (low_rank_.rank() > 0) add_low_rank(lr_sqrt_vals_m1_, p);
+    for (std::size_t i = 0; i < n_; ++i) p[i] /= inv_sqrt_diag_[i];
+    return;
+  }
   for (std::size_t i = n_; i-- > 0;) {  // back-substitution: L^T p = z
     double s = p[i];
     for (std::size_t k = i + 1; k < n_; ++k) s -= chol_[k * n_ + i] * p[k];

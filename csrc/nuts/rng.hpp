@@ -30,9 +30,9 @@ class Rng {
   }
   double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }  // [0, 1)
   double uniform_pos() { return static_cast<double>((next() >> 11) + 1) * 0x1.0p-53; }  // (0, 1]
-  // n standard normals by Box-Muller, both values of each pair (r cos a, r sin a), the logs and
-  // trigonometric functions over arrays (vec_math): a momentum draw costs about a third of a
-  // one-value-per-call Box-Muller. Draws depend only on the state and n.
+  // n standard normals by Box-Muller, both values of each pair (r cos a, r sin a): one log and one
+  // square root per two values, the logs and trigonometric functions over arrays (vec_math).
+  // Draws depend only on the state and n.
   void normals(double* out, std::size_t n);
   void jump() {
     static constexpr uint64_t J[] = {0x180ec6d33cfd0aba, 0xd5a61266f0c9392c, 0xa9582618e03fc9aa,

@@ -11,6 +11,11 @@ namespace brr::nuts {
 
 namespace {
 constexpr double kMaxDeltaH = 1000.0;
+// H = -log p + kinetic energy; NaN counts as +inf (a divergence, never a candidate).
+inline double energy(double logp, double kinetic) {
+  const double h = -logp + kinetic;
+  return std::isnan(h) ? HUGE_VAL : h;
+}
 inline double log_sum_exp(double a, double b) {
   if (a == -HUGE_VAL) return b;
   if (b == -HUGE_VAL) return a;
@@ -105,8 +110,7 @@ void Nuts::leapfrog(PhasePoint& z, double eps) {
 
 double Nuts::hamiltonian(const PhasePoint& z) {
   metric_.velocity(z.p.data(), v_.data());
-  const double h = -z.logp + metric_.kinetic(z.p.data(), v_.data());
-  return std::isnan(h) ? HUGE_VAL : h;
+  return energy(z.logp, metric_.kinetic(z.p.data(), v_.data()));
 }
 
 bool Nuts::leaf(int from, double eps, double H0, Subtree& out, int& n_leapfrog, double& sum_metro_prob) {
@@ -119,8 +123,7 @@ bool Nuts::leaf(int from, double eps, double H0, Subtree& out, int& n_leapfrog, 
   if (evaluate_density(z.q, z.g, z.logp)) {
     // the velocity M^{-1} p is both the kinetic energy's and the U-turn check's p_sharp: computed once.
     // A non-finite gradient makes the kinetic energy non-finite, so h is +inf: a divergence.
-    h = -z.logp + metric_.kick(z.p.data(), z.g.data(), 0.5 * eps, z.v.data());
-    if (std::isnan(h)) h = HUGE_VAL;
+    h = energy(z.logp, metric_.kick(z.p.data(), z.g.data(), 0.5 * eps, z.v.data()));
   }
   z.energy = h;
   if (h - H0 > kMaxDeltaH) divergent_ = true;
@@ -173,8 +176,7 @@ TransitionStats Nuts::transition(PhasePoint& z, double eps, Rng& rng) {
   z0.logp = z.logp;
   metric_.sample_momentum(rng, z0.p.data());
   metric_.velocity(z0.p.data(), z0.v.data());
-  const double H0_raw = -z0.logp + metric_.kinetic(z0.p.data(), z0.v.data());
-  const double H0 = std::isnan(H0_raw) ? HUGE_VAL : H0_raw;
+  const double H0 = energy(z0.logp, metric_.kinetic(z0.p.data(), z0.v.data()));
   z0.energy = H0;
   // Stan's four boundary points: the trajectory's ends (bck_bck, fwd_fwd) and the inner ends of the last
   // subtree added on each side (bck_fwd, fwd_bck), each a pool reference, plus the sample's.
