@@ -4,18 +4,16 @@ a ratio of alternating runs in one process (robust to machine load).
     python benchmarks/glm_fused_compare.py
 """
 import time, numpy as np, statistics
-from brr_bayes.compile import Compiler
 from brr_bayes import workloads as wl
 from brr_bayes.workloads.data import make_w2
 import brr_bayes as bb
-orig = Compiler.glm
 def build(fused, name):
-    Compiler.glm = orig if fused else (lambda self, *a, **k: False)
     if name == "W5": m = wl.radon(wl.make_w5())
     elif name == "W2-100k": m = wl.mrp_logit(make_w2(100_000))
     elif name == "W3": m = wl.bym2(wl.make_w3())
     else: m = wl.poll_rw(wl.make_w4())
-    m.compiled; Compiler.glm = orig
+    m.compile_options = bb.CompileOptions(glm=fused)
+    m.compiled
     return m
 for name in ["W5", "W2-100k", "W3", "W4"]:
     a, b = build(True, name), build(False, name)

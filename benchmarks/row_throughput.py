@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-import brr_bayes.compress as compress
+import brr_bayes as bb
 from brr_bayes.workloads import make_w2, mrp_logit
 
 ROW_ARRAYS = ("state", "age", "race", "edu", "region", "state_race", "age_edu", "female", "y")
@@ -34,8 +34,8 @@ def main():
     a = ap.parse_args()
 
     d = make_w2(a.rows)
-    compress.MAX_CELL_FRACTION = 0.0  # every row goes through the GLM op
     m = mrp_logit(d)
+    m.compile_options = bb.CompileOptions(compress=False)  # every row goes through the GLM op
     prog = m.compiled.program
     x = np.random.default_rng(0).normal(size=m.dim) * 0.3
     # the bytes the op streams per evaluation: its index arrays and data columns as the op holds them

@@ -13,6 +13,7 @@ from .distributions import (Bernoulli, Beta, Binomial, Categorical, Cauchy, Diri
                             Flat, Gamma, HalfCauchy, HalfFlat, HalfNormal, HalfStudentT, InverseGamma, Laplace,
                             LKJCholesky, LogNormal, Multinomial, MvNormal, NegativeBinomial, Normal, Poisson,
                             StudentT, Uniform, ZeroSumNormal)
+from .compile.options import CompileOptions
 from .formula import GLM, FormulaError, GLMFit, Poststratification, glm, poststratify
 from .model import Deterministic, Model, Potential
 from .priors import (AR1, BYM2, ICAR, R2D2, RW1, RW2, RandomEffect, RegularizedHorseshoe, bym2_scaling_factors,
@@ -23,7 +24,7 @@ from .sampling import sample, sample_logp
 
 __version__ = "0.1.0"
 
-__all__ = ["Model", "Deterministic", "Potential", "sample", "sample_logp", "sample_prior_predictive",
+__all__ = ["Model", "CompileOptions", "Deterministic", "Potential", "sample", "sample_logp", "sample_prior_predictive",
            "sample_posterior_predictive", "compute_log_likelihood", "Result", "RandomEffect", "ICAR",
            "BYM2", "RW1", "RW2", "AR1", "RegularizedHorseshoe", "R2D2", "bym2_scaling_factors", "icar_precision", "math", "cuda_available", "cuda_built",
            "Distribution", "Normal", "HalfNormal", "StudentT", "HalfStudentT", "Cauchy", "HalfCauchy", "Laplace",

@@ -85,6 +85,30 @@ class Op(Expr):
         self.attrs = attrs
 
 
+def postorder(roots, done=None, children=None):
+    """Yield the nodes reachable from ``roots``, each once, every node after its arguments.
+
+    Iterative, so a graph thousands of steps deep (a written-out time series) never meets Python's
+    recursion limit. Nodes for which ``done(node)`` is true are skipped with everything below them;
+    it is asked as the walk reaches a node, so a caller that records results as nodes are yielded
+    can pass its own memo. ``children(node)`` (default: the node's arguments) says where to descend.
+    """
+    seen = set()
+    stack = [(r, False) for r in reversed(list(roots))]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            yield node
+            continue
+        if id(node) in seen or (done is not None and done(node)):
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        for a in reversed(getattr(node, "args", ()) if children is None else children(node)):
+            if id(a) not in seen:
+                stack.append((a, False))
+
+
 def as_expr(x) -> Expr:
     if isinstance(x, Expr):
         return x

@@ -75,8 +75,9 @@ class Model:
         10
     """
 
-    def __init__(self, coords=None, name=""):
+    def __init__(self, coords=None, name="", compile_options=None):
         self.name = name
+        self._compile_options = compile_options
         self.coords = {}
         self.vars = {}          # name -> FreeRV | ObservedRV | Deterministic expr | potential expr
         self.free_rvs = []
@@ -222,11 +223,43 @@ class Model:
         self._compiled = None
 
     @property
+    def compile_options(self):
+        """The compiler's switches (bb.CompileOptions); setting them recompiles the model."""
+        from .compile import CompileOptions
+        return self._compile_options or CompileOptions()
+
+    @compile_options.setter
+    def compile_options(self, options):
+        from .compile import CompileOptions
+        if not isinstance(options, CompileOptions):
+            raise TypeError(f"compile_options must be a bb.CompileOptions, got {type(options).__name__}")
+        self._compile_options = options
+        self._invalidate()
+
+    @property
     def compiled(self):
         if self._compiled is None:
             from .compile import CompiledModel
-            self._compiled = CompiledModel(self)
+            self._compiled = CompiledModel(self, self.compile_options)
         return self._compiled
+
+    def explain(self):
+        """What the compiler made of this model: every op of the program with its size, the rewrites that
+        made written-out forms fast, the likelihood rows merged into cells, and every fusion or
+        compression that was declined, with why and how to rewrite. ``print(model.explain())``.
+
+        Example:
+            >>> import numpy as np, brr_bayes as bb
+            >>> g = np.repeat(np.arange(5), 40)
+            >>> with bb.Model() as m:
+            ...     s = bb.HalfNormal("s", 1)
+            ...     z = bb.Normal("z", 0, 1, shape=5)
+            ...     _ = bb.Bernoulli("y", logit_p=s * z[g], observed=g % 2)
+            >>> "glm" in str(m.explain())
+            True
+        """
+        from .compile.explain import explain
+        return explain(self)
 
     @property
     def dim(self) -> int:

@@ -20,6 +20,19 @@ ICAR_PAIRWISE = 490
 GLM = 495
 GLM_BERNOULLI, GLM_BINOMIAL, GLM_POISSON, GLM_NORMAL, GLM_NEGBIN = 0, 1, 2, 3, 4  # GLM families (density/glm.cpp)
 
+_NAMES = {}
+for _name, _code in list(globals().items()):
+    if _name.isupper() and isinstance(_code, int) and not _name.startswith("GLM_") and _code not in _NAMES:
+        _NAMES[_code] = _name.lower()
+GLM_FAMILY_NAMES = {GLM_BERNOULLI: "bernoulli-logit", GLM_BINOMIAL: "binomial-logit", GLM_POISSON: "poisson-log",
+                    GLM_NORMAL: "normal", GLM_NEGBIN: "negative-binomial-log"}
+
+
+def name(code):
+    """The op's name for messages and explain() (e.g. 'gather', 'glm')."""
+    return _NAMES.get(int(code), f"op{int(code)}")
+
+
 _UNARY = {
     NEG: np.negative, EXP: np.exp, LOG: np.log, LOG1P: np.log1p, EXPM1: np.expm1, LOGIT: special.logit,
     INV_LOGIT: special.expit, LOG_INV_LOGIT: special.log_expit,

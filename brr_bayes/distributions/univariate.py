@@ -48,7 +48,8 @@ class Normal(Univariate):
 
     def lower(self, C, value):
         sigma = self.params["sigma"]
-        if isinstance(value, Const) and sigma.size == 1 and C.glm(ops.GLM_NORMAL, self.params["mu"], value, sigma):
+        if isinstance(value, Const) and sigma.size == 1 and \
+                C.likelihood(ops.GLM_NORMAL, self.params["mu"], value.value, aux=sigma):
             return
         super().lower(C, value)
 
@@ -341,22 +342,6 @@ def _log(x):
     return math.log(x)
 
 
-def _lower_collapsed(dist, C, y, trials, const):
-    """Binomial-logit over distinct predictor rows, when rows repeat enough (see compress.py)."""
-    from ..compress import collapse
-    eta = dist.params["logit_p"]
-    if eta.size != y.size:
-        from ..expr import broadcast_to
-        eta = broadcast_to(eta, y.shape)
-    cells = collapse(eta, y.ravel(), trials)
-    if cells is None:
-        return False
-    eta_c, y_c, n_c = cells
-    if not C.glm(ops.GLM_BINOMIAL, eta_c, Const(y_c), Const(n_c), const):
-        C.op(ops.BINOMIAL_LOGIT, [C.slot(Const(y_c)), C.slot(Const(n_c)), C.slot(eta_c)], dp=[const])
-    return True
-
-
 class Bernoulli(_LinkedDiscrete):
     """Bernoulli(p) or Bernoulli(logit_p=eta); y in {0, 1}.
 
@@ -369,9 +354,7 @@ class Bernoulli(_LinkedDiscrete):
     link = staticmethod(_logit)
 
     def lower(self, C, value):
-        if isinstance(value, Const) and _lower_collapsed(self, C, value.value, 1.0, 0.0):
-            return
-        if isinstance(value, Const) and C.glm(ops.GLM_BERNOULLI, self.params["logit_p"], value):
+        if isinstance(value, Const) and C.likelihood(ops.GLM_BERNOULLI, self.params["logit_p"], value.value):
             return
         super().lower(C, value)
 
@@ -422,9 +405,7 @@ class Binomial(_LinkedDiscrete):
             y = value.value
             n = np.broadcast_to(constant_value(self.params["n"]), y.shape).ravel()
             const = self.constant(value, y.shape)[0]
-            if _lower_collapsed(self, C, y, n, const):
-                return
-            if C.glm(ops.GLM_BINOMIAL, self.params["logit_p"], value, Const(n.reshape(y.shape)), const):
+            if C.likelihood(ops.GLM_BINOMIAL, self.params["logit_p"], y, trials=n.reshape(y.shape), const=const):
                 return
         super().lower(C, value)
 
@@ -452,8 +433,8 @@ class Poisson(_LinkedDiscrete):
         return [-float(np.sum(special.gammaln(constant_value(value) + 1)))]
 
     def lower(self, C, value):
-        if isinstance(value, Const) and C.glm(ops.GLM_POISSON, self.params["log_mu"], value,
-                                              const=self.constant(value, value.shape)[0]):
+        if isinstance(value, Const) and C.likelihood(ops.GLM_POISSON, self.params["log_mu"], value.value,
+                                                     const=self.constant(value, value.shape)[0]):
             return
         super().lower(C, value)
 
@@ -486,8 +467,9 @@ class NegativeBinomial(_LinkedDiscrete):
 
     def lower(self, C, value):
         phi = self.params["phi"]
-        if isinstance(value, Const) and phi.size == 1 and C.glm(ops.GLM_NEGBIN, self.params["log_mu"], value, phi,
-                                                                 const=self.constant(value, value.shape)[0]):
+        if isinstance(value, Const) and phi.size == 1 and \
+                C.likelihood(ops.GLM_NEGBIN, self.params["log_mu"], value.value, aux=phi,
+                             const=self.constant(value, value.shape)[0]):
             return
         super().lower(C, value)
 

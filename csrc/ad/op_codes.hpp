@@ -34,7 +34,8 @@ enum class OpCode : int32_t {
   GlmLpdf = 495,           // likelihood of y given a fused linear predictor, one pass; see density/glm.cpp
 };
 
-constexpr std::size_t kMaxGlmTerms = 64;  // terms of one GlmLpdf op (kept on the stack)
+constexpr std::size_t kMaxGlmTerms = 64;
+constexpr std::size_t kGlmHeader = 4;  // GlmLpdf ip: family, y, aux, weights; then 4 ints per term  // terms of one GlmLpdf op (kept on the stack)
 // GlmLpdf rows are cut into chunks of this many rows when there are more; each chunk keeps its own
 // partial sums, reduced in chunk order, so the result is the same on any number of row threads.
 constexpr std::size_t kGlmChunkRows = 8192;

@@ -182,11 +182,11 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
     return;
   }
   if (k == OpCode::GlmLpdf) {
-    // ip: family, y input, aux input (-1 none), then 4 ints per term as LinearPredictor
+    // ip: family, y input, aux input (-1 none), weight input (-1 none), then 4 ints per term as LinearPredictor
     if (op.out >= 0) fail("glm: a density has no output slot");
-    if (op.ip.size() < 7 || (op.ip.size() - 3) % 4) fail("glm: malformed term list");
-    if ((op.ip.size() - 3) / 4 > kMaxGlmTerms) fail("glm: more than ", kMaxGlmTerms, " terms");
-    const int64_t family = op.ip[0], yi = op.ip[1], ai = op.ip[2];
+    if (op.ip.size() < kGlmHeader + 4 || (op.ip.size() - kGlmHeader) % 4) fail("glm: malformed term list");
+    if ((op.ip.size() - kGlmHeader) / 4 > kMaxGlmTerms) fail("glm: more than ", kMaxGlmTerms, " terms");
+    const int64_t family = op.ip[0], yi = op.ip[1], ai = op.ip[2], wi = op.ip[3];
     const auto nin = static_cast<int64_t>(op.in.size());
     if (family < 0 || family > 4) fail("glm: unknown family ", family);
     if (yi < 0 || yi >= nin || !sv.is_const(op.in[yi])) fail("glm: the response must be a data input");
@@ -197,8 +197,12 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
       fail("glm: binomial trials must be data with one value per row");
     if (family == 3 && sv.slot_size(op.in[ai]) != 1) fail("glm: the normal sigma must be a scalar");
     if (family == 4 && sv.slot_size(op.in[ai]) != 1) fail("glm: the negative binomial phi must be a scalar");
+    if (wi >= nin) fail("glm: bad weight input");
+    if (wi >= 0 && family != 2 && family != 3) fail("glm: only the Poisson and normal families take row weights");
+    if (wi >= 0 && (sv.slot_size(op.in[wi]) != n || !sv.is_const(op.in[wi])))
+      fail("glm: row weights must be data with one value per row");
     std::size_t need = 0;
-    for (std::size_t t = 3; t < op.ip.size(); t += 4) {
+    for (std::size_t t = kGlmHeader; t < op.ip.size(); t += 4) {
       const int64_t kind = op.ip[t], vi = op.ip[t + 1], xi = op.ip[t + 2], di = op.ip[t + 3];
       if (vi < 0 || vi >= nin) fail("glm: bad value input");
       if (di >= nin) fail("glm: bad data input");

@@ -5,9 +5,14 @@
 // workspace's row threads, each into its own partial sums, which are reduced in chunk order: the result
 // depends on the data alone, not on the number of threads.
 //
-// ip: [family, y input, aux input (-1: none), then 4 ints per term as LinearPredictor]
+// ip: [family, y input, aux input (-1: none), weight input (-1: none), then 4 ints per term as LinearPredictor]
 // family 0 Bernoulli-logit, 1 Binomial-logit (aux: trials), 2 Poisson-log, 3 Normal (aux: scalar sigma),
-// 4 NegativeBinomial-log (aux: scalar phi)
+// 4 NegativeBinomial-log (aux: scalar phi).
+// Weights (per-row data) make rows stand for merged cells of equal predictors (compile/compress.py):
+// Poisson: y holds summed counts, w the summed exposure, lp = y eta - w exp(eta); Normal: y holds cell
+// means, w the cell counts, dp[1] the within-cell sum of squares and dp[2] the number of merged rows,
+// lp = -(sum w (y - eta)^2 + dp[1]) / (2 sigma^2) - dp[2] log(sigma sqrt(2 pi)).
+// dp[0]: a constant added to lp.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -29,6 +34,7 @@ struct Glm {
   int64_t family = 0;
   const double* y = nullptr;
   const double* aux = nullptr;  // binomial trials
+  const double* wt = nullptr;   // Poisson exposure / Normal cell counts (nullptr: 1 per row)
   double inv_var = 1.0;         // normal: 1 / sigma^2
   double phi = 1.0, log_phi = 0.0;  // negative binomial
   std::size_t nt = 0;
@@ -85,6 +91,10 @@ void glm_rows(const Glm& glm, const LinTerm* terms, std::size_t r0, std::size_t 
       }
       case 2:
         vec_exp(eta, e, m);
+        if (glm.wt) {
+          const double* wb = glm.wt + b0;
+          for (std::size_t i = 0; i < m; ++i) e[i] *= wb[i];
+        }
         for (std::size_t i = 0; i < m; ++i) {
           w[i] = yb[i] * eta[i] - e[i];
           g[i] = yb[i] - e[i];
@@ -92,6 +102,16 @@ void glm_rows(const Glm& glm, const LinTerm* terms, std::size_t r0, std::size_t 
         lp += lane_sum(m, [&w](std::size_t i) { return w[i]; });
         break;
       case 3:
+        if (glm.wt) {
+          const double* wb = glm.wt + b0;
+          for (std::size_t i = 0; i < m; ++i) {
+            const double r = yb[i] - eta[i];
+            w[i] = wb[i] * r * r;
+            g[i] = wb[i] * r * glm.inv_var;
+          }
+          aux_sum += lane_sum(m, [&w](std::size_t i) { return w[i]; });
+          break;
+        }
         for (std::size_t i = 0; i < m; ++i) {
           w[i] = yb[i] - eta[i];
           g[i] = w[i] * glm.inv_var;
@@ -137,10 +157,11 @@ void glm_lpdf(const Op& op, Ctx& c) {
   const double* aux = op.ip[2] >= 0 ? c.v(op.in[op.ip[2]]) : nullptr;
   double* aux_adj = op.ip[2] >= 0 ? c.a(op.in[op.ip[2]]) : nullptr;
   glm.aux = aux;
+  glm.wt = op.ip[3] >= 0 ? c.v(op.in[op.ip[3]]) : nullptr;
 
   std::array<LinTerm, kMaxGlmTerms> terms;
   std::size_t gathered = 0;  // adjoint doubles of the gather terms
-  for (std::size_t q = 3; q < op.ip.size(); q += 4, ++glm.nt) {
+  for (std::size_t q = kGlmHeader; q < op.ip.size(); q += 4, ++glm.nt) {
     LinTerm& t = terms[glm.nt] = read_term(op, c, q);
     if (!c.want_grad) t.va = nullptr;
     if (t.kind == 0 && t.va) gathered += t.L;
@@ -202,7 +223,9 @@ void glm_lpdf(const Op& op, Ctx& c) {
   }
   lp += op.dp.empty() ? 0.0 : op.dp[0];
   if (glm.family == 3) {
-    const double nn = static_cast<double>(n);
+    // merged cells: the within-cell squares and the rows they stand for (dp[1], dp[2])
+    if (op.dp.size() > 2) aux_sum += op.dp[1];
+    const double nn = op.dp.size() > 2 ? op.dp[2] : static_cast<double>(n);
     lp += -0.5 * aux_sum * glm.inv_var - nn * (std::log(sigma) + kLogSqrt2Pi);
     if (aux_adj) aux_adj[0] += (aux_sum * glm.inv_var - nn) / sigma;
   } else if (glm.family == 4) {

@@ -1,31 +1,51 @@
-"""Lower a Model's expression graph to a C++ Program (slots + ops) once; evaluate it many times."""
+"""Lower a Model's expression graph to a C++ Program (slots + ops) once; evaluate it many times.
+
+Every expression is first put in canonical form (canonical.py), so the program depends on what the
+model computes, not on how it was written; lowering then fuses sums into LinearPredictor ops and
+likelihoods into GlmLpdf ops. Walks are iterative: a graph of any depth compiles.
+"""
 from __future__ import annotations
 
 import hashlib
 
 import numpy as np
 
-from . import _backend, ops
-from .expr import Const, Op, as_expr
-from .model import FreeRV
-from .transforms import Identity
+from .. import _backend, ops
+from ..expr import Const, Op, as_expr
+from ..model import FreeRV
+from ..transforms import Identity
+from .canonical import Canonicalizer
+from .options import CompileOptions
 
 
 class Compiler:
     """Walks expressions, giving each a slot in the Program; shared subexpressions are lowered once."""
 
-    def __init__(self, program, layout):
+    def __init__(self, program, layout, options: CompileOptions | None = None):
         self.p = program
         self.layout = layout  # FreeRV -> (offset, unconstrained size)
+        self.options = options or CompileOptions()
+        self.canon = Canonicalizer(self.options)
         self._slots = {}
+        self._slot_sizes = {}
         self._indices = {}
         self._keep = []       # expressions whose id() keys the memo must stay alive
+        self._sums = {}       # id(sum node) -> its terms when lowered as one LinearPredictor
         self.emitted = []     # op codes in emission order (tests check which kernels a model uses)
+        self.records = []     # one dict per emitted op, for explain()
+        self.notes = []       # (topic, message): fusions and compressions applied or declined, for explain()
+        self.context = ""     # the variable being lowered, for notes
+
+    def note(self, topic, message):
+        self.notes.append((topic, f"{self.context}: {message}" if self.context else message))
 
     def op(self, code, inputs, out=-1, idx=(), ip=(), dp=()):
         self.emitted.append(int(code))
-        self.p.add_op(int(code), [int(i) for i in inputs], int(out), [int(i) for i in idx],
-                      [int(i) for i in ip], [float(d) for d in dp])
+        inputs = [int(i) for i in inputs]
+        self.records.append(dict(code=int(code), out=int(out), inputs=inputs, ip=[int(i) for i in ip],
+                                 var=self.context))
+        self.p.add_op(int(code), inputs, int(out), [int(i) for i in idx], [int(i) for i in ip],
+                      [float(d) for d in dp])
 
     def index(self, values, bound):
         values = np.ascontiguousarray(values, dtype=np.int64)
@@ -36,17 +56,51 @@ class Compiler:
 
     def new_slot(self, size, code, inputs, **kw):
         s = self.p.add_slot(int(size))
+        self._slot_sizes[s] = int(size)
         self.op(code, inputs, out=s, **kw)
         return s
 
+    def slot_size(self, s):
+        return self._slot_sizes.get(s)
+
     def slot(self, e):
-        key = id(e)
-        if key in self._slots:
-            return self._slots[key]
-        s = self._lower(e)
-        self._slots[key] = s
-        self._keep.append(e)
-        return s
+        """The Program slot holding expression e (canonicalised first), lowering what it needs."""
+        e = self.canon(as_expr(e))
+        stack = [e]
+        while stack:  # demand-driven and iterative: only what the program needs, at any depth
+            node = stack[-1]
+            if id(node) in self._slots:
+                stack.pop()
+                continue
+            missing = [d for d in self._deps(node) if id(d) not in self._slots]
+            if missing:
+                stack.extend(missing)
+                continue
+            stack.pop()
+            self._slots[id(node)] = s = self._lower(node)
+            self._slot_sizes.setdefault(s, node.size)
+            self._keep.append(node)
+        return self._slots[id(e)]
+
+    def _deps(self, e):
+        """The expressions whose slots _lower(e) reads."""
+        if not isinstance(e, Op):
+            return ()
+        terms = self._fused_sum(e)
+        if terms is not None:
+            return [x for t in terms for x in _term_parts(t, e.shape)[1::2] if x is not None]
+        return e.args
+
+    def _fused_sum(self, e):
+        """The terms of e when it is lowered as one LinearPredictor op, else None."""
+        if id(e) not in self._sums:
+            terms = None
+            if self.options.fuse and e.kind == "binary" and e.attrs["code"] == ops.ADD and e.size > 1:
+                terms = _sum_terms(e)
+                if len(terms) < self.MIN_FUSED_TERMS or (len(terms) == 2 and not any(_has_gather(t) for t in terms)):
+                    terms = None  # a plain a + b is already one pass
+            self._sums[id(e)] = terms
+        return self._sums[id(e)]
 
     def _lower(self, e):
         if isinstance(e, Const):
@@ -63,10 +117,10 @@ class Compiler:
         k, a = e.kind, e.attrs
         if k == "reshape":
             return self.p.add_view(self.slot(e.args[0]), 0, e.size)
-        if k == "binary" and a["code"] == ops.ADD and e.size > 1:
-            fused = self._linear_predictor(e)
-            if fused is not None:
-                return fused
+        terms = self._fused_sum(e)
+        if terms is not None:
+            inputs, idx, ip = self._lower_terms(terms, e.shape)
+            return self.new_slot(e.size, ops.LINEAR_PREDICTOR, inputs, idx=idx, ip=ip)
         args = [self.slot(x) for x in e.args]
         if k in ("unary", "binary"):
             return self.new_slot(e.size, a["code"], args)
@@ -97,32 +151,46 @@ class Compiler:
     # fused linear predictor -------------------------------------------------------------------
     MIN_FUSED_TERMS = 2  # two terms pay when one is a gather (radon's a[c] + floor * b[c]: 2.1x faster)
 
-    def _linear_predictor(self, e):
-        """Lower a tree of full-size additions as one LinearPredictor op (sum of gathers, scalars, columns)."""
-        terms = _sum_terms(e)
-        if len(terms) < self.MIN_FUSED_TERMS:
-            return None
-        if len(terms) == 2 and not any(_has_gather(t) for t in terms):
-            return None  # a plain a + b is already one pass
-        inputs, idx, ip = self._lower_terms(terms, e.shape)
-        return self.new_slot(e.size, ops.LINEAR_PREDICTOR, inputs, idx=idx, ip=ip)
+    def likelihood(self, family, eta, y, aux=None, trials=None, const=0.0):
+        """Lower a GLM likelihood over rows (merged into cells, fused; see likelihood.py); False when
+        the distribution should emit its own op."""
+        from .likelihood import lower_likelihood
+        return lower_likelihood(self, family, eta, y, aux=aux, trials=trials, const=const)
 
-    def glm(self, family, eta, y, aux=None, const=0.0):
-        """Emit one GlmLpdf op (linear predictor and likelihood in one pass) for the response y, whose
-        linear predictor eta is a sum of gathers, scalars and columns; False when eta is not of that form."""
+    def glm(self, family, eta, y, aux=None, const=0.0, weights=None, extra=()):
+        """Emit one GlmLpdf op (linear predictor and likelihood in one pass) for the response y (data),
+        whose linear predictor eta is a sum of gathers, scalars and columns; False (with a note for
+        explain()) when eta is not of that form. ``weights``: per-row data for merged Poisson / normal
+        cells; ``extra``: the normal cells' (within-cell sum of squares, rows)."""
+        if not self.options.glm:
+            return False
+        eta = self.canon(as_expr(eta))
+        what = ops.GLM_FAMILY_NAMES[family]
         if eta.shape != y.shape or y.ndim != 1 or (aux is not None and as_expr(aux).size not in (1, y.size)):
             return False
         terms = _sum_terms(eta)
-        if len(terms) > 64 or all(_term_parts(t, eta.shape)[0] == 2 for t in terms):
-            return False  # nothing to fuse (or too many terms for one op)
+        if len(terms) > 64:
+            self.note("glm", f"{what} likelihood not fused with its linear predictor: {len(terms)} terms (at most 64)")
+            return False
+        if all(_term_parts(t, eta.shape)[0] == 2 for t in terms):
+            from .rows import describe
+            self.note("glm", f"{what} likelihood not fused with its linear predictor: no term is a gather, a "
+                             f"scalar or a data column times one ({', '.join(describe(t) for t in terms[:3])}); "
+                             "index group-level values by group ids (a[idx]) to fuse")
+            return False
         inputs, idx, ip = self._lower_terms(terms, eta.shape)
         y_pos = len(inputs)
         inputs.append(self.slot(y))
-        aux_pos = -1
+        aux_pos = w_pos = -1
         if aux is not None:
             aux_pos = len(inputs)
             inputs.append(self.slot(as_expr(aux)))
-        self.op(ops.GLM, inputs, idx=idx, ip=[family, y_pos, aux_pos] + ip, dp=[float(const)])
+        if weights is not None:
+            w_pos = len(inputs)
+            inputs.append(self.slot(as_expr(weights)))
+        self.op(ops.GLM, inputs, idx=idx, ip=[family, y_pos, aux_pos, w_pos] + ip,
+                dp=[float(const)] + [float(v) for v in extra])
+        self.records[-1]["rows"] = y.size
         return True
 
     def _lower_terms(self, terms, shape):
@@ -146,16 +214,14 @@ class Compiler:
 
 
 def _sum_terms(e):
-    """The summands of a tree of full-size additions."""
-    terms = []
-
-    def flatten(t):
+    """The summands of a tree of full-size additions, left to right (iterative: any depth)."""
+    terms, stack = [], [e]
+    while stack:
+        t = stack.pop()
         if isinstance(t, Op) and t.kind == "binary" and t.attrs["code"] == ops.ADD and t.shape == e.shape:
-            for x in t.args:
-                flatten(x)
+            stack.extend(reversed(t.args))
         else:
             terms.append(t)
-    flatten(e)
     return terms
 
 
@@ -188,7 +254,7 @@ def _has_gather(t):
 class CompiledModel:
     """The C++ Program of a Model plus the layout that maps names to parts of the flat vector."""
 
-    def __init__(self, model):
+    def __init__(self, model, options: CompileOptions | None = None):
         self.model = model
         self.layout = {}
         off = 0
@@ -198,16 +264,21 @@ class CompiledModel:
             off += usize
         self.dim = off
         self.program = _backend.core().Program(self.dim)
-        C = self.compiler = Compiler(self.program, self.layout)
+        C = self.compiler = Compiler(self.program, self.layout, options)
         for rv in model.free_rvs:
+            C.context = rv.name
             C.slot(rv)
             rv.dist.lower(C, rv)
         for rv in model.observed_rvs:
+            C.context = rv.name
             rv.dist.lower(C, rv)
-        for _, expr in model.potentials:
+        for name, expr in model.potentials:
+            C.context = name
             C.op(ops.TARGET_ADD, [C.slot(expr)])
-        for _, term in model.densities:
+        for name, term in model.densities:
+            C.context = name
             term.lower(C)
+        C.context = ""
         self.outputs = [(rv.name, rv.shape, C.slot(rv)) for rv in model.free_rvs]
         self.outputs += [(name, expr.shape, C.slot(expr)) for name, expr, _ in model.deterministics]
 

@@ -1,0 +1,67 @@
+"""model.explain(): the compiled program and the compiler's decisions, as a report a modeller can act on."""
+from __future__ import annotations
+
+from collections import Counter
+
+from .. import ops
+
+
+class Explanation:
+    """The report (str() or repr() of it); ``ops``, ``rewrites``, ``notes`` hold its parts as data."""
+
+    def __init__(self, text, op_rows, rewrites, notes):
+        self.text, self.ops, self.rewrites, self.notes = text, op_rows, rewrites, notes
+
+    def __str__(self):
+        return self.text
+
+    __repr__ = __str__
+
+
+def _op_rows(cm):
+    p, C = cm.program, cm.compiler
+    rows = []
+    for r in C.records:
+        code = r["code"]
+        name = ops.name(code)
+        if code == ops.GLM:
+            fam = ops.GLM_FAMILY_NAMES.get(r["ip"][0], "?")
+            terms = (len(r["ip"]) - 4) // 4
+            detail = f"{fam}, {r.get('rows', 0):,} rows, {terms} linear-predictor terms in one pass"
+            size = r.get("rows", 0)
+        elif code == ops.LINEAR_PREDICTOR:
+            size = p.slot_size(r["out"])
+            detail = f"{len(r['ip']) // 4} terms in one pass"
+        else:
+            size = p.slot_size(r["out"]) if r["out"] >= 0 else max((p.slot_size(i) for i in r["inputs"]), default=0)
+            detail = ""
+        rows.append(dict(op=name, size=int(size), variable=r["var"], detail=detail))
+    return rows
+
+
+def explain(model) -> Explanation:
+    cm = model.compiled
+    C = cm.compiler
+    op_rows = _op_rows(cm)
+    lines = [f"Model: {cm.dim:,} parameters; program of {len(op_rows)} ops "
+             f"(options: {', '.join(cm.compiler.options.passes) or 'no passes'})", ""]
+    lines.append(f"  {'#':>3}  {'op':<18} {'values':>10}  {'for':<16} notes")
+    for i, r in enumerate(op_rows):
+        lines.append(f"  {i:>3}  {r['op']:<18} {r['size']:>10,}  {r['variable'][:16]:<16} {r['detail']}")
+    rewrites = Counter(C.canon.rewrites)
+    if rewrites:
+        lines += ["", "Rewrites (exact; the same numbers computed fewer times):"]
+        lines += [f"  {name}: {msg}" + (f" (x{k})" if k > 1 else "") for (name, msg), k in rewrites.items()]
+    notes = [n for n in C.notes if "merged into" in n[1]]
+    if notes:
+        lines += ["", "Likelihood rows merged into cells (exact, from sufficient statistics):"]
+        lines += [f"  {msg}" for _, msg in notes]
+    declined = list(dict.fromkeys(C.canon.declined + [n for n in C.notes if "merged into" not in n[1]]))
+    if declined:
+        lines += ["", "Declined (what would make this model faster):"]
+        lines += [f"  {topic}: {msg}" for topic, msg in declined]
+    big = [r for r in op_rows if r["op"] not in ("glm", "linear_predictor") and r["size"] >= 10_000]
+    if big:
+        lines += ["", f"{len(big)} op(s) run over 10,000+ values each evaluation; the declines above say why "
+                      "they were not merged or fused."]
+    return Explanation("\n".join(lines), op_rows, list(rewrites), declined)
