@@ -9,7 +9,7 @@ import numpy as np
 from scipy import special
 
 from . import ops
-from .expr import Const, Op
+from .expr import Const, Op, postorder
 from .model import FreeRV
 
 
@@ -18,14 +18,16 @@ class _Evaluator:
         self.env = env          # FreeRV -> array (batch, *shape)
         self.batch = batch
         self.memo = {}
+        self._keep = []  # nodes whose id() keys the memo must stay alive
 
     def __call__(self, e):
-        """Value of e with shape (batch, *e.shape)."""
-        key = id(e)
-        if key not in self.memo:
-            v = self._eval(e)
-            self.memo[key] = np.broadcast_to(v, (self.batch,) + e.shape) if v.shape != (self.batch,) + e.shape else v
-        return self.memo[key]
+        """Value of e with shape (batch, *e.shape); arguments first, iteratively (any depth)."""
+        for node in postorder([e], done=lambda n: id(n) in self.memo):
+            v = self._eval(node)
+            full = (self.batch,) + node.shape
+            self.memo[id(node)] = np.broadcast_to(v, full) if v.shape != full else v
+            self._keep.append(node)
+        return self.memo[id(e)]
 
     def _eval(self, e):
         B = self.batch
@@ -38,7 +40,7 @@ class _Evaluator:
         if not isinstance(e, Op):
             raise TypeError(f"cannot evaluate {e!r}")
         k, a = e.kind, e.attrs
-        args = [self(x) for x in e.args]
+        args = [self.memo[id(x)] for x in e.args]
         flat = [v.reshape(B, -1) for v in args]
         if k == "unary":
             return ops.numpy_unary(a["code"], args[0])

@@ -8,6 +8,14 @@ common-subexpression elimination: two equal expressions built separately become 
 
 Passes (each can be switched off through CompileOptions.passes):
 - fold_constants: an operation whose inputs are all data is computed once, now.
+- simplify: logit(inv_logit(x)), log(exp(x)) and -(-x) are x (``p=inv_logit(eta)`` and
+  ``mu=exp(eta)`` reach the likelihood as eta; exact in real arithmetic, and more accurate in floating
+  point); x * 1 and x + 0 with data of ones or zeros are x.
+- select_rows: a product with a data matrix (dense or CSR) holding at most one nonzero per row, an
+  indicator or one-hot design, is a gather times a data column: ``H @ a`` -> ``a[county]``.
+- split_row_sums: a sum over a short axis of a row-wise array, ``(X * beta[c]).sum(axis=1)`` with p <= 16
+  columns, becomes the sum of its p columns, each a row-wise vector the other passes can factor and the
+  linear predictor can fuse.
 - push_through_gather: f(a[idx], b[idx], s) with scalars s -> f(a[u], b[u], s)[inv] over the u = unique(idx)
   entries actually used (f(a, b, s)[idx] when idx uses them all).
 - factor_rows: a row-wise, non-additive node (its value at row i depends on i only through per-row data:
@@ -42,7 +50,8 @@ class Canonicalizer:
         self._digests = {}   # id(array) -> digest
         self.rewrites = []   # (pass, message), for explain()
         self.declined = []   # (pass, message), for explain()
-        self._passes = [p for p in (push_through_gather, factor_rows) if p.__name__ in self.options.passes]
+        self._passes = [p for p in (simplify, select_rows, split_row_sums, push_through_gather, factor_rows)
+                        if p.__name__ in self.options.passes]
 
     def __call__(self, e):
         hit = self._memo.get(id(e))
@@ -137,6 +146,95 @@ def fold_constants(node):
     return Const(np.reshape(out, node.shape))
 
 
+_INVERSES = {ops.LOGIT: ops.INV_LOGIT, ops.LOG: ops.EXP, ops.NEG: ops.NEG}
+
+
+def _is_data(e, value):
+    return isinstance(e, Const) and type(e) is Const and np.all(e.value == value)
+
+
+def simplify(C, node):
+    """f(g(x)) -> x where f undoes g on the whole real line; x * 1 and x + 0 -> x."""
+    if node.kind == "binary":
+        code, (a, b) = node.attrs["code"], node.args
+        unit = {ops.MUL: 1.0, ops.ADD: 0.0}.get(code)
+        for d, x in ((a, b), (b, a)):
+            if unit is not None and x.shape == node.shape and _is_data(d, unit):
+                C.rewrote("simplify", f"{describe(node)} by data of {unit:g}s replaced by its other operand")
+                return x
+        return None
+    if node.kind != "unary" or node.attrs["code"] not in _INVERSES:
+        return None
+    (x,) = node.args
+    if isinstance(x, Op) and x.kind == "unary" and x.attrs["code"] == _INVERSES[node.attrs["code"]] \
+            and x.args[0].shape == node.shape:
+        C.rewrote("simplify", f"{describe(node)} of {describe(x)} replaced by its argument")
+        return x.args[0]
+    return None
+
+
+def _one_per_row(node):
+    """(column, value) per row when the data matrix of a matmul/csr node has at most one nonzero in
+    every row (value 0 for empty rows), else None."""
+    A = node.attrs["matrix"]
+    if node.kind == "csr":
+        counts = np.diff(A.indptr)
+        if np.any(counts > 1):
+            return None
+        col, val = np.zeros(A.shape[0], dtype=np.int64), np.zeros(A.shape[0])
+        rows = np.flatnonzero(counts)
+        col[rows], val[rows] = A.indices[A.indptr[rows]], A.data[A.indptr[rows]]
+        return col, val
+    nz = A != 0
+    if np.any(nz.sum(axis=1) > 1):
+        return None
+    col = np.argmax(nz, axis=1)
+    return col, A[np.arange(A.shape[0]), col]
+
+
+def select_rows(C, node):
+    """X @ b with at most one nonzero per row of the data matrix X -> X's values times b[column]."""
+    if node.kind not in ("matmul", "csr") or node.args[0].ndim != 1 or node.ndim != 1:
+        return None
+    picked = _one_per_row(node)
+    if picked is None:
+        return None
+    col, val = picked
+    out = gather(node.args[0], col)
+    if not np.all(val == 1.0):
+        out = Op("binary", [Const(val), out], node.shape, code=ops.MUL)
+    C.rewrote("select_rows", f"{describe(node)} with one nonzero per row of its data matrix written as a gather")
+    return C(out)
+
+
+MAX_SPLIT_COLUMNS = 16
+
+
+def split_row_sums(C, node):
+    """A scatter-sum in which every output sums p <= 16 inputs of a row-wise array -> a sum of p vectors."""
+    if node.kind != "scatter" or node.size < MIN_ROWS:
+        return None
+    (x,) = node.args
+    n, total = node.size, x.size
+    if total % n or not 1 < total // n <= MAX_SPLIT_COLUMNS:
+        return None
+    p = total // n
+    index = node.attrs["index"]
+    if np.any(np.bincount(index, minlength=n) != p):
+        return None
+    cols, _ = row_leaves(x, total)
+    if cols is None:
+        return None
+    positions = np.argsort(index, kind="stable").reshape(n, p)  # row i of the output sums x at positions[i]
+    out = None
+    for j in range(p):
+        part = restrict(x, total, positions[:, j])
+        part = part if part.shape == node.shape else Op("reshape", [part], node.shape)
+        out = part if out is None else Op("binary", [out, part], node.shape, code=ops.ADD)
+    C.rewrote("split_row_sums", f"sum over {p} columns of {describe(x)} written as a sum of {p} row vectors")
+    return C(out)
+
+
 def _is_gather(e):
     return isinstance(e, Op) and e.kind == "gather"
 
@@ -161,10 +259,21 @@ def push_through_gather(C, node):
     return C(gather(inner, inv.reshape(node.shape)))
 
 
+def _fused_term(node):
+    """data column * gather or data column * scalar: a term the linear predictor runs at full speed."""
+    if node.kind != "binary" or node.attrs["code"] != ops.MUL:
+        return False
+    a, b = node.args
+    for d, x in ((a, b), (b, a)):
+        if isinstance(d, Const) and d.size == node.size and (x.size == 1 or _is_gather(x)):
+            return True
+    return False
+
+
 def factor_rows(C, node):
-    """A row-wise non-additive node over repeated data rows -> computed per distinct row, gathered back."""
+    """A row-wise non-additive vector over repeated data rows -> computed per distinct row, gathered back."""
     n = node.size
-    if n < MIN_ROWS:
+    if n < MIN_ROWS or node.ndim != 1 or _fused_term(node):
         return None
     if node.kind == "matmul":
         if node.args[0].ndim != 1:

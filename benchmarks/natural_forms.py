@@ -1,0 +1,114 @@
+"""Every formulation of a workload runs at the fastest form's speed: logp+gradient evaluations per second
+of each form in brr_bayes/workloads/forms.py, measured in alternating rounds in one process, with the
+largest difference in value and gradient from the workloads' own form.
+
+    python benchmarks/natural_forms.py                 # W2 at 100,000 rows, W4, W5
+    python benchmarks/natural_forms.py --w2-rows 10000 --rounds 5 --peers numpyro
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from brr_bayes.workloads import forms, make_w4, make_w5
+from brr_bayes.workloads.data import make_w2
+
+
+def build(workload, d):
+    out = {}
+    for name, fn in forms.FORMS[workload].items():
+        t = time.perf_counter()
+        m = fn(d)
+        m.compiled
+        out[name] = (m, None, time.perf_counter() - t)
+    for name, (fn, layout_map) in forms.EXTRA_FORMS.get(workload, {}).items():
+        t = time.perf_counter()
+        m = fn(d)
+        m.compiled
+        out[name] = (m, layout_map, time.perf_counter() - t)
+    return out
+
+
+def differences(ref, m, layout_map, points):
+    """Largest relative difference in log density and gradient from the reference form."""
+    perm = layout_map(ref, m) if layout_map else None
+    dl = dg = 0.0
+    for x in points:
+        l0, g0 = ref.logp_and_grad(x)
+        if perm is not None:
+            y = np.zeros(m.dim)
+            y[perm] = x
+            l1, g1 = m.logp_and_grad(y)
+            g1 = g1[perm]
+        else:
+            l1, g1 = m.logp_and_grad(x)
+        dl = max(dl, abs(l1 - l0) / abs(l0))
+        dg = max(dg, float(np.max(np.abs(g1 - g0)) / np.max(np.abs(g0))))
+    return dl, dg
+
+
+def rates(models, points, rounds, seconds):
+    """grad/s per form: the best of its rounds, forms alternating within each round (another process's
+    load only ever slows a round down, so the best round is the least disturbed)."""
+    per = {name: [] for name in models}
+    for _ in range(rounds):
+        for name, (m, layout_map, _) in models.items():
+            x = points[0]
+            if layout_map:
+                y = np.zeros(m.dim)
+                y[layout_map(models["workloads"][0], m)] = x
+                x = y
+            prog = m.compiled.program
+            reps = 50
+            while True:
+                t = time.perf_counter()
+                prog.benchmark(x, reps)
+                dt = time.perf_counter() - t
+                if dt > seconds / 4 or reps > 1_000_000:
+                    break
+                reps *= 4
+            per[name].append(reps / dt)
+    return {name: max(v) for name, v in per.items()}
+
+
+def numpyro_natural_rate(d, seconds=2.0):
+    """NumPyro's W2 written naturally (row-level Zs @ beta, sigma * z[idx]), jitted value-and-grad."""
+    from brr_bayes.bench.peers_numpyro import w2_natural_rate
+    return w2_natural_rate(d, seconds)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--w2-rows", type=int, default=100_000)
+    ap.add_argument("--workloads", default="W2,W4,W5")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--seconds", type=float, default=0.4, help="time per form per round")
+    ap.add_argument("--peers", default="", help="numpyro: also time NumPyro's natural W2 in this run")
+    a = ap.parse_args()
+    makers = {"W2": lambda: make_w2(a.w2_rows), "W4": make_w4, "W5": make_w5}
+    for w in a.workloads.split(","):
+        d = makers[w]()
+        models = build(w, d)
+        ref = models["workloads"][0]
+        rng = np.random.default_rng(1)
+        points = [rng.normal(scale=0.3, size=ref.dim) for _ in range(3)]
+        r = rates(models, points, a.rounds, a.seconds)
+        best = max(r.values())
+        title = f"{w}" + (f" ({a.w2_rows:,} rows)" if w == "W2" else "")
+        print(f"\n{title}: {len(models)} formulations, grad/s best of {a.rounds} alternating rounds")
+        print(f"| form | grad/s | fastest / this | build s | max rel. diff logp | max rel. diff grad |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for name, (m, layout_map, tb) in models.items():
+            dl, dg = differences(ref, m, layout_map, points)
+            print(f"| {name} | {r[name]:,.0f} | {best / r[name]:.2f} | {tb:.2f} | {dl:.1e} | {dg:.1e} |")
+        if w == "W2" and "numpyro" in a.peers:
+            nr = numpyro_natural_rate(d)
+            nat = r["stan_rows"]
+            print(f"\nNumPyro, natural form, same run: {nr:,.0f} grad/s; brr_bayes natural (stan_rows) "
+                  f"{nat:,.0f} grad/s = {nat / nr:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
