@@ -34,6 +34,25 @@ def models():
             numpyro.sample("y", dist.Bernoulli(logits=eta), obs=y)
         return model
 
+    def w2_natural(d):
+        """W2 as a NumPyro user writes it: a row-level predictor matrix and sigma * z[idx] per block."""
+        from brr_bayes.workloads.data import W2_BLOCKS
+        idx = {name: jnp.asarray(d[name]) for name, _, _ in W2_BLOCKS}
+        Zs = jnp.asarray(np.asarray(d["Z"])[np.asarray(d["state"])])
+        female, y = jnp.asarray(d["female"], dtype=jnp.float64), jnp.asarray(d["y"])
+
+        def model():
+            alpha = numpyro.sample("alpha", dist.Normal(0, 2.5))
+            beta = numpyro.sample("beta", dist.Normal(0, 1).expand([3]))
+            bf = numpyro.sample("b_female", dist.Normal(0, 1))
+            eta = alpha + Zs @ beta + bf * female
+            for name, L, _ in W2_BLOCKS:
+                s = numpyro.sample(f"sigma_{name}", dist.HalfNormal(1))
+                z = numpyro.sample(f"z_{name}", dist.Normal(0, 1).expand([L]))
+                eta = eta + s * z[idx[name]]
+            numpyro.sample("y", dist.Bernoulli(logits=eta), obs=y)
+        return model
+
     def w3(d):
         n = int(d["N"])
         n1, n2 = jnp.asarray(d["node1"]), jnp.asarray(d["node2"])
@@ -87,7 +106,25 @@ def models():
             numpyro.sample("log_radon", dist.Normal(a[c] + floor * b[c], s_y), obs=y)
         return model
 
-    return {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5}
+    return {"W1": w1, "W2": w2, "W2-natural": w2_natural, "W3": w3, "W4": w4, "W5": w5}
+
+
+def w2_natural_rate(d, seconds=2.0):
+    """Jitted value-and-grad calls per second of NumPyro's naturally written W2 (float64)."""
+    import time
+    import jax
+    jax.config.update("jax_enable_x64", True)
+    f, dim = logp_grad_fn(models()["W2-natural"](d))
+    x = np.zeros(dim)
+    f(x)[1].block_until_ready()
+    best = 0.0
+    for _ in range(3):
+        n, t0 = 0, time.perf_counter()
+        while time.perf_counter() - t0 < seconds / 3:
+            f(x)[1].block_until_ready()
+            n += 1
+        best = max(best, n / (time.perf_counter() - t0))
+    return best
 
 
 def logp_grad_fn(model):

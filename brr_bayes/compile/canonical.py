@@ -11,6 +11,8 @@ Passes (each can be switched off through CompileOptions.passes):
 - simplify: logit(inv_logit(x)), log(exp(x)) and -(-x) are x (``p=inv_logit(eta)`` and
   ``mu=exp(eta)`` reach the likelihood as eta; exact in real arithmetic, and more accurate in floating
   point); x * 1 and x + 0 with data of ones or zeros are x.
+- compose_gathers: x[i][j] -> x[i[j]], and a gather from a concatenation that reads one part only -> a
+  gather from that part (stacked coefficient tables, transposes, reshapes of indexed values).
 - select_rows: a product with a data matrix (dense or CSR) holding at most one nonzero per row, an
   indicator or one-hot design, is a gather times a data column: ``H @ a`` -> ``a[county]``.
 - split_row_sums: a sum over a short axis of a row-wise array, ``(X * beta[c]).sum(axis=1)`` with p <= 16
@@ -50,7 +52,8 @@ class Canonicalizer:
         self._digests = {}   # id(array) -> digest
         self.rewrites = []   # (pass, message), for explain()
         self.declined = []   # (pass, message), for explain()
-        self._passes = [p for p in (simplify, select_rows, split_row_sums, push_through_gather, factor_rows)
+        self._passes = [p for p in (simplify, compose_gathers, select_rows, split_row_sums, push_through_gather,
+                                    factor_rows)
                         if p.__name__ in self.options.passes]
 
     def __call__(self, e):
@@ -170,6 +173,28 @@ def simplify(C, node):
             and x.args[0].shape == node.shape:
         C.rewrote("simplify", f"{describe(node)} of {describe(x)} replaced by its argument")
         return x.args[0]
+    return None
+
+
+def compose_gathers(C, node):
+    """x[i][j] -> x[i[j]]; concat(parts)[j] with j inside one part -> part[j - offset]."""
+    if node.kind != "gather":
+        return None
+    (src,) = node.args
+    idx = node.attrs["index"]
+    while isinstance(src, Op) and src.kind == "reshape":
+        src = src.args[0]  # a reshape keeps flat positions
+    if _is_gather(src):
+        C.rewrote("compose_gathers", f"gather of a gather ({describe(src)}) read through one index")
+        return C(gather(src.args[0], src.attrs["index"][idx].reshape(node.shape)))
+    if isinstance(src, Op) and src.kind == "concat" and idx.size:
+        ends = np.cumsum([a.size for a in src.args])
+        lo, hi = int(idx.min()), int(idx.max())
+        part = int(np.searchsorted(ends, lo, side="right"))
+        start = int(ends[part - 1]) if part else 0
+        if hi < ends[part]:
+            C.rewrote("compose_gathers", f"gather from one part of a concatenation read from that part")
+            return C(gather(src.args[part], (idx - start).reshape(node.shape)))
     return None
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-PASSES = ("fold_constants", "simplify", "select_rows", "split_row_sums", "push_through_gather",
-          "factor_rows", "cse")
+PASSES = ("fold_constants", "simplify", "compose_gathers", "select_rows", "split_row_sums",
+          "push_through_gather", "factor_rows", "cse")
 
 
 @dataclass(frozen=True)

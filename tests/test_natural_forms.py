@@ -1,0 +1,66 @@
+"""However the workloads are written (brr_bayes/workloads/forms.py: Stan, PyMC and NumPyro habits, indicator
+matrices, the formula interface), they are the same function of the same parameters and compile to
+programs doing the same work. Work is counted, not timed: the values the program computes per evaluation
+(benchmarks/natural_forms.py measures the speed)."""
+import numpy as np
+import pytest
+
+from brr_bayes import ops
+from brr_bayes.workloads import forms, make_w4, make_w5
+from brr_bayes.workloads.data import make_w2
+
+# 20,000 rows: every state x race level occurs, so the formula interface (observed levels only) has W2's 311
+DATA = {"W2": lambda: make_w2(20_000), "W4": make_w4, "W5": make_w5}
+MAX_WORK_RATIO = 1.5
+
+
+def _work(model):
+    """Values the compiled program produces per evaluation (GLM ops: their rows)."""
+    return sum(r["size"] for r in model.explain().ops)
+
+
+@pytest.fixture(scope="module", params=sorted(DATA))
+def corpus(request):
+    w = request.param
+    d = DATA[w]()
+    built = {name: (fn(d), None) for name, fn in forms.FORMS[w].items()}
+    built.update({name: (fn(d), perm) for name, (fn, perm) in forms.EXTRA_FORMS.get(w, {}).items()})
+    return w, built
+
+
+def test_every_form_is_the_same_density(corpus):
+    w, built = corpus
+    ref = built["workloads"][0]
+    rng = np.random.default_rng(11)
+    points = [rng.normal(scale=0.4, size=ref.dim) for _ in range(3)]
+    for name, (m, layout_map) in built.items():
+        perm = layout_map(ref, m) if layout_map else np.arange(ref.dim)
+        assert m.dim == ref.dim, name
+        if layout_map is None:
+            assert m.param_names == ref.param_names, name
+        for x in points:
+            y = np.zeros(m.dim)
+            y[perm] = x
+            l0, g0 = ref.logp_and_grad(x)
+            l1, g1 = m.logp_and_grad(y)
+            assert abs(l1 - l0) <= 1e-10 * abs(l0), (w, name, l0, l1)
+            np.testing.assert_allclose(g1[perm], g0, rtol=1e-10, atol=1e-10 * np.abs(g0).max(), err_msg=f"{w} {name}")
+
+
+def test_every_form_does_the_fast_forms_work(corpus):
+    w, built = corpus
+    work = {name: _work(m) for name, (m, _) in built.items()}
+    least = min(work.values())
+    slow = {name: round(v / least, 2) for name, v in work.items() if v > MAX_WORK_RATIO * least}
+    assert not slow, f"{w}: forms doing more than {MAX_WORK_RATIO}x the leanest form's work: {slow} ({work})"
+    for name, (m, _) in built.items():
+        assert ops.GLM in m.compiled.compiler.emitted, f"{w} {name}: likelihood not fused"
+
+
+def test_w2_natural_form_merges_rows_like_the_workloads_form():
+    d = make_w2(5000)
+    natural, ref = forms.w2_stan_rows(d), forms.FORMS["W2"]["workloads"](d)
+    text = str(natural.explain())
+    assert "5,000 rows merged into" in text and "factor_rows" in text and "push_through_gather" in text
+    cells = lambda m: max(r["size"] for r in m.explain().ops)  # noqa: E731
+    assert cells(natural) == cells(ref) < 5000
