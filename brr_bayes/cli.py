@@ -1,4 +1,4 @@
-"""The brr-bayes command line: demo, bench, info."""
+"""The brr-bayes command line: demo, bench, explain, info."""
 from __future__ import annotations
 
 import argparse
@@ -46,6 +46,43 @@ def _bench(args):
                       logp=not args.no_logp, peer_names=args.peers, metrics=args.metrics, adapts=args.adapt)
 
 
+class _Built(Exception):
+    """Raised in place of sampling: the script has built its model."""
+
+
+def _explain(args):
+    """Run a model script up to its first sampling call and print what the compiler made of each model."""
+    import runpy
+
+    import brr_bayes as bb
+    from brr_bayes import sampling
+
+    seen = []
+
+    def stop(model, *a, **k):
+        seen.append(model)
+        raise _Built
+
+    saved = (bb.sample, sampling.sample)
+    bb.sample = sampling.sample = stop
+    sys.argv = [args.script] + args.script_args
+    try:
+        ns = runpy.run_path(args.script, run_name="__main__")
+    except _Built:
+        ns = {}
+    finally:
+        bb.sample, sampling.sample = saved
+    models = seen or [v for v in ns.values() if isinstance(v, bb.Model)]
+    if not models:
+        print(f"{args.script}: no model found (build one with `with bb.Model() as m:` and call bb.sample(m), "
+              "or keep it in a global variable)", file=sys.stderr)
+        return 1
+    for m in models:
+        print(m.explain())
+        print()
+    return 0
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="brr-bayes", description="Fast NUTS for multilevel survey and election models.")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -72,6 +109,11 @@ def main(argv=None):
     b.add_argument("--w2-sampling-rows", type=int, default=10_000,
                    help="respondents of W2 in the sampling table (SPEC variants: 10000, 100000, 1000000)")
     b.set_defaults(fn=_bench)
+    e = sub.add_parser("explain", help="run a model script up to bb.sample and print its compiled program, "
+                                       "the rewrites made and the fusions or compressions declined (model.explain())")
+    e.add_argument("script", help="a python file that builds a model (it is stopped at its first bb.sample call)")
+    e.add_argument("script_args", nargs=argparse.REMAINDER, help="arguments passed to the script")
+    e.set_defaults(fn=_explain)
     i = sub.add_parser("info", help="version, compiler, threads, CUDA")
     i.set_defaults(fn=_info)
     args = p.parse_args(argv)

@@ -69,8 +69,13 @@ def cells(family, eta, y, trials=None, max_fraction=0.8):
     first, inv = distinct_rows(cols, n)
     k = len(first)
     if k > max_fraction * n:
-        return None, (f"rows not merged: {k:,} of {n:,} rows have distinct predictors "
-                      f"(merging pays below {max_fraction:.0%})")
+        why = (f"rows not merged: {k:,} of {n:,} rows have distinct predictors "
+               f"(merging pays below {max_fraction:.0%})")
+        widest = max(len(np.unique(c)) for c in cols)
+        if widest > max_fraction * n:
+            why += (f"; one data column alone has {widest:,} distinct values (a continuous predictor: expected, "
+                    "and the fused op still reads each row once)")
+        return None, why
     eta_c = restrict(rest, n, first)
     count = lambda w: np.bincount(inv, weights=w, minlength=k)  # noqa: E731
     out = Cells(eta=eta_c, y=count(y), weights=None, rows=n)
