@@ -4,6 +4,7 @@ largest difference in value and gradient from the workloads' own form.
 
     python benchmarks/natural_forms.py                 # W2 at 100,000 rows, W4, W5
     python benchmarks/natural_forms.py --w2-rows 10000 --rounds 5 --peers numpyro
+    python benchmarks/natural_forms.py --workloads W2 --sample 10000   # also sample three W2 forms
 """
 from __future__ import annotations
 
@@ -73,6 +74,40 @@ def rates(models, points, rounds, seconds):
     return {name: max(v) for name, v in per.items()}
 
 
+def sample_forms(d, names=("workloads", "stan_rows", "formula"), seed=1):
+    """Sample W2 written three ways (4 chains, 1000 + 1000) and compare their posteriors coordinate by
+    coordinate on the unconstrained scale: z = difference of means / sqrt(mcse_a^2 + mcse_b^2), with
+    mcse = sd / sqrt(bulk ESS). Over 311 coordinates of the same posterior, max |z| should be near 3.5."""
+    import warnings
+
+    import brr_bayes as bb
+    from brr_bayes.convergence import rhat_and_ess_bulk
+    fns = {**forms.FORMS["W2"], **{k: v[0] for k, v in forms.EXTRA_FORMS["W2"].items()}}
+    maps = {k: v[1] for k, v in forms.EXTRA_FORMS["W2"].items()}
+    ref_model = fns["workloads"](d)
+    out = {}
+    for name in names:
+        m = fns[name](d)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = bb.sample(m, draws=1000, tune=1000, chains=4, seed=seed, progressbar=False)
+        u = res.unconstrained
+        if name in maps:
+            u = u[..., maps[name](ref_model, m)]
+        rhat, ess = rhat_and_ess_bulk(u)
+        out[name] = dict(seconds=res.seconds, ess=float(np.nanmin(ess)), rhat=float(np.nanmax(rhat)),
+                         mean=u.mean(axis=(0, 1)), mcse=u.std(axis=(0, 1)) / np.sqrt(ess))
+    print(f"\nW2 ({len(d['y']):,} rows) sampled three ways, 4 chains x (1000 + 1000), seed {seed}:")
+    print("| form | seconds | min bulk-ESS | ESS/s | max R-hat | max abs z vs workloads | z > 4 |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    base = out[names[0]]
+    for name, r in out.items():
+        z = np.abs(r["mean"] - base["mean"]) / np.sqrt(r["mcse"] ** 2 + base["mcse"] ** 2)
+        zmax, over = (float(np.max(z)), int(np.sum(z > 4))) if name != names[0] else (0.0, 0)
+        print(f"| {name} | {r['seconds']:.1f} | {r['ess']:.0f} | {r['ess'] / r['seconds']:.1f} | {r['rhat']:.3f} "
+              f"| {zmax:.2f} | {over} |")
+
+
 def numpyro_natural_rate(d, seconds=2.0):
     """NumPyro's W2 written naturally (row-level Zs @ beta, sigma * z[idx]), jitted value-and-grad."""
     from brr_bayes.bench.peers_numpyro import w2_natural_rate
@@ -86,6 +121,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seconds", type=float, default=0.4, help="time per form per round")
     ap.add_argument("--peers", default="", help="numpyro: also time NumPyro's natural W2 in this run")
+    ap.add_argument("--sample", type=int, default=0, metavar="ROWS",
+                    help="also sample W2 at ROWS rows written three ways and compare the posteriors")
     a = ap.parse_args()
     makers = {"W2": lambda: make_w2(a.w2_rows), "W4": make_w4, "W5": make_w5}
     for w in a.workloads.split(","):
@@ -117,6 +154,8 @@ def main():
             print(f"\nW2 natural form (stan_rows / NumPyro's same code), one Python call per evaluation, same run:")
             print(f"| engine | grad/s |\n|---|---:|\n| brr_bayes | {call:,.0f} |\n| NumPyro | {nr:,.0f} |")
             print(f"ratio: {call / nr:.1f}x")
+    if a.sample:
+        sample_forms(make_w2(a.sample))
 
 
 if __name__ == "__main__":

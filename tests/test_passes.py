@@ -90,11 +90,13 @@ def test_row_level_matrix_with_repeated_rows_is_factored():
 def test_factor_declined_for_distinct_rows_and_for_row_level_parameters():
     with bb.Model():
         beta = bb.Normal("beta", 0, 1, shape=3)
+        z = bb.Normal("z", 0, 1, shape=4)
         e = bb.Normal("e", 0, 1, shape=2000)
     X = np.random.default_rng(0).normal(size=(2000, 3))
-    assert _is(_canonical(X @ beta), "matmul")
     C = Canonicalizer(CompileOptions())
-    out = C(bb.math.exp(X @ beta) * e)
+    assert _is(C(X @ beta), "matmul")
+    g = np.repeat(np.arange(4), 500)
+    out = C(bb.math.exp(z[g]) * e)
     assert _is(out, "binary", ops.MUL)
     assert any("parameter 'e'" in msg for _, msg in C.declined)
 
@@ -206,6 +208,33 @@ def test_deep_written_out_recursion_compiles_and_matches_numpy():
     rho_draws = np.ravel(prior["prior"]["rho"])
     want = [-0.5 * np.sum((y[1:] - v * y[:-1]) ** 2) for v in rho_draws]
     np.testing.assert_allclose(np.ravel(prior["prior"]["ar_lp"]), want, rtol=1e-12)
+
+
+def test_deep_row_level_chain_compiles_and_keeps_the_density():
+    """300 nested elementwise steps over 5,000 rows (a written-out recursion over rows): factor_rows' verdicts
+    propagate up the chain instead of re-walking it at every step."""
+    rng = np.random.default_rng(0)
+    n = 5000
+    x, g = rng.normal(size=n), rng.integers(0, 10, n)
+    with bb.Model() as m:
+        a = bb.Normal("a", 0, 1, shape=10)
+        b = bb.Normal("b", 0, 0.1)
+        eta = a[g]
+        for _ in range(300):
+            eta = bb.math.tanh(eta * b + x)
+        bb.Normal("y", eta, 1.0, observed=rng.normal(size=n))
+    _same_density(m, points=2)
+
+
+def test_factoring_a_product_with_a_transformed_coefficient_vector():
+    """X @ exp(theta): the coefficient vector is not a row of the product, so it never blocks factoring."""
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(5, 100))[rng.integers(0, 5, 3000)]
+    with bb.Model() as m:
+        th = bb.Normal("th", 0, 1, shape=100)
+        bb.Normal("y", X @ bb.math.exp(th), 1.0, observed=rng.normal(size=3000))
+    assert "computed over its 5 distinct data rows" in str(m.explain())
+    _same_density(m, points=2)
 
 
 # random graphs ----------------------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ import numpy as np
 from .. import ops
 from ..expr import Const, Op, gather, postorder
 from .options import CompileOptions
-from .rows import describe, distinct_rows, restrict, row_leaves
+from .rows import describe, distinct_rows, restrict, row_children, row_leaves
 
 MIN_ROWS = 64  # below this a rewrite saves less than the extra gather costs
 
@@ -52,6 +52,7 @@ class Canonicalizer:
         self._digests = {}   # id(array) -> digest
         self.rewrites = []   # (pass, message), for explain()
         self.declined = []   # (pass, message), for explain()
+        self.unfactorable = set()  # ids of nodes factor_rows declined: their parents cannot factor either
         self._passes = [p for p in (simplify, compose_gathers, select_rows, split_row_sums, push_through_gather,
                                     factor_rows)
                         if p.__name__ in self.options.passes]
@@ -298,7 +299,12 @@ def _fused_term(node):
 def factor_rows(C, node):
     """A row-wise non-additive vector over repeated data rows -> computed per distinct row, gathered back."""
     n = node.size
-    if n < MIN_ROWS or node.ndim != 1 or _fused_term(node):
+    if n < MIN_ROWS or node.ndim != 1:
+        return None
+    if any(id(a) in C.unfactorable for a in row_children(node, n)):
+        C.unfactorable.add(id(node))  # a parent has the rows (and leaves) of its child, and more
+        return None
+    if _fused_term(node):
         return None
     if node.kind == "matmul":
         if node.args[0].ndim != 1:
@@ -307,6 +313,7 @@ def factor_rows(C, node):
         return None
     cols, why = row_leaves(node, n)
     if cols is None:
+        C.unfactorable.add(id(node))
         if n >= 1000:
             C.note("factor_rows", f"{describe(node)} is evaluated row by row: {why}")
         return None
@@ -314,6 +321,7 @@ def factor_rows(C, node):
         return None
     first, inv = distinct_rows(cols, n)
     if len(first) > C.options.factor_max_fraction * n:
+        C.unfactorable.add(id(node))
         if n >= 1000 and len(first) < n:
             C.note("factor_rows", f"{describe(node)} is evaluated row by row: {len(first):,} of its {n:,} rows "
                                   f"are distinct (factoring pays below {C.options.factor_max_fraction:.0%})")

@@ -58,6 +58,13 @@ nuts::SamplerConfig parse_config(const py::dict& d) {
                   : adapt == "nutpie" ? nuts::AdaptKind::Nutpie
                                       : nuts::AdaptKind::Stan;
   if (c.chain.draws < 0 || c.chain.tune < 0) throw py::value_error("draws and tune must be >= 0");
+  if (d.contains("totals") && !d["totals"].is_none()) {
+    c.totals = d["totals"].cast<std::vector<int>>();
+    if (static_cast<int>(c.totals.size()) != get<int>(d, "chains", 4))
+      throw py::value_error("totals must give one iteration count per chain");
+    for (int t : c.totals)
+      if (t < 0) throw py::value_error("totals must be >= 0");
+  }
   if (c.chains < 1) throw py::value_error("chains must be >= 1, got " + std::to_string(c.chains));
   if (c.threads < 1) throw py::value_error("cores must be >= 1, got " + std::to_string(c.threads));
   if (!(c.chain.target_accept > 0 && c.chain.target_accept < 1))
@@ -241,10 +248,14 @@ void bind_sampler(py::module_& m) {
             if (h.is_none()) iv.emplace_back();
             else iv.push_back(to_vector(as_1d(h, "init", static_cast<long>(factory->dim()))));
           }
-          std::vector<ChainState> sv;
+          std::vector<std::optional<ChainState>> sv;
           for (py::handle h : states) {
-            sv.push_back(state_from_dict(h.cast<py::dict>()));
-            if (sv.back().position.size() != factory->dim())
+            if (h.is_none()) {  // a chain an interrupted run never started: it starts afresh
+              sv.emplace_back();
+              continue;
+            }
+            sv.emplace_back(state_from_dict(h.cast<py::dict>()));
+            if (sv.back()->position.size() != factory->dim())
               throw py::value_error("sampler state has the wrong dimension for this model");
           }
           auto r = std::make_unique<PyRun>();

@@ -7,11 +7,15 @@
 namespace brr::nuts {
 
 SamplerRun::SamplerRun(std::shared_ptr<const LogDensityFactory> factory, SamplerConfig cfg,
-                       std::vector<std::vector<double>> inits, std::vector<ChainState> resume)
+                       std::vector<std::vector<double>> inits, std::vector<std::optional<ChainState>> resume)
     : factory_(std::move(factory)), cfg_(cfg), inits_(std::move(inits)), resume_(std::move(resume)) {
   const int dim = static_cast<int>(factory_->dim());
-  const int rows = cfg_.chain.draws + (cfg_.keep_warmup ? cfg_.chain.tune : 0);
   for (int c = 0; c < cfg_.chains; ++c) {
+    // rows this chain records: from where it starts (a resumed state's iteration) to its total
+    const bool resumed = c < static_cast<int>(resume_.size()) && resume_[c].has_value();
+    const int start = resumed ? resume_[c]->iteration : 0;
+    const int first_kept = cfg_.keep_warmup ? start : std::max(start, cfg_.chain.tune);
+    const int rows = std::max(0, cfg_.total(c) - first_kept);
     auto t = std::make_unique<ChainTrace>();
     t->dim = dim;
     t->capacity = rows;
@@ -53,8 +57,8 @@ void SamplerRun::run_chain(int c) {
     cc.chain = c;
     const std::vector<double> none;
     Chain chain(*density, cc, c < static_cast<int>(inits_.size()) ? inits_[c] : none);
-    if (c < static_cast<int>(resume_.size())) chain.restore(resume_[c]);
-    const int total = cc.tune + cc.draws;
+    if (c < static_cast<int>(resume_.size()) && resume_[c].has_value()) chain.restore(*resume_[c]);
+    const int total = cfg_.total(c);
     t.step_size.store(chain.step_size());
     for (int it = chain.state().iteration; it < total && !stop_.load(); ++it) {
       const bool warm = chain.warmup();

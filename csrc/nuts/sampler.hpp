@@ -3,6 +3,7 @@
 #pragma once
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -32,13 +33,18 @@ struct SamplerConfig {
   int chains = 4;
   int threads = 1;
   bool keep_warmup = false;
+  // Per chain, the iteration to run until (warm-up included); empty: tune + draws for every chain.
+  // A resumed run uses it to finish each chain of an interrupted run where it stopped, or to add draws.
+  std::vector<int> totals;
+  int total(int c) const { return totals.empty() ? chain.tune + chain.draws : totals[static_cast<std::size_t>(c)]; }
 };
 
 class SamplerRun {
  public:
-  // inits: one vector per chain (empty = random); states: one per chain to resume from (optional).
+  // inits: one vector per chain (empty = random); resume: per chain, the state to continue from (none:
+  // the chain starts afresh, as a chain an interrupted run never started).
   SamplerRun(std::shared_ptr<const LogDensityFactory> factory, SamplerConfig cfg,
-             std::vector<std::vector<double>> inits, std::vector<ChainState> resume = {});
+             std::vector<std::vector<double>> inits, std::vector<std::optional<ChainState>> resume = {});
   ~SamplerRun();
   void start();
   void stop() { stop_.store(true); }
@@ -54,7 +60,7 @@ class SamplerRun {
   std::shared_ptr<const LogDensityFactory> factory_;
   SamplerConfig cfg_;
   std::vector<std::vector<double>> inits_;
-  std::vector<ChainState> resume_;
+  std::vector<std::optional<ChainState>> resume_;
   std::atomic<bool> stop_{false};
   std::atomic<int> next_chain_{0};
   std::atomic<int> finished_threads_{0};
