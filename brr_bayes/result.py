@@ -17,11 +17,13 @@ class Result:
         sample_stats: {stat: array (chain, draw)} with ArviZ's names.
         unconstrained: array (chain, draw, dim) of the flat unconstrained draws.
         partial: True when sampling was interrupted before every draw was made.
+        chain_draws: kept draws of each chain. After an interruption chains can differ: every chain's
+            draws are kept, and the arrays are padded with NaN past a chain's last draw.
     """
 
     def __init__(self, posterior, sample_stats, unconstrained, *, model=None, config=None, seconds=0.0,
                  partial=False, warmup_posterior=None, warmup_sample_stats=None, sampler_states=None,
-                 grad_evals=None):
+                 grad_evals=None, chain_draws=None):
         self.posterior = posterior
         self.sample_stats = sample_stats
         self.unconstrained = unconstrained
@@ -34,25 +36,32 @@ class Result:
         self.warmup_sample_stats = warmup_sample_stats
         self.sampler_states = sampler_states or []
         self.grad_evals = grad_evals
+        self.chain_draws = list(chain_draws) if chain_draws is not None else [unconstrained.shape[1]] * \
+            unconstrained.shape[0]
         self.posterior_predictive = None
         self.log_likelihood = None
         from . import __version__
         self.versions = {"brr_bayes": __version__, "numpy": np.__version__, "python": platform.python_version()}
 
     @classmethod
-    def from_run(cls, run, config, *, model, seconds, partial):
-        traces = [run.trace(c) for c in range(config["chains"])]
-        states = [run.state(c) for c in range(config["chains"])]
-        if partial:  # chains that had not started hold nothing; the others are cut to a common length
-            keep = [c for c, t in enumerate(traces) if (~t["warmup"].astype(bool)).sum() > 0] or [0]
-            traces = [traces[c] for c in keep]
-            config = dict(config, chains=len(traces))
+    def from_run(cls, run, config, *, model, seconds, partial, previous_states=()):
+        n_chains = config["chains"]
+        traces = [run.trace(c) for c in range(n_chains)]
+        states = [run.state(c) for c in range(n_chains)]
+        # a chain that did not get to run again keeps the state it was resumed from
+        states = [s if s is not None or c >= len(previous_states) else previous_states[c] for c, s in enumerate(states)]
         warm = [t["warmup"].astype(bool) for t in traces]
-        n_keep = min(int((~w).sum()) for w in warm)
-        n_warm = min(int(w.sum()) for w in warm)
+        kept = [int((~w).sum()) for w in warm]
+        n_keep, n_warm = max(kept), max(int(w.sum()) for w in warm)
 
         def pick(key, mask_warm, n):
-            return np.stack([t[key][w == mask_warm][:n] for t, w in zip(traces, warm)])
+            rows = [t[key][w == mask_warm][:n] for t, w in zip(traces, warm)]
+            if all(len(r) == n for r in rows):
+                return np.stack(rows)
+            if key == "diverging":  # ragged (interrupted) chains: pad past each chain's last draw
+                return np.stack([np.concatenate([r, np.zeros(n - len(r), dtype=r.dtype)]) for r in rows])
+            return np.stack([np.concatenate([r.astype(np.float64), np.full((n - len(r),) + r.shape[1:], np.nan)])
+                             for r in rows])
 
         unconstrained = pick("draws", False, n_keep)
         stats = {k: pick(k, False, n_keep) for k in _STATS}
@@ -64,22 +73,71 @@ class Result:
             warm_post = cls._constrain(model, wu)
             warm_stats = {k: pick(k, True, n_warm) for k in _STATS}
         res = cls(posterior, stats, unconstrained, model=model, config=config, seconds=seconds, partial=partial,
-                  warmup_posterior=warm_post, warmup_sample_stats=warm_stats,
-                  sampler_states=[s for s in states if s is not None],
-                  grad_evals=[int(t["grad_evals"]) for t in traces])
-        if not partial and n_keep > 0:
+                  warmup_posterior=warm_post, warmup_sample_stats=warm_stats, sampler_states=states,
+                  grad_evals=[int(t["grad_evals"]) for t in traces], chain_draws=kept)
+        if partial:
+            done = ", ".join(str(k) for k in kept)
+            warnings.warn(f"sampling was interrupted: every chain's draws so far are kept ({done} kept draws per chain"
+                          + ("; arrays are padded with NaN past each chain's last draw" if len(set(kept)) > 1 else "")
+                          + "). bb.sample(model, resume=result) finishes each chain and bb.concat joins the two.",
+                          RuntimeWarning, stacklevel=3)
+        elif n_keep > 0:
             from .diagnostics import warn_after_sampling
             warn_after_sampling(res)
         return res
+
+    @classmethod
+    def concat(cls, results):
+        """Join results of the same chains along the draws (see bb.concat)."""
+        results = [r for r in results]
+        if not results or not all(isinstance(r, Result) for r in results):
+            raise TypeError("concat takes bb.Result objects (a run and its resumed continuations)")
+        first, last = results[0], results[-1]
+        if len({r.chains for r in results}) != 1:
+            raise ValueError(f"concat: the results have {[r.chains for r in results]} chains; join only a run and "
+                             "its resumed continuations")
+        if len({r.config.get("fingerprint") for r in results}) != 1 or len({r.seed for r in results}) != 1:
+            raise ValueError("concat: the results come from different models, data or seeds; join only a run and "
+                             "its resumed continuations")
+        lengths = [sum(r.chain_draws[c] for r in results) for c in range(first.chains)]
+        n = max(lengths)
+
+        def join(get, pad_bool=False):
+            out = []
+            for c in range(first.chains):
+                parts = [get(r)[c, :r.chain_draws[c]] for r in results]
+                row = np.concatenate(parts)
+                if len(row) < n:
+                    fill = np.zeros((n - len(row),) + row.shape[1:], dtype=row.dtype) if pad_bool else \
+                        np.full((n - len(row),) + row.shape[1:], np.nan)
+                    row = np.concatenate([row if pad_bool else row.astype(np.float64), fill])
+                out.append(row)
+            return np.stack(out)
+
+        posterior = {k: join(lambda r, k=k: r.posterior[k]) for k in first.posterior}
+        stats = {k: join(lambda r, k=k: r.sample_stats[k], pad_bool=(k == "diverging")) for k in first.sample_stats}
+        config = dict(last.config)
+        grad = [sum(r.grad_evals[c] for r in results) for c in range(first.chains)] if all(
+            r.grad_evals for r in results) else None
+        return cls(posterior, stats, join(lambda r: r.unconstrained), model=last.model or first.model, config=config,
+                   seconds=sum(r.seconds for r in results), partial=last.partial, sampler_states=last.sampler_states,
+                   grad_evals=grad, chain_draws=lengths)
 
     @staticmethod
     def _constrain(model, unconstrained):
         chains, n, dim = unconstrained.shape
         if model is None:
             return {"x": unconstrained.copy()}
-        flat = model.compiled.constrain_many(unconstrained.reshape(chains * n, dim)) if n else {
+        flat = unconstrained.reshape(chains * n, dim)
+        ok = ~np.isnan(flat).any(axis=1)  # NaN rows pad chains an interruption left shorter
+        vals = model.compiled.constrain_many(flat[ok]) if ok.any() else {
             name: np.zeros((0,) + shape) for name, shape, _ in model.compiled.outputs}
-        return {k: v.reshape((chains, n) + v.shape[1:]) for k, v in flat.items()}
+        out = {}
+        for k, v in vals.items():
+            full = np.full((chains * n,) + v.shape[1:], np.nan)
+            full[ok] = v
+            out[k] = full.reshape((chains, n) + v.shape[1:])
+        return out
 
     # shapes --------------------------------------------------------------------------------
     @property
@@ -182,6 +240,7 @@ class Result:
         idata.posterior.attrs["brr_config"] = json.dumps(self.config)
         idata.posterior.attrs["brr_sampler_states"] = json.dumps(self.sampler_states)
         idata.posterior.attrs["brr_grad_evals"] = json.dumps(self.grad_evals)
+        idata.posterior.attrs["brr_chain_draws"] = json.dumps(self.chain_draws)
         idata.to_netcdf(str(path))
         return path
 
@@ -198,7 +257,8 @@ class Result:
         res = cls(post, stats, idata["unconstrained_posterior"]["x"].values, model=None,
                   config=json.loads(attrs["brr_config"]), seconds=float(attrs.get("sampling_time", 0.0)),
                   partial=bool(int(attrs.get("partial", 0))), sampler_states=json.loads(attrs["brr_sampler_states"]),
-                  grad_evals=json.loads(attrs["brr_grad_evals"]))
+                  grad_evals=json.loads(attrs["brr_grad_evals"]),
+                  chain_draws=json.loads(attrs["brr_chain_draws"]) if "brr_chain_draws" in attrs else None)
         if "posterior_predictive" in idata.groups():
             res.posterior_predictive = {k: idata.posterior_predictive[k].values
                                         for k in idata.posterior_predictive.data_vars}

@@ -23,8 +23,8 @@ def _default_cores():
 def _resolve_seed(seed):
     if seed is None:
         return int(np.random.SeedSequence().entropy % (2 ** 63))
-    if isinstance(seed, (bool, float)) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
+    if isinstance(seed, (bool, float)) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2 ** 64:
+        raise ValueError(f"seed must be an integer in [0, 2**64) or None, got {seed!r}")
     return int(seed)
 
 
@@ -60,7 +60,18 @@ def _initial_points(model, init, chains, seed):
     return starts
 
 
+DEFAULTS = dict(draws=1000, tune=1000, chains=4, target_accept=0.8, max_treedepth=10, metric="diag")
+
+
 def _config(draws, tune, chains, cores, seed, target_accept, max_treedepth, metric, adapt, keep_warmup, step_size):
+    draws = DEFAULTS["draws"] if draws is None else draws
+    tune = DEFAULTS["tune"] if tune is None else tune
+    chains = DEFAULTS["chains"] if chains is None else chains
+    target_accept = DEFAULTS["target_accept"] if target_accept is None else target_accept
+    max_treedepth = DEFAULTS["max_treedepth"] if max_treedepth is None else max_treedepth
+    metric = DEFAULTS["metric"] if metric is None else metric
+    if isinstance(seed, (int, np.integer)) and not 0 <= seed < 2 ** 64:
+        raise ValueError(f"seed must be an integer in [0, 2**64), got {seed}")
     for name, v in (("draws", draws), ("tune", tune)):
         if not isinstance(v, (int, np.integer)) or v < 0:
             raise ValueError(f"{name} must be a non-negative integer, got {v!r}")
@@ -97,8 +108,11 @@ def _threads_per_chain(value, config, cores):
 def _run(target, config, inits, states, progressbar, desc):
     """Start the C++ run, poll progress, handle Ctrl-C; returns (run, partial, seconds)."""
     core = _backend.core()
-    run = core.start_sampling(target, config, list(inits), list(states))
-    total = config["chains"] * (config["tune"] + config["draws"])
+    run = core.start_sampling(target, {k: v for k, v in config.items() if k not in ("inits", "fingerprint")},
+                              list(inits), list(states))
+    starts = [s["iteration"] if s else 0 for s in states] or [0] * config["chains"]
+    totals = config.get("totals") or [config["tune"] + config["draws"]] * config["chains"]
+    total = sum(max(0, t - s) for s, t in zip(starts, totals))
     bar = None
     if progressbar:
         from tqdm.auto import tqdm
@@ -111,16 +125,17 @@ def _run(target, config, inits, states, progressbar, desc):
             time.sleep(0.05)
             if bar is not None:
                 prog = run.progress()
-                done = sum(p["done"] for p in prog)
+                done = sum(max(0, p["done"] - s) for p, s in zip(prog, starts))
                 bar.update(done - last)
                 last = done
                 dt = max(time.perf_counter() - t0, 1e-9)
-                bar.set_postfix(divergences=sum(p["divergences"] for p in prog),
-                                step=",".join(f"{p['step_size']:.2g}" for p in prog),
+                # a chain waiting for a free thread has made no draw yet: say so instead of its initial step
+                steps = [f"{p['step_size']:.2g}" if p["done"] > s else "waiting" for p, s in zip(prog, starts)]
+                bar.set_postfix(divergences=sum(p["divergences"] for p in prog), step=",".join(steps),
                                 per_chain=f"{done / dt / config['chains']:.0f}/s", refresh=False)
         if bar is not None:
             prog = run.progress()
-            bar.update(sum(p["done"] for p in prog) - last)
+            bar.update(sum(max(0, p["done"] - s) for p, s in zip(prog, starts)) - last)
     except KeyboardInterrupt:
         run.stop()
         partial = True
@@ -129,9 +144,6 @@ def _run(target, config, inits, states, progressbar, desc):
         if bar is not None:
             bar.close()
     seconds = time.perf_counter() - t0
-    if partial:
-        warnings.warn("sampling was interrupted: the result holds the draws made so far (result.partial is True)",
-                      RuntimeWarning, stacklevel=3)
     errors = [run.error(c) for c in range(config["chains"])]
     if any(errors):
         bad = [(c, e) for c, e in enumerate(errors) if e]
@@ -139,9 +151,9 @@ def _run(target, config, inits, states, progressbar, desc):
     return run, partial, seconds
 
 
-def sample(model, *, draws: int = 1000, tune: int = 1000, chains: int = 4, cores: Optional[int] = None,
-           seed: Optional[int] = None, target_accept: float = 0.8, max_treedepth: int = 10,
-           metric: Literal["diag", "dense", "low_rank"] = "diag",
+def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, chains: Optional[int] = None,
+           cores: Optional[int] = None, seed: Optional[int] = None, target_accept: Optional[float] = None,
+           max_treedepth: Optional[int] = None, metric: Optional[Literal["diag", "dense", "low_rank"]] = None,
            adapt: Optional[Literal["stan", "fisher", "nutpie"]] = None,
            init=None,
            progressbar: bool = True, keep_warmup: bool = False, step_size: float = 1.0, resume=None,
@@ -150,11 +162,11 @@ def sample(model, *, draws: int = 1000, tune: int = 1000, chains: int = 4, cores
 
     Args:
         model: a ``bb.Model``.
-        draws, tune: kept draws and warm-up iterations per chain.
-        chains, cores: number of chains, and threads to run them on (default: all cores).
+        draws, tune: kept draws and warm-up iterations per chain (default 1000 each).
+        chains, cores: number of chains (default 4), and threads to run them on (default: all cores).
         seed: same seed, same draws, whatever ``cores`` is.
-        target_accept, max_treedepth: NUTS settings (Stan's defaults).
-        metric: 'diag', 'dense' or 'low_rank' inverse metric. 'low_rank' is nutpie's low-rank + diagonal
+        target_accept, max_treedepth: NUTS settings (Stan's defaults, 0.8 and 10).
+        metric: 'diag' (default), 'dense' or 'low_rank' inverse metric. 'low_rank' is nutpie's low-rank + diagonal
             metric: the Fisher diagonal corrected along the few directions where the draws' and the
             gradients' covariances disagree with it (eigenvalues outside [1/2, 2]), re-estimated at the
             end of each of Stan's windows from up to 64 draws and gradients.
@@ -165,7 +177,13 @@ def sample(model, *, draws: int = 1000, tune: int = 1000, chains: int = 4, cores
             more divergences on the MRP demo (docs/sampler.md).
         init: {name: constrained value} (or one dict per chain); missing names start uniform(-2, 2).
         keep_warmup: also store the warm-up draws.
-        resume: a Result whose chains continue from their saved sampler state.
+        resume: a Result (from bb.sample or bb.Result.load) whose chains continue exactly where they
+            stopped, with the run's own seed, warm-up length and sampler settings (others passed are
+            ignored with a warning). ``draws=N`` adds N kept draws to every chain (finishing its warm-up
+            first if it was interrupted in it); ``draws`` left out finishes an interrupted run: each chain
+            up to the draws it was asked for. The result holds the new draws; ``bb.concat(first, more)``
+            joins them to the earlier ones, equal to one uninterrupted run. The model and data must be
+            the ones the run was sampled with (checked).
         threads_per_chain: threads each chain uses inside one likelihood evaluation (GLM likelihoods over
             more than 8,192 rows are split into row chunks). Default: the cores left over per chain,
             ``max(1, cores // chains)``. Draws are identical for any value.
@@ -181,21 +199,95 @@ def sample(model, *, draws: int = 1000, tune: int = 1000, chains: int = 4, cores
     """
     from .model import Model
     if not isinstance(model, Model):
-        raise TypeError(f"sample() needs a bb.Model, got {type(model).__name__}")
+        raise TypeError(f"sample() needs a bb.Model, got {type(model).__name__}; to draw predictive samples from a "
+                        "fit use bb.sample_posterior_predictive(result)")
     if model.dim == 0:
         raise ValueError("the model has no free parameters to sample")
-    seed = _resolve_seed(seed if resume is None else resume.seed)
-    config = _config(draws, tune, chains, cores, seed, target_accept, max_treedepth, metric, adapt, keep_warmup,
-                     step_size)
-    config["row_threads"] = _threads_per_chain(threads_per_chain, config, cores)
-    states = []
     if resume is not None:
-        states = resume.sampler_states
-        if len(states) != chains:
-            raise ValueError(f"resume has {len(states)} chain states but chains={chains}")
-    inits = _initial_points(model, init, chains, seed) if resume is None else []
+        config, inits, states = _resume_plan(model, resume, draws, tune, chains, cores, keep_warmup,
+                                             dict(metric=metric, adapt=adapt, target_accept=target_accept,
+                                                  max_treedepth=max_treedepth))
+    else:
+        seed = _resolve_seed(seed)
+        config = _config(draws, tune, chains, cores, seed, target_accept, max_treedepth, metric, adapt, keep_warmup,
+                         step_size)
+        if config["draws"] + config["tune"] == 0:
+            raise ValueError("draws and tune are both 0: nothing to sample; pass draws >= 1")
+        inits = _initial_points(model, init, config["chains"], seed)
+        states = []
+        config["inits"] = [None if x is None else [float(v) for v in x] for x in inits]
+    config["row_threads"] = _threads_per_chain(threads_per_chain, config, cores)
+    config["fingerprint"] = model.compiled.fingerprint
     run, partial, seconds = _run(model.compiled.program, config, inits, states, progressbar, "Sampling")
-    return Result.from_run(run, config, model=model, seconds=seconds, partial=partial)
+    return Result.from_run(run, config, model=model, seconds=seconds, partial=partial, previous_states=states)
+
+
+def _resume_plan(model, prev, draws, tune, chains, cores, keep_warmup, passed):
+    """(config, inits, states) continuing ``prev``: see sample()'s ``resume``."""
+    if not isinstance(prev, Result):
+        raise TypeError(f"resume must be a bb.Result (from bb.sample or bb.Result.load), got {type(prev).__name__}")
+    states = list(prev.sampler_states)
+    saved = dict(prev.config)
+    n = len(states)
+    if not n or "tune" not in saved:
+        raise ValueError("resume: this result holds no sampler states (it was not made by bb.sample); sample afresh")
+    if chains is not None and chains != n:
+        raise ValueError(f"resume: the run has {n} chains, got chains={chains}; leave chains out to continue all of them")
+    fp = saved.get("fingerprint")
+    if fp is None:
+        warnings.warn("resume: this result was saved without a model fingerprint, so it cannot be checked that it "
+                      "comes from this model and data", UserWarning, stacklevel=3)
+    elif fp != model.compiled.fingerprint:
+        raise ValueError("resume: the run was sampled from a different model or different data (the compiled "
+                         "programs differ); resume only with the model and data it was sampled with, or sample afresh")
+    for s in states:
+        if s is not None and len(s["position"]) != model.dim:
+            raise ValueError(f"resume: the saved chains have {len(s['position'])} parameters, the model has {model.dim}")
+    ignored = [f"{k}={v!r} (the run uses {saved.get(k)!r})" for k, v in passed.items()
+               if v is not None and v != saved.get(k)]
+    tune0 = int(saved["tune"])
+    if tune is not None and tune != tune0:
+        ignored.append(f"tune={tune} (the chains continue the run's warm-up of {tune0} iterations)")
+    if ignored:
+        warnings.warn("resume keeps the saved run's sampler settings; ignored: " + ", ".join(ignored), UserWarning,
+                      stacklevel=3)
+    starts = [int(s["iteration"]) if s else 0 for s in states]
+    asked = saved.get("totals") or [tune0 + int(saved["draws"])] * n
+    if draws is None:
+        totals = list(asked)
+        if all(i >= t for i, t in zip(starts, totals)):
+            raise ValueError(f"resume: every chain has finished the {int(saved['draws'])} draws it was asked for; pass "
+                             "draws=N to add N more draws to each chain")
+    else:
+        if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 1:
+            raise ValueError(f"draws must be a positive integer (the draws to add to each chain), got {draws!r}")
+        totals = [max(i, tune0) + int(draws) for i in starts]
+    config = _config(max(totals) - tune0, tune0, n, cores, int(saved["seed"]), saved["target_accept"],
+                     saved["max_treedepth"], saved["metric"], saved["adapt"], keep_warmup, saved.get("step_size", 1.0))
+    config["totals"] = totals
+    config["inits"] = saved.get("inits") or [None] * n
+    # a chain the interrupted run never started has no state: it starts as the run would have started it
+    inits = [None if s is not None or x is None else np.asarray(x, dtype=np.float64)
+             for s, x in zip(states, config["inits"])]
+    return config, inits, states
+
+
+def concat(*results):
+    """Join runs of the same chains along the draws: a run and its resumed continuations.
+
+    ``bb.concat(first, bb.sample(model, resume=first, draws=500))`` holds each chain's draws in order; after an
+    interrupted run and ``resume=`` without ``draws``, it equals the uninterrupted run draw for draw.
+
+    Example:
+        >>> import numpy as np, brr_bayes as bb
+        >>> with bb.Model() as m:
+        ...     mu = bb.Normal("mu", 0, 1)
+        >>> a = bb.sample(m, draws=100, tune=100, chains=2, seed=1, progressbar=False)
+        >>> b = bb.sample(m, resume=a, draws=50, progressbar=False)
+        >>> bb.concat(a, b).posterior["mu"].shape
+        (2, 150)
+    """
+    return Result.concat(results)
 
 
 def sample_logp(logp_and_grad, dim: int, *, draws=1000, tune=1000, chains=4, seed=None, target_accept=0.8,
@@ -216,6 +308,7 @@ def sample_logp(logp_and_grad, dim: int, *, draws=1000, tune=1000, chains=4, see
     seed = _resolve_seed(seed)
     # one thread per chain: calls take turns on the GIL, so every chain advances (and Ctrl-C leaves each some draws)
     config = _config(draws, tune, chains, chains, seed, target_accept, max_treedepth, metric, adapt, keep_warmup, 1.0)
+    chains = config["chains"]
     inits = [None] * chains if init is None else [np.asarray(i, dtype=np.float64) for i in init]
     run, partial, seconds = _run((logp_and_grad, int(dim)), config, inits, [], progressbar, "Sampling")
     return Result.from_run(run, config, model=None, seconds=seconds, partial=partial)

@@ -138,7 +138,7 @@ def test_resume_continues_exactly(adapt, metric):
         warnings.simplefilter("ignore")
         full = bb.sample(m, draws=200, tune=100, seed=7, **kw)
         first = bb.sample(m, draws=100, tune=100, seed=7, **kw)
-        rest = bb.sample(m, draws=200, tune=100, resume=first, **kw)
+        rest = bb.sample(m, draws=100, resume=first, **kw)   # draws: the draws to add
     np.testing.assert_array_equal(first.unconstrained, full.unconstrained[:, :100])
     np.testing.assert_array_equal(rest.unconstrained, full.unconstrained[:, 100:])
     assert rest.seed == first.seed
@@ -185,8 +185,9 @@ def test_ctrl_c_keeps_the_draws_so_far():
         timer.cancel()
         signal.signal(signal.SIGINT, previous)
     assert res.partial
-    assert 0 < res.draws < 20000
-    assert np.all(np.isfinite(res.posterior["x"]))
+    assert 0 < res.draws < 20000 and res.draws == max(res.chain_draws)
+    for c, n in enumerate(res.chain_draws):   # every chain's draws kept; shorter chains padded with NaN
+        assert np.all(np.isfinite(res.posterior["x"][c, :n])) and np.all(np.isnan(res.posterior["x"][c, n:]))
 
 
 def test_nonfinite_start_is_retried_and_improper_regions_reported():

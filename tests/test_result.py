@@ -109,8 +109,7 @@ def test_save_load_round_trip_and_resume_from_disk(result, tmp_path):
     assert back.sampler_states == result.sampler_states and back.seed == result.seed
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        more = bb.sample(result.model, draws=600, tune=500, chains=4, progressbar=False, target_accept=0.95,
-                         resume=back)
+        more = bb.sample(result.model, draws=100, progressbar=False, resume=back)   # 100 more per chain
         full = bb.sample(result.model, draws=600, tune=500, chains=4, seed=3, progressbar=False, target_accept=0.95)
     np.testing.assert_array_equal(more.unconstrained, full.unconstrained[:, 500:])
 

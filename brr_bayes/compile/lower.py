@@ -18,11 +18,38 @@ from .canonical import Canonicalizer
 from .options import CompileOptions
 
 
+class _Fingerprinted:
+    """The Program, with every add_* call (op codes, data, index arrays, sizes) fed to a hash: two models
+    compile to the same fingerprint only if they are the same program over the same data."""
+
+    def __init__(self, program):
+        self._program = program
+        self._hash = hashlib.blake2b(digest_size=16)
+
+    def __getattr__(self, name):
+        attr = getattr(self._program, name)
+        if not name.startswith("add_"):
+            return attr
+
+        def call(*args):
+            self._hash.update(name.encode())
+            for a in args:
+                if isinstance(a, np.ndarray):
+                    self._hash.update(np.ascontiguousarray(a).tobytes())
+                else:
+                    self._hash.update(repr(a).encode())
+            return attr(*args)
+        return call
+
+    def hexdigest(self):
+        return self._hash.hexdigest()
+
+
 class Compiler:
     """Walks expressions, giving each a slot in the Program; shared subexpressions are lowered once."""
 
     def __init__(self, program, layout, options: CompileOptions | None = None):
-        self.p = program
+        self.p = _Fingerprinted(program)
         self.layout = layout  # FreeRV -> (offset, unconstrained size)
         self.options = options or CompileOptions()
         self.canon = Canonicalizer(self.options)
@@ -281,6 +308,8 @@ class CompiledModel:
         C.context = ""
         self.outputs = [(rv.name, rv.shape, C.slot(rv)) for rv in model.free_rvs]
         self.outputs += [(name, expr.shape, C.slot(expr)) for name, expr, _ in model.deterministics]
+        names = [(rv.name, rv.shape, type(rv.transform).__name__) for rv in model.free_rvs]
+        self.fingerprint = hashlib.blake2b((C.p.hexdigest() + repr(names)).encode(), digest_size=16).hexdigest()
 
     def _x(self, x):
         x = np.ascontiguousarray(x, dtype=np.float64)
