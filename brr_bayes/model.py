@@ -82,6 +82,7 @@ class Model:
         self.vars = {}          # name -> FreeRV | ObservedRV | Deterministic expr | potential expr
         self.free_rvs = []
         self.observed_rvs = []
+        self._data_checked = {}   # data nodes already scanned for NaN (see Distribution.check_data)
         self.deterministics = []  # (name, expr, dims)
         self.potentials = []      # (name, expr)
         self.densities = []       # (name, object with lower(compiler)): fused structured-prior terms
@@ -144,6 +145,7 @@ class Model:
             if dims_shape is not None and shape != dims_shape:
                 raise ValueError(f"{where}: shape {shape} does not match dims {dims} of shape {dims_shape}")
         shape = shape if shape is not None else dims_shape
+        dist.check_data(where, self._data_checked)
         self._invalidate()
         if observed is not None:
             value = self._observed_array(observed, where)
@@ -158,6 +160,7 @@ class Model:
                                 "marginalise the discrete parameter out")
             if shape is None:
                 shape = tuple(dist.batch_shape())
+            dist.check_shape(shape, where)
             tr = dist.default_transform() if transform == "default" else transform
             if tr is None:
                 from .transforms import Identity
@@ -184,6 +187,9 @@ class Model:
         arr = np.asarray(observed)
         if arr.dtype == object or arr.dtype.kind not in "biuf":
             raise TypeError(f"{where}: observed data must be numeric, got dtype {arr.dtype}")
+        if arr.size == 0:
+            raise ValueError(f"{where}: observed data is empty (shape {arr.shape}); pass at least one observation, or "
+                             "leave this likelihood out when there is no data")
         return arr.astype(np.float64)
 
     def add_deterministic(self, name, expr, dims=None):

@@ -86,6 +86,14 @@ def _align(v, batch, shape):
 
 def _posterior_evaluator(result, what):
     """(model, chains, draws, evaluator over every posterior draw) for a Result that has its model."""
+    from .model import Model
+    from .result import Result
+    if isinstance(result, Model):
+        raise TypeError(f"{what}: pass the result of bb.sample(model), not the model itself (res = bb.sample(model), "
+                        "then pass res); for draws before seeing data use bb.sample_prior_predictive(model)")
+    if not isinstance(result, Result):
+        hint = " (for a bb.glm fit pass fit.result)" if hasattr(result, "glm") else ""
+        raise TypeError(f"{what}: pass a bb.Result from bb.sample, got {type(result).__name__}{hint}")
     model = result.model
     if model is None:
         raise ValueError(f"{what} needs the model: this result has none (sampled from a log density, or loaded "
@@ -121,6 +129,11 @@ def sample_prior_predictive(model, draws=500, seed=None):
         >>> pp["prior_predictive"]["y"].shape
         (1, 100, 3)
     """
+    from .model import Model
+    if not isinstance(model, Model):
+        raise TypeError(f"sample_prior_predictive takes a bb.Model, got {type(model).__name__}")
+    if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 1:
+        raise ValueError(f"draws must be a positive integer, got {draws!r}")
     rng = np.random.default_rng(seed)
     env = {}
     ev = _Evaluator(env, draws)

@@ -11,8 +11,24 @@ from scipy.sparse import csgraph
 
 from . import math as bm
 from .distributions import Flat, HalfNormal, Normal
-from .expr import as_expr
+from .expr import as_expr, constant_value
 from .model import Deterministic, Model, Potential
+
+
+def _fixed(value, where, param, ok, requirement, fix):
+    """Check a structured prior's parameter when it is a fixed number (expressions are left to their priors)."""
+    v = constant_value(as_expr(value))
+    if v is None:
+        return
+    bad = ~np.asarray(np.isfinite(v) & ok(v))
+    if bad.any():
+        got = np.asarray(v)[bad].ravel()[0] if np.ndim(v) else float(v)
+        raise ValueError(f"{where}: {param} {requirement}, got {got:g}; {fix}")
+
+
+def _positive_sigma(sigma, where):
+    _fixed(sigma, where, "sigma", lambda v: v > 0, "must be > 0", "pass a positive scale (or a positive parameter, "
+           "e.g. bb.HalfNormal)")
 
 
 # --------------------------------------------------------------------------- group effects
@@ -54,6 +70,7 @@ def RandomEffect(name, index, sigma, *, centered=False, dims=None):
         ...     eff = bb.RandomEffect("a_state_race", (state, race), s)   # 4 rows, 4 levels
     """
     model = Model.get_context(f"RandomEffect('{name}')")
+    _positive_sigma(sigma, f"RandomEffect '{name}'")
     ids, n_levels, labels = _combine_factors(index, name)
     if dims is None and labels is not None:
         dims = f"{name}_level"
@@ -193,6 +210,11 @@ def BYM2(name, n=None, *, edges=None, adjacency=None, sigma=None, rho=None, dims
         ...     b = bb.BYM2("b", 4, edges=np.array([[0, 1], [1, 2], [2, 3]]))
     """
     from .distributions import Beta
+    if sigma is not None:
+        _positive_sigma(sigma, f"BYM2 '{name}'")
+    if rho is not None:
+        _fixed(rho, f"BYM2 '{name}'", "rho", lambda v: (v >= 0) & (v <= 1), "(the spatial share of the variance) must "
+               "lie in [0, 1]", "pass a value in [0, 1], or leave rho out for a Beta(0.5, 0.5) prior")
     if adjacency is not None:
         n, edges = _from_adjacency(adjacency, f"BYM2 '{name}'")
     phi = ICAR(f"{name}_phi", n, edges=edges, dims=dims)
@@ -220,6 +242,7 @@ def RW1(name, sigma, *, shape=None, dims=None, axis=-1):
     Vectorised over the other axes (50 states x 100 days is one block). Returns x (a Deterministic).
     """
     shp = _walk_shape(shape, dims, f"RW1('{name}')")
+    _positive_sigma(sigma, f"RW1 '{name}'")
     z = Normal(f"{name}_z", 0.0, 1.0, shape=shp)
     return Deterministic(name, bm.cumsum(as_expr(sigma) * z, axis=axis), dims=dims)
 
@@ -227,6 +250,7 @@ def RW1(name, sigma, *, shape=None, dims=None, axis=-1):
 def RW2(name, sigma, *, shape=None, dims=None, axis=-1):
     """Second-order random walk: x_t - 2 x_{t-1} + x_{t-2} = sigma * z_t (non-centred double cumsum)."""
     shp = _walk_shape(shape, dims, f"RW2('{name}')")
+    _positive_sigma(sigma, f"RW2 '{name}'")
     z = Normal(f"{name}_z", 0.0, 1.0, shape=shp)
     return Deterministic(name, bm.cumsum(bm.cumsum(as_expr(sigma) * z, axis=axis), axis=axis), dims=dims)
 
@@ -238,6 +262,9 @@ def AR1(name, rho, sigma, *, shape=None, dims=None):
     Uniform(-1, 1) or a transformed Beta.
     """
     shp = _walk_shape(shape, dims, f"AR1('{name}')")
+    _positive_sigma(sigma, f"AR1 '{name}'")
+    _fixed(rho, f"AR1 '{name}'", "rho", lambda v: np.abs(v) < 1, "must lie in (-1, 1) for a stationary AR(1)",
+           "pass |rho| < 1, or a parameter such as bb.Uniform('rho', -1, 1)")
     x = Flat(name, shape=None if dims else shp, dims=dims)
     rho, sigma = as_expr(rho), as_expr(sigma)
     sd0 = sigma / bm.sqrt(1.0 - rho * rho)

@@ -9,6 +9,54 @@ import numpy as np
 _STATS = ("step_size", "energy", "energy_error", "acceptance_rate", "lp", "tree_depth", "n_steps", "diverging")
 
 
+class ResultFileError(ValueError):
+    """A saved result that cannot be read back intact (truncated, bit-flipped, or not a brr_bayes file)."""
+
+
+_TRAILER = b"\nbrr_bayes-sha256:"   # + 64 hex digits + b"\n", appended after the netCDF bytes
+_TRAILER_LEN = len(_TRAILER) + 65
+
+
+def _write_verified(path, write):
+    """Write a file through ``write(tmp)``, append a SHA-256 of its bytes, fsync, then rename over ``path``.
+
+    The checksum is checked before any parser sees the bytes (a bit-flipped HDF5 file can hang its
+    reader); HDF5 ignores bytes past its end, so other netCDF readers still open the file. The rename
+    is atomic: an interrupted save leaves the previous file intact.
+    """
+    import hashlib
+    import os
+    path = os.fspath(path)
+    tmp = f"{path}.tmp-{os.getpid()}"
+    try:
+        write(tmp)
+        with open(tmp, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest().encode()
+        with open(tmp, "ab") as f:
+            f.write(_TRAILER + digest + b"\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def _verify(path):
+    """Raise ResultFileError unless the file ends with the checksum of the bytes before it."""
+    import hashlib
+    with open(path, "rb") as f:
+        raw = f.read()
+    tail = raw[-_TRAILER_LEN:]
+    if len(raw) < _TRAILER_LEN or not tail.startswith(_TRAILER) or not tail.endswith(b"\n"):
+        raise ResultFileError(f"Result.load: {path} is truncated or corrupted (it does not end with the checksum "
+                              "Result.save writes), or was not saved by Result.save; use another copy or sample again "
+                              "(a file saved by brr_bayes 0.1.0 or earlier loads with verify=False)")
+    if hashlib.sha256(raw[:-_TRAILER_LEN]).hexdigest().encode() != tail[len(_TRAILER):-1]:
+        raise ResultFileError(f"Result.load: {path} is corrupted (its bytes do not match the checksum written when "
+                              "it was saved); use another copy or sample again")
+
+
 class Result:
     """Posterior draws and everything needed to check and reuse them.
 
@@ -168,6 +216,12 @@ class Result:
     def to_inference_data(self, prior=None):
         """An arviz.InferenceData: posterior, sample_stats, observed_data, and posterior_predictive,
         prior/prior_predictive (pass the dict from bb.sample_prior_predictive) and warm-up groups when present."""
+        if self.draws == 0:
+            raise ValueError("this result holds no kept draws (sampled with draws=0, or interrupted during warm-up); "
+                             "draw some with bb.sample(model, resume=result, draws=N)")
+        return self._inference_data(prior)
+
+    def _inference_data(self, prior=None):
         import arviz as az
         dims, coords = self._dims_coords()
         observed = {}
@@ -233,7 +287,7 @@ class Result:
         """
         import json
 
-        idata = self.to_inference_data()
+        idata = self._inference_data()   # also a run with no kept draws yet (warm-up only), to resume
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             idata.add_groups({"unconstrained_posterior": {"x": self.unconstrained}})
@@ -241,12 +295,35 @@ class Result:
         idata.posterior.attrs["brr_sampler_states"] = json.dumps(self.sampler_states)
         idata.posterior.attrs["brr_grad_evals"] = json.dumps(self.grad_evals)
         idata.posterior.attrs["brr_chain_draws"] = json.dumps(self.chain_draws)
-        idata.to_netcdf(str(path))
+        _write_verified(path, lambda tmp: idata.to_netcdf(tmp))
         return path
 
     @classmethod
-    def load(cls, path):
-        """Read a Result written by ``save`` (without the model: predictive draws need it)."""
+    def load(cls, path, *, verify=True):
+        """Read a Result written by ``save`` (without the model: predictive draws need it).
+
+        The file's checksum is checked first: a truncated or corrupted file raises ``bb.ResultFileError``.
+
+        Example:
+            >>> import numpy as np, brr_bayes as bb, tempfile, os
+            >>> res = bb.sample_logp(lambda x: (-0.5 * x @ x, -x), 1, draws=20, tune=20, chains=1, seed=0)
+            >>> path = res.save(os.path.join(tempfile.mkdtemp(), "run.nc"))
+            >>> bool(np.array_equal(bb.Result.load(path).unconstrained, res.unconstrained))
+            True
+        """
+        import os
+        if not os.path.exists(str(path)):
+            raise FileNotFoundError(f"Result.load: no file at {path}")
+        if verify:
+            _verify(str(path))
+        try:
+            return cls._read(path)
+        except Exception as e:  # h5py, netCDF, JSON and missing-key errors all mean the same thing here
+            raise ResultFileError(f"Result.load: {path} is not a result saved by brr_bayes ({type(e).__name__}: "
+                                  f"{str(e)[:200]}); use another copy or sample again") from None
+
+    @classmethod
+    def _read(cls, path):
         import json
 
         import arviz as az

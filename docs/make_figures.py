@@ -1,5 +1,10 @@
-"""Regenerate the figures in docs/images: python docs/make_figures.py"""
+"""Draw the user guide's figures: python docs/make_figures.py [--out DIR]
+
+They go to a temporary folder unless --out says where; --out docs/images replaces the ones in the guide.
+"""
+import argparse
 import pathlib
+import tempfile
 import warnings
 
 import matplotlib
@@ -10,11 +15,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import brr_bayes as bb  # noqa: E402
 from brr_bayes.workloads import eight_schools, make_w1  # noqa: E402
 
-OUT = pathlib.Path(__file__).resolve().parent / "images"
-
 
 def main():
-    OUT.mkdir(exist_ok=True)
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", default=str(pathlib.Path(tempfile.gettempdir()) / "brr_bayes_figures"))
+    OUT = pathlib.Path(parser.parse_args().out)
+    OUT.mkdir(parents=True, exist_ok=True)
     model = eight_schools(make_w1())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -26,6 +32,7 @@ def main():
     plt.gcf().savefig(OUT / "forest.png", dpi=80, bbox_inches="tight")
     centered_res.plot_pair(var_names=["mu", "tau"])
     plt.gcf().savefig(OUT / "pair_divergences.png", dpi=80, bbox_inches="tight")
+    print(f"figures written to {OUT}")
     plt.close("all")
 
 

@@ -1,7 +1,11 @@
 """The MRP walkthrough of docs/mrp.md, end to end: simulate, fit with a formula, poststratify, plot.
 
-Run from the repository root: python docs/mrp_walkthrough.py   (writes docs/images/mrp_states.png)
+Run: python docs/mrp_walkthrough.py [--out PATH]   (the figure goes to a temporary folder unless --out
+says where; --out docs/images/mrp_states.png redraws the one in docs/mrp.md)
 """
+import argparse
+import os
+import tempfile
 import time
 
 import matplotlib
@@ -11,10 +15,14 @@ import pandas as pd
 import brr_bayes as bb
 from brr_bayes.workloads.data import make_w2, w2_census
 
+parser = argparse.ArgumentParser(description=__doc__)
+parser.add_argument("--out", default=os.path.join(tempfile.gettempdir(), "mrp_states.png"))
+out = parser.parse_args().out
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-# 1. A survey of 10,000 respondents from the W2 generator (SPEC.md), as a modeller would load it.
+# 1. A survey of 10,000 respondents from the W2 generator (brr_bayes.workloads), as a modeller would load it.
 d = make_w2(10_000)
 survey = pd.DataFrame({k: d[k] for k in ["y", "state", "age", "race", "edu", "female", "region"]})
 for k in range(3):                       # state-level covariates, joined onto each respondent
@@ -54,4 +62,5 @@ ax.set(xlim=lims, ylim=lims, xlabel="true state share", ylabel="estimate",
        title=f"50 states from 10,000 respondents\nRMSE: MRP {rmse(table['mean']):.3f}, raw {rmse(table['raw']):.3f}")
 ax.legend(loc="upper left", fontsize=8)
 fig.tight_layout()
-fig.savefig("docs/images/mrp_states.png", dpi=110)
+fig.savefig(out, dpi=110)
+print(f"figure written to {out}")

@@ -59,7 +59,8 @@ def _interrupted(model, monkeypatch, when):
             if run is not None:
                 if run.finished():
                     return
-                if when([p["done"] for p in run.progress()]):
+                live["last"] = [p["done"] for p in run.progress()]
+                if when(live["last"]):
                     _thread.interrupt_main()
                     return
             time.sleep(0.001)
@@ -70,21 +71,25 @@ def _interrupted(model, monkeypatch, when):
     watcher = threading.Thread(target=watch, daemon=True)
     try:
         watcher.start()
-        with pytest.warns(RuntimeWarning, match="interrupted"):
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
             part = bb.sample(model, draws=DRAWS, tune=TUNE, **KW)
     finally:
         watcher.join()
         signal.signal(signal.SIGINT, previous)
+    assert part.partial, f"the run ended before the watcher saw the phase (chain iterations seen: {live.get('last')})"
+    assert any("interrupted" in str(w.message) for w in seen)
     return part
 
 
+END = TUNE + DRAWS
 PHASES = {
     # chains 0-1 in warm-up, chains 2-3 not started
-    "warmup": lambda done: 50 < done[0] < TUNE - 100,
+    "warmup": lambda done: 20 < max(done[:2]) < TUNE - 150,
     # chains 0-1 sampling, chains 2-3 not started
-    "sampling": lambda done: TUNE + 50 < done[0] < TUNE + DRAWS - 100,
+    "sampling": lambda done: any(TUNE + 30 < d < END - 150 for d in done[:2]),
     # chains 0-1 finished, chains 2-3 part-way
-    "some_finished": lambda done: done[2] > TUNE + 50 or done[3] > TUNE + 50,
+    "some_finished": lambda done: min(done[:2]) == END and any(TUNE + 50 < d < END - 150 for d in done[2:]),
 }
 
 
@@ -93,13 +98,16 @@ def test_interrupt_keeps_every_chain_and_resume_completes_it_exactly(model, full
     part = _interrupted(model, monkeypatch, PHASES[phase])
     assert part.partial and part.chains == 4 and len(part.sampler_states) == 4
     kept = part.chain_draws
+    # the interruption lands ~0.05 s after the watcher fires: chains move on meanwhile, so the checks
+    # say only what that cannot change
+    started = [s is not None and s["iteration"] > 0 for s in part.sampler_states]
     if phase == "warmup":
-        assert kept == [0, 0, 0, 0]
-        assert all(s is None or s["iteration"] < TUNE for s in part.sampler_states)
+        assert kept[2:] == [0, 0] and not any(started[2:]) and min(kept[:2]) == 0, kept
+        assert min(s["iteration"] for s in part.sampler_states[:2]) < TUNE
     elif phase == "sampling":
-        assert 0 < kept[0] < DRAWS and 0 < kept[1] < DRAWS and kept[2:] == [0, 0]
+        assert kept[2:] == [0, 0] and any(0 < k < DRAWS for k in kept[:2]), kept
     else:
-        assert kept[:2] == [DRAWS, DRAWS] and max(kept[2:]) > 0 and min(kept[2:]) < DRAWS
+        assert kept[:2] == [DRAWS, DRAWS] and any(0 < k < DRAWS for k in kept[2:]), kept
     for c, n in enumerate(kept):  # every chain's draws so far equal the uninterrupted run's
         np.testing.assert_array_equal(part.unconstrained[c, :n], full.unconstrained[c, :n])
         assert np.isnan(part.unconstrained[c, n:]).all()

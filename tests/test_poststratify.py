@@ -106,3 +106,53 @@ def test_unseen_fixed_effect_level_is_an_error():
     table = pd.DataFrame({"f": ["a", "c"], "g": ["u", "v"], "n": [10, 20]})
     with pytest.raises(ValueError, match="fixed-effect factor that the survey never saw"):
         bb.poststratify(fit, table, weights="n")
+
+
+def test_census_levels_written_as_text_or_numbers_match_the_survey(sim):
+    pop, _, fit = sim
+    # the survey's numeric predictor x read back as text (a CSV census), and state labels exact
+    as_text = pop.assign(x=pop["x"].map(repr))
+    a = bb.poststratify(fit, pop, weights="n", by="state")
+    b = bb.poststratify(fit, as_text, weights="n", by="state")
+    np.testing.assert_array_equal(a.draws.values, b.draws.values)
+
+
+def test_integer_levels_match_a_census_of_strings():
+    rng = np.random.default_rng(5)
+    df = pd.DataFrame({"state": rng.integers(1, 4, 300)})
+    df["y"] = (rng.random(300) < 0.3 + 0.1 * df["state"]).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = bb.glm("y ~ 1 + (1 | state)", df, family="bernoulli", draws=100, tune=100, chains=1, seed=1,
+                     progressbar=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)   # no 'unseen level' warning may fire
+        numbers = bb.poststratify(fit, pd.DataFrame({"state": [1, 2, 3], "n": [5, 5, 5]}), "n", by="state")
+        text = bb.poststratify(fit, pd.DataFrame({"state": ["1", "2", "3"], "n": [5, 5, 5]}), "n", by="state")
+    assert not text.unseen
+    np.testing.assert_array_equal(numbers.draws.values, text.draws.values)
+
+
+def test_hand_built_model_poststratifies_its_cell_predictions():
+    rng = np.random.default_rng(6)
+    S = 5
+    state = rng.integers(0, S, 400)
+    y = (rng.random(400) < 0.2 + 0.1 * state).astype(int)
+    cells = pd.DataFrame({"state": np.repeat(np.arange(S), 2), "old": np.tile([0, 1], S), "n": rng.integers(1, 9, 2 * S)})
+    with bb.Model() as m:
+        alpha = bb.Normal("alpha", 0, 2)
+        a = bb.RandomEffect("a", np.arange(S), bb.HalfNormal("sd", 1))
+        bb.Bernoulli("y", logit_p=alpha + a[state], observed=y)
+        bb.Deterministic("p_cell", bb.math.inv_logit(alpha + a[cells["state"].to_numpy()]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = bb.sample(m, draws=100, tune=100, chains=2, seed=1, progressbar=False)
+    est = bb.poststratify(res, cells, "n", by="state", prediction="p_cell")
+    p = res.posterior["p_cell"]
+    w = cells["n"].to_numpy()
+    for s in range(S):
+        rows = np.flatnonzero(cells["state"].to_numpy() == s)
+        np.testing.assert_allclose(est.draws.values[..., s], (p[..., rows] * w[rows]).sum(-1) / w[rows].sum(),
+                                   rtol=1e-12)
+    with pytest.raises(ValueError, match=r"prediction 'p_cell' has shape \(10,\) per draw but the table has 3 rows"):
+        bb.poststratify(res, cells.head(3), "n", prediction="p_cell")

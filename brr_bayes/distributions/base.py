@@ -86,6 +86,36 @@ class Distribution:
         except ValueError:
             raise ValueError(f"{self._where()}: parameter shapes {shapes} do not broadcast together") from None
 
+    def check_data(self, where, checked):
+        """Raise if data feeding a parameter (constants, predictor matrices, dense or sparse) holds NaN.
+
+        Without this a NaN predictor only surfaces as 'no starting point with a finite log density'.
+        ``checked`` maps ids of nodes already checked to the nodes (kept alive so an id is never reused),
+        so data shared by many variables is scanned once per model.
+        """
+        from ..expr import postorder
+        for pname, e in self.params.items():
+            for node in postorder([e], done=lambda n: id(n) in checked):
+                checked[id(node)] = node
+                arrays = [node.value] if hasattr(node, "value") and not hasattr(node, "args") else []
+                m = getattr(node, "attrs", {}).get("matrix")
+                if m is not None:
+                    arrays.append(m.data if hasattr(m, "tocsr") else m)
+                for a in arrays:
+                    a = np.asarray(a)
+                    if a.dtype.kind == "f" and np.isnan(a).any():
+                        bad = np.isnan(a)
+                        first = np.unravel_index(np.argmax(bad), a.shape) if a.ndim else ()
+                        kind = "a sparse matrix's stored values" if m is not None and hasattr(m, "tocsr") else \
+                            f"an array of shape {a.shape}"
+                        raise ValueError(f"{where}: parameter {pname} is computed from data holding NaN "
+                                         f"({int(bad.sum())} of {a.size} values of {kind}, the first at index "
+                                         f"{tuple(int(i) for i in first)}); drop or impute the missing values "
+                                         "before building the model")
+
+    def check_shape(self, shape, where):
+        """Raise if a free variable of this distribution cannot have ``shape`` (default: any shape)."""
+
     # support -----------------------------------------------------------------------------
     def default_transform(self):
         from ..transforms import Identity

@@ -46,6 +46,14 @@ class MvNormal(Distribution):
             raise TypeError(f"{self._where()}: pass exactly one of chol= or cov=")
         if cov is not None:
             c = np.asarray(cov, dtype=np.float64)
+            if c.ndim != 2 or c.shape[0] != c.shape[1]:
+                raise ValueError(f"{self._where()}: cov must be a square (K, K) matrix, got shape {c.shape}")
+            if not np.all(np.isfinite(c)):
+                raise ValueError(f"{self._where()}: cov holds NaN or infinite values; pass a finite covariance")
+            if not np.allclose(c, c.T, rtol=1e-10, atol=1e-12 * np.abs(c).max()):
+                i, j = np.unravel_index(np.argmax(np.abs(c - c.T)), c.shape)
+                raise ValueError(f"{self._where()}: cov is not symmetric (cov[{i},{j}] = {c[i, j]:g} but cov[{j},{i}] = "
+                                 f"{c[j, i]:g}); pass a symmetric covariance, e.g. (cov + cov.T) / 2")
             try:
                 chol = np.linalg.cholesky(c)
             except np.linalg.LinAlgError:
@@ -111,6 +119,11 @@ class ZeroSumNormal(Distribution):
 
     def batch_shape(self):
         return ()
+
+    def check_shape(self, shape, where):
+        if len(shape) == 0 or shape[-1] < 2:
+            raise ValueError(f"{where}: a zero-sum vector needs shape=(K,) with K >= 2 along its last axis, got shape "
+                             f"{tuple(shape)}; pass shape=K (or dims=) for the K values that sum to zero")
 
     def lower(self, C, value):
         from .univariate import Normal

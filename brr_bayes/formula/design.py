@@ -56,6 +56,35 @@ def numeric_column(formula, frame, term: Term, what="data", role="column"):
     return arr
 
 
+def _examples(values, k=5):
+    vals = list(pd.unique(np.asarray(values, dtype=object)))
+    return ", ".join(repr(v) for v in vals[:k]) + (", ..." if len(vals) > k else "")
+
+
+def coerce_like(col, survey_kind, name, what):
+    """``col`` of new data converted to the survey column's kind of values where that is exact.
+
+    A census read from CSV often holds '1', '2' where the survey held 1, 2 (or the reverse); matching
+    by value would treat every cell as unseen. Numbers written as text become numbers when every value
+    parses; numbers become text (integers without '.0') when the survey's labels were text. Anything
+    else is left for the caller to match (and report).
+    """
+    numeric = pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)
+    if survey_kind in "biuf" and not numeric:
+        conv = pd.to_numeric(col, errors="coerce")
+        bad = conv.isna() & col.notna()
+        if bad.any():
+            raise ValueError(f"column '{name}' in {what} holds text (e.g. {_examples(col[bad])}) where the survey "
+                             "had numbers; recode it to the survey's values")
+        return conv
+    if survey_kind not in "biuf" and numeric and len(col):
+        v = col.to_numpy()
+        if v.dtype.kind == "f" and np.all(v == np.round(v)):
+            v = v.astype(np.int64)
+        return pd.Series(v.astype(str), index=col.index, name=col.name)
+    return col
+
+
 class FixedDesign:
     """A design matrix of formula terms, built by formulaic (population-level terms, or the effects inside
     a grouping term, where ``keep_intercept`` keeps the intercept column as a varying intercept)."""
@@ -67,6 +96,9 @@ class FixedDesign:
         self.text = text
         mm = _formulaic_call(lambda: model_matrix(text, frame, na_action="raise"), formula, terms, frame)
         self.spec = mm.model_spec
+        # the survey's kind of values per column used, so new data can be coerced to it (coerce_like)
+        used = set(re.findall(r"[A-Za-z_.][A-Za-z0-9_.]*", text))
+        self.kinds = {c: frame[c].dtype.kind for c in frame.columns if str(c) in used}
         names = [str(c) for c in mm.columns]
         self.has_intercept = "Intercept" in names
         self.columns = [c for c in names if keep_intercept or c != "Intercept"]
@@ -76,6 +108,11 @@ class FixedDesign:
     def matrix(self, frame, what="the new data"):
         """The design columns (the intercept only when kept) for new rows, encoded as for the survey."""
         from formulaic.errors import DataMismatchWarning
+        changed = {c: coerce_like(frame[c], k, c, what) for c, k in getattr(self, "kinds", {}).items()
+                   if c in frame.columns}
+        changed = {c: v for c, v in changed.items() if v is not frame[c]}
+        if changed:
+            frame = frame.assign(**{str(c): v for c, v in changed.items()})
         with warnings.catch_warnings():
             warnings.simplefilter("error", DataMismatchWarning)
             try:
@@ -140,6 +177,14 @@ class GroupFactor:
                 rows = list(col.index[missing][:5])
                 raise ValueError(f"grouping column '{name}' has {int(missing.sum())} missing values (rows {rows}); "
                                  "drop those rows or give the missing ones their own level")
+            if col.dtype.kind == "f":
+                v = col.to_numpy()
+                frac = v[v != np.round(v)]
+                if frac.size:
+                    raise ValueError(f"grouping column '{name}' holds non-integer numbers (e.g. {frac[0]:g}; "
+                                     f"{pd.unique(v).size} distinct values), which would make every value its own "
+                                     f"group; group by labels (integers or strings), or use '{name}' as a "
+                                     f"predictor: '... + {name}' or a slope '({name} | g)'")
             cat = pd.Categorical(col)
             self.categories.append(cat.categories)
             codes.append(cat.codes.astype(np.int64))
@@ -158,8 +203,12 @@ class GroupFactor:
                  str(self.categories[j][c]) for j, c in enumerate(row)]
         return ":".join(parts)
 
-    def encode(self, frame, what="the new data"):
-        """(codes, unseen labels): codes index the survey's levels, then len(levels)+u for unseen level u."""
+    def encode(self, frame, what="the new data", max_unseen=0.5):
+        """(codes, unseen labels): codes index the survey's levels, then len(levels)+u for unseen level u.
+
+        More than ``max_unseen`` of the rows at unseen levels of a column is taken for a coding mismatch
+        (e.g. 'ca' against 'CA') and refused; None allows any share.
+        """
         per_col, extras = [], []
         for j, name in enumerate(self.columns):
             if name not in frame.columns:
@@ -169,8 +218,14 @@ class GroupFactor:
             if col.isna().any():
                 raise ValueError(f"grouping column '{name}' in {what} has {int(col.isna().sum())} missing values; "
                                  "drop those rows or fill them")
+            col = coerce_like(col, self.categories[j].dtype.kind, name, what)
             c = self.categories[j].get_indexer(col.to_numpy())
             new = c < 0
+            if max_unseen is not None and new.mean() > max_unseen:
+                raise ValueError(f"grouping column '{name}' in {what}: {int(new.sum())} of {len(new)} rows have levels "
+                                 f"the survey never saw (e.g. {_examples(col.to_numpy()[new])}); the survey's levels "
+                                 f"are {_examples(self.categories[j])}. Check spelling, case and type, and recode the "
+                                 "column to the survey's labels")
             new_values = pd.unique(col.to_numpy()[new]) if new.any() else np.array([], dtype=object)
             if new.any():
                 c = c.copy()

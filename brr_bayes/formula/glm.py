@@ -15,7 +15,7 @@ from ..expr import as_expr, constant_value
 from ..model import Deterministic, Model
 from .design import FixedDesign, GroupFactor, as_frame, numeric_column
 from .families import get_family
-from .parse import Term, parse_formula
+from .parse import FormulaError, Term, parse_formula
 
 
 @dataclass
@@ -105,12 +105,19 @@ class GLM:
         return term
 
     def _varying_terms(self, frame):
-        terms, seen = [], {}
+        terms, seen, effects = [], {}, {}
         for g in self.parsed.groups:
             factor = GroupFactor(self.formula, frame, g.factors, g.start)
             design = FixedDesign(self.formula, [g.inner], frame, keep_intercept=True)
             if not design.columns:
                 raise ValueError(f"grouping term ({g.inner.text} | {g.label}) has no effects")
+            again = [c for c in design.columns if c in effects.get(g.label, ())]
+            if again:
+                # two sds for one effect on one grouping cannot be told apart (an unidentified posterior)
+                raise FormulaError(self.formula, g.start, f"({g.inner.text} | {g.label}) repeats the varying effect(s) "
+                                   f"{again} of an earlier term on '{g.label}'; write each effect once per grouping, "
+                                   f"e.g. (1 + x | {g.label}) for an intercept and a slope")
+            effects.setdefault(g.label, set()).update(design.columns)
             seen[g.label] = seen.get(g.label, 0) + 1
             key = g.label if seen[g.label] == 1 else f"{g.label}_{seen[g.label]}"
             terms.append(VaryingTerm(key, factor, design, g.correlated))

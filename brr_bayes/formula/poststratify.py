@@ -106,8 +106,12 @@ def _effects(glm, result, D, frame, seed):
     return out, unseen
 
 
-def poststratify(fit, table, weights, by=None, *, offset=None, chunk_size=None, seed=None):
+def poststratify(fit, table, weights, by=None, *, offset=None, chunk_size=None, seed=None, prediction=None):
     """Posterior draws of population-weighted mean predictions, aggregated by ``by``.
+
+    ``fit`` is what ``bb.glm`` returns; the predictors of every table row are rebuilt from its formula.
+    For a hand-built model, pass its ``bb.Result`` and ``prediction``: the name of a Deterministic
+    holding each table row's expected response (one value per row, in the table's order).
 
     ``table`` holds one row per population cell with every predictor column of the formula and the
     population count ``weights`` (a column name or an array). Levels of grouping factors that the
@@ -128,6 +132,8 @@ def poststratify(fit, table, weights, by=None, *, offset=None, chunk_size=None, 
         (2, 200, 3)
     """
     import xarray as xr
+    if prediction is not None or not hasattr(fit, "glm"):
+        return _poststratify_cells(fit, table, weights, by, prediction)
     glm, result = fit.glm, fit.result
     frame = as_frame(table, _TABLE)
     if len(frame) == 0:
@@ -180,6 +186,43 @@ def poststratify(fit, table, weights, by=None, *, offset=None, chunk_size=None, 
     draws = xr.DataArray(est, dims=("chain", "draw", dim),
                          coords={"chain": np.arange(chains), "draw": np.arange(n_draws), dim: labels})
     return Poststratification(draws, groups, by_cols, unseen)
+
+
+def _poststratify_cells(result, table, weights, by, prediction):
+    """Weighted means of a hand-built model's per-cell predictions (a Deterministic over the table's rows)."""
+    import xarray as xr
+
+    from ..result import Result
+    if not isinstance(result, Result):
+        raise TypeError(f"poststratify takes the fit returned by bb.glm, or a bb.Result with prediction=; got "
+                        f"{type(result).__name__}")
+    if prediction is None:
+        raise TypeError("poststratify: this result comes from a hand-built model, so the predictors of the table's "
+                        "cells cannot be rebuilt from a formula. Add a Deterministic holding each cell's expected "
+                        "response, e.g. bb.Deterministic('p_cell', bb.math.inv_logit(alpha + a_state[cell_state])), "
+                        "and pass prediction='p_cell' (or fit the model with bb.glm)")
+    if prediction not in result.posterior:
+        raise ValueError(f"poststratify: prediction '{prediction}' is not a variable of the result (variables: "
+                         f"{list(result.posterior)[:20]})")
+    frame = as_frame(table, _TABLE)
+    pred = np.asarray(result.posterior[prediction], dtype=np.float64)
+    if pred.ndim != 3 or pred.shape[2] != len(frame):
+        raise ValueError(f"poststratify: prediction '{prediction}' has shape {pred.shape[2:]} per draw but the table "
+                         f"has {len(frame)} rows; it needs one value per table row, in the table's order")
+    w = _weights(frame, weights)
+    gid, groups, by_cols, dim = _group_ids(frame, by)
+    n_groups = len(groups)
+    den = np.bincount(gid, weights=w, minlength=n_groups)
+    if (den <= 0).any():
+        raise ValueError(f"groups with zero total weight have no poststratified estimate: "
+                         f"{groups[den <= 0].head(5).to_dict('records')}")
+    W = sp.csr_matrix((w, (gid, np.arange(len(frame)))), shape=(n_groups, len(frame)))
+    chains, n_draws = pred.shape[:2]
+    est = (W @ pred.reshape(chains * n_draws, -1).T).T / den[None, :]
+    labels = groups.astype(str).agg(":".join, axis=1).to_list()
+    draws = xr.DataArray(est.reshape(chains, n_draws, n_groups), dims=("chain", "draw", dim),
+                         coords={"chain": np.arange(chains), "draw": np.arange(n_draws), dim: labels})
+    return Poststratification(draws, groups, by_cols, {})
 
 
 def _table_offset(glm, frame, offset):
