@@ -92,7 +92,7 @@ class Result:
         self.versions = {"brr_bayes": __version__, "numpy": np.__version__, "python": platform.python_version()}
 
     @classmethod
-    def from_run(cls, run, config, *, model, seconds, partial, previous_states=()):
+    def from_run(cls, run, config, *, model, seconds, partial, previous_states=(), report=True):
         n_chains = config["chains"]
         traces = [run.trace(c) for c in range(n_chains)]
         states = [run.state(c) for c in range(n_chains)]
@@ -123,6 +123,8 @@ class Result:
         res = cls(posterior, stats, unconstrained, model=model, config=config, seconds=seconds, partial=partial,
                   warmup_posterior=warm_post, warmup_sample_stats=warm_stats, sampler_states=states,
                   grad_evals=[int(t["grad_evals"]) for t in traces], chain_draws=kept)
+        if not report:   # one segment of a checkpointed run: the caller reports on the whole run
+            return res
         if partial:
             done = ", ".join(str(k) for k in kept)
             warnings.warn(f"sampling was interrupted: every chain's draws so far are kept ({done} kept draws per chain"

@@ -105,8 +105,12 @@ def _threads_per_chain(value, config, cores):
     return int(value)
 
 
-def _run(target, config, inits, states, progressbar, desc):
-    """Start the C++ run, poll progress, handle Ctrl-C; returns (run, partial, seconds)."""
+def _run(target, config, inits, states, progressbar, desc, stop_after=None):
+    """Start the C++ run, poll progress, handle Ctrl-C; returns (run, partial, seconds).
+
+    ``stop_after`` (seconds) stops the chains as Ctrl-C would, for a checkpoint; partial is then
+    "timer" rather than True.
+    """
     core = _backend.core()
     run = core.start_sampling(target, {k: v for k, v in config.items() if k not in ("inits", "fingerprint")},
                               list(inits), list(states))
@@ -123,6 +127,10 @@ def _run(target, config, inits, states, progressbar, desc):
         last = 0
         while not run.finished():
             time.sleep(0.05)
+            if stop_after is not None and time.perf_counter() - t0 > stop_after:
+                run.stop()
+                partial = "timer"
+                break
             if bar is not None:
                 prog = run.progress()
                 done = sum(max(0, p["done"] - s) for p, s in zip(prog, starts))
@@ -157,7 +165,8 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
            adapt: Optional[Literal["stan", "fisher", "nutpie"]] = None,
            init=None,
            progressbar: bool = True, keep_warmup: bool = False, step_size: float = 1.0, resume=None,
-           threads_per_chain: Optional[int] = None) -> Result:
+           threads_per_chain: Optional[int] = None, checkpoint=None, checkpoint_every: Optional[int] = None,
+           checkpoint_seconds: Optional[float] = None) -> Result:
     """Draw posterior samples with NUTS (Stan's algorithm and warm-up) on C++ threads.
 
     Args:
@@ -177,13 +186,19 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
             more divergences on the MRP demo (docs/sampler.md).
         init: {name: constrained value} (or one dict per chain); missing names start uniform(-2, 2).
         keep_warmup: also store the warm-up draws.
-        resume: a Result (from bb.sample or bb.Result.load) whose chains continue exactly where they
+        resume: a Result (from bb.sample or bb.Result.load, or the path of a saved one or of a checkpoint) whose chains continue exactly where they
             stopped, with the run's own seed, warm-up length and sampler settings (others passed are
             ignored with a warning). ``draws=N`` adds N kept draws to every chain (finishing its warm-up
             first if it was interrupted in it); ``draws`` left out finishes an interrupted run: each chain
             up to the draws it was asked for. The result holds the new draws; ``bb.concat(first, more)``
             joins them to the earlier ones, equal to one uninterrupted run. The model and data must be
             the ones the run was sampled with (checked).
+        checkpoint: a file path: the run so far (draws and every chain's sampler state) is written there
+            atomically every ``checkpoint_every`` iterations per chain, or every ``checkpoint_seconds``
+            (default: every 60 seconds). After a crash or a killed process, ``bb.sample(model,
+            resume="run.nc")`` finishes the run, and ``bb.concat(bb.Result.load("run.nc"), rest)`` equals
+            the uninterrupted run draw for draw. The file always holds the whole run (with ``resume=``,
+            the earlier draws too). Checkpoints add a pause per segment while the chains line up.
         threads_per_chain: threads each chain uses inside one likelihood evaluation (GLM likelihoods over
             more than 8,192 rows are split into row chunks). Default: the cores left over per chain,
             ``max(1, cores // chains)``. Draws are identical for any value.
@@ -198,6 +213,8 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
         True
     """
     from .model import Model
+    if isinstance(resume, (str, os.PathLike)):
+        resume = Result.load(resume)
     if not isinstance(model, Model):
         raise TypeError(f"sample() needs a bb.Model, got {type(model).__name__}; to draw predictive samples from a "
                         "fit use bb.sample_posterior_predictive(result)")
@@ -218,6 +235,10 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
         config["inits"] = [None if x is None else [float(v) for v in x] for x in inits]
     config["row_threads"] = _threads_per_chain(threads_per_chain, config, cores)
     config["fingerprint"] = model.compiled.fingerprint
+    if checkpoint is not None or checkpoint_every is not None or checkpoint_seconds is not None:
+        from .checkpoint import sample_in_segments
+        return sample_in_segments(model, config, inits, states, progressbar, checkpoint, checkpoint_every,
+                                  checkpoint_seconds, resume)
     run, partial, seconds = _run(model.compiled.program, config, inits, states, progressbar, "Sampling")
     return Result.from_run(run, config, model=model, seconds=seconds, partial=partial, previous_states=states)
 
@@ -225,7 +246,8 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
 def _resume_plan(model, prev, draws, tune, chains, cores, keep_warmup, passed):
     """(config, inits, states) continuing ``prev``: see sample()'s ``resume``."""
     if not isinstance(prev, Result):
-        raise TypeError(f"resume must be a bb.Result (from bb.sample or bb.Result.load), got {type(prev).__name__}")
+        raise TypeError(f"resume must be a bb.Result (from bb.sample or bb.Result.load) or the path of a saved run, "
+                        f"got {type(prev).__name__}")
     states = list(prev.sampler_states)
     saved = dict(prev.config)
     n = len(states)

@@ -215,8 +215,10 @@ CASES = [
     ("sample_not_a_model", lambda env: bb.sample(env.result), TypeError, r"sample\(\) needs a bb.Model, got Result"),
     ("model_without_parameters", lambda env: bb.sample(bb.Model()), ValueError, r"the model has no free parameters"),
     # --- resume
-    ("resume_not_a_result", lambda env: bb.sample(schools(), resume="run.nc", progressbar=False), TypeError,
+    ("resume_not_a_result", lambda env: bb.sample(schools(), resume=42, progressbar=False), TypeError,
      r"resume must be a bb.Result"),
+    ("resume_missing_file", lambda env: bb.sample(schools(), resume="nowhere/run.nc", progressbar=False),
+     FileNotFoundError, r"Result.load: no file at nowhere/run.nc"),
     ("resume_chains_mismatch", resume_kw(chains=3, draws=10), ValueError, r"the run has 2 chains, got chains=3"),
     ("resume_other_model", resume_kw(model=lambda: schools(2.5), draws=10), ValueError,
      r"resume: the run was sampled from a different model or different data"),

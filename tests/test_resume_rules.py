@@ -79,7 +79,7 @@ def test_chains_mismatch_and_bad_draws_are_refused(first):
     with pytest.raises(ValueError, match="draws must be a positive integer"):
         bb.sample(schools(), resume=first, draws=0, progressbar=False)
     with pytest.raises(TypeError, match="resume must be a bb.Result"):
-        bb.sample(schools(), resume="run.nc", progressbar=False)
+        bb.sample(schools(), resume=42, progressbar=False)
 
 
 def test_fingerprint_survives_save_and_load(first, tmp_path):
