@@ -53,7 +53,9 @@ def full(model):
 
 def _killed_at(path, when):
     """Start a checkpointing run in a child process; SIGKILL it once the checkpoint shows ``when``."""
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(path)])
+    # cwd away from the checkout: `python -c` puts the cwd first on sys.path, and the source tree's
+    # brr_bayes has no built _core when the package is installed (as in CI)
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(path)], cwd=path.parent)
     try:
         deadline = time.time() + 120
         while time.time() < deadline and child.poll() is None:
