@@ -6,55 +6,10 @@ import warnings
 
 import numpy as np
 
+from . import verified_file
+from .verified_file import ResultFileError  # noqa: F401  (bb.ResultFileError)
+
 _STATS = ("step_size", "energy", "energy_error", "acceptance_rate", "lp", "tree_depth", "n_steps", "diverging")
-
-
-class ResultFileError(ValueError):
-    """A saved result that cannot be read back intact (truncated, bit-flipped, or not a brr_bayes file)."""
-
-
-_TRAILER = b"\nbrr_bayes-sha256:"   # + 64 hex digits + b"\n", appended after the netCDF bytes
-_TRAILER_LEN = len(_TRAILER) + 65
-
-
-def _write_verified(path, write):
-    """Write a file through ``write(tmp)``, append a SHA-256 of its bytes, fsync, then rename over ``path``.
-
-    The checksum is checked before any parser sees the bytes (a bit-flipped HDF5 file can hang its
-    reader); HDF5 ignores bytes past its end, so other netCDF readers still open the file. The rename
-    is atomic: an interrupted save leaves the previous file intact.
-    """
-    import hashlib
-    import os
-    path = os.fspath(path)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    try:
-        write(tmp)
-        with open(tmp, "rb") as f:
-            digest = hashlib.sha256(f.read()).hexdigest().encode()
-        with open(tmp, "ab") as f:
-            f.write(_TRAILER + digest + b"\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
-def _verify(path):
-    """Raise ResultFileError unless the file ends with the checksum of the bytes before it."""
-    import hashlib
-    with open(path, "rb") as f:
-        raw = f.read()
-    tail = raw[-_TRAILER_LEN:]
-    if len(raw) < _TRAILER_LEN or not tail.startswith(_TRAILER) or not tail.endswith(b"\n"):
-        raise ResultFileError(f"Result.load: {path} is truncated or corrupted (it does not end with the checksum "
-                              "Result.save writes), or was not saved by Result.save; use another copy or sample again "
-                              "(a file saved by brr_bayes 0.1.0 or earlier loads with verify=False)")
-    if hashlib.sha256(raw[:-_TRAILER_LEN]).hexdigest().encode() != tail[len(_TRAILER):-1]:
-        raise ResultFileError(f"Result.load: {path} is corrupted (its bytes do not match the checksum written when "
-                              "it was saved); use another copy or sample again")
 
 
 class Result:
@@ -297,7 +252,7 @@ class Result:
         idata.posterior.attrs["brr_sampler_states"] = json.dumps(self.sampler_states)
         idata.posterior.attrs["brr_grad_evals"] = json.dumps(self.grad_evals)
         idata.posterior.attrs["brr_chain_draws"] = json.dumps(self.chain_draws)
-        _write_verified(path, lambda tmp: idata.to_netcdf(tmp))
+        verified_file.write_verified(path, lambda tmp: idata.to_netcdf(tmp))
         return path
 
     @classmethod
@@ -317,7 +272,7 @@ class Result:
         if not os.path.exists(str(path)):
             raise FileNotFoundError(f"Result.load: no file at {path}")
         if verify:
-            _verify(str(path))
+            verified_file.verify(str(path))
         try:
             return cls._read(path)
         except Exception as e:  # h5py, netCDF, JSON and missing-key errors all mean the same thing here

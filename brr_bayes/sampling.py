@@ -105,6 +105,27 @@ def _threads_per_chain(value, config, cores):
     return int(value)
 
 
+def core_config(config):
+    """The settings the C++ sampler reads (the rest of a run's config is for resume checks and records)."""
+    return {k: v for k, v in config.items() if k not in ("inits", "fingerprint")}
+
+
+def fresh_plan(model, *, draws=None, tune=None, chains=None, cores=None, seed=None, target_accept=None,
+               max_treedepth=None, metric=None, adapt=None, init=None, keep_warmup=False, step_size=1.0,
+               threads_per_chain=None):
+    """(config, inits) of a new run of ``model``, every argument checked as ``bb.sample`` documents it."""
+    seed = _resolve_seed(seed)
+    config = _config(draws, tune, chains, cores, seed, target_accept, max_treedepth, metric, adapt, keep_warmup,
+                     step_size)
+    if config["draws"] + config["tune"] == 0:
+        raise ValueError("draws and tune are both 0: nothing to sample; pass draws >= 1")
+    inits = _initial_points(model, init, config["chains"], seed)
+    config["inits"] = [None if x is None else [float(v) for v in x] for x in inits]
+    config["row_threads"] = _threads_per_chain(threads_per_chain, config, cores)
+    config["fingerprint"] = model.compiled.fingerprint
+    return config, inits
+
+
 def _run(target, config, inits, states, progressbar, desc, stop_after=None):
     """Start the C++ run, poll progress, handle Ctrl-C; returns (run, partial, seconds).
 
@@ -112,8 +133,7 @@ def _run(target, config, inits, states, progressbar, desc, stop_after=None):
     "timer" rather than True.
     """
     core = _backend.core()
-    run = core.start_sampling(target, {k: v for k, v in config.items() if k not in ("inits", "fingerprint")},
-                              list(inits), list(states))
+    run = core.start_sampling(target, core_config(config), list(inits), list(states))
     starts = [s["iteration"] if s else 0 for s in states] or [0] * config["chains"]
     totals = config.get("totals") or [config["tune"] + config["draws"]] * config["chains"]
     total = sum(max(0, t - s) for s, t in zip(starts, totals))
@@ -166,7 +186,7 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
            init=None,
            progressbar: bool = True, keep_warmup: bool = False, step_size: float = 1.0, resume=None,
            threads_per_chain: Optional[int] = None, checkpoint=None, checkpoint_every: Optional[int] = None,
-           checkpoint_seconds: Optional[float] = None) -> Result:
+           checkpoint_seconds: Optional[float] = None, client=None, checkpoint_dir=None) -> Result:
     """Draw posterior samples with NUTS (Stan's algorithm and warm-up) on C++ threads.
 
     Args:
@@ -199,6 +219,11 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
             resume="run.nc")`` finishes the run, and ``bb.concat(bb.Result.load("run.nc"), rest)`` equals
             the uninterrupted run draw for draw. The file always holds the whole run (with ``resume=``,
             the earlier draws too). Checkpoints add a pause per segment while the chains line up.
+        client: a ``dask.distributed.Client``: each chain runs as a task on the cluster, from the compiled
+            program shipped as bytes, and the draws equal those on this machine's threads, bit for bit. Each
+            chain checkpoints into ``checkpoint_dir`` (a folder every worker reaches; default a temporary
+            one, removed afterwards) every ``checkpoint_every`` iterations (default 100), so a chain
+            whose worker is lost resumes on another from its last checkpoint. See docs/cluster.md.
         threads_per_chain: threads each chain uses inside one likelihood evaluation (GLM likelihoods over
             more than 8,192 rows are split into row chunks). Default: the cores left over per chain,
             ``max(1, cores // chains)``. Draws are identical for any value.
@@ -224,17 +249,23 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
         config, inits, states = _resume_plan(model, resume, draws, tune, chains, cores, keep_warmup,
                                              dict(metric=metric, adapt=adapt, target_accept=target_accept,
                                                   max_treedepth=max_treedepth))
+        config["row_threads"] = _threads_per_chain(threads_per_chain, config, cores)
+        config["fingerprint"] = model.compiled.fingerprint
     else:
-        seed = _resolve_seed(seed)
-        config = _config(draws, tune, chains, cores, seed, target_accept, max_treedepth, metric, adapt, keep_warmup,
-                         step_size)
-        if config["draws"] + config["tune"] == 0:
-            raise ValueError("draws and tune are both 0: nothing to sample; pass draws >= 1")
-        inits = _initial_points(model, init, config["chains"], seed)
+        config, inits = fresh_plan(model, draws=draws, tune=tune, chains=chains, cores=cores, seed=seed,
+                                   target_accept=target_accept, max_treedepth=max_treedepth, metric=metric,
+                                   adapt=adapt, init=init, keep_warmup=keep_warmup, step_size=step_size,
+                                   threads_per_chain=threads_per_chain)
         states = []
-        config["inits"] = [None if x is None else [float(v) for v in x] for x in inits]
-    config["row_threads"] = _threads_per_chain(threads_per_chain, config, cores)
-    config["fingerprint"] = model.compiled.fingerprint
+    if client is not None:
+        if checkpoint is not None or checkpoint_seconds is not None:
+            raise ValueError("with client=, every chain checkpoints into checkpoint_dir= every checkpoint_every "
+                             "iterations; leave checkpoint= and checkpoint_seconds= out")
+        from .distributed import sample_on_client
+        return sample_on_client(model, config, inits, states, client, checkpoint_dir, checkpoint_every, progressbar)
+    if checkpoint_dir is not None:
+        raise ValueError("checkpoint_dir= is for runs on a cluster (client=); on this machine pass checkpoint= (a "
+                         "file path)")
     if checkpoint is not None or checkpoint_every is not None or checkpoint_seconds is not None:
         from .checkpoint import sample_in_segments
         return sample_in_segments(model, config, inits, states, progressbar, checkpoint, checkpoint_every,

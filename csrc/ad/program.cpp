@@ -62,6 +62,7 @@ int Program::add_view(int parent, std::size_t offset, std::size_t size) {
   Slot s = p;
   s.size = size;
   s.view = true;
+  s.parent = parent;
   s.offset = p.offset + offset;
   if (p.adj >= 0) s.adj = p.adj + static_cast<std::ptrdiff_t>(offset);
   slots_.push_back(s);
@@ -113,6 +114,7 @@ void Program::add_op(Op op) {
       adj_size_ += slots_[op.out].size;
     }
   }
+  op_slot_counts_.push_back(slots_.size());
   ops_.push_back(std::move(op));
 }
 

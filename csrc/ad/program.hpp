@@ -25,6 +25,7 @@ struct Slot {
   std::ptrdiff_t adj = -1;     // into Workspace::adj, -1 when no gradient flows through it
   bool constant = false;       // data: filled once, never written by ops
   bool view = false;           // aliases another slot's memory
+  int parent = -1;             // the slot a view aliases (for serialisation)
 };
 
 // Per-thread evaluation buffers, allocated once per chain: no allocation per evaluation.
@@ -75,8 +76,11 @@ class Program {
   std::vector<double> const_values_;  // constants laid out by slot order
   std::vector<std::vector<int32_t>> indices_;
   std::vector<int64_t> index_bounds_;
+  // slots that existed when each op was added: serialisation replays construction in the same order
+  const std::vector<std::size_t>& op_slot_counts() const { return op_slot_counts_; }
 
  private:
+  std::vector<std::size_t> op_slot_counts_;
   std::vector<Slot> slots_;
   std::vector<Op> ops_;
   std::size_t val_size_ = 0, adj_size_ = 0, scratch_size_ = 0, worker_scratch_size_ = 0;

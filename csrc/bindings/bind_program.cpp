@@ -2,6 +2,7 @@
 #include <pybind11/stl.h>
 
 #include "ad/program.hpp"
+#include "ad/program_io.hpp"
 #include "bindings/bindings.hpp"
 #include "bindings/numpy_span.hpp"
 #include "bindings/program_density.hpp"
@@ -37,6 +38,19 @@ Built by brr_bayes.compile; not meant to be assembled by hand.)pbdoc")
              return std::make_shared<Program>(static_cast<std::size_t>(dim));
            }),
            py::arg("dim"))
+      .def(py::pickle(
+          [](const Program& p) { return py::bytes(ad::serialize(p)); },
+          [](const py::bytes& b) { return ad::deserialize(std::string(b)); }))
+      .def("to_bytes", [](const Program& p) { return py::bytes(ad::serialize(p)); },
+           "The program as bytes (format version, construction record, checksum); Program.from_bytes reads them.")
+      .def_static("from_bytes", [](py::handle b) {
+             if (!PyBytes_Check(b.ptr())) throw py::type_error("Program.from_bytes takes bytes, got " +
+                                                                std::string(py::str(py::type::of(b).attr("__name__"))));
+             return ad::deserialize(std::string(b.cast<py::bytes>()));
+           }, py::arg("data"),
+           "Rebuild a program from Program.to_bytes() output, re-validating every op; ProgramError if the bytes are "
+           "corrupted, truncated or of another format version.")
+      .def_property_readonly("format_version", [](const Program&) { return ad::kProgramFormat; })
       .def_property_readonly("dim", &Program::dim)
       .def_property_readonly("num_slots", &Program::num_slots)
       .def("slot_size", [](const Program& p, int s) {

@@ -65,6 +65,13 @@ nuts::SamplerConfig parse_config(const py::dict& d) {
     for (int t : c.totals)
       if (t < 0) throw py::value_error("totals must be >= 0");
   }
+  if (d.contains("chain_ids") && !d["chain_ids"].is_none()) {
+    c.chain_ids = d["chain_ids"].cast<std::vector<uint64_t>>();
+    if (static_cast<int>(c.chain_ids.size()) != get<int>(d, "chains", 4))
+      throw py::value_error("chain_ids must give one RNG stream per chain");
+    for (uint64_t id : c.chain_ids)
+      if (id > 4096) throw py::value_error("chain_ids must be in [0, 4096], got " + std::to_string(id));
+  }
   if (c.chains < 1) throw py::value_error("chains must be >= 1, got " + std::to_string(c.chains));
   if (c.threads < 1) throw py::value_error("cores must be >= 1, got " + std::to_string(c.threads));
   if (!(c.chain.target_accept > 0 && c.chain.target_accept < 1))

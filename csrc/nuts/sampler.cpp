@@ -54,7 +54,7 @@ void SamplerRun::run_chain(int c) {
   try {
     std::unique_ptr<LogDensity> density = factory_->make();
     ChainConfig cc = cfg_.chain;
-    cc.chain = c;
+    cc.chain = static_cast<int>(cfg_.chain_id(c));
     const std::vector<double> none;
     Chain chain(*density, cc, c < static_cast<int>(inits_.size()) ? inits_[c] : none);
     if (c < static_cast<int>(resume_.size()) && resume_[c].has_value()) chain.restore(*resume_[c]);

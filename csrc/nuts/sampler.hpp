@@ -36,6 +36,10 @@ struct SamplerConfig {
   // Per chain, the iteration to run until (warm-up included); empty: tune + draws for every chain.
   // A resumed run uses it to finish each chain of an interrupted run where it stopped, or to add draws.
   std::vector<int> totals;
+  // Per chain, the RNG stream it uses; empty: chain c uses stream c. Lets chain c of a run be
+  // sampled on its own (one task of a cluster run) and still draw what it draws beside the others.
+  std::vector<uint64_t> chain_ids;
+  uint64_t chain_id(int c) const { return chain_ids.empty() ? static_cast<uint64_t>(c) : chain_ids[static_cast<std::size_t>(c)]; }
   int total(int c) const { return totals.empty() ? chain.tune + chain.draws : totals[static_cast<std::size_t>(c)]; }
 };
 
