@@ -97,13 +97,19 @@ def _save(path, key, record):
     verified_file.write_verified(path, write)
 
 
-def load_checkpoint(path, key):
-    """The ChainRecord a task saved at ``path`` for the run ``key`` (checksum checked before unpickling)."""
+def read_checkpoint(path):
+    """(run key, ChainRecord) of a task's checkpoint file; the checksum is checked before unpickling."""
     saved = pickle.loads(verified_file.verify(path, reader="cluster checkpoint", writer="a brr_bayes task"))
-    if saved.get("key") != key:
+    return saved.get("key"), saved["record"]
+
+
+def load_checkpoint(path, key):
+    """The ChainRecord a task saved at ``path`` for the run ``key``; ValueError if it is another run's."""
+    saved_key, record = read_checkpoint(path)
+    if saved_key != key:
         raise ValueError(f"checkpoint {path} belongs to another run (other model, data, seed or settings); remove it "
                          "or pass another checkpoint_dir")
-    return saved["record"]
+    return record
 
 
 def _done(states, totals):
