@@ -1,11 +1,9 @@
-"""Shared fixtures: the path to ../shared (tests that need it skip without it) and the gpu marker."""
-import os
+"""Shared fixtures: the reference posteriors kept in tests/data, and the gpu marker."""
 import pathlib
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-SHARED = pathlib.Path(os.environ.get("BRR_SHARED", ROOT.parent / "shared"))
+REFERENCES = pathlib.Path(__file__).resolve().parent / "data" / "posteriordb"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -19,7 +17,6 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def shared():
-    if not SHARED.exists():
-        pytest.skip(f"shared reference data not found at {SHARED}")
-    return SHARED
+def references():
+    """tests/data/posteriordb: data and reference summaries of the posteriors the sampler is checked against."""
+    return REFERENCES

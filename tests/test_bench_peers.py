@@ -1,6 +1,7 @@
 """Benchmark plumbing that must not silently drift: the bundled W5 data and the Stan peer's inputs."""
 import json
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -8,11 +9,10 @@ import pytest
 from brr_bayes.bench import peers_stan
 from brr_bayes.workloads import make_w1, make_w2, make_w5, radon
 
-RADON = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "posteriordb", "supplementary",
+RADON = os.path.join(os.path.dirname(__file__), "data", "posteriordb", "supplementary",
                      "radon_all-radon_variable_intercept_slope_noncentered", "data.json")
 
 
-@pytest.mark.skipif(not os.path.exists(RADON), reason="shared/posteriordb not present")
 def test_bundled_radon_is_posteriordb_data():
     ref = json.load(open(RADON))
     d = make_w5()
@@ -52,7 +52,7 @@ def test_stan_backend_reports_why_when_missing(monkeypatch):
     assert kind is None and "cmdstanpy is not installed" in why and "PyStan is not installed" in why
 
 
-def test_pystan_draws_keep_their_chains():
+def test_pystan_draws_keep_their_chains(monkeypatch):
     """PyStan's fit[name] flattens (draw, chain) with the chain fastest (stan/fit.py: a C-order reshape of
     _draws[param, draw, chain]); unscrambling it wrongly mixes chains and inflates ESS (a real bug here once)."""
     import types
@@ -65,13 +65,9 @@ def test_pystan_draws_keep_their_chains():
 
         def __getitem__(self, name):
             return vals if name == "mu" else np.zeros(chains * draws)
-    stan = pytest.importorskip("stan")
     model = types.SimpleNamespace(sample=lambda **kw: Fit())
-    orig = stan.build
-    try:
-        stan.build = lambda *a, **k: model
-        _, _, post, _ = peers_stan._sample_pystan("W1", make_w1(), 1, draws, 0, chains)
-    finally:
-        stan.build = orig
+    # a stand-in for the `stan` module: the layout is PyStan's, the reading is ours
+    monkeypatch.setitem(sys.modules, "stan", types.SimpleNamespace(build=lambda *a, **k: model))
+    _, _, post, _ = peers_stan._sample_pystan("W1", make_w1(), 1, draws, 0, chains)
     expected = np.array([[10 * c + d for d in range(draws)] for c in range(chains)], dtype=float)
     np.testing.assert_array_equal(post["mu"], expected)

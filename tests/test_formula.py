@@ -247,5 +247,12 @@ def test_nested_and_uncorrelated_terms_and_category_order(small):
 
 def test_polars_frames_are_accepted(small):
     pl = pytest.importorskip("polars")
-    f = bb.GLM("cont ~ 1 + x + (1 | g)", pl.from_pandas(small))
+    frame = pl.DataFrame({c: small[c].to_list() for c in small.columns})   # no pyarrow needed
+    f = bb.GLM("cont ~ 1 + x + (1 | g)", frame)
     assert f.n_rows == len(small)
+    ref = bb.GLM("cont ~ 1 + x + (1 | g)", small)
+    x = np.random.default_rng(0).normal(size=f.model.dim)
+    assert f.model.logp(x) == ref.model.logp(x)
+    # an Enum's declared level order is the grouping's order, as a pandas ordered categorical's is
+    enum = frame.with_columns(pl.Series("h", small["h"].to_list(), dtype=pl.Enum(["w", "v", "u"])))
+    assert list(bb.GLM("cont ~ 1 + (1 | h)", enum).model.coords["h"]) == ["w", "v", "u"]

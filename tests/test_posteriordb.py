@@ -1,4 +1,4 @@
-"""Sampler output against the posteriordb reference posteriors (shared/posteriordb/check_reference.py).
+"""Sampler output against the posteriordb reference posteriors (tests/data/posteriordb, check_reference.py).
 
 Fast posteriors run in CI; slow ones are marked `slow` (run them with `pytest -m slow`).
 """
@@ -38,43 +38,43 @@ SLOW = [
 ]
 
 
-def _checker(shared):
-    spec = importlib.util.spec_from_file_location("check_reference", shared / "posteriordb" / "check_reference.py")
+def _checker(references):
+    spec = importlib.util.spec_from_file_location("check_reference", references / "check_reference.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod.check
 
 
-def run_reference(shared, folder, build, kwargs, seed=20261122):
-    path = shared / "posteriordb" / folder
+def run_reference(references, folder, build, kwargs, seed=20261122):
+    path = references / folder
     data = json.load(open(path / "data.json"))
     model = build(data)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = bb.sample(model, draws=1000, tune=1000, chains=4, seed=seed, progressbar=False, **kwargs)
-    ok, rows = _checker(shared)(res.posterior, str(path), verbose=True)
+    ok, rows = _checker(references)(res.posterior, str(path), verbose=True)
     return ok, rows, res
 
 
 @pytest.mark.parametrize("folder,build,kwargs", FAST, ids=[f[0].split("/")[-1] for f in FAST])
-def test_reference_posterior(shared, folder, build, kwargs):
-    ok, rows, res = run_reference(shared, folder, build, kwargs)
+def test_reference_posterior(references, folder, build, kwargs):
+    ok, rows, res = run_reference(references, folder, build, kwargs)
     assert ok, [r for r in rows if r.get("status") != "ok"]
     assert res.sample_stats["diverging"].sum() <= 10
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("folder,build,kwargs", SLOW, ids=[f[0].split("/")[-1] for f in SLOW])
-def test_reference_posterior_slow(shared, folder, build, kwargs):
-    ok, rows, _ = run_reference(shared, folder, build, kwargs)
+def test_reference_posterior_slow(references, folder, build, kwargs):
+    ok, rows, _ = run_reference(references, folder, build, kwargs)
     assert ok, [r for r in rows if r.get("status") != "ok"]
 
 
-def test_checker_catches_a_biased_sampler(shared):
+def test_checker_catches_a_biased_sampler(references):
     """The check can fail: shifting the draws by 0.3 posterior sd is flagged."""
-    ok, rows, res = run_reference(shared, FAST[1][0], FAST[1][1], {})
+    ok, rows, res = run_reference(references, FAST[1][0], FAST[1][1], {})
     assert ok
     biased = dict(res.posterior)
     biased["alpha"] = biased["alpha"] + 0.3 * biased["alpha"].std()
-    ok2, _ = _checker(shared)(biased, str(shared / "posteriordb" / FAST[1][0]), verbose=False)
+    ok2, _ = _checker(references)(biased, str(references / FAST[1][0]), verbose=False)
     assert not ok2

@@ -17,14 +17,27 @@ from .parse import FormulaError, Term
 
 
 def as_frame(data, what="data") -> pd.DataFrame:
-    """A pandas DataFrame from pandas, polars (via to_pandas) or a dict of columns."""
+    """A pandas DataFrame from pandas, polars, a pyarrow table or a dict of columns."""
     if isinstance(data, pd.DataFrame):
         return data
-    if hasattr(data, "to_pandas"):  # polars, pyarrow tables
+    if type(data).__module__.split(".")[0] == "polars":
+        # column by column: polars' own to_pandas needs pyarrow, which a polars install need not have
+        return pd.DataFrame({c: _polars_column(data[c]) for c in data.columns})
+    if hasattr(data, "to_pandas"):  # pyarrow tables
         return data.to_pandas()
     if isinstance(data, dict):
         return pd.DataFrame(data)
     raise TypeError(f"{what} must be a pandas or polars DataFrame (or a dict of columns), got {type(data).__name__}")
+
+
+def _polars_column(col):
+    """A polars Series as a pandas column: an Enum keeps its category order, a Categorical its values."""
+    name = str(col.dtype)
+    if name.startswith("Enum"):
+        return pd.Categorical(col.cast(str).to_list(), categories=list(col.dtype.categories), ordered=True)
+    if name.startswith("Categorical"):
+        return pd.Categorical(col.cast(str).to_list())
+    return col.to_numpy()
 
 
 def unknown_column_error(formula, frame, name, pos=None, what="data"):
