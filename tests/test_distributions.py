@@ -70,7 +70,7 @@ def test_continuous_gradients(name, ctor, params, ref, rng):
     run()
 
 
-def test_uniform_gradient_wrt_bounds_is_via_data_only():
+def test_uniform_bounds_must_be_numbers_not_parameters():
     with bb.Model():
         with pytest.raises(TypeError, match="lower and upper must be numbers"):
             bb.Uniform("u", bb.Flat("a"), 1.0)

@@ -8,6 +8,7 @@ from hypothesis.extra.numpy import arrays
 from scipy import special
 
 import brr_bayes as bb
+from brr_bayes import ops
 from helpers import assert_grad, rel_close
 
 SETTINGS = settings(max_examples=25, deadline=None)
@@ -191,10 +192,20 @@ def test_fused_linear_predictor_matches_plain_ops():
         v = bb.Flat("v", shape=n)
         eta = off + a[i1] + s * col + col * b[i2] + s + v
         bb.Potential("p", bb.math.tanh(eta))
+    with bb.Model(compile_options=bb.CompileOptions(fuse=False)) as plain:
+        a, b, s = bb.Flat("a", shape=5), bb.Flat("b", shape=3), bb.Flat("s")
+        v = bb.Flat("v", shape=n)
+        bb.Potential("p", bb.math.tanh(off + a[i1] + s * col + col * b[i2] + s + v))
+    codes, plain_codes = m.compiled.program.op_codes(), plain.compiled.program.op_codes()
+    assert codes.count(ops.LINEAR_PREDICTOR) == 1 and ops.ADD not in codes      # the sum is one fused op
+    assert ops.LINEAR_PREDICTOR not in plain_codes and ops.ADD in plain_codes
     x = rng.normal(size=m.dim)
     A, B, S, V = x[:5], x[5:8], x[8], x[9:]
     ref = np.tanh(off + A[i1] + S * col + col * B[i2] + S + V).sum()
     assert rel_close(m.logp(x), float(ref), 1e-12)
+    lp, g = m.logp_and_grad(x)
+    lp0, g0 = plain.logp_and_grad(x)
+    assert rel_close(lp, lp0, 1e-12) and np.allclose(g, g0, rtol=1e-12, atol=1e-12)
     assert_grad(m, x)
 
 

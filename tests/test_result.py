@@ -119,8 +119,13 @@ def test_plots_are_one_call(result):
     matplotlib.use("Agg")
     assert result.plot_trace(var_names=["mu", "tau"]).shape == (2, 2)
     assert len(result.plot_forest(var_names=["theta"])) >= 1
-    assert result.plot_pair(var_names=["mu", "tau"]) is not None
-    assert result.plot_rank(var_names=["mu"]) is not None
+    pair = result.plot_pair(var_names=["mu", "tau"])
+    points = pair.collections[0].get_offsets()
+    chains, draws = result.posterior["mu"].shape
+    assert points.shape == (chains * draws, 2)                  # every draw, (mu, tau)
+    np.testing.assert_allclose(np.sort(points[:, 0]), np.sort(result.posterior["mu"].ravel()))
+    rank = result.plot_rank(var_names=["mu"])
+    assert rank.get_title() == "mu" and len(rank.patches) > 0  # one histogram of ranks per chain
 
 
 def test_pointwise_log_likelihood_sums_to_the_model_likelihood(result):

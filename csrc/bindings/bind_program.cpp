@@ -50,6 +50,11 @@ Built by brr_bayes.compile; not meant to be assembled by hand.)pbdoc")
            }, py::arg("data"),
            "Rebuild a program from Program.to_bytes() output, re-validating every op; ProgramError if the bytes are "
            "corrupted, truncated or of another format version.")
+      .def("op_codes", [](const Program& p) {
+             std::vector<int> codes;
+             for (const ad::Op& op : p.ops()) codes.push_back(static_cast<int>(op.code));
+             return codes;
+           }, "The op list's codes in execution order (brr_bayes.ops names them): what the compiler made.")
       .def_property_readonly("format_version", [](const Program&) { return ad::kProgramFormat; })
       .def_property_readonly("dim", &Program::dim)
       .def_property_readonly("num_slots", &Program::num_slots)
