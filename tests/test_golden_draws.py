@@ -1,0 +1,63 @@
+"""Same seed, same draws, bit for bit, across refactors: digests of draws and statistics on a golden set.
+
+The set covers each sampler path: W1 with the diagonal and the dense metric, W3 (BYM2, 1,804
+parameters) with Stan's windows, W5 (radon) with the low-rank metric, and W3 with nutpie's warm-up.
+A change that alters any draw fails here. When draws are meant to change (a new momentum generator,
+say), say so in the commit and re-record with ``python tests/test_golden_draws.py`` (once per vector
+math path: also with ``BRR_BAYES_LIBMVEC=0``, the scalar build).
+"""
+import hashlib
+import json
+import pathlib
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+import brr_bayes as bb
+from brr_bayes import _backend
+from brr_bayes.workloads import data, models
+
+GOLDEN = pathlib.Path(__file__).resolve().parent / "data" / "golden_draws.json"
+KW = dict(draws=100, tune=150, chains=2, seed=20261201, progressbar=False)
+CASES = {
+    "w1_diag": (lambda: models.eight_schools(data.make_w1()), dict(metric="diag")),
+    "w1_dense": (lambda: models.eight_schools(data.make_w1()), dict(metric="dense")),
+    "w3_stan": (lambda: models.bym2(data.make_w3()), dict(metric="diag", adapt="stan")),
+    "w5_low_rank": (lambda: models.radon(data.make_w5()), dict(metric="low_rank")),
+    "w3_nutpie": (lambda: models.bym2(data.make_w3()), dict(metric="diag", adapt="nutpie")),
+}
+
+
+def digest(case):
+    build, kw = CASES[case]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = bb.sample(build(), **KW, **kw)
+    h = hashlib.sha256(np.ascontiguousarray(res.unconstrained).tobytes())
+    for k in sorted(res.sample_stats):
+        h.update(np.ascontiguousarray(res.sample_stats[k]).tobytes())
+    return {"sha256": h.hexdigest(), "mean": float(np.mean(res.unconstrained)),
+            "grad_evals": [int(g) for g in res.grad_evals]}
+
+
+def _path():
+    return _backend.core().build_info["vector_math"]
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_draws_equal_the_recorded_ones(case):
+    recorded = json.loads(GOLDEN.read_text())
+    assert _path() in recorded, f"no golden draws recorded for vector math path {_path()!r}: run this file"
+    want, got = recorded[_path()][case], digest(case)
+    # the mean and gradient count first: a readable hint of how far a changed run moved
+    assert got["grad_evals"] == want["grad_evals"] and got["mean"] == want["mean"], (got, want)
+    assert got["sha256"] == want["sha256"]
+
+
+if __name__ == "__main__":   # re-record the digests of this build's vector math path
+    recorded = json.loads(GOLDEN.read_text()) if GOLDEN.exists() else {}
+    recorded[_path()] = {c: digest(c) for c in sorted(CASES)}
+    GOLDEN.write_text(json.dumps(recorded, indent=1, sort_keys=True) + "\n")
+    print(f"recorded {sorted(CASES)} for {_path()} in {GOLDEN}", file=sys.stderr)
