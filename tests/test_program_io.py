@@ -122,3 +122,33 @@ def test_a_chain_alone_draws_what_it_draws_beside_the_others():
     assert not np.array_equal(alone.trace(0)["draws"], run.trace(1)["draws"])
     with pytest.raises(ValueError, match="chain_ids must give one RNG stream per chain"):
         C.start_sampling(P, dict(cfg, chain_ids=[0]), [], [])
+
+
+def test_reading_draws_runs_only_what_the_outputs_need(program):
+    # the executor's read: constrained values and deterministics without the likelihood
+    from brr_bayes import ops
+    with bb.Model() as m:
+        mu = bb.Normal("mu", 0, 5)
+        tau = bb.HalfCauchy("tau", 5)
+        z = bb.Normal("z", 0, 1, shape=8)
+        bb.Deterministic("theta", mu + tau * z)
+        bb.Normal("y", mu + tau * z, 10.0, observed=np.arange(8.0))
+    comp = m.compiled
+    P = comp.program
+    slots = [s for _, _, s in comp.outputs]
+    needed = [P.op_codes()[k] for k in P.ops_for(slots)]
+    assert needed and all(c < ops.NORMAL for c in needed)               # no density op is run
+    assert len(needed) < len(P.op_codes())
+    X = np.random.default_rng(1).normal(size=(5, P.dim))
+    got = comp.constrain_many(X)
+    np.testing.assert_allclose(got["theta"], got["mu"][:, None] + got["tau"][:, None] * got["z"], rtol=1e-14)
+    np.testing.assert_array_equal(got["tau"], np.exp(X[:, 1]))
+    # on every workload: all outputs read this way equal the same slots after a full evaluation
+    out_slots = list(range(1, program.num_slots))
+    pts = np.random.default_rng(2).normal(scale=0.3, size=(2, program.dim))
+    for s in out_slots[:: max(1, len(out_slots) // 40)]:
+        assert program.ops_for([s]) == sorted(program.ops_for([s]))
+    full = program.eval_slots(pts, out_slots)    # every slot: the whole forward pass is needed
+    pruned = [program.eval_slots(pts, [s])[0] for s in out_slots[:: max(1, len(out_slots) // 40)]]
+    for a, b in zip(full[:: max(1, len(out_slots) // 40)], pruned):
+        np.testing.assert_array_equal(a, b)

@@ -72,6 +72,11 @@ class Program {
   // logp at x; fills grad (size dim) when grad.data is non-null.
   double logp_grad(Workspace& ws, ConstSpan x, Span grad) const;
   void copy_slot(const Workspace& ws, int slot, double* out) const;
+  // The ops that compute `slots` (their writers and, transitively, their inputs' writers), in
+  // program order: reading constrained values and deterministics skips the likelihood.
+  std::vector<std::size_t> ops_for(const std::vector<int>& slots) const;
+  // Runs only `ops` (from ops_for) forward at x, without gradients; then copy_slot reads them.
+  void forward_only(Workspace& ws, ConstSpan x, const std::vector<std::size_t>& ops) const;
 
   std::vector<double> const_values_;  // constants laid out by slot order
   std::vector<std::vector<int32_t>> indices_;

@@ -50,6 +50,8 @@ Built by brr_bayes.compile; not meant to be assembled by hand.)pbdoc")
            }, py::arg("data"),
            "Rebuild a program from Program.to_bytes() output, re-validating every op; ProgramError if the bytes are "
            "corrupted, truncated or of another format version.")
+      .def("ops_for", [](const Program& p, std::vector<int> slots) { return p.ops_for(slots); }, py::arg("slots"),
+           "Positions in op_codes() of the ops that compute the given slots.")
       .def("op_codes", [](const Program& p) {
              std::vector<int> codes;
              for (const ad::Op& op : p.ops()) codes.push_back(static_cast<int>(op.code));
@@ -120,8 +122,9 @@ Built by brr_bayes.compile; not meant to be assembled by hand.)pbdoc")
         {
           py::gil_scoped_release release;
           ad::Workspace ws = p.make_workspace();
+          const std::vector<std::size_t> needed = p.ops_for(slots);  // not the likelihood
           for (py::ssize_t r = 0; r < n; ++r) {
-            p.logp_grad(ws, ConstSpan{X.data() + r * p.dim(), p.dim()}, Span{});
+            p.forward_only(ws, ConstSpan{X.data() + r * p.dim(), p.dim()}, needed);
             for (std::size_t k = 0; k < slots.size(); ++k)
               p.copy_slot(ws, slots[k], dst[k] + r * p.slot(slots[k]).size);
           }
@@ -129,7 +132,8 @@ Built by brr_bayes.compile; not meant to be assembled by hand.)pbdoc")
         py::list res;
         for (auto& o : outs) res.append(o);
         return res;
-      }, py::arg("points"), py::arg("slots"), "Values of the given slots at each row of points (n, dim).")
+      }, py::arg("points"), py::arg("slots"),
+      "Values of the given slots at each row of points (n, dim); runs only the ops those slots depend on.")
       .def("benchmark", [](Program& p, py::handle x, long n, long row_threads) {
         DArray a = as_1d(x, "x", static_cast<long>(p.dim()));
         if (n < 1) throw py::value_error("benchmark: n must be >= 1");
