@@ -30,6 +30,22 @@ def _sources(pattern):
     return sorted(os.path.relpath(p, HERE) for p in glob.glob(os.path.join(HERE, pattern), recursive=True))
 
 
+def _write_op_codes():
+    """brr_bayes/_op_codes.py from csrc/ad/ops.def, the one op table (C++ reads it as an X-macro)."""
+    import re
+    rows = re.findall(r"^BRR_OP\((\w+), (\d+), (\w+)\)", open(os.path.join(HERE, "csrc", "ad", "ops.def")).read(), re.M)
+    lines = ['"""Op codes, written by setup.py from csrc/ad/ops.def (the C++ enum comes from the same file): do not edit."""',
+             ""] + [f"{py} = {code}" for _, code, py in rows] + ["", "TABLE = {" + ", ".join(f"{py!r}: {py}" for _, _, py in rows) + "}", ""]
+    text = "\n".join(lines)
+    target = os.path.join(HERE, "brr_bayes", "_op_codes.py")
+    if not os.path.exists(target) or open(target).read() != text:
+        with open(target, "w") as fh:
+            fh.write(text)
+
+
+_write_op_codes()
+
+
 def _find_nvcc():
     mode = os.environ.get("BRR_BAYES_CUDA", "auto")
     if mode == "0":

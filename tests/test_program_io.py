@@ -152,3 +152,14 @@ def test_reading_draws_runs_only_what_the_outputs_need(program):
     pruned = [program.eval_slots(pts, [s])[0] for s in out_slots[:: max(1, len(out_slots) // 40)]]
     for a, b in zip(full[:: max(1, len(out_slots) // 40)], pruned):
         np.testing.assert_array_equal(a, b)
+
+
+def test_one_op_table_for_cpp_and_python():
+    # both sides come from csrc/ad/ops.def: the core's compiled table equals Python's generated one
+    from brr_bayes import ops
+    assert C.op_table() == ops.TABLE and len(ops.TABLE) == 59
+    assert len(set(ops.TABLE.values())) == len(ops.TABLE)          # codes are unique
+    assert ops.name(ops.GLM) == "glm" and ops.GLM == 495            # codes are stable: saved programs hold them
+    P = C.Program(3)
+    with pytest.raises(ValueError, match=r"op normal \(400\): expected 3 inputs"):
+        P.add_op(ops.NORMAL, [0], -1)

@@ -17,7 +17,7 @@ namespace {
 struct Checker {
   const Op& op;
   const ShapeView& sv;
-  int code() const { return static_cast<int>(op.code); }
+  std::string code() const { return op_label(op.code); }
   void arity(std::size_t nin, std::size_t nidx, std::size_t nip, bool has_out) const {
     if (op.in.size() != nin) fail("op ", code(), ": expected ", nin, " inputs, got ", op.in.size());
     if (op.idx.size() != nidx) fail("op ", code(), ": expected ", nidx, " index arrays, got ", op.idx.size());

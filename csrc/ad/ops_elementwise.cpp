@@ -44,7 +44,7 @@ void unary_forward(const Op& op, Ctx& c) {
     case OpCode::Tanh: map1(a, o, n, [](double x) { return std::tanh(x); }); break;
     case OpCode::Abs: map1(a, o, n, [](double x) { return std::fabs(x); }); break;
     case OpCode::LGamma: map1(a, o, n, [](double x) { return std::lgamma(x); }); break;
-    default: fail("unary op ", static_cast<int>(op.code), " has no kernel");
+    default: fail("unary op ", op_label(op.code), " has no kernel");
   }
 }
 
@@ -71,7 +71,7 @@ void unary_backward(const Op& op, Ctx& c) {
     case OpCode::Tanh: back1(a, o, oa, aa, n, [](double, double y) { return 1.0 - y * y; }); break;
     case OpCode::Abs: back1(a, o, oa, aa, n, [](double x, double) { return x > 0 ? 1.0 : (x < 0 ? -1.0 : 0.0); }); break;
     case OpCode::LGamma: back1(a, o, oa, aa, n, [](double x, double) { return digamma(x); }); break;
-    default: fail("unary op ", static_cast<int>(op.code), " has no adjoint");
+    default: fail("unary op ", op_label(op.code), " has no adjoint");
   }
 }
 
@@ -120,7 +120,7 @@ void binary_forward(const Op& op, Ctx& c) {
     case OpCode::Mul: map2(a, sa, b, sb, o, n, [](double x, double y) { return x * y; }); break;
     case OpCode::Div: map2(a, sa, b, sb, o, n, [](double x, double y) { return x / y; }); break;
     case OpCode::Pow: map2(a, sa, b, sb, o, n, [](double x, double y) { return std::pow(x, y); }); break;
-    default: fail("binary op ", static_cast<int>(op.code), " has no kernel");
+    default: fail("binary op ", op_label(op.code), " has no kernel");
   }
 }
 
@@ -156,7 +156,7 @@ void binary_backward(const Op& op, Ctx& c) {
             [](double x, double y, double) { return y == 0.0 ? 0.0 : y * std::pow(x, y - 1.0); },
             [](double x, double, double z) { return x > 0 ? z * std::log(x) : 0.0; });
       break;
-    default: fail("binary op ", static_cast<int>(op.code), " has no adjoint");
+    default: fail("binary op ", op_label(op.code), " has no adjoint");
   }
 }
 

@@ -151,7 +151,7 @@ void structure_forward(const Op& op, Ctx& c) {
       return;
     }
     default:
-      fail("structure op ", static_cast<int>(op.code), " has no kernel");
+      fail("structure op ", op_label(op.code), " has no kernel");
   }
 }
 
@@ -255,7 +255,7 @@ void structure_backward(const Op& op, Ctx& c) {
       return;
     }
     default:
-      fail("structure op ", static_cast<int>(op.code), " has no adjoint");
+      fail("structure op ", op_label(op.code), " has no adjoint");
   }
 }
 

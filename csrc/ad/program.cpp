@@ -85,17 +85,17 @@ int Program::add_index(const int64_t* values, std::size_t size, int64_t bound) {
 void Program::add_op(Op op) {
   const int ns = static_cast<int>(slots_.size());
   for (int s : op.in)
-    if (s < 0 || s >= ns) fail("op ", static_cast<int>(op.code), ": input slot ", s, " does not exist");
+    if (s < 0 || s >= ns) fail("op ", op_label(op.code), ": input slot ", s, " does not exist");
   for (int i : op.idx)
     if (i < 0 || i >= static_cast<int>(indices_.size()))
-      fail("op ", static_cast<int>(op.code), ": index array ", i, " does not exist");
-  if (op.out >= ns) fail("op ", static_cast<int>(op.code), ": output slot ", op.out, " does not exist");
+      fail("op ", op_label(op.code), ": index array ", i, " does not exist");
+  if (op.out >= ns) fail("op ", op_label(op.code), ": output slot ", op.out, " does not exist");
   if (op.out >= 0) {
     const Slot& o = slots_[op.out];
     if (o.constant || o.view || op.out == 0)
-      fail("op ", static_cast<int>(op.code), ": output slot ", op.out, " is read-only");
+      fail("op ", op_label(op.code), ": output slot ", op.out, " is read-only");
     for (const Op& prev : ops_)
-      if (prev.out == op.out) fail("op ", static_cast<int>(op.code), ": slot ", op.out, " written twice");
+      if (prev.out == op.out) fail("op ", op_label(op.code), ": slot ", op.out, " written twice");
   }
   ShapeView sv{[this](int s) { return slots_[s].size; },
                [this](int i) { return indices_[i].size(); },

@@ -29,6 +29,13 @@ double eval(Program& p, ad::Workspace& ws, const DArray& x, double* grad) {
 
 void bind_program(py::module_& m) {
   py::register_exception<ShapeError>(m, "ProgramError", PyExc_ValueError);
+  m.def("op_table", [] {
+    py::dict d;
+#define BRR_OP(name, code, py) d[#py] = code;
+#include "ad/ops.def"
+#undef BRR_OP
+    return d;
+  }, "The op table compiled into the core ({Python constant: code}, from csrc/ad/ops.def).");
 
   py::class_<Program, std::shared_ptr<Program>>(m, "Program", R"pbdoc(
 A compiled model: slots of doubles, index arrays and a list of array operations.

@@ -120,7 +120,7 @@ void transform_forward(const Op& op, Ctx& c) {
       lp = chol_corr_fwd(y, x, static_cast<std::size_t>(op.ip[0]));
       break;
     default:
-      fail("transform op ", static_cast<int>(op.code), " has no kernel");
+      fail("transform op ", op_label(op.code), " has no kernel");
   }
   c.target += lp;
 }
@@ -228,7 +228,7 @@ void transform_backward(const Op& op, Ctx& c) {
       return;
     }
     default:
-      fail("transform op ", static_cast<int>(op.code), " has no adjoint");
+      fail("transform op ", op_label(op.code), " has no adjoint");
   }
 }
 
