@@ -204,6 +204,22 @@ def test_nonfinite_start_is_retried_and_improper_regions_reported():
         bb.sample_logp(nowhere, 1, draws=10, tune=10, chains=1, seed=1)
 
 
+def test_an_engine_error_is_an_error_not_a_divergence():
+    # a Python exception is the density saying "outside the support" (a rejection, as in Stan); a
+    # C++ exception (here: a logp that is not a number) is a bug and stops the chain with its message
+    calls = []
+
+    def rejects_sometimes(x):
+        calls.append(1)
+        if len(calls) % 7 == 3:
+            raise ValueError("outside the support")
+        return -0.5 * float(x @ x), -x
+    res = bb.sample_logp(rejects_sometimes, 2, draws=50, tune=50, chains=1, seed=2)
+    assert res.sample_stats["diverging"].sum() > 0
+    with pytest.raises(RuntimeError, match=r"chain 0: the log density failed \(not a divergence: an error\).*cast"):
+        bb.sample_logp(lambda x: ("a string", -x), 2, draws=10, tune=10, chains=1, seed=1)
+
+
 def test_one_dimensional_model():
     with bb.Model() as m:
         bb.Normal("x", 1.0, 2.0)

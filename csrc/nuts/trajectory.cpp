@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <stdexcept>
+#include <string>
 #include <utility>
 
 #include "common/lane_pairs.hpp"
@@ -80,8 +81,10 @@ bool Nuts::evaluate_density(std::vector<double>& q, std::vector<double>& g, doub
   LogpStatus st;
   try {
     st = density_.logp_grad(q.data(), g.data(), lp);
-  } catch (const std::exception&) {
-    st = LogpStatus::Recoverable;
+  } catch (const std::exception& e) {
+    // a density reports a point outside its support through its status; an exception is a bug in
+    // the model or the engine, and counting it as a divergence would bias the draws silently
+    throw std::runtime_error(std::string("the log density failed (not a divergence: an error): ") + e.what());
   }
   if (st == LogpStatus::Fatal) throw std::runtime_error("log density reported a fatal error");
   if (st != LogpStatus::Ok || !std::isfinite(lp)) {
