@@ -11,7 +11,8 @@ from . import convergence, diagnostics, math
 from ._backend import cuda_available, cuda_built
 from .distributions import (Bernoulli, Beta, Binomial, Categorical, Cauchy, Dirichlet, Distribution, Exponential,
                             Flat, Gamma, HalfCauchy, HalfFlat, HalfNormal, HalfStudentT, InverseGamma, Laplace,
-                            LKJCholesky, LogNormal, Multinomial, MvNormal, NegativeBinomial, Normal, Poisson,
+                            LKJCholesky, LogNormal, Multinomial, MvNormal, NegativeBinomial, Normal, OrderedLogistic,
+                            OrderedProbit, Poisson,
                             StudentT, Uniform, ZeroSumNormal)
 from .compile.options import CompileOptions
 from .formula import GLM, FormulaError, GLMFit, Poststratification, glm, poststratify
@@ -31,5 +32,5 @@ __all__ = ["Model", "CompileOptions", "Deterministic", "Potential", "sample", "s
            "Distribution", "Normal", "HalfNormal", "StudentT", "HalfStudentT", "Cauchy", "HalfCauchy", "Laplace",
            "Exponential", "Gamma", "InverseGamma", "LogNormal", "Beta", "Uniform", "Flat", "HalfFlat", "Bernoulli",
            "Binomial", "Poisson", "NegativeBinomial", "Categorical", "Multinomial", "Dirichlet", "MvNormal",
-           "LKJCholesky", "ZeroSumNormal", "GLM", "GLMFit", "glm", "poststratify", "Poststratification",
+           "LKJCholesky", "ZeroSumNormal", "OrderedLogistic", "OrderedProbit", "GLM", "GLMFit", "glm", "poststratify", "Poststratification",
            "FormulaError", "__version__"]

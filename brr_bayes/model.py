@@ -165,6 +165,9 @@ class Model:
             if tr is None:
                 from .transforms import Identity
                 tr = Identity()
+            elif isinstance(tr, str):
+                from .transforms import by_name
+                tr = by_name(tr, where)
             rv = FreeRV(name, dist, shape, dims, tr, initval)
             if initval is not None:
                 iv = np.broadcast_to(np.asarray(initval, dtype=np.float64), shape)

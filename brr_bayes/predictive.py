@@ -79,9 +79,9 @@ class _Evaluator:
         raise TypeError(f"cannot evaluate expression kind '{k}'")
 
 
-def _align(v, batch, shape):
-    """A batched parameter (batch, *p_shape) reshaped to broadcast against (batch, *shape)."""
-    return v.reshape((batch,) + (1,) * (len(shape) - (v.ndim - 1)) + v.shape[1:])
+def _align(v, batch, shape, event=0):
+    """A batched parameter (batch, *p_shape, *event axes) reshaped to broadcast against (batch, *shape, *event)."""
+    return v.reshape((batch,) + (1,) * (len(shape) - (v.ndim - 1 - event)) + v.shape[1:])
 
 
 def _posterior_evaluator(result, what):
@@ -107,7 +107,10 @@ def _draw(dist, ev, rng, shape, batch, where):
     params = {name: ev(p) for name, p in dist.params.items()}
     size = (batch,) + tuple(shape)
     if dist.event_ndim == 0:
-        params = {k: np.broadcast_to(_align(v, batch, shape), size) for k, v in params.items()}
+        ev_nd = getattr(dist, "param_event_ndim", {})   # e.g. cutpoints: their last axis is not a batch axis
+        params = {k: np.broadcast_to(_align(v, batch, shape, ev_nd.get(k, 0)),
+                                     size + (v.shape[v.ndim - ev_nd[k]:] if ev_nd.get(k) else ()))
+                  for k, v in params.items()}
     try:
         return dist.random(rng, params, size)
     except NotImplementedError:
@@ -188,7 +191,8 @@ def compute_log_likelihood(result, var_names=None):
         if var_names is not None and rv.name not in var_names:
             continue
         shape = rv.shape
-        params = {k: _align(ev(p), C * D, shape) for k, p in rv.dist.params.items()}
+        ev_nd = getattr(rv.dist, "param_event_ndim", {})
+        params = {k: _align(ev(p), C * D, shape, ev_nd.get(k, 0)) for k, p in rv.dist.params.items()}
         out[rv.name] = np.asarray(rv.dist.logp_numpy(rv.value, params)).reshape((C, D) + shape)
     result.log_likelihood = out
     return out

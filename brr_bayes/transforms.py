@@ -221,3 +221,12 @@ def bounded(lower=None, upper=None) -> Transform:
     if upper is not None:
         return UpperBound(upper)
     return Identity()
+
+
+def by_name(name, where="transform"):
+    """A parameter-free transform by its name: 'ordered', 'simplex', 'sum_to_zero', 'cholesky_corr', 'identity'."""
+    table = {t.name: t for t in (Identity, Ordered, Simplex, SumToZero, CholeskyCorr)}
+    if name not in table:
+        raise ValueError(f"{where}: transform={name!r} is not known; pass one of {sorted(table)}, None, or a transform "
+                         "object from brr_bayes.transforms (e.g. Interval(0, 1))")
+    return table[name]()

@@ -140,6 +140,7 @@ class Categorical(Distribution):
     param_names = ("logits",)
     discrete = True
     event_ndim = 0
+    param_event_ndim = {"logits": 1}   # the logits' last axis holds the K categories, not a batch axis
 
     def _setup(self, p=None, logits=None):
         if (p is None) == (logits is None):
@@ -167,6 +168,13 @@ class Categorical(Distribution):
         lg = np.broadcast_to(lg.reshape(lg.shape[:1] + (1,) * (len(size) + 1 - lg.ndim) + lg.shape[1:]), size + (K,))
         cdf = np.cumsum(special.softmax(lg, axis=-1), axis=-1)
         return np.minimum((cdf < rng.random(size)[..., None]).sum(axis=-1), K - 1)
+
+    def logp_numpy(self, y, p):
+        lp = special.log_softmax(np.asarray(p["logits"], dtype=np.float64), axis=-1)
+        y = np.asarray(y, dtype=np.int64)
+        shape = np.broadcast_shapes(lp.shape[:-1], y.shape)
+        lp = np.broadcast_to(lp, shape + lp.shape[-1:])
+        return np.take_along_axis(lp, np.broadcast_to(y, shape)[..., None], axis=-1)[..., 0]
 
     def lower(self, C, value):
         if not isinstance(value, Const):

@@ -243,6 +243,18 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
       nin = 2; batched = true; break;
     case OpCode::MvNormalCholeskyLpdf: nin = 3; batched = true; break;
     case OpCode::LkjCholeskyLpdf: nin = 2; batched = true; break;
+    case OpCode::OrderedLogisticLpmf: case OpCode::OrderedProbitLpmf: {
+      c.arity(3, 0, 3, false);
+      c.pos_ip(2);
+      const std::size_t b = op.ip[0], K = op.ip[1];
+      if (K < 2) fail("density ", c.code(), ": needs at least 2 categories, got ", K);
+      if (op.ip[2] != 0 && static_cast<std::size_t>(op.ip[2]) != K - 1)
+        fail("density ", c.code(), ": cutpoint stride must be 0 (shared) or K-1 = ", K - 1, ", got ", op.ip[2]);
+      c.eq(c.in(0), b, "categories");
+      c.eq(c.in(1), b, "eta");
+      c.eq(c.in(2), op.ip[2] == 0 ? K - 1 : b * (K - 1), "cutpoints");
+      return;
+    }
     default: fail("unknown density op code ", c.code());
   }
   c.arity(nin, 0, batched ? 2 : 0, false);
