@@ -142,3 +142,30 @@ def test_sampling_recovers_the_truth(family):
     x0 = res.unconstrained[0, 0]
     prior = m.logp(x0) - ll[0, 0].sum()
     assert np.isfinite(prior) and ll.shape == (2, 500, n)
+
+
+@pytest.mark.parametrize("family", ["ordered_logistic", "ordered_probit"])
+def test_formula_families_equal_the_hand_written_model(family):
+    import pandas as pd
+    rng = np.random.default_rng(4)
+    n = 400
+    df = pd.DataFrame({"y": rng.integers(0, 4, n), "x": rng.normal(size=n), "g": rng.integers(0, 5, n).astype(str)})
+    f = bb.GLM("y ~ 1 + x + (1 | g)", df, family=family)
+    assert "Intercept" not in f.model.param_names and f.model["cutpoints"].shape == (3,)
+    dist = {"ordered_logistic": bb.OrderedLogistic, "ordered_probit": bb.OrderedProbit}[family]
+    codes = pd.Categorical(df["g"]).codes
+    with bb.Model() as hand:
+        b = bb.Normal("b", 0, 2.5 / df["x"].std(ddof=0), shape=1)
+        sd = bb.HalfNormal("sd_g", 1.0)
+        z = bb.Normal("z_g", 0, 1, shape=5)
+        c = bb.Normal("cutpoints", 0, 5, shape=3, transform="ordered")
+        dist("y", b[0] * df["x"].to_numpy() + sd * z[codes], c, observed=df["y"].to_numpy())
+    x = rng.normal(size=hand.dim)
+    lp, g = f.model.logp_and_grad(x)
+    lp2, g2 = hand.logp_and_grad(x)
+    assert rel_close(lp, lp2, 1e-10) and np.allclose(g, g2, rtol=1e-9, atol=1e-9)
+    with pytest.raises(ValueError, match="must hold category ids 0..K-1"):
+        bb.GLM("y ~ x", df.assign(y=df["y"] - 1), family=family)
+    fit = bb.GLMFit(f, None)     # refused before any draw is read
+    with pytest.raises(ValueError, match="predicts a share per category"):
+        bb.poststratify(fit, df, weights=np.ones(n))

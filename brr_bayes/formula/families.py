@@ -10,6 +10,8 @@ informative choices; ``s_y`` is the response's sd for the gaussian and student f
     sigma                Exponential(1 / s_y)      gaussian, student
     nu                   Gamma(2, 0.1)             student
     phi                  Gamma(2, 0.1)             negbinomial (variance mu + mu^2 / phi)
+    cutpoints            Normal(0, 5), ordered     ordered_logistic, ordered_probit (K-1 of them; they
+                                                   take the intercept's place, so the model has none)
 """
 from __future__ import annotations
 
@@ -29,8 +31,11 @@ class Family:
     aux: tuple = ()             # names of auxiliary parameters
     continuous: bool = False    # response is continuous (priors scale with its sd)
     needs_trials: bool = False
+    ordinal: bool = False       # response is a category id 0..K-1 of an ordered scale
 
     def default_aux_prior(self, name, s_y):
+        if name == "cutpoints":
+            return D.Normal.dist(0.0, 5.0)
         if name == "sigma":
             return D.Exponential.dist(1.0 / s_y)
         return D.Gamma.dist(2.0, 0.1)  # nu (student), phi (negbinomial)
@@ -47,6 +52,10 @@ class Family:
             return D.NegativeBinomial(name, log_mu=eta, phi=aux["phi"], observed=y, dims=dims)
         if self.name == "gaussian":
             return D.Normal(name, eta, aux["sigma"], observed=y, dims=dims)
+        if self.name == "ordered_logistic":
+            return D.OrderedLogistic(name, eta, aux["cutpoints"], observed=y, dims=dims)
+        if self.name == "ordered_probit":
+            return D.OrderedProbit(name, eta, aux["cutpoints"], observed=y, dims=dims)
         return D.StudentT(name, aux["nu"], eta, aux["sigma"], observed=y, dims=dims)
 
 
@@ -64,9 +73,12 @@ FAMILIES = {
     "negbinomial": Family("negbinomial", np.exp, aux=("phi",)),
     "gaussian": Family("gaussian", _identity, aux=("sigma",), continuous=True),
     "student": Family("student", _identity, aux=("nu", "sigma"), continuous=True),
+    "ordered_logistic": Family("ordered_logistic", None, aux=("cutpoints",), ordinal=True),
+    "ordered_probit": Family("ordered_probit", None, aux=("cutpoints",), ordinal=True),
 }
 _ALIASES = {"logit": "bernoulli", "logistic": "bernoulli", "normal": "gaussian", "negative_binomial": "negbinomial",
-            "neg_binomial": "negbinomial", "student_t": "student", "studentt": "student"}
+            "neg_binomial": "negbinomial", "student_t": "student", "studentt": "student",
+            "cumulative": "ordered_logistic", "ordinal": "ordered_logistic", "ordered_logit": "ordered_logistic"}
 
 
 def get_family(family) -> Family:

@@ -75,6 +75,8 @@ class GLM:
         p = self.parsed
         self.response = p.response.text
         self.y = numeric_column(formula, frame, p.response, role="response")
+        if self.family.ordinal:
+            self.categories = self._ordinal_categories()
         self.trials_term = self._trials_term(trials)
         self.trials = (numeric_column(formula, frame, self.trials_term, role="trials column")
                        if self.trials_term else None)
@@ -95,6 +97,24 @@ class GLM:
         self.model = self._build_model()
 
     # ------------------------------------------------------------------ data
+    def _ordinal_categories(self):
+        y = self.y
+        if np.any(y < 0) or np.any(y != np.round(y)):
+            bad = y[(y < 0) | (y != np.round(y))][0]
+            raise ValueError(f"family '{self.family.name}': the response '{self.response}' must hold category ids "
+                             f"0..K-1 (lowest category 0), got {bad}; recode it, e.g. with pd.Categorical(..., "
+                             "ordered=True).codes")
+        K = int(y.max()) + 1
+        if K < 2:
+            raise ValueError(f"family '{self.family.name}': the response '{self.response}' has a single category; an "
+                             "ordinal model needs at least 2")
+        return K
+
+    @property
+    def has_intercept(self):
+        """An intercept term: ordinal families have none (the cutpoints take its place)."""
+        return self.fixed.has_intercept and not self.family.ordinal
+
     def _trials_term(self, trials):
         term = self.parsed.trials or (Term(trials, -1) if trials is not None else None)
         if self.family.needs_trials and term is None:
@@ -131,7 +151,7 @@ class GLM:
 
     # ------------------------------------------------------------------ priors
     def prior_names(self):
-        names = ["b", "sd", "cor"] + (["Intercept"] if self.fixed.has_intercept else []) + list(self.fixed.columns)
+        names = ["b", "sd", "cor"] + (["Intercept"] if self.has_intercept else []) + list(self.fixed.columns)
         for t in self.varying:
             names += [f"sd_{t.key}", f"cor_{t.key}"]
         return names + list(self.family.aux)
@@ -173,6 +193,12 @@ class GLM:
             stacked.append(np.array([float(np.ravel(v)[0]) for v in vals]))
         return cls.dist(*stacked)
 
+    def _aux_shape(self, name):
+        if name != "cutpoints":
+            return {}
+        from ..transforms import Ordered
+        return dict(shape=self.categories - 1, transform=Ordered())
+
     @staticmethod
     def _register(model, name, dist, **kw):
         d = object.__new__(type(dist))   # a renamed copy; Distribution.__new__ would register a variable
@@ -190,7 +216,7 @@ class GLM:
         s_y = self.s_y
         with Model(coords=coords) as m:
             terms = []
-            if self.fixed.has_intercept:
+            if self.has_intercept:
                 mean_y = float(np.mean(self.y)) if self.family.continuous else 0.0
                 a = self._register(m, "Intercept", self.priors.get("Intercept", D.Normal.dist(mean_y, 2.5 * s_y)))
                 terms.append(a)
@@ -201,6 +227,8 @@ class GLM:
                 terms.append(as_expr(self.offset))
             for t in self.varying:
                 terms += self._varying_block(m, t, s_y)
+            if not terms and self.family.ordinal:   # cutpoints alone: the categories' shares
+                terms.append(as_expr(np.zeros(self.n_rows)))
             if not terms:
                 raise ValueError(f"the formula '{self.formula}' has no terms; add an intercept ('1') or predictors")
             eta = terms[0]
@@ -208,7 +236,8 @@ class GLM:
                 eta = eta + term
             if eta.size == 1:
                 eta = eta + as_expr(np.zeros(self.n_rows))
-            aux = {n: self._register(m, n, self.priors.get(n, self.family.default_aux_prior(n, s_y)))
+            aux = {n: self._register(m, n, self.priors.get(n, self.family.default_aux_prior(n, s_y)),
+                                     **self._aux_shape(n))
                    for n in self.family.aux}
             self.family.likelihood(self.response, eta, self.y, aux, trials=self.trials)
         return m

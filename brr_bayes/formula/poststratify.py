@@ -135,6 +135,10 @@ def poststratify(fit, table, weights, by=None, *, offset=None, chunk_size=None, 
     if prediction is not None or not hasattr(fit, "glm"):
         return _poststratify_cells(fit, table, weights, by, prediction)
     glm, result = fit.glm, fit.result
+    if glm.family.ordinal:
+        raise ValueError(f"poststratify: family '{glm.family.name}' predicts a share per category, not one mean; "
+                         "poststratify each category's indicator from bb.sample_posterior_predictive draws, or fit "
+                         "a binary model of the category of interest")
     frame = as_frame(table, _TABLE)
     if len(frame) == 0:
         raise ValueError("the poststratification table has no rows")
@@ -154,7 +158,7 @@ def poststratify(fit, table, weights, by=None, *, offset=None, chunk_size=None, 
                             for k, v in unseen.items())
         warnings.warn(f"poststratify: levels not seen in the survey get effects drawn from their prior: {listing}",
                       UserWarning, stacklevel=2)
-    intercept = _draws(result, "Intercept", D) if glm.fixed.has_intercept else np.zeros(D)
+    intercept = _draws(result, "Intercept", D) if glm.has_intercept else np.zeros(D)
     b = _draws(result, "b", D).reshape(D, -1) if glm.fixed.columns else np.zeros((D, 0))
     inv_link = glm.family.inverse_link
     chunk = int(chunk_size) if chunk_size else max(1, _CHUNK_VALUES // D)
