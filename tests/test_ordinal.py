@@ -17,7 +17,10 @@ FAMILIES = {"logistic": (bb.OrderedLogistic, special.expit), "probit": (bb.Order
 def reference_logp(cdf, y, eta, cut):
     """sum_i log(F(c[y_i] - eta_i) - F(c[y_i - 1] - eta_i)) with c[-1] = -inf, c[K-1] = +inf."""
     c = np.concatenate([[-np.inf], cut, [np.inf]])
-    return float(np.sum(np.log(cdf(c[y + 1] - eta) - cdf(c[y] - eta))))
+    hi, lo = c[y + 1] - eta, c[y] - eta
+    # F symmetric: in the upper tail F(hi) - F(lo) = F(-lo) - F(-hi), which does not cancel near 1
+    p = np.where(lo > 0, cdf(-lo) - cdf(-hi), cdf(hi) - cdf(lo))
+    return float(np.sum(np.log(p)))
 
 
 def model_of(family, y, x, fixed_cut=None, K=None):
