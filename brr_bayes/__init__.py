@@ -11,9 +11,8 @@ from . import convergence, diagnostics, math
 from ._backend import cuda_available, cuda_built
 from .distributions import (Bernoulli, Beta, Binomial, Categorical, Cauchy, Dirichlet, Distribution, Exponential,
                             Flat, Gamma, HalfCauchy, HalfFlat, HalfNormal, HalfStudentT, InverseGamma, Laplace,
-                            LKJCholesky, LogNormal, Multinomial, MvNormal, NegativeBinomial, Normal, OrderedLogistic,
-                            OrderedProbit, Poisson,
-                            StudentT, Uniform, ZeroSumNormal)
+                            LKJCholesky, LogNormal, Mixture, Multinomial, MvNormal, NegativeBinomial, Normal,
+                            OrderedLogistic, OrderedProbit, Poisson, StudentT, Uniform, ZeroSumNormal)
 from .compile.options import CompileOptions
 from .formula import GLM, FormulaError, GLMFit, Poststratification, glm, poststratify
 from .model import Deterministic, Model, Potential
@@ -32,5 +31,5 @@ __all__ = ["Model", "CompileOptions", "Deterministic", "Potential", "sample", "s
            "Distribution", "Normal", "HalfNormal", "StudentT", "HalfStudentT", "Cauchy", "HalfCauchy", "Laplace",
            "Exponential", "Gamma", "InverseGamma", "LogNormal", "Beta", "Uniform", "Flat", "HalfFlat", "Bernoulli",
            "Binomial", "Poisson", "NegativeBinomial", "Categorical", "Multinomial", "Dirichlet", "MvNormal",
-           "LKJCholesky", "ZeroSumNormal", "OrderedLogistic", "OrderedProbit", "GLM", "GLMFit", "glm", "poststratify", "Poststratification",
+           "LKJCholesky", "ZeroSumNormal", "OrderedLogistic", "OrderedProbit", "Mixture", "GLM", "GLMFit", "glm", "poststratify", "Poststratification",
            "FormulaError", "__version__"]

@@ -76,6 +76,11 @@ class _Evaluator:
             return r.reshape((B,) + e.shape)
         if k == "csr":
             return np.asarray((a["matrix"] @ flat[0].T).T).reshape((B,) + e.shape)
+        if k == "lpdf":    # a distribution's log density at a value: its own numpy version, params evaluated here
+            dist = a["dist"]
+            shape = (B,) + e.shape
+            params = {n: np.broadcast_to(_align(self(p), B, e.shape), shape) for n, p in dist.params.items()}
+            return np.broadcast_to(dist.logp_numpy(args[0], params), shape)
         raise TypeError(f"cannot evaluate expression kind '{k}'")
 
 

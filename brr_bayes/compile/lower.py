@@ -151,6 +151,8 @@ class Compiler:
         args = [self.slot(x) for x in e.args]
         if k in ("unary", "binary"):
             return self.new_slot(e.size, a["code"], args)
+        if k == "lpdf":
+            return self.new_slot(e.size, ops.POINTWISE_LPDF, args, ip=[a["code"]])
         if k == "gather":
             return self.new_slot(e.size, ops.GATHER, args, idx=[self.index(a["index"], e.args[0].size)])
         if k == "scatter":

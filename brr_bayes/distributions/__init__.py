@@ -1,5 +1,6 @@
 """Distributions: name-first constructors that register variables in the current model."""
 from .base import Distribution
+from .mixture import Mixture
 from .ordinal import OrderedLogistic, OrderedProbit
 from .multivariate import Categorical, Dirichlet, LKJCholesky, Multinomial, MvNormal, ZeroSumNormal
 from .univariate import (Bernoulli, Beta, Binomial, Cauchy, Exponential, Flat, Gamma, HalfCauchy, HalfFlat,
@@ -9,4 +10,4 @@ from .univariate import (Bernoulli, Beta, Binomial, Cauchy, Exponential, Flat, G
 __all__ = ["Distribution", "Normal", "HalfNormal", "StudentT", "HalfStudentT", "Cauchy", "HalfCauchy", "Laplace",
            "Exponential", "Gamma", "InverseGamma", "LogNormal", "Beta", "Uniform", "Flat", "HalfFlat",
            "Bernoulli", "Binomial", "Poisson", "NegativeBinomial", "Categorical", "Multinomial", "Dirichlet",
-           "MvNormal", "LKJCholesky", "ZeroSumNormal", "OrderedLogistic", "OrderedProbit"]
+           "MvNormal", "LKJCholesky", "ZeroSumNormal", "OrderedLogistic", "OrderedProbit", "Mixture"]

@@ -20,9 +20,53 @@ class Univariate(Distribution):
         """Expressions fed to the op, value first (order as in csrc/density/univariate.cpp)."""
         return [value] + [self.params[n] for n in self.param_names]
 
+    def constant_terms(self, value, shape):
+        """Per-element data-only terms of the log density the kernel leaves out (array of ``shape``), or None."""
+        return np.full(shape, LOG2) if self.half else None
+
     def constant(self, value, shape):
-        n = int(np.prod(shape, dtype=np.int64))
-        return [n * LOG2] if self.half else []
+        terms = self.constant_terms(value, shape)
+        return [] if terms is None else [float(np.sum(terms))]
+
+    @classmethod
+    def logp(cls, value, *args, **kwargs):
+        """The log density of ``value`` (any expression) element by element, as an expression.
+
+        Stan's ``foo_lpdf(value | ...)`` without the sum: sum it into the model with ``bb.Potential`` or
+        combine it (``bb.math.logsumexp`` over components is a mixture). No Jacobian is added: the
+        value is whatever expression you pass. Discrete distributions need data for ``value``.
+
+        Example:
+            >>> import numpy as np, brr_bayes as bb
+            >>> with bb.Model() as m:
+            ...     mu = bb.Flat("mu")
+            ...     _ = bb.Potential("y", bb.Normal.logp(np.array([0.5, 1.5]), mu, 1.0).sum())
+            >>> round(float(m.logp(np.array([1.0]))), 6)
+            -2.087877
+        """
+        return cls.dist(*args, **kwargs).pointwise(value)
+
+    def pointwise(self, value):
+        """This distribution's log density at ``value`` as an elementwise expression (see ``logp``)."""
+        from ..expr import Op, as_expr, broadcast_to
+        value = as_expr(value)
+        inputs = [as_expr(e) for e in self.op_inputs(value)]
+        try:
+            shape = np.broadcast_shapes(*(e.shape for e in inputs))
+        except ValueError:
+            raise ValueError(f"{self._where()}: the value's shape {value.shape} and the parameter shapes "
+                             f"{[p.shape for p in self.params.values()]} do not broadcast together") from None
+        if self.discrete and constant_value(value) is None:
+            raise TypeError(f"{self._where()}: the log probability of a discrete distribution needs data for its value, "
+                            "not a model expression")
+        if constant_value(value) is not None:
+            self.check_value(np.broadcast_to(constant_value(value), value.shape), self._where())
+        inputs = [e if e.size == 1 or e.shape == shape else broadcast_to(e, shape) for e in inputs]
+        terms = self.constant_terms(value, shape)
+        if terms is not None:
+            inputs.append(Const(np.broadcast_to(np.asarray(terms, dtype=np.float64), shape).copy()))
+        # the distribution rides along for numpy evaluation (predictive draws of a Deterministic using it)
+        return Op("lpdf", inputs, shape, code=self.op, dist=self)
 
     def lower(self, C, value):
         shape = value.shape
@@ -395,10 +439,10 @@ class Binomial(_LinkedDiscrete):
             raise ValueError(f"{where}: successes must not exceed trials n, got {np.ravel(v)[i]} > "
                              f"{np.ravel(n)[i]} at flat position {i}")
 
-    def constant(self, value, shape):
-        y = constant_value(value)
+    def constant_terms(self, value, shape):
+        y = np.broadcast_to(constant_value(value), shape)
         n = np.broadcast_to(constant_value(self.params["n"]), shape)
-        return [float(np.sum(special.gammaln(n + 1) - special.gammaln(y + 1) - special.gammaln(n - y + 1)))]
+        return special.gammaln(n + 1) - special.gammaln(y + 1) - special.gammaln(n - y + 1)
 
     def lower(self, C, value):
         if isinstance(value, Const):
@@ -429,8 +473,8 @@ class Poisson(_LinkedDiscrete):
     def check_value(self, value, where):
         _integer_counts(value, where)
 
-    def constant(self, value, shape):
-        return [-float(np.sum(special.gammaln(constant_value(value) + 1)))]
+    def constant_terms(self, value, shape):
+        return -special.gammaln(np.broadcast_to(constant_value(value), shape) + 1)
 
     def lower(self, C, value):
         if isinstance(value, Const) and C.likelihood(ops.GLM_POISSON, self.params["log_mu"], value.value,
@@ -476,8 +520,8 @@ class NegativeBinomial(_LinkedDiscrete):
     def check_value(self, value, where):
         _integer_counts(value, where)
 
-    def constant(self, value, shape):
-        return [-float(np.sum(special.gammaln(constant_value(value) + 1)))]
+    def constant_terms(self, value, shape):
+        return -special.gammaln(np.broadcast_to(constant_value(value), shape) + 1)
 
     def random(self, rng, p, size):
         mu, phi = np.exp(p["log_mu"]), np.asarray(p["phi"])

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "ad/kernels.hpp"
 #include "common/errors.hpp"
 
 namespace brr::ad {
@@ -168,6 +169,20 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
       c.eq(c.in(0), K * (K - 1) / 2, "input");
       c.eq(c.out(), K * K, "output");
       scratch = K;
+      return;
+    }
+    case OpCode::PointwiseLpdf: {
+      if (op.ip.empty()) fail("op ", c.code(), ": needs the density's op code as integer parameter 0");
+      const int nin = pointwise_arity(static_cast<OpCode>(op.ip[0]));
+      if (nin == 0) fail("op ", c.code(), ": ", op.ip[0], " is not a univariate density op code");
+      // the density's inputs, value first, then optionally its data-only terms per element (a constant)
+      const bool with_terms = op.in.size() == static_cast<std::size_t>(nin) + 1;
+      c.arity(static_cast<std::size_t>(nin) + (with_terms ? 1 : 0), 0, 1, true);
+      if (with_terms && !sv.is_const(op.in[nin]))
+        fail("op ", c.code(), ": its last input (the data-only terms) must be a constant");
+      for (int i = 0; i < nin + (with_terms ? 1 : 0); ++i)
+        if (c.in(i) != 1 && c.in(i) != c.out())
+          fail("op ", c.code(), ": input ", i, " has size ", c.in(i), ", expected 1 or ", c.out());
       return;
     }
     default:

@@ -1,9 +1,11 @@
 // Fused univariate log-densities over broadcast inputs: one pass computes the value and every partial.
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "ad/scalar_math.hpp"
 #include "common/strides.hpp"
+#include "ad/kernels.hpp"
 #include "density/density_kernels.hpp"
 
 namespace brr::ad {
@@ -237,7 +239,76 @@ bool normal_scalar_sigma(const Op& op, Ctx& c) {
   return true;
 }
 
+// PointwiseLpdf: the same per-element functions, each term written to out[i] (forward) or its
+// partials times out's adjoint added to the inputs' adjoints (backward, recomputed: no tape).
+template <int N, class F>
+void pointwise(const Op& op, Ctx& c, F f, bool backward) {
+  const std::size_t n = c.n(op.out);
+  const double* v[N];
+  double* a[N];
+  std::size_t st[N];
+  for (int k = 0; k < N; ++k) {
+    v[k] = c.v(op.in[k]);
+    a[k] = backward ? c.a(op.in[k]) : nullptr;
+    st[k] = c.n(op.in[k]) == n ? 1 : 0;
+  }
+  double* out = c.v(op.out);
+  const double* g = backward ? c.a(op.out) : nullptr;
+  const bool with_terms = op.in.size() == N + 1;  // data-only terms of the density, per element
+  const double* terms = with_terms ? c.v(op.in[N]) : nullptr;
+  const std::size_t tst = with_terms && c.n(op.in[N]) == n ? 1 : 0;
+  double args[N], d[N] = {};
+  for (std::size_t i = 0; i < n; ++i) {
+    for (int k = 0; k < N; ++k) args[k] = v[k][i * st[k]];
+    const double lp = f(args, d);
+    if (!backward) {
+      out[i] = terms ? lp + terms[i * tst] : lp;
+      continue;
+    }
+    if (!std::isfinite(lp)) continue;  // outside the support: no partials to pass on
+    for (int k = 0; k < N; ++k)
+      if (a[k]) a[k][i * st[k]] += g[i] * d[k];
+  }
+}
+
+// Calls fn(arity, kernel) for a univariate density code; false for any other code.
+template <class Fn>
+bool with_kernel(OpCode code, Fn fn) {
+  switch (code) {
+    case OpCode::NormalLpdf: fn(std::integral_constant<int, 3>{}, normal); return true;
+    case OpCode::StudentTLpdf: fn(std::integral_constant<int, 4>{}, student_t); return true;
+    case OpCode::CauchyLpdf: fn(std::integral_constant<int, 3>{}, cauchy); return true;
+    case OpCode::LaplaceLpdf: fn(std::integral_constant<int, 3>{}, laplace); return true;
+    case OpCode::ExponentialLpdf: fn(std::integral_constant<int, 2>{}, exponential); return true;
+    case OpCode::GammaLpdf: fn(std::integral_constant<int, 3>{}, gamma_); return true;
+    case OpCode::InvGammaLpdf: fn(std::integral_constant<int, 3>{}, inv_gamma); return true;
+    case OpCode::LogNormalLpdf: fn(std::integral_constant<int, 3>{}, lognormal); return true;
+    case OpCode::BetaLpdf: fn(std::integral_constant<int, 3>{}, beta_); return true;
+    case OpCode::UniformLpdf: fn(std::integral_constant<int, 3>{}, uniform); return true;
+    case OpCode::BernoulliLogitLpmf: fn(std::integral_constant<int, 2>{}, bernoulli_logit); return true;
+    case OpCode::BinomialLogitLpmf: fn(std::integral_constant<int, 3>{}, binomial_logit); return true;
+    case OpCode::PoissonLogLpmf: fn(std::integral_constant<int, 2>{}, poisson_log); return true;
+    case OpCode::NegBinomialLogLpmf: fn(std::integral_constant<int, 3>{}, neg_binomial_log); return true;
+    default: return false;
+  }
+}
+
+void run_pointwise(const Op& op, Ctx& c, bool backward) {
+  with_kernel(static_cast<OpCode>(op.ip[0]), [&](auto arity, auto f) {
+    pointwise<decltype(arity)::value>(op, c, f, backward);
+  });
+}
+
 }  // namespace
+
+int pointwise_arity(OpCode density) {
+  int n = 0;
+  with_kernel(density, [&](auto arity, auto) { n = decltype(arity)::value; });
+  return n;
+}
+
+void pointwise_forward(const Op& op, Ctx& c) { run_pointwise(op, c, false); }
+void pointwise_backward(const Op& op, Ctx& c) { run_pointwise(op, c, true); }
 
 bool univariate_density(const Op& op, Ctx& c) {
   switch (op.code) {
