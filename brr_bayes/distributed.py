@@ -297,7 +297,7 @@ def fit_many(build, datasets, *, client=None, seed=None, checkpoint_dir=None, ch
         ...         mu = bb.Normal("mu", 0, 10)
         ...         _ = bb.Normal("y", mu, 1, observed=y)
         ...     return m
-        >>> data = [np.array([1.0, 2.0]), np.array([5.0, 6.0])]
+        >>> data = [np.array([0.5, 1.5]), np.array([4.5, 5.5])]
         >>> fits = bb.fit_many(build, data, draws=200, tune=200, chains=2, seed=1, progressbar=False)
         >>> [round(float(f.posterior["mu"].mean())) for f in fits]
         [1, 5]
