@@ -84,6 +84,12 @@ class _Evaluator:
         raise TypeError(f"cannot evaluate expression kind '{k}'")
 
 
+def evaluate_at(exprs, values):
+    """Numpy values of expressions at one point ``values`` ({free variable: constrained value})."""
+    ev = _Evaluator({rv: np.asarray(v, dtype=np.float64)[None] for rv, v in values.items()}, 1)
+    return [ev(e)[0] for e in exprs]
+
+
 def _align(v, batch, shape, event=0):
     """A batched parameter (batch, *p_shape, *event axes) reshaped to broadcast against (batch, *shape, *event)."""
     return v.reshape((batch,) + (1,) * (len(shape) - (v.ndim - 1 - event)) + v.shape[1:])

@@ -53,6 +53,9 @@ def _initial_points(model, init, chains, seed):
                 v = np.broadcast_to(np.asarray(v, dtype=np.float64), rv.shape)
             except ValueError:
                 raise ValueError(f"init for '{rv.name}' has shape {np.shape(v)}, expected {rv.shape}") from None
+            if getattr(rv.transform, "depends_on_parameters", False):
+                raise ValueError(f"init for '{rv.name}': its bounds are parameters, so a fixed initial value may lie "
+                                 "outside them; leave it out of init= (it starts inside its bounds by construction)")
             rv.transform.check(v, f"init for '{rv.name}'")
             off, usize = comp.layout[rv]
             x[off:off + usize] = np.ravel(rv.transform.inverse(v))

@@ -42,6 +42,9 @@ class LowerBound(Transform):
     name = "lower"
     code = ops.LOWER_BOUND
 
+    def __new__(cls, lower):
+        return ParamBounds(lower, None) if _is_parameter(lower) else super().__new__(cls)
+
     def __init__(self, lower):
         self.lower = float(lower)
 
@@ -60,6 +63,9 @@ class UpperBound(Transform):
     name = "upper"
     code = ops.UPPER_BOUND
 
+    def __new__(cls, upper):
+        return ParamBounds(None, upper) if _is_parameter(upper) else super().__new__(cls)
+
     def __init__(self, upper):
         self.upper = float(upper)
 
@@ -74,9 +80,20 @@ class UpperBound(Transform):
             raise ValueError(f"{where}: values must be < {self.upper}")
 
 
+def _is_parameter(b):
+    """A bound that depends on parameters (an expression that is not data)."""
+    from .expr import Expr, constant_value
+    return isinstance(b, Expr) and constant_value(b) is None
+
+
 class Interval(Transform):
     name = "interval"
     code = ops.INTERVAL
+
+    def __new__(cls, lower, upper):
+        if _is_parameter(lower) or _is_parameter(upper):   # bounds that are parameters: see ParamBounds
+            return ParamBounds(lower, upper)
+        return super().__new__(cls)
 
     def __init__(self, lower, upper):
         self.lower, self.upper = float(lower), float(upper)
@@ -213,6 +230,107 @@ class CholeskyCorr(Transform):
             raise ValueError(f"{where}: must be lower-triangular with rows of unit length")
 
 
+class ExprTransform(Transform):
+    """A transform written as model expressions of the unconstrained value: ``forward(raw)`` returns
+    (constrained value, log|J| summed); the compiler lowers both like any expression, so bounds may be
+    parameters and gradients need no new kernel."""
+    code = None
+    depends_on_parameters = False   # inverse() needs the values of other parameters (see inverse_at)
+
+    def forward(self, raw):
+        raise NotImplementedError
+
+
+class ParamBounds(ExprTransform):
+    """Bounds that are expressions of other parameters: Stan's ``real<lower=a, upper=b> x``.
+
+    Made by ``Interval(lower=a, upper=b)``, ``LowerBound(a)`` or ``UpperBound(b)`` when a bound is a
+    parameter expression (broadcast to the variable's shape). ``x = a + (b - a) * inv_logit(u)``,
+    ``a + exp(u)`` or ``b - exp(u)``, with the matching log|J|.
+
+    Example:
+        >>> import brr_bayes as bb
+        >>> from brr_bayes.transforms import Interval
+        >>> with bb.Model() as m:
+        ...     lo = bb.Normal("lo", 0, 1)
+        ...     x = bb.Normal("x", 0, 3, transform=Interval(lower=lo, upper=lo + 2.0))
+        >>> res = bb.sample(m, draws=200, tune=200, chains=2, seed=1, progressbar=False)
+        >>> bool(((res.posterior["x"] > res.posterior["lo"]) & (res.posterior["x"] < res.posterior["lo"] + 2)).all())
+        True
+    """
+    name = "param_bounds"
+    depends_on_parameters = True
+
+    def __init__(self, lower, upper):
+        from .expr import as_expr
+        if lower is None and upper is None:
+            raise ValueError("ParamBounds needs a lower or an upper bound")
+        self.lower = None if lower is None else as_expr(lower)
+        self.upper = None if upper is None else as_expr(upper)
+
+    def bounds(self):
+        return [b for b in (self.lower, self.upper) if b is not None]
+
+    def forward(self, raw):
+        from . import math
+        from .expr import broadcast_to
+        shape = raw.shape
+
+        def full(b):
+            return b if b.size == 1 or b.shape == shape else broadcast_to(b, shape)
+        if self.lower is not None and self.upper is not None:
+            lo, hi = full(self.lower), full(self.upper)
+            width = hi - lo
+            value = lo + width * math.inv_logit(raw)
+            logj = math.log(width) + math.log_inv_logit(raw) + math.log1m_inv_logit(raw)
+        elif self.lower is not None:
+            value, logj = full(self.lower) + math.exp(raw), raw
+        else:
+            value, logj = full(self.upper) - math.exp(raw), raw
+        return value, logj
+
+    def inverse(self, x):
+        raise ValueError("a value of a variable whose bounds are parameters is mapped back only together with those "
+                         "parameters' values: pass every parameter to model.unconstrain, or leave this variable out "
+                         "of init=")
+
+    def inverse_at(self, x, lower=None, upper=None):
+        """The unconstrained value of x given the bounds' values at the same point."""
+        x = np.asarray(x, dtype=np.float64)
+        if self.lower is not None and self.upper is not None:
+            return special.logit((x - lower) / (upper - lower))
+        return np.log(x - lower) if self.lower is not None else np.log(upper - x)
+
+    def check_at(self, x, where, lower=None, upper=None):
+        x = np.asarray(x)
+        if (self.lower is not None and np.any(~(x > lower))) or (self.upper is not None and np.any(~(x < upper))):
+            raise ValueError(f"{where}: values must lie strictly inside their bounds at this point "
+                             f"(lower {lower}, upper {upper})")
+
+    def __repr__(self):
+        return "ParamBounds(lower=expr, upper=expr)"
+
+
+class PositiveOrdered(ExprTransform):
+    """Strictly increasing positive values along the last axis: x = cumsum(exp(u)); Stan's positive_ordered."""
+    name = "positive_ordered"
+
+    def forward(self, raw):
+        from . import math
+        if raw.ndim < 1 or raw.shape[-1] < 1:
+            raise ValueError(f"the positive_ordered transform needs a last axis of length >= 1, got shape {raw.shape}")
+        return math.cumsum(math.exp(raw), axis=-1), raw
+
+    def inverse(self, x):
+        x = np.asarray(x, dtype=np.float64)
+        return np.log(np.diff(x, axis=-1, prepend=0.0))
+
+    def check(self, x, where):
+        x = np.asarray(x)
+        if np.any(x <= 0) or np.any(np.diff(x, axis=-1) <= 0):
+            raise ValueError(f"{where}: values must be positive and strictly increasing along the last axis")
+
+
 def bounded(lower=None, upper=None) -> Transform:
     if lower is not None and upper is not None:
         return Interval(lower, upper)
@@ -224,8 +342,8 @@ def bounded(lower=None, upper=None) -> Transform:
 
 
 def by_name(name, where="transform"):
-    """A parameter-free transform by its name: 'ordered', 'simplex', 'sum_to_zero', 'cholesky_corr', 'identity'."""
-    table = {t.name: t for t in (Identity, Ordered, Simplex, SumToZero, CholeskyCorr)}
+    """A parameter-free transform by its name: 'ordered', 'positive_ordered', 'simplex', 'sum_to_zero', ..."""
+    table = {t.name: t for t in (Identity, Ordered, PositiveOrdered, Simplex, SumToZero, CholeskyCorr)}
     if name not in table:
         raise ValueError(f"{where}: transform={name!r} is not known; pass one of {sorted(table)}, None, or a transform "
                          "object from brr_bayes.transforms (e.g. Interval(0, 1))")

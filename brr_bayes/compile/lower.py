@@ -11,9 +11,9 @@ import hashlib
 import numpy as np
 
 from .. import _backend, ops
-from ..expr import Const, Op, as_expr
+from ..expr import Const, Expr, Op, as_expr
 from ..model import FreeRV
-from ..transforms import Identity
+from ..transforms import ExprTransform, Identity
 from .canonical import Canonicalizer
 from .options import CompileOptions
 
@@ -130,6 +130,8 @@ class Compiler:
         return self._sums[id(e)]
 
     def _lower(self, e):
+        if isinstance(e, SlotRef):
+            return e.slot_id
         if isinstance(e, Const):
             return self.p.add_const(np.ascontiguousarray(e.value, dtype=np.float64).ravel())
         if isinstance(e, FreeRV):
@@ -138,6 +140,10 @@ class Compiler:
             tr = e.transform
             if isinstance(tr, Identity):
                 return view
+            if isinstance(tr, ExprTransform):   # value and log|J| as expressions of the unconstrained view
+                value, logj = tr.forward(SlotRef(view, tr.unconstrained_shape(e.shape)))
+                self.op(ops.TARGET_ADD, [self.slot(logj)])
+                return self.slot(value)
             return self.new_slot(e.size, tr.code, [view], ip=tr.ip(e.shape), dp=tr.dp())
         if not isinstance(e, Op):
             raise TypeError(f"cannot compile expression node {e!r}")
@@ -242,6 +248,14 @@ class Compiler:
         return inputs, idx, ip
 
 
+class SlotRef(Expr):
+    """A leaf already in the program (the unconstrained view of an ExprTransform's variable)."""
+
+    def __init__(self, slot_id, shape):
+        super().__init__(shape)
+        self.slot_id = int(slot_id)
+
+
 def _sum_terms(e):
     """The summands of a tree of full-size additions, left to right (iterative: any depth)."""
     terms, stack = [], [e]
@@ -336,9 +350,19 @@ class CompiledModel:
                 v = np.broadcast_to(v, rv.shape)
             except ValueError:
                 raise ValueError(f"unconstrain: '{rv.name}' has shape {v.shape}, expected {rv.shape}") from None
-            rv.transform.check(v, f"unconstrain: '{rv.name}'")
             off, usize = self.layout[rv]
-            x[off:off + usize] = np.ravel(rv.transform.inverse(v))
+            tr = rv.transform
+            if getattr(tr, "depends_on_parameters", False):   # bounds from the other values at this point
+                from ..predictive import evaluate_at
+                given = {r: np.broadcast_to(np.asarray(values[r.name], dtype=np.float64), r.shape)
+                         for r in self.model.free_rvs if r is not rv}
+                lo, hi = (None if b is None else np.broadcast_to(evaluate_at([b], given)[0], rv.shape)
+                          for b in (tr.lower, tr.upper))
+                tr.check_at(v, f"unconstrain: '{rv.name}'", lo, hi)
+                x[off:off + usize] = np.ravel(tr.inverse_at(v, lo, hi))
+                continue
+            tr.check(v, f"unconstrain: '{rv.name}'")
+            x[off:off + usize] = np.ravel(tr.inverse(v))
         return x
 
     def constrain_many(self, X, names=None):
