@@ -7,7 +7,7 @@ Example:
     ...     _ = bb.Normal("y", mu, 1, observed=np.array([0.3, -0.1]))
     >>> result = bb.sample(model, draws=200, tune=200, chains=2, seed=1, progressbar=False)
 """
-from . import convergence, diagnostics, math
+from . import convergence, diagnostics, gp, math
 from ._backend import cuda_available, cuda_built
 from .distributions import (Bernoulli, Beta, Binomial, Categorical, Cauchy, Dirichlet, Distribution, Exponential,
                             Flat, Gamma, HalfCauchy, HalfFlat, HalfNormal, HalfStudentT, InverseGamma, Laplace,
@@ -21,11 +21,12 @@ from .priors import (AR1, BYM2, ICAR, R2D2, RW1, RW2, RandomEffect, RegularizedH
 from .predictive import compute_log_likelihood, sample_posterior_predictive, sample_prior_predictive
 from .result import Result, ResultFileError
 from .distributed import fit_many
+from .gp import HSGP
 from .sampling import concat, sample, sample_logp
 
 __version__ = "0.1.0"
 
-__all__ = ["Model", "CompileOptions", "Deterministic", "Potential", "sample", "sample_logp", "concat", "fit_many", "sample_prior_predictive",
+__all__ = ["Model", "CompileOptions", "Deterministic", "Potential", "sample", "sample_logp", "concat", "fit_many", "HSGP", "gp", "sample_prior_predictive",
            "sample_posterior_predictive", "compute_log_likelihood", "Result", "ResultFileError", "RandomEffect", "ICAR",
            "BYM2", "RW1", "RW2", "AR1", "RegularizedHorseshoe", "R2D2", "bym2_scaling_factors", "icar_precision", "math", "cuda_available", "cuda_built",
            "Distribution", "Normal", "HalfNormal", "StudentT", "HalfStudentT", "Cauchy", "HalfCauchy", "Laplace",
