@@ -332,7 +332,7 @@ def softmax(x, axis=-1) -> Expr:
 
 # products with data ------------------------------------------------------------------------
 def matmul(a, b) -> Expr:
-    """data @ parameters (dense or scipy.sparse CSR on the left), or parameters @ data."""
+    """data @ parameters (dense or scipy.sparse CSR on the left), parameters @ data, or parameters @ parameters."""
     try:
         import scipy.sparse as sp
     except ImportError:  # pragma: no cover - scipy is a dependency
@@ -362,4 +362,24 @@ def matmul(a, b) -> Expr:
         if a.ndim == 1:
             return matmul(X.T, a) if X.ndim == 2 else (a * X).sum()
         return transpose(matmul(X.T, transpose(a)))
-    raise TypeError("a product of two parameter expressions is not supported yet; one operand must be data")
+    return _product_of_expressions(as_expr(a), as_expr(b))
+
+
+def _product_of_expressions(a, b):
+    """a @ b for two parameter expressions (1-d or 2-d), as a broadcast product summed over the shared axis.
+
+    O(n k m) elementwise work through existing ops (gathers, multiply, scatter-add sums): right for
+    the small matrices of covariance factors and loadings, not for data-sized products.
+    """
+    if a.ndim not in (1, 2) or b.ndim not in (1, 2) or a.shape[-1] != b.shape[0]:
+        raise ValueError(f"cannot multiply expressions of shapes {a.shape} and {b.shape}: the last axis of the first "
+                         "must match the first axis of the second (1-d or 2-d operands)")
+    if a.ndim == 1 and b.ndim == 1:
+        return reduce_sum(a * b)
+    if a.ndim == 2 and b.ndim == 1:
+        return reduce_sum(a * reshape(b, (1, b.shape[0])), axis=1)
+    if a.ndim == 1:
+        return reduce_sum(reshape(a, (a.shape[0], 1)) * b, axis=0)
+    n, k = a.shape
+    m = b.shape[1]
+    return reduce_sum(reshape(a, (n, k, 1)) * reshape(b, (1, k, m)), axis=1)

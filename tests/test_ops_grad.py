@@ -247,3 +247,21 @@ def test_vector_math_accuracy(name, fn, ref, lo, hi):
         expect = ref(np.array(special_in))
     got3 = m3.compiled.constrain(np.array(special_in))["out"]
     np.testing.assert_array_equal(got3, expect)
+
+
+@pytest.mark.parametrize("sa,sb", [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 2)), ((2, 3), (3, 4))])
+def test_product_of_two_parameter_expressions(sa, sb):
+    rng = np.random.default_rng(5)
+    with bb.Model() as m:
+        a = bb.Flat("a", shape=sa)
+        b = bb.Flat("b", shape=sb)
+        out = bb.Deterministic("ab", a @ b)
+        bb.Potential("p", bb.math.tanh(out).sum())
+    A, B = rng.normal(size=sa), rng.normal(size=sb)
+    x = np.concatenate([A.ravel(), B.ravel()])
+    np.testing.assert_allclose(m.compiled.constrain(x)["ab"], A @ B, rtol=1e-13, atol=1e-14)
+    assert rel_close(m.logp(x), float(np.tanh(A @ B).sum()), 1e-12)
+    assert_grad(m, x)
+    with bb.Model():
+        with pytest.raises(ValueError, match="cannot multiply expressions of shapes \\(2, 3\\) and \\(2,\\)"):
+            bb.Flat("c", shape=(2, 3)) @ bb.Flat("d", shape=2)
