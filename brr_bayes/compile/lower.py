@@ -157,6 +157,11 @@ class Compiler:
         args = [self.slot(x) for x in e.args]
         if k in ("unary", "binary"):
             return self.new_slot(e.size, a["code"], args)
+        if k == "cholesky":
+            return self.new_slot(e.size, ops.CHOLESKY, args, ip=[e.shape[0]])
+        if k == "trisolve":
+            cols = e.shape[1] if e.ndim == 2 else 1
+            return self.new_slot(e.size, ops.TRISOLVE, args, ip=[e.shape[0], cols])
         if k == "lpdf":
             return self.new_slot(e.size, ops.POINTWISE_LPDF, args, ip=[a["code"]])
         if k == "gather":

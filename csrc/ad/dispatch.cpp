@@ -11,6 +11,7 @@ void forward(const Op& op, Ctx& c) {
   if (is_density(op.code)) return density_forward(op, c);
   if (op.code == OpCode::LinearPredictor) return linpred_forward(op, c);
   if (op.code == OpCode::PointwiseLpdf) return pointwise_forward(op, c);
+  if (op.code == OpCode::Cholesky || op.code == OpCode::TriSolve) return linalg_forward(op, c);
   structure_forward(op, c);
 }
 
@@ -22,6 +23,7 @@ void backward(const Op& op, Ctx& c) {
   if (is_transform(op.code)) return transform_backward(op, c);
   if (op.code == OpCode::LinearPredictor) return linpred_backward(op, c);
   if (op.code == OpCode::PointwiseLpdf) return pointwise_backward(op, c);
+  if (op.code == OpCode::Cholesky || op.code == OpCode::TriSolve) return linalg_backward(op, c);
   structure_backward(op, c);
 }
 

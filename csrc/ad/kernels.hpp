@@ -17,6 +17,8 @@ void linpred_backward(const Op& op, Ctx& c);
 void density_forward(const Op& op, Ctx& c);  // densities add value and partials in one pass
 void pointwise_forward(const Op& op, Ctx& c);   // PointwiseLpdf: a univariate density's terms as a vector
 void pointwise_backward(const Op& op, Ctx& c);
-int pointwise_arity(OpCode density);            // inputs of a univariate density (value first), 0 if not one
+int pointwise_arity(OpCode density);
+void linalg_forward(const Op& op, Ctx& c);      // Cholesky, TriSolve
+void linalg_backward(const Op& op, Ctx& c);            // inputs of a univariate density (value first), 0 if not one
 
 }  // namespace brr::ad

@@ -171,6 +171,25 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
       scratch = K;
       return;
     }
+    case OpCode::Cholesky: {
+      c.arity(1, 0, 1, true);
+      c.pos_ip(1);
+      const std::size_t K = op.ip[0];
+      c.eq(c.in(0), K * K, "matrix");
+      c.eq(c.out(), K * K, "output");
+      scratch = K * K;
+      return;
+    }
+    case OpCode::TriSolve: {
+      c.arity(2, 0, 2, true);
+      c.pos_ip(2);
+      const std::size_t K = op.ip[0], m = op.ip[1];
+      c.eq(c.in(0), K * K, "triangular factor");
+      c.eq(c.in(1), K * m, "right-hand side");
+      c.eq(c.out(), K * m, "output");
+      scratch = K * m;
+      return;
+    }
     case OpCode::PointwiseLpdf: {
       if (op.ip.empty()) fail("op ", c.code(), ": needs the density's op code as integer parameter 0");
       const int nin = pointwise_arity(static_cast<OpCode>(op.ip[0]));
