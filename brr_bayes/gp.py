@@ -18,6 +18,43 @@ from .expr import as_expr, constant_value
 KERNELS = ("expquad", "matern32", "matern52")
 
 
+def _distances(x, where):
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim == 1:
+        x = x[:, None]
+    if x.ndim != 2 or not np.all(np.isfinite(x)):
+        raise ValueError(f"{where}: x must be finite inputs of shape (n,) or (n, dims), got shape {x.shape}")
+    return np.sqrt(((x[:, None, :] - x[None, :, :]) ** 2).sum(-1))
+
+
+def cov_matrix(x, *, ls, eta, cov="expquad", jitter=1e-9):
+    """The exact GP covariance matrix (n, n) over inputs x (data) as an expression of ``ls`` and ``eta``.
+
+    ``cov``: 'expquad' (Stan's gp_exp_quad_cov), 'matern32', 'matern52'. ``jitter`` is added to the
+    diagonal so that ``bb.math.cholesky`` of it stays defined. For many inputs use ``HSGP``.
+
+    Example:
+        >>> import numpy as np, brr_bayes as bb
+        >>> with bb.Model() as m:
+        ...     ls = bb.LogNormal("ls", 0, 1)
+        ...     K = bb.gp.cov_matrix(np.linspace(0, 1, 4), ls=ls, eta=1.0)
+        ...     L = bb.math.cholesky(K)
+        >>> L.shape
+        (4, 4)
+    """
+    if cov not in KERNELS:
+        raise ValueError(f"cov_matrix: cov='{cov}' is not known; choose one of {list(KERNELS)}")
+    d = _distances(x, "cov_matrix")
+    ls, eta = as_expr(ls), as_expr(eta)
+    if cov == "expquad":
+        k = bm.exp(-0.5 * (d * d) / (ls * ls))
+    else:
+        r = (np.sqrt(3.0) if cov == "matern32" else np.sqrt(5.0)) * d / ls
+        poly = 1 + r if cov == "matern32" else 1 + r + r * r / 3.0
+        k = poly * bm.exp(-1.0 * r)
+    return (eta * eta) * k + jitter * np.eye(d.shape[0])
+
+
 def hsgp_basis(x, m, c=1.5, center=None, half_range=None):
     """(Phi (n, m), sqrt_eigenvalues (m,)) of the approximation on inputs x; the same numbers HSGP uses.
 

@@ -82,3 +82,26 @@ def test_a_smooth_trend_is_recovered():
     est = res.posterior["trend"].mean(axis=(0, 1))
     assert np.sqrt(np.mean((est - truth) ** 2)) < 0.06
     assert abs(float(res.posterior["sigma"].mean()) - 0.2) < 0.03
+
+
+@pytest.mark.parametrize("cov", sorted(KERNELS))
+def test_exact_covariance_and_a_gp_marginal_likelihood(cov):
+    from scipy import stats
+    x = np.linspace(0, 3, 7)
+    y = np.sin(x)
+    with bb.Model() as m:
+        ls = bb.LogNormal("ls", 0, 1)
+        eta = bb.HalfNormal("eta", 1)
+        K = bb.gp.cov_matrix(x, ls=ls, eta=eta, cov=cov, jitter=0.1)      # jitter as the noise variance
+        Z = bb.math.solve_lower_triangular(bb.math.cholesky(K), y)
+        bb.Potential("y", -0.5 * (Z * Z).sum() - 0.5 * bb.math.logdet_spd(K))
+        bb.Deterministic("K", K)
+    point = np.array([np.log(0.8), np.log(1.2)])
+    Kn = 1.2 ** 2 * KERNELS[cov](np.abs(x[:, None] - x[None, :]), 0.8) + 0.1 * np.eye(7)
+    np.testing.assert_allclose(m.constrain(point)["K"], Kn, rtol=1e-12)
+    prior = stats.lognorm.logpdf(0.8, 1.0) + np.log(0.8) + stats.halfnorm.logpdf(1.2) + np.log(1.2)
+    want = stats.multivariate_normal.logpdf(y, np.zeros(7), Kn) + 3.5 * np.log(2 * np.pi) + prior
+    assert abs(m.logp(point) - want) < 1e-9 * max(1, abs(want))
+    assert_grad(m, point)
+    with pytest.raises(ValueError, match="cov='rbf' is not known"):
+        bb.gp.cov_matrix(x, ls=1.0, eta=1.0, cov="rbf")
