@@ -1,4 +1,5 @@
-"""Test helpers: finite-difference gradients and a tolerance that means "relative error < tol"."""
+"""Test helpers: finite-difference gradients, a tolerance that means "relative error < tol", and the slow
+regression the interrupt, checkpoint and cluster tests stop part-way."""
 import numpy as np
 
 
@@ -25,3 +26,18 @@ def assert_grad(model, x, rtol=1e-6, h=1e-4):
 
 def rel_close(a, b, rtol):
     return abs(a - b) <= rtol * max(1.0, abs(b))
+
+
+def regression(seed=0, n=100_000):
+    """y = 1 + 2x + noise over n rows with a continuous predictor: nothing to compress, ~1 ms an
+    iteration, so a watcher's ~0.05 s of latency moves an interruption by tens of iterations only."""
+    import brr_bayes as bb
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    y = 1 + 2 * x + rng.normal(size=n)
+    with bb.Model() as m:
+        a = bb.Normal("a", 0, 5)
+        b = bb.Normal("b", 0, 5)
+        s = bb.HalfNormal("s", 2)
+        bb.Normal("y", a + b * x, s, observed=y)
+    return m

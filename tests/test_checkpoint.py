@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import brr_bayes as bb
+from helpers import regression
 
 TUNE, DRAWS = 300, 300
 KW = dict(draws=DRAWS, tune=TUNE, chains=4, cores=2, seed=21, progressbar=False)
@@ -18,15 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def build():
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=100_000)
-    y = 1 + 2 * x + rng.normal(size=x.size)
-    with bb.Model() as m:
-        a = bb.Normal("a", 0, 5)
-        b = bb.Normal("b", 0, 5)
-        s = bb.HalfNormal("s", 2)
-        bb.Normal("y", a + b * x, s, observed=y)
-    return m
+    return regression(0)
 
 
 CHILD = f"""

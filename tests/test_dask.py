@@ -12,6 +12,7 @@ import pytest
 import brr_bayes as bb
 from brr_bayes import distributed as bd
 from brr_bayes.workloads import data, models
+from helpers import regression
 
 distributed = pytest.importorskip("distributed")
 
@@ -28,19 +29,6 @@ def client():
     yield c
     c.close()
     cluster.close()
-
-
-def regression(seed, n=100_000):
-    """A linear regression over n rows with a continuous predictor (nothing to compress: ~1 ms a gradient)."""
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=n)
-    y = 1 + 2 * x + rng.normal(size=n)
-    with bb.Model() as m:
-        a = bb.Normal("a", 0, 5)
-        b = bb.Normal("b", 0, 5)
-        s = bb.HalfNormal("s", 2)
-        bb.Normal("y", a + b * x, s, observed=y)
-    return m
 
 
 def _quiet(f, *a, **k):

@@ -15,6 +15,7 @@ import pytest
 
 import brr_bayes as bb
 from brr_bayes import _backend
+from helpers import regression
 
 TUNE, DRAWS = 300, 300
 KW = dict(chains=4, cores=2, seed=11, progressbar=False)
@@ -22,17 +23,7 @@ KW = dict(chains=4, cores=2, seed=11, progressbar=False)
 
 @pytest.fixture(scope="module")
 def model():
-    # 100,000 rows with a continuous predictor (nothing to compress): ~1 ms per iteration, so the
-    # watcher's ~0.05 s of latency moves the interruption by tens of iterations, not across phases
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=100_000)
-    y = 1 + 2 * x + rng.normal(size=x.size)
-    with bb.Model() as m:
-        a = bb.Normal("a", 0, 5)
-        b = bb.Normal("b", 0, 5)
-        s = bb.HalfNormal("s", 2)
-        bb.Normal("y", a + b * x, s, observed=y)
-    return m
+    return regression(0)
 
 
 @pytest.fixture(scope="module")
