@@ -223,29 +223,25 @@ def sample_on_client(model, config, inits, states, client, checkpoint_dir, every
     n = config["chains"]
     totals = list(config.get("totals") or [config["tune"] + config["draws"]] * n)
     program = model.compiled.program
-    paths, futures = [], []
-    for c in range(n):
-        cfg = dict(config, chains=1, threads=1, chain_ids=[c], totals=[totals[c]],
-                   inits=[config["inits"][c]] if config.get("inits") else None)
-        paths.append(os.path.join(folder, f"{config['fingerprint'][:12]}-seed{config['seed']}-chain{c}.ckpt"))
-        futures.append(client.submit(sample_task, program, cfg, [inits[c]], [states[c]] if states else [], paths[-1],
-                                     every, pure=False))
+    # chain c alone: its own RNG stream, total and start (config's other settings are the run's)
+    cfgs = [dict(config, chains=1, threads=1, chain_ids=[c], totals=[totals[c]],
+                 inits=[config["inits"][c]] if config.get("inits") else None) for c in range(n)]
+    paths = [os.path.join(folder, f"{config['fingerprint'][:12]}-seed{config['seed']}-chain{c}.ckpt") for c in range(n)]
+    futures = [client.submit(sample_task, program, cfgs[c], [inits[c]], [states[c]] if states else [], paths[c], every,
+                             pure=False) for c in range(n)]
     t0 = time.perf_counter()
+    partial = False
     try:
         records = _wait(client, futures, progressbar, "Sampling (chains)")
     except KeyboardInterrupt:
-        # every chain keeps what its last checkpoint holds
-        records = [_partial(p, dict(config, chains=1, threads=1, chain_ids=[c], totals=[totals[c]],
-                                    inits=[config["inits"][c]] if config.get("inits") else None), model.dim,
-                            states[c] if states else None) for c, p in enumerate(paths)]
-        made = False    # keep the checkpoints: the partial run's states are also in the Result
-        return Result.from_run(ChainRecord.side_by_side(records), config, model=model,
-                               seconds=time.perf_counter() - t0, partial=True, previous_states=states)
+        # every chain keeps what its last checkpoint holds; the files stay (the Result holds their states too)
+        records = [_partial(paths[c], cfgs[c], model.dim, states[c] if states else None) for c in range(n)]
+        partial, made = True, False
     finally:
         if made:
             shutil.rmtree(folder, ignore_errors=True)
     return Result.from_run(ChainRecord.side_by_side(records), config, model=model,
-                           seconds=time.perf_counter() - t0, partial=False, previous_states=states)
+                           seconds=time.perf_counter() - t0, partial=partial, previous_states=states)
 
 
 def _partial(path, config, dim, state):
