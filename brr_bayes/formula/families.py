@@ -12,6 +12,10 @@ informative choices; ``s_y`` is the response's sd for the gaussian and student f
     phi                  Gamma(2, 0.1)             negbinomial (variance mu + mu^2 / phi)
     cutpoints            Normal(0, 5), ordered     ordered_logistic, ordered_probit (K-1 of them; they
                                                    take the intercept's place, so the model has none)
+
+The categorical family (multinomial logit: vote choice among several candidates) gives each category
+k = 1..K-1 its own copy of every term, named with the suffix _k (Intercept_1, b_1, sd_state_1, ...),
+against category 0 as the reference; the priors above apply to every copy.
 """
 from __future__ import annotations
 
@@ -32,6 +36,7 @@ class Family:
     continuous: bool = False    # response is continuous (priors scale with its sd)
     needs_trials: bool = False
     ordinal: bool = False       # response is a category id 0..K-1 of an ordered scale
+    categorical: bool = False   # response is one of K unordered categories 0..K-1 (multinomial logit)
 
     def default_aux_prior(self, name, s_y):
         if name == "cutpoints":
@@ -75,10 +80,12 @@ FAMILIES = {
     "student": Family("student", _identity, aux=("nu", "sigma"), continuous=True),
     "ordered_logistic": Family("ordered_logistic", None, aux=("cutpoints",), ordinal=True),
     "ordered_probit": Family("ordered_probit", None, aux=("cutpoints",), ordinal=True),
+    "categorical": Family("categorical", None, categorical=True),
 }
 _ALIASES = {"logit": "bernoulli", "logistic": "bernoulli", "normal": "gaussian", "negative_binomial": "negbinomial",
             "neg_binomial": "negbinomial", "student_t": "student", "studentt": "student",
-            "cumulative": "ordered_logistic", "ordinal": "ordered_logistic", "ordered_logit": "ordered_logistic"}
+            "cumulative": "ordered_logistic", "ordinal": "ordered_logistic", "ordered_logit": "ordered_logistic",
+            "multinomial_logit": "categorical", "categorical_logit": "categorical"}
 
 
 def get_family(family) -> Family:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import distributions as D
-from ..expr import as_expr, constant_value
+from ..expr import as_expr, constant_value, stack
 from ..model import Deterministic, Model
 from .design import FixedDesign, GroupFactor, as_frame, numeric_column
 from .families import get_family
@@ -75,8 +75,8 @@ class GLM:
         p = self.parsed
         self.response = p.response.text
         self.y = numeric_column(formula, frame, p.response, role="response")
-        if self.family.ordinal:
-            self.categories = self._ordinal_categories()
+        if self.family.ordinal or self.family.categorical:
+            self.categories = self._category_count()
         self.trials_term = self._trials_term(trials)
         self.trials = (numeric_column(formula, frame, self.trials_term, role="trials column")
                        if self.trials_term else None)
@@ -97,7 +97,7 @@ class GLM:
         self.model = self._build_model()
 
     # ------------------------------------------------------------------ data
-    def _ordinal_categories(self):
+    def _category_count(self):
         y = self.y
         if np.any(y < 0) or np.any(y != np.round(y)):
             bad = y[(y < 0) | (y != np.round(y))][0]
@@ -106,8 +106,8 @@ class GLM:
                              "ordered=True).codes")
         K = int(y.max()) + 1
         if K < 2:
-            raise ValueError(f"family '{self.family.name}': the response '{self.response}' has a single category; an "
-                             "ordinal model needs at least 2")
+            raise ValueError(f"family '{self.family.name}': the response '{self.response}' has a single category; a "
+                             "model of categories needs at least 2")
         return K
 
     @property
@@ -215,51 +215,64 @@ class GLM:
                 coords[t.effect_dim] = list(t.design.columns)
         s_y = self.s_y
         with Model(coords=coords) as m:
-            terms = []
-            if self.has_intercept:
-                mean_y = float(np.mean(self.y)) if self.family.continuous else 0.0
-                a = self._register(m, "Intercept", self.priors.get("Intercept", D.Normal.dist(mean_y, 2.5 * s_y)))
-                terms.append(a)
-            if self.fixed.columns:
-                b = self._register(m, "b", self._coef_prior(), dims="coef")
-                terms += [as_expr(self.fixed.X[:, k]) * b[k] for k in range(len(self.fixed.columns))]
-            if np.any(self.offset != 0):
-                terms.append(as_expr(self.offset))
-            for t in self.varying:
-                terms += self._varying_block(m, t, s_y)
-            if not terms and self.family.ordinal:   # cutpoints alone: the categories' shares
-                terms.append(as_expr(np.zeros(self.n_rows)))
-            if not terms:
-                raise ValueError(f"the formula '{self.formula}' has no terms; add an intercept ('1') or predictors")
-            eta = terms[0]
-            for term in terms[1:]:
-                eta = eta + term
-            if eta.size == 1:
-                eta = eta + as_expr(np.zeros(self.n_rows))
+            if self.family.categorical:
+                # one linear predictor per category against category 0 (the reference), its parameters
+                # suffixed _1 ... _{K-1}; the logits of the reference are 0
+                etas = [self._linear_predictor(m, s_y, f"_{k}") for k in range(1, self.categories)]
+                logits = stack([as_expr(np.zeros(self.n_rows))] + etas, axis=-1)
+                D.Categorical(self.response, logits=logits, observed=self.y)
+                return m
+            eta = self._linear_predictor(m, s_y)
             aux = {n: self._register(m, n, self.priors.get(n, self.family.default_aux_prior(n, s_y)),
                                      **self._aux_shape(n))
                    for n in self.family.aux}
             self.family.likelihood(self.response, eta, self.y, aux, trials=self.trials)
         return m
 
-    def _varying_block(self, m, t: VaryingTerm, s_y):
+    def _linear_predictor(self, m, s_y, suffix=""):
+        """Register one linear predictor's parameters (names + suffix) and return it over the rows."""
+        terms = []
+        if self.has_intercept:
+            mean_y = float(np.mean(self.y)) if self.family.continuous else 0.0
+            a = self._register(m, "Intercept" + suffix, self.priors.get("Intercept", D.Normal.dist(mean_y, 2.5 * s_y)))
+            terms.append(a)
+        if self.fixed.columns:
+            b = self._register(m, "b" + suffix, self._coef_prior(), dims="coef")
+            terms += [as_expr(self.fixed.X[:, k]) * b[k] for k in range(len(self.fixed.columns))]
+        if np.any(self.offset != 0):
+            terms.append(as_expr(self.offset))
+        for t in self.varying:
+            terms += self._varying_block(m, t, s_y, suffix)
+        if not terms and self.family.ordinal:   # cutpoints alone: the categories' shares
+            terms.append(as_expr(np.zeros(self.n_rows)))
+        if not terms:
+            raise ValueError(f"the formula '{self.formula}' has no terms; add an intercept ('1') or predictors")
+        eta = terms[0]
+        for term in terms[1:]:
+            eta = eta + term
+        if eta.size == 1:
+            eta = eta + as_expr(np.zeros(self.n_rows))
+        return eta
+
+    def _varying_block(self, m, t: VaryingTerm, s_y, suffix=""):
+        key = t.key + suffix
         sd_prior = self.priors.get(f"sd_{t.key}", self.priors.get("sd", D.HalfNormal.dist(s_y)))
         if t.K == 1:
-            sd = self._register(m, f"sd_{t.key}", sd_prior)
-            z = D.Normal(f"z_{t.key}", 0.0, 1.0, dims=t.key)
-            r = Deterministic(f"r_{t.key}", sd * z, dims=t.key)
+            sd = self._register(m, f"sd_{key}", sd_prior)
+            z = D.Normal(f"z_{key}", 0.0, 1.0, dims=t.key)
+            r = Deterministic(f"r_{key}", sd * z, dims=t.key)
             g = r[t.factor.codes]
             return [g if t.intercept_only else as_expr(t.design.X[:, 0]) * g]
-        sd = self._register(m, f"sd_{t.key}", sd_prior, dims=t.effect_dim)
-        z = D.Normal(f"z_{t.key}", 0.0, 1.0, dims=(t.key, t.effect_dim))
+        sd = self._register(m, f"sd_{key}", sd_prior, dims=t.effect_dim)
+        z = D.Normal(f"z_{key}", 0.0, 1.0, dims=(t.key, t.effect_dim))
         if t.correlated:
             eta_lkj = self.priors.get(f"cor_{t.key}", self.priors.get("cor", 2.0))
-            L = D.LKJCholesky(f"L_{t.key}", t.K, eta_lkj)
+            L = D.LKJCholesky(f"L_{key}", t.K, eta_lkj)
             scale = sd[:, None] * L                       # diag(sd) L: Cholesky factor of the covariance
-            r = Deterministic(f"r_{t.key}", (z[:, None, :] * scale[None, :, :]).sum(axis=2),
+            r = Deterministic(f"r_{key}", (z[:, None, :] * scale[None, :, :]).sum(axis=2),
                               dims=(t.key, t.effect_dim))
         else:
-            r = Deterministic(f"r_{t.key}", z * sd[None, :], dims=(t.key, t.effect_dim))
+            r = Deterministic(f"r_{key}", z * sd[None, :], dims=(t.key, t.effect_dim))
         out = []
         for k, col in enumerate(t.design.columns):
             g = r[t.factor.codes, k]
@@ -290,8 +303,9 @@ class GLMFit:
     def summary(self, var_names=None, **kwargs):
         """ArviZ summary table; by default of the population-level terms and the group sds."""
         if var_names is None:
-            var_names = [n for n in self.result.posterior if n == "Intercept" or n == "b" or n.startswith("sd_")
-                         or n in self.glm.family.aux]
+            var_names = [n for n in self.result.posterior
+                         if (n.rsplit("_", 1)[0] if self.glm.family.categorical else n) in ("Intercept", "b")
+                         or n.startswith("sd_") or n in self.glm.family.aux]
         return self.result.summary(var_names=var_names, **kwargs)
 
     def to_inference_data(self, **kwargs):

@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from scipy import special
 
 from .design import as_frame
 
@@ -30,11 +31,18 @@ class Poststratification:
         self.draws, self.groups, self.by, self.unseen = draws, groups, by, unseen
 
     def summary(self, prob=0.9):
-        """Tidy table: the by columns, then mean, sd, the central `prob` interval and the median."""
-        v = self.draws.values.reshape(-1, self.draws.shape[-1])
+        """Tidy table: the by columns (and the category, for a categorical fit), then mean, sd, the central
+        `prob` interval and the median."""
         lo, hi = (1 - prob) / 2, 1 - (1 - prob) / 2
+        if "category" in self.draws.dims:
+            K = self.draws.sizes["category"]
+            v = self.draws.values.reshape(-1, self.draws.shape[2] * K)
+            out = self.groups.loc[self.groups.index.repeat(K)].reset_index(drop=True)
+            out["category"] = np.tile(self.draws["category"].values, len(self.groups))
+        else:
+            v = self.draws.values.reshape(-1, self.draws.shape[-1])
+            out = self.groups.copy()
         q = np.quantile(v, [lo, 0.5, hi], axis=0)
-        out = self.groups.copy()
         out["mean"], out["sd"] = v.mean(axis=0), v.std(axis=0, ddof=1)
         out[f"q{lo * 100:g}"], out["median"], out[f"q{hi * 100:g}"] = q[0], q[1], q[2]
         return out.reset_index(drop=True)
@@ -85,19 +93,20 @@ def _draws(result, name, D):
     return a.reshape((D,) + a.shape[2:])
 
 
-def _effects(glm, result, D, frame, seed):
-    """Per varying term: (codes on the table, effects (D, levels + unseen, K)); unseen labels by term."""
-    rng = np.random.default_rng(seed)
+def _effects(glm, result, D, frame, rng, suffix=""):
+    """Per varying term: (codes on the table, effects (D, levels + unseen, K)); unseen labels by term.
+
+    ``suffix`` picks one category's copy of the terms (categorical family: "_1", "_2", ...)."""
     out, unseen = [], {}
     for t in glm.varying:
         codes, new = t.factor.encode(frame, _TABLE)
-        r = _draws(result, f"r_{t.key}", D).reshape(D, t.factor.n_levels, t.K)
+        r = _draws(result, f"r_{t.key}{suffix}", D).reshape(D, t.factor.n_levels, t.K)
         if new:
             unseen[t.key] = new
-            sd = _draws(result, f"sd_{t.key}", D).reshape(D, t.K)
+            sd = _draws(result, f"sd_{t.key}{suffix}", D).reshape(D, t.K)
             z = rng.standard_normal((D, len(new), t.K))
             if t.K > 1 and t.correlated:
-                scale = sd[:, :, None] * _draws(result, f"L_{t.key}", D)
+                scale = sd[:, :, None] * _draws(result, f"L_{t.key}{suffix}", D)
                 r_new = np.einsum("dkj,duj->duk", scale, z)
             else:
                 r_new = z * sd[:, None, :]
@@ -152,18 +161,24 @@ def poststratify(fit, table, weights, by=None, *, offset=None, chunk_size=None, 
     chains, n_draws = result.posterior[next(iter(result.posterior))].shape[:2]
     D = chains * n_draws
     off = _table_offset(glm, frame, offset)
-    effects, unseen = _effects(glm, result, D, frame, seed if seed is not None else result.seed)
+    rng = np.random.default_rng(seed if seed is not None else result.seed)
+    # one linear predictor, or one per non-reference category (categorical: softmax over [0, eta_1, ...])
+    suffixes = [f"_{k}" for k in range(1, glm.categories)] if glm.family.categorical else [""]
+    parts, unseen = [], {}
+    for sfx in suffixes:
+        effects, new = _effects(glm, result, D, frame, rng, sfx)
+        unseen.update(new)
+        intercept = _draws(result, "Intercept" + sfx, D) if glm.has_intercept else np.zeros(D)
+        b = _draws(result, "b" + sfx, D).reshape(D, -1) if glm.fixed.columns else np.zeros((D, 0))
+        parts.append((intercept, np.ascontiguousarray(b.T), effects))             # b.T: (p, D)
     if unseen:
         listing = "; ".join(f"{k}: {v[:10]}{' ...' if len(v) > 10 else ''} ({len(v)} levels)"
                             for k, v in unseen.items())
         warnings.warn(f"poststratify: levels not seen in the survey get effects drawn from their prior: {listing}",
                       UserWarning, stacklevel=2)
-    intercept = _draws(result, "Intercept", D) if glm.has_intercept else np.zeros(D)
-    b = _draws(result, "b", D).reshape(D, -1) if glm.fixed.columns else np.zeros((D, 0))
-    inv_link = glm.family.inverse_link
-    chunk = int(chunk_size) if chunk_size else max(1, _CHUNK_VALUES // D)
-    num = np.zeros((n_groups, D))
-    bT = np.ascontiguousarray(b.T)                                           # (p, D)
+    n_out = glm.categories if glm.family.categorical else 1
+    chunk = int(chunk_size) if chunk_size else max(1, _CHUNK_VALUES // (D * n_out))
+    num = np.zeros((n_out, n_groups, D))
     for b0 in range(0, len(frame), _BLOCK_ROWS):
         block = frame.iloc[b0:b0 + _BLOCK_ROWS]
         X = glm.fixed.matrix(block, _TABLE)
@@ -171,24 +186,35 @@ def poststratify(fit, table, weights, by=None, *, offset=None, chunk_size=None, 
         for c0 in range(0, len(block), chunk):
             c1 = min(c0 + chunk, len(block))
             rows = slice(b0 + c0, b0 + c1)
-            # cells x draws, row-major, so gathers copy whole rows and the weighted sum is one sparse product
-            eta = X[c0:c1] @ bT
-            eta += intercept[None, :]
-            eta += off[rows][:, None]
-            for (codes, r), Z, t in zip(effects, Zs, glm.varying):
-                cc = codes[rows]
-                for k in range(t.K):
-                    g = np.take(r[k], cc, axis=0)
-                    if Z is not None:
-                        g *= Z[c0:c1, k][:, None]
-                    eta += g
-            mu = inv_link(eta, out=eta)
+            etas = []
+            for intercept, bT, effects in parts:
+                # cells x draws, row-major, so gathers copy whole rows and the weighted sum is one sparse product
+                eta = X[c0:c1] @ bT
+                eta += intercept[None, :]
+                eta += off[rows][:, None]
+                for (codes, r), Z, t in zip(effects, Zs, glm.varying):
+                    cc = codes[rows]
+                    for k in range(t.K):
+                        g = np.take(r[k], cc, axis=0)
+                        if Z is not None:
+                            g *= Z[c0:c1, k][:, None]
+                        eta += g
+                etas.append(eta)
+            if glm.family.categorical:
+                mus = special.softmax(np.stack([np.zeros_like(etas[0])] + etas), axis=0)
+            else:
+                mus = [glm.family.inverse_link(etas[0], out=etas[0])]
             W = sp.csr_matrix((w[rows], (gid[rows], np.arange(c1 - c0))), shape=(n_groups, c1 - c0))
-            num += W @ mu
-    est = (num / den[:, None]).T.reshape(chains, n_draws, n_groups)
+            for k, mu in enumerate(mus):
+                num[k] += W @ mu
+    est = np.moveaxis(num / den[None, :, None], -1, 0).reshape((chains, n_draws, n_out, n_groups))
     labels = groups.astype(str).agg(":".join, axis=1).to_list()
-    draws = xr.DataArray(est, dims=("chain", "draw", dim),
-                         coords={"chain": np.arange(chains), "draw": np.arange(n_draws), dim: labels})
+    coords = {"chain": np.arange(chains), "draw": np.arange(n_draws), dim: labels}
+    if glm.family.categorical:
+        draws = xr.DataArray(np.swapaxes(est, 2, 3), dims=("chain", "draw", dim, "category"),
+                             coords=dict(coords, category=np.arange(n_out)))
+    else:
+        draws = xr.DataArray(est[:, :, 0], dims=("chain", "draw", dim), coords=coords)
     return Poststratification(draws, groups, by_cols, unseen)
 
 
