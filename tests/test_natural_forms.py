@@ -64,3 +64,12 @@ def test_w2_natural_form_merges_rows_like_the_workloads_form():
     assert "5,000 rows merged into" in text and "factor_rows" in text and "push_through_gather" in text
     cells = lambda m: max(r["size"] for r in m.explain().ops)  # noqa: E731
     assert cells(natural) == cells(ref) < 5000
+
+
+def test_formula_form_refuses_a_comparison_when_levels_are_missing():
+    # at 5,000 rows some state x race levels have no respondent: the formula model has fewer effects,
+    # and mapping it onto W2's 311 coordinates would compare the wrong parameters
+    d = make_w2(5000)
+    fn, layout_map = forms.EXTRA_FORMS["W2"]["formula"]
+    with pytest.raises(ValueError, match=r"of W2's 200 state_race levels"):
+        layout_map(forms.FORMS["W2"]["workloads"](d), fn(d))

@@ -156,6 +156,12 @@ def w2_formula(d):
 def _w2_formula_map(ref, m):
     """Flat positions in the formula model of each reference coordinate."""
     lay = {rv.name: off for rv, (off, _) in m.compiled.layout.items()}
+    for name, L, _ in W2_BLOCKS:   # the formula interface keeps the levels the rows have, no others
+        seen = len(m.coords[name])
+        if seen != L:
+            raise ValueError(f"the formula form has {seen} of W2's {L} {name} levels (only those its rows have), "
+                             "so it is another parameter space than the workloads form; compare them on data where "
+                             "every level occurs (20,000 rows or more)")
     perm = [lay["Intercept"]] + [lay["b"] + j for j in range(4)]
     for name, L, _ in W2_BLOCKS:
         perm += [lay[f"sd_{name}"]] + [lay[f"z_{name}"] + j for j in range(L)]
