@@ -76,3 +76,16 @@ def test_poststratified_shares_equal_the_draws(survey):
     big = bb.poststratify(fit, survey, weights=np.ones(len(survey)), by="state").draws.mean(("chain", "draw"))
     obs = survey.groupby("state")["vote"].value_counts(normalize=True).unstack().fillna(0).to_numpy()
     assert np.abs(big.values - obs).max() < 0.06
+
+
+def test_repeated_rows_are_merged_exactly(survey):
+    big = pd.concat([survey] * 10, ignore_index=True)          # 20,000 rows: each one ten times
+    big["x"] = np.round(big["x"], 1)                             # x on a grid: rows repeat
+    merged = bb.GLM("vote ~ 1 + x + (1 | state)", big, family="categorical")
+    plain = bb.GLM("vote ~ 1 + x + (1 | state)", big, family="categorical")
+    plain.model.compile_options = bb.CompileOptions(compress=False)     # before its first compile
+    assert "rows merged into" in str(merged.model.explain())
+    assert "rows merged into" not in str(plain.model.explain())
+    p = np.random.default_rng(3).normal(scale=0.5, size=merged.model.dim)
+    a, b = merged.model.logp_and_grad(p), plain.model.logp_and_grad(p)
+    assert rel_close(a[0], b[0], 1e-12) and np.allclose(a[1], b[1], rtol=1e-10, atol=1e-9)

@@ -96,3 +96,34 @@ def cells(family, eta, y, trials=None, max_fraction=0.8):
     else:
         return None, None
     return out, None
+
+
+@dataclass
+class MergedRows:
+    """Rows of a likelihood merged by their predictor data and response: terms at the first row of each."""
+    first: np.ndarray            # a row of each distinct (predictors, response) combination
+    counts: np.ndarray           # rows per combination: each term's weight
+    etas: list                   # the predictors restricted to ``first`` (flat expressions)
+
+
+def merge_rows(etas, y, max_fraction=0.8):
+    """(MergedRows, None) when rows repeat enough to pay, else (None, why not), for a likelihood whose
+    per-row term depends on the row only through row-wise predictors ``etas`` (each of y's rows) and the
+    response y. Exact for any family: equal rows have equal terms, so the sum is count x term."""
+    y = np.ravel(np.asarray(y, dtype=np.float64))
+    n = y.size
+    if n < MIN_ROWS:
+        return None, None
+    cols = []
+    for eta in etas:
+        c, why = row_leaves(eta, n)
+        if c is None:
+            return None, f"rows not merged: {why}"
+        cols += c
+    first, inv = distinct_rows(cols + [y], n)
+    k = len(first)
+    if k > max_fraction * n:
+        return None, (f"rows not merged: {k:,} of {n:,} rows have distinct predictors and response "
+                      f"(merging pays below {max_fraction:.0%})")
+    counts = np.bincount(inv, minlength=k).astype(np.float64)
+    return MergedRows(first, counts, [restrict(eta, n, first) for eta in etas]), None

@@ -191,6 +191,23 @@ class Compiler:
     # fused linear predictor -------------------------------------------------------------------
     MIN_FUSED_TERMS = 2  # two terms pay when one is a gather (radon's a[c] + floor * b[c]: 2.1x faster)
 
+    def merged_rows(self, etas, y):
+        """Rows of a row-level likelihood merged by (predictor data, response), with a note for explain();
+        None when compression is off or does not pay. The distribution emits its op over the merged rows
+        with the counts as row weights."""
+        if not self.options.compress:
+            return None
+        from .compress import merge_rows
+        etas = [self.canon(as_expr(e)) for e in etas]
+        merged, why = merge_rows(etas, y, self.options.max_cell_fraction)
+        if merged is None:
+            if why:
+                self.note("compress", why)
+            return None
+        self.note("compress", f"{np.size(y):,} rows merged into {len(merged.first):,} (predictors, response) "
+                              "combinations, each weighted by its count")
+        return merged
+
     def likelihood(self, family, eta, y, aux=None, trials=None, const=0.0):
         """Lower a GLM likelihood over rows (merged into cells, fused; see likelihood.py); False when
         the distribution should emit its own op."""

@@ -181,7 +181,26 @@ class Categorical(Distribution):
             raise TypeError(f"{self._where()}: discrete variables must be observed")
         K = self.params["logits"].shape[-1]
         logits = broadcast_to(self.params["logits"], value.shape + (K,))
+        merged = self._merged(C, logits, value, K)
+        if merged is not None:
+            return
         C.op(ops.CATEGORICAL_LOGIT, [C.slot(value), C.slot(logits)], ip=[value.size, K])
+
+    def _merged(self, C, logits, value, K):
+        """Emit the op over merged rows when the logits are K row-wise columns stacked (multinomial-logit
+        regression over survey rows) and rows repeat; None otherwise."""
+        from ..expr import stack
+        n = value.size
+        if logits.ndim != 2 or n != logits.shape[0]:
+            return None
+        cols = [logits[:, k] for k in range(K)]
+        merged = C.merged_rows(cols, value.value)
+        if merged is None:
+            return None
+        y = np.ravel(value.value)[merged.first]
+        C.op(ops.CATEGORICAL_LOGIT, [C.slot(Const(y)), C.slot(stack(merged.etas, axis=-1)),
+                                     C.slot(Const(merged.counts))], ip=[y.size, K])
+        return True
 
 
 class Multinomial(Distribution):

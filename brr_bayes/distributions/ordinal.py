@@ -61,6 +61,12 @@ class _Ordered(Distribution):
             eta = broadcast_to(eta, value.shape)
         cut = self.params["cutpoints"]
         if cut.ndim == 1:          # one set for every row: the kernel reads it directly, no gather
+            merged = C.merged_rows([eta.reshape((value.size,))], value.value)   # survey rows repeat
+            if merged is not None:
+                y = np.ravel(value.value)[merged.first]
+                C.op(self.op, [C.slot(Const(y)), C.slot(merged.etas[0]), C.slot(cut), C.slot(Const(merged.counts))],
+                     ip=[y.size, K, 0])
+                return
             stride = 0
         else:
             cut, stride = broadcast_to(cut, value.shape + (K - 1,)), K - 1

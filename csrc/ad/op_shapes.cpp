@@ -273,12 +273,15 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
     case OpCode::BinomialLogitLpmf: case OpCode::NegBinomialLogLpmf:
       nin = 3; break;
     case OpCode::StudentTLpdf: nin = 4; break;
-    case OpCode::CategoricalLogitLpmf: case OpCode::MultinomialLogitLpmf: case OpCode::DirichletLpdf:
+    case OpCode::CategoricalLogitLpmf:   // optionally row weights (merged rows' counts)
+      nin = op.in.size() == 3 ? 3 : 2; batched = true; break;
+    case OpCode::MultinomialLogitLpmf: case OpCode::DirichletLpdf:
       nin = 2; batched = true; break;
     case OpCode::MvNormalCholeskyLpdf: nin = 3; batched = true; break;
     case OpCode::LkjCholeskyLpdf: nin = 2; batched = true; break;
     case OpCode::OrderedLogisticLpmf: case OpCode::OrderedProbitLpmf: {
-      c.arity(3, 0, 3, false);
+      const bool weighted = op.in.size() == 4;   // merged rows: a constant count per row
+      c.arity(weighted ? 4 : 3, 0, 3, false);
       c.pos_ip(2);
       const std::size_t b = op.ip[0], K = op.ip[1];
       if (K < 2) fail("density ", c.code(), ": needs at least 2 categories, got ", K);
@@ -287,6 +290,10 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
       c.eq(c.in(0), b, "categories");
       c.eq(c.in(1), b, "eta");
       c.eq(c.in(2), op.ip[2] == 0 ? K - 1 : b * (K - 1), "cutpoints");
+      if (weighted) {
+        c.eq(c.in(3), b, "row weights");
+        if (!sv.is_const(op.in[3])) fail("density ", c.code(), ": row weights must be a constant");
+      }
       return;
     }
     default: fail("unknown density op code ", c.code());
@@ -306,6 +313,10 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
     case OpCode::CategoricalLogitLpmf:
       c.eq(c.in(0), b, "categories");
       c.eq(c.in(1), b * K, "logits");
+      if (nin == 3) {
+        c.eq(c.in(2), b, "row weights");
+        if (!sv.is_const(op.in[2])) fail("density ", c.code(), ": row weights must be a constant");
+      }
       scratch = K;
       return;
     case OpCode::MultinomialLogitLpmf:

@@ -24,15 +24,21 @@ void categorical_logit(const Op& op, Ctx& c) {
   const double* y = c.v(op.in[0]);
   const double* lg = c.v(op.in[1]);
   double* ga = c.a(op.in[1]);
+  const double* w = op.in.size() > 2 ? c.v(op.in[2]) : nullptr;  // merged rows: their counts
   double lp = 0.0;
   for (std::size_t r = 0; r < b; ++r) {
     const double* row = lg + r * K;
     const double lse = lse_row(row, K);
+    if (!(y[r] >= 0 && y[r] < static_cast<double>(K))) {  // checked in Python; never index out of range here
+      c.target = -HUGE_VAL;
+      return;
+    }
     const std::size_t cat = static_cast<std::size_t>(y[r]);
-    lp += row[cat] - lse;
+    const double wr = w ? w[r] : 1.0;
+    lp += wr * (row[cat] - lse);
     if (ga) {
-      for (std::size_t k = 0; k < K; ++k) ga[r * K + k] -= std::exp(row[k] - lse);
-      ga[r * K + cat] += 1.0;
+      for (std::size_t k = 0; k < K; ++k) ga[r * K + k] -= wr * std::exp(row[k] - lse);
+      ga[r * K + cat] += wr;
     }
   }
   c.target += lp;

@@ -1,6 +1,7 @@
 // Ordered logistic and ordered probit likelihoods: category y in 0..K-1 of a latent eta cut at
 // K-1 increasing cutpoints. Inputs: y (b, constant), eta (b), cutpoints (K-1, shared by every row,
-// or b*(K-1), one set per row); ip = (b, K, cutpoint stride 0 or K-1).
+// or b*(K-1), one set per row), optionally row weights (b, constant: merged rows' counts);
+// ip = (b, K, cutpoint stride 0 or K-1).
 #include <cmath>
 
 #include "ad/kernels.hpp"
@@ -78,6 +79,7 @@ void ordered(const Op& op, Ctx& c, Row row) {
   const double* cut = c.v(op.in[2]);
   double* ge = c.a(op.in[1]);
   double* gc = c.a(op.in[2]);
+  const double* w = op.in.size() > 3 ? c.v(op.in[3]) : nullptr;
   double lp = 0.0;
   for (std::size_t r = 0; r < b; ++r) {
     const double yr = y[r];
@@ -88,12 +90,13 @@ void ordered(const Op& op, Ctx& c, Row row) {
     const std::size_t k = static_cast<std::size_t>(yr);
     const double* cr = cut + r * stride;
     const RowLp p = row(eta[r], cr, k, K);
-    lp += p.lp;
-    if (ge) ge[r] -= p.d_lo + p.d_hi;
+    const double wr = w ? w[r] : 1.0;
+    lp += wr * p.lp;
+    if (ge) ge[r] -= wr * (p.d_lo + p.d_hi);
     if (gc) {
       double* g = gc + r * stride;
-      if (k > 0) g[k - 1] += p.d_lo;
-      if (k < K - 1) g[k] += p.d_hi;
+      if (k > 0) g[k - 1] += wr * p.d_lo;
+      if (k < K - 1) g[k] += wr * p.d_hi;
     }
   }
   c.target += lp;
