@@ -1,29 +1,41 @@
 """Hidden Markov models with the hidden states marginalised out (the forward algorithm in log space).
 
 Poll and turnout models use them for regimes (a campaign "in play" or not, a pollster's house state).
-``bb.HMM`` adds log p(observations) = log sum over state paths, computed step by step as
-alpha_t = logsumexp_i(alpha_{t-1}[i] + log A[i, j]) + log e_t[j], vectorised over sequences.
+``bb.HMM`` adds log p(observations) = log sum over state paths, alpha_t = logsumexp_i(alpha_{t-1}[i]
++ log A[i, j]) + log e_t[j], as one op over all sequences.
 """
 from __future__ import annotations
 
 import numpy as np
+from scipy import special
 
-from .expr import as_expr, constant_value, logsumexp
+from .expr import Const, Op, as_expr, constant_value
 from .model import Model
 
 
 def hmm_forward(log_init, log_trans, log_emission):
     """log p(observations) per sequence as an expression (S,), from log_init (K,), log_trans (K, K) (row: from,
-    column: to; rows sum to 1 on the probability scale) and log_emission (S, T, K) or (T, K)."""
+    column: to; rows sum to 1 on the probability scale) and log_emission (S, T, K) or (T, K).
+
+    One C++ op (csrc/ad/ops_hmm.cpp): the forward algorithm, and the gradient from the forward-backward
+    posteriors, O(S T K^2) each way."""
     log_init, log_trans, e = as_expr(log_init), as_expr(log_trans), as_expr(log_emission)
     if e.ndim == 2:
         e = e.reshape((1,) + e.shape)
-    S, T, K = e.shape
-    alpha = log_init.reshape((1, K)) + e[:, 0, :]                        # (S, K)
-    A = log_trans.reshape((1, K, K))
-    for t in range(1, T):
-        alpha = logsumexp(alpha.reshape((S, K, 1)) + A, axis=1) + e[:, t, :]
-    return logsumexp(alpha, axis=1)
+    S = e.shape[0]
+    args = [log_init, log_trans, e]
+    values = [constant_value(a) for a in args]
+    if all(v is not None for v in values):
+        return Const(numpy_forward(*(np.asarray(v, dtype=np.float64)[None] for v in values)))
+    return Op("hmm", args, (S,))
+
+
+def numpy_forward(log_init, log_trans, log_emission):
+    """The forward algorithm over a batch axis first: (B, K), (B, K, K), (B, S, T, K) -> (B, S)."""
+    alpha = log_init[:, None, :] + log_emission[:, :, 0, :]                     # (B, S, K)
+    for t in range(1, log_emission.shape[2]):
+        alpha = special.logsumexp(alpha[..., :, None] + log_trans[:, None, :, :], axis=-2) + log_emission[:, :, t, :]
+    return special.logsumexp(alpha, axis=-1)
 
 
 def HMM(name, log_init, log_trans, log_emission):

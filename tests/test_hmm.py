@@ -78,3 +78,44 @@ def test_two_regimes_are_recovered():
     mu = res.posterior["mu"].reshape(-1, 2)
     np.testing.assert_allclose(mu.mean(0), [-1.0, 2.0], atol=0.25)
     assert 0.88 < float(res.posterior["stay"].mean()) < 0.99
+
+
+def test_one_op_structural_zeros_and_the_numpy_reading():
+    # a left-to-right chain (state 1 never returns to 0): log 0 = -inf entries must not poison the gradient
+    from brr_bayes import ops
+    rng = np.random.default_rng(4)
+    y = rng.normal(size=(3, 5))
+    with bb.Model() as m:
+        mu = bb.Flat("mu", shape=2)
+        stay = bb.Uniform("stay", 0, 1)
+        # the impossible transition as data (log 0 = -inf), the possible ones as parameters
+        log_trans = bb.math.stack([bb.math.log(bb.math.stack([stay, 1 - stay])), np.array([-np.inf, 0.0])])
+        lp = bb.HMM("y", np.log([0.9, 0.1]), log_trans, bb.Normal.logp(y[..., None], mu, 1.0))
+        bb.Deterministic("lp", lp)
+    assert m.compiled.program.op_codes().count(ops.HMM_LOGLIK) == 1
+    x = np.array([-0.3, 0.8, 0.4])
+    mus, s = x[:2], 1 / (1 + np.exp(-x[2]))
+    A = np.array([[s, 1 - s], [0.0, 1.0]])
+    with np.errstate(divide="ignore"):
+        want = [_enumerate(np.array([0.9, 0.1]), A, stats.norm.logpdf(y[k][:, None], mus, 1.0)) for k in range(3)]
+    np.testing.assert_allclose(m.constrain(x)["lp"], want, rtol=1e-10)
+    lp_, g = m.logp_and_grad(x)
+    assert np.all(np.isfinite(g))
+    assert_grad(m, x)
+    # the numpy evaluator (predictive draws of a Deterministic) computes the same function
+    from brr_bayes.predictive import evaluate_at
+    rvs = {rv.name: rv for rv in m.free_rvs}
+    np.testing.assert_allclose(evaluate_at([lp], {rvs["mu"]: mus, rvs["stay"]: s})[0], want, rtol=1e-10)
+
+
+def test_long_series_compile_to_one_op_and_run_fast():
+    import time
+    y = np.random.default_rng(0).normal(size=2000)
+    with bb.Model() as m:
+        mu = bb.Normal("mu", 0, 5, shape=3, transform="ordered")
+        rows = [bb.Dirichlet(f"a{k}", np.ones(3)) for k in range(3)]
+        bb.HMM("y", np.log(np.ones(3) / 3), bb.math.log(bb.math.stack(rows)), bb.Normal.logp(y[:, None], mu, 1.0))
+    t = time.perf_counter()
+    m.compiled
+    assert time.perf_counter() - t < 5.0           # not 6,000 written-out steps
+    assert len(m.compiled.program.op_codes()) < 40

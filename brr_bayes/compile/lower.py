@@ -164,6 +164,8 @@ class Compiler:
             return self.new_slot(e.size, ops.TRISOLVE, args, ip=[e.shape[0], cols])
         if k == "lpdf":
             return self.new_slot(e.size, ops.POINTWISE_LPDF, args, ip=[a["code"]])
+        if k == "hmm":
+            return self.new_slot(e.size, ops.HMM_LOGLIK, args, ip=list(e.args[2].shape))
         if k == "gather":
             return self.new_slot(e.size, ops.GATHER, args, idx=[self.index(a["index"], e.args[0].size)])
         if k == "scatter":

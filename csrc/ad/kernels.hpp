@@ -19,6 +19,8 @@ void pointwise_forward(const Op& op, Ctx& c);   // PointwiseLpdf: a univariate d
 void pointwise_backward(const Op& op, Ctx& c);
 int pointwise_arity(OpCode density);
 void linalg_forward(const Op& op, Ctx& c);      // Cholesky, TriSolve
-void linalg_backward(const Op& op, Ctx& c);            // inputs of a univariate density (value first), 0 if not one
+void linalg_backward(const Op& op, Ctx& c);
+void hmm_forward(const Op& op, Ctx& c);         // HmmLogLik
+void hmm_backward(const Op& op, Ctx& c);            // inputs of a univariate density (value first), 0 if not one
 
 }  // namespace brr::ad

@@ -190,6 +190,18 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
       scratch = K * m;
       return;
     }
+    case OpCode::HmmLogLik: {
+      c.arity(3, 0, 3, true);
+      c.pos_ip(3);
+      const std::size_t S = op.ip[0], T = op.ip[1], K = op.ip[2];
+      if (T < 1 || K < 1) fail("op ", c.code(), ": needs at least one step and one state, got T=", T, ", K=", K);
+      c.eq(c.in(0), K, "log_init");
+      c.eq(c.in(1), K * K, "log_trans");
+      c.eq(c.in(2), S * T * K, "log_emission");
+      c.eq(c.out(), S, "output");
+      scratch = K * K + 2 * T * K + T + 2 * K;
+      return;
+    }
     case OpCode::PointwiseLpdf: {
       if (op.ip.empty()) fail("op ", c.code(), ": needs the density's op code as integer parameter 0");
       const int nin = pointwise_arity(static_cast<OpCode>(op.ip[0]));
