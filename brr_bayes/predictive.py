@@ -76,6 +76,9 @@ class _Evaluator:
             return r.reshape((B,) + e.shape)
         if k == "csr":
             return np.asarray((a["matrix"] @ flat[0].T).T).reshape((B,) + e.shape)
+        if k == "recurrence":
+            from .recurrence import numpy_recurrence
+            return numpy_recurrence(*(v.reshape((B,) + x.shape) for v, x in zip(args, e.args)))
         if k == "hmm":
             from .hmm import numpy_forward
             return numpy_forward(*(v.reshape((B,) + x.shape) for v, x in zip(args, e.args)))

@@ -164,6 +164,9 @@ class Compiler:
             return self.new_slot(e.size, ops.TRISOLVE, args, ip=[e.shape[0], cols])
         if k == "lpdf":
             return self.new_slot(e.size, ops.POINTWISE_LPDF, args, ip=[a["code"]])
+        if k == "recurrence":
+            n = e.shape[1] if e.ndim == 2 else 1
+            return self.new_slot(e.size, ops.LINEAR_RECURRENCE, args, ip=[e.shape[0], n])
         if k == "hmm":
             return self.new_slot(e.size, ops.HMM_LOGLIK, args, ip=list(e.args[2].shape))
         if k == "gather":

@@ -13,6 +13,7 @@ void forward(const Op& op, Ctx& c) {
   if (op.code == OpCode::PointwiseLpdf) return pointwise_forward(op, c);
   if (op.code == OpCode::Cholesky || op.code == OpCode::TriSolve) return linalg_forward(op, c);
   if (op.code == OpCode::HmmLogLik) return hmm_forward(op, c);
+  if (op.code == OpCode::LinearRecurrence) return recurrence_forward(op, c);
   structure_forward(op, c);
 }
 
@@ -26,6 +27,7 @@ void backward(const Op& op, Ctx& c) {
   if (op.code == OpCode::PointwiseLpdf) return pointwise_backward(op, c);
   if (op.code == OpCode::Cholesky || op.code == OpCode::TriSolve) return linalg_backward(op, c);
   if (op.code == OpCode::HmmLogLik) return hmm_backward(op, c);
+  if (op.code == OpCode::LinearRecurrence) return recurrence_backward(op, c);
   structure_backward(op, c);
 }
 

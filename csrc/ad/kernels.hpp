@@ -21,6 +21,8 @@ int pointwise_arity(OpCode density);
 void linalg_forward(const Op& op, Ctx& c);      // Cholesky, TriSolve
 void linalg_backward(const Op& op, Ctx& c);
 void hmm_forward(const Op& op, Ctx& c);         // HmmLogLik
-void hmm_backward(const Op& op, Ctx& c);            // inputs of a univariate density (value first), 0 if not one
+void hmm_backward(const Op& op, Ctx& c);
+void recurrence_forward(const Op& op, Ctx& c);  // LinearRecurrence
+void recurrence_backward(const Op& op, Ctx& c);            // inputs of a univariate density (value first), 0 if not one
 
 }  // namespace brr::ad

@@ -190,6 +190,17 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
       scratch = K * m;
       return;
     }
+    case OpCode::LinearRecurrence: {
+      c.arity(3, 0, 2, true);
+      c.pos_ip(2);
+      const std::size_t T = op.ip[0], n = op.ip[1];
+      c.eq(c.in(0), T * n, "a");
+      c.eq(c.in(1), T * n, "b");
+      c.eq(c.in(2), n, "x0");
+      c.eq(c.out(), T * n, "output");
+      scratch = n;
+      return;
+    }
     case OpCode::HmmLogLik: {
       c.arity(3, 0, 3, true);
       c.pos_ip(3);
