@@ -34,6 +34,15 @@ def _check(checkpoint, every, seconds, config):
     return int(every) if every is not None else None
 
 
+def next_segment(config, inits, states, totals, every):
+    """(config, inits) of the next segment: each chain runs up to ``every`` more iterations (None: to its
+    total), and a chain that has not started yet starts from its own initial point, whichever segment it is."""
+    n = config["chains"]
+    starts = [int(s["iteration"]) if s else 0 for s in states] or [0] * n
+    seg = dict(config, totals=[t if every is None else min(t, st + every) for st, t in zip(starts, totals)])
+    return seg, [x if not states or states[c] is None else None for c, x in enumerate(inits)]
+
+
 def sample_in_segments(model, config, inits, states, progressbar, checkpoint, every, seconds, resume):
     """bb.sample's run with checkpoints; returns the new draws (the file holds the whole run)."""
     from .sampling import _run
@@ -47,11 +56,7 @@ def sample_in_segments(model, config, inits, states, progressbar, checkpoint, ev
     states = list(states)
     first_inits = list(inits) + [None] * (n - len(inits))
     while True:
-        # a chain that has not started yet starts from its own initial point, whichever segment it is
-        inits = [x if not states or states[c] is None else None for c, x in enumerate(first_inits)]
-        starts = [int(s["iteration"]) if s else 0 for s in states] or [0] * n
-        seg = dict(config)
-        seg["totals"] = [t if every is None else min(t, st + every) for st, t in zip(starts, totals)]
+        seg, inits = next_segment(config, first_inits, states, totals, every)
         run, partial, secs = _run(model.compiled.program, seg, inits, states, progressbar, "Sampling",
                                   stop_after=seconds)
         part = Result.from_run(run, dict(seg, totals=totals), model=model, seconds=secs, partial=bool(partial),

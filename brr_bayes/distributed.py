@@ -122,6 +122,7 @@ def sample_task(program, config, inits, states, path, every):
     If ``path`` already holds this run's checkpoint (the task is a rerun after a lost worker, or the
     client was restarted), the chains continue from it. Returns the ChainRecord of the whole run.
     """
+    from .checkpoint import next_segment
     from .sampling import core_config
     key = run_key(config)
     n = config["chains"]
@@ -133,10 +134,7 @@ def sample_task(program, config, inits, states, path, every):
         resumed = [int(s["iteration"]) if s else 0 for s in states]
     states = list(states)
     while not _done(states, totals):
-        starts = [int(s["iteration"]) if s else 0 for s in states] or [0] * n
-        seg = dict(config, totals=[min(t, st + every) for st, t in zip(starts, totals)])
-        # a chain that has not started yet starts from its own initial point, whichever segment it is
-        seg_inits = [x if not states or states[c] is None else None for c, x in enumerate(inits)]
+        seg, seg_inits = next_segment(config, inits, states, totals, every)
         t0 = time.perf_counter()
         run = _backend.core().start_sampling(program, core_config(seg), seg_inits, states)
         run.join()
@@ -300,7 +298,7 @@ def fit_many(build, datasets, *, client=None, seed=None, checkpoint_dir=None, ch
     """
     from .model import Model
     from .result import Result
-    from .sampling import fresh_plan, sample
+    from .sampling import fresh_plan, resolve_seed, sample
     for bad in ("resume", "checkpoint", "checkpoint_seconds", "client", "init"):
         if bad in sample_kwargs:
             raise TypeError(f"fit_many does not take {bad}=; checkpoints go to checkpoint_dir=, and each fit starts "
@@ -309,7 +307,7 @@ def fit_many(build, datasets, *, client=None, seed=None, checkpoint_dir=None, ch
         raise TypeError(f"fit_many: build must be a function of one dataset returning a bb.Model, got "
                         f"{type(build).__name__}")
     datasets = list(datasets)
-    seeds = fit_seeds(_root_seed(seed), len(datasets))
+    seeds = fit_seeds(resolve_seed(seed), len(datasets))
     models = []
     for i, d in enumerate(datasets):
         m = build(d)
@@ -344,8 +342,3 @@ def fit_many(build, datasets, *, client=None, seed=None, checkpoint_dir=None, ch
         res.resumed_from_checkpoint = list(rec.resumed_from)
         results.append(res)
     return results
-
-
-def _root_seed(seed):
-    from .sampling import _resolve_seed
-    return _resolve_seed(seed)

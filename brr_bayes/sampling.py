@@ -20,7 +20,8 @@ def _default_cores():
         return os.cpu_count() or 1
 
 
-def _resolve_seed(seed):
+def resolve_seed(seed):
+    """The run's integer seed: ``seed`` checked, or a fresh one for None (used by bb.sample and bb.fit_many)."""
     if seed is None:
         return int(np.random.SeedSequence().entropy % (2 ** 63))
     if isinstance(seed, (bool, float)) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2 ** 64:
@@ -117,7 +118,7 @@ def fresh_plan(model, *, draws=None, tune=None, chains=None, cores=None, seed=No
                max_treedepth=None, metric=None, adapt=None, init=None, keep_warmup=False, step_size=1.0,
                threads_per_chain=None):
     """(config, inits) of a new run of ``model``, every argument checked as ``bb.sample`` documents it."""
-    seed = _resolve_seed(seed)
+    seed = resolve_seed(seed)
     config = _config(draws, tune, chains, cores, seed, target_accept, max_treedepth, metric, adapt, keep_warmup,
                      step_size)
     if config["draws"] + config["tune"] == 0:
@@ -361,7 +362,7 @@ def sample_logp(logp_and_grad, dim: int, *, draws=1000, tune=1000, chains=4, see
         raise TypeError("logp_and_grad must be callable: f(x) -> (logp, grad)")
     if int(dim) < 1:
         raise ValueError(f"dim must be >= 1, got {dim}")
-    seed = _resolve_seed(seed)
+    seed = resolve_seed(seed)
     # one thread per chain: calls take turns on the GIL, so every chain advances (and Ctrl-C leaves each some draws)
     config = _config(draws, tune, chains, chains, seed, target_accept, max_treedepth, metric, adapt, keep_warmup, 1.0)
     chains = config["chains"]
