@@ -156,3 +156,17 @@ def broadcast_inputs(C, exprs, shape):
         out.append(C.slot(e))
     return out
 
+
+def draw_category(rng, probs):
+    """One category id per row of ``probs`` (..., K) with those probabilities: one uniform a draw."""
+    cdf = np.cumsum(probs, axis=-1)
+    return np.minimum((cdf < rng.random(probs.shape[:-1])[..., None]).sum(axis=-1), probs.shape[-1] - 1)
+
+
+def pick_category(table, y):
+    """table[..., y]: each row's entry for its category id, table (..., K) and ids broadcast together."""
+    y = np.asarray(y, dtype=np.int64)
+    shape = np.broadcast_shapes(table.shape[:-1], y.shape)
+    table = np.broadcast_to(table, shape + table.shape[-1:])
+    return np.take_along_axis(table, np.broadcast_to(y, shape)[..., None], axis=-1)[..., 0]
+

@@ -11,7 +11,7 @@ from scipy import special
 
 from .. import ops
 from ..expr import as_expr, constant_value
-from .base import Distribution
+from .base import Distribution, draw_category
 from .univariate import Univariate
 
 
@@ -88,9 +88,7 @@ class Mixture(Distribution):
         return [{n: p[f"{k}:{n}"] for n in c.params} for k, c in enumerate(self.components)]
 
     def random(self, rng, p, size):
-        w = np.broadcast_to(np.asarray(p["w"]), tuple(size) + (len(self.components),))
-        pick = (np.cumsum(w, axis=-1) < rng.random(size)[..., None]).sum(axis=-1)
-        pick = np.minimum(pick, len(self.components) - 1)
+        pick = draw_category(rng, np.broadcast_to(np.asarray(p["w"]), tuple(size) + (len(self.components),)))
         draws = [np.broadcast_to(c.random(rng, {n: np.broadcast_to(v, size) for n, v in cp.items()}, size), size)
                  for c, cp in zip(self.components, self._split(p))]
         return np.choose(pick, draws)

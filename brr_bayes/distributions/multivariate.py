@@ -7,7 +7,7 @@ from scipy import special
 from .. import ops
 from ..expr import Const, as_expr, broadcast_to, constant_value
 from ..transforms import CholeskyCorr, Simplex, SumToZero
-from .base import Distribution
+from .base import Distribution, draw_category, pick_category
 from .univariate import _integer_counts
 
 
@@ -166,37 +166,30 @@ class Categorical(Distribution):
         lg = p["logits"]
         K = lg.shape[-1]
         lg = np.broadcast_to(lg.reshape(lg.shape[:1] + (1,) * (len(size) + 1 - lg.ndim) + lg.shape[1:]), size + (K,))
-        cdf = np.cumsum(special.softmax(lg, axis=-1), axis=-1)
-        return np.minimum((cdf < rng.random(size)[..., None]).sum(axis=-1), K - 1)
+        return draw_category(rng, special.softmax(lg, axis=-1))
 
     def logp_numpy(self, y, p):
-        lp = special.log_softmax(np.asarray(p["logits"], dtype=np.float64), axis=-1)
-        y = np.asarray(y, dtype=np.int64)
-        shape = np.broadcast_shapes(lp.shape[:-1], y.shape)
-        lp = np.broadcast_to(lp, shape + lp.shape[-1:])
-        return np.take_along_axis(lp, np.broadcast_to(y, shape)[..., None], axis=-1)[..., 0]
+        return pick_category(special.log_softmax(np.asarray(p["logits"], dtype=np.float64), axis=-1), y)
 
     def lower(self, C, value):
         if not isinstance(value, Const):
             raise TypeError(f"{self._where()}: discrete variables must be observed")
         K = self.params["logits"].shape[-1]
         logits = broadcast_to(self.params["logits"], value.shape + (K,))
-        merged = self._merged(C, logits, value, K)
-        if merged is not None:
+        if self._lower_merged(C, logits, value, K):
             return
         C.op(ops.CATEGORICAL_LOGIT, [C.slot(value), C.slot(logits)], ip=[value.size, K])
 
-    def _merged(self, C, logits, value, K):
+    def _lower_merged(self, C, logits, value, K):
         """Emit the op over merged rows when the logits are K row-wise columns stacked (multinomial-logit
-        regression over survey rows) and rows repeat; None otherwise."""
+        regression over survey rows) and rows repeat; False otherwise."""
         from ..expr import stack
         n = value.size
         if logits.ndim != 2 or n != logits.shape[0]:
-            return None
-        cols = [logits[:, k] for k in range(K)]
-        merged = C.merged_rows(cols, value.value)
+            return False
+        merged = C.merged_rows([logits[:, k] for k in range(K)], value.value)
         if merged is None:
-            return None
+            return False
         y = np.ravel(value.value)[merged.first]
         C.op(ops.CATEGORICAL_LOGIT, [C.slot(Const(y)), C.slot(stack(merged.etas, axis=-1)),
                                      C.slot(Const(merged.counts))], ip=[y.size, K])

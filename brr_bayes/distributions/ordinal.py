@@ -12,7 +12,7 @@ from scipy import special
 
 from .. import ops
 from ..expr import Const, as_expr, broadcast_to, constant_value
-from .base import Distribution
+from .base import Distribution, draw_category, pick_category
 from .univariate import _integer_counts
 
 
@@ -83,17 +83,11 @@ class _Ordered(Distribution):
         return np.diff(np.concatenate([0 * ones, cum, ones], axis=-1), axis=-1)
 
     def random(self, rng, p, size):
-        probs = np.broadcast_to(self._probs(p), tuple(size) + (self.categories,))
-        cdf = np.cumsum(probs, axis=-1)
-        return np.minimum((cdf < rng.random(size)[..., None]).sum(axis=-1), self.categories - 1)
+        return draw_category(rng, np.broadcast_to(self._probs(p), tuple(size) + (self.categories,)))
 
     def logp_numpy(self, y, p):
-        probs = self._probs(p)
-        y = np.asarray(y, dtype=np.int64)
-        shape = np.broadcast_shapes(probs.shape[:-1], y.shape)
-        probs = np.broadcast_to(probs, shape + probs.shape[-1:])
         with np.errstate(divide="ignore"):
-            return np.log(np.take_along_axis(probs, np.broadcast_to(y, shape)[..., None], axis=-1)[..., 0])
+            return np.log(pick_category(self._probs(p), y))
 
 
 class OrderedLogistic(_Ordered):
