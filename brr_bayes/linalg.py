@@ -68,15 +68,17 @@ def logdet_spd(A):
     return 2.0 * reduce_sum(unary(ops.LOG, gather(L.reshape((K * K,)), np.arange(K) * (K + 1))))
 
 
-def numpy_value(kind, args):
-    """The numpy version of a linalg node over a batch axis first (for predictive draws)."""
-    if kind == "cholesky":
-        out = np.full_like(args[0], np.nan)
-        for i, a in enumerate(args[0]):
-            try:
-                out[i] = np.linalg.cholesky(a)
-            except np.linalg.LinAlgError:
-                pass
-        return out
-    L, b = args
+def numpy_cholesky(A):
+    """Cholesky factors over a batch axis first (B, K, K); NaN where a matrix is not positive definite."""
+    out = np.full_like(A, np.nan)
+    for i, a in enumerate(A):
+        try:
+            out[i] = np.linalg.cholesky(a)
+        except np.linalg.LinAlgError:
+            pass
+    return out
+
+
+def numpy_trisolve(L, b):
+    """Lower-triangular solves over a batch axis first: L (B, K, K), b (B, K[, m])."""
     return np.stack([sla.solve_triangular(Li, bi, lower=True) for Li, bi in zip(L, b)])

@@ -10,7 +10,10 @@ from scipy import special
 
 from . import ops
 from .expr import Const, Op, postorder
+from .hmm import numpy_forward
+from .linalg import numpy_cholesky, numpy_trisolve
 from .model import FreeRV
+from .recurrence import numpy_recurrence
 
 
 class _Evaluator:
@@ -76,21 +79,19 @@ class _Evaluator:
             return r.reshape((B,) + e.shape)
         if k == "csr":
             return np.asarray((a["matrix"] @ flat[0].T).T).reshape((B,) + e.shape)
-        if k == "recurrence":
-            from .recurrence import numpy_recurrence
-            return numpy_recurrence(*(v.reshape((B,) + x.shape) for v, x in zip(args, e.args)))
-        if k == "hmm":
-            from .hmm import numpy_forward
-            return numpy_forward(*(v.reshape((B,) + x.shape) for v, x in zip(args, e.args)))
-        if k in ("cholesky", "trisolve"):
-            from .linalg import numpy_value
-            return numpy_value(k, [v.reshape((B,) + x.shape) for v, x in zip(args, e.args)]).reshape((B,) + e.shape)
+        if k in _BATCHED:   # the op's numpy twin over the draws: arguments (B, *their shapes)
+            return _BATCHED[k](*(v.reshape((B,) + x.shape) for v, x in zip(args, e.args))).reshape((B,) + e.shape)
         if k == "lpdf":    # a distribution's log density at a value: its own numpy version, params evaluated here
             dist = a["dist"]
             shape = (B,) + e.shape
             params = {n: np.broadcast_to(_align(self(p), B, e.shape), shape) for n, p in dist.params.items()}
             return np.broadcast_to(dist.logp_numpy(args[0], params), shape)
         raise TypeError(f"cannot evaluate expression kind '{k}'")
+
+
+# expression kinds whose numpy version lives beside the Python that builds them
+_BATCHED = {"recurrence": numpy_recurrence, "hmm": numpy_forward, "cholesky": numpy_cholesky,
+            "trisolve": numpy_trisolve}
 
 
 def evaluate_at(exprs, values):

@@ -268,9 +268,6 @@ class ParamBounds(ExprTransform):
         self.lower = None if lower is None else as_expr(lower)
         self.upper = None if upper is None else as_expr(upper)
 
-    def bounds(self):
-        return [b for b in (self.lower, self.upper) if b is not None]
-
     def forward(self, raw):
         from . import math
         from .expr import broadcast_to

@@ -76,6 +76,12 @@ def test_bad_inputs():
         bb.sample(m, init={"x": 0.5}, draws=10, tune=10, chains=1, progressbar=False)
     with pytest.raises(ValueError, match="unconstrain: 'x': values must lie strictly inside their bounds"):
         m.unconstrain({"lo": 0.0, "x": 3.0})
+    with bb.Model() as m3:
+        lo = bb.Normal("lo", 0, 1)
+        bb.Normal("x", 0, 3, transform=Interval(lower=lo, upper=lo + 2.0))
+        bb.Normal("w", 0, 1)
+    with pytest.raises(ValueError, match="unconstrain: no value for 'w'"):     # not a KeyError from the bounds
+        m3.unconstrain({"lo": 0.0, "x": 1.0})
     with bb.Model() as m2:
         with pytest.raises(ValueError, match="positive and strictly increasing"):
             bb.Exponential("p", 1.0, shape=3, transform="positive_ordered", initval=np.array([1.0, 0.5, 2.0]))

@@ -368,10 +368,11 @@ class CompiledModel:
 
     def unconstrain(self, values):
         x = np.zeros(self.dim)
-        for rv in self.model.free_rvs:
+        for rv in self.model.free_rvs:   # all first: a bound that is a parameter reads the others' values
             if rv.name not in values:
                 raise ValueError(f"unconstrain: no value for '{rv.name}'; pass a value for every parameter "
                                  f"({[r.name for r in self.model.free_rvs]})")
+        for rv in self.model.free_rvs:
             v = np.asarray(values[rv.name], dtype=np.float64)
             try:
                 v = np.broadcast_to(v, rv.shape)

@@ -56,11 +56,12 @@ class Univariate(Distribution):
         except ValueError:
             raise ValueError(f"{self._where()}: the value's shape {value.shape} and the parameter shapes "
                              f"{[p.shape for p in self.params.values()]} do not broadcast together") from None
-        if self.discrete and constant_value(value) is None:
+        data = constant_value(value)
+        if self.discrete and data is None:
             raise TypeError(f"{self._where()}: the log probability of a discrete distribution needs data for its value, "
                             "not a model expression")
-        if constant_value(value) is not None:
-            self.check_value(np.broadcast_to(constant_value(value), value.shape), self._where())
+        if data is not None:
+            self.check_value(np.broadcast_to(data, value.shape), self._where())
         inputs = [e if e.size == 1 or e.shape == shape else broadcast_to(e, shape) for e in inputs]
         terms = self.constant_terms(value, shape)
         if terms is not None:
