@@ -271,7 +271,7 @@ void pointwise(const Op& op, Ctx& c, F f, bool backward) {
   }
 }
 
-// Calls fn(arity, kernel) for a univariate density code; false for any other code.
+// The univariate density kernels by op code: calls fn(arity, kernel); false for any other code.
 template <class Fn>
 bool with_kernel(OpCode code, Fn fn) {
   switch (code) {
@@ -311,25 +311,9 @@ void pointwise_forward(const Op& op, Ctx& c) { run_pointwise(op, c, false); }
 void pointwise_backward(const Op& op, Ctx& c) { run_pointwise(op, c, true); }
 
 bool univariate_density(const Op& op, Ctx& c) {
-  switch (op.code) {
-    case OpCode::NormalLpdf:
-      if (!normal_scalar_sigma(op, c)) run<3>(op, c, normal);
-      return true;
-    case OpCode::StudentTLpdf: run<4>(op, c, student_t); return true;
-    case OpCode::CauchyLpdf: run<3>(op, c, cauchy); return true;
-    case OpCode::LaplaceLpdf: run<3>(op, c, laplace); return true;
-    case OpCode::ExponentialLpdf: run<2>(op, c, exponential); return true;
-    case OpCode::GammaLpdf: run<3>(op, c, gamma_); return true;
-    case OpCode::InvGammaLpdf: run<3>(op, c, inv_gamma); return true;
-    case OpCode::LogNormalLpdf: run<3>(op, c, lognormal); return true;
-    case OpCode::BetaLpdf: run<3>(op, c, beta_); return true;
-    case OpCode::UniformLpdf: run<3>(op, c, uniform); return true;
-    case OpCode::BernoulliLogitLpmf: run<2>(op, c, bernoulli_logit); return true;
-    case OpCode::BinomialLogitLpmf: run<3>(op, c, binomial_logit); return true;
-    case OpCode::PoissonLogLpmf: run<2>(op, c, poisson_log); return true;
-    case OpCode::NegBinomialLogLpmf: run<3>(op, c, neg_binomial_log); return true;
-    default: return false;
-  }
+  // the one code -> kernel table (with_kernel) serves these fused sums and PointwiseLpdf alike
+  if (op.code == OpCode::NormalLpdf && normal_scalar_sigma(op, c)) return true;
+  return with_kernel(op.code, [&](auto arity, auto f) { run<decltype(arity)::value>(op, c, f); });
 }
 
 }  // namespace brr::ad
