@@ -7,7 +7,7 @@ Example:
     ...     _ = bb.Normal("y", mu, 1, observed=np.array([0.3, -0.1]))
     >>> result = bb.sample(model, draws=200, tune=200, chains=2, seed=1, progressbar=False)
 """
-from . import convergence, diagnostics, gp, math
+from . import convergence, diagnostics, gp, math, ode
 from ._backend import cuda_available, cuda_built
 from .distributions import (Bernoulli, Beta, Binomial, Categorical, Cauchy, Dirichlet, Distribution, Exponential,
                             Flat, Gamma, HalfCauchy, HalfFlat, HalfNormal, HalfStudentT, InverseGamma, Laplace,
@@ -27,7 +27,7 @@ from .sampling import concat, sample, sample_logp
 
 __version__ = "0.1.0"
 
-__all__ = ["Model", "CompileOptions", "Deterministic", "Potential", "sample", "sample_logp", "concat", "fit_many", "HSGP", "gp", "HMM", "sample_prior_predictive",
+__all__ = ["Model", "CompileOptions", "Deterministic", "Potential", "sample", "sample_logp", "concat", "fit_many", "HSGP", "gp", "ode", "HMM", "sample_prior_predictive",
            "sample_posterior_predictive", "compute_log_likelihood", "Result", "ResultFileError", "RandomEffect", "ICAR",
            "BYM2", "RW1", "RW2", "AR1", "RegularizedHorseshoe", "R2D2", "bym2_scaling_factors", "icar_precision", "math", "cuda_available", "cuda_built",
            "Distribution", "Normal", "HalfNormal", "StudentT", "HalfStudentT", "Cauchy", "HalfCauchy", "Laplace",

@@ -9,6 +9,7 @@ Example:
 from . import ops
 from .linalg import cholesky, logdet_spd, solve_lower_triangular
 from .recurrence import linear_recurrence
+from .scan import scan
 from .expr import (as_expr, concatenate, cumsum, logsumexp, reduce_mean, reduce_sum, reshape, softmax,
                    stack, transpose, unary)
 
@@ -46,4 +47,4 @@ def logaddexp(a, b):
 __all__ = ["exp", "log", "log1p", "expm1", "logit", "inv_logit", "sigmoid", "log_inv_logit", "log1m_inv_logit",
            "softplus", "sqrt", "square", "tanh", "abs", "gammaln", "sum", "mean", "logsumexp", "log_sum_exp",
            "softmax", "cumsum", "concatenate", "stack", "reshape", "transpose", "logaddexp", "cholesky",
-           "solve_lower_triangular", "logdet_spd", "linear_recurrence"]
+           "solve_lower_triangular", "logdet_spd", "linear_recurrence", "scan"]

@@ -79,6 +79,9 @@ class _Evaluator:
             return r.reshape((B,) + e.shape)
         if k == "csr":
             return np.asarray((a["matrix"] @ flat[0].T).T).reshape((B,) + e.shape)
+        if k in ("scan", "ode"):  # a traced body: run through the core's own kernels
+            from .compile.lower import evaluate_in_core
+            return evaluate_in_core(e, [v.reshape((B,) + x.shape) for v, x in zip(args, e.args)])
         if k in _BATCHED:   # the op's numpy twin over the draws: arguments (B, *their shapes)
             return _BATCHED[k](*(v.reshape((B,) + x.shape) for v, x in zip(args, e.args))).reshape((B,) + e.shape)
         if k == "lpdf":    # a distribution's log density at a value: its own numpy version, params evaluated here

@@ -34,7 +34,9 @@ class _Fingerprinted:
         def call(*args):
             self._hash.update(name.encode())
             for a in args:
-                if isinstance(a, np.ndarray):
+                if isinstance(a, _backend.core().Program):   # a function body: its content, not its address
+                    self._hash.update(a.to_bytes())
+                elif isinstance(a, np.ndarray):
                     self._hash.update(np.ascontiguousarray(a).tobytes())
                 else:
                     self._hash.update(repr(a).encode())
@@ -62,6 +64,7 @@ class Compiler:
         self.records = []     # one dict per emitted op, for explain()
         self.notes = []       # (topic, message): fusions and compressions applied or declined, for explain()
         self.context = ""     # the variable being lowered, for notes
+        self._functions = {}  # id(Traced) -> function id in the program
 
     def note(self, topic, message):
         self.notes.append((topic, f"{self.context}: {message}" if self.context else message))
@@ -86,6 +89,26 @@ class Compiler:
         self._slot_sizes[s] = int(size)
         self.op(code, inputs, out=s, **kw)
         return s
+
+    def bind(self, e, slot):
+        """Lower e as an existing slot (a function body's arguments: views of its input vector)."""
+        self._slots[id(e)] = int(slot)
+        self._slot_sizes[int(slot)] = e.size
+        self._keep.append(e)
+
+    def function(self, traced):
+        """The program's id for a traced function (function.py), compiled once as its own body Program."""
+        if id(traced) not in self._functions:
+            body = _backend.core().Program(traced.in_dim)
+            C = Compiler(body, {}, self.options)
+            off = 0
+            for ph in traced.inputs:
+                C.bind(ph, body.add_view(0, off, ph.size))
+                off += ph.size
+            out = C.slot(traced.output)
+            self._functions[id(traced)] = self.p.add_function(body, out)
+            self._keep.append(traced)
+        return self._functions[id(traced)]
 
     def slot_size(self, s):
         return self._slot_sizes.get(s)
@@ -167,6 +190,13 @@ class Compiler:
         if k == "recurrence":
             n = e.shape[1] if e.ndim == 2 else 1
             return self.new_slot(e.size, ops.LINEAR_RECURRENCE, args, ip=[e.shape[0], n])
+        if k == "scan":
+            return self.new_slot(e.size, ops.SCAN, args, ip=[self.function(a["function"]), a["steps"], a["state"],
+                                                            a["inputs"], a["params"]])
+        if k == "ode":
+            ip = [self.function(a["function"]), e.shape[1], a["params"], e.shape[0], a["method"], a["max_steps"]]
+            return self.new_slot(e.size, ops.ODE_SOLVE, args, ip=ip,
+                                 dp=[a["t0"], a["rtol"], a["atol"]] + [float(t) for t in a["times"]])
         if k == "hmm":
             return self.new_slot(e.size, ops.HMM_LOGLIK, args, ip=list(e.args[2].shape))
         if k == "gather":
@@ -273,6 +303,22 @@ class Compiler:
             else:
                 ip += [kind, pos(self.slot(value)), -1, d]
         return inputs, idx, ip
+
+
+def evaluate_in_core(e, args):
+    """Values of op e (a scan or an ODE solve) over a batch of its arguments (B, *shapes), through the same
+    C++ kernels the sampler ran: predictive draws see exactly the sampled model's solution."""
+    B = args[0].shape[0]
+    sizes = [x.size for x in e.args]
+    program = _backend.core().Program(int(sum(sizes)))
+    C = Compiler(program, {}, CompileOptions())
+    refs, off = [], 0
+    for x, size in zip(e.args, sizes):
+        refs.append(SlotRef(program.add_view(0, off, size), x.shape))
+        off += size
+    out = C.slot(Op(e.kind, refs, e.shape, **e.attrs))
+    X = np.concatenate([np.asarray(v, dtype=np.float64).reshape(B, -1) for v in args], axis=1)
+    return program.eval_slots(np.ascontiguousarray(X), [out])[0].reshape((B,) + e.shape)
 
 
 class SlotRef(Expr):

@@ -14,6 +14,8 @@ void forward(const Op& op, Ctx& c) {
   if (op.code == OpCode::Cholesky || op.code == OpCode::TriSolve) return linalg_forward(op, c);
   if (op.code == OpCode::HmmLogLik) return hmm_forward(op, c);
   if (op.code == OpCode::LinearRecurrence) return recurrence_forward(op, c);
+  if (op.code == OpCode::Scan) return scan_forward(op, c);
+  if (op.code == OpCode::OdeSolve) return ode_forward(op, c);
   structure_forward(op, c);
 }
 
@@ -28,6 +30,8 @@ void backward(const Op& op, Ctx& c) {
   if (op.code == OpCode::Cholesky || op.code == OpCode::TriSolve) return linalg_backward(op, c);
   if (op.code == OpCode::HmmLogLik) return hmm_backward(op, c);
   if (op.code == OpCode::LinearRecurrence) return recurrence_backward(op, c);
+  if (op.code == OpCode::Scan) return scan_backward(op, c);
+  if (op.code == OpCode::OdeSolve) return ode_backward(op, c);
   structure_backward(op, c);
 }
 

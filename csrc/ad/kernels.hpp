@@ -23,6 +23,10 @@ void linalg_backward(const Op& op, Ctx& c);
 void hmm_forward(const Op& op, Ctx& c);         // HmmLogLik
 void hmm_backward(const Op& op, Ctx& c);
 void recurrence_forward(const Op& op, Ctx& c);  // LinearRecurrence
-void recurrence_backward(const Op& op, Ctx& c);            // inputs of a univariate density (value first), 0 if not one
+void recurrence_backward(const Op& op, Ctx& c);
+void scan_forward(const Op& op, Ctx& c);        // Scan (a Function stepped over time)
+void scan_backward(const Op& op, Ctx& c);
+void ode_forward(const Op& op, Ctx& c);         // OdeSolve
+void ode_backward(const Op& op, Ctx& c);            // inputs of a univariate density (value first), 0 if not one
 
 }  // namespace brr::ad

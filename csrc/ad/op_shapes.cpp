@@ -2,6 +2,7 @@
 #include "ad/op_shapes.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "ad/kernels.hpp"
 #include "common/errors.hpp"
@@ -29,6 +30,13 @@ struct Checker {
   std::size_t out() const { return sv.slot_size(op.out); }
   void eq(std::size_t a, std::size_t b, const char* what) const {
     if (a != b) fail("op ", code(), ": ", what, " has size ", a, ", expected ", b);
+  }
+  void function(int64_t id, std::size_t in, std::size_t out) const {
+    const auto dims = sv.function_dims(static_cast<int>(id));
+    if (dims.first < 0) fail("op ", code(), ": function ", id, " does not exist; add it with add_function first");
+    if (static_cast<std::size_t>(dims.first) != in || static_cast<std::size_t>(dims.second) != out)
+      fail("op ", code(), ": function ", id, " maps ", dims.first, " inputs to ", dims.second, " outputs, expected ",
+           in, " to ", out);
   }
   void pos_ip(std::size_t k) const {
     for (std::size_t i = 0; i < k; ++i)
@@ -199,6 +207,45 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
       c.eq(c.in(2), n, "x0");
       c.eq(c.out(), T * n, "output");
       scratch = n;
+      return;
+    }
+    case OpCode::Scan: {
+      if (op.ip.size() != 5) fail("op ", c.code(), ": needs 5 integer parameters (function, T, n, k, p)");
+      c.pos_ip(5);
+      const std::size_t T = op.ip[1], n = op.ip[2], k = op.ip[3], p = op.ip[4];
+      c.arity(1 + (k > 0) + (p > 0), 0, 5, true);
+      if (T < 1 || n < 1) fail("op ", c.code(), ": needs at least one step and one state, got T=", T, ", n=", n);
+      c.eq(c.in(0), n, "x0");
+      if (k) c.eq(c.in(1), T * k, "per-step inputs");
+      if (p) c.eq(c.in(1 + (k > 0)), p, "parameters");
+      c.eq(c.out(), T * n, "output");
+      c.function(op.ip[0], n + k + p, n);
+      scratch = 2 * (n + k + p) + 2 * n;
+      return;
+    }
+    case OpCode::OdeSolve: {
+      if (op.ip.size() != 6) fail("op ", c.code(), ": needs 6 integer parameters (function, n, p, T, method, max_steps)");
+      c.pos_ip(6);
+      const std::size_t n = op.ip[1], p = op.ip[2], T = op.ip[3];
+      c.arity(1 + (p > 0), 0, 6, true);
+      if (n < 1 || T < 1) fail("op ", c.code(), ": needs at least one state and one time, got n=", n, ", T=", T);
+      if (op.ip[4] > 1) fail("op ", c.code(), ": method ", op.ip[4], " is not 0 (rk45) or 1 (bdf)");
+      if (op.ip[5] < 1) fail("op ", c.code(), ": max_steps must be >= 1");
+      c.eq(c.in(0), n, "y0");
+      if (p) c.eq(c.in(1), p, "parameters");
+      c.eq(c.out(), T * n, "output");
+      if (op.dp.size() != 3 + T) fail("op ", c.code(), ": needs 3 + T scalar parameters (t0, rtol, atol, times)");
+      const double t0 = op.dp[0], rtol = op.dp[1], atol = op.dp[2];
+      if (!(rtol > 0) || !(atol > 0) || !std::isfinite(rtol) || !std::isfinite(atol))
+        fail("op ", c.code(), ": rtol and atol must be positive and finite, got ", rtol, " and ", atol);
+      double prev = t0;
+      for (std::size_t i = 0; i < T; ++i) {
+        const double t = op.dp[3 + i];
+        if (!std::isfinite(t) || t < prev || (i > 0 && t == prev))
+          fail("op ", c.code(), ": times must be finite, increasing and >= t0 = ", t0, "; time ", i, " is ", t);
+        prev = t;
+      }
+      c.function(op.ip[0], 1 + n + p, n);
       return;
     }
     case OpCode::HmmLogLik: {

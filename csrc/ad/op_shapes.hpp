@@ -1,6 +1,7 @@
 // Shape and arity rules for every op, checked once when the program is built.
 #pragma once
 #include <functional>
+#include <utility>
 
 #include "ad/program.hpp"
 
@@ -11,6 +12,7 @@ struct ShapeView {
   std::function<std::size_t(int)> index_len;
   std::function<int64_t(int)> index_bound;
   std::function<bool(int)> is_const;
+  std::function<std::pair<long, long>(int)> function_dims;  // (in, out) of function id, (-1, -1) if none
 };
 
 // Throws ShapeError naming the op and the mismatch; sets the scratch doubles the op needs, shared by

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "ad/op_shapes.hpp"
+#include "ad/program_io.hpp"
 #include "common/errors.hpp"
 
 namespace brr::ad {
@@ -100,7 +101,11 @@ void Program::add_op(Op op) {
   ShapeView sv{[this](int s) { return slots_[s].size; },
                [this](int i) { return indices_[i].size(); },
                [this](int i) { return index_bounds_[i]; },
-               [this](int s) { return slots_[s].constant; }};
+               [this](int s) { return slots_[s].constant; },
+               [this](int f) -> std::pair<long, long> {
+                 if (f < 0 || f >= static_cast<int>(functions_.size())) return {-1, -1};
+                 return {static_cast<long>(functions_[f].in_dim()), static_cast<long>(functions_[f].out_dim())};
+               }};
   std::size_t scratch = 0, worker_scratch = 0;
   check_shapes(op, sv, scratch, worker_scratch);
   scratch_size_ = std::max(scratch_size_, scratch);
@@ -118,6 +123,12 @@ void Program::add_op(Op op) {
   ops_.push_back(std::move(op));
 }
 
+int Program::add_function(const Program& body, int out) {
+  if (body.num_functions() > 0) fail("add_function: a function body may not call functions itself");
+  functions_.emplace_back(deserialize(serialize(body)), out);  // a private copy: immutable from here
+  return static_cast<int>(functions_.size()) - 1;
+}
+
 Workspace Program::make_workspace(int row_threads) const {
   if (row_threads < 1) fail("make_workspace: row_threads must be >= 1, got ", row_threads);
   if (!row_chunked_) row_threads = 1;  // no op splits its rows: extra threads would only sleep
@@ -127,6 +138,8 @@ Workspace Program::make_workspace(int row_threads) const {
   ws.scratch.assign(scratch_size_, 0.0);
   ws.worker_scratch.assign(static_cast<std::size_t>(row_threads), std::vector<double>(worker_scratch_size_, 0.0));
   if (row_threads > 1) ws.pool = std::make_shared<RowPool>(row_threads);
+  for (const Function& f : functions_) ws.fn_ws.push_back(f.body().make_workspace(1));
+  ws.tape.resize(slots_.size());
   return ws;
 }
 

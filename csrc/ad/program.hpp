@@ -4,6 +4,7 @@
 #include <memory>
 #include <vector>
 
+#include "ad/function.hpp"
 #include "ad/op_codes.hpp"
 #include "ad/row_pool.hpp"
 #include "common/span.hpp"
@@ -35,6 +36,8 @@ struct Workspace {
   std::vector<double> scratch;  // ops needing temporaries use this (sized at finalize)
   std::vector<std::vector<double>> worker_scratch;  // one per row thread (worker 0 is the caller)
   std::shared_ptr<RowPool> pool;                    // row threads beyond the caller; null for one thread
+  std::vector<Workspace> fn_ws;                     // one per Function the program calls
+  std::vector<std::vector<double>> tape;            // by output slot: what an op keeps from forward for backward
 };
 
 class Program;
@@ -62,6 +65,11 @@ class Program {
   int add_view(int parent, std::size_t offset, std::size_t size);
   int add_index(const int64_t* values, std::size_t size, int64_t bound);
   void add_op(Op op);  // validates shapes and ids; throws ShapeError
+  // A function the ops can call (ScanStep, OdeSolve name it by id); the body is copied, so later
+  // changes to the caller's Program cannot reach it.
+  int add_function(const Program& body, int out);
+  const Function& function(int id) const { return functions_.at(static_cast<std::size_t>(id)); }
+  std::size_t num_functions() const { return functions_.size(); }
 
   std::size_t dim() const { return slots_[0].size; }
   std::size_t num_slots() const { return slots_.size(); }
@@ -86,6 +94,7 @@ class Program {
 
  private:
   std::vector<std::size_t> op_slot_counts_;
+  std::vector<Function> functions_;
   std::vector<Slot> slots_;
   std::vector<Op> ops_;
   std::size_t val_size_ = 0, adj_size_ = 0, scratch_size_ = 0, worker_scratch_size_ = 0;

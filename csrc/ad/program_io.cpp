@@ -104,6 +104,13 @@ std::string serialize(const Program& p) {
     w.put<int64_t>(p.index_bounds_[i]);
     w.put_vec(p.indices_[i]);
   }
+  w.put<uint64_t>(p.num_functions());
+  for (std::size_t f = 0; f < p.num_functions(); ++f) {
+    const Function& fn = p.function(static_cast<int>(f));
+    w.put<int32_t>(fn.out());
+    const std::string body = serialize(fn.body());
+    w.put_array(body.data(), body.size());
+  }
   w.put<uint64_t>(p.ops().size());
   for (std::size_t k = 0; k < p.ops().size(); ++k) {
     const Op& op = p.ops()[k];
@@ -173,6 +180,12 @@ std::shared_ptr<Program> deserialize(const std::string& bytes) {
     const std::vector<int32_t> v = r.get_vec<int32_t>();
     const std::vector<int64_t> wide(v.begin(), v.end());
     p->add_index(wide.data(), wide.size(), bound);
+  }
+  const uint64_t n_fn = r.get<uint64_t>();
+  for (uint64_t f = 0; f < n_fn; ++f) {
+    const int32_t out = r.get<int32_t>();
+    const std::vector<char> body = r.get_vec<char>();
+    p->add_function(*deserialize(std::string(body.begin(), body.end())), out);
   }
   std::size_t next = 0;  // slot records replayed so far
   auto add_slots_until = [&](uint64_t count) {

@@ -8,9 +8,12 @@
 
 namespace brr::ad {
 
-constexpr uint32_t kProgramFormat = 1;  // bump when the layout below changes; older bytes are refused
+// Bump when the layout below changes; older bytes are refused. 2 added functions (scan steps, ODE
+// right-hand sides) after the index arrays.
+constexpr uint32_t kProgramFormat = 2;
 
 // Magic, format version, byte-order mark, the construction record (slots, constants, index arrays,
+// functions as nested serialised programs,
 // ops in the order they were added) and an FNV-1a 64 checksum of everything before it.
 std::string serialize(const Program& p);
 

@@ -86,6 +86,11 @@ Built by brr_bayes.compile; not meant to be assembled by hand.)pbdoc")
         if (!a) throw py::type_error("add_index: values must be integers");
         return p.add_index(a.data(), static_cast<std::size_t>(a.size()), bound);
       })
+      .def("add_function", [](Program& p, const Program& body, int out) { return p.add_function(body, out); },
+           py::arg("body"), py::arg("out"),
+           "Adds a pure function (a Program whose slot `out` is f of its input vector) for Scan and OdeSolve ops; "
+           "the body is copied. Returns its id.")
+      .def("num_functions", &Program::num_functions)
       .def("add_op",
            [](Program& p, int code, std::vector<int> in, int out, std::vector<int> idx, std::vector<int64_t> ip,
               std::vector<double> dp) {
