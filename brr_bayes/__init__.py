@@ -24,10 +24,11 @@ from .distributed import fit_many
 from .gp import HSGP
 from .hmm import HMM
 from .sampling import concat, sample, sample_logp
+from .pathfinding import PathfinderResult, pathfinder
 
 __version__ = "0.1.0"
 
-__all__ = ["Model", "CompileOptions", "Deterministic", "Potential", "sample", "sample_logp", "concat", "fit_many", "HSGP", "gp", "ode", "HMM", "sample_prior_predictive",
+__all__ = ["Model", "CompileOptions", "Deterministic", "Potential", "sample", "sample_logp", "pathfinder", "PathfinderResult", "concat", "fit_many", "HSGP", "gp", "ode", "HMM", "sample_prior_predictive",
            "sample_posterior_predictive", "compute_log_likelihood", "Result", "ResultFileError", "RandomEffect", "ICAR",
            "BYM2", "RW1", "RW2", "AR1", "RegularizedHorseshoe", "R2D2", "bym2_scaling_factors", "icar_precision", "math", "cuda_available", "cuda_built",
            "Distribution", "Normal", "HalfNormal", "StudentT", "HalfStudentT", "Cauchy", "HalfCauchy", "Laplace",

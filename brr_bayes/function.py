@@ -103,7 +103,8 @@ def _lift_captured(out, arguments, what):
                              "hold; compute it outside the function")
         live[id(node)] = id(node) in args or (isinstance(node, Op) and any(live[id(a)] for a in node.args))
         if isinstance(node, Placeholder) and id(node) not in args:
-            raise ValueError(f"{what}: the function uses {node!r} of another traced function")
+            raise ValueError(f"{what}: the function uses {node!r}, an argument of an enclosing scan or ODE "
+                             "right-hand side; nested traced functions are not supported")
         if isinstance(node, Op) and live[id(node)]:
             for a in node.args:
                 if not live[id(a)] and not isinstance(a, Const) and id(a) not in seen:

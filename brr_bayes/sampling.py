@@ -31,6 +31,12 @@ def resolve_seed(seed):
 
 def _initial_points(model, init, chains, seed):
     """One unconstrained start per chain (None: the C++ chain draws uniform(-2, 2) itself)."""
+    if isinstance(init, str):
+        if init != "pathfinder":
+            raise ValueError(f"init must be a dict, a list of dicts (one per chain) or 'pathfinder', got {init!r}")
+        from .pathfinding import pathfinder
+        fit = pathfinder(model, paths=4, draws=max(100, 4 * chains), seed=seed)
+        return fit.initial_points(chains, seed)
     with_initval = [rv for rv in model.free_rvs if rv.initval is not None]
     if init is None and not with_initval:
         return [None] * chains
@@ -209,6 +215,9 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
             the only adaptation it takes); 'nutpie' gives more ESS per gradient on five of the reference models but
             more divergences on the MRP demo (docs/sampler.md).
         init: {name: constrained value} (or one dict per chain); missing names start uniform(-2, 2).
+            ``"pathfinder"``: each chain starts at a draw of a 4-path Pathfinder approximation
+            (bb.pathfinder), in the bulk of the posterior; for models whose random starts wander
+            (ODEs far from their data, several modes).
         keep_warmup: also store the warm-up draws.
         resume: a Result (from bb.sample or bb.Result.load, or the path of a saved one or of a checkpoint) whose chains continue exactly where they
             stopped, with the run's own seed, warm-up length and sampler settings (others passed are

@@ -4,6 +4,7 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 import brr_bayes as bb
+from brr_bayes.transforms import LowerBound
 
 TRUTH = dict(alpha=0.55, beta=0.028, gamma=0.80, delta=0.024, z0=np.array([33.0, 6.2]), sigma=np.array([0.25, 0.25]))
 TIMES = np.arange(1.0, 21.0)
@@ -28,10 +29,10 @@ def simulate(seed=3):
 
 def lotka_volterra(y, method="rk45", rtol=1e-6, atol=1e-6):
     with bb.Model() as m:
-        alpha = bb.Normal("alpha", 1, 0.5, lower=0)
-        gamma = bb.Normal("gamma", 1, 0.5, lower=0)
-        beta = bb.Normal("beta", 0.05, 0.05, lower=0)
-        delta = bb.Normal("delta", 0.05, 0.05, lower=0)
+        alpha = bb.Normal("alpha", 1, 0.5, transform=LowerBound(0.0))
+        gamma = bb.Normal("gamma", 1, 0.5, transform=LowerBound(0.0))
+        beta = bb.Normal("beta", 0.05, 0.05, transform=LowerBound(0.0))
+        delta = bb.Normal("delta", 0.05, 0.05, transform=LowerBound(0.0))
         z0 = bb.LogNormal("z0", np.log(10), 1, shape=2)
         sigma = bb.LogNormal("sigma", -1, 1, shape=2)
 

@@ -65,6 +65,10 @@ class MvNormal(Distribution):
         Lc = constant_value(L)
         if Lc is not None and np.any(np.diag(Lc) <= 0):
             raise ValueError(f"{self._where()}: chol must have a positive diagonal")
+        if Lc is not None and np.any(np.triu(Lc, 1) != 0):
+            # the kernel reads the lower triangle only: a full matrix here is almost surely a covariance
+            raise ValueError(f"{self._where()}: chol must be lower-triangular (its upper triangle holds non-zeros); "
+                             "for a covariance matrix pass cov=, e.g. bb.MvNormal(name, mu, cov=S)")
 
     def batch_shape(self):
         K = self.params["chol"].shape[0]

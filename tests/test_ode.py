@@ -1,0 +1,208 @@
+"""bb.ode.solve: solutions against scipy.integrate.solve_ivp (the same RK45 and BDF schemes, so they
+agree to rounding), sensitivities against exact solutions of linear systems (hypothesis inputs) and
+against finite differences, a stiff system, failures as NaN, bad inputs named, serialisation, and a
+Lotka-Volterra posterior: truth recovered and agreement with a long BDF reference run."""
+import json
+import pathlib
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from scipy.integrate import solve_ivp
+from scipy.linalg import expm
+
+import brr_bayes as bb
+from brr_bayes import ops
+from helpers import fd_grad
+from ode_models import TRUTH, lotka_volterra, lv_rhs, simulate
+
+TIMES = np.linspace(0.5, 12.0, 15)
+REFERENCE = pathlib.Path(__file__).resolve().parent / "data" / "ode" / "lotka_volterra_reference.json"
+
+
+def lv_model(method, rtol=1e-6, atol=1e-6, times=TIMES):
+    with bb.Model() as m:
+        theta = bb.Flat("theta", shape=4)
+        z0 = bb.Flat("z0", shape=2)
+
+        def rhs(t, z):
+            return [(theta[0] - theta[1] * z[1]) * z[0], (-theta[2] + theta[3] * z[0]) * z[1]]
+        z = bb.Deterministic("z", bb.ode.solve(rhs, z0, times, method=method, rtol=rtol, atol=atol))
+        bb.Potential("p", (bb.math.log(z) * np.linspace(-1, 1, z.size).reshape(z.shape)).sum())
+    return m
+
+
+def lv_jac(theta):
+    a, b, g, d = theta
+    return lambda t, z: np.array([[a - b * z[1], -b * z[0]], [d * z[1], -g + d * z[0]]])
+
+
+@pytest.mark.parametrize("method", ["rk45", "bdf"])
+@settings(max_examples=15, deadline=None)
+@given(a=st.floats(0.3, 1.0), b=st.floats(0.01, 0.05), g=st.floats(0.4, 1.0), d=st.floats(0.01, 0.05),
+       u0=st.floats(10, 50), v0=st.floats(2, 10), tol=st.sampled_from([1e-3, 1e-6, 1e-9]))
+def test_equals_scipy_solve_ivp(method, a, b, g, d, u0, v0, tol):
+    theta, z0 = np.array([a, b, g, d]), np.array([u0, v0])
+    m = lv_model(method, rtol=tol, atol=tol)
+    got = m.constrain(np.concatenate([theta, z0]))["z"]
+    ref = solve_ivp(lv_rhs(theta), (0.0, TIMES[-1]), z0, method=method.upper() if method == "bdf" else "RK45",
+                    t_eval=TIMES, rtol=tol, atol=tol, **({"jac": lv_jac(theta)} if method == "bdf" else {}))
+    assert ref.success
+    # the same scheme with the same step control: equal up to rounding, whatever the tolerance
+    np.testing.assert_allclose(got, ref.y.T, rtol=1e-8, atol=1e-8)
+
+
+@pytest.mark.parametrize("method", ["rk45", "bdf"])
+@settings(max_examples=12, deadline=None)
+@given(n=st.integers(1, 3), seed=st.integers(0, 2**31))
+def test_sensitivities_of_a_linear_system_equal_the_exact_ones(method, n, seed):
+    # y' = A y: y(t) = expm(A t) y0, so d/dA and d/dy0 of sum_k w_k . y(t_k) are known without any solver
+    rng = np.random.default_rng(seed)
+    A0 = rng.normal(0, 0.5, (n, n)) - np.eye(n)
+    y00 = rng.normal(0, 1, n)
+    W = rng.normal(size=(len(TIMES), n))
+    with bb.Model() as m:
+        A = bb.Flat("A", shape=(n, n))
+        y0 = bb.Flat("y0", shape=n)
+        y = bb.ode.solve(lambda t, y: bb.math.sum(A * y[None, :], axis=1), y0, TIMES, method=method,
+                         rtol=1e-10, atol=1e-12)
+        bb.Potential("p", (y * W).sum())
+
+    def exact(x):
+        Am, y0v = x[:n * n].reshape(n, n), x[n * n:]
+        return sum(W[k] @ (expm(Am * t) @ y0v) for k, t in enumerate(TIMES))
+    x = np.concatenate([A0.ravel(), y00])
+    lp, g = m.logp_and_grad(x)
+    assert lp == pytest.approx(exact(x), rel=1e-7, abs=1e-8)
+    np.testing.assert_allclose(g, fd_grad(exact, x, h=1e-4), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("method", ["rk45", "bdf"])
+def test_gradient_matches_finite_differences_of_a_tight_solve(method):
+    m = lv_model(method, rtol=1e-10, atol=1e-10)
+    x = np.array([0.55, 0.028, 0.8, 0.024, 33.0, 6.2])
+    lp, g = m.logp_and_grad(x)
+    fd = fd_grad(m.logp, x, h=1e-5 * np.maximum(1, np.abs(x)).min())
+    np.testing.assert_allclose(g, fd, rtol=2e-5)
+    assert m.logp(x) == lp   # with or without sensitivities, the same steps: the same value
+
+
+def test_stiff_robertson_with_bdf_and_rk45_running_out_of_steps():
+    times = np.array([1e-2, 1.0, 1e2, 1e4])
+
+    def robertson(k):
+        def f(t, y):
+            return [-k[0] * y[0] + k[2] * y[1] * y[2], k[0] * y[0] - k[2] * y[1] * y[2] - k[1] * y[1] ** 2,
+                    k[1] * y[1] ** 2]
+        return f
+
+    k = np.array([0.04, 3e7, 1e4])
+    with bb.Model() as m:
+        logk = bb.Flat("logk", shape=3)
+        rate = bb.math.exp(logk)
+
+        def rhs(t, y):
+            return [-rate[0] * y[0] + rate[2] * y[1] * y[2],
+                    rate[0] * y[0] - rate[2] * y[1] * y[2] - rate[1] * y[1] ** 2, rate[1] * y[1] ** 2]
+        y_bdf = bb.Deterministic("bdf", bb.ode.solve(rhs, [1.0, 0.0, 0.0], times, method="bdf", rtol=1e-6, atol=1e-10))
+        y_rk = bb.Deterministic("rk", bb.ode.solve(rhs, [1.0, 0.0, 0.0], times, rtol=1e-6, atol=1e-10, max_steps=2000))
+    vals = m.constrain(np.log(k))
+    ref = solve_ivp(robertson(k), (0, times[-1]), [1.0, 0, 0], method="BDF", t_eval=times, rtol=1e-6, atol=1e-10)
+    np.testing.assert_allclose(vals["bdf"], ref.y.T, rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(vals["bdf"].sum(axis=1), 1.0, rtol=1e-6)   # mass is conserved
+    assert np.isnan(vals["rk"][-1]).all() and np.isfinite(vals["rk"][0]).all()  # too stiff for 2000 RK steps
+
+
+def test_failed_solve_is_a_rejected_point_not_a_crash():
+    with bb.Model() as m:
+        r = bb.Flat("r")
+        y = bb.ode.solve(lambda t, y: r * y ** 2, [1.0], [0.5, 2.0], max_steps=500)   # blows up at t = 1/r
+        bb.Potential("p", y.sum())
+    assert np.isfinite(m.logp(np.array([0.1])))
+    lp, g = m.logp_and_grad(np.array([1.0]))
+    assert np.isnan(lp)
+
+
+def test_initial_state_and_captured_parameters_both_get_gradients():
+    # y' = -k y: y(t) = y0 exp(-k t), with k = exp(u) a transformed parameter captured by the closure
+    with bb.Model() as m:
+        u = bb.Flat("u")
+        y0 = bb.Flat("y0")
+        k = bb.math.exp(u)
+        y = bb.ode.solve(lambda t, y: -k * y, bb.math.stack([y0]), [1.0, 2.0], rtol=1e-10, atol=1e-12)
+        bb.Deterministic("y", y)
+        bb.Potential("p", y.sum())
+    uv, y0v = np.log(0.7), 1.3
+    t = np.array([1.0, 2.0])
+    np.testing.assert_allclose(m.constrain(np.array([uv, y0v]))["y"][:, 0], y0v * np.exp(-0.7 * t), rtol=1e-9)
+    _, g = m.logp_and_grad(np.array([uv, y0v]))
+    np.testing.assert_allclose(g, [np.sum(-t * 0.7 * y0v * np.exp(-0.7 * t)), np.sum(np.exp(-0.7 * t))], rtol=1e-8)
+
+
+def test_compiles_to_one_op_and_pickles():
+    m = lv_model("rk45")
+    codes = m.compiled.program.op_codes()
+    assert codes.count(ops.ODE_SOLVE) == 1 and m.compiled.program.num_functions() == 1
+    x = np.array([0.55, 0.028, 0.8, 0.024, 33.0, 6.2])
+    p2 = pickle.loads(pickle.dumps(m.compiled.program))
+    assert p2.logp_and_grad(x)[0] == m.logp(x)
+    np.testing.assert_array_equal(p2.logp_and_grad(x)[1], m.logp_and_grad(x)[1])
+    assert lv_model("rk45").compiled.fingerprint == m.compiled.fingerprint   # content, not addresses
+
+
+def test_bad_inputs_are_named():
+    with bb.Model():
+        k = bb.Flat("k")
+        f = lambda t, y: -k * y  # noqa: E731
+        with pytest.raises(ValueError, match="times must be finite, strictly increasing"):
+            bb.ode.solve(f, [1.0], [2.0, 1.0])
+        with pytest.raises(ValueError, match="strictly increasing and >= t0"):
+            bb.ode.solve(f, [1.0], [0.5, 1.0], t0=1.0)
+        with pytest.raises(ValueError, match="method must be one of"):
+            bb.ode.solve(f, [1.0], [1.0], method="euler")
+        with pytest.raises(ValueError, match="rtol must be a positive number"):
+            bb.ode.solve(f, [1.0], [1.0], rtol=0)
+        with pytest.raises(ValueError, match="max_steps must be a positive integer"):
+            bb.ode.solve(f, [1.0], [1.0], max_steps=0)
+        with pytest.raises(ValueError, match="y0 must be a vector"):
+            bb.ode.solve(f, np.ones((2, 2)), [1.0])
+        with pytest.raises(ValueError, match="y0 holds NaN"):
+            bb.ode.solve(f, [np.nan], [1.0])
+        with pytest.raises(ValueError, match=r"returned shape \(2,\), expected \(1,\)"):
+            bb.ode.solve(lambda t, y: [y[0], y[0]], [1.0], [1.0])
+        with pytest.raises(ValueError, match="uses a log density"):
+            bb.ode.solve(lambda t, y: bb.Normal.logp(y, k, 1), [1.0], [1.0])
+        with pytest.raises(TypeError, match="must return an expression"):
+            bb.ode.solve(lambda t, y: "dy", [1.0], [1.0])
+
+
+def test_predictive_draws_use_the_same_solver():
+    m = lv_model("rk45")
+    x = np.array([0.55, 0.028, 0.8, 0.024, 33.0, 6.2])
+    from brr_bayes.predictive import evaluate_at
+    rvs = {rv.name: rv for rv in m.free_rvs}
+    z_node = dict((n, e) for n, e, _ in m.deterministics)["z"]
+    got = evaluate_at([z_node], {rvs["theta"]: x[:4], rvs["z0"]: x[4:]})[0]
+    np.testing.assert_array_equal(got, m.constrain(x)["z"])
+
+
+def test_lotka_volterra_posterior_recovers_the_truth_and_matches_the_reference_run():
+    m = lotka_volterra(simulate())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = bb.sample(m, draws=400, tune=400, chains=2, seed=7, init="pathfinder", progressbar=False)
+    s = res.summary()
+    ref = json.loads(REFERENCE.read_text())
+    truth = dict(alpha=TRUTH["alpha"], beta=TRUTH["beta"], gamma=TRUTH["gamma"], delta=TRUTH["delta"])
+    truth.update({"z0[0]": TRUTH["z0"][0], "z0[1]": TRUTH["z0"][1], "sigma[0]": 0.25, "sigma[1]": 0.25})
+    assert s["r_hat"].loc[list(truth)].max() < 1.05
+    for name, value in truth.items():
+        mean, sd, ess = s.loc[name, "mean"], s.loc[name, "sd"], s.loc[name, "ess_bulk"]
+        assert abs(mean - value) < 3.5 * sd, (name, mean, sd, value)
+        r = ref[name]
+        # two runs' means differ by their Monte Carlo errors combined; sds within 25%
+        z = (mean - r["mean"]) / np.sqrt(sd ** 2 / ess + r["sd"] ** 2 / r["ess_bulk"])
+        assert abs(z) < 4, (name, mean, r["mean"], z)
+        assert abs(sd / r["sd"] - 1) < 0.25, (name, sd, r["sd"])

@@ -1,0 +1,100 @@
+"""bb.pathfinder and init="pathfinder": a correlated normal recovered (mean, covariance, ELBO ~ log Z),
+the factored covariance equal to the dense L-BFGS inverse Hessian, reproducibility, a minor mode
+out-weighed by importance resampling, the multimodality warning, and bad arguments named."""
+import warnings
+
+import numpy as np
+import pytest
+
+import brr_bayes as bb
+from brr_bayes import pathfinding
+
+
+def correlated_normal(seed=0, d=6):
+    rng = np.random.default_rng(seed)
+    A = rng.normal(size=(d, d))
+    C = A @ A.T + np.eye(d)
+    mu = rng.normal(size=d)
+    with bb.Model() as m:
+        bb.MvNormal("x", mu, cov=C)
+    return m, mu, C
+
+
+def test_recovers_a_correlated_normal():
+    m, mu, C = correlated_normal()
+    fit = bb.pathfinder(m, seed=1, draws=6000)
+    X = fit.draws["x"]
+    sd = np.sqrt(np.diag(C))
+    assert np.all(np.abs(X.mean(0) - mu) < 0.1 * sd)
+    np.testing.assert_allclose(np.cov(X.T), C, atol=0.08 * np.abs(C).max())
+    # the target is normalised: ELBO <= log Z = 0, and close to it for a (nearly) exact approximation
+    assert all(-0.5 < e < 0.3 for e in fit.elbo), fit.elbo
+    assert np.isfinite(fit.pareto_k) and fit.pareto_k < 1.0   # importance weights usable
+
+
+def test_factored_covariance_is_the_lbfgs_inverse_hessian():
+    # diag(alpha) + beta gamma beta^T equals the BFGS recursion applied to diag(alpha) with the same pairs
+    rng = np.random.default_rng(4)
+    d, J = 7, 4
+    alpha = rng.uniform(0.5, 2.0, d)
+    H = rng.normal(size=(d, d))
+    H = H @ H.T + np.eye(d)
+    pairs = []
+    for _ in range(J):
+        s = rng.normal(size=d)
+        pairs.append((s, H @ s))   # gradient changes of a quadratic with Hessian H
+    mean, a, beta, gamma = pathfinding._normal_approximation(np.zeros(d), np.zeros(d), alpha, pairs)
+    B = np.diag(alpha)
+    for s, z in pairs:
+        rho = 1.0 / (z @ s)
+        V = np.eye(d) - rho * np.outer(z, s)
+        B = V.T @ B @ V + rho * np.outer(s, s)
+    np.testing.assert_allclose(np.diag(a) + beta @ gamma @ beta.T, B, rtol=1e-9, atol=1e-10)
+    phi, lq = pathfinding._draw((mean, a, beta, gamma), np.random.default_rng(0), 20000)
+    np.testing.assert_allclose(np.cov(phi.T), B, atol=0.05 * np.abs(B).max())
+    from scipy import stats
+    np.testing.assert_allclose(lq[:5], stats.multivariate_normal(mean, B).logpdf(phi[:5]), rtol=1e-9)
+
+
+def test_reproducible():
+    m, _, _ = correlated_normal(seed=2, d=3)
+    a, b = bb.pathfinder(m, seed=5, draws=50), bb.pathfinder(m, seed=5, draws=50)
+    np.testing.assert_array_equal(a.unconstrained, b.unconstrained)
+    assert not np.array_equal(a.unconstrained, bb.pathfinder(m, seed=6, draws=50).unconstrained)
+
+
+def test_minor_mode_loses_its_weight_and_the_spread_is_reported():
+    # 99.9% of the mass near +6, a sliver near -6: paths that end in the sliver are out-weighed
+    with bb.Model() as m:
+        x = bb.Flat("x")
+        bb.Potential("mix", bb.math.logaddexp(np.log(0.999) + bb.Normal.logp(x, 6.0, 1.0),
+                                              np.log(0.001) + bb.Normal.logp(x, -6.0, 1.0)))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = bb.pathfinder(m, seed=3, paths=8, draws=2000)
+    starts = np.array(fit.initial_points(8, seed=1))
+    assert np.all(starts > 0), starts.ravel()
+    assert (fit.draws["x"] > 0).mean() > 0.99
+    if min(fit.elbo) < max(fit.elbo) - 10:   # a path stopped in the sliver: said so
+        assert any("different mode" in str(w.message) for w in caught)
+
+
+def test_init_pathfinder_starts_chains_in_the_bulk():
+    m, mu, C = correlated_normal(seed=3, d=4)
+    kw = dict(draws=50, tune=50, chains=2, seed=9, progressbar=False, init="pathfinder")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a, b = bb.sample(m, **kw), bb.sample(m, **kw)
+    np.testing.assert_array_equal(a.unconstrained, b.unconstrained)
+
+
+def test_bad_arguments():
+    m, _, _ = correlated_normal(d=2)
+    with pytest.raises(ValueError, match="paths must be an integer >= 1"):
+        bb.pathfinder(m, paths=0)
+    with pytest.raises(ValueError, match="draws must be an integer >= 1"):
+        bb.pathfinder(m, draws=1.5)
+    with pytest.raises(TypeError, match="pass a bb.Model"):
+        bb.pathfinder(object())
+    with pytest.raises(ValueError, match="or 'pathfinder'"):
+        bb.sample(m, init="advi", progressbar=False)
