@@ -183,3 +183,37 @@ def rhat_and_ess_bulk(draws):
         if x.shape[1] >= 2:
             r[ok] = _rhat_from(s, z)
     return r.reshape(shape), e.reshape(shape)
+
+
+def nested_rhat(draws, superchains):
+    """Nested R-hat (Margossian, Hoffman, Sountsov, Riou-Durand, Vehtari & Gelman 2024) for many short
+    chains: chains are grouped into ``superchains`` equal groups (consecutive chains; chains in a group
+    should share their start) and the between-group variance of the group means is compared with the
+    variance within groups, so it stays informative when each chain has only a few draws.
+
+    ``draws``: (chain, draw, ...). Returns one value per parameter (shape ...); values near 1 say the
+    groups agree (the paper's threshold is about 1.01 with enough chains per group).
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.random.default_rng(0).normal(size=(64, 20))
+        >>> bool(nested_rhat(x, 4) < 1.05)
+        True
+    """
+    x, shape = _params(draws)
+    P, C, N = x.shape
+    if isinstance(superchains, bool) or not isinstance(superchains, (int, np.integer)) or superchains < 2:
+        raise ValueError(f"nested_rhat: superchains must be an integer >= 2, got {superchains!r}")
+    if C % superchains:
+        raise ValueError(f"nested_rhat: {C} chains do not split into {superchains} equal superchains")
+    M = C // superchains
+    g = x.reshape(P, superchains, M, N)
+    chain_means = g.mean(axis=3)                      # (P, K, M)
+    group_means = chain_means.mean(axis=2)            # (P, K)
+    between = group_means.var(axis=1, ddof=1)         # between superchains
+    within_chains = g.var(axis=3, ddof=1).mean(axis=2) if N > 1 else np.zeros((P, superchains))
+    between_chains = chain_means.var(axis=2, ddof=1) if M > 1 else np.zeros((P, superchains))
+    within = (within_chains + between_chains).mean(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.sqrt(1.0 + between / within)
+    return out.reshape(shape)

@@ -153,6 +153,21 @@ class Result:
     def draws(self):
         return self.unconstrained.shape[1]
 
+    def nested_rhat(self, superchains=4):
+        """{name: nested R-hat} with the chains in ``superchains`` consecutive groups (see
+        bb.convergence.nested_rhat): the convergence check for many short chains (sampler='chees').
+
+        Example:
+            >>> import numpy as np, brr_bayes as bb
+            >>> with bb.Model() as m:
+            ...     mu = bb.Normal("mu", 0, 1)
+            >>> res = bb.sample(m, sampler="chees", chains=16, draws=50, tune=100, seed=1, progressbar=False)
+            >>> bool(res.nested_rhat()["mu"] < 1.1)
+            True
+        """
+        from .convergence import nested_rhat
+        return {k: nested_rhat(v, superchains) for k, v in self.posterior.items()}
+
     def __repr__(self):
         flag = ", partial" if self.partial else ""
         return (f"Result({self.chains} chains x {self.draws} draws, {len(self.posterior)} variables, "

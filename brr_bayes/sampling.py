@@ -73,7 +73,19 @@ def _initial_points(model, init, chains, seed):
 DEFAULTS = dict(draws=1000, tune=1000, chains=4, target_accept=0.8, max_treedepth=10, metric="diag")
 
 
-def _config(draws, tune, chains, cores, seed, target_accept, max_treedepth, metric, adapt, keep_warmup, step_size):
+SAMPLERS = ("nuts", "chees")
+
+
+def _config(draws, tune, chains, cores, seed, target_accept, max_treedepth, metric, adapt, keep_warmup, step_size,
+            sampler="nuts"):
+    if sampler not in SAMPLERS:
+        raise ValueError(f"sampler='{sampler}' is not known. Expected one of: {', '.join(map(repr, SAMPLERS))}")
+    if sampler == "chees":
+        if chains is not None and chains < 2:
+            raise ValueError(f"sampler='chees' learns its step size, trajectory length and metric across chains: "
+                             f"pass chains >= 2 (tens to hundreds), got {chains}")
+        if metric not in (None, "diag") or adapt is not None:
+            raise ValueError("sampler='chees' adapts a diagonal metric across chains; leave metric= and adapt= out")
     draws = DEFAULTS["draws"] if draws is None else draws
     tune = DEFAULTS["tune"] if tune is None else tune
     chains = DEFAULTS["chains"] if chains is None else chains
@@ -102,7 +114,8 @@ def _config(draws, tune, chains, cores, seed, target_accept, max_treedepth, metr
                          f"adapt='fisher' (or leave adapt=None), not adapt='{adapt}'")
     if adapt not in ("stan", "fisher", "nutpie"):
         raise ValueError(f"adapt='{adapt}' is not known. Expected one of: 'stan', 'fisher', 'nutpie'")
-    return dict(draws=int(draws), tune=int(tune), chains=int(chains), threads=int(min(cores, chains)), seed=seed,
+    return dict(sampler=sampler, draws=int(draws), tune=int(tune), chains=int(chains),
+                threads=int(min(cores, chains)), seed=seed,
                 target_accept=float(target_accept), max_treedepth=int(max_treedepth), metric=metric, adapt=adapt,
                 keep_warmup=bool(keep_warmup), step_size=float(step_size))
 
@@ -122,13 +135,15 @@ def core_config(config):
 
 def fresh_plan(model, *, draws=None, tune=None, chains=None, cores=None, seed=None, target_accept=None,
                max_treedepth=None, metric=None, adapt=None, init=None, keep_warmup=False, step_size=1.0,
-               threads_per_chain=None):
+               threads_per_chain=None, sampler="nuts"):
     """(config, inits) of a new run of ``model``, every argument checked as ``bb.sample`` documents it."""
     seed = resolve_seed(seed)
     config = _config(draws, tune, chains, cores, seed, target_accept, max_treedepth, metric, adapt, keep_warmup,
-                     step_size)
+                     step_size, sampler)
     if config["draws"] + config["tune"] == 0:
         raise ValueError("draws and tune are both 0: nothing to sample; pass draws >= 1")
+    if init is None and sampler == "chees":
+        init = "pathfinder"   # lock-step chains share one step size: a chain lost far out would shrink it for all
     inits = _initial_points(model, init, config["chains"], seed)
     config["inits"] = [None if x is None else [float(v) for v in x] for x in inits]
     config["row_threads"] = _threads_per_chain(threads_per_chain, config, cores)
@@ -196,8 +211,9 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
            init=None,
            progressbar: bool = True, keep_warmup: bool = False, step_size: float = 1.0, resume=None,
            threads_per_chain: Optional[int] = None, checkpoint=None, checkpoint_every: Optional[int] = None,
-           checkpoint_seconds: Optional[float] = None, client=None, checkpoint_dir=None) -> Result:
-    """Draw posterior samples with NUTS (Stan's algorithm and warm-up) on C++ threads.
+           checkpoint_seconds: Optional[float] = None, client=None, checkpoint_dir=None,
+           sampler: Literal["nuts", "chees"] = "nuts") -> Result:
+    """Draw posterior samples with NUTS (Stan's algorithm and warm-up) or ChEES-HMC on C++ threads.
 
     Args:
         model: a ``bb.Model``.
@@ -237,6 +253,10 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
             chain checkpoints into ``checkpoint_dir`` (a folder every worker reaches; default a temporary
             one, removed afterwards) every ``checkpoint_every`` iterations (default 100), so a chain
             whose worker is lost resumes on another from its last checkpoint. See docs/cluster.md.
+        sampler: 'nuts' (default) or 'chees': ChEES-HMC (Hoffman, Radul & Sountsov 2021), many chains in
+            lock-step sharing a step size, a jittered trajectory length and a diagonal metric learned across
+            them; for many short chains (chains=64 or more; judge convergence with
+            ``result.nested_rhat()``). Its chains start from Pathfinder draws unless ``init`` is given. It cannot be checkpointed, resumed or run on a cluster yet.
         threads_per_chain: threads each chain uses inside one likelihood evaluation (GLM likelihoods over
             more than 8,192 rows are split into row chunks). Default: the cores left over per chain,
             ``max(1, cores // chains)``. Draws are identical for any value.
@@ -258,6 +278,10 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
                         "fit use bb.sample_posterior_predictive(result)")
     if model.dim == 0:
         raise ValueError("the model has no free parameters to sample")
+    if sampler == "chees" and (resume is not None or checkpoint is not None or checkpoint_every is not None
+                               or checkpoint_seconds is not None or client is not None):
+        raise ValueError("sampler='chees' runs its chains in lock-step on this machine: it cannot be checkpointed, "
+                         "resumed or sent to a cluster yet; use sampler='nuts' for those")
     if resume is not None:
         config, inits, states = _resume_plan(model, resume, draws, tune, chains, cores, keep_warmup,
                                              dict(metric=metric, adapt=adapt, target_accept=target_accept,
@@ -268,7 +292,7 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
         config, inits = fresh_plan(model, draws=draws, tune=tune, chains=chains, cores=cores, seed=seed,
                                    target_accept=target_accept, max_treedepth=max_treedepth, metric=metric,
                                    adapt=adapt, init=init, keep_warmup=keep_warmup, step_size=step_size,
-                                   threads_per_chain=threads_per_chain)
+                                   threads_per_chain=threads_per_chain, sampler=sampler)
         states = []
     if client is not None:
         if checkpoint is not None or checkpoint_seconds is not None:
@@ -294,6 +318,9 @@ def _resume_plan(model, prev, draws, tune, chains, cores, keep_warmup, passed):
                         f"got {type(prev).__name__}")
     states = list(prev.sampler_states)
     saved = dict(prev.config)
+    if saved.get("sampler", "nuts") != "nuts":
+        raise ValueError(f"resume: this run was sampled with sampler='{saved['sampler']}', whose chains cannot be "
+                         "resumed; sample afresh")
     n = len(states)
     if not n or "tune" not in saved:
         raise ValueError("resume: this result holds no sampler states (it was not made by bb.sample); sample afresh")

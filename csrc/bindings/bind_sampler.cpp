@@ -12,13 +12,13 @@ namespace brr::bind {
 
 using nuts::ChainState;
 using nuts::MetricEstimator;
-using nuts::SamplerRun;
+using nuts::Run;
 
 namespace {
 
 // Owns a run; releasing the GIL while joining lets chains that call back into Python finish.
 struct PyRun {
-  std::unique_ptr<SamplerRun> run;
+  std::unique_ptr<Run> run;
   ~PyRun() {
     if (!run) return;
     run->stop();
@@ -37,6 +37,7 @@ nuts::SamplerConfig parse_config(const py::dict& d) {
   c.chain.draws = get<int>(d, "draws", 1000);
   c.chain.tune = get<int>(d, "tune", 1000);
   c.chains = get<int>(d, "chains", 4);
+  c.sampler = get<std::string>(d, "sampler", "nuts");
   c.threads = get<int>(d, "threads", 1);
   c.keep_warmup = get<bool>(d, "keep_warmup", false);
   c.chain.seed = get<uint64_t>(d, "seed", 0);
@@ -189,7 +190,7 @@ ChainState state_from_dict(const py::dict& d) {
 }  // namespace
 
 void bind_sampler(py::module_& m) {
-  py::class_<PyRun>(m, "SamplerRun", "NUTS chains running on C++ threads.")
+  py::class_<PyRun>(m, "SamplerRun", "Chains of a sampler (NUTS, ChEES) running on C++ threads.")
       .def("progress", [](const PyRun& r) {
         py::list out;
         for (const auto& t : r.run->traces) {
@@ -266,12 +267,16 @@ void bind_sampler(py::module_& m) {
               throw py::value_error("sampler state has the wrong dimension for this model");
           }
           auto r = std::make_unique<PyRun>();
-          r->run = std::make_unique<SamplerRun>(factory, cfg, std::move(iv), std::move(sv));
+          try {
+            r->run = nuts::make_run(factory, cfg, std::move(iv), std::move(sv));
+          } catch (const std::invalid_argument& e) {
+            throw py::value_error(e.what());
+          }
           r->run->start();
           return r;
         },
         py::arg("model"), py::arg("config"), py::arg("inits") = py::list(), py::arg("states") = py::list(),
-        R"pbdoc(Start NUTS chains in background threads; poll progress(), then join() and read trace(c).)pbdoc");
+        R"pbdoc(Start the chains of config["sampler"] (NUTS by default, or ChEES) in background threads; poll progress(), then join() and read trace(c).)pbdoc");
 
   m.def("momentum_normals",
         [](uint64_t seed, uint64_t chain, long n) {

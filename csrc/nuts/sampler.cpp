@@ -17,14 +17,7 @@ SamplerRun::SamplerRun(std::shared_ptr<const LogDensityFactory> factory, Sampler
     const int first_kept = cfg_.keep_warmup ? start : std::max(start, cfg_.chain.tune);
     const int rows = std::max(0, cfg_.total(c) - first_kept);
     auto t = std::make_unique<ChainTrace>();
-    t->dim = dim;
-    t->capacity = rows;
-    t->draws.assign(static_cast<std::size_t>(rows) * dim, 0.0);
-    for (auto* v : {&t->step, &t->energy, &t->energy_error, &t->accept, &t->lp}) v->assign(rows, 0.0);
-    t->depth.assign(rows, 0);
-    t->n_steps.assign(rows, 0);
-    t->diverging.assign(rows, 0);
-    t->warmup.assign(rows, 0);
+    t->allocate(dim, rows);
     traces.push_back(std::move(t));
   }
 }
@@ -65,23 +58,9 @@ void SamplerRun::run_chain(int c) {
       const double eps = chain.step_size();
       TransitionStats s = chain.step();
       if (s.divergent && !warm) t.divergences.fetch_add(1);
-      if (!warm || cfg_.keep_warmup) {
-        const int r = t.saved.load();
-        if (r < t.capacity) {
-          std::copy(chain.position().begin(), chain.position().end(),
-                    t.draws.begin() + static_cast<std::size_t>(r) * t.dim);
-          t.step[r] = eps;
-          t.energy[r] = s.energy;
-          t.energy_error[r] = s.energy_error;
-          t.accept[r] = s.accept_stat;
-          t.lp[r] = s.logp;
-          t.depth[r] = s.depth;
-          t.n_steps[r] = s.n_leapfrog;
-          t.diverging[r] = s.divergent;
-          t.warmup[r] = warm;
-          t.saved.store(r + 1);
-        }
-      }
+      if (!warm || cfg_.keep_warmup)
+        t.record(chain.position().data(), eps, s.energy, s.energy_error, s.accept_stat, s.logp, s.depth,
+                 s.n_leapfrog, s.divergent, warm);
       t.step_size.store(chain.step_size());
       t.done.store(it + 1);
     }
@@ -91,6 +70,34 @@ void SamplerRun::run_chain(int c) {
   } catch (const std::exception& e) {
     t.error = e.what();
   }
+}
+
+void ChainTrace::allocate(int dim_, int rows) {
+  dim = dim_;
+  capacity = rows;
+  draws.assign(static_cast<std::size_t>(rows) * dim, 0.0);
+  for (auto* v : {&step, &energy, &energy_error, &accept, &lp}) v->assign(rows, 0.0);
+  depth.assign(rows, 0);
+  n_steps.assign(rows, 0);
+  diverging.assign(rows, 0);
+  warmup.assign(rows, 0);
+}
+
+void ChainTrace::record(const double* q, double eps, double energy_, double energy_err, double accept_,
+                        double logp, int depth_, int n_steps_, bool divergent, bool warm) {
+  const int r = saved.load();
+  if (r >= capacity) return;
+  std::copy(q, q + dim, draws.begin() + static_cast<std::size_t>(r) * dim);
+  step[r] = eps;
+  energy[r] = energy_;
+  energy_error[r] = energy_err;
+  accept[r] = accept_;
+  lp[r] = logp;
+  depth[r] = depth_;
+  n_steps[r] = n_steps_;
+  diverging[r] = divergent;
+  warmup[r] = warm;
+  saved.store(r + 1);
 }
 
 }  // namespace brr::nuts

@@ -66,20 +66,10 @@ Status bdf(const Problem& pb, double t0, const double* y0, const double* S0, con
            const Options& opt, double* Y, double* S) {
   static const Coefficients co;
   const std::size_t n = pb.n, m = pb.m, N = n + n * m;
-  auto emit = [&](std::size_t k, const double* z) {
-    for (std::size_t i = 0; i < n; ++i) Y[k * n + i] = z[i];
-    for (std::size_t i = 0; i < n * m; ++i) S[k * n * m + i] = z[n + i];
-  };
-  auto fail_from = [&](std::size_t k, Status st) {
-    fill_nan(Y + k * n, (T - k) * n);
-    if (m) fill_nan(S + k * n * m, (T - k) * n * m);
-    return st;
-  };
-  std::vector<double> z0(N);
-  for (std::size_t i = 0; i < n; ++i) z0[i] = y0[i];
-  for (std::size_t i = 0; i < n * m; ++i) z0[n + i] = S0[i];
+  const Outputs out{n, m, T, Y, S};
+  const std::vector<double> z0 = out.start(y0, S0);
   std::size_t next = 0;
-  while (next < T && times[next] == t0) emit(next++, z0.data());
+  while (next < T && times[next] == t0) out.emit(next++, z0.data());
   if (next == T) return Status::Ok;
   const double t_end = times[T - 1];
   const double eps = std::numeric_limits<double>::epsilon();
@@ -145,8 +135,8 @@ Status bdf(const Problem& pb, double t0, const double* y0, const double* S0, con
     bool current_jac = false, accepted = false;
     double t_new = t, c = 0, safety = 0, error_norm = 0;
     while (!accepted) {
-      if (h_abs < hmin) return fail_from(next, Status::StepTooSmall);
-      if (++attempts > opt.max_steps) return fail_from(next, Status::MaxSteps);
+      if (h_abs < hmin) return out.fail_from(next, Status::StepTooSmall);
+      if (++attempts > opt.max_steps) return out.fail_from(next, Status::MaxSteps);
       t_new = t + h_abs;
       if (t_new > t_end) {
         t_new = t_end;
@@ -204,7 +194,7 @@ Status bdf(const Problem& pb, double t0, const double* y0, const double* S0, con
     for (std::size_t i = 0; i < n; ++i) dfull[i] = d[i];
     if (m) {  // sensitivity corrector at the accepted point
       pb.eval(t_new, y.data(), f.data(), Jy_new.data(), Jp_new.data());
-      if (!factor_newton(Jy_new.data(), c, lu_sens)) return fail_from(next, Status::StepTooSmall);
+      if (!factor_newton(Jy_new.data(), c, lu_sens)) return out.fail_from(next, Status::StepTooSmall);
       std::vector<double>& Sp = zs;  // predicted S, then the right-hand side
       for (std::size_t i = 0; i < n * m; ++i) {
         double s = 0.0;
@@ -250,7 +240,7 @@ Status bdf(const Problem& pb, double t0, const double* y0, const double* S0, con
     // outputs inside (previous t, t]: the interpolating polynomial through the differences
     while (next < T && times[next] <= t) {
       if (times[next] == t) {
-        emit(next++, D[0].data());
+        out.emit(next++, D[0].data());
         continue;
       }
       double p = 1.0;
@@ -259,7 +249,7 @@ Status bdf(const Problem& pb, double t0, const double* y0, const double* S0, con
         p *= (times[next] - (t - h_abs * j)) / (h_abs * (1 + j));
         for (std::size_t i = 0; i < N; ++i) zs[i] += D[j + 1][i] * p;
       }
-      emit(next++, zs.data());
+      out.emit(next++, zs.data());
     }
   }
   return Status::Ok;

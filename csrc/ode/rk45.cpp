@@ -55,21 +55,11 @@ Status rk45(const Problem& pb, double t0, const double* y0, const double* S0, co
   const std::size_t n = pb.n, m = pb.m;
   Augmented F(pb);
   const std::size_t N = F.size();
-  std::vector<double> z(N), z_new(N), stage(N), scale(n), err(n);
+  const Outputs out{n, m, T, Y, S};
+  std::vector<double> z = out.start(y0, S0), z_new(N), stage(N), scale(n), err(n);
   std::vector<std::vector<double>> K(kStages + 1, std::vector<double>(N));
-  for (std::size_t i = 0; i < n; ++i) z[i] = y0[i];
-  for (std::size_t i = 0; i < n * m; ++i) z[n + i] = S0[i];
-  auto emit = [&](std::size_t k, const double* zk) {
-    for (std::size_t i = 0; i < n; ++i) Y[k * n + i] = zk[i];
-    for (std::size_t i = 0; i < n * m; ++i) S[k * n * m + i] = zk[n + i];
-  };
-  auto fail_from = [&](std::size_t k, Status st) {
-    fill_nan(Y + k * n, (T - k) * n);
-    if (m) fill_nan(S + k * n * m, (T - k) * n * m);
-    return st;
-  };
   std::size_t next = 0;
-  while (next < T && times[next] == t0) emit(next++, z.data());
+  while (next < T && times[next] == t0) out.emit(next++, z.data());
   if (next == T) return Status::Ok;
   const double t_end = times[T - 1];
   double t = t0;
@@ -82,8 +72,8 @@ Status rk45(const Problem& pb, double t0, const double* y0, const double* S0, co
     bool accepted = false, rejected = false;
     double h = 0, t_new = t;
     while (!accepted) {
-      if (h_abs < hmin) return fail_from(next, Status::StepTooSmall);
-      if (++attempts > opt.max_steps) return fail_from(next, Status::MaxSteps);
+      if (h_abs < hmin) return out.fail_from(next, Status::StepTooSmall);
+      if (++attempts > opt.max_steps) return out.fail_from(next, Status::MaxSteps);
       t_new = t + h_abs;
       if (t_new > t_end) t_new = t_end;
       h = t_new - t;
@@ -131,7 +121,7 @@ Status rk45(const Problem& pb, double t0, const double* y0, const double* S0, co
           s += K[j][i] * (P[j][0] * p[0] + P[j][1] * p[1] + P[j][2] * p[2] + P[j][3] * p[3]);
         stage[i] = z[i] + h * s;
       }
-      emit(next, times[next] == t_new ? z_new.data() : stage.data());
+      out.emit(next, times[next] == t_new ? z_new.data() : stage.data());
       ++next;
     }
     t = t_new;

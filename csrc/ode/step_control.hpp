@@ -52,4 +52,28 @@ inline void fill_nan(double* p, std::size_t count) {
   std::fill(p, p + count, std::numeric_limits<double>::quiet_NaN());
 }
 
+// Where a solver writes: the states Y (T x n) and sensitivities S (T x n x m) at the output times,
+// from augmented vectors z = [y, S]; on failure everything not yet written becomes NaN.
+struct Outputs {
+  std::size_t n, m, T;
+  double* Y;
+  double* S;
+  void emit(std::size_t k, const double* z) const {
+    for (std::size_t i = 0; i < n; ++i) Y[k * n + i] = z[i];
+    for (std::size_t i = 0; i < n * m; ++i) S[k * n * m + i] = z[n + i];
+  }
+  Status fail_from(std::size_t k, Status st) const {
+    fill_nan(Y + k * n, (T - k) * n);
+    if (m) fill_nan(S + k * n * m, (T - k) * n * m);
+    return st;
+  }
+  // z0 = [y0, S0]
+  std::vector<double> start(const double* y0, const double* S0) const {
+    std::vector<double> z(n + n * m);
+    for (std::size_t i = 0; i < n; ++i) z[i] = y0[i];
+    for (std::size_t i = 0; i < n * m; ++i) z[n + i] = S0[i];
+    return z;
+  }
+};
+
 }  // namespace brr::ode

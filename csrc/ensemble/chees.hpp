@@ -1,0 +1,45 @@
+// ChEES-HMC (Hoffman, Radul & Sountsov, AISTATS 2021): many chains in lock-step, each running
+// jittered HMC with a shared step size, trajectory length and diagonal metric learned across chains.
+// - step size: dual averaging of the chains' harmonic-mean acceptance towards 0.651;
+// - trajectory length: Adam ascent on log T of the ChEES criterion (the change in the chains'
+//   centred squared distance), its gradient weighted by acceptance; averaged with weights t^-1/2;
+// - metric: the cross-chain variance of the current states, frozen for the last fifth of warm-up;
+// - each iteration uses ceil(u T / eps) leapfrog steps, u from a base-2 Halton sequence.
+// Chain c draws its momenta and acceptances from RNG stream c; all cross-chain reductions run in
+// chain order on one thread, so the draws do not depend on the number of threads.
+#pragma once
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "nuts/run.hpp"
+
+namespace brr::ensemble {
+
+struct CheesSettings {
+  double target_accept = 0.651;
+  int max_leapfrog = 1000;
+  double adam_rate = 0.025;
+  double metric_freeze = 0.8;  // fraction of warm-up after which the metric stays fixed
+};
+
+class CheesRun : public nuts::Run {
+ public:
+  CheesRun(std::shared_ptr<const nuts::LogDensityFactory> factory, nuts::SamplerConfig cfg,
+           std::vector<std::vector<double>> inits, CheesSettings settings = {});
+  ~CheesRun() override;
+  void start() override;
+  bool finished() const override { return finished_.load(); }
+  void join() override;
+
+ private:
+  void run();
+  std::shared_ptr<const nuts::LogDensityFactory> factory_;
+  nuts::SamplerConfig cfg_;
+  std::vector<std::vector<double>> inits_;
+  CheesSettings set_;
+  std::atomic<bool> finished_{false};
+  std::thread thread_;
+};
+
+}  // namespace brr::ensemble

@@ -1,0 +1,137 @@
+"""sampler='chees' (ChEES-HMC, many chains in lock-step): the posteriordb reference posteriors the NUTS
+tests use, simulation-based calibration, draws independent of the thread count, adaptation that
+reaches sensible values, nested R-hat, the Result (summary, save/load) as for NUTS, and bad
+arguments refused by name."""
+import warnings
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import brr_bayes as bb
+import posteriordb_models as pm
+from test_posteriordb import _checker
+
+import json
+
+REFERENCES = [
+    ("eight_schools-eight_schools_noncentered", pm.eight_schools_noncentered),
+    ("arK-arK", pm.ark),
+    ("earnings-logearn_interaction_z", pm.logearn_interaction_z),
+    ("mesquite-logmesquite", pm.logmesquite),
+    ("nes2000-nes", pm.nes),
+    ("sblrc-blr", pm.blr),
+    ("supplementary/GLM_Poisson_Data-GLM_Poisson_model", pm.glm_poisson),
+]
+KW = dict(sampler="chees", chains=64, tune=600, draws=150, progressbar=False)
+
+
+@pytest.mark.parametrize("folder,build", REFERENCES, ids=[f[0].split("/")[-1] for f in REFERENCES])
+def test_reference_posterior(references, folder, build):
+    path = references / folder
+    model = build(json.load(open(path / "data.json")))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = bb.sample(model, seed=20261202, **KW)
+    ok, rows = _checker(references)(res.posterior, str(path), verbose=True)
+    assert ok, [r for r in rows if r.get("status") != "ok"]
+    assert res.sample_stats["diverging"].mean() < 0.01
+
+
+def test_checker_catches_a_biased_chees_run(references):
+    folder, build = REFERENCES[1]
+    model = build(json.load(open(references / folder / "data.json")))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = bb.sample(model, seed=1, **KW)
+    biased = dict(res.posterior)
+    biased["alpha"] = biased["alpha"] + 0.3 * biased["alpha"].std()
+    assert not _checker(references)(biased, str(references / folder), verbose=False)[0]
+
+
+def test_sbc_ranks_are_uniform():
+    J, sims, bins = 4, 100, 10
+    ranks = {"mu": [], "tau": []}
+    for s in range(sims):
+        rng = np.random.default_rng([2025, s])
+        mu, tau = rng.normal(), abs(rng.normal())
+        y = rng.normal(mu + tau * rng.normal(size=J), 1.0)
+        with bb.Model() as m:
+            mu_ = bb.Normal("mu", 0, 1)
+            tau_ = bb.HalfNormal("tau", 1)
+            z = bb.Normal("z", 0, 1, shape=J)
+            bb.Normal("y", mu_ + tau_ * z, 1.0, observed=y)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = bb.sample(m, sampler="chees", chains=8, tune=200, draws=40, seed=s, progressbar=False)
+        for name, true in (("mu", mu), ("tau", tau)):
+            d = res.posterior[name][:, ::2].ravel()        # 160 nearly independent draws
+            ranks[name].append(int(np.sum(d < true)))
+    for name, r in ranks.items():
+        counts = np.bincount(np.minimum(np.array(r) * bins // 161, bins - 1), minlength=bins)
+        assert stats.chisquare(counts).pvalue > 1e-3, (name, counts)
+
+
+def test_same_draws_whatever_the_thread_count():
+    with bb.Model() as m:
+        bb.Normal("x", 0, np.array([1.0, 10.0, 0.1]))
+    kw = dict(sampler="chees", chains=8, tune=100, draws=50, seed=3, progressbar=False)
+    a, b = bb.sample(m, cores=1, **kw), bb.sample(m, cores=2, **kw)
+    np.testing.assert_array_equal(a.unconstrained, b.unconstrained)
+    for k in a.sample_stats:
+        np.testing.assert_array_equal(a.sample_stats[k], b.sample_stats[k])
+
+
+def test_adaptation_learns_scales_and_a_long_enough_trajectory():
+    # independent normals with scales over three orders of magnitude: the metric must learn them, and
+    # the step size and trajectory length settle where HMC on a standard normal works
+    sd = np.logspace(-1.5, 1.5, 12)
+    with bb.Model() as m:
+        bb.Normal("x", 0, sd)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = bb.sample(m, sampler="chees", chains=64, tune=500, draws=200, seed=2, progressbar=False)
+    x = res.posterior["x"].reshape(-1, sd.size)
+    np.testing.assert_allclose(x.std(0) / sd, 1.0, atol=0.08)
+    eps = res.sample_stats["step_size"][0, 0]
+    steps = res.sample_stats["n_steps"].mean()
+    assert 0.3 < eps < 2.0, eps
+    assert 1.0 <= steps * eps, (steps, eps)        # mean trajectory length of order a standard deviation
+    s = res.summary()
+    assert s["ess_bulk"].min() > 2000 and s["r_hat"].max() <= 1.01
+    assert max(v.max() for v in res.nested_rhat().values()) < 1.01
+
+
+def test_nested_rhat_flags_a_superchain_apart():
+    from brr_bayes.convergence import nested_rhat
+    x = np.random.default_rng(0).normal(size=(64, 10, 2))
+    assert np.all(nested_rhat(x, 4) < 1.02)
+    x[:16, :, 0] += 2.0     # one superchain in another place, for the first parameter only
+    r = nested_rhat(x, 4)
+    assert r[0] > 1.2 and r[1] < 1.02
+    with pytest.raises(ValueError, match="do not split into 5 equal superchains"):
+        nested_rhat(x, 5)
+
+
+def test_result_saves_and_loads(tmp_path):
+    with bb.Model() as m:
+        bb.Normal("x", 0, 1, shape=2)
+    res = bb.sample(m, sampler="chees", chains=8, tune=50, draws=20, seed=1, progressbar=False)
+    res.save(tmp_path / "chees.nc")
+    back = bb.Result.load(tmp_path / "chees.nc")
+    np.testing.assert_array_equal(back.posterior["x"], res.posterior["x"])
+    with pytest.raises(ValueError, match="sampled with sampler='chees'"):
+        bb.sample(m, resume=back, progressbar=False)
+
+
+def test_bad_arguments():
+    with bb.Model() as m:
+        bb.Normal("x", 0, 1)
+    with pytest.raises(ValueError, match="pass chains >= 2"):
+        bb.sample(m, sampler="chees", chains=1, progressbar=False)
+    with pytest.raises(ValueError, match="leave metric= and adapt= out"):
+        bb.sample(m, sampler="chees", metric="dense", progressbar=False)
+    with pytest.raises(ValueError, match="cannot be checkpointed"):
+        bb.sample(m, sampler="chees", checkpoint="x.nc", progressbar=False)
+    with pytest.raises(ValueError, match="sampler='hmc' is not known"):
+        bb.sample(m, sampler="hmc", progressbar=False)
