@@ -102,3 +102,26 @@ def test_nonlinear_state_space_recovered():
         d = res.posterior[name].ravel()
         assert abs(d.mean() - truth) < 4 * d.std(), (name, d.mean(), d.std(), truth)
     assert res.summary()["r_hat"].max() < 1.05
+
+
+def test_random_walk_posterior_equals_the_exact_gaussian_one():
+    # x = cumulative sum of u (a scan over parameter inputs), u ~ N(0, 1), y ~ N(x, 1): the posterior of
+    # u is N((I + A'A)^-1 A'y, (I + A'A)^-1) with A the lower-triangular ones
+    T = 12
+    rng = np.random.default_rng(8)
+    y = np.cumsum(rng.normal(size=T)) + rng.normal(size=T)
+    A = np.tril(np.ones((T, T)))
+    cov = np.linalg.inv(np.eye(T) + A.T @ A)
+    mean = cov @ A.T @ y
+    with bb.Model() as m:
+        u = bb.Normal("u", 0, 1, shape=T)
+        x = bb.math.scan(lambda xp, ut: xp + ut, 0.0, u)
+        bb.Normal("y", x, 1.0, observed=y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = bb.sample(m, draws=1000, tune=500, chains=4, seed=4, progressbar=False)
+    d = res.posterior["u"].reshape(-1, T)
+    ess = bb.convergence.ess_bulk(res.posterior["u"])
+    z = (d.mean(0) - mean) / np.sqrt(np.diag(cov) / ess)
+    assert np.abs(z).max() < 4.5, z
+    np.testing.assert_allclose(d.std(0), np.sqrt(np.diag(cov)), rtol=0.1)
