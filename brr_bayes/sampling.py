@@ -35,7 +35,11 @@ def _initial_points(model, init, chains, seed):
         if init != "pathfinder":
             raise ValueError(f"init must be a dict, a list of dicts (one per chain) or 'pathfinder', got {init!r}")
         from .pathfinding import pathfinder
-        fit = pathfinder(model, paths=4, draws=max(100, 4 * chains), seed=seed)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fit = pathfinder(model, paths=4, draws=max(100, 4 * chains), seed=seed)
+        for w in caught:   # said at the user's bb.sample call (sample -> fresh_plan -> here)
+            warnings.warn(str(w.message), w.category, stacklevel=4)
         return fit.initial_points(chains, seed)
     with_initval = [rv for rv in model.free_rvs if rv.initval is not None]
     if init is None and not with_initval:
