@@ -135,3 +135,49 @@ def test_bad_arguments():
         bb.sample(m, sampler="chees", checkpoint="x.nc", progressbar=False)
     with pytest.raises(ValueError, match="sampler='hmc' is not known"):
         bb.sample(m, sampler="hmc", progressbar=False)
+
+
+def test_ctrl_c_keeps_the_draws_so_far(monkeypatch):
+    import _thread
+    import signal
+    import threading
+    import time
+    from brr_bayes import _backend
+    from helpers import regression
+    model = regression(0, n=20_000)
+    kw = dict(sampler="chees", chains=8, tune=100, draws=400, seed=5, progressbar=False, init=None)
+    core = _backend.core()
+    real, live = core.start_sampling, {}
+
+    def spy(*args):
+        live["run"] = real(*args)
+        return live["run"]
+
+    def watch():
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            run = live.get("run")
+            if run is not None and not run.finished() and min(p["done"] for p in run.progress()) > 150:
+                _thread.interrupt_main()
+                return
+            time.sleep(0.001)
+
+    monkeypatch.setattr(core, "start_sampling", spy)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    watcher = threading.Thread(target=watch, daemon=True)
+    try:
+        watcher.start()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            part = bb.sample(model, **kw)
+    finally:
+        watcher.join()
+        signal.signal(signal.SIGINT, previous)
+    monkeypatch.setattr(core, "start_sampling", real)
+    assert part.partial
+    kept = part.chain_draws
+    assert len(set(kept)) == 1 and 0 < kept[0] < 400, kept       # lock-step: every chain the same length
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        full = bb.sample(model, **kw)
+    np.testing.assert_array_equal(part.unconstrained[:, :kept[0]], full.unconstrained[:, :kept[0]])
