@@ -27,13 +27,21 @@ class PathfinderResult:
     elbo: list = field(default_factory=list)        # per path, the best iterate's ELBO estimate
     iterations: list = field(default_factory=list)  # per path, L-BFGS iterations
     log_weights: np.ndarray | None = None           # pooled (paths * draws_per_path,) smoothed log weights
+    pooled: np.ndarray | None = None                # the paths' draws before resampling, (paths * draws_per_path, dim)
 
     def initial_points(self, n, seed=0):
-        """n distinct starting points (unconstrained), drawn from the resampled draws."""
+        """n distinct starting points (unconstrained): pooled draws picked without replacement with
+        probability proportional to their importance weights (resampled draws repeat points, and chains
+        that start together learn nothing from each other)."""
         rng = np.random.default_rng([resolve_seed(seed), 7])
-        unique = np.unique(self.unconstrained, axis=0)
-        pick = rng.choice(len(unique), size=n, replace=len(unique) < n)
-        return [unique[i].copy() for i in pick]
+        w = np.exp(self.log_weights - np.max(self.log_weights))
+        w = np.where(np.isfinite(w), w, 0.0)
+        k = int(np.count_nonzero(w))
+        if k >= n:
+            pick = rng.choice(len(w), size=n, replace=False, p=w / w.sum())
+        else:   # fewer usable draws than chains: every usable one, then repeats
+            pick = np.concatenate([np.flatnonzero(w), rng.choice(len(w), size=n - k, p=w / w.sum())])
+        return [self.pooled[i].copy() for i in pick]
 
 
 def pathfinder(model, *, paths=4, draws=1000, seed=None, maxiter=1000, history=6, elbo_draws=10,
@@ -87,7 +95,7 @@ def pathfinder(model, *, paths=4, draws=1000, seed=None, maxiter=1000, history=6
         warnings.warn(f"pathfinder: the paths' ELBOs range over {max(finite) - min(finite):.0f} nats: some paths "
                       "stopped in a different mode (or a poorer region); resampling favours the best, but check the "
                       "posterior for several modes", stacklevel=2)
-    return PathfinderResult(X, comp.constrain_many(X), float(k), elbos, iters, smoothed)
+    return PathfinderResult(X, comp.constrain_many(X), float(k), elbos, iters, smoothed, phi)
 
 
 def _one_path(comp, rng, maxiter, history, elbo_draws, draws):

@@ -228,7 +228,7 @@ void CheesRun::run() {
             mean_init[i] += m.q0[i] / B;
           }
         }
-        double grad = 0.0;
+        double grad = 0.0, scale = 0.0;
         if (wsum > 0) {
           for (auto& v : mean_prop) v /= wsum;
           for (const Member& m : ms) {
@@ -241,13 +241,22 @@ void CheesRun::run() {
               dot += cp * m.p_prop[i];
             }
             grad += m.accept * u * T * (np - ni) * dot;
+            scale += m.accept * 0.5 * (np + ni);
           }
           grad /= wsum;
+          scale /= wsum;
         }
+        // the criterion grows as the squared distance squared: divided by that scale, the gradient Adam
+        // sees is of one magnitude for any dimension and posterior scale, so each step moves log T by
+        // about the learning rate while the sign holds
+        if (scale > 0) grad /= scale * scale;
         if (std::isfinite(grad)) log_T += std::clamp(adam.step(grad, set_.adam_rate), -0.35, 0.35);
         const double w = std::pow(static_cast<double>(it + 1), -0.5);
         log_T_avg = (1 - w) * log_T_avg + w * log_T;
         eps = std::isfinite(next_eps) ? next_eps : eps;
+        // a trajectory is at least one step and at most max_leapfrog: the state stays inside, so it can
+        // follow the step size as dual averaging moves it
+        log_T = std::clamp(log_T, std::log(eps), std::log(set_.max_leapfrog * eps));
         // metric: the cross-chain variance of the states, regularised as Stan's windows are
         if (it + 1 < freeze) {
           std::fill(mean_q.begin(), mean_q.end(), 0.0);
