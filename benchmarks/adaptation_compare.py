@@ -15,7 +15,7 @@ import numpy as np
 
 import brr_bayes as bb
 from brr_bayes import workloads as wl
-from brr_bayes.bench import _min_bulk_ess
+from brr_bayes.bench import _min_bulk_ess, write_table
 
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
@@ -68,10 +68,7 @@ def main():
         lines.append(f"| {name} | " + " | ".join(f"{eff[a]:.2f}" for a in adapts) + " | "
                      + " | ".join(f"{eff[a] / eff[base]:.2f}" for a in adapts[1:]) + " |")
         print(lines[-1], flush=True)
-    text = "\n".join(lines)
-    if args.out:
-        pathlib.Path(args.out).write_text(text + "\n")
-    print(text)
+    write_table(lines, args.out)
 
 
 if __name__ == "__main__":

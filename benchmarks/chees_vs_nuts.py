@@ -7,13 +7,12 @@ NUTS: 4 chains x (1000 + 1000). ChEES: --chains chains x (--tune + --draws); bot
 Pathfinder draws, whose cost (gradients and seconds) is counted in neither.
 """
 import argparse
-import pathlib
 import time
 import warnings
 
 import brr_bayes as bb
 from brr_bayes import workloads as wl
-from brr_bayes.bench import _max_rhat, _min_bulk_ess
+from brr_bayes.bench import _max_rhat, _min_bulk_ess, write_table
 
 MODELS = [("W1 eight schools", lambda: wl.eight_schools(wl.make_w1())),
           ("W4 poll_rw", lambda: wl.poll_rw(wl.make_w4())),
@@ -34,7 +33,7 @@ def run(model, **kw):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--chains", type=int, default=64)
-    ap.add_argument("--tune", type=int, default=500)
+    ap.add_argument("--tune", type=int, default=1000)
     ap.add_argument("--draws", type=int, default=200)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", default=None)
@@ -49,10 +48,7 @@ def main():
                      f"| {nuts['per_s']:.0f} | {chees['per_s']:.0f} | {chees['per_s'] / nuts['per_s']:.2f} "
                      f"| {nuts['rhat']:.3f} / {chees['rhat']:.3f} |")
         print(lines[-1], flush=True)
-    text = "\n".join(lines)
-    if args.out:
-        pathlib.Path(args.out).write_text(text + "\n")
-    print(text)
+    write_table(lines, args.out)
 
 
 if __name__ == "__main__":

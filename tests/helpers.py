@@ -41,3 +41,51 @@ def regression(seed=0, n=100_000):
         s = bb.HalfNormal("s", 2)
         bb.Normal("y", a + b * x, s, observed=y)
     return m
+
+
+def sample_interrupted(model, monkeypatch, when, **kw):
+    """bb.sample(model, **kw) with Ctrl-C pressed (SIGINT to the main thread) as soon as
+    ``when([iterations done per chain])`` holds; returns (result, the progress seen, warnings)."""
+    import _thread
+    import signal
+    import threading
+    import time
+    import warnings
+
+    import brr_bayes as bb
+    from brr_bayes import _backend
+    core = _backend.core()
+    real = core.start_sampling
+    live = {}
+
+    def spy(*args):
+        live["run"] = real(*args)
+        return live["run"]
+
+    def watch():
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            run = live.get("run")
+            if run is not None:
+                if run.finished():
+                    return
+                live["last"] = [p["done"] for p in run.progress()]
+                if when(live["last"]):
+                    _thread.interrupt_main()
+                    return
+            time.sleep(0.001)
+
+    monkeypatch.setattr(core, "start_sampling", spy)
+    # a process started in the background inherits SIGINT as ignored: install Python's handler
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    watcher = threading.Thread(target=watch, daemon=True)
+    try:
+        watcher.start()
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            part = bb.sample(model, **kw)
+    finally:
+        watcher.join()
+        signal.signal(signal.SIGINT, previous)
+        monkeypatch.setattr(core, "start_sampling", real)
+    return part, live.get("last"), seen

@@ -2,6 +2,7 @@
 tests use, simulation-based calibration, draws independent of the thread count, adaptation that
 reaches sensible values, nested R-hat, the Result (summary, save/load) as for NUTS, and bad
 arguments refused by name."""
+import json
 import warnings
 
 import numpy as np
@@ -10,9 +11,8 @@ from scipy import stats
 
 import brr_bayes as bb
 import posteriordb_models as pm
+from helpers import regression, sample_interrupted
 from test_posteriordb import _checker
-
-import json
 
 REFERENCES = [
     ("eight_schools-eight_schools_noncentered", pm.eight_schools_noncentered),
@@ -138,42 +138,9 @@ def test_bad_arguments():
 
 
 def test_ctrl_c_keeps_the_draws_so_far(monkeypatch):
-    import _thread
-    import signal
-    import threading
-    import time
-    from brr_bayes import _backend
-    from helpers import regression
     model = regression(0, n=20_000)
     kw = dict(sampler="chees", chains=8, tune=100, draws=400, seed=5, progressbar=False, init=None)
-    core = _backend.core()
-    real, live = core.start_sampling, {}
-
-    def spy(*args):
-        live["run"] = real(*args)
-        return live["run"]
-
-    def watch():
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            run = live.get("run")
-            if run is not None and not run.finished() and min(p["done"] for p in run.progress()) > 150:
-                _thread.interrupt_main()
-                return
-            time.sleep(0.001)
-
-    monkeypatch.setattr(core, "start_sampling", spy)
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    watcher = threading.Thread(target=watch, daemon=True)
-    try:
-        watcher.start()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            part = bb.sample(model, **kw)
-    finally:
-        watcher.join()
-        signal.signal(signal.SIGINT, previous)
-    monkeypatch.setattr(core, "start_sampling", real)
+    part, _, _ = sample_interrupted(model, monkeypatch, lambda done: min(done) > 150, **kw)
     assert part.partial
     kept = part.chain_draws
     assert len(set(kept)) == 1 and 0 < kept[0] < 400, kept       # lock-step: every chain the same length

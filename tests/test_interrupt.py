@@ -4,18 +4,13 @@
 progress and sends SIGINT (as Ctrl-C does) once the run reaches the phase under test; resuming
 without ``draws`` and joining with ``bb.concat`` must equal the uninterrupted run bit for bit.
 """
-import _thread
-import signal
-import threading
-import time
 import warnings
 
 import numpy as np
 import pytest
 
 import brr_bayes as bb
-from brr_bayes import _backend
-from helpers import regression
+from helpers import regression, sample_interrupted
 
 TUNE, DRAWS = 300, 300
 KW = dict(chains=4, cores=2, seed=11, progressbar=False)
@@ -35,40 +30,8 @@ def full(model):
 
 def _interrupted(model, monkeypatch, when):
     """Run bb.sample and press Ctrl-C once ``when(progress)`` holds."""
-    core = _backend.core()
-    real = core.start_sampling
-    live = {}
-
-    def spy(*args):
-        live["run"] = real(*args)
-        return live["run"]
-
-    def watch():
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            run = live.get("run")
-            if run is not None:
-                if run.finished():
-                    return
-                live["last"] = [p["done"] for p in run.progress()]
-                if when(live["last"]):
-                    _thread.interrupt_main()
-                    return
-            time.sleep(0.001)
-
-    monkeypatch.setattr(core, "start_sampling", spy)
-    # a process started in the background inherits SIGINT as ignored: install Python's handler
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    watcher = threading.Thread(target=watch, daemon=True)
-    try:
-        watcher.start()
-        with warnings.catch_warnings(record=True) as seen:
-            warnings.simplefilter("always")
-            part = bb.sample(model, draws=DRAWS, tune=TUNE, **KW)
-    finally:
-        watcher.join()
-        signal.signal(signal.SIGINT, previous)
-    assert part.partial, f"the run ended before the watcher saw the phase (chain iterations seen: {live.get('last')})"
+    part, last, seen = sample_interrupted(model, monkeypatch, when, draws=DRAWS, tune=TUNE, **KW)
+    assert part.partial, f"the run ended before the watcher saw the phase (chain iterations seen: {last})"
     assert any("interrupted" in str(w.message) for w in seen)
     return part
 

@@ -68,6 +68,15 @@ def _min_bulk_ess(post, names):
     return _diagnostic(post, names, lambda az, ds: min(float(az.ess(ds, method="bulk")[k].min()) for k in names))
 
 
+def write_table(lines, out=None):
+    """Print a benchmark's markdown table and, with ``out``, write it to that file too."""
+    text = "\n".join(lines)
+    if out:
+        import pathlib
+        pathlib.Path(out).write_text(text + "\n")
+    print(text)
+
+
 def _max_rhat(post, names):
     return _diagnostic(post, names, lambda az, ds: max(float(az.rhat(ds)[k].max()) for k in names))
 
