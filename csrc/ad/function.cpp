@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <vector>
 
 #include "ad/op_shapes.hpp"
 #include "ad/program.hpp"
@@ -43,26 +42,31 @@ void Function::vjp(Workspace& ws, const double* x, const double* w, double* y, d
   if (o.adj < 0) return;  // f does not depend on x: J = 0
   // views of the input alias slot 0's adjoint, so seeding them seeds x directly
   for (std::size_t i = 0; i < o.size; ++i) ws.adj[static_cast<std::size_t>(o.adj) + i] += w[i];
+  backward(ws);
+  for (std::size_t i = 0; i < in_dim(); ++i) gx[i] += ws.adj[i];
+}
+
+void Function::backward(Workspace& ws) const {
   Ctx c{*body_, ws, true};
   const auto& ops = body_->ops();
   for (auto it = ops.rbegin(); it != ops.rend(); ++it) ad::backward(*it, c);
-  for (std::size_t i = 0; i < in_dim(); ++i) gx[i] += ws.adj[i];
 }
 
 void Function::jacobian(Workspace& ws, const double* x, double* y, double* J) const {
   const std::size_t n = out_dim(), d = in_dim();
-  std::fill(J, J + n * d, 0.0);
   const Slot& o = body_->slot(out_);
   if (o.adj < 0) {
+    std::fill(J, J + n * d, 0.0);
     eval(ws, x, y);
     return;
   }
-  std::vector<double> w(n, 0.0);
   for (std::size_t i = 0; i < n; ++i) {
     // a fresh forward sweep per row: some kernels keep forward temporaries in scratch for backward
-    w[i] = 1.0;
-    vjp(ws, x, w.data(), i == 0 ? y : nullptr, J + i * d);
-    w[i] = 0.0;
+    forward(ws, x, true);
+    if (i == 0) body_->copy_slot(ws, out_, y);
+    ws.adj[static_cast<std::size_t>(o.adj) + i] = 1.0;
+    backward(ws);
+    std::memcpy(J + i * d, ws.adj.data(), d * sizeof(double));
   }
 }
 

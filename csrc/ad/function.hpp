@@ -30,6 +30,7 @@ class Function {
 
  private:
   void forward(Workspace& ws, const double* x, bool grad) const;
+  void backward(Workspace& ws) const;  // the reverse sweep from the adjoints seeded at the output
   std::shared_ptr<const Program> body_;
   int out_;
 };

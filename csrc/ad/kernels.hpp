@@ -17,7 +17,7 @@ void linpred_backward(const Op& op, Ctx& c);
 void density_forward(const Op& op, Ctx& c);  // densities add value and partials in one pass
 void pointwise_forward(const Op& op, Ctx& c);   // PointwiseLpdf: a univariate density's terms as a vector
 void pointwise_backward(const Op& op, Ctx& c);
-int pointwise_arity(OpCode density);
+int pointwise_arity(OpCode density);            // inputs of a univariate density (value first), 0 if not one
 void linalg_forward(const Op& op, Ctx& c);      // Cholesky, TriSolve
 void linalg_backward(const Op& op, Ctx& c);
 void hmm_forward(const Op& op, Ctx& c);         // HmmLogLik
@@ -27,6 +27,6 @@ void recurrence_backward(const Op& op, Ctx& c);
 void scan_forward(const Op& op, Ctx& c);        // Scan (a Function stepped over time)
 void scan_backward(const Op& op, Ctx& c);
 void ode_forward(const Op& op, Ctx& c);         // OdeSolve
-void ode_backward(const Op& op, Ctx& c);            // inputs of a univariate density (value first), 0 if not one
+void ode_backward(const Op& op, Ctx& c);
 
 }  // namespace brr::ad
