@@ -21,7 +21,22 @@ def assert_grad(model, x, rtol=1e-6, h=1e-4):
     fd = fd_grad(model.logp, x, h)
     err = np.abs(g - fd) / np.maximum(1.0, np.abs(g))
     assert err.max() < rtol, f"gradient mismatch: max rel err {err.max():.2e}\n g={g}\nfd={fd}"
+    assert_batch_matches(model, x)
     return lp, g
+
+
+def assert_batch_matches(model, x, lanes=9, spread=1e-2):
+    """The batch executor gives each row what a scalar evaluation gives it, bit for bit: rows near x
+    through lane kernels in tiles of 8 (one full tile, one partial) and of 2, and one scalar call per row."""
+    X = np.asarray(x, dtype=np.float64)[None, :] + spread * np.arange(lanes)[:, None] * np.cos(np.arange(len(x)))
+    rows = [model.logp_and_grad(X[b]) for b in range(lanes)]
+    lp = np.array([r[0] for r in rows])
+    G = np.array([r[1] for r in rows]).reshape(lanes, -1)
+    program = model.compiled.program
+    for tile, threads in ((8, 1), (2, 2), (-1, 1)):
+        blp, bG = program.logp_and_grad_batch(X, threads, True, tile)
+        np.testing.assert_array_equal(blp, lp, err_msg=f"batch logp differs (tile {tile}, threads {threads})")
+        np.testing.assert_array_equal(bG, G, err_msg=f"batch gradient differs (tile {tile}, threads {threads})")
 
 
 def rel_close(a, b, rtol):

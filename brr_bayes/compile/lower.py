@@ -412,6 +412,15 @@ class CompiledModel:
     def logp_and_grad(self, x):
         return self.program.logp_and_grad(self._x(x))
 
+    def logp_and_grad_batch(self, points, threads=1):
+        X = np.ascontiguousarray(points, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != self.dim or X.shape[0] < 1:
+            raise ValueError(f"points must be a float64 array of shape (B, model.dim = {self.dim}) with B >= 1, "
+                             f"got shape {X.shape}")
+        if int(threads) < 1:
+            raise ValueError(f"threads must be >= 1, got {threads}")
+        return self.program.logp_and_grad_batch(X, int(threads), True, 0)
+
     def unconstrain(self, values):
         x = np.zeros(self.dim)
         for rv in self.model.free_rvs:   # all first: a bound that is a parameter reads the others' values

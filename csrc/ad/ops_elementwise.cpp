@@ -1,6 +1,7 @@
 // Elementwise unary and binary math with scalar broadcasting.
 #include <cmath>
 
+#include "ad/elementwise_terms.hpp"
 #include "ad/kernels.hpp"
 #include "ad/scalar_math.hpp"
 #include "common/errors.hpp"
@@ -24,11 +25,16 @@ inline void back1(const double* a, const double* o, const double* oa, double* aa
 
 }  // namespace
 
-void unary_forward(const Op& op, Ctx& c) {
-  const double* a = c.v(op.in[0]);
-  double* o = c.v(op.out);
-  const std::size_t n = c.n(op.out);
-  switch (op.code) {
+void unary_forward(const Op& op, Ctx& c) { unary_map(op.code, c.v(op.in[0]), c.v(op.out), c.n(op.out)); }
+
+void unary_backward(const Op& op, Ctx& c) {
+  double* aa = c.a(op.in[0]);
+  if (!aa) return;
+  unary_back(op.code, c.v(op.in[0]), c.v(op.out), c.a(op.out), aa, c.n(op.out));
+}
+
+void unary_map(OpCode code, const double* a, double* o, std::size_t n) {
+  switch (code) {
     case OpCode::Neg: map1(a, o, n, [](double x) { return -x; }); break;
     case OpCode::Exp: vec_exp(a, o, n); break;
     case OpCode::Log: vec_log(a, o, n); break;
@@ -44,18 +50,12 @@ void unary_forward(const Op& op, Ctx& c) {
     case OpCode::Tanh: map1(a, o, n, [](double x) { return std::tanh(x); }); break;
     case OpCode::Abs: map1(a, o, n, [](double x) { return std::fabs(x); }); break;
     case OpCode::LGamma: map1(a, o, n, [](double x) { return std::lgamma(x); }); break;
-    default: fail("unary op ", op_label(op.code), " has no kernel");
+    default: fail("unary op ", op_label(code), " has no kernel");
   }
 }
 
-void unary_backward(const Op& op, Ctx& c) {
-  double* aa = c.a(op.in[0]);
-  if (!aa) return;
-  const double* a = c.v(op.in[0]);
-  const double* o = c.v(op.out);
-  const double* oa = c.a(op.out);
-  const std::size_t n = c.n(op.out);
-  switch (op.code) {
+void unary_back(OpCode code, const double* a, const double* o, const double* oa, double* aa, std::size_t n) {
+  switch (code) {
     case OpCode::Neg: back1(a, o, oa, aa, n, [](double, double) { return -1.0; }); break;
     case OpCode::Exp: back1(a, o, oa, aa, n, [](double, double y) { return y; }); break;
     case OpCode::Log: back1(a, o, oa, aa, n, [](double x, double) { return 1.0 / x; }); break;
@@ -71,7 +71,7 @@ void unary_backward(const Op& op, Ctx& c) {
     case OpCode::Tanh: back1(a, o, oa, aa, n, [](double, double y) { return 1.0 - y * y; }); break;
     case OpCode::Abs: back1(a, o, oa, aa, n, [](double x, double) { return x > 0 ? 1.0 : (x < 0 ? -1.0 : 0.0); }); break;
     case OpCode::LGamma: back1(a, o, oa, aa, n, [](double x, double) { return digamma(x); }); break;
-    default: fail("unary op ", op_label(op.code), " has no adjoint");
+    default: fail("unary op ", op_label(code), " has no adjoint");
   }
 }
 
@@ -114,14 +114,8 @@ void binary_forward(const Op& op, Ctx& c) {
   const std::size_t n = c.n(op.out);
   const std::size_t sa = c.n(op.in[0]) == n ? 1 : 0, sb = c.n(op.in[1]) == n ? 1 : 0;
   double* o = c.v(op.out);
-  switch (op.code) {
-    case OpCode::Add: map2(a, sa, b, sb, o, n, [](double x, double y) { return x + y; }); break;
-    case OpCode::Sub: map2(a, sa, b, sb, o, n, [](double x, double y) { return x - y; }); break;
-    case OpCode::Mul: map2(a, sa, b, sb, o, n, [](double x, double y) { return x * y; }); break;
-    case OpCode::Div: map2(a, sa, b, sb, o, n, [](double x, double y) { return x / y; }); break;
-    case OpCode::Pow: map2(a, sa, b, sb, o, n, [](double x, double y) { return std::pow(x, y); }); break;
-    default: fail("binary op ", op_label(op.code), " has no kernel");
-  }
+  if (!terms::with_binary(op.code, [&](auto f, auto, auto) { map2(a, sa, b, sb, o, n, f); }))
+    fail("binary op ", op_label(op.code), " has no kernel");
 }
 
 void binary_backward(const Op& op, Ctx& c) {
@@ -134,30 +128,8 @@ void binary_backward(const Op& op, Ctx& c) {
   const std::size_t sa = c.n(op.in[0]) == n ? 1 : 0, sb = c.n(op.in[1]) == n ? 1 : 0;
   const double* o = c.v(op.out);
   const double* oa = c.a(op.out);
-  switch (op.code) {
-    case OpCode::Add:
-      back2(a, sa, aa, b, sb, ba, o, oa, n, [](double, double, double) { return 1.0; },
-            [](double, double, double) { return 1.0; });
-      break;
-    case OpCode::Sub:
-      back2(a, sa, aa, b, sb, ba, o, oa, n, [](double, double, double) { return 1.0; },
-            [](double, double, double) { return -1.0; });
-      break;
-    case OpCode::Mul:
-      back2(a, sa, aa, b, sb, ba, o, oa, n, [](double, double y, double) { return y; },
-            [](double x, double, double) { return x; });
-      break;
-    case OpCode::Div:
-      back2(a, sa, aa, b, sb, ba, o, oa, n, [](double, double y, double) { return 1.0 / y; },
-            [](double, double y, double z) { return -z / y; });
-      break;
-    case OpCode::Pow:
-      back2(a, sa, aa, b, sb, ba, o, oa, n,
-            [](double x, double y, double) { return y == 0.0 ? 0.0 : y * std::pow(x, y - 1.0); },
-            [](double x, double, double z) { return x > 0 ? z * std::log(x) : 0.0; });
-      break;
-    default: fail("binary op ", op_label(op.code), " has no adjoint");
-  }
+  if (!terms::with_binary(op.code, [&](auto, auto fa, auto fb) { back2(a, sa, aa, b, sb, ba, o, oa, n, fa, fb); }))
+    fail("binary op ", op_label(op.code), " has no adjoint");
 }
 
 }  // namespace brr::ad

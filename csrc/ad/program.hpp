@@ -6,7 +6,7 @@
 
 #include "ad/function.hpp"
 #include "ad/op_codes.hpp"
-#include "ad/row_pool.hpp"
+#include "common/row_pool.hpp"
 #include "common/span.hpp"
 
 namespace brr::ad {

@@ -2,17 +2,19 @@
 #pragma once
 #include <cmath>
 
+#include "common/hd.hpp"
+
 namespace brr::ad {
 
-inline double log1p_exp(double x) { return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); }
-inline double inv_logit(double x) {
+BRR_HD inline double log1p_exp(double x) { return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); }
+BRR_HD inline double inv_logit(double x) {
   if (x >= 0) return 1.0 / (1.0 + std::exp(-x));
   const double e = std::exp(x);
   return e / (1.0 + e);
 }
-inline double log_inv_logit(double x) { return -log1p_exp(-x); }
-inline double log1m_inv_logit(double x) { return -log1p_exp(x); }
-inline double digamma(double x) {
+BRR_HD inline double log_inv_logit(double x) { return -log1p_exp(-x); }
+BRR_HD inline double log1m_inv_logit(double x) { return -log1p_exp(x); }
+BRR_HD inline double digamma(double x) {
   // Asymptotic series after shifting x above 6; accurate to ~1e-13 for x > 0.
   double r = 0.0;
   while (x < 6.0) {
@@ -29,14 +31,14 @@ constexpr double kLog2 = 0.69314718055994530942;
 constexpr double kInf = HUGE_VAL;
 
 // log(e^a + e^b) for finite a, b without overflow (negative binomial: log(mu + phi) from eta, log phi).
-inline double log_add_exp(double a, double b) {
+BRR_HD inline double log_add_exp(double a, double b) {
   return a > b ? a + std::log1p(std::exp(b - a)) : b + std::log1p(std::exp(a - b));
 }
 
 // log(1 + e^eta) and inv_logit(eta) from one exp(-|eta|): the logit likelihoods' hot path.
 // log1p(e) is computed as log(u) - ((u - 1) - e) / u with u = 1 + e (the rounding of u corrected to
 // first order, accurate to a few ulp): glibc's log1p costs about 3x its log, and 1/u is needed anyway.
-inline void softplus_and_sigmoid(double eta, double& sp, double& sg) {
+BRR_HD inline void softplus_and_sigmoid(double eta, double& sp, double& sg) {
   const double e = std::exp(-std::fabs(eta));
   const double u = 1.0 + e;
   const double r = 1.0 / u;

@@ -1,6 +1,9 @@
 // Python entry points for building and evaluating a Program; every entry validates its inputs.
 #include <pybind11/stl.h>
 
+#include <chrono>
+
+#include "ad/batch.hpp"
 #include "ad/program.hpp"
 #include "ad/program_io.hpp"
 #include "bindings/bindings.hpp"
@@ -146,6 +149,52 @@ Built by brr_bayes.compile; not meant to be assembled by hand.)pbdoc")
         return res;
       }, py::arg("points"), py::arg("slots"),
       "Values of the given slots at each row of points (n, dim); runs only the ops those slots depend on.")
+      .def("logp_and_grad_batch", [](std::shared_ptr<Program> p, py::handle xs, long threads, bool grad, long tile) {
+        DArray X = DArray::ensure(xs);
+        if (!X || X.ndim() != 2 || X.shape(1) != static_cast<py::ssize_t>(p->dim()) || X.shape(0) < 1)
+          throw py::value_error("logp_and_grad_batch: points must be a 2-d float array (B >= 1, " +
+                                std::to_string(p->dim()) + " columns)");
+        const int th = checked_threads(threads);
+        const py::ssize_t B = X.shape(0);
+        DArray lp(B);
+        DArray G(std::vector<py::ssize_t>{grad ? B : 0, static_cast<py::ssize_t>(p->dim())});
+        double* lpp = lp.mutable_data();
+        double* gp = grad ? G.mutable_data() : nullptr;
+        {
+          py::gil_scoped_release release;
+          ad::BatchEvaluator ev(p, static_cast<std::size_t>(B), th, tile < 0 ? ad::BatchEvaluator::kScalar
+                                                                               : static_cast<std::size_t>(tile));
+          ev.logp_grad(X.data(), gp, lpp);
+        }
+        return py::make_tuple(lp, G);
+      }, py::arg("points"), py::arg("threads") = 1, py::arg("grad") = true, py::arg("tile") = 8,
+      "(logp (B,), gradients (B, dim)) at each row of points (B, dim) through the batch executor: lane "
+      "kernels over groups of `tile` rows (tile=0: timed choice, -1: one scalar evaluation per row). "
+      "Each row's result equals logp_and_grad's bit for bit.")
+      .def("benchmark_batch", [](std::shared_ptr<Program> p, py::handle xs, long rounds, long threads, long tile) {
+        DArray X = DArray::ensure(xs);
+        if (!X || X.ndim() != 2 || X.shape(1) != static_cast<py::ssize_t>(p->dim()) || X.shape(0) < 1)
+          throw py::value_error("benchmark_batch: points must be a 2-d float array with " + std::to_string(p->dim()) +
+                                " columns");
+        if (rounds < 1) throw py::value_error("benchmark_batch: rounds must be >= 1");
+        const int th = checked_threads(threads);
+        const std::size_t B = static_cast<std::size_t>(X.shape(0)), d = p->dim();
+        std::vector<double> G(B * d), lp(B);
+        double seconds;
+        {
+          py::gil_scoped_release release;
+          ad::BatchEvaluator ev(p, B, th, tile < 0 ? ad::BatchEvaluator::kScalar : static_cast<std::size_t>(tile));
+          ev.logp_grad(X.data(), G.data(), lp.data());  // first call: sizes scratch (and picks, for tile=0)
+          const auto t0 = std::chrono::steady_clock::now();
+          for (long r = 0; r < rounds; ++r) ev.logp_grad(X.data(), G.data(), lp.data());
+          seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        }
+        return seconds;
+      }, py::arg("points"), py::arg("rounds"), py::arg("threads") = 1, py::arg("tile") = 8,
+      "Seconds for `rounds` logp+gradient evaluations at every row of points through the batch executor "
+      "(tile as logp_and_grad_batch; -1 is one scalar evaluation per row, each with its own workspace).")
+      .def("batch_native_ops", [](const Program& p) { return ad::native_op_count(p); },
+           "How many of the ops run through a lane kernel in a batch sweep (the rest run lane by lane).")
       .def("benchmark", [](Program& p, py::handle x, long n, long row_threads) {
         DArray a = as_1d(x, "x", static_cast<long>(p.dim()));
         if (n < 1) throw py::value_error("benchmark: n must be >= 1");

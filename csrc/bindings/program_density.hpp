@@ -3,8 +3,10 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <algorithm>
 #include <memory>
 
+#include "ad/batch.hpp"
 #include "ad/program.hpp"
 #include "nuts/log_density.hpp"
 
@@ -27,12 +29,30 @@ class ProgramDensity : public nuts::LogDensity {
   ad::Workspace ws_;
 };
 
+// All of an ensemble's points in one call through the batch executor (ad/batch.hpp).
+class ProgramBatch : public nuts::BatchLogDensity {
+ public:
+  ProgramBatch(std::shared_ptr<const ad::Program> p, std::size_t lanes, int threads) : ev_(std::move(p), lanes, threads) {}
+  std::size_t dim() const override { return ev_.dim(); }
+  std::size_t lanes() const override { return ev_.lanes(); }
+  void logp_grad(const double* X, double* G, double* lp, nuts::LogpStatus* status) override {
+    ev_.logp_grad(X, G, lp);
+    std::fill(status, status + ev_.lanes(), nuts::LogpStatus::Ok);
+  }
+
+ private:
+  ad::BatchEvaluator ev_;
+};
+
 class ProgramFactory : public nuts::LogDensityFactory {
  public:
   ProgramFactory(std::shared_ptr<const ad::Program> p, int row_threads) : p_(std::move(p)), row_threads_(row_threads) {}
   std::size_t dim() const override { return p_->dim(); }
   std::unique_ptr<nuts::LogDensity> make() const override {
     return std::make_unique<ProgramDensity>(p_, row_threads_);
+  }
+  std::unique_ptr<nuts::BatchLogDensity> make_batch(std::size_t lanes, int threads) const override {
+    return std::make_unique<ProgramBatch>(p_, lanes, threads);
   }
 
  private:

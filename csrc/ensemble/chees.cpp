@@ -5,7 +5,6 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "ad/row_pool.hpp"
 #include "nuts/rng.hpp"
 
 namespace brr::ensemble {
@@ -54,18 +53,17 @@ struct Adam {  // one parameter
   }
 };
 
-// One chain's part of an iteration.
+// One chain's part of an iteration: a jittered HMC transition taken in lock-step with the others, so
+// that each leapfrog step's gradients of all chains come from one batch evaluation.
 struct Member {
-  std::unique_ptr<nuts::LogDensity> density;
+  std::unique_ptr<nuts::LogDensity> density;  // for the search for a starting point
   nuts::Rng rng;
   std::vector<double> q, g, q0, p, q_prop, p_prop, g_prop;
-  double lp = 0, lp_prop = 0, accept = 0, energy = 0, energy_error = 0;
-  bool divergent = false;
+  double lp = 0, lp_prop = 0, accept = 0, energy = 0, energy_error = 0, H0 = 0;
+  bool divergent = false, ok = true;
   long long grad_evals = 0;
 
-  bool eval(const double* x, double* grad, double& logp) {
-    ++grad_evals;
-    const nuts::LogpStatus st = density->logp_grad(x, grad, logp);
+  bool valid(nuts::LogpStatus st, double logp, const double* grad) const {
     if (st == nuts::LogpStatus::Fatal) throw std::runtime_error("the log density failed (see the error above)");
     if (st != nuts::LogpStatus::Ok || !std::isfinite(logp)) return false;
     for (std::size_t i = 0; i < q.size(); ++i)
@@ -73,8 +71,13 @@ struct Member {
     return true;
   }
 
-  // jittered HMC transition: L leapfrog steps of size eps under inverse metric minv
-  void transition(int L, double eps, const std::vector<double>& minv) {
+  bool eval(const double* x, double* grad, double& logp) {
+    ++grad_evals;
+    return valid(density->logp_grad(x, grad, logp), logp, grad);
+  }
+
+  // momentum from the metric, the starting energy
+  void begin(const std::vector<double>& minv) {
     const std::size_t d = q.size();
     q0 = q;
     rng.normals(p.data(), d);
@@ -83,21 +86,35 @@ struct Member {
       p[i] /= std::sqrt(minv[i]);
       kinetic0 += 0.5 * minv[i] * p[i] * p[i];
     }
-    const double H0 = -lp + kinetic0;
+    H0 = -lp + kinetic0;
     q_prop = q;
     p_prop = p;
     g_prop = g;
     lp_prop = lp;
-    bool ok = true;
-    for (int s = 0; s < L && ok; ++s) {
-      for (std::size_t i = 0; i < d; ++i) p_prop[i] += 0.5 * eps * g_prop[i];
-      for (std::size_t i = 0; i < d; ++i) q_prop[i] += eps * minv[i] * p_prop[i];
-      ok = eval(q_prop.data(), g_prop.data(), lp_prop);
-      if (ok)
-        for (std::size_t i = 0; i < d; ++i) p_prop[i] += 0.5 * eps * g_prop[i];
-    }
+    ok = true;
+  }
+
+  // a half step of momentum and a full step of position: q_prop is where the gradient is wanted next
+  void drift(double eps, const std::vector<double>& minv) {
+    const std::size_t d = q.size();
+    for (std::size_t i = 0; i < d; ++i) p_prop[i] += 0.5 * eps * g_prop[i];
+    for (std::size_t i = 0; i < d; ++i) q_prop[i] += eps * minv[i] * p_prop[i];
+  }
+
+  // the gradient at q_prop arrived: the second half step, unless the point is invalid (the trajectory ends)
+  void land(const double* grad, double logp, nuts::LogpStatus st, double eps) {
+    ++grad_evals;
+    std::copy(grad, grad + q.size(), g_prop.begin());
+    lp_prop = logp;
+    ok = valid(st, logp, grad);
+    if (ok)
+      for (std::size_t i = 0; i < q.size(); ++i) p_prop[i] += 0.5 * eps * g_prop[i];
+  }
+
+  // Metropolis correction of the trajectory's end point
+  void finish(const std::vector<double>& minv) {
     double kinetic = 0.0;
-    for (std::size_t i = 0; i < d; ++i) kinetic += 0.5 * minv[i] * p_prop[i] * p_prop[i];
+    for (std::size_t i = 0; i < q.size(); ++i) kinetic += 0.5 * minv[i] * p_prop[i] * p_prop[i];
     const double H = -lp_prop + kinetic;
     energy_error = ok ? H - H0 : HUGE_VAL;
     divergent = !ok || !std::isfinite(H) || energy_error > 1000;
@@ -165,10 +182,29 @@ void CheesRun::run() {
                                          "uniform(-2, 2); check the model or pass init=");
     }
     const int threads = std::max(1, std::min(cfg_.threads, B));
-    ad::RowPool pool(threads);
+    std::unique_ptr<nuts::BatchLogDensity> batch = factory_->make_batch(static_cast<std::size_t>(B), threads);
+    std::vector<double> X(static_cast<std::size_t>(B) * d), G(X.size()), LP(static_cast<std::size_t>(B));
+    std::vector<nuts::LogpStatus> ST(static_cast<std::size_t>(B));
     std::vector<double> minv(d, 1.0);
+    // L leapfrog steps of size eps for every chain, one batch evaluation per step; a chain whose
+    // trajectory ended early (invalid point) rides along at its current state, its results dropped
     auto for_all = [&](int L, double eps) {
-      pool.run(static_cast<std::size_t>(B), [&](std::size_t c, int) { ms[c].transition(L, eps, minv); });
+      for (Member& m : ms) m.begin(minv);
+      for (int s = 0; s < L; ++s) {
+        bool any = false;
+        for (int c = 0; c < B; ++c) {
+          Member& m = ms[c];
+          if (m.ok) m.drift(eps, minv);
+          any |= m.ok;
+          const std::vector<double>& at = m.ok ? m.q_prop : m.q;
+          std::copy(at.begin(), at.end(), X.begin() + static_cast<std::ptrdiff_t>(c * d));
+        }
+        if (!any) break;
+        batch->logp_grad(X.data(), G.data(), LP.data(), ST.data());
+        for (int c = 0; c < B; ++c)
+          if (ms[c].ok) ms[c].land(G.data() + c * d, LP[c], ST[c], eps);
+      }
+      for (Member& m : ms) m.finish(minv);
     };
     auto mean_accept = [&]() {
       double s = 0.0;

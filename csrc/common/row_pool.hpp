@@ -1,4 +1,5 @@
-// A small fixed pool that runs the row chunks of one evaluation on several threads.
+// A small fixed pool of threads: the row chunks of one evaluation, the lane groups of a batch, the
+// chains of an ensemble.
 // Callers give every task its own output buffer and reduce them in task order afterwards, so results
 // never depend on which thread ran a task or on how many threads there are.
 #pragma once
@@ -11,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-namespace brr::ad {
+namespace brr {
 
 class RowPool {
  public:
@@ -42,4 +43,4 @@ class RowPool {
   std::exception_ptr error_;
 };
 
-}  // namespace brr::ad
+}  // namespace brr

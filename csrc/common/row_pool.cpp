@@ -1,6 +1,6 @@
-#include "ad/row_pool.hpp"
+#include "common/row_pool.hpp"
 
-namespace brr::ad {
+namespace brr {
 
 RowPool::RowPool(int threads) {
   for (int w = 1; w < threads; ++w) workers_.emplace_back([this, w] { work(w); });
@@ -65,4 +65,4 @@ void RowPool::run(std::size_t n, const Task& task) {
   if (error_) std::rethrow_exception(error_);
 }
 
-}  // namespace brr::ad
+}  // namespace brr

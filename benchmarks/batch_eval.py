@@ -1,0 +1,60 @@
+"""The batch executor on the CPU: logp+gradient evaluations per second of B points of one model, as one
+lane-interleaved sweep (lane kernels in tiles of 8 lanes) against B separate scalar evaluations (each point
+with its own workspace, as B independent chains would evaluate), on the same threads, in the same run.
+
+    python benchmarks/batch_eval.py [--lanes 64] [--threads 1,2] [--workloads W1,W3,W4,W5] [--out FILE]
+
+Both ways give every point the same values bit for bit (tests/test_batch.py); only their speed differs.
+Each cell is the best of --repeats timings of --seconds each; the ratio is batch / separate.
+"""
+import argparse
+
+import numpy as np
+
+from brr_bayes import workloads as wl
+from brr_bayes.bench import write_table
+from brr_bayes.workloads import forms
+
+MODELS = {
+    "W1": lambda: {"models.py": wl.eight_schools(wl.make_w1())},
+    "W2": lambda: {"models.py": wl.mrp_logit(wl.make_w2(10_000))},
+    "W3": lambda: {"models.py": wl.bym2(wl.make_w3())},
+    "W4": lambda: {"models.py": wl.poll_rw(wl.make_w4()), "natural": forms.w4_natural(wl.make_w4())},
+    "W5": lambda: {"models.py": wl.radon(wl.make_w5()), "stan": forms.w5_stan(wl.make_w5())},
+}
+
+
+def rate(program, X, threads, tile, seconds, repeats):
+    one = program.benchmark_batch(X, 1, threads, tile)
+    rounds = max(1, int(seconds / max(one, 1e-6)))
+    best = min(program.benchmark_batch(X, rounds, threads, tile) for _ in range(repeats))
+    return X.shape[0] * rounds / best
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--lanes", type=int, default=64)
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--workloads", default="W1,W2,W3,W4,W5")
+    ap.add_argument("--seconds", type=float, default=0.3)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--out", default=None)
+    args = ap.parse_args()
+    lines = [f"| workload | form | threads | separate evals/s | batch evals/s (tile 8) | batch / separate | "
+             f"auto picks |", "|---|---|---:|---:|---:|---:|---|"]
+    for w in args.workloads.split(","):
+        for form, m in MODELS[w]().items():
+            p = m.compiled.program
+            X = np.random.default_rng(1).normal(scale=0.3, size=(args.lanes, p.dim))
+            for th in (int(t) for t in args.threads.split(",")):
+                sep = rate(p, X, th, -1, args.seconds, args.repeats)
+                bat = rate(p, X, th, 8, args.seconds, args.repeats)
+                auto = rate(p, X, th, 0, args.seconds, 1)
+                pick = "batch" if abs(auto - bat) < abs(auto - sep) else "separate"
+                lines.append(f"| {w} | {form} | {th} | {sep:,.0f} | {bat:,.0f} | {bat / sep:.2f}x | {pick} |")
+                print(lines[-1], flush=True)
+    write_table(lines, args.out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""The batch executor (csrc/ad/batch.hpp): B points in one lane-interleaved sweep give each point what a
+scalar evaluation gives it, bit for bit, on every workload and every way of writing it, on the lane kernels
+and on the lane-by-lane fallback, whatever the tile and the threads. (Every op test's assert_grad also runs
+helpers.assert_batch_matches.)"""
+import numpy as np
+import pytest
+
+import brr_bayes as bb
+from brr_bayes.workloads import data, forms, models
+from helpers import assert_batch_matches
+from test_glm_kernel import CHUNKED, FAMILIES, _model
+
+WORKLOADS = {
+    "W1": (data.make_w1, models.eight_schools),
+    "W2": (lambda: data.make_w2(20_000), models.mrp_logit),
+    "W3": (data.make_w3, models.bym2),
+    "W4": (data.make_w4, models.poll_rw),
+    "W5": (data.make_w5, models.radon),
+}
+
+
+def _points(m, lanes, seed=0, scale=0.5):
+    return np.random.default_rng(seed).normal(scale=scale, size=(lanes, m.dim))
+
+
+def _scalar(m, X):
+    rows = [m.logp_and_grad(x) for x in X]
+    return np.array([r[0] for r in rows]), np.array([r[1] for r in rows])
+
+
+@pytest.fixture(scope="module", params=sorted(WORKLOADS))
+def workload(request):
+    make, build = WORKLOADS[request.param]
+    d = make()
+    built = {"workloads": build(d)}
+    for name, fn in forms.FORMS.get(request.param, {}).items():
+        built[name] = fn(d)
+    return request.param, built
+
+
+def test_every_workload_and_form_matches_scalar(workload):
+    w, built = workload
+    for name, m in built.items():
+        X = _points(m, 11, seed=len(name))
+        lp, G = _scalar(m, X)
+        for tile, threads in ((8, 1), (8, 2), (3, 1), (-1, 2), (0, 1)):
+            blp, bG = m.compiled.program.logp_and_grad_batch(X, threads, True, tile)
+            np.testing.assert_array_equal(blp, lp, err_msg=f"{w}/{name} tile {tile} threads {threads}")
+            np.testing.assert_array_equal(bG, G, err_msg=f"{w}/{name} tile {tile} threads {threads}")
+
+
+def test_workload_ops_run_on_lane_kernels(workload):
+    # the sweep is not quietly lane by lane: W1 and W3 are all lane kernels, the others all but their
+    # cumulative sums / dense products / chunked likelihoods
+    w, built = workload
+    p = built["workloads"].compiled.program
+    native, total = p.batch_native_ops(), len(p.op_codes())
+    if w in ("W1", "W3"):
+        assert native == total
+    else:
+        assert total - native <= 2, (w, native, total)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize("n", [5, 1024, 3001, CHUNKED])
+def test_glm_families_match_scalar(family, n):
+    m = _model(family, n, seed=n, with_dense=(n == 5))
+    assert_batch_matches(m, 0.3 * np.random.default_rng(n).normal(size=m.dim))
+
+
+def test_invalid_lanes_stay_their_own():
+    # lane 1's scale is negative (its density is -inf) while the others are finite: the normal kernel
+    # hands that call to the lane-by-lane path, and every lane still equals its scalar evaluation
+    with bb.Model() as m:
+        s = bb.Flat("s")
+        mu = bb.Normal("mu", 0, 1, shape=3)
+        bb.Normal("y", mu, s, observed=np.array([0.1, -0.4, 0.9]))
+    X = np.array([[1.0, 0.1, 0.2, 0.3], [-1.0, 0.1, 0.2, 0.3], [0.5, 0.0, 0.0, 0.0]])
+    lp, G = _scalar(m, X)
+    assert lp[1] == -np.inf and np.isfinite(lp[[0, 2]]).all()
+    blp, bG = m.logp_and_grad_batch(X)
+    np.testing.assert_array_equal(blp, lp)
+    np.testing.assert_array_equal(bG, G)
+
+
+def test_one_lane_and_many_lanes():
+    m = models.eight_schools(data.make_w1())
+    for lanes in (1, 8, 9, 64):
+        X = _points(m, lanes, seed=lanes)
+        lp, G = _scalar(m, X)
+        blp, bG = m.logp_and_grad_batch(X, threads=2)
+        np.testing.assert_array_equal(blp, lp)
+        np.testing.assert_array_equal(bG, G)
+
+
+@pytest.mark.parametrize("points,match", [
+    (np.zeros(10), "shape"),
+    (np.zeros((3, 9)), "model.dim = 10"),
+    (np.zeros((0, 10)), "B >= 1"),
+])
+def test_bad_points_are_refused(points, match):
+    m = models.eight_schools(data.make_w1())
+    with pytest.raises(ValueError, match=match):
+        m.logp_and_grad_batch(points)
+
+
+def test_bad_threads_are_refused():
+    m = models.eight_schools(data.make_w1())
+    with pytest.raises(ValueError, match="threads must be >= 1"):
+        m.logp_and_grad_batch(np.zeros((2, 10)), threads=0)
