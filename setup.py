@@ -20,7 +20,7 @@ from setuptools import setup
 ParallelCompile("BRR_BAYES_BUILD_JOBS", default=0).install()
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-CXX_FLAGS = ["-O3", "-fno-math-errno", "-fno-trapping-math", "-Wall", "-Wno-unused-function"]
+CXX_FLAGS = ["-O3", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=off", "-Wall", "-Wno-unused-function"]
 if os.environ.get("BRR_BAYES_NATIVE") == "1":
     CXX_FLAGS.append("-march=native")
 

@@ -260,7 +260,9 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
         sampler: 'nuts' (default) or 'chees': ChEES-HMC (Hoffman, Radul & Sountsov 2021), many chains in
             lock-step sharing a step size, a jittered trajectory length and a diagonal metric learned across
             them; for many short chains (chains=64 or more; judge convergence with
-            ``result.nested_rhat()``). Its chains start from Pathfinder draws unless ``init`` is given. It cannot be checkpointed, resumed or run on a cluster yet.
+            ``result.nested_rhat()``). Its chains start from Pathfinder draws unless ``init`` is given. It
+            is checkpointed and resumed as NUTS is (the whole ensemble at once, draw for draw as the
+            uninterrupted run), but not run on a cluster (``client=``).
         threads_per_chain: threads each chain uses inside one likelihood evaluation (GLM likelihoods over
             more than 8,192 rows are split into row chunks). Default: the cores left over per chain,
             ``max(1, cores // chains)``. Draws are identical for any value.
@@ -282,10 +284,10 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
                         "fit use bb.sample_posterior_predictive(result)")
     if model.dim == 0:
         raise ValueError("the model has no free parameters to sample")
-    if sampler == "chees" and (resume is not None or checkpoint is not None or checkpoint_every is not None
-                               or checkpoint_seconds is not None or client is not None):
-        raise ValueError("sampler='chees' runs its chains in lock-step on this machine: it cannot be checkpointed, "
-                         "resumed or sent to a cluster yet; use sampler='nuts' for those")
+    if client is not None and (sampler == "chees" or (isinstance(resume, Result)
+                                                      and resume.config.get("sampler", "nuts") == "chees")):
+        raise ValueError("sampler='chees' runs its chains in lock-step on this machine: its chains cannot be sent "
+                         "to a cluster one by one; leave client= out, or use sampler='nuts' there")
     if resume is not None:
         config, inits, states = _resume_plan(model, resume, draws, tune, chains, cores, keep_warmup,
                                              dict(metric=metric, adapt=adapt, target_accept=target_accept,
@@ -322,9 +324,10 @@ def _resume_plan(model, prev, draws, tune, chains, cores, keep_warmup, passed):
                         f"got {type(prev).__name__}")
     states = list(prev.sampler_states)
     saved = dict(prev.config)
-    if saved.get("sampler", "nuts") != "nuts":
-        raise ValueError(f"resume: this run was sampled with sampler='{saved['sampler']}', whose chains cannot be "
-                         "resumed; sample afresh")
+    sampler = saved.get("sampler", "nuts")
+    if sampler not in SAMPLERS:
+        raise ValueError(f"resume: this run was sampled with sampler='{sampler}', which this version does not know; "
+                         "sample afresh")
     n = len(states)
     if not n or "tune" not in saved:
         raise ValueError("resume: this result holds no sampler states (it was not made by bb.sample); sample afresh")
@@ -359,8 +362,10 @@ def _resume_plan(model, prev, draws, tune, chains, cores, keep_warmup, passed):
         if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 1:
             raise ValueError(f"draws must be a positive integer (the draws to add to each chain), got {draws!r}")
         totals = [max(i, tune0) + int(draws) for i in starts]
+    nuts = sampler == "nuts"   # ChEES adapts its own metric: metric= and adapt= are not its settings
     config = _config(max(totals) - tune0, tune0, n, cores, int(saved["seed"]), saved["target_accept"],
-                     saved["max_treedepth"], saved["metric"], saved["adapt"], keep_warmup, saved.get("step_size", 1.0))
+                     saved["max_treedepth"], saved["metric"] if nuts else None, saved["adapt"] if nuts else None,
+                     keep_warmup, saved.get("step_size", 1.0), sampler)
     config["totals"] = totals
     config["inits"] = saved.get("inits") or [None] * n
     # a chain the interrupted run never started has no state: it starts as the run would have started it

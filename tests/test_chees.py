@@ -1,7 +1,7 @@
 """sampler='chees' (ChEES-HMC, many chains in lock-step): the posteriordb reference posteriors the NUTS
 tests use, simulation-based calibration, draws independent of the thread count, adaptation that
-reaches sensible values, nested R-hat, the Result (summary, save/load) as for NUTS, and bad
-arguments refused by name."""
+reaches sensible values, nested R-hat, the Result (summary, save/load) as for NUTS, resume and checkpoints that continue the
+ensemble draw for draw, and bad arguments refused by name."""
 import json
 import warnings
 
@@ -120,8 +120,59 @@ def test_result_saves_and_loads(tmp_path):
     res.save(tmp_path / "chees.nc")
     back = bb.Result.load(tmp_path / "chees.nc")
     np.testing.assert_array_equal(back.posterior["x"], res.posterior["x"])
-    with pytest.raises(ValueError, match="sampled with sampler='chees'"):
-        bb.sample(m, resume=back, progressbar=False)
+    assert back.config["sampler"] == "chees" and len(back.sampler_states) == 8
+    assert all(len(st["ensemble"]) == 10 for st in back.sampler_states)
+
+
+def _w1():
+    from brr_bayes.workloads import data, models
+    return models.eight_schools(data.make_w1())
+
+
+CHEES = dict(sampler="chees", chains=8, tune=100, seed=5, progressbar=False)
+
+
+def test_resume_adds_draws_as_one_longer_run(tmp_path):
+    m = _w1()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        full = bb.sample(m, draws=100, **CHEES)
+        first = bb.sample(m, draws=60, **CHEES)
+        first.save(tmp_path / "first.nc")
+        more = bb.sample(m, resume=tmp_path / "first.nc", draws=40, progressbar=False)   # from the saved file
+    assert more.config["sampler"] == "chees"
+    joined = bb.concat(first, more)
+    np.testing.assert_array_equal(joined.unconstrained, full.unconstrained)
+    np.testing.assert_array_equal(joined.sample_stats["step_size"], full.sample_stats["step_size"])
+
+
+def test_checkpointed_run_equals_the_uninterrupted_one(tmp_path):
+    m = _w1()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        full = bb.sample(m, draws=100, **CHEES)
+        # segments of 37 iterations: boundaries inside warm-up, at no special iteration, and in sampling
+        seg = bb.sample(m, draws=100, checkpoint=tmp_path / "ck.nc", checkpoint_every=37, **CHEES)
+    np.testing.assert_array_equal(seg.unconstrained, full.unconstrained)
+    saved = bb.Result.load(tmp_path / "ck.nc")
+    np.testing.assert_array_equal(saved.unconstrained, full.unconstrained)
+
+
+def test_resume_refuses_states_of_another_sampler_or_a_cluster():
+    m = _w1()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        nuts = bb.sample(m, draws=20, tune=20, chains=2, seed=1, progressbar=False)
+        chees = bb.sample(m, draws=20, tune=20, chains=4, sampler="chees", seed=1, progressbar=False)
+    from brr_bayes import _backend
+    core = _backend.core()
+    cfg = {k: v for k, v in chees.config.items() if k not in ("inits", "fingerprint")}
+    with pytest.raises(ValueError, match="only resume states saved by a ChEES run"):
+        core.start_sampling(m.compiled.program, dict(cfg, totals=[50] * 2, chains=2), [], list(nuts.sampler_states))
+    with pytest.raises(ValueError, match="resumes every chain or none"):
+        core.start_sampling(m.compiled.program, dict(cfg, totals=[50] * 4), [], list(chees.sampler_states[:2]))
+    with pytest.raises(ValueError, match="cannot be sent to a cluster"):
+        bb.sample(m, resume=chees, draws=10, client=object(), progressbar=False)
 
 
 def test_bad_arguments():
@@ -131,8 +182,8 @@ def test_bad_arguments():
         bb.sample(m, sampler="chees", chains=1, progressbar=False)
     with pytest.raises(ValueError, match="leave metric= and adapt= out"):
         bb.sample(m, sampler="chees", metric="dense", progressbar=False)
-    with pytest.raises(ValueError, match="cannot be checkpointed"):
-        bb.sample(m, sampler="chees", checkpoint="x.nc", progressbar=False)
+    with pytest.raises(ValueError, match="cannot be sent to a cluster"):
+        bb.sample(m, sampler="chees", client=object(), progressbar=False)
     with pytest.raises(ValueError, match="sampler='hmc' is not known"):
         bb.sample(m, sampler="hmc", progressbar=False)
 
@@ -148,3 +199,8 @@ def test_ctrl_c_keeps_the_draws_so_far(monkeypatch):
         warnings.simplefilter("ignore")
         full = bb.sample(model, **kw)
     np.testing.assert_array_equal(part.unconstrained[:, :kept[0]], full.unconstrained[:, :kept[0]])
+    # resumed without draws=, the interrupted run finishes as the uninterrupted one would have
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rest = bb.sample(model, resume=part, progressbar=False)
+    np.testing.assert_array_equal(bb.concat(part, rest).unconstrained, full.unconstrained)

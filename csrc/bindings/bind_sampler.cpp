@@ -141,6 +141,7 @@ py::dict state_to_dict(const ChainState& s) {
   d["win_q"] = win.q;
   d["win_g"] = win.g;
   d["rng"] = std::vector<uint64_t>(s.rng.s.begin(), s.rng.s.end());
+  if (!s.ensemble.empty()) d["ensemble"] = s.ensemble;
   return d;
 }
 
@@ -179,6 +180,7 @@ ChainState state_from_dict(const py::dict& d) {
         throw py::value_error(kMalformedState);
     }
     for (int i = 0; i < 4; ++i) s.rng.s[i] = r[i];
+    if (d.contains("ensemble")) s.ensemble = d["ensemble"].cast<std::vector<double>>();
   } catch (const py::error_already_set&) {
     throw py::value_error(kMalformedState);
   } catch (const py::cast_error&) {

@@ -134,10 +134,30 @@ struct Member {
 }  // namespace
 
 CheesRun::CheesRun(std::shared_ptr<const nuts::LogDensityFactory> factory, nuts::SamplerConfig cfg,
-                   std::vector<std::vector<double>> inits, CheesSettings settings)
-    : factory_(std::move(factory)), cfg_(std::move(cfg)), inits_(std::move(inits)), set_(settings) {
+                   std::vector<std::vector<double>> inits, std::vector<std::optional<nuts::ChainState>> resume,
+                   CheesSettings settings)
+    : factory_(std::move(factory)), cfg_(std::move(cfg)), inits_(std::move(inits)), resume_(std::move(resume)),
+      set_(settings) {
   if (cfg_.chains < 2) throw std::invalid_argument("sampler='chees' learns across chains: chains must be >= 2");
-  const int rows = cfg_.chain.draws + (cfg_.keep_warmup ? cfg_.chain.tune : 0);
+  for (int c = 1; c < cfg_.chains; ++c)
+    if (cfg_.total(c) != cfg_.total(0))
+      throw std::invalid_argument("sampler='chees' runs its chains in lock-step: every chain needs the same total");
+  int start = 0;
+  if (!resume_.empty()) {
+    if (static_cast<int>(resume_.size()) != cfg_.chains)
+      throw std::invalid_argument("sampler='chees' resumes every chain or none: got states for " +
+                                  std::to_string(resume_.size()) + " of " + std::to_string(cfg_.chains) + " chains");
+    for (const auto& st : resume_) {
+      if (!st || st->ensemble.size() != kEnsembleFields)
+        throw std::invalid_argument("sampler='chees' can only resume states saved by a ChEES run");
+      if (st->iteration != resume_[0]->iteration || st->position.size() != factory_->dim() ||
+          st->inv_metric.size() != factory_->dim())
+        throw std::invalid_argument("sampler='chees': the saved chain states disagree (iteration or dimension)");
+    }
+    start = resume_[0]->iteration;
+  }
+  const int first_kept = cfg_.keep_warmup ? start : std::max(start, cfg_.chain.tune);
+  const int rows = std::max(0, cfg_.total(0) - first_kept);
   for (int c = 0; c < cfg_.chains; ++c) {
     auto t = std::make_unique<nuts::ChainTrace>();
     t->allocate(static_cast<int>(factory_->dim()), rows);
@@ -160,14 +180,22 @@ void CheesRun::join() {
 
 void CheesRun::run() {
   const std::size_t d = factory_->dim();
-  const int B = cfg_.chains, tune = cfg_.chain.tune, total = cfg_.chain.tune + cfg_.chain.draws;
+  const int B = cfg_.chains, tune = cfg_.chain.tune, total = cfg_.total(0);
   try {
+    const bool resumed = !resume_.empty();
     std::vector<Member> ms(static_cast<std::size_t>(B));
     for (int c = 0; c < B; ++c) {
       Member& m = ms[c];
       m.density = factory_->make();
       m.rng = nuts::Rng(cfg_.chain.seed, cfg_.chain_id(c));
       for (auto* v : {&m.q, &m.g, &m.q0, &m.p, &m.q_prop, &m.p_prop, &m.g_prop}) v->assign(d, 0.0);
+      if (resumed) {  // the gradient at the saved position is recomputed: the same function of it
+        m.q = resume_[c]->position;
+        m.rng = resume_[c]->rng;
+        if (!m.eval(m.q.data(), m.g.data(), m.lp))
+          throw std::runtime_error("resume: the log density is not finite at a saved chain position");
+        continue;
+      }
       const bool given = c < static_cast<int>(inits_.size()) && !inits_[c].empty();
       bool ok = false;
       for (int tries = 0; tries < (given ? 1 : cfg_.chain.max_init_tries) && !ok; ++tries) {
@@ -211,9 +239,21 @@ void CheesRun::run() {
       for (const Member& m : ms) s += m.accept;
       return s / B;
     };
-    // a first step size: doubled or halved until one leapfrog step's mean acceptance crosses 0.8
-    double eps = cfg_.chain.initial_step_size;
-    {
+    DualAveraging da;
+    Adam adam;
+    double eps = cfg_.chain.initial_step_size, log_T = 0, log_T_avg = 0, T = 0;
+    int start = 0;
+    if (resumed) {
+      const nuts::ChainState& s0 = *resume_[0];
+      const std::vector<double>& e = s0.ensemble;
+      eps = s0.step_size;
+      minv = s0.inv_metric;
+      start = s0.iteration;
+      da.mu = e[0], da.hbar = e[1], da.log_eps_bar = e[2], da.counter = static_cast<long>(e[3]);
+      adam.m = e[4], adam.v = e[5], adam.t = static_cast<long>(e[6]);
+      log_T = e[7], log_T_avg = e[8], T = e[9];
+    } else {
+      // a first step size: doubled or halved until one leapfrog step's mean acceptance crosses 0.8
       std::vector<std::vector<double>> keep_q(B), keep_g(B);
       std::vector<double> keep_lp(B);
       for (int c = 0; c < B; ++c) keep_q[c] = ms[c].q, keep_g[c] = ms[c].g, keep_lp[c] = ms[c].lp;
@@ -231,15 +271,14 @@ void CheesRun::run() {
         eps = next;
       }
       for (int c = 0; c < B; ++c) ms[c].q = keep_q[c], ms[c].g = keep_g[c], ms[c].lp = keep_lp[c];
+      da.restart(eps);
+      log_T = log_T_avg = std::log(eps);
+      T = eps;
     }
-    DualAveraging da;
-    da.restart(eps);
-    Adam adam;
-    double log_T = std::log(eps), log_T_avg = log_T;
-    double T = eps;
     const int freeze = static_cast<int>(set_.metric_freeze * tune);
     std::vector<double> mean_prop(d), mean_init(d), mean_q(d), var_q(d);
-    for (int it = 0; it < total && !stop_.load(); ++it) {
+    int it = start;
+    for (; it < total && !stop_.load(); ++it) {
       const bool warm = it < tune;
       const double u = halton2(it + 1);
       const int L = std::clamp(static_cast<int>(std::ceil(u * T / eps)), 1, set_.max_leapfrog);
@@ -323,6 +362,20 @@ void CheesRun::run() {
         t.done.store(it + 1);
         t.grad_evals = m.grad_evals;
       }
+    }
+    // where every chain stands after iteration it - 1: a later run continues from here
+    const std::vector<double> shared{da.mu, da.hbar, da.log_eps_bar, static_cast<double>(da.counter), adam.m, adam.v,
+                                     static_cast<double>(adam.t), log_T, log_T_avg, T};
+    for (int c = 0; c < B; ++c) {
+      nuts::ChainState st;
+      st.position = ms[c].q;
+      st.step_size = eps;
+      st.iteration = it;
+      st.inv_metric = minv;
+      st.rng = ms[c].rng;
+      st.ensemble = shared;
+      traces[c]->final_state = std::move(st);
+      traces[c]->has_state = true;
     }
   } catch (const std::exception& e) {
     for (auto& t : traces) t->error = e.what();

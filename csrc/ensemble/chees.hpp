@@ -7,8 +7,12 @@
 // - each iteration uses ceil(u T / eps) leapfrog steps, u from a base-2 Halton sequence.
 // Chain c draws its momenta and acceptances from RNG stream c; all cross-chain reductions run in
 // chain order on one thread, so the draws do not depend on the number of threads.
+// Every chain's final state holds its position and RNG and the shared adaptation (step size, metric,
+// dual averaging, Adam and trajectory length: ChainState::ensemble), so a run continued from those
+// states draws what the uninterrupted run would have drawn.
 #pragma once
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -25,8 +29,13 @@ struct CheesSettings {
 
 class CheesRun : public nuts::Run {
  public:
+  // ChainState::ensemble: dual averaging (mu, hbar, log_eps_bar, counter), Adam (m, v, t), log T, its
+  // running average and T
+  static constexpr std::size_t kEnsembleFields = 10;
+  // resume: empty, or a state for every chain (all at the same iteration, from a ChEES run)
   CheesRun(std::shared_ptr<const nuts::LogDensityFactory> factory, nuts::SamplerConfig cfg,
-           std::vector<std::vector<double>> inits, CheesSettings settings = {});
+           std::vector<std::vector<double>> inits, std::vector<std::optional<nuts::ChainState>> resume = {},
+           CheesSettings settings = {});
   ~CheesRun() override;
   void start() override;
   bool finished() const override { return finished_.load(); }
@@ -37,6 +46,7 @@ class CheesRun : public nuts::Run {
   std::shared_ptr<const nuts::LogDensityFactory> factory_;
   nuts::SamplerConfig cfg_;
   std::vector<std::vector<double>> inits_;
+  std::vector<std::optional<nuts::ChainState>> resume_;
   CheesSettings set_;
   std::atomic<bool> finished_{false};
   std::thread thread_;

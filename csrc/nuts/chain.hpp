@@ -45,6 +45,9 @@ struct ChainState {
   LowRankFactor low_rank;          // low-rank metric: its correction to the diagonal
   DrawWindow window;               // low-rank metric: the current window's draws
   Rng rng;
+  // A lock-step sampler's shared adaptation, the same in every chain's state (ChEES: see chees.hpp);
+  // empty for NUTS. step_size, iteration and inv_metric above are shared by such a sampler too.
+  std::vector<double> ensemble;
 };
 
 class Chain {

@@ -13,11 +13,8 @@ std::unique_ptr<Run> make_run(std::shared_ptr<const LogDensityFactory> factory, 
                               std::vector<std::vector<double>> inits, std::vector<std::optional<ChainState>> resume) {
   if (cfg.sampler == "nuts") return std::make_unique<SamplerRun>(std::move(factory), std::move(cfg), std::move(inits),
                                                                  std::move(resume));
-  if (cfg.sampler == "chees") {
-    for (const auto& s : resume)
-      if (s.has_value()) throw std::invalid_argument("sampler='chees' cannot resume per-chain states; start a new run");
-    return std::make_unique<ensemble::CheesRun>(std::move(factory), std::move(cfg), std::move(inits));
-  }
+  if (cfg.sampler == "chees")
+    return std::make_unique<ensemble::CheesRun>(std::move(factory), std::move(cfg), std::move(inits), std::move(resume));
   throw std::invalid_argument("sampler='" + cfg.sampler + "' is not known. Expected one of: 'nuts', 'chees'");
 }
 
