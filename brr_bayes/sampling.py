@@ -74,7 +74,8 @@ def _initial_points(model, init, chains, seed):
     return starts
 
 
-DEFAULTS = dict(draws=1000, tune=1000, chains=4, target_accept=0.8, max_treedepth=10, metric="diag")
+# The C++ SamplerConfig's defaults (csrc/nuts/chain.hpp, run.hpp): written once, there.
+DEFAULTS = _backend.core().sampler_defaults()
 
 
 SAMPLERS = ("nuts", "chees")
@@ -96,6 +97,7 @@ def _config(draws, tune, chains, cores, seed, target_accept, max_treedepth, metr
     target_accept = DEFAULTS["target_accept"] if target_accept is None else target_accept
     max_treedepth = DEFAULTS["max_treedepth"] if max_treedepth is None else max_treedepth
     metric = DEFAULTS["metric"] if metric is None else metric
+    step_size = DEFAULTS["step_size"] if step_size is None else step_size
     if isinstance(seed, (int, np.integer)) and not 0 <= seed < 2 ** 64:
         raise ValueError(f"seed must be an integer in [0, 2**64), got {seed}")
     for name, v in (("draws", draws), ("tune", tune)):
@@ -138,7 +140,7 @@ def core_config(config):
 
 
 def fresh_plan(model, *, draws=None, tune=None, chains=None, cores=None, seed=None, target_accept=None,
-               max_treedepth=None, metric=None, adapt=None, init=None, keep_warmup=False, step_size=1.0,
+               max_treedepth=None, metric=None, adapt=None, init=None, keep_warmup=False, step_size=None,
                threads_per_chain=None, sampler="nuts"):
     """(config, inits) of a new run of ``model``, every argument checked as ``bb.sample`` documents it."""
     seed = resolve_seed(seed)
@@ -213,7 +215,7 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
            max_treedepth: Optional[int] = None, metric: Optional[Literal["diag", "dense", "low_rank"]] = None,
            adapt: Optional[Literal["stan", "fisher", "nutpie"]] = None,
            init=None,
-           progressbar: bool = True, keep_warmup: bool = False, step_size: float = 1.0, resume=None,
+           progressbar: bool = True, keep_warmup: bool = False, step_size: Optional[float] = None, resume=None,
            threads_per_chain: Optional[int] = None, checkpoint=None, checkpoint_every: Optional[int] = None,
            checkpoint_seconds: Optional[float] = None, client=None, checkpoint_dir=None,
            sampler: Literal["nuts", "chees"] = "nuts") -> Result:
@@ -365,7 +367,7 @@ def _resume_plan(model, prev, draws, tune, chains, cores, keep_warmup, passed):
     nuts = sampler == "nuts"   # ChEES adapts its own metric: metric= and adapt= are not its settings
     config = _config(max(totals) - tune0, tune0, n, cores, int(saved["seed"]), saved["target_accept"],
                      saved["max_treedepth"], saved["metric"] if nuts else None, saved["adapt"] if nuts else None,
-                     keep_warmup, saved.get("step_size", 1.0), sampler)
+                     keep_warmup, saved.get("step_size"), sampler)
     config["totals"] = totals
     config["inits"] = saved.get("inits") or [None] * n
     # a chain the interrupted run never started has no state: it starts as the run would have started it
@@ -392,8 +394,8 @@ def concat(*results):
     return Result.concat(results)
 
 
-def sample_logp(logp_and_grad, dim: int, *, draws=1000, tune=1000, chains=4, seed=None, target_accept=0.8,
-                max_treedepth=10, metric="diag", adapt=None, init=None, progressbar=False,
+def sample_logp(logp_and_grad, dim: int, *, draws=None, tune=None, chains=None, seed=None, target_accept=None,
+                max_treedepth=None, metric=None, adapt=None, init=None, progressbar=False,
                 keep_warmup=False) -> Result:
     """NUTS on a Python log density ``f(x) -> (logp, grad)`` over R^dim (chains share the GIL).
 
@@ -409,7 +411,8 @@ def sample_logp(logp_and_grad, dim: int, *, draws=1000, tune=1000, chains=4, see
         raise ValueError(f"dim must be >= 1, got {dim}")
     seed = resolve_seed(seed)
     # one thread per chain: calls take turns on the GIL, so every chain advances (and Ctrl-C leaves each some draws)
-    config = _config(draws, tune, chains, chains, seed, target_accept, max_treedepth, metric, adapt, keep_warmup, 1.0)
+    config = _config(draws, tune, chains, chains or DEFAULTS["chains"], seed, target_accept, max_treedepth, metric,
+                     adapt, keep_warmup, None)
     chains = config["chains"]
     inits = [None] * chains if init is None else [np.asarray(i, dtype=np.float64) for i in init]
     run, partial, seconds = _run((logp_and_grad, int(dim)), config, inits, [], progressbar, "Sampling")

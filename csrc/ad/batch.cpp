@@ -145,10 +145,10 @@ BatchEvaluator::BatchEvaluator(std::shared_ptr<const Program> p, std::size_t lan
     : p_(std::move(p)), lanes_(lanes), threads_(threads) {
   if (lanes < 1) fail("BatchEvaluator: lanes must be >= 1, got ", lanes);
   if (threads < 1) fail("BatchEvaluator: threads must be >= 1, got ", threads);
-  if (tile != kAuto) setup(tile);
+  if (tile != kAuto) setup(tile, threads);
 }
 
-void BatchEvaluator::setup(std::size_t tile) {
+void BatchEvaluator::setup(std::size_t tile, int threads) {
   tile_ = tile;
   first_.clear();
   ws_.clear();
@@ -163,7 +163,7 @@ void BatchEvaluator::setup(std::size_t tile) {
     for (std::size_t g = 0; g + 1 < first_.size(); ++g) ws_.push_back(make_batch_workspace(*p_, first_[g + 1] - first_[g]));
     tasks = ws_.size();
   }
-  const std::size_t workers = std::min<std::size_t>(static_cast<std::size_t>(threads_), tasks);
+  const std::size_t workers = std::min<std::size_t>(static_cast<std::size_t>(threads), tasks);
   if (workers > 1) pool_ = std::make_unique<RowPool>(static_cast<int>(workers));
 }
 
@@ -190,11 +190,13 @@ void BatchEvaluator::run(const double* X, double* G, double* lp) {
 
 void BatchEvaluator::logp_grad(const double* X, double* G, double* lp) {
   if (tile_ != kAuto) return run(X, G, lp);
-  // The first call: time each way on these points (one warm-up, then the best of two) and keep the
-  // faster. A model whose one evaluation of all lanes takes long is left to the scalar way untimed.
+  // The first call: time each way (lane kernels or scalar lanes, on all the threads or on one, since
+  // handing tiny evaluations to a pool can cost more than it saves) on these points, one warm-up then
+  // the best of two, and keep the fastest. A model whose one evaluation of all lanes takes long is
+  // left to the scalar way on all threads, untimed.
   using Clock = std::chrono::steady_clock;
-  auto timed = [&](std::size_t tile) {
-    setup(tile);
+  auto timed = [&](std::size_t tile, int threads) {
+    setup(tile, threads);
     auto t0 = Clock::now();
     run(X, G, lp);
     const double warm = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -207,10 +209,20 @@ void BatchEvaluator::logp_grad(const double* X, double* G, double* lp) {
       }
     return std::pair<double, double>{warm, best};
   };
-  const auto scalar = timed(kScalar);
-  if (scalar.first > 0.2) return;  // stays kScalar; lp and G hold its results
-  const auto tiled = timed(kDefaultTile);
-  if (scalar.second < tiled.second) setup(kScalar);
+  const auto scalar = timed(kScalar, threads_);
+  if (scalar.first > 0.2) return;  // stays so; lp and G hold its results
+  std::pair<std::size_t, int> pick{kScalar, threads_};
+  double fastest = scalar.second;
+  auto consider = [&](std::size_t tile, int threads) {
+    const double t = timed(tile, threads).second;
+    if (t < fastest) fastest = t, pick = {tile, threads};
+  };
+  consider(kDefaultTile, threads_);
+  if (threads_ > 1) {
+    consider(kScalar, 1);
+    consider(kDefaultTile, 1);
+  }
+  setup(pick.first, pick.second);
 }
 
 }  // namespace brr::ad

@@ -50,8 +50,8 @@ std::size_t native_op_count(const Program& p);
 // B points of one program on `threads` threads, in one of two ways that give the same results bit for
 // bit: lane kernels over groups of `tile` lanes (each group one BatchWorkspace; small tiles keep a
 // sweep's working set in cache, large ones share index and data reads more widely), or kScalar: one
-// scalar evaluation per lane. kAuto times both on the first call and keeps the faster; since the
-// results are equal, the choice changes speed only, never draws.
+// scalar evaluation per lane. kAuto times both ways, on `threads` threads and on one, at the first
+// call and keeps the fastest; since the results are equal, the choice changes speed only, never draws.
 class BatchEvaluator {
  public:
   static constexpr std::size_t kAuto = 0;
@@ -62,11 +62,12 @@ class BatchEvaluator {
   std::size_t lanes() const { return lanes_; }
   std::size_t dim() const { return p_->dim(); }
   std::size_t tile() const { return tile_; }  // kAuto until the first call has picked one
+  int workers() const { return pool_ ? pool_->size() : 1; }  // threads in use
   // X, G: lanes x dim (G null: logp only); lp: lanes
   void logp_grad(const double* X, double* G, double* lp);
 
  private:
-  void setup(std::size_t tile);
+  void setup(std::size_t tile, int threads);
   void run(const double* X, double* G, double* lp);
   std::shared_ptr<const Program> p_;
   std::size_t lanes_, tile_ = kAuto;

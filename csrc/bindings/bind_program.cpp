@@ -181,6 +181,8 @@ Built by brr_bayes.compile; not meant to be assembled by hand.)pbdoc")
         const std::size_t B = static_cast<std::size_t>(X.shape(0)), d = p->dim();
         std::vector<double> G(B * d), lp(B);
         double seconds;
+        long picked;
+        int workers;
         {
           py::gil_scoped_release release;
           ad::BatchEvaluator ev(p, B, th, tile < 0 ? ad::BatchEvaluator::kScalar : static_cast<std::size_t>(tile));
@@ -188,11 +190,18 @@ Built by brr_bayes.compile; not meant to be assembled by hand.)pbdoc")
           const auto t0 = std::chrono::steady_clock::now();
           for (long r = 0; r < rounds; ++r) ev.logp_grad(X.data(), G.data(), lp.data());
           seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+          picked = ev.tile() == ad::BatchEvaluator::kScalar ? -1L : static_cast<long>(ev.tile());
+          workers = ev.workers();
         }
-        return seconds;
+        py::dict out;
+        out["seconds"] = seconds;
+        out["tile"] = picked;
+        out["threads"] = workers;
+        return out;
       }, py::arg("points"), py::arg("rounds"), py::arg("threads") = 1, py::arg("tile") = 8,
-      "Seconds for `rounds` logp+gradient evaluations at every row of points through the batch executor "
-      "(tile as logp_and_grad_batch; -1 is one scalar evaluation per row, each with its own workspace).")
+      "{seconds, tile, threads} of `rounds` logp+gradient evaluations at every row of points through the batch "
+      "executor (tile as logp_and_grad_batch; -1 is one scalar evaluation per row, each with its own workspace; "
+      "tile and threads: what it ran with, which tile=0 picks by timing).")
       .def("batch_native_ops", [](const Program& p) { return ad::native_op_count(p); },
            "How many of the ops run through a lane kernel in a batch sweep (the rest run lane by lane).")
       .def("benchmark", [](Program& p, py::handle x, long n, long row_threads) {

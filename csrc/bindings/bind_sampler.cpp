@@ -32,23 +32,25 @@ T get(const py::dict& d, const char* key, T fallback) {
   return d.contains(key) ? d[key].cast<T>() : fallback;
 }
 
+// Missing keys keep SamplerConfig's own defaults (chain.hpp, run.hpp): the one place they are written.
+// Python's bb.sample reads them through sampler_defaults().
 nuts::SamplerConfig parse_config(const py::dict& d) {
   nuts::SamplerConfig c;
-  c.chain.draws = get<int>(d, "draws", 1000);
-  c.chain.tune = get<int>(d, "tune", 1000);
-  c.chains = get<int>(d, "chains", 4);
-  c.sampler = get<std::string>(d, "sampler", "nuts");
-  c.threads = get<int>(d, "threads", 1);
-  c.keep_warmup = get<bool>(d, "keep_warmup", false);
-  c.chain.seed = get<uint64_t>(d, "seed", 0);
-  c.chain.target_accept = get<double>(d, "target_accept", 0.8);
-  c.chain.max_depth = get<int>(d, "max_treedepth", 10);
-  c.chain.initial_step_size = get<double>(d, "step_size", 1.0);
-  c.chain.init_buffer = get<int>(d, "init_buffer", 75);
-  c.chain.term_buffer = get<int>(d, "term_buffer", 50);
-  c.chain.base_window = get<int>(d, "base_window", 25);
-  const std::string metric = get<std::string>(d, "metric", "diag");
-  const std::string adapt = get<std::string>(d, "adapt", "stan");
+  c.chain.draws = get<int>(d, "draws", c.chain.draws);
+  c.chain.tune = get<int>(d, "tune", c.chain.tune);
+  c.chains = get<int>(d, "chains", c.chains);
+  c.sampler = get<std::string>(d, "sampler", c.sampler);
+  c.threads = get<int>(d, "threads", c.threads);
+  c.keep_warmup = get<bool>(d, "keep_warmup", c.keep_warmup);
+  c.chain.seed = get<uint64_t>(d, "seed", c.chain.seed);
+  c.chain.target_accept = get<double>(d, "target_accept", c.chain.target_accept);
+  c.chain.max_depth = get<int>(d, "max_treedepth", c.chain.max_depth);
+  c.chain.initial_step_size = get<double>(d, "step_size", c.chain.initial_step_size);
+  c.chain.init_buffer = get<int>(d, "init_buffer", c.chain.init_buffer);
+  c.chain.term_buffer = get<int>(d, "term_buffer", c.chain.term_buffer);
+  c.chain.base_window = get<int>(d, "base_window", c.chain.base_window);
+  const std::string metric = get<std::string>(d, "metric", c.chain.dense ? "dense" : c.chain.low_rank ? "low_rank" : "diag");
+  const std::string adapt = get<std::string>(d, "adapt", "stan");  // AdaptKind::Stan, ChainConfig's default
   if (metric != "diag" && metric != "dense" && metric != "low_rank")
     throw py::value_error("metric='" + metric + "' is not known. Expected one of: 'diag', 'dense', 'low_rank'");
   if (adapt != "stan" && adapt != "fisher" && adapt != "nutpie")
@@ -61,14 +63,14 @@ nuts::SamplerConfig parse_config(const py::dict& d) {
   if (c.chain.draws < 0 || c.chain.tune < 0) throw py::value_error("draws and tune must be >= 0");
   if (d.contains("totals") && !d["totals"].is_none()) {
     c.totals = d["totals"].cast<std::vector<int>>();
-    if (static_cast<int>(c.totals.size()) != get<int>(d, "chains", 4))
+    if (static_cast<int>(c.totals.size()) != c.chains)
       throw py::value_error("totals must give one iteration count per chain");
     for (int t : c.totals)
       if (t < 0) throw py::value_error("totals must be >= 0");
   }
   if (d.contains("chain_ids") && !d["chain_ids"].is_none()) {
     c.chain_ids = d["chain_ids"].cast<std::vector<uint64_t>>();
-    if (static_cast<int>(c.chain_ids.size()) != get<int>(d, "chains", 4))
+    if (static_cast<int>(c.chain_ids.size()) != c.chains)
       throw py::value_error("chain_ids must give one RNG stream per chain");
     for (uint64_t id : c.chain_ids)
       if (id > 4096) throw py::value_error("chain_ids must be in [0, 4096], got " + std::to_string(id));
@@ -192,6 +194,22 @@ ChainState state_from_dict(const py::dict& d) {
 }  // namespace
 
 void bind_sampler(py::module_& m) {
+  m.def("sampler_defaults", [] {
+    const nuts::SamplerConfig c;
+    py::dict d;
+    d["draws"] = c.chain.draws;
+    d["tune"] = c.chain.tune;
+    d["chains"] = c.chains;
+    d["sampler"] = c.sampler;
+    d["target_accept"] = c.chain.target_accept;
+    d["max_treedepth"] = c.chain.max_depth;
+    d["step_size"] = c.chain.initial_step_size;
+    d["metric"] = c.chain.dense ? "dense" : c.chain.low_rank ? "low_rank" : "diag";
+    d["init_buffer"] = c.chain.init_buffer;
+    d["term_buffer"] = c.chain.term_buffer;
+    d["base_window"] = c.chain.base_window;
+    return d;
+  }, "The sampler's default settings (SamplerConfig in csrc/nuts: the one place they are written).");
   py::class_<PyRun>(m, "SamplerRun", "Chains of a sampler (NUTS, ChEES) running on C++ threads.")
       .def("progress", [](const PyRun& r) {
         py::list out;
