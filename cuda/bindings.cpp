@@ -3,16 +3,25 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cstdint>
 #include <string>
 
+#include "ad/program.hpp"
 #include "launch.hpp"
 
 namespace py = pybind11;
 using brr::cuda::GlmBernoulliDevice;
+using brr::cuda::ProgramDevice;
 
 namespace {
 using DArray = py::array_t<double, py::array::c_style | py::array::forcecast>;
 using IArray = py::array_t<int64_t, py::array::c_style | py::array::forcecast>;
+
+// The device copy of a brr_bayes._core.Program, holding the Python object so the Program outlives it.
+struct DeviceProgram {
+  py::object program;
+  std::unique_ptr<ProgramDevice> dev;
+};
 }  // namespace
 
 PYBIND11_MODULE(_cuda, m) {
@@ -63,4 +72,35 @@ PYBIND11_MODULE(_cuda, m) {
         }
         return py::make_tuple(lp, grad);
       });
+  py::class_<DeviceProgram>(m, "ProgramDevice",
+                            "A compiled model's whole op program on the GPU: logp and gradients at B points per call.")
+      .def(py::init([](py::object program, long lanes) {
+             if (brr::cuda::device_count() == 0) throw std::runtime_error("no CUDA device is visible");
+             if (lanes < 1) throw py::value_error("lanes must be >= 1, got " + std::to_string(lanes));
+             if (!py::hasattr(program, "_address"))
+               throw py::type_error("program must be a brr_bayes._core.Program (model.compiled.program)");
+             const auto addr = program.attr("_address")().cast<std::uintptr_t>();
+             // the Python object owns the Program; DeviceProgram keeps that object alive
+             std::shared_ptr<const brr::ad::Program> p(reinterpret_cast<const brr::ad::Program*>(addr),
+                                                       [](const brr::ad::Program*) {});
+             try {
+               return DeviceProgram{program, std::make_unique<ProgramDevice>(p, static_cast<std::size_t>(lanes))};
+             } catch (const std::invalid_argument& e) {
+               throw py::value_error(e.what());
+             }
+           }),
+           py::arg("program"), py::arg("lanes"))
+      .def_property_readonly("lanes", [](const DeviceProgram& d) { return d.dev->lanes(); })
+      .def("logp_and_grad", [](DeviceProgram& d, DArray X) {
+        const auto B = static_cast<py::ssize_t>(d.dev->lanes()), dim = static_cast<py::ssize_t>(d.dev->dim());
+        if (X.ndim() != 2 || X.shape(0) != B || X.shape(1) != dim)
+          throw py::value_error("points must have shape (" + std::to_string(B) + ", " + std::to_string(dim) + ")");
+        DArray lp(B);
+        DArray G(std::vector<py::ssize_t>{B, dim});
+        {
+          py::gil_scoped_release release;
+          d.dev->logp_grad(X.data(), G.mutable_data(), lp.mutable_data());
+        }
+        return py::make_tuple(lp, G);
+      }, py::arg("points"), "(logp (B,), gradients (B, dim)) at each row of points, computed on the GPU.");
 }

@@ -5,6 +5,10 @@
 #include <string>
 #include <vector>
 
+namespace brr::ad {
+class Program;
+}
+
 namespace brr::cuda {
 
 int device_count();                 // 0 when no driver or no GPU
@@ -24,6 +28,24 @@ class GlmBernoulliDevice {
   std::size_t num_params() const;   // sum of sizes: the concatenated a_k
   // params: concatenated a_k [num_params]; grad: same length. Returns logp.
   double logp_grad(const double* params, double* grad);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// A whole op program on the device (backend/grid_executor.hpp with CUDA buffers and launches): logp
+// and gradient at B points per call; constants and index arrays copied to the device once.
+class ProgramDevice {
+ public:
+  ProgramDevice(std::shared_ptr<const ad::Program> program, std::size_t lanes);  // throws for an op without a kernel
+  ~ProgramDevice();
+  ProgramDevice(const ProgramDevice&) = delete;
+  ProgramDevice& operator=(const ProgramDevice&) = delete;
+  std::size_t lanes() const;
+  std::size_t dim() const;
+  // X, G: lanes x dim on the host (G may be null); lp: lanes
+  void logp_grad(const double* X, double* G, double* lp);
 
  private:
   struct Impl;

@@ -37,6 +37,22 @@ def assert_batch_matches(model, x, lanes=9, spread=1e-2):
         blp, bG = program.logp_and_grad_batch(X, threads, True, tile)
         np.testing.assert_array_equal(blp, lp, err_msg=f"batch logp differs (tile {tile}, threads {threads})")
         np.testing.assert_array_equal(bG, G, err_msg=f"batch gradient differs (tile {tile}, threads {threads})")
+    if not program.device_unsupported_ops():   # the device executor's kernels, run on the host
+        assert_grid_matches(model, X, rtol=1e-10, expected=(lp, G))
+
+
+def assert_grid_matches(model, X, rtol, expected=None):
+    """The device executor's kernels (run on the host) agree with the scalar executor at the rows of X:
+    |a - b| <= rtol * max(1, |b|), with infinities equal."""
+    if expected is None:
+        rows = [model.logp_and_grad(x) for x in X]
+        expected = (np.array([r[0] for r in rows]), np.array([r[1] for r in rows]).reshape(len(X), -1))
+    lp, G = model.compiled.program.logp_and_grad_grid(np.ascontiguousarray(X, dtype=np.float64))
+    for got, want, what in ((lp, expected[0], "logp"), (G, expected[1], "gradient")):
+        finite = np.isfinite(want)
+        np.testing.assert_array_equal(got[~finite], want[~finite], err_msg=f"device {what}: non-finite values differ")
+        err = np.abs(got[finite] - want[finite]) / np.maximum(1.0, np.abs(want[finite]))
+        assert err.size == 0 or err.max() <= rtol, f"device {what} differs: max rel err {err.max():.2e}"
 
 
 def rel_close(a, b, rtol):

@@ -1,4 +1,5 @@
-"""CUDA kernels against the CPU program on the same data (run only where a GPU is visible)."""
+"""CUDA kernels against the CPU program on the same data (run only where a GPU is visible): the fused
+Bernoulli GLM kernel, and the whole op program on the device executor (W1-W5)."""
 import numpy as np
 import pytest
 
@@ -29,3 +30,43 @@ def test_glm_bernoulli_matches_cpu_program():
 def test_glm_bernoulli_validates_indices():
     with pytest.raises(ValueError, match="outside"):
         _backend.cuda_module().GlmBernoulli(np.zeros(3), np.zeros(3), [np.array([0, 1, 5])], [3])
+
+
+WORKLOADS = ["W1", "W2", "W3", "W4", "W5"]
+
+
+def _workload(name):
+    from brr_bayes import workloads as wl
+    return {"W1": lambda: wl.eight_schools(wl.make_w1()), "W2": lambda: wl.mrp_logit(wl.make_w2()),
+            "W3": lambda: wl.bym2(wl.make_w3()), "W4": lambda: wl.poll_rw(wl.make_w4()),
+            "W5": lambda: wl.radon(wl.make_w5())}[name]()
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("name", WORKLOADS)
+def test_program_on_the_device_matches_the_cpu(name):
+    from helpers import assert_grid_matches
+    m = _workload(name)
+    X = np.random.default_rng(0).normal(scale=0.5, size=(16, m.dim))
+    dev = _backend.cuda_module().ProgramDevice(m.compiled.program, 16)
+    lp, G = dev.logp_and_grad(X)
+    rows = [m.logp_and_grad(x) for x in X]
+    expected = (np.array([r[0] for r in rows]), np.array([r[1] for r in rows]))
+    # the same comparison the host run of these kernels passes (tests/test_device_executor.py)
+    host = m.compiled.program.logp_and_grad_grid(X)
+    np.testing.assert_allclose(lp, host[0], rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(G, host[1], rtol=1e-10, atol=1e-10)
+    assert_grid_matches(m, X, rtol=1e-10, expected=expected)
+    again = dev.logp_and_grad(X)   # no atomics: the same bits every call
+    np.testing.assert_array_equal(again[0], lp)
+    np.testing.assert_array_equal(again[1], G)
+
+
+@pytest.mark.gpu
+def test_program_device_refuses_bad_input():
+    m = _workload("W1")
+    dev = _backend.cuda_module().ProgramDevice(m.compiled.program, 4)
+    with pytest.raises(ValueError, match="points must have shape"):
+        dev.logp_and_grad(np.zeros((3, m.dim)))
+    with pytest.raises(ValueError, match="lanes must be >= 1"):
+        _backend.cuda_module().ProgramDevice(m.compiled.program, 0)

@@ -6,6 +6,8 @@
 #include "ad/batch.hpp"
 #include "ad/program.hpp"
 #include "ad/program_io.hpp"
+#include "backend/grid_executor.hpp"
+#include "backend/host_dev.hpp"
 #include "bindings/bindings.hpp"
 #include "bindings/numpy_span.hpp"
 #include "bindings/program_density.hpp"
@@ -202,6 +204,39 @@ Built by brr_bayes.compile; not meant to be assembled by hand.)pbdoc")
       "{seconds, tile, threads} of `rounds` logp+gradient evaluations at every row of points through the batch "
       "executor (tile as logp_and_grad_batch; -1 is one scalar evaluation per row, each with its own workspace; "
       "tile and threads: what it ran with, which tile=0 picks by timing).")
+      .def("logp_and_grad_grid", [](std::shared_ptr<Program> p, py::handle xs) {
+        DArray X = DArray::ensure(xs);
+        if (!X || X.ndim() != 2 || X.shape(1) != static_cast<py::ssize_t>(p->dim()) || X.shape(0) < 1)
+          throw py::value_error("logp_and_grad_grid: points must be a 2-d float array (B >= 1, " +
+                                std::to_string(p->dim()) + " columns)");
+        const py::ssize_t B = X.shape(0);
+        DArray lp(B);
+        DArray G(std::vector<py::ssize_t>{B, static_cast<py::ssize_t>(p->dim())});
+        double* lpp = lp.mutable_data();
+        double* gp = G.mutable_data();
+        {
+          py::gil_scoped_release release;
+          backend::GridExecutor<backend::HostDev> ex(p, static_cast<std::size_t>(B));
+          ex.logp_grad(X.data(), gp, lpp);
+        }
+        return py::make_tuple(lp, G);
+      }, py::arg("points"),
+      "(logp (B,), gradients (B, dim)) through the device executor's kernels run on the host "
+      "(backend/grid_executor.hpp with HostDev): what a GPU computes, to be checked on any machine. "
+      "Raises ValueError naming the op code when an op has no device kernel.")
+      .def("device_unsupported_ops", [](const Program& p) {
+        std::vector<int> codes;
+        for (const ad::Op& op : p.ops())
+          if (!backend::grid_supported(op, p)) codes.push_back(static_cast<int>(op.code));
+        return codes;
+      }, "Op codes of this program that the device executor cannot run (empty: it runs them all).")
+      .def("_address", [](const std::shared_ptr<Program>& p) { return reinterpret_cast<std::uintptr_t>(p.get()); },
+           "The Program's address, for brr_bayes._cuda.ProgramDevice (built from the same sources) to read it.")
+      .def("index_sizes", [](const Program& p) {
+        std::vector<std::size_t> n;
+        for (const auto& ix : p.indices_) n.push_back(ix.size());
+        return n;
+      }, "Length of each index array (int32), in the order they were added.")
       .def("batch_native_ops", [](const Program& p) { return ad::native_op_count(p); },
            "How many of the ops run through a lane kernel in a batch sweep (the rest run lane by lane).")
       .def("benchmark", [](Program& p, py::handle x, long n, long row_threads) {

@@ -174,4 +174,36 @@ bool with_kernel(OpCode code, Fn fn) {
   }
 }
 
+// The same table dispatched inside, one element at a time (device kernels): log p and partials d of
+// the density `code` at p; NaN for a code that is not univariate. arity(): its inputs, 0 if none.
+BRR_HD inline int univariate_arity(OpCode code) {
+  switch (code) {
+    case OpCode::ExponentialLpdf: case OpCode::BernoulliLogitLpmf: case OpCode::PoissonLogLpmf: return 2;
+    case OpCode::StudentTLpdf: return 4;
+    case OpCode::NormalLpdf: case OpCode::CauchyLpdf: case OpCode::LaplaceLpdf: case OpCode::GammaLpdf:
+    case OpCode::InvGammaLpdf: case OpCode::LogNormalLpdf: case OpCode::BetaLpdf: case OpCode::UniformLpdf:
+    case OpCode::BinomialLogitLpmf: case OpCode::NegBinomialLogLpmf: return 3;
+    default: return 0;
+  }
+}
+BRR_HD inline double univariate_lpdf(OpCode code, const double* p, double* d) {
+  switch (code) {
+    case OpCode::NormalLpdf: return normal(p, d);
+    case OpCode::StudentTLpdf: return student_t(p, d);
+    case OpCode::CauchyLpdf: return cauchy(p, d);
+    case OpCode::LaplaceLpdf: return laplace(p, d);
+    case OpCode::ExponentialLpdf: return exponential(p, d);
+    case OpCode::GammaLpdf: return gamma_(p, d);
+    case OpCode::InvGammaLpdf: return inv_gamma(p, d);
+    case OpCode::LogNormalLpdf: return lognormal(p, d);
+    case OpCode::BetaLpdf: return beta_(p, d);
+    case OpCode::UniformLpdf: return uniform(p, d);
+    case OpCode::BernoulliLogitLpmf: return bernoulli_logit(p, d);
+    case OpCode::BinomialLogitLpmf: return binomial_logit(p, d);
+    case OpCode::PoissonLogLpmf: return poisson_log(p, d);
+    case OpCode::NegBinomialLogLpmf: return neg_binomial_log(p, d);
+    default: return NAN;
+  }
+}
+
 }  // namespace brr::ad::terms

@@ -1,0 +1,100 @@
+"""The GPU benchmark the device check runs (benchmarks/gpu_check.sh): logp+gradient evaluations of whole
+workload programs on the device executor (brr_bayes._cuda.ProgramDevice) against the CPU here, and W2 at
+10M rows uncompressed as bandwidth: bytes of row data read per evaluation x evaluations per second, over
+the device's own measured copy bandwidth (CuPy device-to-device copy, bytes read + written).
+
+    python benchmarks/gpu_bench.py [--rows 10000000] [--lanes 1,256] [--out FILE]
+
+Only for a machine with a GPU; every figure it prints is measured in that run.
+"""
+import argparse
+import time
+
+import numpy as np
+
+import brr_bayes as bb
+from brr_bayes import _backend
+from brr_bayes import workloads as wl
+from brr_bayes.bench import write_table
+
+
+def timed(f, seconds=1.0):
+    f()
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        f()
+        n += 1
+    return n / (time.perf_counter() - t0)
+
+
+def copy_bandwidth():
+    try:
+        import cupy as cp
+    except ImportError:
+        return None
+    a = cp.ones(2 ** 28, dtype=cp.float64)   # 2 GiB
+    b = cp.empty_like(a)
+    b[...] = a
+    cp.cuda.Device().synchronize()
+    reps, t0 = 10, time.perf_counter()
+    for _ in range(reps):
+        b[...] = a
+    cp.cuda.Device().synchronize()
+    return 2 * a.nbytes * reps / (time.perf_counter() - t0)
+
+
+def row_bytes(program, rows):
+    """Bytes of the program's data (float64) and index arrays (int32) with one entry per likelihood row:
+    what one evaluation must read at least."""
+    data = sum(8 * rows for s in range(program.num_slots) if program.slot_size(s) == rows)
+    return data + sum(4 * n for n in program.index_sizes() if n == rows)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=10_000_000)
+    ap.add_argument("--lanes", default="1,256")
+    ap.add_argument("--out", default=None)
+    ap.add_argument("--host", action="store_true", help="dry run without a GPU (host kernels; figures meaningless)")
+    args = ap.parse_args()
+    if args.host:   # a dry run of this script: the device kernels on the host, no GPU figures
+        class Device:
+            def __init__(self, program, lanes):
+                self.program = program
+
+            def logp_and_grad(self, X):
+                return self.program.logp_and_grad_grid(X)
+    else:
+        Device = _backend.cuda_module().ProgramDevice
+    lines = ["| workload | lanes | CPU evals/s (per point, 1 thread) | GPU evals/s (per point) | GPU / CPU |",
+             "|---|---:|---:|---:|---:|"]
+    models = {"W1": wl.eight_schools(wl.make_w1()), "W2 100k": wl.mrp_logit(wl.make_w2()), "W3": wl.bym2(wl.make_w3()),
+              "W4": wl.poll_rw(wl.make_w4()), "W5": wl.radon(wl.make_w5())}
+    for name, m in models.items():
+        p = m.compiled.program
+        for lanes in (int(v) for v in args.lanes.split(",")):
+            X = np.random.default_rng(0).normal(scale=0.3, size=(lanes, m.dim))
+            cpu = 2000 / p.benchmark_batch(X[:1], 2000, 1, -1)["seconds"]
+            dev = Device(p, lanes)
+            gpu = timed(lambda: dev.logp_and_grad(X)) * lanes
+            lines.append(f"| {name} | {lanes} | {cpu:,.0f} | {gpu:,.0f} | {gpu / cpu:.2f}x |")
+            print(lines[-1], flush=True)
+    bw = None if args.host else copy_bandwidth()
+    d = wl.make_w2(args.rows)
+    m = wl.mrp_logit(d)
+    m.compile_options = bb.CompileOptions(compress=False)
+    p = m.compiled.program
+    dev = Device(p, 1)
+    x = np.zeros((1, m.dim))
+    rate = timed(lambda: dev.logp_and_grad(x), 3.0)
+    moved = row_bytes(p, args.rows) * rate
+    lines += ["", f"W2 at {args.rows:,} rows, uncompressed, 1 point: {rate:,.1f} logp+grad evaluations/s, "
+              f"{row_bytes(p, args.rows) / 1e9:.2f} GB of row data each: {moved / 1e9:,.0f} GB/s"
+              + (f"; device copy bandwidth {bw / 1e9:,.0f} GB/s: {moved / bw:.0%} of it" if bw else
+                 "; CuPy missing, copy bandwidth not measured")]
+    print(lines[-1], flush=True)
+    write_table(lines, args.out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The device check, in one go on a machine with an NVIDIA GPU (a few minutes): builds brr_bayes with CUDA
+# for the visible device, runs the gpu-marked tests (the device executor against the CPU on W1-W5, the
+# fused GLM kernel) and the GPU benchmark (benchmarks/gpu_bench.py), and writes every log and table to
+# $OUT (default ./gpu_check_out). Needs python3 with numpy, scipy, pybind11, setuptools and pytest.
+#   bash benchmarks/gpu_check.sh            # from the repository root
+set -uo pipefail
+OUT=${OUT:-$PWD/gpu_check_out}
+mkdir -p "$OUT"
+export PYTHONUNBUFFERED=1
+PY=${PYTHON:-python3}
+{ nvidia-smi; nvcc --version; $PY --version; git log -1 --oneline 2>/dev/null; } > "$OUT/device.txt" 2>&1
+arch=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | tr -d '.')
+export BRR_BAYES_CUDA=1 BRR_BAYES_CUDA_ARCH=${arch:-90} BRR_BAYES_BUILD_JOBS=${BRR_BAYES_BUILD_JOBS:-8}
+if ! $PY setup.py -q build_ext --inplace > "$OUT/build.log" 2>&1; then
+  echo "build failed:"; tail -40 "$OUT/build.log"; exit 1
+fi
+export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
+$PY -c "import brr_bayes._cuda as c; print('devices:', c.device_count(), c.device_name(0))" 2>&1 | tee -a "$OUT/device.txt"
+$PY -m pytest -q -m gpu -p no:cacheprovider tests/test_cuda.py 2>&1 | tee "$OUT/tests.log"
+tests=${PIPESTATUS[0]}
+$PY benchmarks/gpu_bench.py --out "$OUT/gpu_bench.md" 2>&1 | tee "$OUT/bench.log"
+bench=${PIPESTATUS[0]}
+echo "tests exit $tests, benchmark exit $bench" | tee -a "$OUT/device.txt"
+exit $(( tests || bench ))

@@ -1,0 +1,76 @@
+"""The device executor (csrc/backend/grid_executor.hpp): the kernels a GPU runs, here launched over their
+index grids in a host loop, against the scalar executor on every workload and every written form, on every
+op test's model (helpers.assert_batch_matches), with ops it has no kernel for refused by code. The same
+kernels on a GPU are checked in test_cuda.py where a device is visible."""
+import numpy as np
+import pytest
+
+import brr_bayes as bb
+from brr_bayes import ops
+from brr_bayes.workloads import data, forms, models
+from helpers import assert_grid_matches
+from test_glm_kernel import CHUNKED, FAMILIES, _model
+
+WORKLOADS = {
+    "W1": (data.make_w1, models.eight_schools),
+    "W2": (lambda: data.make_w2(20_000), models.mrp_logit),
+    "W3": (data.make_w3, models.bym2),
+    "W4": (data.make_w4, models.poll_rw),
+    "W5": (data.make_w5, models.radon),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(WORKLOADS))
+def workload(request):
+    make, build = WORKLOADS[request.param]
+    d = make()
+    built = {"workloads": build(d)}
+    built.update({name: fn(d) for name, fn in forms.FORMS.get(request.param, {}).items()})
+    return request.param, built
+
+
+def test_every_workload_and_form_runs_on_device_kernels(workload):
+    w, built = workload
+    for name, m in built.items():
+        assert m.compiled.program.device_unsupported_ops() == [], (w, name)
+        X = np.random.default_rng(len(name)).normal(scale=0.5, size=(6, m.dim))
+        assert_grid_matches(m, X, rtol=1e-10)
+
+
+def test_results_are_the_same_bits_every_call():
+    # no atomics: group sums run over fixed row lists, reductions over fixed chunks
+    m = models.bym2(data.make_w3())
+    X = np.random.default_rng(3).normal(scale=0.5, size=(4, m.dim))
+    a = m.compiled.program.logp_and_grad_grid(X)
+    b = m.compiled.program.logp_and_grad_grid(X)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+
+
+@pytest.mark.parametrize("family", ["bernoulli", "binomial", "poisson", "normal"])
+@pytest.mark.parametrize("n", [5, 3001, CHUNKED])
+def test_glm_families(family, n):
+    m = _model(family, n, seed=n, with_dense=(n == 5))
+    assert_grid_matches(m, 0.3 * np.random.default_rng(n).normal(size=(3, m.dim)), rtol=1e-10)
+
+
+def test_invalid_scale_gives_minus_infinity_in_its_lane_only():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=50), rng.normal(size=50)
+    with bb.Model() as m:
+        b = bb.Normal("b", 0, 1)
+        s = bb.Flat("s")
+        bb.Normal("y", b * x, s, observed=y)
+    X = np.array([[0.1, 1.0], [0.1, -1.0]])
+    lp, _ = m.compiled.program.logp_and_grad_grid(X)
+    assert np.isfinite(lp[0]) and lp[1] == -np.inf
+
+
+def test_an_op_without_a_device_kernel_is_refused_by_code():
+    with bb.Model() as m:
+        L = bb.Flat("L", shape=(2, 2))
+        bb.Potential("p", bb.math.sum(bb.math.cholesky(L @ L.T + 2 * np.eye(2))))
+    p = m.compiled.program
+    assert ops.CHOLESKY in p.device_unsupported_ops()
+    with pytest.raises(ValueError, match=f"op code {ops.CHOLESKY} has no device kernel"):
+        p.logp_and_grad_grid(np.zeros((2, m.dim)))
