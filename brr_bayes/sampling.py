@@ -79,6 +79,7 @@ DEFAULTS = _backend.core().sampler_defaults()
 
 
 SAMPLERS = ("nuts", "chees")
+DEVICES = ("cpu", "cuda", "cuda-emulated")
 
 
 def _config(draws, tune, chains, cores, seed, target_accept, max_treedepth, metric, adapt, keep_warmup, step_size,
@@ -136,7 +137,26 @@ def _threads_per_chain(value, config, cores):
 
 def core_config(config):
     """The settings the C++ sampler reads (the rest of a run's config is for resume checks and records)."""
-    return {k: v for k, v in config.items() if k not in ("inits", "fingerprint")}
+    return {k: v for k, v in config.items() if k not in ("inits", "fingerprint", "device")}
+
+
+def _device_evaluator(program, device, lanes):
+    """The evaluator a ChEES run on ``device`` takes its batches from, or None on the CPU."""
+    if device == "cpu":
+        return None
+    missing = program.device_unsupported_ops()
+    if missing:
+        from ._op_codes import TABLE
+        names = {code: name.lower() for name, code in TABLE.items()}
+        raise ValueError(f"device='{device}': the model uses ops without a device kernel yet "
+                         f"({', '.join(sorted({names.get(c, str(c)) for c in missing}))}); sample it with device='cpu'")
+    if device == "cuda":
+        if not _backend.cuda_available():
+            why = "the CUDA extension was not built (nvcc missing at install)" if not _backend.cuda_built() \
+                else "no CUDA device is visible"
+            raise RuntimeError(f"device='cuda': {why}; use device='cpu', or install on a machine with a GPU")
+        return _backend.cuda_module().ProgramDevice(program, lanes)
+    return _backend.core().HostGridDevice(program, lanes)
 
 
 def fresh_plan(model, *, draws=None, tune=None, chains=None, cores=None, seed=None, target_accept=None,
@@ -164,7 +184,8 @@ def _run(target, config, inits, states, progressbar, desc, stop_after=None):
     "timer" rather than True.
     """
     core = _backend.core()
-    run = core.start_sampling(target, core_config(config), list(inits), list(states))
+    device = _device_evaluator(target, config.get("device", "cpu"), config["chains"])
+    run = core.start_sampling(target, core_config(config), list(inits), list(states), device)
     starts = [s["iteration"] if s else 0 for s in states] or [0] * config["chains"]
     totals = config.get("totals") or [config["tune"] + config["draws"]] * config["chains"]
     total = sum(max(0, t - s) for s, t in zip(starts, totals))
@@ -218,7 +239,8 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
            progressbar: bool = True, keep_warmup: bool = False, step_size: Optional[float] = None, resume=None,
            threads_per_chain: Optional[int] = None, checkpoint=None, checkpoint_every: Optional[int] = None,
            checkpoint_seconds: Optional[float] = None, client=None, checkpoint_dir=None,
-           sampler: Literal["nuts", "chees"] = "nuts") -> Result:
+           sampler: Literal["nuts", "chees"] = "nuts",
+           device: Literal["cpu", "cuda", "cuda-emulated"] = "cpu") -> Result:
     """Draw posterior samples with NUTS (Stan's algorithm and warm-up) or ChEES-HMC on C++ threads.
 
     Args:
@@ -265,6 +287,11 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
             ``result.nested_rhat()``). Its chains start from Pathfinder draws unless ``init`` is given. It
             is checkpointed and resumed as NUTS is (the whole ensemble at once, draw for draw as the
             uninterrupted run), but not run on a cluster (``client=``).
+        device: where ChEES evaluates its chains (sampler='chees' only): 'cpu' (default: the batch
+            executor on this machine's threads), 'cuda' (the whole op program on the GPU through the device
+            executor; the data are copied to the device once per run or checkpoint segment) or
+            'cuda-emulated' (the device executor's kernels run on the host: what the GPU computes, for
+            checking a model without one). A model with an op that has no device kernel is refused by name.
         threads_per_chain: threads each chain uses inside one likelihood evaluation (GLM likelihoods over
             more than 8,192 rows are split into row chunks). Default: the cores left over per chain,
             ``max(1, cores // chains)``. Draws are identical for any value.
@@ -290,6 +317,8 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
                                                       and resume.config.get("sampler", "nuts") == "chees")):
         raise ValueError("sampler='chees' runs its chains in lock-step on this machine: its chains cannot be sent "
                          "to a cluster one by one; leave client= out, or use sampler='nuts' there")
+    if device not in DEVICES:
+        raise ValueError(f"device='{device}' is not known. Expected one of: {', '.join(map(repr, DEVICES))}")
     if resume is not None:
         config, inits, states = _resume_plan(model, resume, draws, tune, chains, cores, keep_warmup,
                                              dict(metric=metric, adapt=adapt, target_accept=target_accept,
@@ -302,6 +331,11 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
                                    adapt=adapt, init=init, keep_warmup=keep_warmup, step_size=step_size,
                                    threads_per_chain=threads_per_chain, sampler=sampler)
         states = []
+    if device != "cpu" or resume is None:
+        config["device"] = device
+    if config.get("device", "cpu") != "cpu" and config["sampler"] != "chees":
+        raise ValueError(f"device='{config['device']}' evaluates the lock-step chains of sampler='chees'; pass "
+                         "sampler='chees' (NUTS chains branch apart and run on the CPU)")
     if client is not None:
         if checkpoint is not None or checkpoint_seconds is not None:
             raise ValueError("with client=, every chain checkpoints into checkpoint_dir= every checkpoint_every "
@@ -369,6 +403,7 @@ def _resume_plan(model, prev, draws, tune, chains, cores, keep_warmup, passed):
                      saved["max_treedepth"], saved["metric"] if nuts else None, saved["adapt"] if nuts else None,
                      keep_warmup, saved.get("step_size"), sampler)
     config["totals"] = totals
+    config["device"] = saved.get("device", "cpu")
     config["inits"] = saved.get("inits") or [None] * n
     # a chain the interrupted run never started has no state: it starts as the run would have started it
     inits = [None if s is not None or x is None else np.asarray(x, dtype=np.float64)

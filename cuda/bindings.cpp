@@ -4,9 +4,11 @@
 #include <pybind11/stl.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <string>
 
 #include "ad/program.hpp"
+#include "common/external_batch.hpp"
 #include "launch.hpp"
 
 namespace py = pybind11;
@@ -21,6 +23,7 @@ using IArray = py::array_t<int64_t, py::array::c_style | py::array::forcecast>;
 struct DeviceProgram {
   py::object program;
   std::unique_ptr<ProgramDevice> dev;
+  std::unique_ptr<BrrExternalBatch> ext;  // made on first batch_capsule()
 };
 }  // namespace
 
@@ -84,13 +87,31 @@ PYBIND11_MODULE(_cuda, m) {
              std::shared_ptr<const brr::ad::Program> p(reinterpret_cast<const brr::ad::Program*>(addr),
                                                        [](const brr::ad::Program*) {});
              try {
-               return DeviceProgram{program, std::make_unique<ProgramDevice>(p, static_cast<std::size_t>(lanes))};
+               return DeviceProgram{program, std::make_unique<ProgramDevice>(p, static_cast<std::size_t>(lanes)), nullptr};
              } catch (const std::invalid_argument& e) {
                throw py::value_error(e.what());
              }
            }),
            py::arg("program"), py::arg("lanes"))
       .def_property_readonly("lanes", [](const DeviceProgram& d) { return d.dev->lanes(); })
+      .def("batch_capsule", [](DeviceProgram& d) {
+        if (!d.ext) {
+          d.ext = std::make_unique<BrrExternalBatch>();
+          d.ext->handle = d.dev.get();
+          d.ext->lanes = d.dev->lanes();
+          d.ext->dim = d.dev->dim();
+          d.ext->logp_grad = [](void* h, const double* X, double* G, double* lp, char* err, std::size_t n) -> int {
+            try {
+              static_cast<ProgramDevice*>(h)->logp_grad(X, G, lp);
+              return 0;
+            } catch (const std::exception& e) {
+              std::snprintf(err, n, "%s", e.what());
+              return 1;
+            }
+          };
+        }
+        return py::capsule(static_cast<void*>(d.ext.get()), brr::kExternalBatchCapsule);
+      }, "The evaluator for a sampling run (start_sampling(batch=)); valid while this object lives.")
       .def("logp_and_grad", [](DeviceProgram& d, DArray X) {
         const auto B = static_cast<py::ssize_t>(d.dev->lanes()), dim = static_cast<py::ssize_t>(d.dev->dim());
         if (X.ndim() != 2 || X.shape(0) != B || X.shape(1) != dim)

@@ -204,3 +204,38 @@ def test_ctrl_c_keeps_the_draws_so_far(monkeypatch):
         warnings.simplefilter("ignore")
         rest = bb.sample(model, resume=part, progressbar=False)
     np.testing.assert_array_equal(bb.concat(part, rest).unconstrained, full.unconstrained)
+
+
+def test_device_emulated_runs_the_device_kernels_and_passes_the_reference(references):
+    # device='cuda-emulated': every leapfrog step's gradients from the device executor's kernels, run on
+    # the host; the draws are not the CPU run's (the sums associate differently) but the posterior is
+    folder = "eight_schools-eight_schools_noncentered"
+    path = references / folder
+    model = pm.eight_schools_noncentered(json.load(open(path / "data.json")))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = bb.sample(model, seed=20261202, device="cuda-emulated", **KW)
+    assert res.config["device"] == "cuda-emulated"
+    ok, rows = _checker(references)(res.posterior, str(path), verbose=True)
+    assert ok, [r for r in rows if r.get("status") != "ok"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        more = bb.sample(model, resume=res, draws=10, progressbar=False)
+    assert more.config["device"] == "cuda-emulated"
+
+
+def test_device_choices_are_checked():
+    m = _w1()
+    with pytest.raises(ValueError, match="device='tpu' is not known"):
+        bb.sample(m, sampler="chees", device="tpu", progressbar=False)
+    with pytest.raises(ValueError, match="pass sampler='chees'"):
+        bb.sample(m, device="cuda-emulated", progressbar=False)
+    with bb.Model() as hmm_model:
+        L = bb.Flat("L", shape=(2, 2))
+        bb.Potential("p", bb.math.sum(bb.math.cholesky(L @ L.T + 2 * np.eye(2))))
+    with pytest.raises(ValueError, match="without a device kernel yet \\(cholesky\\)"):
+        bb.sample(hmm_model, sampler="chees", chains=4, device="cuda-emulated", init=None, progressbar=False)
+    from brr_bayes import _backend
+    if not _backend.cuda_available():
+        with pytest.raises(RuntimeError, match="device='cuda': (no CUDA device is visible|the CUDA extension)"):
+            bb.sample(m, sampler="chees", device="cuda", progressbar=False)

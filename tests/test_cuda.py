@@ -70,3 +70,15 @@ def test_program_device_refuses_bad_input():
         dev.logp_and_grad(np.zeros((3, m.dim)))
     with pytest.raises(ValueError, match="lanes must be >= 1"):
         _backend.cuda_module().ProgramDevice(m.compiled.program, 0)
+
+
+@pytest.mark.gpu
+def test_chees_samples_on_the_device():
+    import warnings
+    m = _workload("W1")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = bb.sample(m, sampler="chees", chains=64, tune=400, draws=100, seed=1, device="cuda", progressbar=False)
+    assert res.config["device"] == "cuda"
+    assert np.isfinite(res.unconstrained).all()
+    assert abs(float(res.posterior["mu"].mean()) - 4.4) < 1.5   # eight schools: mu's posterior mean is about 4.4

@@ -18,8 +18,6 @@
 
 // Lanes never depend on each other: each lane loop is declared free of loop-carried dependences, so
 // that it vectorises without runtime alias checks (which GCC will not add to loops of 8).
-// (GCC notes when it unrolled a loop of a compile-time 8 lanes instead; that note is silenced here.)
-#pragma GCC diagnostic ignored "-Wunknown-pragmas"
 #define BRR_IVDEP _Pragma("GCC ivdep")
 
 namespace brr::ad {

@@ -2,18 +2,45 @@
 #include <pybind11/stl.h>
 
 #include <chrono>
+#include <cstdio>
 
 #include "ad/batch.hpp"
 #include "ad/program.hpp"
 #include "ad/program_io.hpp"
 #include "backend/grid_executor.hpp"
 #include "backend/host_dev.hpp"
+#include "common/external_batch.hpp"
 #include "bindings/bindings.hpp"
 #include "bindings/numpy_span.hpp"
 #include "bindings/program_density.hpp"
 #include "common/errors.hpp"
 
 namespace brr::bind {
+
+namespace {
+
+// The device executor's kernels on the host, as a device evaluator a run can take (device="cuda-emulated").
+struct HostGridDevice {
+  std::shared_ptr<ad::Program> program;
+  backend::GridExecutor<backend::HostDev> ex;
+  BrrExternalBatch ext{};
+  HostGridDevice(std::shared_ptr<ad::Program> p, std::size_t lanes) : program(p), ex(p, lanes) {
+    ext.handle = this;
+    ext.lanes = lanes;
+    ext.dim = p->dim();
+    ext.logp_grad = [](void* h, const double* X, double* G, double* lp, char* err, std::size_t n) -> int {
+      try {
+        static_cast<HostGridDevice*>(h)->ex.logp_grad(X, G, lp);
+        return 0;
+      } catch (const std::exception& e) {
+        std::snprintf(err, n, "%s", e.what());
+        return 1;
+      }
+    };
+  }
+};
+
+}  // namespace
 
 using ad::Program;
 
@@ -253,6 +280,22 @@ Built by brr_bayes.compile; not meant to be assembled by hand.)pbdoc")
         return acc / static_cast<double>(n);
       }, py::arg("x"), py::arg("n"), py::arg("row_threads") = 1,
       "Runs n logp+gradient evaluations (for timing) on row_threads threads; returns the mean logp.");
+  py::class_<HostGridDevice>(m, "HostGridDevice",
+                             "The device executor's kernels run on the host at a fixed number of points: what a GPU "
+                             "computes, as a device evaluator for bb.sample(device='cuda-emulated').")
+      .def(py::init([](std::shared_ptr<Program> p, long lanes) {
+             if (lanes < 1) throw py::value_error("lanes must be >= 1, got " + std::to_string(lanes));
+             try {
+               return std::make_unique<HostGridDevice>(p, static_cast<std::size_t>(lanes));
+             } catch (const std::invalid_argument& e) {
+               throw py::value_error(e.what());
+             }
+           }),
+           py::arg("program"), py::arg("lanes"))
+      .def_property_readonly("lanes", [](const HostGridDevice& d) { return d.ext.lanes; })
+      .def("batch_capsule", [](HostGridDevice& d) {
+        return py::capsule(static_cast<void*>(&d.ext), kExternalBatchCapsule);
+      }, "The evaluator for a run (start_sampling(batch=)); valid while this object lives.");
 }
 
 }  // namespace brr::bind

@@ -19,6 +19,7 @@ namespace {
 // Owns a run; releasing the GIL while joining lets chains that call back into Python finish.
 struct PyRun {
   std::unique_ptr<Run> run;
+  py::object batch_owner;  // the external batch evaluator's Python owner, alive while the run is
   ~PyRun() {
     if (!run) return;
     run->stop();
@@ -254,9 +255,21 @@ void bind_sampler(py::module_& m) {
       });
 
   m.def("start_sampling",
-        [](py::object model, py::dict config, py::list inits, py::list states) {
+        [](py::object model, py::dict config, py::list inits, py::list states, py::object batch) {
           std::shared_ptr<const nuts::LogDensityFactory> factory;
-          if (py::isinstance<ad::Program>(model)) {
+          const BrrExternalBatch* ext = nullptr;
+          if (!batch.is_none()) {
+            if (!py::isinstance<ad::Program>(model)) throw py::type_error("batch= needs a Program model");
+            py::object cap = batch.attr("batch_capsule")();
+            if (!PyCapsule_IsValid(cap.ptr(), kExternalBatchCapsule))
+              throw py::type_error("batch must give a brr_bayes.external_batch capsule (a device evaluator)");
+            ext = static_cast<const BrrExternalBatch*>(PyCapsule_GetPointer(cap.ptr(), kExternalBatchCapsule));
+            if (ext->dim != model.cast<std::shared_ptr<ad::Program>>()->dim())
+              throw py::value_error("the device evaluator was made for a model of another dimension");
+          }
+          if (ext) {
+            factory = std::make_shared<ExternalBatchFactory>(model.cast<std::shared_ptr<ad::Program>>(), ext);
+          } else if (py::isinstance<ad::Program>(model)) {
             const int row_threads = get<int>(config, "row_threads", 1);
             if (row_threads < 1 || row_threads > 1024)
               throw py::value_error("threads_per_chain must be between 1 and 1024, got " + std::to_string(row_threads));
@@ -287,6 +300,7 @@ void bind_sampler(py::module_& m) {
               throw py::value_error("sampler state has the wrong dimension for this model");
           }
           auto r = std::make_unique<PyRun>();
+          r->batch_owner = batch;
           try {
             r->run = nuts::make_run(factory, cfg, std::move(iv), std::move(sv));
           } catch (const std::invalid_argument& e) {
@@ -296,7 +310,8 @@ void bind_sampler(py::module_& m) {
           return r;
         },
         py::arg("model"), py::arg("config"), py::arg("inits") = py::list(), py::arg("states") = py::list(),
-        R"pbdoc(Start the chains of config["sampler"] (NUTS by default, or ChEES) in background threads; poll progress(), then join() and read trace(c).)pbdoc");
+        py::arg("batch") = py::none(),
+        R"pbdoc(Start the chains of config["sampler"] (NUTS by default, or ChEES) in background threads; poll progress(), then join() and read trace(c). batch: an object whose batch_capsule() gives an external batch evaluator (a device executor) for a lock-step sampler's batches.)pbdoc");
 
   m.def("momentum_normals",
         [](uint64_t seed, uint64_t chain, long n) {

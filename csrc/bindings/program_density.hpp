@@ -4,10 +4,13 @@
 #include <pybind11/pybind11.h>
 
 #include <algorithm>
+#include <stdexcept>
+#include <string>
 #include <memory>
 
 #include "ad/batch.hpp"
 #include "ad/program.hpp"
+#include "common/external_batch.hpp"
 #include "nuts/log_density.hpp"
 
 namespace brr::bind {
@@ -58,6 +61,38 @@ class ProgramFactory : public nuts::LogDensityFactory {
  private:
   std::shared_ptr<const ad::Program> p_;
   int row_threads_;  // each chain's own threads for large GLM likelihoods
+};
+
+// Batches through an evaluator of another module (BrrExternalBatch: the CUDA device executor), single
+// points (a starting point's check) through the Program on the CPU.
+class ExternalBatch : public nuts::BatchLogDensity {
+ public:
+  explicit ExternalBatch(const BrrExternalBatch* ext) : ext_(ext) {}
+  std::size_t dim() const override { return ext_->dim; }
+  std::size_t lanes() const override { return ext_->lanes; }
+  void logp_grad(const double* X, double* G, double* lp, nuts::LogpStatus* status) override {
+    char err[512] = {0};
+    const int rc = ext_->logp_grad(ext_->handle, X, G, lp, err, sizeof err);
+    std::fill(status, status + ext_->lanes, rc == 0 ? nuts::LogpStatus::Ok : nuts::LogpStatus::Fatal);
+    if (rc != 0) throw std::runtime_error(std::string("the device evaluation failed: ") + err);
+  }
+
+ private:
+  const BrrExternalBatch* ext_;
+};
+
+class ExternalBatchFactory : public ProgramFactory {
+ public:
+  ExternalBatchFactory(std::shared_ptr<const ad::Program> p, const BrrExternalBatch* ext) : ProgramFactory(std::move(p), 1), ext_(ext) {}
+  std::unique_ptr<nuts::BatchLogDensity> make_batch(std::size_t lanes, int) const override {
+    if (lanes != ext_->lanes)
+      throw std::invalid_argument("the device evaluator holds " + std::to_string(ext_->lanes) + " points, the run has " +
+                                  std::to_string(lanes) + " chains");
+    return std::make_unique<ExternalBatch>(ext_);
+  }
+
+ private:
+  const BrrExternalBatch* ext_;
 };
 
 // f(x) -> (logp, grad); calls take the GIL, so chains using it run one at a time.
