@@ -88,3 +88,15 @@ def test_fingerprint_survives_save_and_load(first, tmp_path):
     assert more.draws == 10
     with pytest.raises(ValueError, match="different model"):
         bb.sample(schools(tau_scale=1.0), resume=loaded, draws=10, progressbar=False)
+
+
+def test_sampler_states_are_versioned(first):
+    import copy
+    assert all(s["version"] == 2 for s in first.sampler_states)
+    old = copy.copy(first)              # a state saved before versions existed (no key) still resumes
+    old.sampler_states = [{k: v for k, v in s.items() if k != "version"} for s in first.sampler_states]
+    quiet(bb.sample, schools(), resume=old, draws=5, progressbar=False)
+    newer = copy.copy(first)
+    newer.sampler_states = [dict(s, version=3) for s in first.sampler_states]
+    with pytest.raises(ValueError, match="sampler state has version 3; this brr_bayes reads versions 1 to 2"):
+        bb.sample(schools(), resume=newer, draws=5, progressbar=False)

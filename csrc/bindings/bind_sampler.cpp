@@ -120,8 +120,12 @@ MetricEstimator get_estimator(const py::dict& d, const std::string& prefix) {
   return e;
 }
 
+// The layout of a state dict: 1 (no "version" key) before lock-step samplers, 2 with "ensemble" for them.
+constexpr int kStateVersion = 2;
+
 py::dict state_to_dict(const ChainState& s) {
   py::dict d;
+  d["version"] = kStateVersion;
   d["position"] = s.position;
   d["step_size"] = s.step_size;
   d["iteration"] = s.iteration;
@@ -150,6 +154,17 @@ py::dict state_to_dict(const ChainState& s) {
 
 ChainState state_from_dict(const py::dict& d) {
   ChainState s;
+  if (d.contains("version")) {
+    int v = 0;
+    try {
+      v = d["version"].cast<int>();
+    } catch (const py::cast_error&) {
+      throw py::value_error(kMalformedState);
+    }
+    if (v < 1 || v > kStateVersion)
+      throw py::value_error("sampler state has version " + std::to_string(v) + "; this brr_bayes reads versions 1 to " +
+                            std::to_string(kStateVersion) + " (saved by a newer release? upgrade brr_bayes to resume it)");
+  }
   try {
     s.position = d["position"].cast<std::vector<double>>();
     s.step_size = d["step_size"].cast<double>();
