@@ -120,3 +120,10 @@ def sample_interrupted(model, monkeypatch, when, **kw):
         signal.signal(signal.SIGINT, previous)
         monkeypatch.setattr(core, "start_sampling", real)
     return part, live.get("last"), seen
+
+
+def workloads():
+    """{name: (make data, build model)} for W1-W5 (W2 at 20,000 rows)."""
+    from brr_bayes.workloads import data, models
+    return {"W1": (data.make_w1, models.eight_schools), "W2": (lambda: data.make_w2(20_000), models.mrp_logit),
+            "W3": (data.make_w3, models.bym2), "W4": (data.make_w4, models.poll_rw), "W5": (data.make_w5, models.radon)}

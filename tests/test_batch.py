@@ -7,16 +7,10 @@ import pytest
 
 import brr_bayes as bb
 from brr_bayes.workloads import data, forms, models
-from helpers import assert_batch_matches
+from helpers import assert_batch_matches, workloads
 from test_glm_kernel import CHUNKED, FAMILIES, _model
 
-WORKLOADS = {
-    "W1": (data.make_w1, models.eight_schools),
-    "W2": (lambda: data.make_w2(20_000), models.mrp_logit),
-    "W3": (data.make_w3, models.bym2),
-    "W4": (data.make_w4, models.poll_rw),
-    "W5": (data.make_w5, models.radon),
-}
+WORKLOADS = workloads()
 
 
 def _points(m, lanes, seed=0, scale=0.5):

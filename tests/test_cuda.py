@@ -36,10 +36,9 @@ WORKLOADS = ["W1", "W2", "W3", "W4", "W5"]
 
 
 def _workload(name):
-    from brr_bayes import workloads as wl
-    return {"W1": lambda: wl.eight_schools(wl.make_w1()), "W2": lambda: wl.mrp_logit(wl.make_w2()),
-            "W3": lambda: wl.bym2(wl.make_w3()), "W4": lambda: wl.poll_rw(wl.make_w4()),
-            "W5": lambda: wl.radon(wl.make_w5())}[name]()
+    from helpers import workloads
+    make, build = workloads()[name]
+    return build(make())
 
 
 @pytest.mark.gpu

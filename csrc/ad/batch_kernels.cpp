@@ -92,30 +92,22 @@ void binary_bwd(const Op& op, BatchCtx& c, LB B) {
   terms::with_binary(op.code, [&](auto, auto fa, auto fy) {
     with_strides(A.ls, Y.ls, [&](auto LA, auto LY) {
       auto at = [&](const Arg& x, auto L, std::size_t i, std::size_t b) { return x.p[i * x.es + b * L]; };
-      if (aa) {
-        if (A.es) {
+      // one operand's adjoint: per element for a full operand, a lane sum for a broadcast one (es = 0
+      // reads its element 0 at every i, as the scalar kernel's a[0])
+      auto side = [&](double* dst, const Arg& self, auto f) {
+        auto term = [&](std::size_t i, std::size_t b) {
+          return oa[i * B + b] * f(at(A, LA, i, b), at(Y, LY, i, b), o[i * B + b]);
+        };
+        if (self.es) {
           for (std::size_t i = 0; i < n; ++i)
-            BRR_IVDEP for (std::size_t b = 0; b < B; ++b)
-              aa[i * B + b] += oa[i * B + b] * fa(at(A, LA, i, b), at(Y, LY, i, b), o[i * B + b]);
+            BRR_IVDEP for (std::size_t b = 0; b < B; ++b) dst[i * B + b] += term(i, b);
         } else {
-          lane_sums(n, B, tmp, [&](std::size_t i, std::size_t b) {
-            return oa[i * B + b] * fa(at(A, LA, 0, b), at(Y, LY, i, b), o[i * B + b]);
-          }, tmp + 4 * B);
-          BRR_IVDEP for (std::size_t b = 0; b < B; ++b) aa[b] += tmp[4 * B + b];
+          lane_sums(n, B, tmp, term, tmp + 4 * B);
+          BRR_IVDEP for (std::size_t b = 0; b < B; ++b) dst[b] += tmp[4 * B + b];
         }
-      }
-      if (ya) {
-        if (Y.es) {
-          for (std::size_t i = 0; i < n; ++i)
-            BRR_IVDEP for (std::size_t b = 0; b < B; ++b)
-              ya[i * B + b] += oa[i * B + b] * fy(at(A, LA, i, b), at(Y, LY, i, b), o[i * B + b]);
-        } else {
-          lane_sums(n, B, tmp, [&](std::size_t i, std::size_t b) {
-            return oa[i * B + b] * fy(at(A, LA, i, b), at(Y, LY, 0, b), o[i * B + b]);
-          }, tmp + 4 * B);
-          BRR_IVDEP for (std::size_t b = 0; b < B; ++b) ya[b] += tmp[4 * B + b];
-        }
-      }
+      };
+      if (aa) side(aa, A, fa);
+      if (ya) side(ya, Y, fy);
     });
   });
 }
