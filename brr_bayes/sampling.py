@@ -74,8 +74,16 @@ def _initial_points(model, init, chains, seed):
     return starts
 
 
-# The C++ SamplerConfig's defaults (csrc/nuts/chain.hpp, run.hpp): written once, there.
-DEFAULTS = _backend.core().sampler_defaults()
+def defaults() -> dict:
+    """The sampler's default settings: the C++ SamplerConfig's (csrc/nuts/chain.hpp, run.hpp), written once
+    there and read when first needed, so that importing brr_bayes does not need the built core."""
+    global _DEFAULTS
+    if _DEFAULTS is None:
+        _DEFAULTS = dict(_backend.core().sampler_defaults())
+    return _DEFAULTS
+
+
+_DEFAULTS = None
 
 
 SAMPLERS = ("nuts", "chees")
@@ -92,6 +100,7 @@ def _config(draws, tune, chains, cores, seed, target_accept, max_treedepth, metr
                              f"pass chains >= 2 (tens to hundreds), got {chains}")
         if metric not in (None, "diag") or adapt is not None:
             raise ValueError("sampler='chees' adapts a diagonal metric across chains; leave metric= and adapt= out")
+    DEFAULTS = defaults()
     draws = DEFAULTS["draws"] if draws is None else draws
     tune = DEFAULTS["tune"] if tune is None else tune
     chains = DEFAULTS["chains"] if chains is None else chains
@@ -446,7 +455,7 @@ def sample_logp(logp_and_grad, dim: int, *, draws=None, tune=None, chains=None, 
         raise ValueError(f"dim must be >= 1, got {dim}")
     seed = resolve_seed(seed)
     # one thread per chain: calls take turns on the GIL, so every chain advances (and Ctrl-C leaves each some draws)
-    config = _config(draws, tune, chains, chains or DEFAULTS["chains"], seed, target_accept, max_treedepth, metric,
+    config = _config(draws, tune, chains, chains or defaults()["chains"], seed, target_accept, max_treedepth, metric,
                      adapt, keep_warmup, None)
     chains = config["chains"]
     inits = [None] * chains if init is None else [np.asarray(i, dtype=np.float64) for i in init]
