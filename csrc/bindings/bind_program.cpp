@@ -21,10 +21,9 @@ namespace {
 
 // The device executor's kernels on the host, as a device evaluator a run can take (device="cuda-emulated").
 struct HostGridDevice {
-  std::shared_ptr<ad::Program> program;
-  backend::GridExecutor<backend::HostDev> ex;
+  backend::GridExecutor<backend::HostDev> ex;  // holds the Program alive itself
   BrrExternalBatch ext{};
-  HostGridDevice(std::shared_ptr<ad::Program> p, std::size_t lanes) : program(p), ex(p, lanes) {
+  HostGridDevice(std::shared_ptr<ad::Program> p, std::size_t lanes) : ex(p, lanes) {
     ext.handle = this;
     ext.lanes = lanes;
     ext.dim = p->dim();
