@@ -9,6 +9,7 @@ Environment:
 """
 import glob
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -20,6 +21,8 @@ from setuptools import setup
 ParallelCompile("BRR_BAYES_BUILD_JOBS", default=0).install()
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# The version is written once, in brr_bayes/_version.py (pyproject.toml reads it there too).
+VERSION = re.search(r'__version__ = "([^"]+)"', open(os.path.join(HERE, "brr_bayes", "_version.py")).read()).group(1)
 CXX_FLAGS = ["-O3", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=off", "-Wall", "-Wno-unused-function"]
 if os.environ.get("BRR_BAYES_NATIVE") == "1":
     CXX_FLAGS.append("-march=native")
@@ -32,7 +35,6 @@ def _sources(pattern):
 
 def _write_op_codes():
     """brr_bayes/_op_codes.py from csrc/ad/ops.def, the one op table (C++ reads it as an X-macro)."""
-    import re
     rows = re.findall(r"^BRR_OP\((\w+), (\d+), (\w+)\)", open(os.path.join(HERE, "csrc", "ad", "ops.def")).read(), re.M)
     lines = ['"""Op codes, written by setup.py from csrc/ad/ops.def (the C++ enum comes from the same file): do not edit."""',
              ""] + [f"{py} = {code}" for _, code, py in rows] + ["", "TABLE = {" + ", ".join(f"{py!r}: {py}" for _, _, py in rows) + "}", ""]
@@ -64,7 +66,7 @@ core = Pybind11Extension(
     cxx_std=17,
     extra_compile_args=CXX_FLAGS,
     extra_link_args=["-pthread"],
-    define_macros=[("BRR_VERSION_INFO", '"0.1.0"'), ("BRR_CXX_FLAGS", '"%s"' % " ".join(CXX_FLAGS))],
+    define_macros=[("BRR_VERSION_INFO", '"%s"' % VERSION), ("BRR_CXX_FLAGS", '"%s"' % " ".join(CXX_FLAGS))],
 )
 ext_modules = [core]
 

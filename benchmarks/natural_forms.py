@@ -86,7 +86,7 @@ def sample_forms(d, names=("workloads", "stan_rows", "formula"), seed=1):
     import warnings
 
     import brr_bayes as bb
-    from brr_bayes.convergence import rhat_and_ess_bulk
+    from brr_bayes.infer.convergence import rhat_and_ess_bulk
     fns = {**forms.FORMS["W2"], **{k: v[0] for k, v in forms.EXTRA_FORMS["W2"].items()}}
     maps = {k: v[1] for k, v in forms.EXTRA_FORMS["W2"].items()}
     ref_model = fns["workloads"](d)

@@ -7,26 +7,27 @@ Example:
     ...     _ = bb.Normal("y", mu, 1, observed=np.array([0.3, -0.1]))
     >>> result = bb.sample(model, draws=200, tune=200, chains=2, seed=1, progressbar=False)
 """
-from . import convergence, diagnostics, gp, math, ode
+# Three layers, each importing only those before it: model (describe), compile (lower to a Program),
+# infer (sample and summarise); formula builds on all three.
 from ._backend import cuda_available, cuda_built
-from .distributions import (Bernoulli, Beta, Binomial, Categorical, Cauchy, Dirichlet, Distribution, Exponential,
-                            Flat, Gamma, HalfCauchy, HalfFlat, HalfNormal, HalfStudentT, InverseGamma, Laplace,
-                            LKJCholesky, LogNormal, Mixture, Multinomial, MvNormal, NegativeBinomial, Normal,
-                            OrderedLogistic, OrderedProbit, Poisson, StudentT, Uniform, ZeroSumNormal)
+from .model import Deterministic, Model, Potential, gp, math, ode, transforms
+from .model.distributions import (Bernoulli, Beta, Binomial, Categorical, Cauchy, Dirichlet, Distribution,
+                                  Exponential, Flat, Gamma, HalfCauchy, HalfFlat, HalfNormal, HalfStudentT,
+                                  InverseGamma, Laplace, LKJCholesky, LogNormal, Mixture, Multinomial, MvNormal,
+                                  NegativeBinomial, Normal, OrderedLogistic, OrderedProbit, Poisson, StudentT,
+                                  Uniform, ZeroSumNormal)
+from .model.gp import HSGP
+from .model.hmm import HMM
+from .model.priors import (AR1, BYM2, ICAR, R2D2, RW1, RW2, RandomEffect, RegularizedHorseshoe,
+                           bym2_scaling_factors, icar_precision)
 from .compile.options import CompileOptions
+from .infer import (PathfinderResult, Result, ResultFileError, compute_log_likelihood, concat, convergence,
+                    diagnostics, fit_many, pathfinder, sample, sample_logp, sample_posterior_predictive,
+                    sample_prior_predictive)
+from .infer import distributed
 from .formula import GLM, FormulaError, GLMFit, Poststratification, glm, poststratify
-from .model import Deterministic, Model, Potential
-from .priors import (AR1, BYM2, ICAR, R2D2, RW1, RW2, RandomEffect, RegularizedHorseshoe, bym2_scaling_factors,
-                     icar_precision)
-from .predictive import compute_log_likelihood, sample_posterior_predictive, sample_prior_predictive
-from .result import Result, ResultFileError
-from .distributed import fit_many
-from .gp import HSGP
-from .hmm import HMM
-from .sampling import concat, sample, sample_logp
-from .pathfinding import PathfinderResult, pathfinder
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = ["Model", "CompileOptions", "Deterministic", "Potential", "sample", "sample_logp", "pathfinder", "PathfinderResult", "concat", "fit_many", "HSGP", "gp", "ode", "HMM", "sample_prior_predictive",
            "sample_posterior_predictive", "compute_log_likelihood", "Result", "ResultFileError", "RandomEffect", "ICAR",

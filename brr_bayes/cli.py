@@ -55,7 +55,7 @@ def _explain(args):
     import runpy
 
     import brr_bayes as bb
-    from brr_bayes import sampling
+    from brr_bayes.infer import sampling
 
     seen = []
 

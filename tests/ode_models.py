@@ -4,7 +4,7 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 import brr_bayes as bb
-from brr_bayes.transforms import LowerBound
+from brr_bayes.model.transforms import LowerBound
 
 TRUTH = dict(alpha=0.55, beta=0.028, gamma=0.80, delta=0.024, z0=np.array([33.0, 6.2]), sigma=np.array([0.25, 0.25]))
 TIMES = np.arange(1.0, 21.0)

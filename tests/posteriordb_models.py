@@ -42,7 +42,7 @@ def ark(d):
 
 
 def low_dim_gauss_mix(d):
-    from brr_bayes.transforms import Ordered
+    from brr_bayes.model.transforms import Ordered
     y = arr(d, "y")
     with bb.Model() as m:
         mu = bb.Normal("mu", 0, 2, shape=2, transform=Ordered())

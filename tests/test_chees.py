@@ -103,7 +103,7 @@ def test_adaptation_learns_scales_and_a_long_enough_trajectory():
 
 
 def test_nested_rhat_flags_a_superchain_apart():
-    from brr_bayes.convergence import nested_rhat
+    from brr_bayes.infer.convergence import nested_rhat
     x = np.random.default_rng(0).normal(size=(64, 10, 2))
     assert np.all(nested_rhat(x, 4) < 1.02)
     x[:16, :, 0] += 2.0     # one superchain in another place, for the first parameter only

@@ -191,7 +191,7 @@ def test_default_priors_are_overridable_per_term(small):
     f = bb.GLM("cont ~ 1 + x + h", small, family="gaussian",
                priors={"x": bb.Normal.dist(0, 0.1), "h[T.w]": bb.Normal.dist(1, 0.5)})
     b = next(rv for rv in f.model.free_rvs if rv.name == "b")
-    from brr_bayes.expr import constant_value
+    from brr_bayes.model.expr import constant_value
     mu, sigma = constant_value(b.dist.params["mu"]), constant_value(b.dist.params["sigma"])
     np.testing.assert_allclose(mu, [0, 0, 1])
     assert sigma[0] == 0.1 and sigma[2] == 0.5

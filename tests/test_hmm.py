@@ -103,7 +103,7 @@ def test_one_op_structural_zeros_and_the_numpy_reading():
     assert np.all(np.isfinite(g))
     assert_grad(m, x)
     # the numpy evaluator (predictive draws of a Deterministic) computes the same function
-    from brr_bayes.predictive import evaluate_at
+    from brr_bayes.compile.evaluate import evaluate_at
     rvs = {rv.name: rv for rv in m.free_rvs}
     np.testing.assert_allclose(evaluate_at([lp], {rvs["mu"]: mus, rvs["stay"]: s})[0], want, rtol=1e-10)
 

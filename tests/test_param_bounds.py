@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 from scipy import integrate, stats
 
 import brr_bayes as bb
-from brr_bayes.transforms import Interval, LowerBound, UpperBound
+from brr_bayes.model.transforms import Interval, LowerBound, UpperBound
 from helpers import assert_grad, rel_close
 
 

@@ -10,7 +10,7 @@ import brr_bayes as bb
 from brr_bayes import ops
 from brr_bayes.compile import PASSES, CompileOptions
 from brr_bayes.compile.canonical import Canonicalizer
-from brr_bayes.expr import Const, Op
+from brr_bayes.model.expr import Const, Op
 from helpers import assert_grad
 
 PLAIN = CompileOptions(passes=(), fuse=False, glm=False, compress=False)  # the program as written

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import brr_bayes as bb
-from brr_bayes import pathfinding
+from brr_bayes.infer import pathfinding
 
 
 def correlated_normal(seed=0, d=6):

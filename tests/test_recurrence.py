@@ -41,7 +41,7 @@ def test_values_and_gradients(T, n, seed):
         want[t] = prev
     np.testing.assert_allclose(m.constrain(p)["x"], want, rtol=1e-12, atol=1e-14)
     assert_grad(m, p)
-    from brr_bayes.predictive import evaluate_at
+    from brr_bayes.compile.evaluate import evaluate_at
     rvs = {rv.name: rv for rv in m.free_rvs}
     got = evaluate_at([x], {rvs["a"]: p[:T * n].reshape(T, n), rvs["b"]: B, rvs["x0"]: X0})[0]
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import brr_bayes as bb
-from brr_bayes.diagnostics import SamplingWarning, diagnose, ebfmi
+from brr_bayes.infer.diagnostics import SamplingWarning, diagnose, ebfmi
 
 
 @pytest.fixture(scope="module")

@@ -55,7 +55,7 @@ def test_scalar_state_and_predictive_twin():
         beta = bb.Uniform("beta", 0, 1)
         s = bb.Deterministic("s", bb.math.scan(lambda sp, et: omega + 0.2 * et ** 2 + beta * sp, 0.1, e))
     x = np.array([np.log(0.5), 0.3])
-    from brr_bayes.predictive import evaluate_at
+    from brr_bayes.compile.evaluate import evaluate_at
     rvs = {rv.name: rv for rv in m.free_rvs}
     vals = m.constrain(x)
     got = evaluate_at([s], {rvs["omega"]: vals["omega"], rvs["beta"]: vals["beta"]})[0]

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import brr_bayes as bb
-from brr_bayes import transforms as T
+from brr_bayes.model import transforms as T
 from helpers import assert_grad, fd_grad
 
 SETTINGS = settings(max_examples=20, deadline=None)

@@ -34,7 +34,7 @@ import hashlib
 import numpy as np
 
 from .. import ops
-from ..expr import Const, Op, gather, postorder
+from ..model.expr import Const, Op, gather, postorder
 from .options import CompileOptions
 from .rows import describe, distinct_rows, restrict, row_children, row_leaves
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import ops
-from ..expr import Const, Op
+from ..model.expr import Const, Op
 from .rows import distinct_rows, restrict, row_leaves
 
 MIN_ROWS = 64  # fewer rows than this are not worth a compression pass

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import math as bm
+from ..model import math as bm
 from .. import ops
-from ..expr import Const, as_expr, broadcast_to, reduce_sum
+from ..model.expr import Const, as_expr, broadcast_to, reduce_sum
 from .compress import cells as merge_cells
 
 _NAMES = ops.GLM_FAMILY_NAMES

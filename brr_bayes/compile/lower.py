@@ -11,9 +11,9 @@ import hashlib
 import numpy as np
 
 from .. import _backend, ops
-from ..expr import Const, Expr, Op, as_expr
-from ..model import FreeRV
-from ..transforms import ExprTransform, Identity
+from ..model.expr import Const, Expr, Op, as_expr
+from ..model.core import FreeRV
+from ..model.transforms import ExprTransform, Identity
 from .canonical import Canonicalizer
 from .options import CompileOptions
 
@@ -436,7 +436,7 @@ class CompiledModel:
             off, usize = self.layout[rv]
             tr = rv.transform
             if getattr(tr, "depends_on_parameters", False):   # bounds from the other values at this point
-                from ..predictive import evaluate_at
+                from .evaluate import evaluate_at
                 given = {r: np.broadcast_to(np.asarray(values[r.name], dtype=np.float64), r.shape)
                          for r in self.model.free_rvs if r is not rv}
                 lo, hi = (None if b is None else np.broadcast_to(evaluate_at([b], given)[0], rv.shape)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..expr import Const, Op, gather, postorder
+from ..model.expr import Const, Op, gather, postorder
 
 _CODE_LIMIT = 1 << 40  # re-number combined row codes past this, so products of level counts never overflow
 
@@ -20,7 +20,7 @@ def _is_row_matmul(e, n):
 
 def describe(e):
     """A short human name for an expression node (used in explain() and decline notes)."""
-    from ..model import FreeRV
+    from ..model.core import FreeRV
     if isinstance(e, FreeRV):
         return f"parameter '{e.name}' {e.shape}"
     if isinstance(e, Const):

@@ -25,7 +25,7 @@ from typing import Callable
 import numpy as np
 from scipy import special
 
-from .. import distributions as D
+from ..model import distributions as D
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import distributions as D
-from ..expr import as_expr, constant_value, stack
+from ..model import distributions as D
+from ..model.expr import as_expr, constant_value, stack
 from ..model import Deterministic, Model
 from .design import FixedDesign, GroupFactor, as_frame, numeric_column
 from .families import get_family
@@ -196,7 +196,7 @@ class GLM:
     def _aux_shape(self, name):
         if name != "cutpoints":
             return {}
-        from ..transforms import Ordered
+        from ..model.transforms import Ordered
         return dict(shape=self.categories - 1, transform=Ordered())
 
     @staticmethod
@@ -282,7 +282,7 @@ class GLM:
     # ------------------------------------------------------------------ fitting
     def fit(self, **sample_kwargs) -> "GLMFit":
         """Sample the posterior with bb.sample (same keyword arguments) and return a GLMFit."""
-        from ..sampling import sample
+        from ..infer.sampling import sample
         return GLMFit(self, sample(self.model, **sample_kwargs))
 
     def __repr__(self):

@@ -222,7 +222,7 @@ def _poststratify_cells(result, table, weights, by, prediction):
     """Weighted means of a hand-built model's per-cell predictions (a Deterministic over the table's rows)."""
     import xarray as xr
 
-    from ..result import Result
+    from ..infer.result import Result
     if not isinstance(result, Result):
         raise TypeError(f"poststratify takes the fit returned by bb.glm, or a bb.Result with prediction=; got "
                         f"{type(result).__name__}")

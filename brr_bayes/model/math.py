@@ -6,7 +6,7 @@ Example:
     ...     x = bb.Normal("x", 0, 1, shape=3)
     ...     p = bb.math.inv_logit(x)
 """
-from . import ops
+from .. import ops
 from .linalg import cholesky, logdet_spd, solve_lower_triangular
 from .recurrence import linear_recurrence
 from .scan import scan

@@ -9,7 +9,7 @@ from typing import Literal, Optional
 
 import numpy as np
 
-from . import _backend
+from .. import _backend
 from .result import Result
 
 
@@ -155,7 +155,7 @@ def _device_evaluator(program, device, lanes):
         return None
     missing = program.device_unsupported_ops()
     if missing:
-        from ._op_codes import TABLE
+        from .._op_codes import TABLE
         names = {code: name.lower() for name, code in TABLE.items()}
         raise ValueError(f"device='{device}': the model uses ops without a device kernel yet "
                          f"({', '.join(sorted({names.get(c, str(c)) for c in missing}))}); sample it with device='cpu'")
@@ -314,7 +314,7 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
         >>> abs(float(res.posterior["mu"].mean()) - 2.0) < 0.3
         True
     """
-    from .model import Model
+    from ..model import Model
     if isinstance(resume, (str, os.PathLike)):
         resume = Result.load(resume)
     if not isinstance(model, Model):

@@ -21,7 +21,8 @@ import time
 
 import numpy as np
 
-from . import _backend, verified_file
+from .. import _backend
+from . import verified_file
 
 DEFAULT_EVERY = 100
 _TRACE_KEYS = ("draws", "step_size", "energy", "energy_error", "acceptance_rate", "lp", "tree_depth", "n_steps",
@@ -296,7 +297,7 @@ def fit_many(build, datasets, *, client=None, seed=None, checkpoint_dir=None, ch
         >>> [round(float(f.posterior["mu"].mean())) for f in fits]
         [1, 5]
     """
-    from .model import Model
+    from ..model import Model
     from .result import Result
     from .sampling import fresh_plan, resolve_seed, sample
     for bad in ("resume", "checkpoint", "checkpoint_seconds", "client", "init"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from .. import ops
+from ... import ops
 from ..expr import Const, as_expr, broadcast_to, constant_value
 from ..transforms import CholeskyCorr, Simplex, SumToZero
 from .base import Distribution, draw_category, pick_category

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from . import ops
+from .. import ops
 
 
 class Transform:
@@ -250,7 +250,7 @@ class ParamBounds(ExprTransform):
 
     Example:
         >>> import brr_bayes as bb
-        >>> from brr_bayes.transforms import Interval
+        >>> from brr_bayes.model.transforms import Interval
         >>> with bb.Model() as m:
         ...     lo = bb.Normal("lo", 0, 1)
         ...     x = bb.Normal("x", 0, 3, transform=Interval(lower=lo, upper=lo + 2.0))
@@ -343,5 +343,5 @@ def by_name(name, where="transform"):
     table = {t.name: t for t in (Identity, Ordered, PositiveOrdered, Simplex, SumToZero, CholeskyCorr)}
     if name not in table:
         raise ValueError(f"{where}: transform={name!r} is not known; pass one of {sorted(table)}, None, or a transform "
-                         "object from brr_bayes.transforms (e.g. Interval(0, 1))")
+                         "object from brr_bayes.model.transforms (e.g. Interval(0, 1))")
     return table[name]()

@@ -1,116 +1,15 @@
-"""Prior and posterior predictive draws: the expression graph evaluated in numpy over a batch of draws.
-
-Every value carries a leading batch axis (one row per draw) except constants, so one pass over the
-graph serves all draws at once.
-"""
+"""Prior and posterior predictive draws and pointwise log-likelihoods, from the model's expression graph
+evaluated in numpy over all draws at once (compile.evaluate)."""
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
 
-from . import ops
-from .expr import Const, Op, postorder
-from .hmm import numpy_forward
-from .linalg import numpy_cholesky, numpy_trisolve
-from .model import FreeRV
-from .recurrence import numpy_recurrence
-
-
-class _Evaluator:
-    def __init__(self, env, batch):
-        self.env = env          # FreeRV -> array (batch, *shape)
-        self.batch = batch
-        self.memo = {}
-        self._keep = []  # nodes whose id() keys the memo must stay alive
-
-    def __call__(self, e):
-        """Value of e with shape (batch, *e.shape); arguments first, iteratively (any depth)."""
-        for node in postorder([e], done=lambda n: id(n) in self.memo):
-            v = self._eval(node)
-            full = (self.batch,) + node.shape
-            self.memo[id(node)] = np.broadcast_to(v, full) if v.shape != full else v
-            self._keep.append(node)
-        return self.memo[id(e)]
-
-    def _eval(self, e):
-        B = self.batch
-        if isinstance(e, Const):
-            return np.asarray(e.value, dtype=np.float64)
-        if isinstance(e, FreeRV):
-            if e not in self.env:
-                raise KeyError(f"no draws for parameter '{e.name}'")
-            return self.env[e]
-        if not isinstance(e, Op):
-            raise TypeError(f"cannot evaluate {e!r}")
-        k, a = e.kind, e.attrs
-        args = [self.memo[id(x)] for x in e.args]
-        flat = [v.reshape(B, -1) for v in args]
-        if k == "unary":
-            return ops.numpy_unary(a["code"], args[0])
-        if k == "binary":
-            x, y = (v if v[0].size > 1 or not e.shape else v.reshape((B,) + (1,) * len(e.shape)) for v in args)
-            return ops.numpy_binary(a["code"], x, y)
-        if k == "reshape":
-            return args[0].reshape((B,) + e.shape)
-        if k == "gather":
-            return flat[0][:, a["index"]].reshape((B,) + e.shape)
-        if k == "scatter":
-            out = np.zeros((B, a["out_size"]))
-            np.add.at(out, (slice(None), a["index"]), flat[0])
-            return out.reshape((B,) + e.shape)
-        if k == "sum":
-            return flat[0].sum(axis=1)
-        if k == "axis":
-            o, n, i = a["layout"]
-            v = flat[0].reshape(B, o, n, i)
-            if a["code"] == ops.CUMSUM:
-                r = np.cumsum(v, axis=2)
-            elif a["code"] == ops.LOGSUMEXP:
-                r = special.logsumexp(v, axis=2)
-            else:
-                r = special.softmax(v, axis=2)
-            return r.reshape((B,) + e.shape)
-        if k == "concat":
-            return np.concatenate(flat, axis=1).reshape((B,) + e.shape)
-        if k == "matmul":
-            X = a["matrix"]
-            b = args[0]
-            r = np.einsum("nk,bk...->bn...", X, b)
-            return r.reshape((B,) + e.shape)
-        if k == "csr":
-            return np.asarray((a["matrix"] @ flat[0].T).T).reshape((B,) + e.shape)
-        if k in ("scan", "ode"):  # a traced body: run through the core's own kernels
-            from .compile.lower import evaluate_in_core
-            return evaluate_in_core(e, [v.reshape((B,) + x.shape) for v, x in zip(args, e.args)])
-        if k in _BATCHED:   # the op's numpy twin over the draws: arguments (B, *their shapes)
-            return _BATCHED[k](*(v.reshape((B,) + x.shape) for v, x in zip(args, e.args))).reshape((B,) + e.shape)
-        if k == "lpdf":    # a distribution's log density at a value: its own numpy version, params evaluated here
-            dist = a["dist"]
-            shape = (B,) + e.shape
-            params = {n: np.broadcast_to(_align(self(p), B, e.shape), shape) for n, p in dist.params.items()}
-            return np.broadcast_to(dist.logp_numpy(args[0], params), shape)
-        raise TypeError(f"cannot evaluate expression kind '{k}'")
-
-
-# expression kinds whose numpy version lives beside the Python that builds them
-_BATCHED = {"recurrence": numpy_recurrence, "hmm": numpy_forward, "cholesky": numpy_cholesky,
-            "trisolve": numpy_trisolve}
-
-
-def evaluate_at(exprs, values):
-    """Numpy values of expressions at one point ``values`` ({free variable: constrained value})."""
-    ev = _Evaluator({rv: np.asarray(v, dtype=np.float64)[None] for rv, v in values.items()}, 1)
-    return [ev(e)[0] for e in exprs]
-
-
-def _align(v, batch, shape, event=0):
-    """A batched parameter (batch, *p_shape, *event axes) reshaped to broadcast against (batch, *shape, *event)."""
-    return v.reshape((batch,) + (1,) * (len(shape) - (v.ndim - 1 - event)) + v.shape[1:])
+from ..compile.evaluate import Evaluator, align
 
 
 def _posterior_evaluator(result, what):
     """(model, chains, draws, evaluator over every posterior draw) for a Result that has its model."""
-    from .model import Model
+    from ..model import Model
     from .result import Result
     if isinstance(result, Model):
         raise TypeError(f"{what}: pass the result of bb.sample(model), not the model itself (res = bb.sample(model), "
@@ -124,7 +23,7 @@ def _posterior_evaluator(result, what):
                          "from disk); pass a result returned by bb.sample(model)")
     C, D = result.chains, result.draws
     env = {rv: result.posterior[rv.name].reshape((C * D,) + rv.shape) for rv in model.free_rvs}
-    return model, C, D, _Evaluator(env, C * D)
+    return model, C, D, Evaluator(env, C * D)
 
 
 def _draw(dist, ev, rng, shape, batch, where):
@@ -132,7 +31,7 @@ def _draw(dist, ev, rng, shape, batch, where):
     size = (batch,) + tuple(shape)
     if dist.event_ndim == 0:
         ev_nd = getattr(dist, "param_event_ndim", {})   # e.g. cutpoints: their last axis is not a batch axis
-        params = {k: np.broadcast_to(_align(v, batch, shape, ev_nd.get(k, 0)),
+        params = {k: np.broadcast_to(align(v, batch, shape, ev_nd.get(k, 0)),
                                      size + (v.shape[v.ndim - ev_nd[k]:] if ev_nd.get(k) else ()))
                   for k, v in params.items()}
     try:
@@ -156,14 +55,14 @@ def sample_prior_predictive(model, draws=500, seed=None):
         >>> pp["prior_predictive"]["y"].shape
         (1, 100, 3)
     """
-    from .model import Model
+    from ..model import Model
     if not isinstance(model, Model):
         raise TypeError(f"sample_prior_predictive takes a bb.Model, got {type(model).__name__}")
     if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 1:
         raise ValueError(f"draws must be a positive integer, got {draws!r}")
     rng = np.random.default_rng(seed)
     env = {}
-    ev = _Evaluator(env, draws)
+    ev = Evaluator(env, draws)
     for rv in model.free_rvs:  # registration order is a valid topological order
         env[rv] = np.asarray(_draw(rv.dist, ev, rng, rv.shape, draws, f"prior of '{rv.name}'"), dtype=np.float64)
     prior = {rv.name: env[rv] for rv in model.free_rvs}
@@ -216,7 +115,7 @@ def compute_log_likelihood(result, var_names=None):
             continue
         shape = rv.shape
         ev_nd = getattr(rv.dist, "param_event_ndim", {})
-        params = {k: _align(ev(p), C * D, shape, ev_nd.get(k, 0)) for k, p in rv.dist.params.items()}
+        params = {k: align(ev(p), C * D, shape, ev_nd.get(k, 0)) for k, p in rv.dist.params.items()}
         out[rv.name] = np.asarray(rv.dist.logp_numpy(rv.value, params)).reshape((C, D) + shape)
     result.log_likelihood = out
     return out

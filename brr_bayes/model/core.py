@@ -234,12 +234,12 @@ class Model:
     @property
     def compile_options(self):
         """The compiler's switches (bb.CompileOptions); setting them recompiles the model."""
-        from .compile import CompileOptions
+        from ..compile import CompileOptions
         return self._compile_options or CompileOptions()
 
     @compile_options.setter
     def compile_options(self, options):
-        from .compile import CompileOptions
+        from ..compile import CompileOptions
         if not isinstance(options, CompileOptions):
             raise TypeError(f"compile_options must be a bb.CompileOptions, got {type(options).__name__}")
         self._compile_options = options
@@ -248,7 +248,7 @@ class Model:
     @property
     def compiled(self):
         if self._compiled is None:
-            from .compile import CompiledModel
+            from ..compile import CompiledModel
             self._compiled = CompiledModel(self, self.compile_options)
         return self._compiled
 
@@ -267,7 +267,7 @@ class Model:
             >>> "glm" in str(m.explain())
             True
         """
-        from .compile.explain import explain
+        from ..compile.explain import explain
         return explain(self)
 
     @property

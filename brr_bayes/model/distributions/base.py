@@ -28,7 +28,7 @@ class Distribution:
 
     def __new__(cls, name, *args, dims=None, shape=None, observed=None, transform="default", initval=None,
                 **kwargs):
-        from ..model import Model
+        from ..core import Model
         model = Model.get_context(f"{cls.__name__}('{name}')")
         dist = cls.dist(*args, _name=name, **kwargs)
         return model.register_rv(name, dist, dims=dims, shape=shape, observed=observed, transform=transform,

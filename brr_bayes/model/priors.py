@@ -12,7 +12,7 @@ from scipy.sparse import csgraph
 from . import math as bm
 from .distributions import Flat, HalfNormal, Normal
 from .expr import as_expr, constant_value
-from .model import Deterministic, Model, Potential
+from .core import Deterministic, Model, Potential
 
 
 def _fixed(value, where, param, ok, requirement, fix):
@@ -152,7 +152,7 @@ class _IcarPairwise:
         self.phi, self.edges = phi, edges
 
     def lower(self, C):
-        from . import ops
+        from .. import ops
         n = self.phi.size
         C.op(ops.ICAR_PAIRWISE, [C.slot(self.phi)], idx=[C.index(self.edges[:, 0], n), C.index(self.edges[:, 1], n)])
 

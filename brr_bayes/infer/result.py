@@ -43,7 +43,7 @@ class Result:
             unconstrained.shape[0]
         self.posterior_predictive = None
         self.log_likelihood = None
-        from . import __version__
+        from .._version import __version__
         self.versions = {"brr_bayes": __version__, "numpy": np.__version__, "python": platform.python_version()}
 
     @classmethod

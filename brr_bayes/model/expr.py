@@ -9,7 +9,7 @@ import numbers
 
 import numpy as np
 
-from . import ops
+from .. import ops
 
 _INT_KINDS = "iu"
 
@@ -51,7 +51,7 @@ class Expr:
 
     def __bool__(self):
         raise TypeError("an expression has no truth value while the model is being built; "
-                        "use numpy on data, or brr_bayes.math functions on parameters")
+                        "use numpy on data, or brr_bayes.model.math functions on parameters")
 
     # array methods ---------------------------------------------------------------------
     def sum(self, axis=None, keepdims=False): return reduce_sum(self, axis, keepdims)

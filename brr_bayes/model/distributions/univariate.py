@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special, stats
 
-from .. import ops
+from ... import ops
 from ..expr import Const, constant_value
 from ..transforms import Interval, LowerBound
 from .base import Distribution, broadcast_inputs

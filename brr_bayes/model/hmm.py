@@ -10,7 +10,7 @@ import numpy as np
 from scipy import special
 
 from .expr import Const, Op, as_expr, constant_value
-from .model import Model
+from .core import Model
 
 
 def hmm_forward(log_init, log_trans, log_emission):

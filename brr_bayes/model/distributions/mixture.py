@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from .. import ops
+from ... import ops
 from ..expr import as_expr, constant_value
 from .base import Distribution, draw_category
 from .univariate import Univariate

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import linalg as sla
 
-from . import ops
+from .. import ops
 from .expr import Const, Op, as_expr, constant_value, gather, reduce_sum, unary
 
 
