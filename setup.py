@@ -34,9 +34,9 @@ def _sources(pattern):
 
 
 def _write_op_codes():
-    """brr_bayes/_op_codes.py from csrc/ad/ops.def, the one op table (C++ reads it as an X-macro)."""
-    rows = re.findall(r"^BRR_OP\((\w+), (\d+), (\w+)\)", open(os.path.join(HERE, "csrc", "ad", "ops.def")).read(), re.M)
-    lines = ['"""Op codes, written by setup.py from csrc/ad/ops.def (the C++ enum comes from the same file): do not edit."""',
+    """brr_bayes/_op_codes.py from csrc/ir/ops.def, the one op table (C++ reads it as an X-macro)."""
+    rows = re.findall(r"^BRR_OP\((\w+), (\d+), (\w+)\)", open(os.path.join(HERE, "csrc", "ir", "ops.def")).read(), re.M)
+    lines = ['"""Op codes, written by setup.py from csrc/ir/ops.def (the C++ enum comes from the same file): do not edit."""',
              ""] + [f"{py} = {code}" for _, code, py in rows] + ["", "TABLE = {" + ", ".join(f"{py!r}: {py}" for _, _, py in rows) + "}", ""]
     text = "\n".join(lines)
     target = os.path.join(HERE, "brr_bayes", "_op_codes.py")

@@ -1,8 +1,8 @@
-"""Op codes (generated from csrc/ad/ops.def, as the C++ enum is), their names, and numpy versions for constant folding."""
+"""Op codes (generated from csrc/ir/ops.def, as the C++ enum is), their names, and numpy versions for constant folding."""
 import numpy as np
 from scipy import special
 
-from ._op_codes import *  # noqa: F401,F403  (NEG ... GLM: the table in csrc/ad/ops.def)
+from ._op_codes import *  # noqa: F401,F403  (NEG ... GLM: the table in csrc/ir/ops.def)
 from ._op_codes import TABLE
 
 GLM_BERNOULLI, GLM_BINOMIAL, GLM_POISSON, GLM_NORMAL, GLM_NEGBIN = 0, 1, 2, 3, 4  # GLM families (density/glm.cpp)

@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <string>
 
-#include "ad/program.hpp"
+#include "ir/program.hpp"
 #include "common/external_batch.hpp"
 #include "launch.hpp"
 
@@ -84,8 +84,8 @@ PYBIND11_MODULE(_cuda, m) {
                throw py::type_error("program must be a brr_bayes._core.Program (model.compiled.program)");
              const auto addr = program.attr("_address")().cast<std::uintptr_t>();
              // the Python object owns the Program; DeviceProgram keeps that object alive
-             std::shared_ptr<const brr::ad::Program> p(reinterpret_cast<const brr::ad::Program*>(addr),
-                                                       [](const brr::ad::Program*) {});
+             std::shared_ptr<const brr::ir::Program> p(reinterpret_cast<const brr::ir::Program*>(addr),
+                                                       [](const brr::ir::Program*) {});
              try {
                return DeviceProgram{program, std::make_unique<ProgramDevice>(p, static_cast<std::size_t>(lanes)), nullptr};
              } catch (const std::invalid_argument& e) {

@@ -72,10 +72,10 @@ struct CudaDev {
 
 struct ProgramDevice::Impl {
   backend::GridExecutor<CudaDev> ex;
-  Impl(std::shared_ptr<const ad::Program> p, std::size_t lanes) : ex(std::move(p), lanes) {}
+  Impl(std::shared_ptr<const ir::Program> p, std::size_t lanes) : ex(std::move(p), lanes) {}
 };
 
-ProgramDevice::ProgramDevice(std::shared_ptr<const ad::Program> p, std::size_t lanes)
+ProgramDevice::ProgramDevice(std::shared_ptr<const ir::Program> p, std::size_t lanes)
     : impl_(std::make_unique<Impl>(std::move(p), lanes)) {}
 ProgramDevice::~ProgramDevice() = default;
 std::size_t ProgramDevice::lanes() const { return impl_->ex.lanes(); }

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace brr::ad {
+namespace brr::ir {
 class Program;
 }
 
@@ -38,7 +38,7 @@ class GlmBernoulliDevice {
 // and gradient at B points per call; constants and index arrays copied to the device once.
 class ProgramDevice {
  public:
-  ProgramDevice(std::shared_ptr<const ad::Program> program, std::size_t lanes);  // throws for an op without a kernel
+  ProgramDevice(std::shared_ptr<const ir::Program> program, std::size_t lanes);  // throws for an op without a kernel
   ~ProgramDevice();
   ProgramDevice(const ProgramDevice&) = delete;
   ProgramDevice& operator=(const ProgramDevice&) = delete;

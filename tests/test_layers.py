@@ -61,3 +61,42 @@ def test_checker_sees_an_upward_import(tmp_path, monkeypatch):
     assert list(_targets(fake / "model" / "distributions" / "x.py")) == [(2, "infer")]
     with pytest.raises(AssertionError, match="model/distributions/x.py:2 imports brr_bayes.infer"):
         test_layer_imports_only_downwards("model")
+
+
+# The C++ core's directories, and which others each may include (csrc/, by its first path component).
+CSRC = PKG.parent / "csrc"
+CXX_ALLOWED = {
+    "common": {"common"},
+    "ir": {"ir", "common"},                                        # the Program as data
+    "ode": {"ode"},                                                # solvers know nothing of programs
+    "ad": {"ad", "ir", "common", "density", "ode"},                # the CPU executor
+    "density": {"density", "ad", "ir", "common"},
+    "transform": {"transform", "ad", "ir", "common"},
+    "backend": {"backend", "ad", "ir", "common", "density"},       # the device executor
+    "infer": {"infer", "common"},                                  # samplers see only the LogDensity seams
+    "bindings": {"bindings", "ad", "ir", "common", "backend", "infer", "density", "transform", "ode"},
+}
+
+
+def _cxx_includes(path):
+    import re
+    for n, line in enumerate(path.read_text().splitlines(), 1):
+        m = re.match(r'\s*#\s*include\s*[<"]([^>"]+)[>"]', line)
+        if m:
+            yield n, m.group(1)
+
+
+def test_csrc_directories_include_only_downwards():
+    bad = []
+    for path in sorted(CSRC.rglob("*")):
+        if path.suffix not in (".hpp", ".cpp", ".def"):
+            continue
+        layer = path.relative_to(CSRC).parts[0]
+        assert layer in CXX_ALLOWED, f"csrc/{layer}/ is not in this test's table: add it with what it may include"
+        for line, inc in _cxx_includes(path):
+            top = inc.split("/")[0]
+            if "/" in inc and top in CXX_ALLOWED and top not in CXX_ALLOWED[layer]:
+                bad.append(f"{path.relative_to(CSRC)}:{line} includes {inc}")
+            if inc.startswith("pybind11") and layer != "bindings":
+                bad.append(f"{path.relative_to(CSRC)}:{line} includes {inc} (Python headers belong in bindings/)")
+    assert not bad, "; ".join(bad)

@@ -75,7 +75,7 @@ def _initial_points(model, init, chains, seed):
 
 
 def defaults() -> dict:
-    """The sampler's default settings: the C++ SamplerConfig's (csrc/nuts/chain.hpp, run.hpp), written once
+    """The sampler's default settings: the C++ SamplerConfig's (csrc/infer/nuts/chain.hpp, csrc/infer/run.hpp), written once
     there and read when first needed, so that importing brr_bayes does not need the built core."""
     global _DEFAULTS
     if _DEFAULTS is None:

@@ -6,14 +6,14 @@
 #include <chrono>
 #include <functional>
 
-#include "ad/op_shapes.hpp"
+#include "ir/op_shapes.hpp"
 #include "common/errors.hpp"
 
 namespace brr::ad {
 
 double* BatchCtx::v(int s) const {
   const Slot& sl = prog.slot(s);
-  if (sl.constant) return const_cast<double*>(prog.const_values_.data()) + sl.offset;
+  if (sl.constant) return const_cast<double*>(prog.constants().data()) + sl.offset;
   return ws.val.data() + sl.offset * B;
 }
 
@@ -74,7 +74,7 @@ void lane_out(const Program& p, BatchWorkspace& ws, const Workspace& lw, int s, 
 void ensure_lanes(const Program& p, BatchWorkspace& ws) {
   if (ws.lane.size() == ws.lanes) return;
   ws.lane.clear();
-  for (std::size_t b = 0; b < ws.lanes; ++b) ws.lane.push_back(p.make_workspace(1));
+  for (std::size_t b = 0; b < ws.lanes; ++b) ws.lane.push_back(make_workspace(p, 1));
 }
 
 // Densities add their partials going forward, so their inputs' adjoints travel with them.
@@ -156,7 +156,7 @@ void BatchEvaluator::setup(std::size_t tile, int threads) {
   pool_.reset();
   std::size_t tasks = lanes_;
   if (tile == kScalar) {
-    for (std::size_t b = 0; b < lanes_; ++b) scalar_.push_back(p_->make_workspace(1));
+    for (std::size_t b = 0; b < lanes_; ++b) scalar_.push_back(make_workspace(*p_, 1));
   } else {
     for (std::size_t b = 0; b < lanes_; b += tile) first_.push_back(b);
     first_.push_back(lanes_);
@@ -174,7 +174,7 @@ void BatchEvaluator::run(const double* X, double* G, double* lp) {
   if (tile_ == kScalar) {
     tasks = lanes_;
     task = [&](std::size_t b, int) {
-      lp[b] = p_->logp_grad(scalar_[b], ConstSpan{X + b * d, d}, Span{G ? G + b * d : nullptr, G ? d : 0});
+      lp[b] = ad::logp_grad(*p_, scalar_[b], ConstSpan{X + b * d, d}, Span{G ? G + b * d : nullptr, G ? d : 0});
     };
   } else {
     tasks = ws_.size();

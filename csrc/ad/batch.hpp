@@ -10,7 +10,7 @@
 #include <memory>
 #include <vector>
 
-#include "ad/program.hpp"
+#include "ad/executor.hpp"
 #include "common/row_pool.hpp"
 
 namespace brr::ad {
@@ -36,8 +36,8 @@ struct BatchCtx {
   double* v(int s) const;
   double* a(int s) const;  // nullptr when the slot needs no gradient or grad is off
   std::size_t n(int s) const { return prog.slot(s).size; }
-  const int32_t* index(int id) const { return prog.indices_[id].data(); }
-  std::size_t index_len(int id) const { return prog.indices_[id].size(); }
+  const int32_t* index(int id) const { return prog.index(id).data(); }
+  std::size_t index_len(int id) const { return prog.index(id).size(); }
   double* scratch(std::size_t doubles);
 };
 

@@ -11,7 +11,7 @@
 #include "ad/elementwise_terms.hpp"
 #include "ad/kernels.hpp"
 #include "ad/linpred_terms.hpp"
-#include "ad/op_shapes.hpp"
+#include "ir/op_shapes.hpp"
 #include "common/strides.hpp"
 #include "common/vec_math.hpp"
 #include "density/univariate_terms.hpp"

@@ -1,6 +1,6 @@
 // Routes each op to its family's kernel.
 #include "ad/kernels.hpp"
-#include "ad/op_shapes.hpp"
+#include "ir/op_shapes.hpp"
 
 namespace brr::ad {
 

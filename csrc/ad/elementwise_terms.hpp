@@ -3,11 +3,13 @@
 #pragma once
 #include <cmath>
 
-#include "ad/op_codes.hpp"
+#include "ir/op_codes.hpp"
 #include "ad/scalar_math.hpp"
 #include "common/hd.hpp"
 
 namespace brr::ad::terms {
+
+using ir::OpCode;
 
 // Calls fn(f, fa, fb) for a binary op code; false for any other code.
 template <class Fn>

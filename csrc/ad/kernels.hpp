@@ -1,6 +1,6 @@
 // Forward and backward kernels of each op family (see op_codes.hpp).
 #pragma once
-#include "ad/program.hpp"
+#include "ad/executor.hpp"
 
 namespace brr::ad {
 
@@ -20,7 +20,6 @@ void linpred_backward(const Op& op, Ctx& c);
 void density_forward(const Op& op, Ctx& c);  // densities add value and partials in one pass
 void pointwise_forward(const Op& op, Ctx& c);   // PointwiseLpdf: a univariate density's terms as a vector
 void pointwise_backward(const Op& op, Ctx& c);
-int pointwise_arity(OpCode density);            // inputs of a univariate density (value first), 0 if not one
 void linalg_forward(const Op& op, Ctx& c);      // Cholesky, TriSolve
 void linalg_backward(const Op& op, Ctx& c);
 void hmm_forward(const Op& op, Ctx& c);         // HmmLogLik

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "ad/program.hpp"
+#include "ad/executor.hpp"
 #include "common/reduce.hpp"
 
 namespace brr::ad {

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <vector>
 
+#include "ad/function.hpp"
 #include "ad/kernels.hpp"
 #include "ode/ode_problem.hpp"
 
@@ -26,8 +27,8 @@ void ode_forward(const Op& op, Ctx& c) {
   pb.eval = [&](double t, const double* y, double* f, double* Jy, double* Jp) {
     x[0] = t;
     std::memcpy(x.data() + 1, y, n * sizeof(double));
-    if (!Jy) return fn.eval(fw, x.data(), f);
-    fn.jacobian(fw, x.data(), f, Jfull.data());
+    if (!Jy) return eval(fn, fw, x.data(), f);
+    jacobian(fn, fw, x.data(), f, Jfull.data());
     for (std::size_t i = 0; i < n; ++i) {
       for (std::size_t k = 0; k < n; ++k) Jy[i * n + k] = Jfull[i * d + 1 + k];
       if (!m) continue;  // BDF's Newton matrix wants J_y even without sensitivities

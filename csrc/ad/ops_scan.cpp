@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "ad/function.hpp"
 #include "ad/kernels.hpp"
 
 namespace brr::ad {
@@ -37,7 +38,7 @@ void scan_forward(const Op& op, Ctx& c) {
   double* x = c.v(op.out);
   for (std::size_t t = 0; t < s.T; ++t) {
     step_input(s, op, c, t, xin);
-    f.eval(fw, xin, x + t * s.n);
+    eval(f, fw, xin, x + t * s.n);
   }
 }
 
@@ -58,7 +59,7 @@ void scan_backward(const Op& op, Ctx& c) {
     for (std::size_t i = 0; i < s.n; ++i) w[i] = xbar[t * s.n + i] + lam[i];
     step_input(s, op, c, t, xin);
     std::fill(g, g + s.d(), 0.0);
-    f.vjp(fw, xin, w, nullptr, g);
+    vjp(f, fw, xin, w, nullptr, g);
     std::memcpy(lam, g, s.n * sizeof(double));  // what x[t-1] receives
     if (ubar)
       for (std::size_t i = 0; i < s.k; ++i) ubar[t * s.k + i] += g[s.n + i];

@@ -19,14 +19,14 @@
 #include <string>
 #include <vector>
 
-#include "ad/program.hpp"
+#include "ir/program.hpp"
 #include "backend/grid_kernels.hpp"
 
 namespace brr::backend {
 
-using ad::Op;
-using ad::OpCode;
-using ad::Program;
+using ir::Op;
+using ir::OpCode;
+using ir::Program;
 namespace terms = ad::terms;
 
 // Ops the device executor runs (by code, on the program's own slots).
@@ -50,7 +50,7 @@ inline bool grid_supported(const Op& op, const Program& p) {
       for (std::size_t q = 1; q <= 3; ++q)
         if (op.ip[q] >= 0 && !p.slot(op.in[static_cast<std::size_t>(op.ip[q])]).constant && q != 2) return false;
       if (op.ip[0] == 1 && !p.slot(op.in[static_cast<std::size_t>(op.ip[2])]).constant) return false;
-      for (std::size_t q = ad::kGlmHeader; q < op.ip.size(); q += 4)
+      for (std::size_t q = ir::kGlmHeader; q < op.ip.size(); q += 4)
         if (op.ip[q + 3] >= 0 && !p.slot(op.in[static_cast<std::size_t>(op.ip[q + 3])]).constant) return false;
       return true;
     }
@@ -77,7 +77,7 @@ class GridExecutor {
     const Program& P = *p_;
     std::size_t val = 0, adj = 0, most = 1;
     for (std::size_t s = 0; s < P.num_slots(); ++s) {
-      const ad::Slot& sl = P.slot(static_cast<int>(s));
+      const ir::Slot& sl = P.slot(static_cast<int>(s));
       if (!sl.constant) val = std::max(val, sl.offset + sl.size);
       if (sl.adj >= 0) adj = std::max(adj, static_cast<std::size_t>(sl.adj) + sl.size);
       most = std::max(most, sl.size);
@@ -86,13 +86,16 @@ class GridExecutor {
       if (!grid_supported(op, P))
         throw std::invalid_argument("device executor: op code " + std::to_string(static_cast<int>(op.code)) +
                                     " has no device kernel (or its inputs are of a kind it does not take)");
-      for (int i : op.idx) most = std::max(most, P.indices_[static_cast<std::size_t>(i)].size());
+      for (int i : op.idx) most = std::max(most, P.index(i).size());
     }
     val_ = Dev::template alloc<double>(std::max<std::size_t>(val, 1) * B_);
     adj_ = Dev::template alloc<double>(std::max<std::size_t>(adj, 1) * B_);
     adj_size_ = std::max<std::size_t>(adj, 1) * B_;
-    cst_ = Dev::upload(P.const_values_.empty() ? std::vector<double>{0.0} : P.const_values_);
-    for (const auto& ix : P.indices_) idx_.push_back(Dev::upload(ix.empty() ? std::vector<int32_t>{0} : ix));
+    cst_ = Dev::upload(P.constants().empty() ? std::vector<double>{0.0} : P.constants());
+    for (std::size_t i = 0; i < P.num_indices(); ++i) {
+      const auto& ix = P.index(static_cast<int>(i));
+      idx_.push_back(Dev::upload(ix.empty() ? std::vector<int32_t>{0} : ix));
+    }
     target_ = Dev::template alloc<double>(B_);
     const std::size_t S = most * B_;
     for (auto* b : {&t_, &g_, &d0_, &d1_, &d2_, &d3_}) *b = Dev::template alloc<double>(S);
@@ -144,11 +147,11 @@ class GridExecutor {
 
   const Program& P() const { return *p_; }
   double* v(int s) const {
-    const ad::Slot& sl = P().slot(s);
+    const ir::Slot& sl = P().slot(s);
     return sl.constant ? const_cast<double*>(Dev::ptr(cst_)) + sl.offset : const_cast<double*>(Dev::ptr(val_)) + sl.offset * B_;
   }
   double* a(int s) const {
-    const ad::Slot& sl = P().slot(s);
+    const ir::Slot& sl = P().slot(s);
     return (want_grad_ && sl.adj >= 0) ? const_cast<double*>(Dev::ptr(adj_)) + static_cast<std::size_t>(sl.adj) * B_ : nullptr;
   }
   std::size_t n(int s) const { return P().slot(s).size; }
@@ -159,7 +162,7 @@ class GridExecutor {
     return {v(s), full ? std::size_t{1} : std::size_t{0}, 0};
   }
   const int32_t* ix(int id) const { return Dev::ptr(idx_[static_cast<std::size_t>(id)]); }
-  std::size_t ix_len(int id) const { return P().indices_[static_cast<std::size_t>(id)].size(); }
+  std::size_t ix_len(int id) const { return P().index(id).size(); }
   double* buf(Buf& b) const { return const_cast<double*>(Dev::ptr(b)); }
 
   // out[b] (+)= offset + scale * sum_i t[i, b] over n rows
@@ -177,12 +180,12 @@ class GridExecutor {
       Plan& pl = plans_[k];
       std::vector<int32_t> start, rows;
       if (op.code == OpCode::Gather || op.code == OpCode::ScatterAdd) {
-        const auto& key = Pr.indices_[static_cast<std::size_t>(op.idx[0])];
+        const auto& key = Pr.index(op.idx[0]);
         const std::size_t groups = op.code == OpCode::Gather ? n(op.in[0]) : n(op.out);
         group_rows(key.data(), key.size(), groups, start, rows);
       } else if (op.code == OpCode::IcarPairwiseLpdf) {
-        const auto& i1 = Pr.indices_[static_cast<std::size_t>(op.idx[0])];
-        const auto& i2 = Pr.indices_[static_cast<std::size_t>(op.idx[1])];
+        const auto& i1 = Pr.index(op.idx[0]);
+        const auto& i2 = Pr.index(op.idx[1]);
         const std::size_t N = n(op.in[0]);
         std::vector<std::vector<int32_t>> per(N);
         for (std::size_t e = 0; e < i1.size(); ++e) {
@@ -197,7 +200,7 @@ class GridExecutor {
       } else if (op.code == OpCode::GlmLpdf) {
         std::vector<grid::GlmTerm> ts;
         const std::size_t nrows = n(op.in[static_cast<std::size_t>(op.ip[1])]);
-        for (std::size_t q = ad::kGlmHeader; q < op.ip.size(); q += 4) {
+        for (std::size_t q = ir::kGlmHeader; q < op.ip.size(); q += 4) {
           const int64_t kind = op.ip[q], vi = op.ip[q + 1], xi = op.ip[q + 2], di = op.ip[q + 3];
           const int vs = op.in[static_cast<std::size_t>(vi)];
           grid::GlmTerm t;
@@ -209,7 +212,7 @@ class GridExecutor {
           ts.push_back(t);
           std::vector<int32_t> s2, r2;
           if (kind == 0) {
-            const auto& key = Pr.indices_[static_cast<std::size_t>(op.idx[static_cast<std::size_t>(xi)])];
+            const auto& key = Pr.index(op.idx[static_cast<std::size_t>(xi)]);
             group_rows(key.data(), key.size(), n(vs), s2, r2);
           }
           pl.term_start.push_back(Dev::upload(s2.empty() ? std::vector<int32_t>{0} : s2));
@@ -326,7 +329,7 @@ class GridExecutor {
     }
     if (!want_grad_) return;
     std::size_t q = 0;
-    for (std::size_t at = ad::kGlmHeader; at < op.ip.size(); at += 4, ++q) {
+    for (std::size_t at = ir::kGlmHeader; at < op.ip.size(); at += 4, ++q) {
       const int64_t kind = op.ip[at];
       const int vs = op.in[static_cast<std::size_t>(op.ip[at + 1])];
       double* va = a(vs);

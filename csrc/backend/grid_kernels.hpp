@@ -10,14 +10,14 @@
 #include <cstdint>
 
 #include "ad/elementwise_terms.hpp"
-#include "ad/op_codes.hpp"
+#include "ir/op_codes.hpp"
 #include "ad/scalar_math.hpp"
 #include "common/hd.hpp"
 #include "density/univariate_terms.hpp"
 
 namespace brr::backend::grid {
 
-using ad::OpCode;
+using ir::OpCode;
 namespace terms = ad::terms;
 
 constexpr std::size_t kChunk = 256;  // elements per partial sum of a reduction

@@ -5,8 +5,8 @@
 #include <cstdio>
 
 #include "ad/batch.hpp"
-#include "ad/program.hpp"
-#include "ad/program_io.hpp"
+#include "ad/executor.hpp"
+#include "ir/program_io.hpp"
 #include "backend/grid_executor.hpp"
 #include "backend/host_dev.hpp"
 #include "common/external_batch.hpp"
@@ -23,7 +23,7 @@ namespace {
 struct HostGridDevice {
   backend::GridExecutor<backend::HostDev> ex;  // holds the Program alive itself
   BrrExternalBatch ext{};
-  HostGridDevice(std::shared_ptr<ad::Program> p, std::size_t lanes) : ex(p, lanes) {
+  HostGridDevice(std::shared_ptr<ir::Program> p, std::size_t lanes) : ex(p, lanes) {
     ext.handle = this;
     ext.lanes = lanes;
     ext.dim = p->dim();
@@ -41,7 +41,7 @@ struct HostGridDevice {
 
 }  // namespace
 
-using ad::Program;
+using ir::Program;
 
 namespace {
 
@@ -52,7 +52,7 @@ int checked_threads(long row_threads) {
 }
 
 double eval(Program& p, ad::Workspace& ws, const DArray& x, double* grad) {
-  return p.logp_grad(ws, ConstSpan{x.data(), static_cast<std::size_t>(x.size())},
+  return ad::logp_grad(p, ws, ConstSpan{x.data(), static_cast<std::size_t>(x.size())},
                      Span{grad, grad ? p.dim() : 0});
 }
 
@@ -63,10 +63,10 @@ void bind_program(py::module_& m) {
   m.def("op_table", [] {
     py::dict d;
 #define BRR_OP(name, code, py) d[#py] = code;
-#include "ad/ops.def"
+#include "ir/ops.def"
 #undef BRR_OP
     return d;
-  }, "The op table compiled into the core ({Python constant: code}, from csrc/ad/ops.def).");
+  }, "The op table compiled into the core ({Python constant: code}, from csrc/ir/ops.def).");
 
   py::class_<Program, std::shared_ptr<Program>>(m, "Program", R"pbdoc(
 A compiled model: slots of doubles, index arrays and a list of array operations.
@@ -77,14 +77,14 @@ Built by brr_bayes.compile; not meant to be assembled by hand.)pbdoc")
            }),
            py::arg("dim"))
       .def(py::pickle(
-          [](const Program& p) { return py::bytes(ad::serialize(p)); },
-          [](const py::bytes& b) { return ad::deserialize(std::string(b)); }))
-      .def("to_bytes", [](const Program& p) { return py::bytes(ad::serialize(p)); },
+          [](const Program& p) { return py::bytes(ir::serialize(p)); },
+          [](const py::bytes& b) { return ir::deserialize(std::string(b)); }))
+      .def("to_bytes", [](const Program& p) { return py::bytes(ir::serialize(p)); },
            "The program as bytes (format version, construction record, checksum); Program.from_bytes reads them.")
       .def_static("from_bytes", [](py::handle b) {
              if (!PyBytes_Check(b.ptr())) throw py::type_error("Program.from_bytes takes bytes, got " +
                                                                 std::string(py::str(py::type::of(b).attr("__name__"))));
-             return ad::deserialize(std::string(b.cast<py::bytes>()));
+             return ir::deserialize(std::string(b.cast<py::bytes>()));
            }, py::arg("data"),
            "Rebuild a program from Program.to_bytes() output, re-validating every op; ProgramError if the bytes are "
            "corrupted, truncated or of another format version.")
@@ -92,10 +92,10 @@ Built by brr_bayes.compile; not meant to be assembled by hand.)pbdoc")
            "Positions in op_codes() of the ops that compute the given slots.")
       .def("op_codes", [](const Program& p) {
              std::vector<int> codes;
-             for (const ad::Op& op : p.ops()) codes.push_back(static_cast<int>(op.code));
+             for (const ir::Op& op : p.ops()) codes.push_back(static_cast<int>(op.code));
              return codes;
            }, "The op list's codes in execution order (brr_bayes.ops names them): what the compiler made.")
-      .def_property_readonly("format_version", [](const Program&) { return ad::kProgramFormat; })
+      .def_property_readonly("format_version", [](const Program&) { return ir::kProgramFormat; })
       .def_property_readonly("dim", &Program::dim)
       .def_property_readonly("num_slots", &Program::num_slots)
       .def("slot_size", [](const Program& p, int s) {
@@ -125,7 +125,7 @@ Built by brr_bayes.compile; not meant to be assembled by hand.)pbdoc")
       .def("add_op",
            [](Program& p, int code, std::vector<int> in, int out, std::vector<int> idx, std::vector<int64_t> ip,
               std::vector<double> dp) {
-             ad::Op op{static_cast<ad::OpCode>(code), std::move(in), out, std::move(idx), std::move(ip),
+             ir::Op op{static_cast<ir::OpCode>(code), std::move(in), out, std::move(idx), std::move(ip),
                        std::move(dp)};
              p.add_op(std::move(op));
            },
@@ -133,7 +133,7 @@ Built by brr_bayes.compile; not meant to be assembled by hand.)pbdoc")
            py::arg("ip") = std::vector<int64_t>{}, py::arg("dp") = std::vector<double>{})
       .def("logp", [](Program& p, py::handle x) {
         DArray a = as_1d(x, "x", static_cast<long>(p.dim()));
-        ad::Workspace ws = p.make_workspace();
+        ad::Workspace ws = ad::make_workspace(p);
         return eval(p, ws, a, nullptr);
       }, py::arg("x"), "Log density at the unconstrained point x.")
       .def("logp_and_grad", [](Program& p, py::handle x, long row_threads) {
@@ -144,7 +144,7 @@ Built by brr_bayes.compile; not meant to be assembled by hand.)pbdoc")
         double lp;
         {
           py::gil_scoped_release release;
-          ad::Workspace ws = p.make_workspace(threads);
+          ad::Workspace ws = ad::make_workspace(p, threads);
           lp = eval(p, ws, a, gp);
         }
         return py::make_tuple(lp, g);
@@ -164,12 +164,12 @@ Built by brr_bayes.compile; not meant to be assembled by hand.)pbdoc")
         for (auto& o : outs) dst.push_back(o.mutable_data());
         {
           py::gil_scoped_release release;
-          ad::Workspace ws = p.make_workspace();
+          ad::Workspace ws = ad::make_workspace(p);
           const std::vector<std::size_t> needed = p.ops_for(slots);  // not the likelihood
           for (py::ssize_t r = 0; r < n; ++r) {
-            p.forward_only(ws, ConstSpan{X.data() + r * p.dim(), p.dim()}, needed);
+            ad::forward_only(p, ws, ConstSpan{X.data() + r * p.dim(), p.dim()}, needed);
             for (std::size_t k = 0; k < slots.size(); ++k)
-              p.copy_slot(ws, slots[k], dst[k] + r * p.slot(slots[k]).size);
+              ad::copy_slot(p, ws, slots[k], dst[k] + r * p.slot(slots[k]).size);
           }
         }
         py::list res;
@@ -252,7 +252,7 @@ Built by brr_bayes.compile; not meant to be assembled by hand.)pbdoc")
       "Raises ValueError naming the op code when an op has no device kernel.")
       .def("device_unsupported_ops", [](const Program& p) {
         std::vector<int> codes;
-        for (const ad::Op& op : p.ops())
+        for (const ir::Op& op : p.ops())
           if (!backend::grid_supported(op, p)) codes.push_back(static_cast<int>(op.code));
         return codes;
       }, "Op codes of this program that the device executor cannot run (empty: it runs them all).")
@@ -260,7 +260,7 @@ Built by brr_bayes.compile; not meant to be assembled by hand.)pbdoc")
            "The Program's address, for brr_bayes._cuda.ProgramDevice (built from the same sources) to read it.")
       .def("index_sizes", [](const Program& p) {
         std::vector<std::size_t> n;
-        for (const auto& ix : p.indices_) n.push_back(ix.size());
+        for (std::size_t i = 0; i < p.num_indices(); ++i) n.push_back(p.index(static_cast<int>(i)).size());
         return n;
       }, "Length of each index array (int32), in the order they were added.")
       .def("batch_native_ops", [](const Program& p) { return ad::native_op_count(p); },
@@ -273,7 +273,7 @@ Built by brr_bayes.compile; not meant to be assembled by hand.)pbdoc")
         double acc = 0.0;
         {
           py::gil_scoped_release release;
-          ad::Workspace ws = p.make_workspace(threads);
+          ad::Workspace ws = ad::make_workspace(p, threads);
           for (long i = 0; i < n; ++i) acc += eval(p, ws, a, g.data());
         }
         return acc / static_cast<double>(n);

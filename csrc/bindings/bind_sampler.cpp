@@ -6,13 +6,13 @@
 #include "bindings/bindings.hpp"
 #include "bindings/numpy_span.hpp"
 #include "bindings/program_density.hpp"
-#include "nuts/sampler.hpp"
+#include "infer/nuts/sampler.hpp"
 
 namespace brr::bind {
 
-using nuts::ChainState;
-using nuts::MetricEstimator;
-using nuts::Run;
+using infer::ChainState;
+using infer::MetricEstimator;
+using infer::Run;
 
 namespace {
 
@@ -35,8 +35,8 @@ T get(const py::dict& d, const char* key, T fallback) {
 
 // Missing keys keep SamplerConfig's own defaults (chain.hpp, run.hpp): the one place they are written.
 // Python's bb.sample reads them through sampler_defaults().
-nuts::SamplerConfig parse_config(const py::dict& d) {
-  nuts::SamplerConfig c;
+infer::SamplerConfig parse_config(const py::dict& d) {
+  infer::SamplerConfig c;
   c.chain.draws = get<int>(d, "draws", c.chain.draws);
   c.chain.tune = get<int>(d, "tune", c.chain.tune);
   c.chains = get<int>(d, "chains", c.chains);
@@ -58,9 +58,9 @@ nuts::SamplerConfig parse_config(const py::dict& d) {
     throw py::value_error("adapt='" + adapt + "' is not known. Expected one of: 'stan', 'fisher', 'nutpie'");
   c.chain.dense = metric == "dense";
   c.chain.low_rank = metric == "low_rank";
-  c.chain.adapt = adapt == "fisher"   ? nuts::AdaptKind::Fisher
-                  : adapt == "nutpie" ? nuts::AdaptKind::Nutpie
-                                      : nuts::AdaptKind::Stan;
+  c.chain.adapt = adapt == "fisher"   ? infer::AdaptKind::Fisher
+                  : adapt == "nutpie" ? infer::AdaptKind::Nutpie
+                                      : infer::AdaptKind::Stan;
   if (c.chain.draws < 0 || c.chain.tune < 0) throw py::value_error("draws and tune must be >= 0");
   if (d.contains("totals") && !d["totals"].is_none()) {
     c.totals = d["totals"].cast<std::vector<int>>();
@@ -211,7 +211,7 @@ ChainState state_from_dict(const py::dict& d) {
 
 void bind_sampler(py::module_& m) {
   m.def("sampler_defaults", [] {
-    const nuts::SamplerConfig c;
+    const infer::SamplerConfig c;
     py::dict d;
     d["draws"] = c.chain.draws;
     d["tune"] = c.chain.tune;
@@ -271,24 +271,24 @@ void bind_sampler(py::module_& m) {
 
   m.def("start_sampling",
         [](py::object model, py::dict config, py::list inits, py::list states, py::object batch) {
-          std::shared_ptr<const nuts::LogDensityFactory> factory;
+          std::shared_ptr<const infer::LogDensityFactory> factory;
           const BrrExternalBatch* ext = nullptr;
           if (!batch.is_none()) {
-            if (!py::isinstance<ad::Program>(model)) throw py::type_error("batch= needs a Program model");
+            if (!py::isinstance<ir::Program>(model)) throw py::type_error("batch= needs a Program model");
             py::object cap = batch.attr("batch_capsule")();
             if (!PyCapsule_IsValid(cap.ptr(), kExternalBatchCapsule))
               throw py::type_error("batch must give a brr_bayes.external_batch capsule (a device evaluator)");
             ext = static_cast<const BrrExternalBatch*>(PyCapsule_GetPointer(cap.ptr(), kExternalBatchCapsule));
-            if (ext->dim != model.cast<std::shared_ptr<ad::Program>>()->dim())
+            if (ext->dim != model.cast<std::shared_ptr<ir::Program>>()->dim())
               throw py::value_error("the device evaluator was made for a model of another dimension");
           }
           if (ext) {
-            factory = std::make_shared<ExternalBatchFactory>(model.cast<std::shared_ptr<ad::Program>>(), ext);
-          } else if (py::isinstance<ad::Program>(model)) {
+            factory = std::make_shared<ExternalBatchFactory>(model.cast<std::shared_ptr<ir::Program>>(), ext);
+          } else if (py::isinstance<ir::Program>(model)) {
             const int row_threads = get<int>(config, "row_threads", 1);
             if (row_threads < 1 || row_threads > 1024)
               throw py::value_error("threads_per_chain must be between 1 and 1024, got " + std::to_string(row_threads));
-            factory = std::make_shared<ProgramFactory>(model.cast<std::shared_ptr<ad::Program>>(), row_threads);
+            factory = std::make_shared<ProgramFactory>(model.cast<std::shared_ptr<ir::Program>>(), row_threads);
           } else if (py::isinstance<py::tuple>(model) && py::len(model) == 2) {
             py::tuple t = model;
             const long dim = t[1].cast<long>();
@@ -298,7 +298,7 @@ void bind_sampler(py::module_& m) {
           } else {
             throw py::type_error("model must be a Program or a (callable, dim) pair");
           }
-          nuts::SamplerConfig cfg = parse_config(config);
+          infer::SamplerConfig cfg = parse_config(config);
           std::vector<std::vector<double>> iv;
           for (py::handle h : inits) {
             if (h.is_none()) iv.emplace_back();
@@ -317,7 +317,7 @@ void bind_sampler(py::module_& m) {
           auto r = std::make_unique<PyRun>();
           r->batch_owner = batch;
           try {
-            r->run = nuts::make_run(factory, cfg, std::move(iv), std::move(sv));
+            r->run = infer::make_run(factory, cfg, std::move(iv), std::move(sv));
           } catch (const std::invalid_argument& e) {
             throw py::value_error(e.what());
           }
@@ -332,7 +332,7 @@ void bind_sampler(py::module_& m) {
         [](uint64_t seed, uint64_t chain, long n) {
           if (n < 0 || n > 100000000) throw py::value_error("momentum_normals: n must be in [0, 1e8], got " + std::to_string(n));
           if (chain > 4096) throw py::value_error("momentum_normals: chain must be in [0, 4096], got " + std::to_string(chain));
-          nuts::Rng rng(seed, chain);
+          infer::Rng rng(seed, chain);
           py::array_t<double> out(n);
           rng.normals(out.mutable_data(), static_cast<std::size_t>(n));
           return out;

@@ -1,6 +1,6 @@
 // Density kernel families; each returns false for codes it does not own.
 #pragma once
-#include "ad/program.hpp"
+#include "ad/executor.hpp"
 
 namespace brr::ad {
 

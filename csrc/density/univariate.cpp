@@ -141,12 +141,6 @@ void run_pointwise(const Op& op, Ctx& c, bool backward) {
 
 }  // namespace
 
-int pointwise_arity(OpCode density) {
-  int n = 0;
-  with_kernel(density, [&](auto arity, auto) { n = decltype(arity)::value; });
-  return n;
-}
-
 void pointwise_forward(const Op& op, Ctx& c) { run_pointwise(op, c, false); }
 void pointwise_backward(const Op& op, Ctx& c) { run_pointwise(op, c, true); }
 

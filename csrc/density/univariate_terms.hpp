@@ -5,11 +5,15 @@
 #include <cmath>
 #include <type_traits>
 
-#include "ad/op_codes.hpp"
+#include "ir/op_arity.hpp"
+#include "ir/op_codes.hpp"
 #include "ad/scalar_math.hpp"
 #include "common/hd.hpp"
 
 namespace brr::ad::terms {
+
+using ir::OpCode;
+using ir::univariate_arity;
 
 constexpr double NEG_INF = -HUGE_VAL;
 
@@ -175,17 +179,7 @@ bool with_kernel(OpCode code, Fn fn) {
 }
 
 // The same table dispatched inside, one element at a time (device kernels): log p and partials d of
-// the density `code` at p; NaN for a code that is not univariate. arity(): its inputs, 0 if none.
-BRR_HD inline int univariate_arity(OpCode code) {
-  switch (code) {
-    case OpCode::ExponentialLpdf: case OpCode::BernoulliLogitLpmf: case OpCode::PoissonLogLpmf: return 2;
-    case OpCode::StudentTLpdf: return 4;
-    case OpCode::NormalLpdf: case OpCode::CauchyLpdf: case OpCode::LaplaceLpdf: case OpCode::GammaLpdf:
-    case OpCode::InvGammaLpdf: case OpCode::LogNormalLpdf: case OpCode::BetaLpdf: case OpCode::UniformLpdf:
-    case OpCode::BinomialLogitLpmf: case OpCode::NegBinomialLogLpmf: return 3;
-    default: return 0;
-  }
-}
+// the density `code` at p; NaN for a code that is not univariate (ir::univariate_arity: its inputs).
 BRR_HD inline double univariate_lpdf(OpCode code, const double* p, double* d) {
   switch (code) {
     case OpCode::NormalLpdf: return normal(p, d);

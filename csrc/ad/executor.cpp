@@ -1,0 +1,67 @@
+// The CPU executor: a Program's ops run forward and backward over one workspace.
+#include "ad/executor.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "common/errors.hpp"
+
+namespace brr::ad {
+
+double* Ctx::v(int s) const {
+  const Slot& sl = prog.slot(s);
+  if (sl.constant) return const_cast<double*>(prog.constants().data()) + sl.offset;
+  return ws.val.data() + sl.offset;
+}
+double* Ctx::a(int s) const {
+  const Slot& sl = prog.slot(s);
+  return (want_grad && sl.adj >= 0) ? ws.adj.data() + sl.adj : nullptr;
+}
+std::size_t Ctx::n(int s) const { return prog.slot(s).size; }
+const int32_t* Ctx::index(int id) const { return prog.index(id).data(); }
+std::size_t Ctx::index_len(int id) const { return prog.index(id).size(); }
+
+Workspace make_workspace(const Program& p, int row_threads) {
+  if (row_threads < 1) fail("make_workspace: row_threads must be >= 1, got ", row_threads);
+  if (!p.row_chunked()) row_threads = 1;  // no op splits its rows: extra threads would only sleep
+  Workspace ws;
+  ws.val.assign(p.value_size(), 0.0);
+  ws.adj.assign(p.adjoint_size(), 0.0);
+  ws.scratch.assign(p.scratch_size(), 0.0);
+  ws.worker_scratch.assign(static_cast<std::size_t>(row_threads), std::vector<double>(p.worker_scratch_size(), 0.0));
+  if (row_threads > 1) ws.pool = std::make_shared<RowPool>(row_threads);
+  for (std::size_t f = 0; f < p.num_functions(); ++f)
+    ws.fn_ws.push_back(make_workspace(p.function(static_cast<int>(f)).body(), 1));
+  ws.tape.resize(p.num_slots());
+  return ws;
+}
+
+double logp_grad(const Program& p, Workspace& ws, ConstSpan x, Span grad) {
+  if (x.size != p.dim()) fail("logp: x has size ", x.size, " but the model has dimension ", p.dim());
+  const bool want_grad = grad.data != nullptr;
+  if (want_grad && grad.size != p.dim()) fail("logp: grad has size ", grad.size, ", expected ", p.dim());
+  std::memcpy(ws.val.data(), x.data, p.dim() * sizeof(double));
+  Ctx c{p, ws, want_grad};
+  if (want_grad) std::fill(ws.adj.begin(), ws.adj.end(), 0.0);
+  for (const Op& op : p.ops()) forward(op, c);
+  if (want_grad) {
+    for (auto it = p.ops().rbegin(); it != p.ops().rend(); ++it) backward(*it, c);
+    std::memcpy(grad.data, ws.adj.data(), p.dim() * sizeof(double));
+  }
+  return c.target;
+}
+
+void forward_only(const Program& p, Workspace& ws, ConstSpan x, const std::vector<std::size_t>& ops) {
+  if (x.size != p.dim()) fail("forward_only: x has size ", x.size, " but the model has dimension ", p.dim());
+  std::memcpy(ws.val.data(), x.data, p.dim() * sizeof(double));
+  Ctx c{p, ws, false};
+  for (std::size_t k : ops) forward(p.ops().at(k), c);
+}
+
+void copy_slot(const Program& p, const Workspace& ws, int s, double* out) {
+  const Slot& sl = p.slot(s);
+  const double* src = sl.constant ? p.constants().data() + sl.offset : ws.val.data() + sl.offset;
+  std::memcpy(out, src, sl.size * sizeof(double));
+}
+
+}  // namespace brr::ad

@@ -1,0 +1,53 @@
+// The CPU executor of a Program (ir/program.hpp): per-chain buffers, the context a kernel sees, and
+// the forward/backward sweep. Reverse-mode: forward runs the ops in order, backward in reverse.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "common/row_pool.hpp"
+#include "common/span.hpp"
+#include "ir/program.hpp"
+
+namespace brr::ad {
+
+// The executor speaks the IR's vocabulary (Program, Op, Slot, OpCode, Function, the op tables).
+using namespace brr::ir;
+
+// Per-thread evaluation buffers, allocated once per chain: no allocation per evaluation.
+struct Workspace {
+  std::vector<double> val;
+  std::vector<double> adj;
+  std::vector<double> scratch;  // ops needing temporaries use this (sized at finalize)
+  std::vector<std::vector<double>> worker_scratch;  // one per row thread (worker 0 is the caller)
+  std::shared_ptr<RowPool> pool;                    // row threads beyond the caller; null for one thread
+  std::vector<Workspace> fn_ws;                     // one per Function the program calls
+  std::vector<std::vector<double>> tape;            // by output slot: what an op keeps from forward for backward
+};
+
+// What a kernel sees: typed access to its slots and the running target.
+struct Ctx {
+  const Program& prog;
+  Workspace& ws;
+  bool want_grad;
+  double target = 0.0;
+
+  double* v(int slot) const;  // a constant slot's values too (kernels never write their inputs)
+  double* a(int slot) const;  // nullptr when the slot needs no gradient or grad is off
+  std::size_t n(int slot) const;
+  const int32_t* index(int id) const;
+  std::size_t index_len(int id) const;
+};
+
+Workspace make_workspace(const Program& p, int row_threads = 1);  // row_threads: threads for large GLM ops
+// logp at x; fills grad (size dim) when grad.data is non-null.
+double logp_grad(const Program& p, Workspace& ws, ConstSpan x, Span grad);
+// Runs only `ops` (from Program::ops_for) forward at x, without gradients; then copy_slot reads them.
+void forward_only(const Program& p, Workspace& ws, ConstSpan x, const std::vector<std::size_t>& ops);
+void copy_slot(const Program& p, const Workspace& ws, int slot, double* out);
+
+// Kernel tables (one per op family file).
+void forward(const Op& op, Ctx& c);
+void backward(const Op& op, Ctx& c);
+
+}  // namespace brr::ad

@@ -1,0 +1,387 @@
+// The ChEES-HMC ensemble: see chees.hpp.
+#include "infer/chees/chees.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "infer/rng.hpp"
+
+namespace brr::infer {
+
+namespace {
+
+double halton2(long i) {  // van der Corput in base 2: the i-th point (i >= 1) in (0, 1)
+  double f = 1.0, r = 0.0;
+  for (; i > 0; i >>= 1) {
+    f *= 0.5;
+    r += f * static_cast<double>(i & 1);
+  }
+  return r;
+}
+
+// Stan's dual averaging of log step size towards the chain-mean acceptance. The recursion is
+// adaptation.hpp's; this copy keeps the fields ChainState::ensemble stores, so saved ChEES states resume.
+struct EnsembleDualAveraging {
+  double mu = 0, hbar = 0, log_eps_bar = 0;
+  long counter = 0;
+  void restart(double eps) {
+    mu = std::log(10 * eps);
+    hbar = log_eps_bar = 0;
+    counter = 0;
+  }
+  double update(double target, double accept) {  // the next log step size
+    ++counter;
+    const double eta = 1.0 / (static_cast<double>(counter) + 10.0);
+    hbar = (1 - eta) * hbar + eta * (target - accept);
+    const double log_eps = mu - std::sqrt(static_cast<double>(counter)) / 0.05 * hbar;
+    const double w = std::pow(static_cast<double>(counter), -0.75);
+    log_eps_bar = w * log_eps + (1 - w) * log_eps_bar;
+    return log_eps;
+  }
+};
+
+struct Adam {  // one parameter
+  double m = 0, v = 0;
+  long t = 0;
+  double step(double g, double rate) {
+    ++t;
+    m = 0.9 * m + 0.1 * g;
+    v = 0.999 * v + 0.001 * g * g;
+    const double mh = m / (1 - std::pow(0.9, static_cast<double>(t)));
+    const double vh = v / (1 - std::pow(0.999, static_cast<double>(t)));
+    return rate * mh / (std::sqrt(vh) + 1e-8);
+  }
+};
+
+// One chain's part of an iteration: a jittered HMC transition taken in lock-step with the others, so
+// that each leapfrog step's gradients of all chains come from one batch evaluation.
+struct Member {
+  std::unique_ptr<infer::LogDensity> density;  // for the search for a starting point
+  infer::Rng rng;
+  std::vector<double> q, g, q0, p, q_prop, p_prop, g_prop;
+  double lp = 0, lp_prop = 0, accept = 0, energy = 0, energy_error = 0, H0 = 0;
+  bool divergent = false, ok = true;
+  long long grad_evals = 0;
+
+  bool valid(infer::LogpStatus st, double logp, const double* grad) const {
+    if (st == infer::LogpStatus::Fatal) throw std::runtime_error("the log density failed (see the error above)");
+    if (st != infer::LogpStatus::Ok || !std::isfinite(logp)) return false;
+    for (std::size_t i = 0; i < q.size(); ++i)
+      if (!std::isfinite(grad[i])) return false;
+    return true;
+  }
+
+  bool eval(const double* x, double* grad, double& logp) {
+    ++grad_evals;
+    return valid(density->logp_grad(x, grad, logp), logp, grad);
+  }
+
+  // momentum from the metric, the starting energy
+  void begin(const std::vector<double>& minv) {
+    const std::size_t d = q.size();
+    q0 = q;
+    rng.normals(p.data(), d);
+    double kinetic0 = 0.0;
+    for (std::size_t i = 0; i < d; ++i) {
+      p[i] /= std::sqrt(minv[i]);
+      kinetic0 += 0.5 * minv[i] * p[i] * p[i];
+    }
+    H0 = -lp + kinetic0;
+    q_prop = q;
+    p_prop = p;
+    g_prop = g;
+    lp_prop = lp;
+    ok = true;
+  }
+
+  // a half step of momentum and a full step of position: q_prop is where the gradient is wanted next
+  void drift(double eps, const std::vector<double>& minv) {
+    const std::size_t d = q.size();
+    for (std::size_t i = 0; i < d; ++i) p_prop[i] += 0.5 * eps * g_prop[i];
+    for (std::size_t i = 0; i < d; ++i) q_prop[i] += eps * minv[i] * p_prop[i];
+  }
+
+  // the gradient at q_prop arrived: the second half step, unless the point is invalid (the trajectory ends)
+  void land(const double* grad, double logp, infer::LogpStatus st, double eps) {
+    ++grad_evals;
+    std::copy(grad, grad + q.size(), g_prop.begin());
+    lp_prop = logp;
+    ok = valid(st, logp, grad);
+    if (ok)
+      for (std::size_t i = 0; i < q.size(); ++i) p_prop[i] += 0.5 * eps * g_prop[i];
+  }
+
+  // Metropolis correction of the trajectory's end point
+  void finish(const std::vector<double>& minv) {
+    double kinetic = 0.0;
+    for (std::size_t i = 0; i < q.size(); ++i) kinetic += 0.5 * minv[i] * p_prop[i] * p_prop[i];
+    const double H = -lp_prop + kinetic;
+    energy_error = ok ? H - H0 : HUGE_VAL;
+    divergent = !ok || !std::isfinite(H) || energy_error > 1000;
+    accept = divergent ? 0.0 : std::min(1.0, std::exp(-energy_error));
+    const double u = rng.uniform();
+    if (!divergent && u < accept) {
+      q = q_prop;
+      g = g_prop;
+      lp = lp_prop;
+      energy = H;
+    } else {
+      energy = H0;
+    }
+  }
+};
+
+}  // namespace
+
+CheesRun::CheesRun(std::shared_ptr<const infer::LogDensityFactory> factory, infer::SamplerConfig cfg,
+                   std::vector<std::vector<double>> inits, std::vector<std::optional<infer::ChainState>> resume,
+                   CheesSettings settings)
+    : factory_(std::move(factory)), cfg_(std::move(cfg)), inits_(std::move(inits)), resume_(std::move(resume)),
+      set_(settings) {
+  if (cfg_.chains < 2) throw std::invalid_argument("sampler='chees' learns across chains: chains must be >= 2");
+  for (int c = 1; c < cfg_.chains; ++c)
+    if (cfg_.total(c) != cfg_.total(0))
+      throw std::invalid_argument("sampler='chees' runs its chains in lock-step: every chain needs the same total");
+  int start = 0;
+  if (!resume_.empty()) {
+    if (static_cast<int>(resume_.size()) != cfg_.chains)
+      throw std::invalid_argument("sampler='chees' resumes every chain or none: got states for " +
+                                  std::to_string(resume_.size()) + " of " + std::to_string(cfg_.chains) + " chains");
+    for (const auto& st : resume_) {
+      if (!st || st->ensemble.size() != kEnsembleFields)
+        throw std::invalid_argument("sampler='chees' can only resume states saved by a ChEES run");
+      if (st->iteration != resume_[0]->iteration || st->position.size() != factory_->dim() ||
+          st->inv_metric.size() != factory_->dim())
+        throw std::invalid_argument("sampler='chees': the saved chain states disagree (iteration or dimension)");
+    }
+    start = resume_[0]->iteration;
+  }
+  const int first_kept = cfg_.keep_warmup ? start : std::max(start, cfg_.chain.tune);
+  const int rows = std::max(0, cfg_.total(0) - first_kept);
+  for (int c = 0; c < cfg_.chains; ++c) {
+    auto t = std::make_unique<infer::ChainTrace>();
+    t->allocate(static_cast<int>(factory_->dim()), rows);
+    traces.push_back(std::move(t));
+  }
+}
+
+CheesRun::~CheesRun() {
+  stop();
+  join();
+}
+
+void CheesRun::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void CheesRun::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void CheesRun::run() {
+  const std::size_t d = factory_->dim();
+  const int B = cfg_.chains, tune = cfg_.chain.tune, total = cfg_.total(0);
+  try {
+    const bool resumed = !resume_.empty();
+    std::vector<Member> ms(static_cast<std::size_t>(B));
+    for (int c = 0; c < B; ++c) {
+      Member& m = ms[c];
+      m.density = factory_->make();
+      m.rng = infer::Rng(cfg_.chain.seed, cfg_.chain_id(c));
+      for (auto* v : {&m.q, &m.g, &m.q0, &m.p, &m.q_prop, &m.p_prop, &m.g_prop}) v->assign(d, 0.0);
+      if (resumed) {  // the gradient at the saved position is recomputed: the same function of it
+        m.q = resume_[c]->position;
+        m.rng = resume_[c]->rng;
+        if (!m.eval(m.q.data(), m.g.data(), m.lp))
+          throw std::runtime_error("resume: the log density is not finite at a saved chain position");
+        continue;
+      }
+      const bool given = c < static_cast<int>(inits_.size()) && !inits_[c].empty();
+      bool ok = false;
+      for (int tries = 0; tries < (given ? 1 : cfg_.chain.max_init_tries) && !ok; ++tries) {
+        if (given) m.q = inits_[c];
+        else
+          for (std::size_t i = 0; i < d; ++i) m.q[i] = cfg_.chain.init_radius * (2.0 * m.rng.uniform() - 1.0);
+        ok = m.eval(m.q.data(), m.g.data(), m.lp);
+      }
+      if (!ok)
+        throw std::runtime_error(given ? "the log density or its gradient is not finite at the given initial values"
+                                       : "could not find a starting point with finite log density and gradient in "
+                                         "uniform(-2, 2); check the model or pass init=");
+    }
+    const int threads = std::max(1, std::min(cfg_.threads, B));
+    std::unique_ptr<infer::BatchLogDensity> batch = factory_->make_batch(static_cast<std::size_t>(B), threads);
+    std::vector<double> X(static_cast<std::size_t>(B) * d), G(X.size()), LP(static_cast<std::size_t>(B));
+    std::vector<infer::LogpStatus> ST(static_cast<std::size_t>(B));
+    std::vector<double> minv(d, 1.0);
+    // L leapfrog steps of size eps for every chain, one batch evaluation per step; a chain whose
+    // trajectory ended early (invalid point) rides along at its current state, its results dropped
+    auto for_all = [&](int L, double eps) {
+      for (Member& m : ms) m.begin(minv);
+      for (int s = 0; s < L; ++s) {
+        bool any = false;
+        for (int c = 0; c < B; ++c) {
+          Member& m = ms[c];
+          if (m.ok) m.drift(eps, minv);
+          any |= m.ok;
+          const std::vector<double>& at = m.ok ? m.q_prop : m.q;
+          std::copy(at.begin(), at.end(), X.begin() + static_cast<std::ptrdiff_t>(c * d));
+        }
+        if (!any) break;
+        batch->logp_grad(X.data(), G.data(), LP.data(), ST.data());
+        for (int c = 0; c < B; ++c)
+          if (ms[c].ok) ms[c].land(G.data() + c * d, LP[c], ST[c], eps);
+      }
+      for (Member& m : ms) m.finish(minv);
+    };
+    auto mean_accept = [&]() {
+      double s = 0.0;
+      for (const Member& m : ms) s += m.accept;
+      return s / B;
+    };
+    EnsembleDualAveraging da;
+    Adam adam;
+    double eps = cfg_.chain.initial_step_size, log_T = 0, log_T_avg = 0, T = 0;
+    int start = 0;
+    if (resumed) {
+      const infer::ChainState& s0 = *resume_[0];
+      const std::vector<double>& e = s0.ensemble;
+      eps = s0.step_size;
+      minv = s0.inv_metric;
+      start = s0.iteration;
+      da.mu = e[0], da.hbar = e[1], da.log_eps_bar = e[2], da.counter = static_cast<long>(e[3]);
+      adam.m = e[4], adam.v = e[5], adam.t = static_cast<long>(e[6]);
+      log_T = e[7], log_T_avg = e[8], T = e[9];
+    } else {
+      // a first step size: doubled or halved until one leapfrog step's mean acceptance crosses 0.8
+      std::vector<std::vector<double>> keep_q(B), keep_g(B);
+      std::vector<double> keep_lp(B);
+      for (int c = 0; c < B; ++c) keep_q[c] = ms[c].q, keep_g[c] = ms[c].g, keep_lp[c] = ms[c].lp;
+      for_all(1, eps);
+      const int dir = mean_accept() > 0.8 ? 1 : -1;
+      for (int k = 0; k < 60; ++k) {
+        for (int c = 0; c < B; ++c) ms[c].q = keep_q[c], ms[c].g = keep_g[c], ms[c].lp = keep_lp[c];
+        const double next = dir > 0 ? eps * 2 : eps / 2;
+        for_all(1, next);
+        const double a = mean_accept();
+        if ((dir > 0 && a < 0.8) || (dir < 0 && a > 0.8)) {
+          eps = dir > 0 ? eps : next;
+          break;
+        }
+        eps = next;
+      }
+      for (int c = 0; c < B; ++c) ms[c].q = keep_q[c], ms[c].g = keep_g[c], ms[c].lp = keep_lp[c];
+      da.restart(eps);
+      log_T = log_T_avg = std::log(eps);
+      T = eps;
+    }
+    const int freeze = static_cast<int>(set_.metric_freeze * tune);
+    std::vector<double> mean_prop(d), mean_init(d), mean_q(d), var_q(d);
+    int it = start;
+    for (; it < total && !stop_.load(); ++it) {
+      const bool warm = it < tune;
+      const double u = halton2(it + 1);
+      const int L = std::clamp(static_cast<int>(std::ceil(u * T / eps)), 1, set_.max_leapfrog);
+      for_all(L, eps);
+      if (warm) {
+        // step size: dual averaging on the harmonic mean of the acceptance probabilities
+        double inv_sum = 0.0;
+        int n_ok = 0;
+        for (const Member& m : ms)
+          if (!m.divergent) inv_sum += 1.0 / std::max(m.accept, 1e-20), ++n_ok;
+        const double harmonic = n_ok ? n_ok / inv_sum : 0.0;
+        const double next_eps = std::exp(da.update(set_.target_accept, harmonic));
+        // trajectory length: the ChEES gradient, acceptance-weighted, in whitened coordinates
+        double wsum = 0.0;
+        std::fill(mean_prop.begin(), mean_prop.end(), 0.0);
+        std::fill(mean_init.begin(), mean_init.end(), 0.0);
+        for (const Member& m : ms) {
+          const double w = m.divergent ? 0.0 : m.accept;
+          wsum += w;
+          for (std::size_t i = 0; i < d; ++i) {
+            mean_prop[i] += w * m.q_prop[i];
+            mean_init[i] += m.q0[i] / B;
+          }
+        }
+        double grad = 0.0, scale = 0.0;
+        if (wsum > 0) {
+          for (auto& v : mean_prop) v /= wsum;
+          for (const Member& m : ms) {
+            if (m.divergent) continue;
+            double np = 0.0, ni = 0.0, dot = 0.0;
+            for (std::size_t i = 0; i < d; ++i) {
+              const double cp = m.q_prop[i] - mean_prop[i], ci = m.q0[i] - mean_init[i];
+              np += cp * cp / minv[i];
+              ni += ci * ci / minv[i];
+              dot += cp * m.p_prop[i];
+            }
+            grad += m.accept * u * T * (np - ni) * dot;
+            scale += m.accept * 0.5 * (np + ni);
+          }
+          grad /= wsum;
+          scale /= wsum;
+        }
+        // the criterion grows as the squared distance squared: divided by that scale, the gradient Adam
+        // sees is of one magnitude for any dimension and posterior scale, so each step moves log T by
+        // about the learning rate while the sign holds
+        if (scale > 0) grad /= scale * scale;
+        if (std::isfinite(grad)) log_T += std::clamp(adam.step(grad, set_.adam_rate), -0.35, 0.35);
+        const double w = std::pow(static_cast<double>(it + 1), -0.5);
+        log_T_avg = (1 - w) * log_T_avg + w * log_T;
+        eps = std::isfinite(next_eps) ? next_eps : eps;
+        // a trajectory is at least one step and at most max_leapfrog: the state stays inside, so it can
+        // follow the step size as dual averaging moves it
+        log_T = std::clamp(log_T, std::log(eps), std::log(set_.max_leapfrog * eps));
+        // metric: the cross-chain variance of the states, regularised as Stan's windows are
+        if (it + 1 < freeze) {
+          std::fill(mean_q.begin(), mean_q.end(), 0.0);
+          std::fill(var_q.begin(), var_q.end(), 0.0);
+          for (const Member& m : ms)
+            for (std::size_t i = 0; i < d; ++i) mean_q[i] += m.q[i] / B;
+          for (const Member& m : ms)
+            for (std::size_t i = 0; i < d; ++i) var_q[i] += (m.q[i] - mean_q[i]) * (m.q[i] - mean_q[i]) / (B - 1);
+          const double n = static_cast<double>(B);
+          for (std::size_t i = 0; i < d; ++i) {
+            const double v = (n / (n + 5.0)) * var_q[i] + 1e-3 * (5.0 / (n + 5.0));
+            // in log space, new estimates weighted as the trajectory length's
+            if (v > 0 && std::isfinite(v)) minv[i] = std::exp((1 - w) * std::log(minv[i]) + w * std::log(v));
+          }
+        } else if (it + 1 == freeze) {
+          da.restart(eps);  // the metric is final: step size adapts to it afresh
+        }
+        if (it + 1 == tune) eps = std::exp(da.log_eps_bar);
+        T = std::clamp(std::exp(log_T_avg), eps, set_.max_leapfrog * eps);
+      }
+      for (int c = 0; c < B; ++c) {
+        Member& m = ms[c];
+        infer::ChainTrace& t = *traces[c];
+        if (m.divergent && !warm) t.divergences.fetch_add(1);
+        if (!warm || cfg_.keep_warmup)
+          t.record(m.q.data(), eps, m.energy, m.energy_error, m.accept, m.lp, 0, L, m.divergent, warm);
+        t.step_size.store(eps);
+        t.done.store(it + 1);
+        t.grad_evals = m.grad_evals;
+      }
+    }
+    // where every chain stands after iteration it - 1: a later run continues from here
+    const std::vector<double> shared{da.mu, da.hbar, da.log_eps_bar, static_cast<double>(da.counter), adam.m, adam.v,
+                                     static_cast<double>(adam.t), log_T, log_T_avg, T};
+    for (int c = 0; c < B; ++c) {
+      infer::ChainState st;
+      st.position = ms[c].q;
+      st.step_size = eps;
+      st.iteration = it;
+      st.inv_metric = minv;
+      st.rng = ms[c].rng;
+      st.ensemble = shared;
+      traces[c]->final_state = std::move(st);
+      traces[c]->has_state = true;
+    }
+  } catch (const std::exception& e) {
+    for (auto& t : traces) t->error = e.what();
+  }
+  finished_.store(true);
+}
+
+}  // namespace brr::infer

@@ -1,0 +1,55 @@
+// ChEES-HMC (Hoffman, Radul & Sountsov, AISTATS 2021): many chains in lock-step, each running
+// jittered HMC with a shared step size, trajectory length and diagonal metric learned across chains.
+// - step size: dual averaging of the chains' harmonic-mean acceptance towards 0.651;
+// - trajectory length: Adam ascent on log T of the ChEES criterion (the change in the chains'
+//   centred squared distance), its gradient weighted by acceptance; averaged with weights t^-1/2;
+// - metric: the cross-chain variance of the current states, frozen for the last fifth of warm-up;
+// - each iteration uses ceil(u T / eps) leapfrog steps, u from a base-2 Halton sequence.
+// Chain c draws its momenta and acceptances from RNG stream c; all cross-chain reductions run in
+// chain order on one thread, so the draws do not depend on the number of threads.
+// Every chain's final state holds its position and RNG and the shared adaptation (step size, metric,
+// dual averaging, Adam and trajectory length: ChainState::ensemble), so a run continued from those
+// states draws what the uninterrupted run would have drawn.
+#pragma once
+#include <memory>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "infer/run.hpp"
+
+namespace brr::infer {
+
+struct CheesSettings {
+  double target_accept = 0.651;
+  int max_leapfrog = 1000;
+  double adam_rate = 0.025;
+  double metric_freeze = 0.8;  // fraction of warm-up after which the metric stays fixed
+};
+
+class CheesRun : public infer::Run {
+ public:
+  // ChainState::ensemble: dual averaging (mu, hbar, log_eps_bar, counter), Adam (m, v, t), log T, its
+  // running average and T
+  static constexpr std::size_t kEnsembleFields = 10;
+  // resume: empty, or a state for every chain (all at the same iteration, from a ChEES run)
+  CheesRun(std::shared_ptr<const infer::LogDensityFactory> factory, infer::SamplerConfig cfg,
+           std::vector<std::vector<double>> inits, std::vector<std::optional<infer::ChainState>> resume = {},
+           CheesSettings settings = {});
+  ~CheesRun() override;
+  void start() override;
+  bool finished() const override { return finished_.load(); }
+  void join() override;
+
+ private:
+  void run();
+  std::shared_ptr<const infer::LogDensityFactory> factory_;
+  infer::SamplerConfig cfg_;
+  std::vector<std::vector<double>> inits_;
+  std::vector<std::optional<infer::ChainState>> resume_;
+  CheesSettings set_;
+  std::atomic<bool> finished_{false};
+  std::thread thread_;
+};
+
+}  // namespace brr::infer

@@ -1,0 +1,38 @@
+// The sampler's only view of a model: a dimension and the log density with its gradient, at one point
+// (LogDensity) or at a batch of points in one call (BatchLogDensity, for lock-step ensembles).
+#pragma once
+#include <cstddef>
+#include <memory>
+
+namespace brr::infer {
+
+enum class LogpStatus { Ok, Recoverable, Fatal };  // Recoverable: treated as a divergence
+
+class LogDensity {
+ public:
+  virtual ~LogDensity() = default;
+  virtual std::size_t dim() const = 0;
+  virtual LogpStatus logp_grad(const double* x, double* grad, double& logp) = 0;
+};
+
+class BatchLogDensity {
+ public:
+  virtual ~BatchLogDensity() = default;
+  virtual std::size_t dim() const = 0;
+  virtual std::size_t lanes() const = 0;
+  // X, G: lanes x dim, row-major; lp, status: one per lane. Row b's results must not depend on the
+  // other rows, so an ensemble draws the same whichever way its points are evaluated.
+  virtual void logp_grad(const double* X, double* G, double* lp, LogpStatus* status) = 0;
+};
+
+// Makes evaluators so that chains never share buffers.
+class LogDensityFactory {
+ public:
+  virtual ~LogDensityFactory() = default;
+  virtual std::size_t dim() const = 0;
+  virtual std::unique_ptr<LogDensity> make() const = 0;
+  // A batch of `lanes` points on `threads` threads. The default runs one make() per lane.
+  virtual std::unique_ptr<BatchLogDensity> make_batch(std::size_t lanes, int threads) const;
+};
+
+}  // namespace brr::infer

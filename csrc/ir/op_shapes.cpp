@@ -1,0 +1,416 @@
+// Validation of op arity and sizes: the C++ core refuses a malformed program instead of crashing.
+#include "ir/op_shapes.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/errors.hpp"
+#include "ir/op_arity.hpp"
+
+namespace brr::ir {
+
+bool is_unary(OpCode c) { return static_cast<int>(c) < 100; }
+bool is_binary(OpCode c) { return static_cast<int>(c) >= 100 && static_cast<int>(c) < 200; }
+bool is_transform(OpCode c) { return static_cast<int>(c) >= 300 && static_cast<int>(c) < 400; }
+bool is_density(OpCode c) { return static_cast<int>(c) >= 400; }
+
+namespace {
+
+struct Checker {
+  const Op& op;
+  const ShapeView& sv;
+  std::string code() const { return op_label(op.code); }
+  void arity(std::size_t nin, std::size_t nidx, std::size_t nip, bool has_out) const {
+    if (op.in.size() != nin) fail("op ", code(), ": expected ", nin, " inputs, got ", op.in.size());
+    if (op.idx.size() != nidx) fail("op ", code(), ": expected ", nidx, " index arrays, got ", op.idx.size());
+    if (op.ip.size() < nip) fail("op ", code(), ": expected ", nip, " integer parameters, got ", op.ip.size());
+    if (has_out != (op.out >= 0)) fail("op ", code(), has_out ? ": needs an output slot" : ": takes no output slot");
+  }
+  std::size_t in(int k) const { return sv.slot_size(op.in[k]); }
+  std::size_t out() const { return sv.slot_size(op.out); }
+  void eq(std::size_t a, std::size_t b, const char* what) const {
+    if (a != b) fail("op ", code(), ": ", what, " has size ", a, ", expected ", b);
+  }
+  void function(int64_t id, std::size_t in, std::size_t out) const {
+    const auto dims = sv.function_dims(static_cast<int>(id));
+    if (dims.first < 0) fail("op ", code(), ": function ", id, " does not exist; add it with add_function first");
+    if (static_cast<std::size_t>(dims.first) != in || static_cast<std::size_t>(dims.second) != out)
+      fail("op ", code(), ": function ", id, " maps ", dims.first, " inputs to ", dims.second, " outputs, expected ",
+           in, " to ", out);
+  }
+  void pos_ip(std::size_t k) const {
+    for (std::size_t i = 0; i < k; ++i)
+      if (op.ip[i] < 0) fail("op ", code(), ": integer parameter ", i, " is negative");
+  }
+};
+
+}  // namespace
+
+void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::size_t& worker_scratch) {
+  Checker c{op, sv};
+  const OpCode k = op.code;
+  if (is_unary(k)) {
+    c.arity(1, 0, 0, true);
+    c.eq(c.in(0), c.out(), "input");
+    return;
+  }
+  if (is_binary(k)) {
+    c.arity(2, 0, 0, true);
+    for (int i = 0; i < 2; ++i)
+      if (c.in(i) != 1 && c.in(i) != c.out()) fail("op ", c.code(), ": input ", i, " has size ", c.in(i),
+                                                   ", expected 1 or ", c.out());
+    return;
+  }
+  switch (k) {
+    case OpCode::Gather:
+      c.arity(1, 1, 0, true);
+      c.eq(sv.index_len(op.idx[0]), c.out(), "gather index");
+      if (sv.index_bound(op.idx[0]) > static_cast<int64_t>(c.in(0)))
+        fail("gather: index bound ", sv.index_bound(op.idx[0]), " exceeds input size ", c.in(0));
+      return;
+    case OpCode::ScatterAdd:
+      c.arity(1, 1, 0, true);
+      c.eq(sv.index_len(op.idx[0]), c.in(0), "scatter index");
+      if (sv.index_bound(op.idx[0]) > static_cast<int64_t>(c.out()))
+        fail("scatter_add: index bound ", sv.index_bound(op.idx[0]), " exceeds output size ", c.out());
+      scratch = 4 * c.out();  // split accumulators (linpred_terms.hpp) when they pay
+      return;
+    case OpCode::Sum:
+      c.arity(1, 0, 0, true);
+      c.eq(c.out(), 1, "sum output");
+      return;
+    case OpCode::CumSum:
+    case OpCode::Softmax:
+    case OpCode::LogSumExp: {
+      c.arity(1, 0, 3, true);
+      c.pos_ip(3);
+      const std::size_t o = op.ip[0], l = op.ip[1], i = op.ip[2];
+      c.eq(c.in(0), o * l * i, "input");
+      c.eq(c.out(), k == OpCode::LogSumExp ? o * i : o * l * i, "output");
+      return;
+    }
+    case OpCode::Concat: {
+      if (op.in.empty() || op.out < 0) fail("concat: needs inputs and an output");
+      std::size_t tot = 0;
+      for (std::size_t i = 0; i < op.in.size(); ++i) tot += c.in(static_cast<int>(i));
+      c.eq(c.out(), tot, "concat output");
+      return;
+    }
+    case OpCode::DenseMatMul: {
+      c.arity(2, 0, 3, true);
+      c.pos_ip(3);
+      const std::size_t n = op.ip[0], kk = op.ip[1], m = op.ip[2];
+      if (!sv.is_const(op.in[0])) fail("dense_matmul: the matrix must be data");
+      c.eq(c.in(0), n * kk, "matrix");
+      c.eq(c.in(1), kk * m, "right operand");
+      c.eq(c.out(), n * m, "output");
+      return;
+    }
+    case OpCode::CsrMatVec: {
+      c.arity(2, 2, 2, true);
+      c.pos_ip(2);
+      const std::size_t nr = op.ip[0], nc = op.ip[1];
+      if (!sv.is_const(op.in[0])) fail("csr_matvec: the matrix values must be data");
+      c.eq(sv.index_len(op.idx[0]), nr + 1, "indptr");
+      c.eq(sv.index_len(op.idx[1]), c.in(0), "indices");
+      if (sv.index_bound(op.idx[1]) > static_cast<int64_t>(nc)) fail("csr_matvec: column index out of range");
+      c.eq(c.in(1), nc, "vector");
+      c.eq(c.out(), nr, "output");
+      return;
+    }
+    case OpCode::TargetAdd:
+      c.arity(1, 0, 0, false);
+      return;
+    case OpCode::LinearPredictor: {
+      // ip: 4 ints per term: kind, value input, index position (-1 none), data input (-1 none)
+      if (op.out < 0 || op.ip.empty() || op.ip.size() % 4) fail("linear_predictor: malformed term list");
+      const std::size_t n = c.out();
+      for (std::size_t t = 0; t < op.ip.size(); t += 4) {
+        const int64_t kind = op.ip[t], vi = op.ip[t + 1], xi = op.ip[t + 2], di = op.ip[t + 3];
+        if (vi < 0 || vi >= static_cast<int64_t>(op.in.size())) fail("linear_predictor: bad value input");
+        if (di >= static_cast<int64_t>(op.in.size())) fail("linear_predictor: bad data input");
+        if (di >= 0 && (sv.slot_size(op.in[di]) != n || !sv.is_const(op.in[di])))
+          fail("linear_predictor: data column must be constant with ", n, " rows");
+        const std::size_t vs = sv.slot_size(op.in[vi]);
+        if (kind == 0) {  // gather
+          scratch = std::max(scratch, 4 * vs);  // split accumulators for the scatter-add
+          if (xi < 0 || xi >= static_cast<int64_t>(op.idx.size())) fail("linear_predictor: bad index position");
+          c.eq(sv.index_len(op.idx[xi]), n, "linear_predictor index");
+          if (sv.index_bound(op.idx[xi]) > static_cast<int64_t>(vs)) fail("linear_predictor: index exceeds values");
+        } else if (kind == 1) {  // scalar
+          c.eq(vs, 1, "linear_predictor scalar");
+        } else if (kind == 2) {  // dense
+          c.eq(vs, n, "linear_predictor dense term");
+        } else {
+          fail("linear_predictor: unknown term kind ", kind);
+        }
+      }
+      return;
+    }
+    case OpCode::LowerBound:
+    case OpCode::UpperBound:
+      c.arity(1, 0, 0, true);
+      if (op.dp.size() != 1) fail("bound transform: needs one bound");
+      c.eq(c.in(0), c.out(), "input");
+      return;
+    case OpCode::Interval:
+      c.arity(1, 0, 0, true);
+      if (op.dp.size() != 2 || !(op.dp[0] < op.dp[1])) fail("interval transform: needs lower < upper");
+      c.eq(c.in(0), c.out(), "input");
+      return;
+    case OpCode::Ordered:
+    case OpCode::Simplex:
+    case OpCode::SumToZero: {
+      c.arity(1, 0, 2, true);
+      c.pos_ip(2);
+      const std::size_t b = op.ip[0], K = op.ip[1];
+      if (K < 1) fail("op ", c.code(), ": vector length must be >= 1");
+      c.eq(c.out(), b * K, "output");
+      c.eq(c.in(0), k == OpCode::Ordered ? b * K : b * (K - 1), "input");
+      scratch = 2 * K;
+      return;
+    }
+    case OpCode::CholeskyCorr: {
+      c.arity(1, 0, 1, true);
+      c.pos_ip(1);
+      const std::size_t K = op.ip[0];
+      c.eq(c.in(0), K * (K - 1) / 2, "input");
+      c.eq(c.out(), K * K, "output");
+      scratch = K;
+      return;
+    }
+    case OpCode::Cholesky: {
+      c.arity(1, 0, 1, true);
+      c.pos_ip(1);
+      const std::size_t K = op.ip[0];
+      c.eq(c.in(0), K * K, "matrix");
+      c.eq(c.out(), K * K, "output");
+      scratch = K * K;
+      return;
+    }
+    case OpCode::TriSolve: {
+      c.arity(2, 0, 2, true);
+      c.pos_ip(2);
+      const std::size_t K = op.ip[0], m = op.ip[1];
+      c.eq(c.in(0), K * K, "triangular factor");
+      c.eq(c.in(1), K * m, "right-hand side");
+      c.eq(c.out(), K * m, "output");
+      scratch = K * m;
+      return;
+    }
+    case OpCode::LinearRecurrence: {
+      c.arity(3, 0, 2, true);
+      c.pos_ip(2);
+      const std::size_t T = op.ip[0], n = op.ip[1];
+      c.eq(c.in(0), T * n, "a");
+      c.eq(c.in(1), T * n, "b");
+      c.eq(c.in(2), n, "x0");
+      c.eq(c.out(), T * n, "output");
+      scratch = n;
+      return;
+    }
+    case OpCode::Scan: {
+      if (op.ip.size() != 5) fail("op ", c.code(), ": needs 5 integer parameters (function, T, n, k, p)");
+      c.pos_ip(5);
+      const std::size_t T = op.ip[1], n = op.ip[2], k = op.ip[3], p = op.ip[4];
+      c.arity(1 + (k > 0) + (p > 0), 0, 5, true);
+      if (T < 1 || n < 1) fail("op ", c.code(), ": needs at least one step and one state, got T=", T, ", n=", n);
+      c.eq(c.in(0), n, "x0");
+      if (k) c.eq(c.in(1), T * k, "per-step inputs");
+      if (p) c.eq(c.in(1 + (k > 0)), p, "parameters");
+      c.eq(c.out(), T * n, "output");
+      c.function(op.ip[0], n + k + p, n);
+      scratch = 2 * (n + k + p) + 2 * n;
+      return;
+    }
+    case OpCode::OdeSolve: {
+      if (op.ip.size() != 6) fail("op ", c.code(), ": needs 6 integer parameters (function, n, p, T, method, max_steps)");
+      c.pos_ip(6);
+      const std::size_t n = op.ip[1], p = op.ip[2], T = op.ip[3];
+      c.arity(1 + (p > 0), 0, 6, true);
+      if (n < 1 || T < 1) fail("op ", c.code(), ": needs at least one state and one time, got n=", n, ", T=", T);
+      if (op.ip[4] > 1) fail("op ", c.code(), ": method ", op.ip[4], " is not 0 (rk45) or 1 (bdf)");
+      if (op.ip[5] < 1) fail("op ", c.code(), ": max_steps must be >= 1");
+      c.eq(c.in(0), n, "y0");
+      if (p) c.eq(c.in(1), p, "parameters");
+      c.eq(c.out(), T * n, "output");
+      if (op.dp.size() != 3 + T) fail("op ", c.code(), ": needs 3 + T scalar parameters (t0, rtol, atol, times)");
+      const double t0 = op.dp[0], rtol = op.dp[1], atol = op.dp[2];
+      if (!(rtol > 0) || !(atol > 0) || !std::isfinite(rtol) || !std::isfinite(atol))
+        fail("op ", c.code(), ": rtol and atol must be positive and finite, got ", rtol, " and ", atol);
+      double prev = t0;
+      for (std::size_t i = 0; i < T; ++i) {
+        const double t = op.dp[3 + i];
+        if (!std::isfinite(t) || t < prev || (i > 0 && t == prev))
+          fail("op ", c.code(), ": times must be finite, increasing and >= t0 = ", t0, "; time ", i, " is ", t);
+        prev = t;
+      }
+      c.function(op.ip[0], 1 + n + p, n);
+      return;
+    }
+    case OpCode::HmmLogLik: {
+      c.arity(3, 0, 3, true);
+      c.pos_ip(3);
+      const std::size_t S = op.ip[0], T = op.ip[1], K = op.ip[2];
+      if (T < 1 || K < 1) fail("op ", c.code(), ": needs at least one step and one state, got T=", T, ", K=", K);
+      c.eq(c.in(0), K, "log_init");
+      c.eq(c.in(1), K * K, "log_trans");
+      c.eq(c.in(2), S * T * K, "log_emission");
+      c.eq(c.out(), S, "output");
+      scratch = K * K + 2 * T * K + T + 2 * K;
+      return;
+    }
+    case OpCode::PointwiseLpdf: {
+      if (op.ip.empty()) fail("op ", c.code(), ": needs the density's op code as integer parameter 0");
+      const int nin = univariate_arity(static_cast<OpCode>(op.ip[0]));
+      if (nin == 0) fail("op ", c.code(), ": ", op.ip[0], " is not a univariate density op code");
+      // the density's inputs, value first, then optionally its data-only terms per element (a constant)
+      const bool with_terms = op.in.size() == static_cast<std::size_t>(nin) + 1;
+      c.arity(static_cast<std::size_t>(nin) + (with_terms ? 1 : 0), 0, 1, true);
+      if (with_terms && !sv.is_const(op.in[nin]))
+        fail("op ", c.code(), ": its last input (the data-only terms) must be a constant");
+      for (int i = 0; i < nin + (with_terms ? 1 : 0); ++i)
+        if (c.in(i) != 1 && c.in(i) != c.out())
+          fail("op ", c.code(), ": input ", i, " has size ", c.in(i), ", expected 1 or ", c.out());
+      return;
+    }
+    default:
+      break;
+  }
+  if (!is_density(k)) fail("unknown op code ", c.code());
+  if (k == OpCode::IcarPairwiseLpdf) {
+    c.arity(1, 2, 0, false);
+    c.eq(sv.index_len(op.idx[1]), sv.index_len(op.idx[0]), "second edge endpoint list");
+    for (int e = 0; e < 2; ++e)
+      if (sv.index_bound(op.idx[e]) > static_cast<int64_t>(c.in(0))) fail("icar: edge node id exceeds the field size");
+    return;
+  }
+  if (k == OpCode::GlmLpdf) {
+    // ip: family, y input, aux input (-1 none), weight input (-1 none), then 4 ints per term as LinearPredictor
+    if (op.out >= 0) fail("glm: a density has no output slot");
+    if (op.ip.size() < kGlmHeader + 4 || (op.ip.size() - kGlmHeader) % 4) fail("glm: malformed term list");
+    if ((op.ip.size() - kGlmHeader) / 4 > kMaxGlmTerms) fail("glm: more than ", kMaxGlmTerms, " terms");
+    const int64_t family = op.ip[0], yi = op.ip[1], ai = op.ip[2], wi = op.ip[3];
+    const auto nin = static_cast<int64_t>(op.in.size());
+    if (family < 0 || family > 4) fail("glm: unknown family ", family);
+    if (yi < 0 || yi >= nin || !sv.is_const(op.in[yi])) fail("glm: the response must be a data input");
+    const std::size_t n = sv.slot_size(op.in[yi]);
+    const bool needs_aux = family == 1 || family == 3 || family == 4;
+    if (needs_aux != (ai >= 0) || ai >= nin) fail("glm: family ", family, " has a wrong auxiliary input");
+    if (family == 1 && (sv.slot_size(op.in[ai]) != n || !sv.is_const(op.in[ai])))
+      fail("glm: binomial trials must be data with one value per row");
+    if (family == 3 && sv.slot_size(op.in[ai]) != 1) fail("glm: the normal sigma must be a scalar");
+    if (family == 4 && sv.slot_size(op.in[ai]) != 1) fail("glm: the negative binomial phi must be a scalar");
+    if (wi >= nin) fail("glm: bad weight input");
+    if (wi >= 0 && family != 2 && family != 3) fail("glm: only the Poisson and normal families take row weights");
+    if (wi >= 0 && (sv.slot_size(op.in[wi]) != n || !sv.is_const(op.in[wi])))
+      fail("glm: row weights must be data with one value per row");
+    std::size_t need = 0;
+    for (std::size_t t = kGlmHeader; t < op.ip.size(); t += 4) {
+      const int64_t kind = op.ip[t], vi = op.ip[t + 1], xi = op.ip[t + 2], di = op.ip[t + 3];
+      if (vi < 0 || vi >= nin) fail("glm: bad value input");
+      if (di >= nin) fail("glm: bad data input");
+      if (di >= 0 && (sv.slot_size(op.in[di]) != n || !sv.is_const(op.in[di])))
+        fail("glm: data column must be constant with ", n, " rows");
+      const std::size_t vs = sv.slot_size(op.in[vi]);
+      if (kind == 0) {
+        need += 4 * vs;
+        if (xi < 0 || xi >= static_cast<int64_t>(op.idx.size())) fail("glm: bad index position");
+        c.eq(sv.index_len(op.idx[xi]), n, "glm index");
+        if (sv.index_bound(op.idx[xi]) > static_cast<int64_t>(vs)) fail("glm: index exceeds values");
+      } else if (kind == 1) {
+        c.eq(vs, 1, "glm scalar");
+      } else if (kind == 2) {
+        c.eq(vs, n, "glm dense term");
+      } else {
+        fail("glm: unknown term kind ", kind);
+      }
+    }
+    // per thread: split scatter accumulators (4 per group); shared: one adjoint buffer per row chunk
+    worker_scratch = std::max(worker_scratch, need);
+    const std::size_t chunks = glm_chunks(n);
+    if (chunks > 1) scratch = std::max(scratch, chunks * (need / 4 + kMaxGlmTerms + 2));
+    return;
+  }
+  // Densities: inputs broadcast to a common size n (size-1 inputs are scalars).
+  std::size_t nin = 0;
+  bool batched = false;
+  switch (k) {
+    case OpCode::ExponentialLpdf: case OpCode::BernoulliLogitLpmf: case OpCode::PoissonLogLpmf:
+      nin = 2; break;
+    case OpCode::NormalLpdf: case OpCode::CauchyLpdf: case OpCode::LaplaceLpdf: case OpCode::GammaLpdf:
+    case OpCode::InvGammaLpdf: case OpCode::LogNormalLpdf: case OpCode::BetaLpdf: case OpCode::UniformLpdf:
+    case OpCode::BinomialLogitLpmf: case OpCode::NegBinomialLogLpmf:
+      nin = 3; break;
+    case OpCode::StudentTLpdf: nin = 4; break;
+    case OpCode::CategoricalLogitLpmf:   // optionally row weights (merged rows' counts)
+      nin = op.in.size() == 3 ? 3 : 2; batched = true; break;
+    case OpCode::MultinomialLogitLpmf: case OpCode::DirichletLpdf:
+      nin = 2; batched = true; break;
+    case OpCode::MvNormalCholeskyLpdf: nin = 3; batched = true; break;
+    case OpCode::LkjCholeskyLpdf: nin = 2; batched = true; break;
+    case OpCode::OrderedLogisticLpmf: case OpCode::OrderedProbitLpmf: {
+      const bool weighted = op.in.size() == 4;   // merged rows: a constant count per row
+      c.arity(weighted ? 4 : 3, 0, 3, false);
+      c.pos_ip(2);
+      const std::size_t b = op.ip[0], K = op.ip[1];
+      if (K < 2) fail("density ", c.code(), ": needs at least 2 categories, got ", K);
+      if (op.ip[2] != 0 && static_cast<std::size_t>(op.ip[2]) != K - 1)
+        fail("density ", c.code(), ": cutpoint stride must be 0 (shared) or K-1 = ", K - 1, ", got ", op.ip[2]);
+      c.eq(c.in(0), b, "categories");
+      c.eq(c.in(1), b, "eta");
+      c.eq(c.in(2), op.ip[2] == 0 ? K - 1 : b * (K - 1), "cutpoints");
+      if (weighted) {
+        c.eq(c.in(3), b, "row weights");
+        if (!sv.is_const(op.in[3])) fail("density ", c.code(), ": row weights must be a constant");
+      }
+      return;
+    }
+    default: fail("unknown density op code ", c.code());
+  }
+  c.arity(nin, 0, batched ? 2 : 0, false);
+  if (!batched) {
+    std::size_t n = 1;
+    for (std::size_t i = 0; i < nin; ++i) n = std::max(n, c.in(static_cast<int>(i)));
+    for (std::size_t i = 0; i < nin; ++i)
+      if (c.in(static_cast<int>(i)) != 1 && c.in(static_cast<int>(i)) != n)
+        fail("density ", c.code(), ": input ", i, " has size ", c.in(static_cast<int>(i)), ", expected 1 or ", n);
+    return;
+  }
+  c.pos_ip(2);
+  const std::size_t b = op.ip[0], K = op.ip[1];
+  switch (k) {
+    case OpCode::CategoricalLogitLpmf:
+      c.eq(c.in(0), b, "categories");
+      c.eq(c.in(1), b * K, "logits");
+      if (nin == 3) {
+        c.eq(c.in(2), b, "row weights");
+        if (!sv.is_const(op.in[2])) fail("density ", c.code(), ": row weights must be a constant");
+      }
+      scratch = K;
+      return;
+    case OpCode::MultinomialLogitLpmf:
+      c.eq(c.in(0), b * K, "counts");
+      c.eq(c.in(1), b * K, "logits");
+      scratch = K;
+      return;
+    case OpCode::DirichletLpdf:
+      c.eq(c.in(0), b * K, "x");
+      c.eq(c.in(1), b * K, "alpha");
+      return;
+    case OpCode::MvNormalCholeskyLpdf:
+      c.eq(c.in(0), b * K, "x");
+      c.eq(c.in(1), b * K, "mu");
+      c.eq(c.in(2), K * K, "cholesky factor");
+      scratch = 2 * K + K * K;
+      return;
+    case OpCode::LkjCholeskyLpdf:
+      c.eq(c.in(0), K * K, "cholesky factor");
+      c.eq(c.in(1), 1, "eta");
+      return;
+    default:
+      fail("unknown density op code ", c.code());
+  }
+}
+
+}  // namespace brr::ir
