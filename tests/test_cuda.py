@@ -81,3 +81,20 @@ def test_chees_samples_on_the_device():
     assert res.config["device"] == "cuda"
     assert np.isfinite(res.unconstrained).all()
     assert abs(float(res.posterior["mu"].mean()) - 4.4) < 1.5   # eight schools: mu's posterior mean is about 4.4
+
+
+@pytest.mark.gpu
+def test_cupy_arrays_as_data_give_the_numpy_model():
+    cp = pytest.importorskip("cupy", reason="needs CuPy (pip install '.[gpu]')")
+    rng = np.random.default_rng(3)
+    g, X, y = rng.integers(0, 5, 60), rng.normal(size=(60, 2)), rng.normal(size=60)
+
+    def build(wrap):
+        with bb.Model() as m:
+            beta = bb.Normal("beta", 0, 1, shape=2)
+            z = bb.Normal("z", 0, 1, shape=5)
+            bb.Normal("y", wrap(X) @ beta + z[wrap(g)], 1.0, observed=wrap(y))
+        return m
+    x = rng.normal(size=7)
+    host, dev = build(lambda a: a).logp_and_grad(x), build(cp.asarray).logp_and_grad(x)
+    assert host[0] == dev[0] and np.array_equal(host[1], dev[1])

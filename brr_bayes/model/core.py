@@ -5,7 +5,7 @@ import threading
 
 import numpy as np
 
-from .expr import Const, Expr, as_expr
+from .expr import Const, Expr, as_expr, host_array
 
 _CONTEXT = threading.local()
 
@@ -187,7 +187,7 @@ class Model:
                 observed = observed.to_numpy()
         except ImportError:  # pragma: no cover
             pass
-        arr = np.asarray(observed)
+        arr = np.asarray(host_array(observed))
         if arr.dtype == object or arr.dtype.kind not in "biuf":
             raise TypeError(f"{where}: observed data must be numeric, got dtype {arr.dtype}")
         if arr.size == 0:

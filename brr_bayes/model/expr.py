@@ -109,9 +109,31 @@ def postorder(roots, done=None, children=None):
                 stack.append((a, False))
 
 
+def host_array(x):
+    """x itself, or a GPU array's values (CuPy, Numba, PyTorch: anything with ``__cuda_array_interface__``)
+    copied to the host. Model data lives in the Program; a device run (``device="cuda"``) uploads it to
+    the GPU once, when the run starts.
+
+    Example:
+        >>> import numpy as np
+        >>> host_array(np.ones(2))
+        array([1., 1.])
+    """
+    if isinstance(x, np.ndarray) or not hasattr(x, "__cuda_array_interface__"):
+        return x
+    for copy in ("get", "copy_to_host"):   # CuPy; Numba device arrays
+        if callable(getattr(x, copy, None)):
+            return np.asarray(getattr(x, copy)())
+    if callable(getattr(x, "cpu", None)):  # a PyTorch CUDA tensor
+        return np.asarray(x.detach().cpu().numpy() if hasattr(x, "detach") else x.cpu())
+    raise TypeError(f"cannot read a {type(x).__name__} (a GPU array) as model data: it has no .get(), "
+                    ".copy_to_host() or .cpu(); pass a numpy copy of it (for CuPy: cupy.asnumpy(x))")
+
+
 def as_expr(x) -> Expr:
     if isinstance(x, Expr):
         return x
+    x = host_array(x)
     if isinstance(x, (numbers.Number, np.ndarray, list, tuple, np.generic)):
         arr = np.asarray(x)
         if arr.dtype == object:
@@ -127,7 +149,7 @@ def constant_value(x):
         return x.value
     if isinstance(x, Expr):
         return None
-    return np.asarray(x, dtype=np.float64)
+    return np.asarray(host_array(x), dtype=np.float64)
 
 
 # structure ---------------------------------------------------------------------------------
@@ -182,7 +204,7 @@ def getitem(x: Expr, key) -> Expr:
             checked.append(k)
             axis += 0 if k is None else 1
             continue
-        arr = np.asarray(k)
+        arr = np.asarray(host_array(k))
         if arr.dtype == bool:
             checked.append(arr)
             axis += arr.ndim
