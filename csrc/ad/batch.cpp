@@ -11,9 +11,13 @@
 
 namespace brr::ad {
 
-double* BatchCtx::v(int s) const {
+const double* BatchCtx::v(int s) const {
   const Slot& sl = prog.slot(s);
-  if (sl.constant) return const_cast<double*>(prog.constants().data()) + sl.offset;
+  return sl.constant ? prog.constants().data() + sl.offset : ws.val.data() + sl.offset * B;
+}
+double* BatchCtx::out(int s) const {
+  const Slot& sl = prog.slot(s);
+  if (sl.constant) fail("internal: an op writes constant slot ", s, "; the Program is malformed");
   return ws.val.data() + sl.offset * B;
 }
 

@@ -33,7 +33,8 @@ struct BatchCtx {
   std::size_t B;
 
   bool varies(int s) const { return !prog.slot(s).constant; }  // false: one value per element, shared
-  double* v(int s) const;
+  const double* v(int s) const;  // read-only, a constant slot's too
+  double* out(int s) const;      // an op's own output, to write
   double* a(int s) const;  // nullptr when the slot needs no gradient or grad is off
   std::size_t n(int s) const { return prog.slot(s).size; }
   const int32_t* index(int id) const { return prog.index(id).data(); }

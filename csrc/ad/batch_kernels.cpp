@@ -67,7 +67,7 @@ template <class LB>
 void binary_fwd(const Op& op, BatchCtx& c, LB B) {
   const std::size_t n = c.n(op.out);
   const Arg A = arg(c, op.in[0], n), Y = arg(c, op.in[1], n);
-  double* o = c.v(op.out);
+  double* o = c.out(op.out);
   terms::with_binary(op.code, [&](auto f, auto, auto) {
     with_strides(A.ls, Y.ls, [&](auto LA, auto LY) {
       for (std::size_t i = 0; i < n; ++i) {
@@ -119,7 +119,7 @@ void gather_fwd(const Op& op, BatchCtx& c, LB B) {
   const std::size_t n = c.n(op.out);
   const int32_t* ix = c.index(op.idx[0]);
   const double* a = c.v(op.in[0]);
-  double* o = c.v(op.out);
+  double* o = c.out(op.out);
   if (c.varies(op.in[0])) {
     for (std::size_t i = 0; i < n; ++i) std::memcpy(o + i * B, a + static_cast<std::size_t>(ix[i]) * B, B * sizeof(double));
   } else {
@@ -132,7 +132,7 @@ void scatter_add_fwd(const Op& op, BatchCtx& c, LB B) {
   const std::size_t n = c.n(op.in[0]), L = c.n(op.out);
   const int32_t* ix = c.index(op.idx[0]);
   const double* a = c.v(op.in[0]);
-  double* o = c.v(op.out);
+  double* o = c.out(op.out);
   std::fill(o, o + L * B, 0.0);
   auto add = [B](double* dst, const double* src) {
     BRR_IVDEP for (std::size_t b = 0; b < B; ++b) dst[b] += src[b];
@@ -194,7 +194,7 @@ template <class LB>
 void transform_fwd(const Op& op, BatchCtx& c, LB B) {
   const std::size_t n = c.n(op.in[0]);
   const double* y = c.v(op.in[0]);
-  double* x = c.v(op.out);
+  double* x = c.out(op.out);
   double* lp = c.scratch(B);
   std::fill(lp, lp + B, 0.0);
   const double lo = op.dp[0];
@@ -548,7 +548,7 @@ decltype(auto) with_lanes(std::size_t B, K k) {
 template <class LB>
 bool forward_lanes(const Op& op, BatchCtx& c, LB B) {
   if (is_unary(op.code)) {
-    unary_map(op.code, c.v(op.in[0]), c.v(op.out), c.n(op.out) * B);
+    unary_map(op.code, c.v(op.in[0]), c.out(op.out), c.n(op.out) * B);
     return true;
   }
   if (is_binary(op.code)) return binary_fwd(op, c, B), true;
@@ -559,7 +559,7 @@ bool forward_lanes(const Op& op, BatchCtx& c, LB B) {
   switch (op.code) {
     case OpCode::Gather: gather_fwd(op, c, B); return true;
     case OpCode::ScatterAdd: scatter_add_fwd(op, c, B); return true;
-    case OpCode::Sum: sum_fwd(op, c, c.v(op.out), false, B); return true;
+    case OpCode::Sum: sum_fwd(op, c, c.out(op.out), false, B); return true;
     case OpCode::TargetAdd: sum_fwd(op, c, c.ws.target.data(), true, B); return true;
     case OpCode::IcarPairwiseLpdf: icar_fwd(op, c, B); return true;
     case OpCode::GlmLpdf: glm_fwd(op, c, B); return true;

@@ -8,9 +8,13 @@
 
 namespace brr::ad {
 
-double* Ctx::v(int s) const {
+const double* Ctx::v(int s) const {
   const Slot& sl = prog.slot(s);
-  if (sl.constant) return const_cast<double*>(prog.constants().data()) + sl.offset;
+  return (sl.constant ? prog.constants().data() : ws.val.data()) + sl.offset;
+}
+double* Ctx::out(int s) const {
+  const Slot& sl = prog.slot(s);
+  if (sl.constant) fail("internal: an op writes constant slot ", s, "; the Program is malformed");
   return ws.val.data() + sl.offset;
 }
 double* Ctx::a(int s) const {

@@ -32,7 +32,8 @@ struct Ctx {
   bool want_grad;
   double target = 0.0;
 
-  double* v(int slot) const;  // a constant slot's values too (kernels never write their inputs)
+  const double* v(int slot) const;  // any slot's values, a constant slot's too: read-only
+  double* out(int slot) const;      // an op's own output slot, to write; fails on a constant slot
   double* a(int slot) const;  // nullptr when the slot needs no gradient or grad is off
   std::size_t n(int slot) const;
   const int32_t* index(int id) const;

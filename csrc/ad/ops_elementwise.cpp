@@ -25,7 +25,7 @@ inline void back1(const double* a, const double* o, const double* oa, double* aa
 
 }  // namespace
 
-void unary_forward(const Op& op, Ctx& c) { unary_map(op.code, c.v(op.in[0]), c.v(op.out), c.n(op.out)); }
+void unary_forward(const Op& op, Ctx& c) { unary_map(op.code, c.v(op.in[0]), c.out(op.out), c.n(op.out)); }
 
 void unary_backward(const Op& op, Ctx& c) {
   double* aa = c.a(op.in[0]);
@@ -113,7 +113,7 @@ void binary_forward(const Op& op, Ctx& c) {
   const double* b = c.v(op.in[1]);
   const std::size_t n = c.n(op.out);
   const std::size_t sa = c.n(op.in[0]) == n ? 1 : 0, sb = c.n(op.in[1]) == n ? 1 : 0;
-  double* o = c.v(op.out);
+  double* o = c.out(op.out);
   if (!terms::with_binary(op.code, [&](auto f, auto, auto) { map2(a, sa, b, sb, o, n, f); }))
     fail("binary op ", op_label(op.code), " has no kernel");
 }

@@ -71,7 +71,7 @@ void hmm_forward(const Op& op, Ctx& c) {
   fill_P(c.v(op.in[1]), K, v);
   const double* li = c.v(op.in[0]);
   const double* e = c.v(op.in[2]);
-  double* out = c.v(op.out);
+  double* out = c.out(op.out);
   for (std::size_t s = 0; s < S; ++s) out[s] = forward_one(li, e + s * T * K, T, K, v);
 }
 

@@ -14,7 +14,7 @@ namespace {
 void cholesky_forward(const Op& op, Ctx& c) {
   const std::size_t K = op.ip[0];
   const double* A = c.v(op.in[0]);
-  double* L = c.v(op.out);
+  double* L = c.out(op.out);
   for (std::size_t i = 0; i < K * K; ++i) L[i] = 0.0;
   for (std::size_t j = 0; j < K; ++j) {
     double d = A[j * K + j];
@@ -70,7 +70,7 @@ void trisolve_forward(const Op& op, Ctx& c) {
   const std::size_t K = op.ip[0], m = op.ip[1];
   const double* L = c.v(op.in[0]);
   const double* B = c.v(op.in[1]);
-  double* X = c.v(op.out);
+  double* X = c.out(op.out);
   for (std::size_t col = 0; col < m; ++col)
     for (std::size_t i = 0; i < K; ++i) {
       double s = B[i * m + col];

@@ -19,7 +19,7 @@ void for_terms(const Op& op, Ctx& c, F f) {
 }  // namespace
 
 void linpred_forward(const Op& op, Ctx& c) {
-  double* o = c.v(op.out);
+  double* o = c.out(op.out);
   const std::size_t n = c.n(op.out);
   for (std::size_t b0 = 0; b0 < n; b0 += kBlock) {
     const std::size_t m = std::min(kBlock, n - b0);

@@ -46,8 +46,8 @@ void ode_forward(const Op& op, Ctx& c) {
   opt.max_steps = static_cast<long>(op.ip[5]);
   const double* times = op.dp.data() + 3;
   const double* y0 = c.v(op.in[0]);
-  if (op.ip[4] == 0) ode::rk45(pb, op.dp[0], y0, S0.data(), times, T, opt, c.v(op.out), S.data());
-  else ode::bdf(pb, op.dp[0], y0, S0.data(), times, T, opt, c.v(op.out), S.data());
+  if (op.ip[4] == 0) ode::rk45(pb, op.dp[0], y0, S0.data(), times, T, opt, c.out(op.out), S.data());
+  else ode::bdf(pb, op.dp[0], y0, S0.data(), times, T, opt, c.out(op.out), S.data());
 }
 
 void ode_backward(const Op& op, Ctx& c) {

@@ -12,7 +12,7 @@ void recurrence_forward(const Op& op, Ctx& c) {
   const double* a = c.v(op.in[0]);
   const double* b = c.v(op.in[1]);
   const double* x0 = c.v(op.in[2]);
-  double* x = c.v(op.out);
+  double* x = c.out(op.out);
   for (std::size_t j = 0; j < n; ++j) x[j] = a[j] * x0[j] + b[j];
   for (std::size_t t = 1; t < T; ++t)
     for (std::size_t j = 0; j < n; ++j) x[t * n + j] = a[t * n + j] * x[(t - 1) * n + j] + b[t * n + j];

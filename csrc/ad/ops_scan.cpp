@@ -35,7 +35,7 @@ void scan_forward(const Op& op, Ctx& c) {
   const Function& f = c.prog.function(static_cast<int>(op.ip[0]));
   Workspace& fw = c.ws.fn_ws[op.ip[0]];
   double* xin = c.ws.scratch.data();
-  double* x = c.v(op.out);
+  double* x = c.out(op.out);
   for (std::size_t t = 0; t < s.T; ++t) {
     step_input(s, op, c, t, xin);
     eval(f, fw, xin, x + t * s.n);

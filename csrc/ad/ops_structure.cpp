@@ -56,7 +56,7 @@ void structure_forward(const Op& op, Ctx& c) {
     case OpCode::Gather: {
       const double* a = c.v(op.in[0]);
       const int32_t* ix = c.index(op.idx[0]);
-      double* o = c.v(op.out);
+      double* o = c.out(op.out);
       const std::size_t n = c.n(op.out);
       for (std::size_t i = 0; i < n; ++i) o[i] = a[ix[i]];
       return;
@@ -64,7 +64,7 @@ void structure_forward(const Op& op, Ctx& c) {
     case OpCode::ScatterAdd: {
       const double* a = c.v(op.in[0]);
       const int32_t* ix = c.index(op.idx[0]);
-      double* o = c.v(op.out);
+      double* o = c.out(op.out);
       const std::size_t n = c.n(op.in[0]), L = c.n(op.out);
       std::fill(o, o + L, 0.0);
       // the gather term's scatter (linpred_terms.hpp): split copies when many values share few groups
@@ -77,7 +77,7 @@ void structure_forward(const Op& op, Ctx& c) {
     }
     case OpCode::Sum: {
       const double* a = c.v(op.in[0]);
-      c.v(op.out)[0] = lane_sum(c.n(op.in[0]), [a](std::size_t i) { return a[i]; });
+      c.out(op.out)[0] = lane_sum(c.n(op.in[0]), [a](std::size_t i) { return a[i]; });
       return;
     }
     case OpCode::TargetAdd: {
@@ -87,14 +87,14 @@ void structure_forward(const Op& op, Ctx& c) {
     }
     case OpCode::CumSum: {
       const Axis ax = axis_of(op);
-      cumsum_lines(ax, c.v(op.in[0]), c.v(op.out), false);
+      cumsum_lines(ax, c.v(op.in[0]), c.out(op.out), false);
       return;
     }
     case OpCode::LogSumExp:
     case OpCode::Softmax: {
       const Axis ax = axis_of(op);
       const double* a = c.v(op.in[0]);
-      double* o = c.v(op.out);
+      double* o = c.out(op.out);
       for (std::size_t p = 0; p < ax.outer; ++p)
         for (std::size_t j = 0; j < ax.inner; ++j) {
           const double* row = a + p * ax.len * ax.inner + j;
@@ -114,7 +114,7 @@ void structure_forward(const Op& op, Ctx& c) {
       return;
     }
     case OpCode::Concat: {
-      double* o = c.v(op.out);
+      double* o = c.out(op.out);
       for (int s : op.in) {
         std::memcpy(o, c.v(s), c.n(s) * sizeof(double));
         o += c.n(s);
@@ -125,7 +125,7 @@ void structure_forward(const Op& op, Ctx& c) {
       const std::size_t n = op.ip[0], k = op.ip[1], m = op.ip[2];
       const double* X = c.v(op.in[0]);
       const double* B = c.v(op.in[1]);
-      double* o = c.v(op.out);
+      double* o = c.out(op.out);
       for (std::size_t r = 0; r < n; ++r) {
         const double* xr = X + r * k;
         for (std::size_t q = 0; q < m; ++q) {
@@ -142,7 +142,7 @@ void structure_forward(const Op& op, Ctx& c) {
       const double* b = c.v(op.in[1]);
       const int32_t* ptr = c.index(op.idx[0]);
       const int32_t* col = c.index(op.idx[1]);
-      double* o = c.v(op.out);
+      double* o = c.out(op.out);
       for (std::size_t r = 0; r < nr; ++r) {
         double s = 0.0;
         for (int32_t q = ptr[r]; q < ptr[r + 1]; ++q) s += vals[q] * b[col[q]];

@@ -115,7 +115,7 @@ void pointwise(const Op& op, Ctx& c, F f, bool backward) {
     a[k] = backward ? c.a(op.in[k]) : nullptr;
     st[k] = c.n(op.in[k]) == n ? 1 : 0;
   }
-  double* out = c.v(op.out);
+  double* out = c.out(op.out);
   const double* g = backward ? c.a(op.out) : nullptr;
   const bool with_terms = op.in.size() == N + 1;  // data-only terms of the density, per element
   const double* terms = with_terms ? c.v(op.in[N]) : nullptr;

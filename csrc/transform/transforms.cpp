@@ -52,7 +52,7 @@ double chol_corr_fwd(const double* y, double* L, std::size_t K) {
 
 void transform_forward(const Op& op, Ctx& c) {
   const double* y = c.v(op.in[0]);
-  double* x = c.v(op.out);
+  double* x = c.out(op.out);
   const std::size_t n = c.n(op.in[0]);
   double lp = 0.0;
   switch (op.code) {
