@@ -35,9 +35,13 @@ def _sources(pattern):
 
 def _write_op_codes():
     """brr_bayes/_op_codes.py from csrc/ir/ops.def, the one op table (C++ reads it as an X-macro)."""
-    rows = re.findall(r"^BRR_OP\((\w+), (\d+), (\w+)\)", open(os.path.join(HERE, "csrc", "ir", "ops.def")).read(), re.M)
+    rows = re.findall(r"^BRR_OP\((\w+), (\d+), (\w+), (-?\d+), (-?\d+), (-?\d+), (-?\d+), ([01])\)",
+                      open(os.path.join(HERE, "csrc", "ir", "ops.def")).read(), re.M)
     lines = ['"""Op codes, written by setup.py from csrc/ir/ops.def (the C++ enum comes from the same file): do not edit."""',
-             ""] + [f"{py} = {code}" for _, code, py in rows] + ["", "TABLE = {" + ", ".join(f"{py!r}: {py}" for _, _, py in rows) + "}", ""]
+             ""] + [f"{py} = {code}" for _, code, py, *_ in rows]
+    lines += ["", "TABLE = {" + ", ".join(f"{py!r}: {py}" for _, _, py, *_ in rows) + "}", "",
+              "# code -> (inputs min, inputs max (-1: any), index arrays (-1: any), integer parameters at least, output 1/0)",
+              "SIGNATURES = {" + ", ".join(f"{py}: ({', '.join(sig)})" for _, _, py, *sig in rows) + "}", ""]
     text = "\n".join(lines)
     target = os.path.join(HERE, "brr_bayes", "_op_codes.py")
     if not os.path.exists(target) or open(target).read() != text:

@@ -100,3 +100,21 @@ def test_csrc_directories_include_only_downwards():
             if inc.startswith("pybind11") and layer != "bindings":
                 bad.append(f"{path.relative_to(CSRC)}:{line} includes {inc} (Python headers belong in bindings/)")
     assert not bad, "; ".join(bad)
+
+
+def test_sampler_families_sit_beside_each_other_below_the_registry():
+    # infer/ holds what every sampler shares (LogDensity, metric, adaptation, chain state, the Run);
+    # nuts/ and chees/ build on it and never on each other; only the registry names the families.
+    families = {"nuts", "chees"}
+    bad = []
+    for path in sorted((CSRC / "infer").rglob("*")):
+        if path.suffix not in (".hpp", ".cpp"):
+            continue
+        parts = path.relative_to(CSRC / "infer").parts
+        own = parts[0] if len(parts) > 1 else None
+        for line, inc in _cxx_includes(path):
+            bits = inc.split("/")
+            if len(bits) > 2 and bits[0] == "infer" and bits[1] in families and bits[1] != own \
+                    and path.name != "registry.cpp":
+                bad.append(f"infer/{'/'.join(parts)}:{line} includes {inc}")
+    assert not bad, "; ".join(bad)

@@ -62,11 +62,22 @@ void bind_program(py::module_& m) {
   py::register_exception<ShapeError>(m, "ProgramError", PyExc_ValueError);
   m.def("op_table", [] {
     py::dict d;
-#define BRR_OP(name, code, py) d[#py] = code;
+#define BRR_OP(name, code, py, ...) d[#py] = code;
 #include "ir/ops.def"
 #undef BRR_OP
     return d;
   }, "The op table compiled into the core ({Python constant: code}, from csrc/ir/ops.def).");
+  m.def("op_signatures", [] {
+    py::dict d;
+#define BRR_OP(name, code, ...)                                       \
+  {                                                                   \
+    const ir::OpSignature s = ir::op_signature(ir::OpCode::name);     \
+    d[py::int_(code)] = py::make_tuple(s.min_inputs, s.max_inputs, s.indices, s.min_int_params, s.has_output); \
+  }
+#include "ir/ops.def"
+#undef BRR_OP
+    return d;
+  }, "Each op's signature as the core checks it ({code: (inputs min, inputs max, index arrays, int params, output)}).");
 
   py::class_<Program, std::shared_ptr<Program>>(m, "Program", R"pbdoc(
 A compiled model: slots of doubles, index arrays and a list of array operations.

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "infer/nuts/chain.hpp"
+#include "infer/chain_state.hpp"
 #include "infer/log_density.hpp"
 
 namespace brr::infer {

@@ -3,10 +3,12 @@
 #include <cstdint>
 #include <string>
 
+#include "common/hd.hpp"
+
 namespace brr::ir {
 
 enum class OpCode : int32_t {
-#define BRR_OP(name, code, py) name = code,
+#define BRR_OP(name, code, py, ...) name = code,
 #include "ir/ops.def"
 #undef BRR_OP
 };
@@ -14,7 +16,7 @@ enum class OpCode : int32_t {
 // The op's Python constant (e.g. "GLM", "GATHER"), or nullptr for a code the table does not have.
 inline const char* op_name(OpCode c) {
   switch (c) {
-#define BRR_OP(name, code, py) \
+#define BRR_OP(name, code, py, ...) \
   case OpCode::name:           \
     return #py;
 #include "ir/ops.def"
@@ -22,6 +24,24 @@ inline const char* op_name(OpCode c) {
   }
   return nullptr;
 }
+
+// What an op takes, from its row in ops.def; -1 in max_inputs / indices: any number (its shape rule decides).
+struct OpSignature {
+  int min_inputs, max_inputs, indices, min_int_params, has_output;
+};
+
+// The signature of a code the table has; {-2, ...} (known() false) for one it does not.
+BRR_HD inline OpSignature op_signature(OpCode c) {
+  switch (c) {
+#define BRR_OP(name, code, py, in_min, in_max, idx, ip, out) \
+  case OpCode::name:                                         \
+    return OpSignature{in_min, in_max, idx, ip, out};
+#include "ir/ops.def"
+#undef BRR_OP
+  }
+  return OpSignature{-2, -2, -2, -2, -2};
+}
+BRR_HD inline bool known(const OpSignature& s) { return s.min_inputs >= 0; }
 
 // "glm (495)" for messages, the name as brr_bayes.ops.name() gives it; the bare number for an unknown code.
 inline std::string op_label(OpCode c) {

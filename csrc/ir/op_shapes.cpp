@@ -46,16 +46,33 @@ struct Checker {
 
 }  // namespace
 
+// The op's row in ops.def: how many inputs, index arrays, integer parameters and whether it writes a slot.
+void check_signature(const Op& op) {
+  const OpSignature s = op_signature(op.code);
+  const std::string code = op_label(op.code);
+  if (!known(s)) fail("unknown op code ", code, "; the codes are listed in csrc/ir/ops.def");
+  const auto nin = static_cast<int>(op.in.size());
+  if (nin < s.min_inputs || (s.max_inputs >= 0 && nin > s.max_inputs)) {
+    if (s.min_inputs == s.max_inputs) fail("op ", code, ": expected ", s.min_inputs, " inputs, got ", nin);
+    if (s.max_inputs < 0) fail("op ", code, ": expected at least ", s.min_inputs, " inputs, got ", nin);
+    fail("op ", code, ": expected ", s.min_inputs, " to ", s.max_inputs, " inputs, got ", nin);
+  }
+  if (s.indices >= 0 && static_cast<int>(op.idx.size()) != s.indices)
+    fail("op ", code, ": expected ", s.indices, " index arrays, got ", op.idx.size());
+  if (static_cast<int>(op.ip.size()) < s.min_int_params)
+    fail("op ", code, ": expected ", s.min_int_params, " integer parameters, got ", op.ip.size());
+  if ((s.has_output == 1) != (op.out >= 0)) fail("op ", code, s.has_output ? ": needs an output slot" : ": takes no output slot");
+}
+
 void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::size_t& worker_scratch) {
+  check_signature(op);
   Checker c{op, sv};
   const OpCode k = op.code;
   if (is_unary(k)) {
-    c.arity(1, 0, 0, true);
     c.eq(c.in(0), c.out(), "input");
     return;
   }
   if (is_binary(k)) {
-    c.arity(2, 0, 0, true);
     for (int i = 0; i < 2; ++i)
       if (c.in(i) != 1 && c.in(i) != c.out()) fail("op ", c.code(), ": input ", i, " has size ", c.in(i),
                                                    ", expected 1 or ", c.out());
@@ -63,26 +80,22 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
   }
   switch (k) {
     case OpCode::Gather:
-      c.arity(1, 1, 0, true);
       c.eq(sv.index_len(op.idx[0]), c.out(), "gather index");
       if (sv.index_bound(op.idx[0]) > static_cast<int64_t>(c.in(0)))
         fail("gather: index bound ", sv.index_bound(op.idx[0]), " exceeds input size ", c.in(0));
       return;
     case OpCode::ScatterAdd:
-      c.arity(1, 1, 0, true);
       c.eq(sv.index_len(op.idx[0]), c.in(0), "scatter index");
       if (sv.index_bound(op.idx[0]) > static_cast<int64_t>(c.out()))
         fail("scatter_add: index bound ", sv.index_bound(op.idx[0]), " exceeds output size ", c.out());
       scratch = 4 * c.out();  // split accumulators (linpred_terms.hpp) when they pay
       return;
     case OpCode::Sum:
-      c.arity(1, 0, 0, true);
       c.eq(c.out(), 1, "sum output");
       return;
     case OpCode::CumSum:
     case OpCode::Softmax:
     case OpCode::LogSumExp: {
-      c.arity(1, 0, 3, true);
       c.pos_ip(3);
       const std::size_t o = op.ip[0], l = op.ip[1], i = op.ip[2];
       c.eq(c.in(0), o * l * i, "input");
@@ -90,14 +103,12 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
       return;
     }
     case OpCode::Concat: {
-      if (op.in.empty() || op.out < 0) fail("concat: needs inputs and an output");
       std::size_t tot = 0;
       for (std::size_t i = 0; i < op.in.size(); ++i) tot += c.in(static_cast<int>(i));
       c.eq(c.out(), tot, "concat output");
       return;
     }
     case OpCode::DenseMatMul: {
-      c.arity(2, 0, 3, true);
       c.pos_ip(3);
       const std::size_t n = op.ip[0], kk = op.ip[1], m = op.ip[2];
       if (!sv.is_const(op.in[0])) fail("dense_matmul: the matrix must be data");
@@ -107,7 +118,6 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
       return;
     }
     case OpCode::CsrMatVec: {
-      c.arity(2, 2, 2, true);
       c.pos_ip(2);
       const std::size_t nr = op.ip[0], nc = op.ip[1];
       if (!sv.is_const(op.in[0])) fail("csr_matvec: the matrix values must be data");
@@ -119,7 +129,6 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
       return;
     }
     case OpCode::TargetAdd:
-      c.arity(1, 0, 0, false);
       return;
     case OpCode::LinearPredictor: {
       // ip: 4 ints per term: kind, value input, index position (-1 none), data input (-1 none)
@@ -149,19 +158,16 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
     }
     case OpCode::LowerBound:
     case OpCode::UpperBound:
-      c.arity(1, 0, 0, true);
       if (op.dp.size() != 1) fail("bound transform: needs one bound");
       c.eq(c.in(0), c.out(), "input");
       return;
     case OpCode::Interval:
-      c.arity(1, 0, 0, true);
       if (op.dp.size() != 2 || !(op.dp[0] < op.dp[1])) fail("interval transform: needs lower < upper");
       c.eq(c.in(0), c.out(), "input");
       return;
     case OpCode::Ordered:
     case OpCode::Simplex:
     case OpCode::SumToZero: {
-      c.arity(1, 0, 2, true);
       c.pos_ip(2);
       const std::size_t b = op.ip[0], K = op.ip[1];
       if (K < 1) fail("op ", c.code(), ": vector length must be >= 1");
@@ -171,7 +177,6 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
       return;
     }
     case OpCode::CholeskyCorr: {
-      c.arity(1, 0, 1, true);
       c.pos_ip(1);
       const std::size_t K = op.ip[0];
       c.eq(c.in(0), K * (K - 1) / 2, "input");
@@ -180,7 +185,6 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
       return;
     }
     case OpCode::Cholesky: {
-      c.arity(1, 0, 1, true);
       c.pos_ip(1);
       const std::size_t K = op.ip[0];
       c.eq(c.in(0), K * K, "matrix");
@@ -189,7 +193,6 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
       return;
     }
     case OpCode::TriSolve: {
-      c.arity(2, 0, 2, true);
       c.pos_ip(2);
       const std::size_t K = op.ip[0], m = op.ip[1];
       c.eq(c.in(0), K * K, "triangular factor");
@@ -199,7 +202,6 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
       return;
     }
     case OpCode::LinearRecurrence: {
-      c.arity(3, 0, 2, true);
       c.pos_ip(2);
       const std::size_t T = op.ip[0], n = op.ip[1];
       c.eq(c.in(0), T * n, "a");
@@ -249,7 +251,6 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
       return;
     }
     case OpCode::HmmLogLik: {
-      c.arity(3, 0, 3, true);
       c.pos_ip(3);
       const std::size_t S = op.ip[0], T = op.ip[1], K = op.ip[2];
       if (T < 1 || K < 1) fail("op ", c.code(), ": needs at least one step and one state, got T=", T, ", K=", K);
@@ -279,7 +280,6 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
   }
   if (!is_density(k)) fail("unknown op code ", c.code());
   if (k == OpCode::IcarPairwiseLpdf) {
-    c.arity(1, 2, 0, false);
     c.eq(sv.index_len(op.idx[1]), sv.index_len(op.idx[0]), "second edge endpoint list");
     for (int e = 0; e < 2; ++e)
       if (sv.index_bound(op.idx[e]) > static_cast<int64_t>(c.in(0))) fail("icar: edge node id exceeds the field size");
@@ -332,26 +332,13 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
     if (chunks > 1) scratch = std::max(scratch, chunks * (need / 4 + kMaxGlmTerms + 2));
     return;
   }
-  // Densities: inputs broadcast to a common size n (size-1 inputs are scalars).
-  std::size_t nin = 0;
-  bool batched = false;
+  // Densities: inputs broadcast to a common size n (size-1 inputs are scalars); the batched ones
+  // (rows of K) read b and K from ip. Their input counts are checked by the signature above.
+  const std::size_t nin = op.in.size();
+  const bool batched = op_signature(k).min_int_params == 2;
   switch (k) {
-    case OpCode::ExponentialLpdf: case OpCode::BernoulliLogitLpmf: case OpCode::PoissonLogLpmf:
-      nin = 2; break;
-    case OpCode::NormalLpdf: case OpCode::CauchyLpdf: case OpCode::LaplaceLpdf: case OpCode::GammaLpdf:
-    case OpCode::InvGammaLpdf: case OpCode::LogNormalLpdf: case OpCode::BetaLpdf: case OpCode::UniformLpdf:
-    case OpCode::BinomialLogitLpmf: case OpCode::NegBinomialLogLpmf:
-      nin = 3; break;
-    case OpCode::StudentTLpdf: nin = 4; break;
-    case OpCode::CategoricalLogitLpmf:   // optionally row weights (merged rows' counts)
-      nin = op.in.size() == 3 ? 3 : 2; batched = true; break;
-    case OpCode::MultinomialLogitLpmf: case OpCode::DirichletLpdf:
-      nin = 2; batched = true; break;
-    case OpCode::MvNormalCholeskyLpdf: nin = 3; batched = true; break;
-    case OpCode::LkjCholeskyLpdf: nin = 2; batched = true; break;
     case OpCode::OrderedLogisticLpmf: case OpCode::OrderedProbitLpmf: {
       const bool weighted = op.in.size() == 4;   // merged rows: a constant count per row
-      c.arity(weighted ? 4 : 3, 0, 3, false);
       c.pos_ip(2);
       const std::size_t b = op.ip[0], K = op.ip[1];
       if (K < 2) fail("density ", c.code(), ": needs at least 2 categories, got ", K);
@@ -366,9 +353,8 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
       }
       return;
     }
-    default: fail("unknown density op code ", c.code());
+    default: break;
   }
-  c.arity(nin, 0, batched ? 2 : 0, false);
   if (!batched) {
     std::size_t n = 1;
     for (std::size_t i = 0; i < nin; ++i) n = std::max(n, c.in(static_cast<int>(i)));

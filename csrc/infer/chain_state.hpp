@@ -1,0 +1,52 @@
+// A chain's settings and its resumable state, shared by every sampler family: NUTS steps one chain
+// at a time (nuts/chain.hpp), the lock-step ensembles keep their common adaptation in `ensemble`.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "infer/adaptation.hpp"
+#include "infer/low_rank.hpp"
+#include "infer/rng.hpp"
+
+namespace brr::infer {
+
+// Stan: windowed variance. Fisher: nuts-rs's gradient-based diagonal inside Stan's windows.
+// Nutpie: the Fisher diagonal on nutpie's schedule (foreground/background estimators, every draw).
+enum class AdaptKind { Stan, Fisher, Nutpie };
+
+struct ChainConfig {
+  int tune = 1000;
+  int draws = 1000;
+  int max_depth = 10;
+  double target_accept = 0.8;
+  bool dense = false;
+  bool low_rank = false;  // low-rank + diagonal metric (adapt must be Fisher: Stan's windows)
+  AdaptKind adapt = AdaptKind::Stan;
+  int init_buffer = 75, term_buffer = 50, base_window = 25;
+  uint64_t seed = 0;
+  int chain = 0;
+  double init_radius = 2.0;
+  int max_init_tries = 100;
+  double initial_step_size = 1.0;
+};
+
+// Everything needed to continue a chain exactly where it stopped.
+struct ChainState {
+  std::vector<double> position;
+  double step_size = 1.0;
+  int iteration = 0;
+  DualAveraging dual_averaging;
+  WindowSchedule windows;
+  MetricEstimator estimator;
+  MetricEstimator background;   // nutpie schedule only
+  NutpieSchedule nutpie;
+  std::vector<double> inv_metric;  // diagonal (dim) or dense (dim*dim)
+  LowRankFactor low_rank;          // low-rank metric: its correction to the diagonal
+  DrawWindow window;               // low-rank metric: the current window's draws
+  Rng rng;
+  // A lock-step sampler's shared adaptation, the same in every chain's state (ChEES: see chees.hpp);
+  // empty for NUTS. step_size, iteration and inv_metric above are shared by such a sampler too.
+  std::vector<double> ensemble;
+};
+
+}  // namespace brr::infer
