@@ -1,5 +1,6 @@
 """CUDA kernels against the CPU program on the same data (run only where a GPU is visible): the fused
-Bernoulli GLM kernel, and the whole op program on the device executor (W1-W5)."""
+Bernoulli GLM kernel, and the whole op program on the device executor (W1-W5 and one model per other
+op family)."""
 import numpy as np
 import pytest
 
@@ -59,6 +60,18 @@ def test_program_on_the_device_matches_the_cpu(name):
     again = dev.logp_and_grad(X)   # no atomics: the same bits every call
     np.testing.assert_array_equal(again[0], lp)
     np.testing.assert_array_equal(again[1], G)
+
+
+@pytest.mark.gpu
+def test_every_op_family_on_the_device_matches_its_host_run():
+    # the models of tests/test_device_executor.py, one per op family beyond W1-W5's, on the real device
+    from device_models import op_family_models
+    for code, m in sorted(op_family_models().items()):
+        X = np.random.default_rng(code).normal(scale=0.7, size=(16, m.dim))
+        lp, G = _backend.cuda_module().ProgramDevice(m.compiled.program, 16).logp_and_grad(X)
+        host = m.compiled.program.logp_and_grad_grid(X)
+        np.testing.assert_allclose(lp, host[0], rtol=1e-10, atol=1e-10, err_msg=f"op {code}")
+        np.testing.assert_allclose(G, host[1], rtol=1e-10, atol=1e-10, err_msg=f"op {code}")
 
 
 @pytest.mark.gpu

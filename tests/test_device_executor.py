@@ -4,10 +4,12 @@ op test's model (helpers.assert_batch_matches), with ops it has no kernel for re
 kernels on a GPU are checked in test_cuda.py where a device is visible."""
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import brr_bayes as bb
 from brr_bayes import ops
 from brr_bayes.workloads import data, forms, models
+from device_models import op_family_models
 from helpers import assert_grid_matches, workloads
 from test_glm_kernel import CHUNKED, FAMILIES, _model
 
@@ -41,7 +43,7 @@ def test_results_are_the_same_bits_every_call():
     np.testing.assert_array_equal(a[1], b[1])
 
 
-@pytest.mark.parametrize("family", ["bernoulli", "binomial", "poisson", "normal"])
+@pytest.mark.parametrize("family", FAMILIES)
 @pytest.mark.parametrize("n", [5, 3001, CHUNKED])
 def test_glm_families(family, n):
     m = _model(family, n, seed=n, with_dense=(n == 5))
@@ -61,10 +63,22 @@ def test_invalid_scale_gives_minus_infinity_in_its_lane_only():
 
 
 def test_an_op_without_a_device_kernel_is_refused_by_code():
-    with bb.Model() as m:
-        L = bb.Flat("L", shape=(2, 2))
-        bb.Potential("p", bb.math.sum(bb.math.cholesky(L @ L.T + 2 * np.eye(2))))
+    with bb.Model() as m:   # a scan calls a traced function: no device kernel yet
+        w = bb.Normal("w", 0, 1)
+        bb.Potential("p", bb.math.scan(lambda xp: bb.math.tanh(w * xp), np.array([0.5]), length=4).sum())
     p = m.compiled.program
-    assert ops.CHOLESKY in p.device_unsupported_ops()
-    with pytest.raises(ValueError, match=f"op code {ops.CHOLESKY} has no device kernel"):
+    assert p.device_unsupported_ops() == [ops.SCAN]
+    with pytest.raises(ValueError, match=f"op code {ops.SCAN} has no device kernel"):
         p.logp_and_grad_grid(np.zeros((2, m.dim)))
+
+
+@pytest.mark.parametrize("code", sorted(op_family_models()))
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 10_000), scale=st.floats(0.1, 1.5))
+def test_new_device_kernels_match_the_scalar_executor(code, seed, scale):
+    m = op_family_models()[code]
+    program = m.compiled.program
+    assert code in program.op_codes(), ops.name(code)       # the model really runs the kernel under test
+    assert program.device_unsupported_ops() == []
+    X = np.random.default_rng(seed).normal(scale=scale, size=(5, m.dim))
+    assert_grid_matches(m, X, rtol=1e-10)

@@ -72,7 +72,7 @@ CXX_ALLOWED = {
     "ad": {"ad", "ir", "common", "density", "ode"},                # the CPU executor
     "density": {"density", "ad", "ir", "common"},
     "transform": {"transform", "ad", "ir", "common"},
-    "backend": {"backend", "ad", "ir", "common", "density"},       # the device executor
+    "backend": {"backend", "ad", "ir", "common", "density", "transform"},  # the device executor
     "infer": {"infer", "common"},                                  # samplers see only the LogDensity seams
     "bindings": {"bindings", "ad", "ir", "common", "backend", "infer", "density", "transform", "ode"},
 }

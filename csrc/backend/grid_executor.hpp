@@ -8,9 +8,13 @@
 // points go in and the B gradients come out. Header-only and using Program's inline members only,
 // so the CUDA module compiles it without linking the core.
 //
-// Ops with device kernels: elementwise, gather, scatter-add, sum, cumsum, target-add, dense data
-// products, the bound transforms, the univariate densities, ICAR and the fused GLM (Bernoulli and
-// Binomial logit, Poisson log, Normal). Another op makes the constructor throw, naming its code.
+// Ops with device kernels: elementwise, gather, scatter-add, sum, cumsum, log-sum-exp, softmax,
+// concatenation, target-add, dense and sparse (CSR) data products, linear recurrences, Cholesky factors and
+// triangular solves, HMM forward algorithms, the fused linear predictor, the simplex and correlation-Cholesky transforms, the bound, ordered and
+// sum-to-zero transforms, the univariate densities (summed or pointwise), ordered logistic and probit,
+// categorical and multinomial logit, Dirichlet, multivariate normal and LKJ on Cholesky factors,
+// ICAR and the fused GLM
+// (Bernoulli and Binomial logit, Poisson log, Normal, negative binomial). Another op makes the constructor throw, naming its code.
 #pragma once
 #include <algorithm>
 #include <cstring>
@@ -36,6 +40,10 @@ inline bool grid_supported(const Op& op, const Program& p) {
   if (c < 100) return varies(0);                        // unary
   if (c < 200) return true;                             // binary
   if (c >= 300 && c <= 302) return varies(0);           // lower, upper, interval
+  if (op.code == OpCode::Ordered || op.code == OpCode::SumToZero || op.code == OpCode::Simplex ||
+      op.code == OpCode::CholeskyCorr || op.code == OpCode::Cholesky)
+    return varies(0);
+  if (op.code == OpCode::PointwiseLpdf) return terms::univariate_arity(static_cast<OpCode>(op.ip[0])) > 0;
   if (terms::univariate_arity(op.code) > 0 && c >= 400) return static_cast<int>(op.in.size()) == terms::univariate_arity(op.code);
   switch (op.code) {
     case OpCode::Gather: return op.in.size() == 1;
@@ -44,9 +52,24 @@ inline bool grid_supported(const Op& op, const Program& p) {
     case OpCode::TargetAdd:
     case OpCode::CumSum:
     case OpCode::IcarPairwiseLpdf: return op.in.size() == 1 && varies(0);
+    case OpCode::LogSumExp:
+    case OpCode::Softmax: return varies(0);
+    case OpCode::Concat:
+    case OpCode::LinearPredictor:
+    case OpCode::LinearRecurrence: return true;  // constant inputs are read in place; data columns are constant
+    case OpCode::CsrMatVec: return varies(1);
+    case OpCode::OrderedLogisticLpmf:
+    case OpCode::OrderedProbitLpmf:
+    case OpCode::CategoricalLogitLpmf:
+    case OpCode::MultinomialLogitLpmf: return !varies(0);  // the observed categories / counts are data
+    case OpCode::TriSolve:
+    case OpCode::HmmLogLik:
+    case OpCode::DirichletLpdf:
+    case OpCode::MvNormalCholeskyLpdf:
+    case OpCode::LkjCholeskyLpdf: return true;  // constant inputs are read in place; data columns are constant
     case OpCode::DenseMatMul: return varies(1);
     case OpCode::GlmLpdf: {
-      if (op.ip[0] < 0 || op.ip[0] > 3) return false;
+      if (op.ip[0] < 0 || op.ip[0] > 4) return false;
       for (std::size_t q = 1; q <= 3; ++q)
         if (op.ip[q] >= 0 && !p.slot(op.in[static_cast<std::size_t>(op.ip[q])]).constant && q != 2) return false;
       if (op.ip[0] == 1 && !p.slot(op.in[static_cast<std::size_t>(op.ip[2])]).constant) return false;
@@ -75,7 +98,7 @@ class GridExecutor {
   GridExecutor(std::shared_ptr<const Program> p, std::size_t lanes) : p_(std::move(p)), B_(lanes) {
     if (B_ < 1) throw std::invalid_argument("device executor: lanes must be >= 1");
     const Program& P = *p_;
-    std::size_t val = 0, adj = 0, most = 1;
+    std::size_t val = 0, adj = 0, most = 1, lane_scratch = 1;
     for (std::size_t s = 0; s < P.num_slots(); ++s) {
       const ir::Slot& sl = P.slot(static_cast<int>(s));
       if (!sl.constant) val = std::max(val, sl.offset + sl.size);
@@ -87,6 +110,9 @@ class GridExecutor {
         throw std::invalid_argument("device executor: op code " + std::to_string(static_cast<int>(op.code)) +
                                     " has no device kernel (or its inputs are of a kind it does not take)");
       for (int i : op.idx) most = std::max(most, P.index(i).size());
+      if (op.code == OpCode::HmmLogLik)  // per-lane working space of the forward algorithm
+        lane_scratch = std::max(lane_scratch, ad::hmm::scratch_size(static_cast<std::size_t>(op.ip[1]),
+                                                                   static_cast<std::size_t>(op.ip[2])));
     }
     val_ = Dev::template alloc<double>(std::max<std::size_t>(val, 1) * B_);
     adj_ = Dev::template alloc<double>(std::max<std::size_t>(adj, 1) * B_);
@@ -101,6 +127,7 @@ class GridExecutor {
     for (auto* b : {&t_, &g_, &d0_, &d1_, &d2_, &d3_}) *b = Dev::template alloc<double>(S);
     part_ = Dev::template alloc<double>((most / grid::kChunk + 1) * B_);
     lane_ = Dev::template alloc<double>(4 * B_);
+    scr_ = Dev::template alloc<double>(lane_scratch * B_);
     plan();
     host_x_.assign(P.dim() * B_, 0.0);
   }
@@ -143,6 +170,7 @@ class GridExecutor {
     IBuf start, rows;    // gather adjoint / scatter-add / ICAR node lists
     std::vector<IBuf> term_start, term_rows;  // GLM: per gather term
     TBuf terms;          // GLM terms (device copies of their pointers)
+    IBuf owner;          // CSR product: the row of each stored entry
   };
 
   const Program& P() const { return *p_; }
@@ -198,31 +226,76 @@ class GridExecutor {
           start.push_back(static_cast<int32_t>(rows.size()));
         }
       } else if (op.code == OpCode::GlmLpdf) {
-        std::vector<grid::GlmTerm> ts;
-        const std::size_t nrows = n(op.in[static_cast<std::size_t>(op.ip[1])]);
-        for (std::size_t q = ir::kGlmHeader; q < op.ip.size(); q += 4) {
-          const int64_t kind = op.ip[q], vi = op.ip[q + 1], xi = op.ip[q + 2], di = op.ip[q + 3];
-          const int vs = op.in[static_cast<std::size_t>(vi)];
-          grid::GlmTerm t;
-          t.kind = kind;
-          t.v = arg(vs, kind == 2 ? nrows : n(vs));
-          if (kind == 1) t.v.es = 0;
-          t.ix = xi >= 0 ? ix(op.idx[static_cast<std::size_t>(xi)]) : nullptr;
-          t.d = di >= 0 ? v(op.in[static_cast<std::size_t>(di)]) : nullptr;
-          ts.push_back(t);
-          std::vector<int32_t> s2, r2;
-          if (kind == 0) {
-            const auto& key = Pr.index(op.idx[static_cast<std::size_t>(xi)]);
-            group_rows(key.data(), key.size(), n(vs), s2, r2);
-          }
-          pl.term_start.push_back(Dev::upload(s2.empty() ? std::vector<int32_t>{0} : s2));
-          pl.term_rows.push_back(Dev::upload(r2.empty() ? std::vector<int32_t>{0} : r2));
-        }
-        pl.terms = Dev::upload(ts);
+        plan_terms(op, pl, ir::kGlmHeader, n(op.in[static_cast<std::size_t>(op.ip[1])]));
+      } else if (op.code == OpCode::LinearPredictor) {
+        plan_terms(op, pl, 0, n(op.out));
+      } else if (op.code == OpCode::OrderedLogisticLpmf || op.code == OpCode::OrderedProbitLpmf) {
+        const double* y = Pr.constants().data() + Pr.slot(op.in[0]).offset;   // y is data
+        const std::size_t nb = static_cast<std::size_t>(op.ip[0]), K = static_cast<std::size_t>(op.ip[1]);
+        std::vector<int32_t> cat(nb);
+        for (std::size_t r = 0; r < nb; ++r)  // out-of-range rows (lp -inf) go to no group
+          cat[r] = y[r] >= 0 && y[r] < static_cast<double>(K) ? static_cast<int32_t>(y[r]) : static_cast<int32_t>(K);
+        group_rows(cat.data(), nb, K + 1, start, rows);
+      } else if (op.code == OpCode::CsrMatVec) {  // entries by column, for A^T's segmented sums
+        const auto& indptr = Pr.index(op.idx[0]);
+        const auto& cols = Pr.index(op.idx[1]);
+        std::vector<int32_t> owner(cols.size());
+        for (std::size_t r = 0; r + 1 < indptr.size(); ++r)
+          for (int32_t e = indptr[r]; e < indptr[r + 1]; ++e) owner[static_cast<std::size_t>(e)] = static_cast<int32_t>(r);
+        group_rows(cols.data(), cols.size(), static_cast<std::size_t>(op.ip[1]), start, rows);
+        pl.owner = Dev::upload(owner.empty() ? std::vector<int32_t>{0} : owner);
       }
       if (!start.empty()) {
         pl.start = Dev::upload(start);
         pl.rows = Dev::upload(rows.empty() ? std::vector<int32_t>{0} : rows);
+      }
+    }
+  }
+
+  // a term list (ip from `first`, 4 ints per term: kind, value input, index position, data input) as
+  // device GlmTerms, with each gather term's rows grouped for its adjoint's segmented sum
+  void plan_terms(const Op& op, Plan& pl, std::size_t first, std::size_t nrows) {
+    const Program& Pr = P();
+    std::vector<grid::GlmTerm> ts;
+    for (std::size_t q = first; q < op.ip.size(); q += 4) {
+      const int64_t kind = op.ip[q], vi = op.ip[q + 1], xi = op.ip[q + 2], di = op.ip[q + 3];
+      const int vs = op.in[static_cast<std::size_t>(vi)];
+      grid::GlmTerm t;
+      t.kind = kind;
+      t.v = arg(vs, kind == 2 ? nrows : n(vs));
+      if (kind == 1) t.v.es = 0;
+      t.ix = xi >= 0 ? ix(op.idx[static_cast<std::size_t>(xi)]) : nullptr;
+      t.d = di >= 0 ? v(op.in[static_cast<std::size_t>(di)]) : nullptr;
+      ts.push_back(t);
+      std::vector<int32_t> s2, r2;
+      if (kind == 0) {
+        const auto& key = Pr.index(op.idx[static_cast<std::size_t>(xi)]);
+        group_rows(key.data(), key.size(), n(vs), s2, r2);
+      }
+      pl.term_start.push_back(Dev::upload(s2.empty() ? std::vector<int32_t>{0} : s2));
+      pl.term_rows.push_back(Dev::upload(r2.empty() ? std::vector<int32_t>{0} : r2));
+    }
+    pl.terms = Dev::upload(ts);
+  }
+
+  // each term's value adjoint from g = d target / d eta per row (B lanes): segmented sums for gathers,
+  // a reduction for scalars, in place for dense terms
+  void term_adjoints(const Op& op, Plan& pl, std::size_t first, const double* g, std::size_t rows) {
+    std::size_t q = 0;
+    for (std::size_t at = first; at < op.ip.size(); at += 4, ++q) {
+      const int64_t kind = op.ip[at];
+      const int vs = op.in[static_cast<std::size_t>(op.ip[at + 1])];
+      double* va = a(vs);
+      if (!va) continue;
+      const int64_t di = op.ip[at + 3];
+      const double* d = di >= 0 ? v(op.in[static_cast<std::size_t>(di)]) : nullptr;
+      if (kind == 0) {
+        Dev::launch(n(vs) * B_, grid::SegmentSum{Dev::ptr(pl.term_start[q]), Dev::ptr(pl.term_rows[q]), g, d, va, true, B_});
+      } else if (kind == 1) {
+        Dev::launch(rows * B_, grid::Scaled{g, d, buf(d0_), false, B_});
+        reduce(buf(d0_), rows, va, true);
+      } else {
+        Dev::launch(rows * B_, grid::Scaled{g, d, va, true, B_});
       }
     }
   }
@@ -249,6 +322,81 @@ class GridExecutor {
     }
     if (c >= 400 && terms::univariate_arity(op.code) > 0) return univariate(op);
     switch (op.code) {
+      case OpCode::Ordered: {
+        const std::size_t rows = static_cast<std::size_t>(op.ip[0]), K = static_cast<std::size_t>(op.ip[1]);
+        Dev::launch(rows * B_, grid::OrderedRows{v(op.in[0]), v(op.out), buf(t_), K, B_});
+        reduce(buf(t_), rows, target, true);
+        return;
+      }
+      case OpCode::Simplex: {
+        const std::size_t rows = static_cast<std::size_t>(op.ip[0]), K = static_cast<std::size_t>(op.ip[1]);
+        Dev::launch(rows * B_, grid::SimplexRows{v(op.in[0]), v(op.out), buf(d0_), buf(d1_), buf(t_), K, B_});
+        reduce(buf(t_), rows, target, true);
+        return;
+      }
+      case OpCode::CholeskyCorr:
+        Dev::launch(B_, grid::CholCorrLane{v(op.in[0]), v(op.out), target, static_cast<std::size_t>(op.ip[0]), B_});
+        return;
+      case OpCode::Cholesky:
+      case OpCode::TriSolve: {
+        const bool chol = op.code == OpCode::Cholesky;
+        const std::size_t K = static_cast<std::size_t>(op.ip[0]), m = chol ? 0 : static_cast<std::size_t>(op.ip[1]);
+        Dev::launch(B_, grid::LinalgLane{chol, arg(op.in[0], K * K), chol ? grid::Arg{} : arg(op.in[1], K * m), v(op.out),
+                                         K, m, B_});
+        return;
+      }
+      case OpCode::SumToZero:
+        Dev::launch(static_cast<std::size_t>(op.ip[0]) * B_,
+                    grid::SumToZeroRows{v(op.in[0]), v(op.out), static_cast<std::size_t>(op.ip[1]), B_});
+        return;
+      case OpCode::Concat: {
+        std::size_t off = 0;
+        for (int s : op.in) {
+          Dev::launch(n(s) * B_, grid::CopyRange{arg(s, n(s)), v(op.out) + off * B_, B_});
+          off += n(s);
+        }
+        return;
+      }
+      case OpCode::LogSumExp:
+      case OpCode::Softmax: {
+        const std::size_t outer = static_cast<std::size_t>(op.ip[0]), len = static_cast<std::size_t>(op.ip[1]),
+                          inner = static_cast<std::size_t>(op.ip[2]);
+        Dev::launch(outer * inner * B_, grid::LseLines{v(op.in[0]), v(op.out), len, inner, B_, op.code == OpCode::Softmax});
+        return;
+      }
+      case OpCode::CsrMatVec:
+        Dev::launch(n(op.out) * B_, grid::CsrRows{ix(op.idx[0]), ix(op.idx[1]), v(op.in[0]), v(op.in[1]), v(op.out), B_});
+        return;
+      case OpCode::LinearRecurrence: {
+        const std::size_t T = static_cast<std::size_t>(op.ip[0]), ns = static_cast<std::size_t>(op.ip[1]);
+        Dev::launch(ns * B_, grid::RecurrenceSeries{arg(op.in[0], T * ns), arg(op.in[1], T * ns), arg(op.in[2], ns),
+                                                    v(op.out), T, ns, B_});
+        return;
+      }
+      case OpCode::HmmLogLik: {
+        const std::size_t S = static_cast<std::size_t>(op.ip[0]), T = static_cast<std::size_t>(op.ip[1]),
+                          K = static_cast<std::size_t>(op.ip[2]);
+        Dev::launch(B_, grid::HmmLane{arg(op.in[0], K), arg(op.in[1], K * K), arg(op.in[2], S * T * K), v(op.out), buf(scr_),
+                                      S, T, K, B_});
+        return;
+      }
+      case OpCode::LinearPredictor:
+        Dev::launch(n(op.out) * B_, grid::LinPredRows{Dev::ptr(pl.terms), static_cast<int>(pl.term_start.size()), v(op.out), B_});
+        return;
+      case OpCode::PointwiseLpdf: {
+        const auto code = static_cast<OpCode>(op.ip[0]);
+        const int N = terms::univariate_arity(code);
+        const std::size_t no = n(op.out);
+        grid::Pointwise u{};
+        u.code = code;
+        u.N = N;
+        for (int q = 0; q < N; ++q) u.in[q] = arg(op.in[static_cast<std::size_t>(q)], no);
+        if (static_cast<int>(op.in.size()) == N + 1) u.extra = arg(op.in.back(), no);
+        u.o = v(op.out);
+        u.B = B_;
+        Dev::launch(no * B_, u);
+        return;
+      }
       case OpCode::Gather:
         Dev::launch(n(op.out) * B_, grid::Gather{arg(op.in[0], n(op.in[0])), ix(op.idx[0]), v(op.out), B_});
         return;
@@ -279,6 +427,39 @@ class GridExecutor {
         return;
       }
       case OpCode::GlmLpdf: return glm(op, pl);
+      case OpCode::OrderedLogisticLpmf:
+      case OpCode::OrderedProbitLpmf: return ordinal(op, pl);
+      case OpCode::DirichletLpdf: {
+        const std::size_t nb = static_cast<std::size_t>(op.ip[0]), K = static_cast<std::size_t>(op.ip[1]);
+        Dev::launch(nb * B_, grid::DirichletRows{arg(op.in[0], nb * K), arg(op.in[1], nb * K), a(op.in[0]), a(op.in[1]),
+                                                 buf(t_), K, B_});
+        reduce(buf(t_), nb, target, true);
+        return;
+      }
+      case OpCode::MvNormalCholeskyLpdf: {
+        const std::size_t nb = static_cast<std::size_t>(op.ip[0]), K = static_cast<std::size_t>(op.ip[1]);
+        Dev::launch(B_, grid::MvNormalLane{arg(op.in[0], nb * K), arg(op.in[1], nb * K), arg(op.in[2], K * K), a(op.in[0]),
+                                           a(op.in[1]), a(op.in[2]), buf(d0_), buf(d1_), target, nb, K, B_});
+        return;
+      }
+      case OpCode::LkjCholeskyLpdf: {
+        const std::size_t K = static_cast<std::size_t>(op.ip[1]);
+        Dev::launch(B_, grid::LkjLane{arg(op.in[0], K * K), arg(op.in[1], 1), a(op.in[0]), a(op.in[1]), target, K, B_});
+        return;
+      }
+      case OpCode::CategoricalLogitLpmf: {
+        const std::size_t nb = static_cast<std::size_t>(op.ip[0]), K = static_cast<std::size_t>(op.ip[1]);
+        Dev::launch(nb * B_, grid::CategoricalRows{v(op.in[0]), op.in.size() > 2 ? v(op.in[2]) : nullptr,
+                                                   arg(op.in[1], nb * K), a(op.in[1]), buf(t_), K, B_});
+        reduce(buf(t_), nb, target, true);
+        return;
+      }
+      case OpCode::MultinomialLogitLpmf: {
+        const std::size_t nb = static_cast<std::size_t>(op.ip[0]), K = static_cast<std::size_t>(op.ip[1]);
+        Dev::launch(nb * B_, grid::MultinomialRows{v(op.in[0]), arg(op.in[1], nb * K), a(op.in[1]), buf(t_), K, B_});
+        reduce(buf(t_), nb, target, true, 1.0, op.dp.empty() ? 0.0 : op.dp[0]);
+        return;
+      }
       default: throw std::logic_error("device executor: no forward kernel");
     }
   }
@@ -306,19 +487,64 @@ class GridExecutor {
       if (u.adj[q] && !u.full[q]) reduce(dts[q], no, u.adj[q], true);
   }
 
+  void ordinal(const Op& op, Plan& pl) {
+    const std::size_t nb = static_cast<std::size_t>(op.ip[0]), K = static_cast<std::size_t>(op.ip[1]),
+                      stride = static_cast<std::size_t>(op.ip[2]);
+    double* cut_a = a(op.in[2]);
+    const bool shared = stride == 0 && cut_a;
+    grid::OrdinalRows r{op.code == OpCode::OrderedProbitLpmf, v(op.in[0]), op.in.size() > 3 ? v(op.in[3]) : nullptr,
+                        arg(op.in[1], nb), arg(op.in[2], n(op.in[2])), a(op.in[1]), cut_a, buf(t_),
+                        shared ? buf(d0_) : nullptr, shared ? buf(d1_) : nullptr, K, stride, B_};
+    Dev::launch(nb * B_, r);
+    reduce(buf(t_), nb, buf(target_), true);
+    if (shared) Dev::launch((K - 1) * B_, grid::SharedCutGrad{Dev::ptr(pl.start), Dev::ptr(pl.rows), buf(d0_), buf(d1_), cut_a, B_});
+  }
+
+  void pointwise_back(const Op& op) {
+    const auto code = static_cast<OpCode>(op.ip[0]);
+    const int N = terms::univariate_arity(code);
+    const std::size_t no = n(op.out);
+    grid::PointwiseBack u{};
+    u.code = code;
+    u.N = N;
+    u.oa = a(op.out);
+    u.B = B_;
+    double* dts[4] = {buf(d0_), buf(d1_), buf(d2_), buf(d3_)};
+    bool any = false;
+    for (int q = 0; q < N; ++q) {
+      const int s = op.in[static_cast<std::size_t>(q)];
+      u.in[q] = arg(s, no);
+      u.adj[q] = a(s);
+      u.full[q] = n(s) == no;
+      u.d_t[q] = dts[q];
+      any = any || u.adj[q];
+    }
+    if (!any) return;
+    Dev::launch(no * B_, u);
+    for (int q = 0; q < N; ++q)
+      if (u.adj[q] && !u.full[q]) reduce(dts[q], no, u.adj[q], true);
+  }
+
   void glm(const Op& op, Plan& pl) {
     const int64_t fam = op.ip[0];
     const int y_slot = op.in[static_cast<std::size_t>(op.ip[1])];
     const std::size_t rows = n(y_slot);
     const int aux = op.ip[2] >= 0 ? op.in[static_cast<std::size_t>(op.ip[2])] : -1;
     const double* wt = op.ip[3] >= 0 ? v(op.in[static_cast<std::size_t>(op.ip[3])]) : nullptr;
-    double* iv = buf(lane_);
+    double* iv = buf(lane_);   // family 3: 1 / sigma^2, then the summed squares; family 4: phi, log phi, sums
     if (fam == 3) Dev::launch(B_, grid::InvVar{arg(aux, 1), iv});
+    if (fam == 4) Dev::launch(B_, grid::PhiLane{arg(aux, 1), iv, B_});
     const int nt = static_cast<int>(pl.term_start.size());
-    Dev::launch(rows * B_, grid::GlmRows{fam, Dev::ptr(pl.terms), nt, v(y_slot), fam == 1 ? v(aux) : nullptr, wt, iv,
-                                         buf(t_), buf(g_), B_});
+    Dev::launch(rows * B_, grid::GlmRows{fam, Dev::ptr(pl.terms), nt, v(y_slot), fam == 1 ? v(aux) : nullptr, wt, iv, iv,
+                                         buf(t_), buf(g_), buf(d1_), B_});
     const double dp0 = op.dp.empty() ? 0.0 : op.dp[0];
-    if (fam == 3) {
+    if (fam == 4) {
+      double* phi_adj = a(aux);
+      reduce(buf(t_), rows, iv + 2 * B_, false);
+      if (phi_adj) reduce(buf(d1_), rows, iv + 3 * B_, false);
+      Dev::launch(B_, grid::GlmNegBinTotal{iv, iv + 2 * B_, phi_adj ? iv + 3 * B_ : nullptr, buf(target_), phi_adj, dp0,
+                                           static_cast<double>(rows), B_});
+    } else if (fam == 3) {
       double* ss = buf(lane_) + B_;
       reduce(buf(t_), rows, ss, false);
       const double extra = op.dp.size() > 2 ? op.dp[1] : 0.0;
@@ -327,24 +553,7 @@ class GridExecutor {
     } else {
       reduce(buf(t_), rows, buf(target_), true, 1.0, dp0);
     }
-    if (!want_grad_) return;
-    std::size_t q = 0;
-    for (std::size_t at = ir::kGlmHeader; at < op.ip.size(); at += 4, ++q) {
-      const int64_t kind = op.ip[at];
-      const int vs = op.in[static_cast<std::size_t>(op.ip[at + 1])];
-      double* va = a(vs);
-      if (!va) continue;
-      const int64_t di = op.ip[at + 3];
-      const double* d = di >= 0 ? v(op.in[static_cast<std::size_t>(di)]) : nullptr;
-      if (kind == 0) {
-        Dev::launch(n(vs) * B_, grid::SegmentSum{Dev::ptr(pl.term_start[q]), Dev::ptr(pl.term_rows[q]), buf(g_), d, va, true, B_});
-      } else if (kind == 1) {
-        Dev::launch(rows * B_, grid::Scaled{buf(g_), d, buf(d0_), false, B_});
-        reduce(buf(d0_), rows, va, true);
-      } else {
-        Dev::launch(rows * B_, grid::Scaled{buf(g_), d, va, true, B_});
-      }
-    }
+    if (want_grad_) term_adjoints(op, pl, ir::kGlmHeader, buf(g_), rows);
   }
 
   void backward(std::size_t k) {
@@ -377,9 +586,78 @@ class GridExecutor {
                                                       op.dp.size() > 1 ? op.dp[1] : 0.0});
       return;
     }
+    switch (op.code) {  // ops whose inputs each may or may not need a gradient
+      case OpCode::Concat: {
+        std::size_t off = 0;
+        for (int s : op.in) {
+          if (double* sa = a(s)) Dev::launch(n(s) * B_, grid::AddRange{a(op.out) + off * B_, sa});
+          off += n(s);
+        }
+        return;
+      }
+      case OpCode::LinearPredictor: return term_adjoints(op, pl, 0, a(op.out), n(op.out));
+      case OpCode::LinearRecurrence: {
+        double *aa = a(op.in[0]), *ba = a(op.in[1]), *x0a = a(op.in[2]);
+        if (!aa && !ba && !x0a) return;
+        const std::size_t T = static_cast<std::size_t>(op.ip[0]), ns = static_cast<std::size_t>(op.ip[1]);
+        Dev::launch(ns * B_, grid::RecurrenceSeriesBack{arg(op.in[0], T * ns), arg(op.in[2], ns), v(op.out), a(op.out),
+                                                        aa, ba, x0a, T, ns, B_});
+        return;
+      }
+      case OpCode::PointwiseLpdf: return pointwise_back(op);
+      case OpCode::HmmLogLik: {
+        double *gli = a(op.in[0]), *gA = a(op.in[1]), *ge = a(op.in[2]);
+        if (!gli && !gA && !ge) return;
+        const std::size_t S = static_cast<std::size_t>(op.ip[0]), T = static_cast<std::size_t>(op.ip[1]),
+                          K = static_cast<std::size_t>(op.ip[2]);
+        Dev::launch(B_, grid::HmmLaneBack{arg(op.in[0], K), arg(op.in[1], K * K), arg(op.in[2], S * T * K), a(op.out), gli,
+                                          gA, ge, buf(scr_), S, T, K, B_});
+        return;
+      }
+      case OpCode::TriSolve: {
+        double *La = a(op.in[0]), *Ba = a(op.in[1]);
+        if (!La && !Ba) return;
+        const std::size_t K = static_cast<std::size_t>(op.ip[0]), m = static_cast<std::size_t>(op.ip[1]);
+        Dev::launch(B_, grid::TriSolveBack{arg(op.in[0], K * K), v(op.out), a(op.out), buf(d0_), La, Ba, K, m, B_});
+        return;
+      }
+      default: break;
+    }
     double* aa = a(op.in.back());
     if (!aa) return;
     switch (op.code) {
+      case OpCode::Cholesky:
+        Dev::launch(B_, grid::CholeskyBack{v(op.out), a(op.out), buf(d0_), aa, static_cast<std::size_t>(op.ip[0]), B_});
+        return;
+      case OpCode::CholeskyCorr:
+        Dev::launch(B_, grid::CholCorrBack{v(op.in[0]), v(op.out), a(op.out), aa, buf(d0_), static_cast<std::size_t>(op.ip[0]), B_});
+        return;
+      case OpCode::Simplex: {
+        const std::size_t rows = static_cast<std::size_t>(op.ip[0]), K = static_cast<std::size_t>(op.ip[1]);
+        Dev::launch(rows * B_, grid::SimplexRowsBack{v(op.in[0]), a(op.out), aa, buf(d0_), buf(d1_), K, B_});
+        return;
+      }
+      case OpCode::CsrMatVec:
+        Dev::launch(static_cast<std::size_t>(op.ip[1]) * B_,
+                    grid::CsrColumnsBack{Dev::ptr(pl.start), Dev::ptr(pl.rows), Dev::ptr(pl.owner), v(op.in[0]), a(op.out), aa, B_});
+        return;
+      case OpCode::Ordered: {
+        const std::size_t rows = static_cast<std::size_t>(op.ip[0]), K = static_cast<std::size_t>(op.ip[1]);
+        Dev::launch(rows * B_, grid::OrderedRowsBack{v(op.in[0]), a(op.out), aa, K, B_});
+        return;
+      }
+      case OpCode::SumToZero:
+        Dev::launch(static_cast<std::size_t>(op.ip[0]) * B_,
+                    grid::SumToZeroRowsBack{a(op.out), aa, static_cast<std::size_t>(op.ip[1]), B_});
+        return;
+      case OpCode::LogSumExp:
+      case OpCode::Softmax: {
+        const std::size_t outer = static_cast<std::size_t>(op.ip[0]), len = static_cast<std::size_t>(op.ip[1]),
+                          inner = static_cast<std::size_t>(op.ip[2]);
+        Dev::launch(outer * inner * B_, grid::LseLinesBack{v(op.in[0]), v(op.out), a(op.out), aa, len, inner, B_,
+                                                           op.code == OpCode::Softmax});
+        return;
+      }
       case OpCode::Gather:
         Dev::launch(n(op.in[0]) * B_, grid::SegmentSum{Dev::ptr(pl.start), Dev::ptr(pl.rows), a(op.out), nullptr, aa, true, B_});
         return;
@@ -407,7 +685,7 @@ class GridExecutor {
   std::shared_ptr<const Program> p_;
   std::size_t B_, adj_size_ = 0;
   bool want_grad_ = false;
-  Buf val_, adj_, cst_, target_, t_, g_, d0_, d1_, d2_, d3_, part_, lane_;
+  Buf val_, adj_, cst_, target_, t_, g_, d0_, d1_, d2_, d3_, part_, lane_, scr_;
   std::vector<IBuf> idx_;
   std::vector<Plan> plans_;
   std::vector<double> host_x_;

@@ -13,6 +13,13 @@
 #include "ir/op_codes.hpp"
 #include "ad/scalar_math.hpp"
 #include "common/hd.hpp"
+#include "common/view.hpp"
+#include "ad/hmm_rows.hpp"
+#include "ad/linalg_rows.hpp"
+#include "density/multivariate_rows.hpp"
+#include "transform/transform_rows.hpp"
+#include "density/glm_rows.hpp"
+#include "density/ordinal_rows.hpp"
 #include "density/univariate_terms.hpp"
 
 namespace brr::backend::grid {
@@ -28,6 +35,10 @@ struct Arg {
   std::size_t es = 0, ls = 0;
   BRR_HD double at(std::size_t i, std::size_t b) const { return p[i * es + b * ls]; }
 };
+
+// lane b's view of an input (a broadcast input's stride is 0) and of an output or adjoint (empty for null)
+BRR_HD inline In view(const Arg& a, std::size_t b) { return In{a.p + b * a.ls, a.es}; }
+BRR_HD inline Out lane(double* p, std::size_t b, std::size_t B) { return p ? Out{p + b, B} : Out{}; }
 
 // ---- reductions: out[b] = offset + scale * sum_i t[i B + b] (added to out[b] when add) ----
 
@@ -145,6 +156,75 @@ struct Broadcast {  // dst[i] += src[b] (src null: += c)
   BRR_HD void operator()(std::size_t k) const { dst[k] += src ? src[k % B] : c; }
 };
 
+struct CopyRange {  // o[i] = a[i]: one input's block of a concatenation
+  Arg a;
+  double* o;
+  std::size_t B;
+  BRR_HD void operator()(std::size_t k) const { o[k] = a.at(k / B, k % B); }
+};
+
+struct AddRange {  // dst[i] += src[i]
+  const double* src;
+  double* dst;
+  BRR_HD void operator()(std::size_t k) const { dst[k] += src[k]; }
+};
+
+// log-sum-exp (o: one value per line) or softmax (o: the line's shape) along each line of an
+// (outer, len, inner) layout, shifted by the line's maximum as the CPU kernel is
+struct LseLines {
+  const double* a;
+  double* o;
+  std::size_t len, inner, B;
+  bool softmax;
+  BRR_HD void operator()(std::size_t k) const {
+    const std::size_t line = k / B, b = k % B, start = (line / inner) * len * inner + line % inner;
+    double m = -HUGE_VAL;
+    for (std::size_t l = 0; l < len; ++l) {
+      const double x = a[(start + l * inner) * B + b];
+      m = x > m ? x : m;
+    }
+    if (!std::isfinite(m)) m = 0.0;
+    double s = 0.0;
+    for (std::size_t l = 0; l < len; ++l) s += std::exp(a[(start + l * inner) * B + b] - m);
+    const double lse = m + std::log(s);
+    if (!softmax) {
+      o[k] = lse;
+      return;
+    }
+    for (std::size_t l = 0; l < len; ++l) {
+      const std::size_t at = (start + l * inner) * B + b;
+      o[at] = std::exp(a[at] - lse);
+    }
+  }
+};
+
+struct LseLinesBack {
+  const double *a, *o, *oa;
+  double* aa;
+  std::size_t len, inner, B;
+  bool softmax;
+  BRR_HD void operator()(std::size_t k) const {
+    const std::size_t line = k / B, b = k % B, start = (line / inner) * len * inner + line % inner;
+    if (!softmax) {
+      const double g = oa[k], lse = o[k];
+      for (std::size_t l = 0; l < len; ++l) {
+        const std::size_t at = (start + l * inner) * B + b;
+        aa[at] += g * std::exp(a[at] - lse);
+      }
+      return;
+    }
+    double dot = 0.0;
+    for (std::size_t l = 0; l < len; ++l) {
+      const std::size_t at = (start + l * inner) * B + b;
+      dot += oa[at] * o[at];
+    }
+    for (std::size_t l = 0; l < len; ++l) {
+      const std::size_t at = (start + l * inner) * B + b;
+      aa[at] += o[at] * (oa[at] - dot);
+    }
+  }
+};
+
 struct CumSumLines {  // along each line of an (outer, len, inner) layout; reverse: suffix sums added
   const double* a;
   double* o;
@@ -188,6 +268,132 @@ struct MatMulBack {  // aM(kk, m) += X^T oa
   }
 };
 
+// y(nr) = A(nr, nc) b for CSR A (indptr, indices, data values): one row per index
+struct CsrRows {
+  const int32_t *indptr, *indices;
+  const double *vals, *b;
+  double* o;
+  std::size_t B;
+  BRR_HD void operator()(std::size_t k) const {
+    const std::size_t r = k / B, l = k % B;
+    double s = 0.0;
+    for (int32_t e = indptr[r]; e < indptr[r + 1]; ++e) s += vals[e] * b[static_cast<std::size_t>(indices[e]) * B + l];
+    o[k] = s;
+  }
+};
+
+// b's adjoint, A^T oa, one column per index over that column's entries (listed once at build time)
+struct CsrColumnsBack {
+  const int32_t *start, *entries, *entry_row;
+  const double *vals, *oa;
+  double* ba;
+  std::size_t B;
+  BRR_HD void operator()(std::size_t k) const {
+    const std::size_t j = k / B, l = k % B;
+    double s = 0.0;
+    for (int32_t q = start[j]; q < start[j + 1]; ++q) {
+      const int32_t e = entries[q];
+      s += vals[e] * oa[static_cast<std::size_t>(entry_row[e]) * B + l];
+    }
+    ba[k] += s;
+  }
+};
+
+// x[t] = a[t] x[t-1] + b[t] over (T, n), x[-1] = x0: one series per index, time in order
+struct RecurrenceSeries {
+  Arg a, b, x0;
+  double* x;
+  std::size_t T, n, B;
+  BRR_HD void operator()(std::size_t k) const {
+    const std::size_t j = k / B, l = k % B;
+    double prev = x0.at(j, l);
+    for (std::size_t t = 0; t < T; ++t) {
+      prev = a.at(t * n + j, l) * prev + b.at(t * n + j, l);
+      x[(t * n + j) * B + l] = prev;
+    }
+  }
+};
+
+// the adjoint recurrence run backwards: lambda[t] = xbar[t] + a[t+1] lambda[t+1]
+struct RecurrenceSeriesBack {
+  Arg a, x0;
+  const double *x, *xa;
+  double *aa, *ba, *x0a;  // each nullptr where that input needs no gradient
+  std::size_t T, n, B;
+  BRR_HD void operator()(std::size_t k) const {
+    const std::size_t j = k / B, l = k % B;
+    double lam = 0.0;
+    for (std::size_t t = T; t-- > 0;) {
+      const std::size_t at = (t * n + j) * B + l;
+      const double g = xa[at] + lam;
+      const double prev = t == 0 ? x0.at(j, l) : x[at - n * B];
+      if (aa) aa[at] += g * prev;
+      if (ba) ba[at] += g;
+      lam = a.at(t * n + j, l) * g;
+    }
+    if (x0a) x0a[k] += lam;
+  }
+};
+
+// ---- small dense linear algebra: one lane per index (ad/linalg_rows.hpp) ----
+
+struct LinalgLane {  // Cholesky factor of A, or L^{-1} Bm
+  bool chol;
+  Arg A, Bm;
+  double* o;
+  std::size_t K, m, B;
+  BRR_HD void operator()(std::size_t b) const {
+    if (chol) ad::linalg::cholesky(K, view(A, b), lane(o, b, B));
+    else ad::linalg::trisolve(K, m, view(A, b), view(Bm, b), lane(o, b, B));
+  }
+};
+
+struct CholeskyBack {
+  const double *L, *Lbar;
+  double *F, *Abar;
+  std::size_t K, B;
+  BRR_HD void operator()(std::size_t b) const {
+    ad::linalg::cholesky_back(K, In{L + b, B}, In{Lbar + b, B}, lane(F, b, B), lane(Abar, b, B));
+  }
+};
+
+struct TriSolveBack {
+  Arg L;
+  const double *X, *Xbar;
+  double *G, *Lbar, *Bbar;
+  std::size_t K, m, B;
+  BRR_HD void operator()(std::size_t b) const {
+    ad::linalg::trisolve_back(K, m, view(L, b), In{X + b, B}, In{Xbar + b, B}, lane(G, b, B), lane(Lbar, b, B),
+                              lane(Bbar, b, B));
+  }
+};
+
+// HMM sequences of one lane per index (ad/hmm_rows.hpp), in sequence order; scr: the lane's scratch
+struct HmmLane {
+  Arg li, A, e;
+  double *out, *scr;
+  std::size_t S, T, K, B;
+  BRR_HD void operator()(std::size_t b) const {
+    const ad::hmm::Scratch v = ad::hmm::scratch(Out{scr + b, B}, T, K);
+    ad::hmm::fill_P(view(A, b), K, v);
+    for (std::size_t s = 0; s < S; ++s) out[s * B + b] = ad::hmm::forward_one(view(li, b), view(e, b).at(s * T * K), T, K, v);
+  }
+};
+
+struct HmmLaneBack {
+  Arg li, A, e;
+  const double* g;
+  double *gli, *gA, *ge, *scr;
+  std::size_t S, T, K, B;
+  BRR_HD void operator()(std::size_t b) const {
+    const ad::hmm::Scratch v = ad::hmm::scratch(Out{scr + b, B}, T, K);
+    ad::hmm::fill_P(view(A, b), K, v);
+    for (std::size_t s = 0; s < S; ++s)
+      ad::hmm::backward_one(g[s * B + b], view(li, b), view(e, b).at(s * T * K), T, K, v, lane(gli, b, B),
+                            lane(gA, b, B), lane(ge, b, B).at(s * T * K));
+  }
+};
+
 // ---- transforms ----
 
 struct Bound {  // lower / upper / interval: x = T(y), t = log|J| per element
@@ -228,6 +434,114 @@ struct BoundBack {
   }
 };
 
+// ordered rows of K: x[0] = y[0], x[k] = x[k-1] + exp(y[k]); t[row] = log|J| = sum_{k>0} y[k]
+struct OrderedRows {
+  const double* y;
+  double *x, *t;
+  std::size_t K, B;
+  BRR_HD void operator()(std::size_t k) const {
+    const std::size_t r0 = (k / B) * K, b = k % B;
+    double lp = 0.0, prev = y[r0 * B + b];
+    x[r0 * B + b] = prev;
+    for (std::size_t j = 1; j < K; ++j) {
+      const double yj = y[(r0 + j) * B + b];
+      prev += std::exp(yj);
+      x[(r0 + j) * B + b] = prev;
+      lp += yj;
+    }
+    t[k] = lp;
+  }
+};
+
+struct OrderedRowsBack {
+  const double *y, *xa;
+  double* ya;
+  std::size_t K, B;
+  BRR_HD void operator()(std::size_t k) const {
+    const std::size_t r0 = (k / B) * K, b = k % B;
+    double tail = 0.0;  // sum of output adjoints from j onwards
+    for (std::size_t j = K; j-- > 1;) {
+      const std::size_t at = (r0 + j) * B + b;
+      tail += xa[at];
+      ya[at] += tail * std::exp(y[at]) + 1.0;
+    }
+    ya[r0 * B + b] += tail + xa[r0 * B + b];
+  }
+};
+
+// sum-to-zero rows: K - 1 free values to K summing to zero (an isometry: log|J| = 0), as transforms.cpp
+struct SumToZeroRows {
+  const double* y;
+  double* x;
+  std::size_t K, B;
+  BRR_HD void operator()(std::size_t k) const {
+    const std::size_t r = k / B, b = k % B, N = K - 1;
+    const double* yr = y + r * N * B + b;
+    double* xr = x + r * K * B + b;
+    for (std::size_t j = 0; j < K; ++j) xr[j * B] = 0.0;
+    double sum_w = 0.0;
+    for (std::size_t i = N; i > 0; --i) {
+      const double d = static_cast<double>(i), w = yr[(i - 1) * B] / std::sqrt(d * (d + 1.0));
+      sum_w += w;
+      xr[(i - 1) * B] += sum_w;
+      xr[i * B] -= w * d;
+    }
+  }
+};
+
+struct SumToZeroRowsBack {
+  const double* xa;
+  double* ya;
+  std::size_t K, B;
+  BRR_HD void operator()(std::size_t k) const {
+    const std::size_t r = k / B, b = k % B, N = K - 1;
+    const double* g = xa + r * K * B + b;
+    double prefix = 0.0;
+    for (std::size_t i = 1; i <= N; ++i) {
+      prefix += g[(i - 1) * B];
+      const double d = static_cast<double>(i);
+      ya[(r * N + i - 1) * B + b] += (prefix - d * g[i * B]) / std::sqrt(d * (d + 1.0));
+    }
+  }
+};
+
+// simplex rows (b, K) from (b, K - 1); t[row] = log|J|; s, z: working (b, K) each
+struct SimplexRows {
+  const double* y;
+  double *x, *s, *z, *t;
+  std::size_t K, B;
+  BRR_HD void operator()(std::size_t k) const {
+    const std::size_t r = k / B, b = k % B, at = r * K * B + b;
+    t[k] = ad::rows::simplex(In{y + r * (K - 1) * B + b, B}, Out{x + at, B}, K, Out{s + at, B}, Out{z + at, B});
+  }
+};
+
+struct SimplexRowsBack {
+  const double *y, *xa;
+  double *ya, *s, *z;
+  std::size_t K, B;
+  BRR_HD void operator()(std::size_t k) const {
+    const std::size_t r = k / B, b = k % B, at = r * K * B + b, yat = r * (K - 1) * B + b;
+    ad::rows::simplex_back(In{y + yat, B}, In{xa + at, B}, Out{ya + yat, B}, K, Out{s + at, B}, Out{z + at, B});
+  }
+};
+
+struct CholCorrLane {  // one K x K correlation factor per lane; its log|J| added to the lane's target
+  const double* y;
+  double *L, *target;
+  std::size_t K, B;
+  BRR_HD void operator()(std::size_t b) const { target[b] += ad::rows::chol_corr(In{y + b, B}, Out{L + b, B}, K); }
+};
+
+struct CholCorrBack {
+  const double *y, *x, *xa;
+  double *ya, *rr;
+  std::size_t K, B;
+  BRR_HD void operator()(std::size_t b) const {
+    ad::rows::chol_corr_back(In{y + b, B}, In{x + b, B}, In{xa + b, B}, Out{ya + b, B}, K, Out{rr + b, B});
+  }
+};
+
 // ---- densities ----
 
 // A univariate density's terms: lp per element to lp_t; a full lane-varying input's partial added to
@@ -251,6 +565,186 @@ struct Univariate {
       if (full[q]) adj[q][k] += d[q];
       else d_t[q][k] = d[q];
     }
+  }
+};
+
+// PointwiseLpdf: each element's log-density to o (plus its data-only term, when the op has one).
+struct Pointwise {
+  OpCode code;
+  int N;
+  Arg in[4];
+  Arg extra;  // p null: no data-only terms
+  double* o;
+  std::size_t B;
+  BRR_HD void operator()(std::size_t k) const {
+    const std::size_t i = k / B, b = k % B;
+    double p[4] = {0, 0, 0, 0}, d[4] = {0, 0, 0, 0};
+    for (int q = 0; q < N; ++q) p[q] = in[q].at(i, b);
+    const double lp = terms::univariate_lpdf(code, p, d);
+    o[k] = extra.p ? lp + extra.at(i, b) : lp;
+  }
+};
+
+// its partials (recomputed) times o's adjoint: added to a full input's adjoint, written to d_t[q] for a
+// broadcast one's reduction; nothing passes on where the element is outside the support
+struct PointwiseBack {
+  OpCode code;
+  int N;
+  Arg in[4];
+  double* adj[4];
+  bool full[4];
+  double* d_t[4];
+  const double* oa;
+  std::size_t B;
+  BRR_HD void operator()(std::size_t k) const {
+    const std::size_t i = k / B, b = k % B;
+    double p[4] = {0, 0, 0, 0}, d[4] = {0, 0, 0, 0};
+    for (int q = 0; q < N; ++q) p[q] = in[q].at(i, b);
+    const bool ok = std::isfinite(terms::univariate_lpdf(code, p, d));
+    for (int q = 0; q < N; ++q) {
+      if (!adj[q]) continue;
+      const double v = ok ? oa[k] * d[q] : 0.0;
+      if (full[q]) adj[q][k] += v;
+      else d_t[q][k] = v;
+    }
+  }
+};
+
+// ordered logistic / probit rows: w * lp to t; eta's adjoint added (eta has one value per row); the
+// cutpoint partials added in place (one set per row) or written to d_lo / d_hi for a per-cutpoint sum
+struct OrdinalRows {
+  bool probit;
+  const double *y, *w;  // w: row weights, or nullptr
+  Arg eta, cut;
+  double *eta_a, *cut_a;  // nullptr where no gradient is needed
+  double *t, *d_lo, *d_hi;
+  std::size_t K, stride, B;
+  BRR_HD void operator()(std::size_t k) const {
+    const std::size_t r = k / B, b = k % B;
+    const double yr = y[r];
+    if (!(yr >= 0 && yr < static_cast<double>(K))) {  // checked in Python; never index out of range here
+      t[k] = -HUGE_VAL;
+      if (d_lo) d_lo[k] = d_hi[k] = 0.0;
+      return;
+    }
+    const std::size_t c = static_cast<std::size_t>(yr), base = r * stride;
+    const double lo = c > 0 ? cut.at(base + c - 1, b) : 0.0, hi = c < K - 1 ? cut.at(base + c, b) : 0.0;
+    const ad::ordinal::RowLp p = ad::ordinal::row_lp(probit, eta.at(r, b), lo, hi, c, K);
+    const double wr = w ? w[r] : 1.0;
+    t[k] = wr * p.lp;
+    if (eta_a) eta_a[k] -= wr * (p.d_lo + p.d_hi);
+    if (!cut_a) return;
+    if (stride == 0) {
+      d_lo[k] = wr * p.d_lo;
+      d_hi[k] = wr * p.d_hi;
+      return;
+    }
+    if (c > 0) cut_a[(base + c - 1) * B + b] += wr * p.d_lo;
+    if (c < K - 1) cut_a[(base + c) * B + b] += wr * p.d_hi;
+  }
+};
+
+// shared cutpoint j's adjoint: d_lo of the rows in category j + 1 and d_hi of those in category j
+// (rows grouped by category once, at build time), in row order
+struct SharedCutGrad {
+  const int32_t *start, *rows;
+  const double *d_lo, *d_hi;
+  double* cut_a;
+  std::size_t B;
+  BRR_HD void operator()(std::size_t k) const {
+    const std::size_t j = k / B, b = k % B;
+    double s = 0.0;
+    for (int32_t q = start[j + 1]; q < start[j + 2]; ++q) s += d_lo[static_cast<std::size_t>(rows[q]) * B + b];
+    for (int32_t q = start[j]; q < start[j + 1]; ++q) s += d_hi[static_cast<std::size_t>(rows[q]) * B + b];
+    cut_a[k] += s;
+  }
+};
+
+// log-sum-exp of the K values a[base .. base + K) of lane b (the CPU kernels' lse_row)
+BRR_HD inline double lse_of(const Arg& a, std::size_t base, std::size_t K, std::size_t b) {
+  double m = -HUGE_VAL;
+  for (std::size_t k = 0; k < K; ++k) {
+    const double x = a.at(base + k, b);
+    m = x > m ? x : m;
+  }
+  if (!std::isfinite(m)) return m;
+  double s = 0.0;
+  for (std::size_t k = 0; k < K; ++k) s += std::exp(a.at(base + k, b) - m);
+  return m + std::log(s);
+}
+
+// categorical-logit rows: w * (logit[y] - lse) to t; the row's logit adjoints added in place
+struct CategoricalRows {
+  const double *y, *w;  // w: row weights (merged rows' counts), or nullptr
+  Arg lg;
+  double* ga;  // nullptr without gradient
+  double* t;
+  std::size_t K, B;
+  BRR_HD void operator()(std::size_t k) const {
+    const std::size_t r = k / B, b = k % B, base = r * K;
+    const double yr = y[r];
+    if (!(yr >= 0 && yr < static_cast<double>(K))) {  // checked in Python; never index out of range here
+      t[k] = -HUGE_VAL;
+      return;
+    }
+    const std::size_t cat = static_cast<std::size_t>(yr);
+    const double lse = lse_of(lg, base, K, b), wr = w ? w[r] : 1.0;
+    t[k] = wr * (lg.at(base + cat, b) - lse);
+    if (!ga) return;
+    for (std::size_t j = 0; j < K; ++j) ga[(base + j) * B + b] -= wr * std::exp(lg.at(base + j, b) - lse);
+    ga[(base + cat) * B + b] += wr;
+  }
+};
+
+// multinomial-logit rows of counts y (b, K): sum_k y_k (logit_k - lse) to t; logit adjoints in place
+struct MultinomialRows {
+  const double* y;
+  Arg lg;
+  double* ga;
+  double* t;
+  std::size_t K, B;
+  BRR_HD void operator()(std::size_t k) const {
+    const std::size_t r = k / B, b = k % B, base = r * K;
+    const double lse = lse_of(lg, base, K, b);
+    double n = 0.0, lp = 0.0;
+    for (std::size_t j = 0; j < K; ++j) {
+      const double cnt = y[base + j];
+      n += cnt;
+      if (cnt > 0) lp += cnt * (lg.at(base + j, b) - lse);
+    }
+    t[k] = lp;
+    if (!ga) return;
+    for (std::size_t j = 0; j < K; ++j) ga[(base + j) * B + b] += y[base + j] - n * std::exp(lg.at(base + j, b) - lse);
+  }
+};
+
+struct DirichletRows {  // one row of K per index: lp to t, partials added in place
+  Arg x, al;
+  double *xa, *aa, *t;
+  std::size_t K, B;
+  BRR_HD void operator()(std::size_t k) const {
+    const std::size_t r = k / B, b = k % B;
+    t[k] = ad::rows::dirichlet(1, K, view(x, b).at(r * K), view(al, b).at(r * K), lane(xa, b, B).at(r * K),
+                               lane(aa, b, B).at(r * K));
+  }
+};
+
+struct MvNormalLane {  // all rows of one lane (the factor's adjoint sums over them, in row order)
+  Arg x, mu, L;
+  double *xa, *ma, *La, *w, *u, *target;
+  std::size_t rows, K, B;
+  BRR_HD void operator()(std::size_t b) const {
+    target[b] += ad::rows::mvnormal_cholesky(rows, K, view(x, b), view(mu, b), view(L, b), lane(xa, b, B),
+                                             lane(ma, b, B), lane(La, b, B), Out{w + b, B}, Out{u + b, B});
+  }
+};
+
+struct LkjLane {
+  Arg L, eta;
+  double *La, *ea, *target;
+  std::size_t K, B;
+  BRR_HD void operator()(std::size_t b) const {
+    target[b] += ad::rows::lkj_cholesky(K, view(L, b), eta.at(0, b), lane(La, b, B), ea ? ea + b : nullptr);
   }
 };
 
@@ -293,24 +787,40 @@ struct GlmTerm {
   const double* d = nullptr;
 };
 
+// eta of row r in lane b: the sum of the terms, in term order (the CPU kernels' order)
+BRR_HD inline double linear_eta(const GlmTerm* terms, int nt, std::size_t r, std::size_t b) {
+  double eta = 0.0;
+  for (int q = 0; q < nt; ++q) {
+    const GlmTerm& u = terms[q];
+    const double v = u.kind == 0 ? u.v.at(static_cast<std::size_t>(u.ix[r]), b) : u.kind == 1 ? u.v.at(0, b) : u.v.at(r, b);
+    eta += u.d ? u.d[r] * v : v;
+  }
+  return eta;
+}
+
+struct LinPredRows {  // LinearPredictor: o[r] = eta
+  const GlmTerm* terms;
+  int nt;
+  double* o;
+  std::size_t B;
+  BRR_HD void operator()(std::size_t k) const { o[k] = linear_eta(terms, nt, k / B, k % B); }
+};
+
 // GlmLpdf's rows: eta, the row's log-likelihood (family 3: its weighted squared residual) to t and
-// d lp / d eta to g. Families 0 Bernoulli-logit, 1 Binomial-logit, 2 Poisson-log, 3 Normal.
+// d lp / d eta to g. Families 0 Bernoulli-logit, 1 Binomial-logit, 2 Poisson-log, 3 Normal,
+// 4 negative binomial (log link).
 struct GlmRows {
   int64_t family;
   const GlmTerm* terms;
   int nt;
   const double *y, *trials, *wt;
   const double* inv_var;  // family 3: 1 / sigma^2 per lane (0 where sigma is invalid)
-  double *t, *g;
+  const double* lane_aux; // family 4: phi (B), then log phi (B) per lane
+  double *t, *g, *e;      // e: family 4's d/d phi per row
   std::size_t B;
   BRR_HD void operator()(std::size_t k) const {
     const std::size_t r = k / B, b = k % B;
-    double eta = 0.0;
-    for (int q = 0; q < nt; ++q) {
-      const GlmTerm& u = terms[q];
-      const double v = u.kind == 0 ? u.v.at(static_cast<std::size_t>(u.ix[r]), b) : u.kind == 1 ? u.v.at(0, b) : u.v.at(r, b);
-      eta += u.d ? u.d[r] * v : v;
-    }
+    const double eta = linear_eta(terms, nt, r, b);
     const double yr = y[r];
     if (family == 0 || family == 1) {
       double sp, sg;
@@ -322,6 +832,9 @@ struct GlmRows {
       const double mu = std::exp(eta) * (wt ? wt[r] : 1.0);
       t[k] = yr * eta - mu;
       g[k] = yr - mu;
+    } else if (family == 4) {
+      if (lane_aux[b] > 0) ad::negbin_log_row(eta, yr, lane_aux[b], lane_aux[B + b], t[k], g[k], e[k]);
+      else t[k] = g[k] = e[k] = 0.0;  // an invalid phi: the lane's lp is -inf (GlmNegBinTotal), no gradient
     } else {
       const double w = wt ? wt[r] : 1.0, res = yr - eta;
       t[k] = w * res * res;
@@ -355,6 +868,35 @@ struct GlmNormalTotal {
     const double q = ss[b] + extra_ss, iv = inv_var[b];
     target[b] += dp0 - 0.5 * q * iv - rows * (std::log(s) + ad::kLogSqrt2Pi);
     if (sigma_adj) sigma_adj[b] += (q * iv - rows) / s;
+  }
+};
+
+struct PhiLane {  // family 4: phi and log phi per lane
+  Arg phi;
+  double* lane_aux;
+  std::size_t B;
+  BRR_HD void operator()(std::size_t b) const {
+    const double p = phi.at(0, b);
+    lane_aux[b] = p;
+    lane_aux[B + b] = p > 0 ? std::log(p) : 0.0;
+  }
+};
+
+// family 4's per-lane total from the rows' sums (t_sum, e_sum): lp and phi's adjoint (glm.cpp's formula)
+struct GlmNegBinTotal {
+  const double *lane_aux, *t_sum, *e_sum;  // e_sum nullptr without gradient
+  double* target;
+  double* phi_adj;
+  double dp0, rows;
+  std::size_t B;
+  BRR_HD void operator()(std::size_t b) const {
+    const double p = lane_aux[b];
+    if (!(p > 0)) {
+      target[b] += -HUGE_VAL;
+      return;
+    }
+    target[b] += t_sum[b] + dp0 - rows * std::lgamma(p);
+    if (phi_adj && e_sum) phi_adj[b] += e_sum[b] - rows * ad::digamma(p);
   }
 };
 

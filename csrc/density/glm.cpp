@@ -22,6 +22,7 @@
 #include "common/reduce.hpp"
 #include "common/vec_math.hpp"
 #include "density/density_kernels.hpp"
+#include "density/glm_rows.hpp"
 
 namespace brr::ad {
 
@@ -119,17 +120,7 @@ void glm_rows(const Glm& glm, const LinTerm* terms, std::size_t r0, std::size_t 
         aux_sum += lane_sum(m, [&w](std::size_t i) { return w[i] * w[i]; });
         break;
       case 4: {
-        // lgamma(y + phi) + phi (log phi - log(mu + phi)) + y (eta - log(mu + phi)); -lgamma(phi) per row
-        // and -log y! are added once by the caller
-        const double phi = glm.phi, lphi = glm.log_phi;
-        for (std::size_t i = 0; i < m; ++i) {
-          const double et = eta[i], y = yb[i];
-          const double lmp = log_add_exp(et, lphi);  // log(mu + phi)
-          const double r = std::exp(et - lmp);  // mu / (mu + phi)
-          w[i] = std::lgamma(y + phi) + phi * (lphi - lmp) + y * (et - lmp);
-          g[i] = y - (y + phi) * r;
-          e[i] = digamma(y + phi) + lphi + 1.0 - lmp - (phi + y) * std::exp(-lmp);
-        }
+        for (std::size_t i = 0; i < m; ++i) negbin_log_row(eta[i], yb[i], glm.phi, glm.log_phi, w[i], g[i], e[i]);
         lp += lane_sum(m, [&w](std::size_t i) { return w[i]; });
         aux_sum += lane_sum(m, [&e](std::size_t i) { return e[i]; });
         break;

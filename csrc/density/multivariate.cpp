@@ -5,6 +5,7 @@
 #include "ad/scalar_math.hpp"
 #include "common/errors.hpp"
 #include "density/density_kernels.hpp"
+#include "density/multivariate_rows.hpp"
 
 namespace brr::ad {
 
@@ -65,112 +66,23 @@ void multinomial_logit(const Op& op, Ctx& c) {  // the multinomial coefficient i
   c.target += lp;
 }
 
+In in(const double* p) { return In{p, 1}; }
+Out out(double* p) { return Out{p, 1}; }
+
 void dirichlet(const Op& op, Ctx& c) {
-  const std::size_t b = op.ip[0], K = op.ip[1];
-  const double* x = c.v(op.in[0]);
-  const double* al = c.v(op.in[1]);
-  double* xa = c.a(op.in[0]);
-  double* aa = c.a(op.in[1]);
-  double lp = 0.0;
-  for (std::size_t r = 0; r < b; ++r) {
-    double sa = 0.0;
-    for (std::size_t k = 0; k < K; ++k) {
-      const double a = al[r * K + k], xi = x[r * K + k];
-      if (!(a > 0) || !(xi > 0)) {
-        c.target = -HUGE_VAL;
-        return;
-      }
-      sa += a;
-      lp += (a - 1.0) * std::log(xi) - std::lgamma(a);
-    }
-    lp += std::lgamma(sa);
-    const double dsa = digamma(sa);
-    for (std::size_t k = 0; k < K; ++k) {
-      const std::size_t i = r * K + k;
-      if (xa) xa[i] += (al[i] - 1.0) / x[i];
-      if (aa) aa[i] += dsa - digamma(al[i]) + std::log(x[i]);
-    }
-  }
-  c.target += lp;
+  c.target += rows::dirichlet(op.ip[0], op.ip[1], in(c.v(op.in[0])), in(c.v(op.in[1])), out(c.a(op.in[0])),
+                              out(c.a(op.in[1])));
 }
 
-// x ~ N(mu, L L^T), L lower-triangular row-major; w = L^{-1}(x - mu), u = L^{-T} w.
 void mvnormal_cholesky(const Op& op, Ctx& c) {
-  const std::size_t b = op.ip[0], K = op.ip[1];
-  const double* x = c.v(op.in[0]);
-  const double* mu = c.v(op.in[1]);
-  const double* L = c.v(op.in[2]);
-  double* xa = c.a(op.in[0]);
-  double* ma = c.a(op.in[1]);
-  double* La = c.a(op.in[2]);
+  const std::size_t K = op.ip[1];
   double* w = c.ws.scratch.data();
-  double* u = w + K;
-  double logdet = 0.0;
-  for (std::size_t i = 0; i < K; ++i) {
-    if (!(L[i * K + i] > 0)) {
-      c.target = -HUGE_VAL;
-      return;
-    }
-    logdet += std::log(L[i * K + i]);
-  }
-  double lp = -static_cast<double>(b) * (static_cast<double>(K) * kLogSqrt2Pi + logdet);
-  for (std::size_t r = 0; r < b; ++r) {
-    for (std::size_t i = 0; i < K; ++i) {
-      double s = x[r * K + i] - mu[r * K + i];
-      for (std::size_t j = 0; j < i; ++j) s -= L[i * K + j] * w[j];
-      w[i] = s / L[i * K + i];
-      lp -= 0.5 * w[i] * w[i];
-    }
-    if (!(xa || ma || La)) continue;
-    for (std::size_t i = K; i-- > 0;) {
-      double s = w[i];
-      for (std::size_t j = i + 1; j < K; ++j) s -= L[j * K + i] * u[j];
-      u[i] = s / L[i * K + i];
-    }
-    for (std::size_t i = 0; i < K; ++i) {
-      if (xa) xa[r * K + i] -= u[i];
-      if (ma) ma[r * K + i] += u[i];
-    }
-    if (La)
-      for (std::size_t i = 0; i < K; ++i)
-        for (std::size_t j = 0; j <= i; ++j) La[i * K + j] += u[i] * w[j];
-  }
-  if (La)
-    for (std::size_t i = 0; i < K; ++i) La[i * K + i] -= static_cast<double>(b) / L[i * K + i];
-  c.target += lp;
+  c.target += rows::mvnormal_cholesky(op.ip[0], K, in(c.v(op.in[0])), in(c.v(op.in[1])), in(c.v(op.in[2])),
+                                      out(c.a(op.in[0])), out(c.a(op.in[1])), out(c.a(op.in[2])), out(w), out(w + K));
 }
 
-// LKJ(eta) on the Cholesky factor of a K x K correlation matrix (Lewandowski et al. 2009).
 void lkj_cholesky(const Op& op, Ctx& c) {
-  const std::size_t K = op.ip[1];
-  const double* L = c.v(op.in[0]);
-  const double eta = c.v(op.in[1])[0];
-  double* La = c.a(op.in[0]);
-  double* ea = c.a(op.in[1]);
-  if (!(eta > 0)) {
-    c.target = -HUGE_VAL;
-    return;
-  }
-  double lp = 0.0, dlp_deta = 0.0;
-  for (std::size_t k = 1; k < K; ++k) {  // log normalising constant, subtracted
-    const double m = static_cast<double>(K - k);
-    const double a = eta + 0.5 * (m - 1.0);
-    lp -= (2.0 * eta - 2.0 + m) * m * kLog2 + m * (2.0 * std::lgamma(a) - std::lgamma(2.0 * a));
-    dlp_deta -= 2.0 * m * kLog2 + m * (2.0 * digamma(a) - 2.0 * digamma(2.0 * a));
-  }
-  for (std::size_t i = 1; i < K; ++i) {
-    const double Lii = L[i * K + i];
-    if (!(Lii > 0)) {
-      c.target = -HUGE_VAL;
-      return;
-    }
-    const double coef = static_cast<double>(K - i - 1) + 2.0 * eta - 2.0;
-    lp += coef * std::log(Lii);
-    dlp_deta += 2.0 * std::log(Lii);
-    if (La) La[i * K + i] += coef / Lii;
-  }
-  if (ea) ea[0] += dlp_deta;
-  c.target += lp;
+  c.target += rows::lkj_cholesky(op.ip[1], in(c.v(op.in[0])), c.v(op.in[1])[0], out(c.a(op.in[0])), c.a(op.in[1]));
 }
 
 // ICAR pairwise differences over an edge list: value and gradient in one pass over the edges.

@@ -3,50 +3,15 @@
 
 #include "ad/kernels.hpp"
 #include "ad/scalar_math.hpp"
+#include "transform/transform_rows.hpp"
 #include "common/errors.hpp"
 
 namespace brr::ad {
 
 namespace {
 
-// Stan's stick-breaking simplex, one vector of K outputs from K-1 inputs; returns log|J|.
-double simplex_fwd(const double* y, double* x, std::size_t K, double* s, double* z) {
-  double stick = 1.0, lp = 0.0;
-  for (std::size_t k = 0; k + 1 < K; ++k) {
-    const double u = y[k] - std::log(static_cast<double>(K - 1 - k));
-    s[k] = stick;
-    z[k] = inv_logit(u);
-    x[k] = stick * z[k];
-    lp += std::log(stick) + log_inv_logit(u) + log1m_inv_logit(u);
-    stick -= x[k];
-  }
-  x[K - 1] = stick;
-  return lp;
-}
-
-// Stan's tanh-based Cholesky factor of a correlation matrix (row-major K x K); returns log|J|.
-double chol_corr_fwd(const double* y, double* L, std::size_t K) {
-  double lp = 0.0;
-  for (std::size_t i = 0; i < K * K; ++i) L[i] = 0.0;
-  L[0] = 1.0;
-  std::size_t k = 0;
-  for (std::size_t i = 1; i < K; ++i) {
-    double ss = 0.0;
-    for (std::size_t j = 0; j < i; ++j, ++k) {
-      const double z = std::tanh(y[k]);
-      lp += std::log1p(-z * z);
-      if (j == 0) {
-        L[i * K] = z;
-      } else {
-        lp += 0.5 * std::log1p(-ss);
-        L[i * K + j] = z * std::sqrt(1.0 - ss);
-      }
-      ss += L[i * K + j] * L[i * K + j];
-    }
-    L[i * K + i] = std::sqrt(std::max(0.0, 1.0 - ss));
-  }
-  return lp;
-}
+In in(const double* p) { return In{p, 1}; }
+Out out(double* p) { return Out{p, 1}; }
 
 }  // namespace
 
@@ -113,11 +78,11 @@ void transform_forward(const Op& op, Ctx& c) {
     case OpCode::Simplex: {
       const std::size_t b = op.ip[0], K = op.ip[1];
       double* s = c.ws.scratch.data();
-      for (std::size_t r = 0; r < b; ++r) lp += simplex_fwd(y + r * (K - 1), x + r * K, K, s, s + K);
+      for (std::size_t r = 0; r < b; ++r) lp += rows::simplex(in(y + r * (K - 1)), out(x + r * K), K, out(s), out(s + K));
       break;
     }
     case OpCode::CholeskyCorr:
-      lp = chol_corr_fwd(y, x, static_cast<std::size_t>(op.ip[0]));
+      lp = rows::chol_corr(in(y), out(x), static_cast<std::size_t>(op.ip[0]));
       break;
     default:
       fail("transform op ", op_label(op.code), " has no kernel");
@@ -175,58 +140,13 @@ void transform_backward(const Op& op, Ctx& c) {
     case OpCode::Simplex: {
       const std::size_t b = op.ip[0], K = op.ip[1];
       double* s = c.ws.scratch.data();
-      double* z = s + K;
-      for (std::size_t r = 0; r < b; ++r) {
-        const double* yr = y + r * (K - 1);
-        const double* g = xa + r * K;
-        double stick = 1.0;
-        for (std::size_t k = 0; k + 1 < K; ++k) {
-          s[k] = stick;
-          z[k] = inv_logit(yr[k] - std::log(static_cast<double>(K - 1 - k)));
-          stick -= stick * z[k];
-        }
-        double gs = g[K - 1];  // adjoint of the stick after step k
-        for (std::size_t k = K - 1; k-- > 0;) {
-          const double sk = s[k], zk = z[k];
-          double adj_s = gs * (1.0 - zk) + g[k] * zk + 1.0 / sk;
-          const double adj_z = -gs * sk + g[k] * sk;
-          ya[r * (K - 1) + k] += adj_z * zk * (1.0 - zk) + 1.0 - 2.0 * zk;
-          gs = adj_s;
-        }
-      }
+      for (std::size_t r = 0; r < b; ++r)
+        rows::simplex_back(in(y + r * (K - 1)), in(xa + r * K), out(ya + r * (K - 1)), K, out(s), out(s + K));
       return;
     }
-    case OpCode::CholeskyCorr: {
-      const std::size_t K = op.ip[0];
-      double* rr = c.ws.scratch.data();
-      for (std::size_t i = 1; i < K; ++i) {
-        const std::size_t k0 = i * (i - 1) / 2;
-        double ss = 0.0;
-        for (std::size_t j = 0; j < i; ++j) {
-          rr[j] = std::sqrt(1.0 - ss);
-          const double L = x[i * K + j];
-          ss += L * L;
-        }
-        const double rii = x[i * K + i];
-        double adj_ss = rii > 0 ? xa[i * K + i] * (-0.5 / rii) : 0.0;
-        for (std::size_t j = i; j-- > 0;) {
-          const double L = x[i * K + j];
-          const double z = std::tanh(y[k0 + j]);
-          const double adj_L = xa[i * K + j] + adj_ss * 2.0 * L;
-          double adj_z;
-          if (j >= 1) {
-            adj_z = adj_L * rr[j];
-            const double adj_r = adj_L * z + 1.0 / rr[j];
-            adj_ss += adj_r * (-0.5 / rr[j]);
-          } else {
-            adj_z = adj_L;
-          }
-          adj_z += -2.0 * z / (1.0 - z * z);
-          ya[k0 + j] += adj_z * (1.0 - z * z);
-        }
-      }
+    case OpCode::CholeskyCorr:
+      rows::chol_corr_back(in(y), in(x), in(xa), out(ya), static_cast<std::size_t>(op.ip[0]), out(c.ws.scratch.data()));
       return;
-    }
     default:
       fail("transform op ", op_label(op.code), " has no adjoint");
   }
