@@ -149,8 +149,9 @@ def core_config(config):
     return {k: v for k, v in config.items() if k not in ("inits", "fingerprint", "device")}
 
 
-def _device_evaluator(program, device, lanes):
-    """The evaluator a ChEES run on ``device`` takes its batches from, or None on the CPU."""
+def _device_evaluator(program, device, chains, sampler="chees"):
+    """What a run on ``device`` evaluates through: None on the CPU; for ChEES one device evaluator holding
+    every chain's point; for NUTS (whose chains branch apart) a list of single-point evaluators, one per chain."""
     if device == "cpu":
         return None
     missing = program.device_unsupported_ops()
@@ -164,8 +165,10 @@ def _device_evaluator(program, device, lanes):
             why = "the CUDA extension was not built (nvcc missing at install)" if not _backend.cuda_built() \
                 else "no CUDA device is visible"
             raise RuntimeError(f"device='cuda': {why}; use device='cpu', or install on a machine with a GPU")
-        return _backend.cuda_module().ProgramDevice(program, lanes)
-    return _backend.core().HostGridDevice(program, lanes)
+        make = _backend.cuda_module().ProgramDevice
+    else:
+        make = _backend.core().HostGridDevice
+    return make(program, chains) if sampler == "chees" else [make(program, 1) for _ in range(chains)]
 
 
 def fresh_plan(model, *, draws=None, tune=None, chains=None, cores=None, seed=None, target_accept=None,
@@ -193,7 +196,7 @@ def _run(target, config, inits, states, progressbar, desc, stop_after=None):
     "timer" rather than True.
     """
     core = _backend.core()
-    device = _device_evaluator(target, config.get("device", "cpu"), config["chains"])
+    device = _device_evaluator(target, config.get("device", "cpu"), config["chains"], config["sampler"])
     run = core.start_sampling(target, core_config(config), list(inits), list(states), device)
     starts = [s["iteration"] if s else 0 for s in states] or [0] * config["chains"]
     totals = config.get("totals") or [config["tune"] + config["draws"]] * config["chains"]
@@ -296,11 +299,14 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
             ``result.nested_rhat()``). Its chains start from Pathfinder draws unless ``init`` is given. It
             is checkpointed and resumed as NUTS is (the whole ensemble at once, draw for draw as the
             uninterrupted run), but not run on a cluster (``client=``).
-        device: where ChEES evaluates its chains (sampler='chees' only): 'cpu' (default: the batch
-            executor on this machine's threads), 'cuda' (the whole op program on the GPU through the device
-            executor; the data are copied to the device once per run or checkpoint segment) or
-            'cuda-emulated' (the device executor's kernels run on the host: what the GPU computes, for
-            checking a model without one). A model with an op that has no device kernel is refused by name.
+        device: where the chains' log density and gradient are evaluated: 'cpu' (default), 'cuda' (the
+            whole op program on the GPU through the device executor; the data are copied to the device
+            once per run or checkpoint segment) or 'cuda-emulated' (the device executor's kernels run on
+            the host: what the GPU computes, for checking a model without one). With ChEES one device
+            evaluation holds every chain's point (many chains, any model size); with NUTS, whose chains
+            branch apart, each chain evaluates its own points on the device (worth it when the model's
+            cost is many data rows; each chain holds its own copy of the data there). A model with an op
+            that has no device kernel (``bb.math.scan``, ODE solves) is refused by name.
         threads_per_chain: threads each chain uses inside one likelihood evaluation (GLM likelihoods over
             more than 8,192 rows are split into row chunks). Default: the cores left over per chain,
             ``max(1, cores // chains)``. Draws are identical for any value.
@@ -328,6 +334,9 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
                          "to a cluster one by one; leave client= out, or use sampler='nuts' there")
     if device not in DEVICES:
         raise ValueError(f"device='{device}' is not known. Expected one of: {', '.join(map(repr, DEVICES))}")
+    if client is not None and device != "cpu":
+        raise ValueError(f"device='{device}' evaluates on this machine; a cluster run (client=) samples on its "
+                         "workers' CPUs: leave one of them out")
     if resume is not None:
         config, inits, states = _resume_plan(model, resume, draws, tune, chains, cores, keep_warmup,
                                              dict(metric=metric, adapt=adapt, target_accept=target_accept,
@@ -342,9 +351,6 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
         states = []
     if device != "cpu" or resume is None:
         config["device"] = device
-    if config.get("device", "cpu") != "cpu" and config["sampler"] != "chees":
-        raise ValueError(f"device='{config['device']}' evaluates the lock-step chains of sampler='chees'; pass "
-                         "sampler='chees' (NUTS chains branch apart and run on the CPU)")
     if client is not None:
         if checkpoint is not None or checkpoint_seconds is not None:
             raise ValueError("with client=, every chain checkpoints into checkpoint_dir= every checkpoint_every "

@@ -273,16 +273,31 @@ void bind_sampler(py::module_& m) {
         [](py::object model, py::dict config, py::list inits, py::list states, py::object batch) {
           std::shared_ptr<const infer::LogDensityFactory> factory;
           const BrrExternalBatch* ext = nullptr;
-          if (!batch.is_none()) {
+          std::vector<const BrrExternalBatch*> chain_exts;  // NUTS on a device: one single-lane evaluator per chain
+          auto capsule_of = [&](py::handle owner) {
             if (!py::isinstance<ir::Program>(model)) throw py::type_error("batch= needs a Program model");
-            py::object cap = batch.attr("batch_capsule")();
+            py::object cap = owner.attr("batch_capsule")();
             if (!PyCapsule_IsValid(cap.ptr(), kExternalBatchCapsule))
               throw py::type_error("batch must give a brr_bayes.external_batch capsule (a device evaluator)");
-            ext = static_cast<const BrrExternalBatch*>(PyCapsule_GetPointer(cap.ptr(), kExternalBatchCapsule));
-            if (ext->dim != model.cast<std::shared_ptr<ir::Program>>()->dim())
+            const auto* e = static_cast<const BrrExternalBatch*>(PyCapsule_GetPointer(cap.ptr(), kExternalBatchCapsule));
+            if (e->dim != model.cast<std::shared_ptr<ir::Program>>()->dim())
               throw py::value_error("the device evaluator was made for a model of another dimension");
+            return e;
+          };
+          if (py::isinstance<py::list>(batch)) {
+            for (py::handle owner : py::list(batch)) {
+              const BrrExternalBatch* e = capsule_of(owner);
+              if (e->lanes != 1) throw py::value_error("per-chain device evaluators must hold one point each");
+              chain_exts.push_back(e);
+            }
+            if (static_cast<int>(chain_exts.size()) != get<int>(config, "chains", 4))
+              throw py::value_error("give one device evaluator per chain");
+          } else if (!batch.is_none()) {
+            ext = capsule_of(batch);
           }
-          if (ext) {
+          if (!chain_exts.empty()) {
+            factory = std::make_shared<ExternalChainsFactory>(model.cast<std::shared_ptr<ir::Program>>(), chain_exts);
+          } else if (ext) {
             factory = std::make_shared<ExternalBatchFactory>(model.cast<std::shared_ptr<ir::Program>>(), ext);
           } else if (py::isinstance<ir::Program>(model)) {
             const int row_threads = get<int>(config, "row_threads", 1);
@@ -326,7 +341,7 @@ void bind_sampler(py::module_& m) {
         },
         py::arg("model"), py::arg("config"), py::arg("inits") = py::list(), py::arg("states") = py::list(),
         py::arg("batch") = py::none(),
-        R"pbdoc(Start the chains of config["sampler"] (NUTS by default, or ChEES) in background threads; poll progress(), then join() and read trace(c). batch: an object whose batch_capsule() gives an external batch evaluator (a device executor) for a lock-step sampler's batches.)pbdoc");
+        R"pbdoc(Start the chains of config["sampler"] (NUTS by default, or ChEES) in background threads; poll progress(), then join() and read trace(c). batch: an object whose batch_capsule() gives an external batch evaluator (a device executor) for a lock-step sampler's batches, or a list of single-lane ones, one per NUTS chain.)pbdoc");
 
   m.def("momentum_normals",
         [](uint64_t seed, uint64_t chain, long n) {

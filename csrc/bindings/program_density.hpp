@@ -4,6 +4,8 @@
 #include <pybind11/pybind11.h>
 
 #include <algorithm>
+#include <atomic>
+#include <vector>
 #include <stdexcept>
 #include <string>
 #include <memory>
@@ -93,6 +95,40 @@ class ExternalBatchFactory : public ProgramFactory {
 
  private:
   const BrrExternalBatch* ext_;
+};
+
+// One chain's points through an evaluator of another module holding one lane (the device executor):
+// NUTS on a GPU, for models whose cost is their data rows.
+class ExternalDensity : public infer::LogDensity {
+ public:
+  explicit ExternalDensity(const BrrExternalBatch* ext) : ext_(ext) {}
+  std::size_t dim() const override { return ext_->dim; }
+  infer::LogpStatus logp_grad(const double* x, double* grad, double& logp) override {
+    char err[512] = {0};
+    if (ext_->logp_grad(ext_->handle, x, grad, &logp, err, sizeof err) != 0)
+      throw std::runtime_error(std::string("the device evaluation failed: ") + err);
+    return infer::LogpStatus::Ok;
+  }
+
+ private:
+  const BrrExternalBatch* ext_;
+};
+
+// Per-chain evaluators (one lane each): make() hands each chain its own, in the order chains ask.
+class ExternalChainsFactory : public ProgramFactory {
+ public:
+  ExternalChainsFactory(std::shared_ptr<const ir::Program> p, std::vector<const BrrExternalBatch*> exts)
+      : ProgramFactory(std::move(p), 1), exts_(std::move(exts)) {}
+  std::unique_ptr<infer::LogDensity> make() const override {
+    const std::size_t k = next_.fetch_add(1);
+    if (k >= exts_.size())
+      throw std::logic_error("more chains than device evaluators (" + std::to_string(exts_.size()) + ")");
+    return std::make_unique<ExternalDensity>(exts_[k]);
+  }
+
+ private:
+  std::vector<const BrrExternalBatch*> exts_;
+  mutable std::atomic<std::size_t> next_{0};
 };
 
 // f(x) -> (logp, grad); calls take the GIL, so chains using it run one at a time.
