@@ -3,9 +3,12 @@ workload programs on the device executor (brr_bayes._cuda.ProgramDevice) against
 10M rows uncompressed as bandwidth: bytes of row data read per evaluation x evaluations per second, over
 the device's own measured copy bandwidth (CuPy device-to-device copy, bytes read + written).
 
-    python benchmarks/gpu_bench.py [--rows 10000000] [--lanes 1,256] [--out FILE]
+    python benchmarks/gpu_bench.py [--rows 10000000] [--lanes 1,256] [--sampling W3,W4] [--out FILE]
 
-Only for a machine with a GPU; every figure it prints is measured in that run.
+Then sampling, min bulk-ESS per second: 256-chain ChEES on the device against 4-chain NUTS on the CPU
+(W3, W4; the issue's target is 2x), and NUTS with each chain on the device against NUTS on the CPU for
+W2 at --nuts-rows rows uncompressed. Only for a machine with a GPU; every figure it prints is measured
+in that run (--host: a dry run of the script with the host-emulated kernels, figures meaningless).
 """
 import argparse
 import time
@@ -15,7 +18,7 @@ import numpy as np
 import brr_bayes as bb
 from brr_bayes import _backend
 from brr_bayes import workloads as wl
-from brr_bayes.bench import write_table
+from brr_bayes.bench import _max_rhat, _min_bulk_ess, write_table
 
 
 def timed(f, seconds=1.0):
@@ -50,11 +53,50 @@ def row_bytes(program, rows):
     return data + sum(4 * n for n in program.index_sizes() if n == rows)
 
 
+def sampled(model, **kw):
+    """(min bulk-ESS per second of sampling, max R-hat, seconds) of one run."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = bb.sample(model, progressbar=False, **kw)
+    ess = _min_bulk_ess(r.posterior, model.param_names)
+    return ess / r.seconds, _max_rhat(r.posterior, model.param_names), r.seconds
+
+
+def sampling_table(names, nuts_rows, device, quick, cores):
+    """Rows comparing device runs with CPU NUTS, printed as each is measured (a timeout keeps the rest)."""
+    it = dict(tune=100, draws=100) if quick else {}
+    lines = ["", "| run | device run | min ESS/s device | min ESS/s CPU NUTS | device / CPU | max R-hat device / CPU |",
+             "|---|---|---:|---:|---:|---|"]
+    print("\n".join(lines), flush=True)
+    build = {"W3": lambda: wl.bym2(wl.make_w3()), "W4": lambda: wl.poll_rw(wl.make_w4())}
+    for name in [n for n in names.split(",") if n]:
+        m = build[name]()
+        cpu = sampled(m, chains=4, cores=cores, seed=1, **it)
+        dev = sampled(m, sampler="chees", chains=256, seed=1, device=device, tune=it.get("tune", 1000),
+                      draws=it.get("draws", 200))
+        lines.append(f"| {name} | ChEES 256 chains x ({it.get('tune', 1000)} + {it.get('draws', 200)}) | {dev[0]:,.1f} "
+                     f"| {cpu[0]:,.1f} | {dev[0] / cpu[0]:.2f}x | {dev[1]:.3f} / {cpu[1]:.3f} |")
+        print(lines[-1], flush=True)
+    if nuts_rows:
+        m = wl.mrp_logit(wl.make_w2(nuts_rows))
+        m.compile_options = bb.CompileOptions(compress=False)
+        kw = dict(chains=4, cores=cores, seed=1, tune=it.get("tune", 300), draws=it.get("draws", 300))
+        cpu = sampled(m, **kw)
+        dev = sampled(m, device=device, **kw)
+        lines.append(f"| W2 {nuts_rows:,} rows uncompressed | NUTS 4 chains, each on the device | {dev[0]:,.2f} "
+                     f"| {cpu[0]:,.2f} | {dev[0] / cpu[0]:.2f}x | {dev[1]:.3f} / {cpu[1]:.3f} |")
+        print(lines[-1], flush=True)
+    return lines
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=10_000_000)
     ap.add_argument("--lanes", default="1,256")
     ap.add_argument("--out", default=None)
+    ap.add_argument("--sampling", default="W3,W4", help="workloads for 256-chain ChEES on the device ('' for none)")
+    ap.add_argument("--nuts-rows", type=int, default=1_000_000, help="W2 rows for NUTS on the device (0: skip)")
     ap.add_argument("--host", action="store_true", help="dry run without a GPU (host kernels; figures meaningless)")
     args = ap.parse_args()
     if args.host:   # a dry run of this script: the device kernels on the host, no GPU figures
@@ -93,6 +135,10 @@ def main():
               + (f"; device copy bandwidth {bw / 1e9:,.0f} GB/s: {moved / bw:.0%} of it" if bw else
                  "; CuPy missing, copy bandwidth not measured")]
     print(lines[-1], flush=True)
+    write_table(lines, args.out)   # written now and again below: a timeout during sampling keeps these
+    import os
+    lines += sampling_table(args.sampling, args.nuts_rows, "cuda-emulated" if args.host else "cuda", args.host,
+                            min(4, os.cpu_count() or 1))
     write_table(lines, args.out)
 
 
