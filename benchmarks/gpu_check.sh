@@ -4,12 +4,17 @@
 # fused GLM kernel, every op family) and the GPU benchmark (benchmarks/gpu_bench.py: evaluations, W2
 # bandwidth, then device sampling against CPU NUTS), and writes every log and table to
 # $OUT (default ./gpu_check_out). Needs python3 with numpy, scipy, pybind11, setuptools and pytest.
-#   bash benchmarks/gpu_check.sh            # from the repository root
+#   bash benchmarks/gpu_check.sh            # from the repository root; on the lent machine carry .whl
+#                                           # (benchmarks/device_wheels.sh) for arviz and the rest
 set -uo pipefail
 OUT=${OUT:-$PWD/gpu_check_out}
 mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1
 PY=${PYTHON:-python3}
+if [ -d .whl ]; then   # packages the machine's image lacks (benchmarks/device_wheels.sh made them)
+  $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
+    && export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH}
+fi
 { nvidia-smi; nvcc --version; $PY --version; git log -1 --oneline 2>/dev/null; } > "$OUT/device.txt" 2>&1
 arch=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | tr -d '.')
 export BRR_BAYES_CUDA=1 BRR_BAYES_CUDA_ARCH=${arch:-90} BRR_BAYES_BUILD_JOBS=${BRR_BAYES_BUILD_JOBS:-8}
