@@ -40,8 +40,8 @@ def run_demo(n=6000, draws=1000, tune=1000, chains=4, seed=2024, progressbar=Tru
     out("")
     out(f"Sampling took {res.seconds:.1f} s ({compile_s:.2f} s to build the model), {chains} chains x {draws} draws, "
         f"{n_div} divergences, mean tree depth {st['tree_depth'].mean():.1f}.")
-    out(f"Convergence: max R-hat {summ['r_hat'].max():.3f} (want <= 1.01), min bulk ESS {summ['ess_bulk'].min():.0f} "
-        f"(want >= 400).")
+    out(f"Convergence of the parameters above: max R-hat {summ['r_hat'].max():.3f} (want <= 1.01), min bulk ESS "
+        f"{summ['ess_bulk'].min():.0f} (want >= 400); the notes below, if any, cover every parameter.")
     for w in caught:
         if issubclass(w.category, bb.diagnostics.SamplingWarning):
             out(f"Note: {w.message}")
