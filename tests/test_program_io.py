@@ -173,21 +173,21 @@ def test_every_op_signature_is_enforced_by_the_core():
     for code, (in_min, in_max, n_idx, n_ip, has_out) in ops.SIGNATURES.items():
         label = rf"op {ops.name(code)} \({code}\)"
 
-        def attempt(n_in=in_min, idx=max(n_idx, 0), ip=n_ip, out=has_out):
+        def attempt(what, n_in=in_min, idx=max(n_idx, 0), ip=n_ip, out=has_out):
             P = C.Program(2)
             ix = P.add_index(np.array([0, 1]), 2)
             s = P.add_slot(2)
-            with pytest.raises(ValueError, match=label):
+            with pytest.raises(ValueError, match=label + ": " + what):   # the signature's message, not a size rule's
                 P.add_op(code, [0] * n_in, s if out else -1, [ix] * idx, [0] * ip, [])
 
         if in_min > 0:
-            attempt(n_in=in_min - 1)
+            attempt(r"expected .* inputs", n_in=in_min - 1)
         if in_max >= 0:
-            attempt(n_in=in_max + 1)
+            attempt(r"expected .* inputs", n_in=in_max + 1)
         if n_idx >= 0:
-            attempt(idx=n_idx + 1)
+            attempt(f"expected {n_idx} index arrays", idx=n_idx + 1)
         if n_ip > 0:
-            attempt(ip=n_ip - 1)
-        attempt(out=1 - has_out)
+            attempt(f"expected {n_ip} integer parameters", ip=n_ip - 1)
+        attempt("needs an output slot" if has_out else "takes no output slot", out=1 - has_out)
     with pytest.raises(ValueError, match="unknown op code 7777"):
         C.Program(1).add_op(7777, [0], -1, [], [], [])

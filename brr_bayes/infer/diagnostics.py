@@ -49,10 +49,11 @@ def diagnose(result):
             if np.any(~np.isnan(e)):
                 min_ess = np.nanmin([min_ess, np.nanmin(e)])
         if worst_r > 1.01:
-            out.append(("rhat", f"max R-hat over all parameters is {worst_r:.3f} (> 1.01): the chains have not mixed. Run longer "
-                        "(more tune and draws) and check the trace plots."))
+            out.append(("rhat", f"max R-hat over all parameters is {worst_r:.3f} (> 1.01): the chains have not "
+                        "mixed. Run longer (more tune and draws) and check the trace plots."))
         if min_ess < 400:
-            out.append(("ess", f"min bulk ESS over all parameters is {min_ess:.0f} (< 400): estimates are noisy. Run more draws."))
+            out.append(("ess", f"min bulk ESS over all parameters is {min_ess:.0f} (< 400): estimates are noisy. "
+                        "Run more draws."))
     return out
 
 

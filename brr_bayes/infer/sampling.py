@@ -149,7 +149,7 @@ def core_config(config):
     return {k: v for k, v in config.items() if k not in ("inits", "fingerprint", "device")}
 
 
-def _device_evaluator(program, device, chains, sampler="chees"):
+def _device_evaluator(program, device, chains, sampler):
     """What a run on ``device`` evaluates through: None on the CPU; for ChEES one device evaluator holding
     every chain's point; for NUTS (whose chains branch apart) a list of single-point evaluators, one per chain."""
     if device == "cpu":

@@ -11,25 +11,25 @@ namespace brr::ad {
 
 void hmm_forward(const Op& op, Ctx& c) {
   const std::size_t S = op.ip[0], T = op.ip[1], K = op.ip[2];
-  const hmm::Scratch v = hmm::scratch(Out{c.ws.scratch.data(), 1}, T, K);
-  hmm::fill_P(In{c.v(op.in[1]), 1}, K, v);
+  const hmm::Scratch v = hmm::scratch(Out{c.ws.scratch.data()}, T, K);
+  hmm::fill_P(In{c.v(op.in[1])}, K, v);
   const double* li = c.v(op.in[0]);
   const double* e = c.v(op.in[2]);
   double* out = c.out(op.out);
-  for (std::size_t s = 0; s < S; ++s) out[s] = hmm::forward_one(In{li, 1}, In{e + s * T * K, 1}, T, K, v);
+  for (std::size_t s = 0; s < S; ++s) out[s] = hmm::forward_one(In{li}, In{e + s * T * K}, T, K, v);
 }
 
 void hmm_backward(const Op& op, Ctx& c) {
   const std::size_t S = op.ip[0], T = op.ip[1], K = op.ip[2];
-  const hmm::Scratch v = hmm::scratch(Out{c.ws.scratch.data(), 1}, T, K);
-  hmm::fill_P(In{c.v(op.in[1]), 1}, K, v);
+  const hmm::Scratch v = hmm::scratch(Out{c.ws.scratch.data()}, T, K);
+  hmm::fill_P(In{c.v(op.in[1])}, K, v);
   const double* li = c.v(op.in[0]);
   const double* e = c.v(op.in[2]);
   const double* g = c.a(op.out);
   double* ge = c.a(op.in[2]);
   for (std::size_t s = 0; s < S; ++s)
-    hmm::backward_one(g[s], In{li, 1}, In{e + s * T * K, 1}, T, K, v, Out{c.a(op.in[0]), 1}, Out{c.a(op.in[1]), 1},
-                      Out{ge ? ge + s * T * K : nullptr, 1});
+    hmm::backward_one(g[s], In{li}, In{e + s * T * K}, T, K, v, Out{c.a(op.in[0])}, Out{c.a(op.in[1])},
+                      Out{ge}.at(s * T * K));
 }
 
 }  // namespace brr::ad

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "ad/kernels.hpp"
+#include "ad/line_rows.hpp"
 #include "ad/linpred_terms.hpp"
 #include "common/errors.hpp"
 #include "common/reduce.hpp"
@@ -91,25 +92,15 @@ void structure_forward(const Op& op, Ctx& c) {
       return;
     }
     case OpCode::LogSumExp:
-    case OpCode::Softmax: {
+    case OpCode::Softmax: {  // one line at (p, j): stride inner (ad/line_rows.hpp, shared with the device)
       const Axis ax = axis_of(op);
       const double* a = c.v(op.in[0]);
       double* o = c.out(op.out);
       for (std::size_t p = 0; p < ax.outer; ++p)
         for (std::size_t j = 0; j < ax.inner; ++j) {
-          const double* row = a + p * ax.len * ax.inner + j;
-          double m = -HUGE_VAL;
-          for (std::size_t l = 0; l < ax.len; ++l) m = std::max(m, row[l * ax.inner]);
-          if (!std::isfinite(m)) m = 0.0;
-          double s = 0.0;
-          for (std::size_t l = 0; l < ax.len; ++l) s += std::exp(row[l * ax.inner] - m);
-          const double lse = m + std::log(s);
-          if (op.code == OpCode::LogSumExp) {
-            o[p * ax.inner + j] = lse;
-          } else {
-            double* orow = o + p * ax.len * ax.inner + j;
-            for (std::size_t l = 0; l < ax.len; ++l) orow[l * ax.inner] = std::exp(row[l * ax.inner] - lse);
-          }
+          const In row{a + p * ax.len * ax.inner + j, ax.inner};
+          if (op.code == OpCode::LogSumExp) o[p * ax.inner + j] = line::lse(row, ax.len);
+          else line::softmax(row, ax.len, Out{o + p * ax.len * ax.inner + j, ax.inner});
         }
       return;
     }
@@ -204,32 +195,18 @@ void structure_backward(const Op& op, Ctx& c) {
       cumsum_lines(axis_of(op), c.a(op.out), c.a(op.in[0]), true);
       return;
     }
-    case OpCode::LogSumExp: {
-      const Axis ax = axis_of(op);
-      const double* a = c.v(op.in[0]);
-      const double* o = c.v(op.out);
-      for (std::size_t p = 0; p < ax.outer; ++p)
-        for (std::size_t j = 0; j < ax.inner; ++j) {
-          const double g = oa[p * ax.inner + j], lse = o[p * ax.inner + j];
-          for (std::size_t l = 0; l < ax.len; ++l) {
-            const std::size_t at = p * ax.len * ax.inner + l * ax.inner + j;
-            aa[at] += g * std::exp(a[at] - lse);
-          }
-        }
-      return;
-    }
+    case OpCode::LogSumExp:
     case OpCode::Softmax: {
       const Axis ax = axis_of(op);
       const double* o = c.v(op.out);
       for (std::size_t p = 0; p < ax.outer; ++p)
         for (std::size_t j = 0; j < ax.inner; ++j) {
           const std::size_t base = p * ax.len * ax.inner + j;
-          double dot = 0.0;
-          for (std::size_t l = 0; l < ax.len; ++l) dot += oa[base + l * ax.inner] * o[base + l * ax.inner];
-          for (std::size_t l = 0; l < ax.len; ++l) {
-            const std::size_t at = base + l * ax.inner;
-            aa[at] += o[at] * (oa[at] - dot);
-          }
+          const Out row_a{aa + base, ax.inner};
+          if (op.code == OpCode::LogSumExp)
+            line::lse_back(In{c.v(op.in[0]) + base, ax.inner}, o[p * ax.inner + j], oa[p * ax.inner + j], ax.len, row_a);
+          else
+            line::softmax_back(In{o + base, ax.inner}, In{oa + base, ax.inner}, ax.len, row_a);
         }
       return;
     }

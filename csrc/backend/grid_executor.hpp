@@ -8,13 +8,9 @@
 // points go in and the B gradients come out. Header-only and using Program's inline members only,
 // so the CUDA module compiles it without linking the core.
 //
-// Ops with device kernels: elementwise, gather, scatter-add, sum, cumsum, log-sum-exp, softmax,
-// concatenation, target-add, dense and sparse (CSR) data products, linear recurrences, Cholesky factors and
-// triangular solves, HMM forward algorithms, the fused linear predictor, the simplex and correlation-Cholesky transforms, the bound, ordered and
-// sum-to-zero transforms, the univariate densities (summed or pointwise), ordered logistic and probit,
-// categorical and multinomial logit, Dirichlet, multivariate normal and LKJ on Cholesky factors,
-// ICAR and the fused GLM
-// (Bernoulli and Binomial logit, Poisson log, Normal, negative binomial). Another op makes the constructor throw, naming its code.
+// Every op has a device kernel except those that call a traced Function (Scan, OdeSolve); such an op,
+// or one whose inputs are of a kind its kernel does not take (grid_supported), makes the constructor
+// throw, naming its code.
 #pragma once
 #include <algorithm>
 #include <cstring>
@@ -66,7 +62,7 @@ inline bool grid_supported(const Op& op, const Program& p) {
     case OpCode::HmmLogLik:
     case OpCode::DirichletLpdf:
     case OpCode::MvNormalCholeskyLpdf:
-    case OpCode::LkjCholeskyLpdf: return true;  // constant inputs are read in place; data columns are constant
+    case OpCode::LkjCholeskyLpdf: return true;  // any input may be constant: read in place through its Arg
     case OpCode::DenseMatMul: return varies(1);
     case OpCode::GlmLpdf: {
       if (op.ip[0] < 0 || op.ip[0] > 4) return false;
@@ -383,20 +379,7 @@ class GridExecutor {
       case OpCode::LinearPredictor:
         Dev::launch(n(op.out) * B_, grid::LinPredRows{Dev::ptr(pl.terms), static_cast<int>(pl.term_start.size()), v(op.out), B_});
         return;
-      case OpCode::PointwiseLpdf: {
-        const auto code = static_cast<OpCode>(op.ip[0]);
-        const int N = terms::univariate_arity(code);
-        const std::size_t no = n(op.out);
-        grid::Pointwise u{};
-        u.code = code;
-        u.N = N;
-        for (int q = 0; q < N; ++q) u.in[q] = arg(op.in[static_cast<std::size_t>(q)], no);
-        if (static_cast<int>(op.in.size()) == N + 1) u.extra = arg(op.in.back(), no);
-        u.o = v(op.out);
-        u.B = B_;
-        Dev::launch(no * B_, u);
-        return;
-      }
+      case OpCode::PointwiseLpdf: return pointwise(op);
       case OpCode::Gather:
         Dev::launch(n(op.out) * B_, grid::Gather{arg(op.in[0], n(op.in[0])), ix(op.idx[0]), v(op.out), B_});
         return;
@@ -464,27 +447,54 @@ class GridExecutor {
     }
   }
 
+  // the density `code`'s first N inputs of op over `no` elements; with grad, where their partials go
+  grid::DensityTerms density_terms(OpCode code, const Op& op, std::size_t no, bool grad) {
+    grid::DensityTerms u{};
+    u.code = code;
+    u.N = terms::univariate_arity(code);
+    double* dts[4] = {buf(d0_), buf(d1_), buf(d2_), buf(d3_)};
+    for (int q = 0; q < u.N; ++q) {
+      const int s = op.in[static_cast<std::size_t>(q)];
+      u.in[q] = arg(s, no);
+      u.adj[q] = grad ? a(s) : nullptr;
+      u.full[q] = n(s) == no;
+      u.d_t[q] = dts[q];
+    }
+    return u;
+  }
+
+  // the broadcast inputs' partials, written per element by a density kernel, summed into their adjoints
+  void reduce_broadcast(const grid::DensityTerms& u, std::size_t no) {
+    for (int q = 0; q < u.N; ++q)
+      if (u.adj[q] && !u.full[q]) reduce(u.d_t[q], no, u.adj[q], true);
+  }
+
   void univariate(const Op& op) {
     const int N = terms::univariate_arity(op.code);
     std::size_t no = 1;
     for (int q = 0; q < N; ++q) no = std::max(no, n(op.in[static_cast<std::size_t>(q)]));
-    grid::Univariate u{};
-    u.code = op.code;
-    u.N = N;
-    u.lp_t = buf(t_);
-    u.B = B_;
-    double* dts[4] = {buf(d0_), buf(d1_), buf(d2_), buf(d3_)};
-    for (int q = 0; q < N; ++q) {
-      const int s = op.in[static_cast<std::size_t>(q)];
-      u.in[q] = arg(s, no);
-      u.adj[q] = a(s);
-      u.full[q] = n(s) == no;
-      u.d_t[q] = dts[q];
-    }
-    Dev::launch(no * B_, u);
+    const grid::DensityTerms u = density_terms(op.code, op, no, true);
+    Dev::launch(no * B_, grid::Univariate{u, buf(t_), B_});
     reduce(buf(t_), no, buf(target_), true, 1.0, op.dp.empty() ? 0.0 : op.dp[0]);
-    for (int q = 0; q < N; ++q)
-      if (u.adj[q] && !u.full[q]) reduce(dts[q], no, u.adj[q], true);
+    reduce_broadcast(u, no);
+  }
+
+  void pointwise(const Op& op) {
+    const auto code = static_cast<OpCode>(op.ip[0]);
+    const std::size_t no = n(op.out);
+    const bool with_terms = static_cast<int>(op.in.size()) == terms::univariate_arity(code) + 1;
+    Dev::launch(no * B_, grid::Pointwise{density_terms(code, op, no, false), with_terms ? arg(op.in.back(), no) : grid::Arg{},
+                                         v(op.out), B_});
+  }
+
+  void pointwise_back(const Op& op) {
+    const std::size_t no = n(op.out);
+    const grid::DensityTerms u = density_terms(static_cast<OpCode>(op.ip[0]), op, no, true);
+    bool any = false;
+    for (int q = 0; q < u.N; ++q) any = any || u.adj[q];
+    if (!any) return;
+    Dev::launch(no * B_, grid::PointwiseBack{u, a(op.out), B_});
+    reduce_broadcast(u, no);
   }
 
   void ordinal(const Op& op, Plan& pl) {
@@ -498,31 +508,6 @@ class GridExecutor {
     Dev::launch(nb * B_, r);
     reduce(buf(t_), nb, buf(target_), true);
     if (shared) Dev::launch((K - 1) * B_, grid::SharedCutGrad{Dev::ptr(pl.start), Dev::ptr(pl.rows), buf(d0_), buf(d1_), cut_a, B_});
-  }
-
-  void pointwise_back(const Op& op) {
-    const auto code = static_cast<OpCode>(op.ip[0]);
-    const int N = terms::univariate_arity(code);
-    const std::size_t no = n(op.out);
-    grid::PointwiseBack u{};
-    u.code = code;
-    u.N = N;
-    u.oa = a(op.out);
-    u.B = B_;
-    double* dts[4] = {buf(d0_), buf(d1_), buf(d2_), buf(d3_)};
-    bool any = false;
-    for (int q = 0; q < N; ++q) {
-      const int s = op.in[static_cast<std::size_t>(q)];
-      u.in[q] = arg(s, no);
-      u.adj[q] = a(s);
-      u.full[q] = n(s) == no;
-      u.d_t[q] = dts[q];
-      any = any || u.adj[q];
-    }
-    if (!any) return;
-    Dev::launch(no * B_, u);
-    for (int q = 0; q < N; ++q)
-      if (u.adj[q] && !u.full[q]) reduce(dts[q], no, u.adj[q], true);
   }
 
   void glm(const Op& op, Plan& pl) {

@@ -15,6 +15,7 @@
 #include "common/hd.hpp"
 #include "common/view.hpp"
 #include "ad/hmm_rows.hpp"
+#include "ad/line_rows.hpp"
 #include "ad/linalg_rows.hpp"
 #include "density/multivariate_rows.hpp"
 #include "transform/transform_rows.hpp"
@@ -170,31 +171,17 @@ struct AddRange {  // dst[i] += src[i]
 };
 
 // log-sum-exp (o: one value per line) or softmax (o: the line's shape) along each line of an
-// (outer, len, inner) layout, shifted by the line's maximum as the CPU kernel is
+// (outer, len, inner) layout (ad/line_rows.hpp, as the CPU kernel)
 struct LseLines {
   const double* a;
   double* o;
   std::size_t len, inner, B;
   bool softmax;
   BRR_HD void operator()(std::size_t k) const {
-    const std::size_t line = k / B, b = k % B, start = (line / inner) * len * inner + line % inner;
-    double m = -HUGE_VAL;
-    for (std::size_t l = 0; l < len; ++l) {
-      const double x = a[(start + l * inner) * B + b];
-      m = x > m ? x : m;
-    }
-    if (!std::isfinite(m)) m = 0.0;
-    double s = 0.0;
-    for (std::size_t l = 0; l < len; ++l) s += std::exp(a[(start + l * inner) * B + b] - m);
-    const double lse = m + std::log(s);
-    if (!softmax) {
-      o[k] = lse;
-      return;
-    }
-    for (std::size_t l = 0; l < len; ++l) {
-      const std::size_t at = (start + l * inner) * B + b;
-      o[at] = std::exp(a[at] - lse);
-    }
+    const std::size_t line = k / B, b = k % B, at = ((line / inner) * len * inner + line % inner) * B + b;
+    const In row{a + at, inner * B};
+    if (softmax) ad::line::softmax(row, len, Out{o + at, inner * B});
+    else o[k] = ad::line::lse(row, len);
   }
 };
 
@@ -204,24 +191,10 @@ struct LseLinesBack {
   std::size_t len, inner, B;
   bool softmax;
   BRR_HD void operator()(std::size_t k) const {
-    const std::size_t line = k / B, b = k % B, start = (line / inner) * len * inner + line % inner;
-    if (!softmax) {
-      const double g = oa[k], lse = o[k];
-      for (std::size_t l = 0; l < len; ++l) {
-        const std::size_t at = (start + l * inner) * B + b;
-        aa[at] += g * std::exp(a[at] - lse);
-      }
-      return;
-    }
-    double dot = 0.0;
-    for (std::size_t l = 0; l < len; ++l) {
-      const std::size_t at = (start + l * inner) * B + b;
-      dot += oa[at] * o[at];
-    }
-    for (std::size_t l = 0; l < len; ++l) {
-      const std::size_t at = (start + l * inner) * B + b;
-      aa[at] += o[at] * (oa[at] - dot);
-    }
+    const std::size_t line = k / B, b = k % B, at = ((line / inner) * len * inner + line % inner) * B + b;
+    const Out row_a{aa + at, inner * B};
+    if (softmax) ad::line::softmax_back(In{o + at, inner * B}, In{oa + at, inner * B}, len, row_a);
+    else ad::line::lse_back(In{a + at, inner * B}, o[k], oa[k], len, row_a);
   }
 };
 
@@ -544,69 +517,66 @@ struct CholCorrBack {
 
 // ---- densities ----
 
-// A univariate density's terms: lp per element to lp_t; a full lane-varying input's partial added to
-// its adjoint, a broadcast one's written to d_t[q] for a reduction.
-struct Univariate {
+// A univariate density's inputs (value first) as lane b sees them, and where each one's partial goes:
+// added to a full lane-varying input's adjoint, or written to d_t[q] for a broadcast one's reduction.
+struct DensityTerms {
   OpCode code;
   int N;
   Arg in[4];
-  double* adj[4];
+  double* adj[4];  // nullptr: no gradient for that input
   bool full[4];
-  double* lp_t;
   double* d_t[4];
-  std::size_t B;
-  BRR_HD void operator()(std::size_t k) const {
-    const std::size_t i = k / B, b = k % B;
-    double p[4] = {0, 0, 0, 0}, d[4] = {0, 0, 0, 0};
+  BRR_HD double lpdf(std::size_t i, std::size_t b, double* d) const {
+    double p[4] = {0, 0, 0, 0};
     for (int q = 0; q < N; ++q) p[q] = in[q].at(i, b);
-    lp_t[k] = terms::univariate_lpdf(code, p, d);
+    return terms::univariate_lpdf(code, p, d);
+  }
+  // g * d[q] passed on for grid index k (0 where ok is false: outside the support)
+  BRR_HD void pass(std::size_t k, const double* d, double g, bool ok) const {
     for (int q = 0; q < N; ++q) {
       if (!adj[q]) continue;
-      if (full[q]) adj[q][k] += d[q];
-      else d_t[q][k] = d[q];
+      const double v = ok ? g * d[q] : 0.0;
+      if (full[q]) adj[q][k] += v;
+      else d_t[q][k] = v;
     }
+  }
+};
+
+// the summed density: lp per element to lp_t, partials passed on going forward
+struct Univariate {
+  DensityTerms u;
+  double* lp_t;
+  std::size_t B;
+  BRR_HD void operator()(std::size_t k) const {
+    double d[4] = {0, 0, 0, 0};
+    lp_t[k] = u.lpdf(k / B, k % B, d);
+    u.pass(k, d, 1.0, true);
   }
 };
 
 // PointwiseLpdf: each element's log-density to o (plus its data-only term, when the op has one).
 struct Pointwise {
-  OpCode code;
-  int N;
-  Arg in[4];
+  DensityTerms u;
   Arg extra;  // p null: no data-only terms
   double* o;
   std::size_t B;
   BRR_HD void operator()(std::size_t k) const {
     const std::size_t i = k / B, b = k % B;
-    double p[4] = {0, 0, 0, 0}, d[4] = {0, 0, 0, 0};
-    for (int q = 0; q < N; ++q) p[q] = in[q].at(i, b);
-    const double lp = terms::univariate_lpdf(code, p, d);
+    double d[4] = {0, 0, 0, 0};
+    const double lp = u.lpdf(i, b, d);
     o[k] = extra.p ? lp + extra.at(i, b) : lp;
   }
 };
 
-// its partials (recomputed) times o's adjoint: added to a full input's adjoint, written to d_t[q] for a
-// broadcast one's reduction; nothing passes on where the element is outside the support
+// its partials (recomputed) times o's adjoint; nothing passes on where the element is outside the support
 struct PointwiseBack {
-  OpCode code;
-  int N;
-  Arg in[4];
-  double* adj[4];
-  bool full[4];
-  double* d_t[4];
+  DensityTerms u;
   const double* oa;
   std::size_t B;
   BRR_HD void operator()(std::size_t k) const {
-    const std::size_t i = k / B, b = k % B;
-    double p[4] = {0, 0, 0, 0}, d[4] = {0, 0, 0, 0};
-    for (int q = 0; q < N; ++q) p[q] = in[q].at(i, b);
-    const bool ok = std::isfinite(terms::univariate_lpdf(code, p, d));
-    for (int q = 0; q < N; ++q) {
-      if (!adj[q]) continue;
-      const double v = ok ? oa[k] * d[q] : 0.0;
-      if (full[q]) adj[q][k] += v;
-      else d_t[q][k] = v;
-    }
+    double d[4] = {0, 0, 0, 0};
+    const bool ok = std::isfinite(u.lpdf(k / B, k % B, d));
+    u.pass(k, d, oa[k], ok);
   }
 };
 
@@ -660,19 +630,6 @@ struct SharedCutGrad {
   }
 };
 
-// log-sum-exp of the K values a[base .. base + K) of lane b (the CPU kernels' lse_row)
-BRR_HD inline double lse_of(const Arg& a, std::size_t base, std::size_t K, std::size_t b) {
-  double m = -HUGE_VAL;
-  for (std::size_t k = 0; k < K; ++k) {
-    const double x = a.at(base + k, b);
-    m = x > m ? x : m;
-  }
-  if (!std::isfinite(m)) return m;
-  double s = 0.0;
-  for (std::size_t k = 0; k < K; ++k) s += std::exp(a.at(base + k, b) - m);
-  return m + std::log(s);
-}
-
 // categorical-logit rows: w * (logit[y] - lse) to t; the row's logit adjoints added in place
 struct CategoricalRows {
   const double *y, *w;  // w: row weights (merged rows' counts), or nullptr
@@ -681,18 +638,14 @@ struct CategoricalRows {
   double* t;
   std::size_t K, B;
   BRR_HD void operator()(std::size_t k) const {
-    const std::size_t r = k / B, b = k % B, base = r * K;
+    const std::size_t r = k / B, b = k % B;
     const double yr = y[r];
     if (!(yr >= 0 && yr < static_cast<double>(K))) {  // checked in Python; never index out of range here
       t[k] = -HUGE_VAL;
       return;
     }
-    const std::size_t cat = static_cast<std::size_t>(yr);
-    const double lse = lse_of(lg, base, K, b), wr = w ? w[r] : 1.0;
-    t[k] = wr * (lg.at(base + cat, b) - lse);
-    if (!ga) return;
-    for (std::size_t j = 0; j < K; ++j) ga[(base + j) * B + b] -= wr * std::exp(lg.at(base + j, b) - lse);
-    ga[(base + cat) * B + b] += wr;
+    t[k] = ad::rows::categorical_row(view(lg, b).at(r * K), K, static_cast<std::size_t>(yr), w ? w[r] : 1.0,
+                                     lane(ga, b, B).at(r * K));
   }
 };
 
@@ -704,17 +657,10 @@ struct MultinomialRows {
   double* t;
   std::size_t K, B;
   BRR_HD void operator()(std::size_t k) const {
-    const std::size_t r = k / B, b = k % B, base = r * K;
-    const double lse = lse_of(lg, base, K, b);
-    double n = 0.0, lp = 0.0;
-    for (std::size_t j = 0; j < K; ++j) {
-      const double cnt = y[base + j];
-      n += cnt;
-      if (cnt > 0) lp += cnt * (lg.at(base + j, b) - lse);
-    }
+    const std::size_t r = k / B, b = k % B;
+    double lp = 0.0;
+    ad::rows::multinomial_row(In{y + r * K}, view(lg, b).at(r * K), K, lp, lane(ga, b, B).at(r * K));
     t[k] = lp;
-    if (!ga) return;
-    for (std::size_t j = 0; j < K; ++j) ga[(base + j) * B + b] += y[base + j] - n * std::exp(lg.at(base + j, b) - lse);
   }
 };
 

@@ -11,15 +11,6 @@ namespace brr::ad {
 
 namespace {
 
-double lse_row(const double* x, std::size_t K) {
-  double m = -HUGE_VAL;
-  for (std::size_t k = 0; k < K; ++k) m = std::max(m, x[k]);
-  if (!std::isfinite(m)) return m;
-  double s = 0.0;
-  for (std::size_t k = 0; k < K; ++k) s += std::exp(x[k] - m);
-  return m + std::log(s);
-}
-
 void categorical_logit(const Op& op, Ctx& c) {
   const std::size_t b = op.ip[0], K = op.ip[1];
   const double* y = c.v(op.in[0]);
@@ -28,19 +19,12 @@ void categorical_logit(const Op& op, Ctx& c) {
   const double* w = op.in.size() > 2 ? c.v(op.in[2]) : nullptr;  // merged rows: their counts
   double lp = 0.0;
   for (std::size_t r = 0; r < b; ++r) {
-    const double* row = lg + r * K;
-    const double lse = lse_row(row, K);
     if (!(y[r] >= 0 && y[r] < static_cast<double>(K))) {  // checked in Python; never index out of range here
       c.target = -HUGE_VAL;
       return;
     }
-    const std::size_t cat = static_cast<std::size_t>(y[r]);
-    const double wr = w ? w[r] : 1.0;
-    lp += wr * (row[cat] - lse);
-    if (ga) {
-      for (std::size_t k = 0; k < K; ++k) ga[r * K + k] -= wr * std::exp(row[k] - lse);
-      ga[r * K + cat] += wr;
-    }
+    lp += rows::categorical_row(In{lg + r * K}, K, static_cast<std::size_t>(y[r]), w ? w[r] : 1.0,
+                                Out{ga}.at(r * K));
   }
   c.target += lp;
 }
@@ -51,38 +35,25 @@ void multinomial_logit(const Op& op, Ctx& c) {  // the multinomial coefficient i
   const double* lg = c.v(op.in[1]);
   double* ga = c.a(op.in[1]);
   double lp = op.dp.empty() ? 0.0 : op.dp[0];
-  for (std::size_t r = 0; r < b; ++r) {
-    const double* row = lg + r * K;
-    const double* cnt = y + r * K;
-    const double lse = lse_row(row, K);
-    double n = 0.0;
-    for (std::size_t k = 0; k < K; ++k) {
-      n += cnt[k];
-      if (cnt[k] > 0) lp += cnt[k] * (row[k] - lse);
-    }
-    if (ga)
-      for (std::size_t k = 0; k < K; ++k) ga[r * K + k] += cnt[k] - n * std::exp(row[k] - lse);
-  }
+  for (std::size_t r = 0; r < b; ++r)
+    rows::multinomial_row(In{y + r * K}, In{lg + r * K}, K, lp, Out{ga}.at(r * K));
   c.target += lp;
 }
 
-In in(const double* p) { return In{p, 1}; }
-Out out(double* p) { return Out{p, 1}; }
-
 void dirichlet(const Op& op, Ctx& c) {
-  c.target += rows::dirichlet(op.ip[0], op.ip[1], in(c.v(op.in[0])), in(c.v(op.in[1])), out(c.a(op.in[0])),
-                              out(c.a(op.in[1])));
+  c.target += rows::dirichlet(op.ip[0], op.ip[1], In{c.v(op.in[0])}, In{c.v(op.in[1])}, Out{c.a(op.in[0])},
+                              Out{c.a(op.in[1])});
 }
 
 void mvnormal_cholesky(const Op& op, Ctx& c) {
   const std::size_t K = op.ip[1];
   double* w = c.ws.scratch.data();
-  c.target += rows::mvnormal_cholesky(op.ip[0], K, in(c.v(op.in[0])), in(c.v(op.in[1])), in(c.v(op.in[2])),
-                                      out(c.a(op.in[0])), out(c.a(op.in[1])), out(c.a(op.in[2])), out(w), out(w + K));
+  c.target += rows::mvnormal_cholesky(op.ip[0], K, In{c.v(op.in[0])}, In{c.v(op.in[1])}, In{c.v(op.in[2])},
+                                      Out{c.a(op.in[0])}, Out{c.a(op.in[1])}, Out{c.a(op.in[2])}, Out{w}, Out{w + K});
 }
 
 void lkj_cholesky(const Op& op, Ctx& c) {
-  c.target += rows::lkj_cholesky(op.ip[1], in(c.v(op.in[0])), c.v(op.in[1])[0], out(c.a(op.in[0])), c.a(op.in[1]));
+  c.target += rows::lkj_cholesky(op.ip[1], In{c.v(op.in[0])}, c.v(op.in[1])[0], Out{c.a(op.in[0])}, c.a(op.in[1]));
 }
 
 // ICAR pairwise differences over an edge list: value and gradient in one pass over the edges.

@@ -10,11 +10,10 @@
 
 namespace brr::ad::ordinal {
 
-constexpr double kLn2 = 0.6931471805599453;
 constexpr double kInvSqrt2 = 0.7071067811865476;
 
 // log(1 - exp(u)) for u < 0, accurate at both ends (Maechler 2012).
-BRR_HD inline double log1m_exp(double u) { return u > -kLn2 ? std::log(-std::expm1(u)) : std::log1p(-std::exp(u)); }
+BRR_HD inline double log1m_exp(double u) { return u > -kLog2 ? std::log(-std::expm1(u)) : std::log1p(-std::exp(u)); }
 
 BRR_HD inline double log_phi(double x) { return -0.5 * x * x - kLogSqrt2Pi; }  // log of the standard normal density
 

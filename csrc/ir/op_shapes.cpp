@@ -278,7 +278,7 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
     default:
       break;
   }
-  if (!is_density(k)) fail("unknown op code ", c.code());
+  if (!is_density(k)) fail("internal: op ", c.code(), " has no shape rule in op_shapes.cpp");
   if (k == OpCode::IcarPairwiseLpdf) {
     c.eq(sv.index_len(op.idx[1]), sv.index_len(op.idx[0]), "second edge endpoint list");
     for (int e = 0; e < 2; ++e)
@@ -395,7 +395,7 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
       c.eq(c.in(1), 1, "eta");
       return;
     default:
-      fail("unknown density op code ", c.code());
+      fail("internal: density op ", c.code(), " has no shape rule in op_shapes.cpp");
   }
 }
 

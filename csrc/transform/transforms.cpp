@@ -8,13 +8,6 @@
 
 namespace brr::ad {
 
-namespace {
-
-In in(const double* p) { return In{p, 1}; }
-Out out(double* p) { return Out{p, 1}; }
-
-}  // namespace
-
 void transform_forward(const Op& op, Ctx& c) {
   const double* y = c.v(op.in[0]);
   double* x = c.out(op.out);
@@ -78,11 +71,11 @@ void transform_forward(const Op& op, Ctx& c) {
     case OpCode::Simplex: {
       const std::size_t b = op.ip[0], K = op.ip[1];
       double* s = c.ws.scratch.data();
-      for (std::size_t r = 0; r < b; ++r) lp += rows::simplex(in(y + r * (K - 1)), out(x + r * K), K, out(s), out(s + K));
+      for (std::size_t r = 0; r < b; ++r) lp += rows::simplex(In{y + r * (K - 1)}, Out{x + r * K}, K, Out{s}, Out{s + K});
       break;
     }
     case OpCode::CholeskyCorr:
-      lp = rows::chol_corr(in(y), out(x), static_cast<std::size_t>(op.ip[0]));
+      lp = rows::chol_corr(In{y}, Out{x}, static_cast<std::size_t>(op.ip[0]));
       break;
     default:
       fail("transform op ", op_label(op.code), " has no kernel");
@@ -141,11 +134,11 @@ void transform_backward(const Op& op, Ctx& c) {
       const std::size_t b = op.ip[0], K = op.ip[1];
       double* s = c.ws.scratch.data();
       for (std::size_t r = 0; r < b; ++r)
-        rows::simplex_back(in(y + r * (K - 1)), in(xa + r * K), out(ya + r * (K - 1)), K, out(s), out(s + K));
+        rows::simplex_back(In{y + r * (K - 1)}, In{xa + r * K}, Out{ya + r * (K - 1)}, K, Out{s}, Out{s + K});
       return;
     }
     case OpCode::CholeskyCorr:
-      rows::chol_corr_back(in(y), in(x), in(xa), out(ya), static_cast<std::size_t>(op.ip[0]), out(c.ws.scratch.data()));
+      rows::chol_corr_back(In{y}, In{x}, In{xa}, Out{ya}, static_cast<std::size_t>(op.ip[0]), Out{c.ws.scratch.data()});
       return;
     default:
       fail("transform op ", op_label(op.code), " has no adjoint");
