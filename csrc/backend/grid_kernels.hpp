@@ -407,21 +407,15 @@ struct BoundBack {
   }
 };
 
-// ordered rows of K: x[0] = y[0], x[k] = x[k-1] + exp(y[k]); t[row] = log|J| = sum_{k>0} y[k]
+// ordered rows of K (transform/transform_rows.hpp); t[row] = log|J|
 struct OrderedRows {
   const double* y;
   double *x, *t;
   std::size_t K, B;
   BRR_HD void operator()(std::size_t k) const {
-    const std::size_t r0 = (k / B) * K, b = k % B;
-    double lp = 0.0, prev = y[r0 * B + b];
-    x[r0 * B + b] = prev;
-    for (std::size_t j = 1; j < K; ++j) {
-      const double yj = y[(r0 + j) * B + b];
-      prev += std::exp(yj);
-      x[(r0 + j) * B + b] = prev;
-      lp += yj;
-    }
+    const std::size_t at = (k / B) * K * B + k % B;
+    double lp = 0.0;
+    ad::rows::ordered(In{y + at, B}, Out{x + at, B}, K, lp);
     t[k] = lp;
   }
 };
@@ -431,34 +425,19 @@ struct OrderedRowsBack {
   double* ya;
   std::size_t K, B;
   BRR_HD void operator()(std::size_t k) const {
-    const std::size_t r0 = (k / B) * K, b = k % B;
-    double tail = 0.0;  // sum of output adjoints from j onwards
-    for (std::size_t j = K; j-- > 1;) {
-      const std::size_t at = (r0 + j) * B + b;
-      tail += xa[at];
-      ya[at] += tail * std::exp(y[at]) + 1.0;
-    }
-    ya[r0 * B + b] += tail + xa[r0 * B + b];
+    const std::size_t at = (k / B) * K * B + k % B;
+    ad::rows::ordered_back(In{y + at, B}, In{xa + at, B}, Out{ya + at, B}, K);
   }
 };
 
-// sum-to-zero rows: K - 1 free values to K summing to zero (an isometry: log|J| = 0), as transforms.cpp
+// sum-to-zero rows: K - 1 free values to K (log|J| = 0)
 struct SumToZeroRows {
   const double* y;
   double* x;
   std::size_t K, B;
   BRR_HD void operator()(std::size_t k) const {
-    const std::size_t r = k / B, b = k % B, N = K - 1;
-    const double* yr = y + r * N * B + b;
-    double* xr = x + r * K * B + b;
-    for (std::size_t j = 0; j < K; ++j) xr[j * B] = 0.0;
-    double sum_w = 0.0;
-    for (std::size_t i = N; i > 0; --i) {
-      const double d = static_cast<double>(i), w = yr[(i - 1) * B] / std::sqrt(d * (d + 1.0));
-      sum_w += w;
-      xr[(i - 1) * B] += sum_w;
-      xr[i * B] -= w * d;
-    }
+    const std::size_t r = k / B, b = k % B;
+    ad::rows::sum_to_zero(In{y + r * (K - 1) * B + b, B}, Out{x + r * K * B + b, B}, K);
   }
 };
 
@@ -467,14 +446,8 @@ struct SumToZeroRowsBack {
   double* ya;
   std::size_t K, B;
   BRR_HD void operator()(std::size_t k) const {
-    const std::size_t r = k / B, b = k % B, N = K - 1;
-    const double* g = xa + r * K * B + b;
-    double prefix = 0.0;
-    for (std::size_t i = 1; i <= N; ++i) {
-      prefix += g[(i - 1) * B];
-      const double d = static_cast<double>(i);
-      ya[(r * N + i - 1) * B + b] += (prefix - d * g[i * B]) / std::sqrt(d * (d + 1.0));
-    }
+    const std::size_t r = k / B, b = k % B;
+    ad::rows::sum_to_zero_back(In{xa + r * K * B + b, B}, Out{ya + r * (K - 1) * B + b, B}, K);
   }
 };
 

@@ -1,4 +1,4 @@
-// The vector transforms of transforms.cpp (simplex, Cholesky factor of a correlation matrix) over
+// The vector transforms of transforms.cpp (ordered, sum-to-zero, simplex, Cholesky factor of a correlation matrix) over
 // strided views, written once for the CPU kernels (stride 1) and the device kernels (stride B).
 #pragma once
 #include <cmath>
@@ -9,6 +9,47 @@
 #include "common/view.hpp"
 
 namespace brr::ad::rows {
+
+// one ordered row of K: x[0] = y[0], x[k] = x[k-1] + exp(y[k]); its log|J| terms y[k > 0] added to lp in order
+BRR_HD inline void ordered(In y, Out x, std::size_t K, double& lp) {
+  x[0] = y[0];
+  for (std::size_t k = 1; k < K; ++k) {
+    x[k] = x[k - 1] + std::exp(y[k]);
+    lp += y[k];
+  }
+}
+
+BRR_HD inline void ordered_back(In y, In xa, Out ya, std::size_t K) {
+  double tail = 0.0;  // sum of output adjoints from k onwards
+  for (std::size_t k = K; k-- > 1;) {
+    tail += xa[k];
+    ya[k] += tail * std::exp(y[k]) + 1.0;
+  }
+  ya[0] += tail + xa[0];
+}
+
+// one sum-to-zero row: K - 1 free values to K summing to zero (an isometry: log|J| = 0)
+BRR_HD inline void sum_to_zero(In y, Out x, std::size_t K) {
+  const std::size_t N = K - 1;
+  for (std::size_t k = 0; k < K; ++k) x[k] = 0.0;
+  double sum_w = 0.0;
+  for (std::size_t i = N; i > 0; --i) {
+    const double d = static_cast<double>(i);
+    const double w = y[i - 1] / std::sqrt(d * (d + 1.0));
+    sum_w += w;
+    x[i - 1] += sum_w;
+    x[i] -= w * d;
+  }
+}
+
+BRR_HD inline void sum_to_zero_back(In g, Out ya, std::size_t K) {
+  double prefix = 0.0;  // sum of g[0..i-1]
+  for (std::size_t i = 1; i < K; ++i) {
+    prefix += g[i - 1];
+    const double d = static_cast<double>(i);
+    ya[i - 1] += (prefix - d * g[i]) / std::sqrt(d * (d + 1.0));
+  }
+}
 
 // Stan's stick-breaking simplex, one vector of K outputs from K-1 inputs; returns log|J|. s, z: K each.
 BRR_HD inline double simplex(In y, Out x, std::size_t K, Out s, Out z) {

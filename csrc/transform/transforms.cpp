@@ -40,32 +40,12 @@ void transform_forward(const Op& op, Ctx& c) {
     }
     case OpCode::Ordered: {
       const std::size_t b = op.ip[0], K = op.ip[1];
-      for (std::size_t r = 0; r < b; ++r) {
-        const double* yr = y + r * K;
-        double* xr = x + r * K;
-        xr[0] = yr[0];
-        for (std::size_t k = 1; k < K; ++k) {
-          xr[k] = xr[k - 1] + std::exp(yr[k]);
-          lp += yr[k];
-        }
-      }
+      for (std::size_t r = 0; r < b; ++r) rows::ordered(In{y + r * K}, Out{x + r * K}, K, lp);
       break;
     }
     case OpCode::SumToZero: {
-      const std::size_t b = op.ip[0], K = op.ip[1], N = K - 1;
-      for (std::size_t r = 0; r < b; ++r) {
-        const double* yr = y + r * N;
-        double* xr = x + r * K;
-        for (std::size_t k = 0; k < K; ++k) xr[k] = 0.0;
-        double sum_w = 0.0;
-        for (std::size_t i = N; i > 0; --i) {
-          const double d = static_cast<double>(i);
-          const double w = yr[i - 1] / std::sqrt(d * (d + 1.0));
-          sum_w += w;
-          xr[i - 1] += sum_w;
-          xr[i] -= w * d;
-        }
-      }
+      const std::size_t b = op.ip[0], K = op.ip[1];
+      for (std::size_t r = 0; r < b; ++r) rows::sum_to_zero(In{y + r * (K - 1)}, Out{x + r * K}, K);
       break;  // an isometry onto the zero-sum subspace: log|J| = 0
     }
     case OpCode::Simplex: {
@@ -107,27 +87,12 @@ void transform_backward(const Op& op, Ctx& c) {
     }
     case OpCode::Ordered: {
       const std::size_t b = op.ip[0], K = op.ip[1];
-      for (std::size_t r = 0; r < b; ++r) {
-        double tail = 0.0;  // sum of output adjoints from k onwards
-        for (std::size_t k = K; k-- > 1;) {
-          tail += xa[r * K + k];
-          ya[r * K + k] += tail * std::exp(y[r * K + k]) + 1.0;
-        }
-        ya[r * K] += tail + xa[r * K];
-      }
+      for (std::size_t r = 0; r < b; ++r) rows::ordered_back(In{y + r * K}, In{xa + r * K}, Out{ya + r * K}, K);
       return;
     }
     case OpCode::SumToZero: {
-      const std::size_t b = op.ip[0], K = op.ip[1], N = K - 1;
-      for (std::size_t r = 0; r < b; ++r) {
-        const double* g = xa + r * K;
-        double prefix = 0.0;  // sum of g[0..i-1]
-        for (std::size_t i = 1; i <= N; ++i) {
-          prefix += g[i - 1];
-          const double d = static_cast<double>(i);
-          ya[r * N + i - 1] += (prefix - d * g[i]) / std::sqrt(d * (d + 1.0));
-        }
-      }
+      const std::size_t b = op.ip[0], K = op.ip[1];
+      for (std::size_t r = 0; r < b; ++r) rows::sum_to_zero_back(In{xa + r * K}, Out{ya + r * (K - 1)}, K);
       return;
     }
     case OpCode::Simplex: {
