@@ -8,6 +8,7 @@
 
 #include "ir/op_shapes.hpp"
 #include "common/errors.hpp"
+#include "common/transpose.hpp"
 
 namespace brr::ad {
 
@@ -118,9 +119,7 @@ void logp_grad_batch(const Program& p, BatchWorkspace& ws, const double* X, doub
   const std::size_t B = ws.lanes, d = p.dim();
   const bool want_grad = G != nullptr;
   if (ws.native.size() != p.ops().size()) fail("logp_grad_batch: the workspace was made for another program");
-  // element-major: contiguous writes, B sequential read streams
-  for (std::size_t i = 0; i < d; ++i)
-    for (std::size_t b = 0; b < B; ++b) ws.val[i * B + b] = X[b * d + i];
+  transpose(X, B, d, ws.val.data());  // the parameters' slots are the first d elements
   std::fill(ws.target.begin(), ws.target.end(), 0.0);
   if (want_grad) std::fill(ws.adj.begin(), ws.adj.end(), 0.0);
   BatchCtx c{p, ws, want_grad, B};
@@ -139,8 +138,7 @@ void logp_grad_batch(const Program& p, BatchWorkspace& ws, const double* X, doub
       if (ran_native[k]) batch_backward(op, c);
       else lanes_backward(p, ws, op);
     }
-    for (std::size_t i = 0; i < d; ++i)
-      for (std::size_t b = 0; b < B; ++b) G[b * d + i] = ws.adj[i * B + b];
+    transpose(ws.adj.data(), d, B, G);
   }
   std::copy(ws.target.begin(), ws.target.end(), lp);
 }
@@ -221,10 +219,18 @@ void BatchEvaluator::logp_grad(const double* X, double* G, double* lp) {
     const double t = timed(tile, threads).second;
     if (t < fastest) fastest = t, pick = {tile, threads};
   };
-  consider(kDefaultTile, threads_);
-  if (threads_ > 1) {
-    consider(kScalar, 1);
-    consider(kDefaultTile, 1);
+  // tiles: the default, 16, and one group per thread (the widest sharing of index and data reads);
+  // which wins depends on the model's working set per lane against the caches
+  std::vector<std::size_t> tiles{kDefaultTile, 16, (lanes_ + threads_ - 1) / static_cast<std::size_t>(threads_)};
+  if (threads_ > 1) tiles.push_back(lanes_);
+  std::sort(tiles.begin(), tiles.end());
+  tiles.erase(std::unique(tiles.begin(), tiles.end()), tiles.end());
+  std::vector<int> thread_counts{threads_};
+  if (threads_ > 1) thread_counts.push_back(1);
+  for (int threads : thread_counts) {
+    if (threads != threads_) consider(kScalar, threads);
+    for (std::size_t tile : tiles)  // one group of all lanes cannot use more than one thread
+      if (tile <= lanes_ && (threads == 1 || tile < lanes_)) consider(tile, threads);
   }
   setup(pick.first, pick.second);
 }

@@ -37,8 +37,8 @@ Arg arg(const BatchCtx& c, int s, std::size_t n) {
 
 // out[b] = lane_sum(n, i -> f(i, b)) for every lane b, with lane_sum's association (reduce.hpp).
 // acc: 4 B doubles.
-template <class LB, class F>
-void lane_sums(std::size_t n, LB B, double* acc, F f, double* out) {
+template <class F>
+void lane_sums(std::size_t n, std::size_t B, double* acc, F f, double* out) {
   std::fill(acc, acc + 4 * B, 0.0);
   double *s0 = acc, *s1 = acc + B, *s2 = acc + 2 * B, *s3 = acc + 3 * B;
   std::size_t i = 0;
@@ -63,8 +63,7 @@ bool is_univariate(OpCode code) {
 
 // ---- elementwise ----
 
-template <class LB>
-void binary_fwd(const Op& op, BatchCtx& c, LB B) {
+void binary_fwd(const Op& op, BatchCtx& c, std::size_t B) {
   const std::size_t n = c.n(op.out);
   const Arg A = arg(c, op.in[0], n), Y = arg(c, op.in[1], n);
   double* o = c.out(op.out);
@@ -80,8 +79,7 @@ void binary_fwd(const Op& op, BatchCtx& c, LB B) {
   });
 }
 
-template <class LB>
-void binary_bwd(const Op& op, BatchCtx& c, LB B) {
+void binary_bwd(const Op& op, BatchCtx& c, std::size_t B) {
   const std::size_t n = c.n(op.out);
   const Arg A = arg(c, op.in[0], n), Y = arg(c, op.in[1], n);
   double* aa = c.a(op.in[0]);
@@ -114,8 +112,7 @@ void binary_bwd(const Op& op, BatchCtx& c, LB B) {
 
 // ---- structure ----
 
-template <class LB>
-void gather_fwd(const Op& op, BatchCtx& c, LB B) {
+void gather_fwd(const Op& op, BatchCtx& c, std::size_t B) {
   const std::size_t n = c.n(op.out);
   const int32_t* ix = c.index(op.idx[0]);
   const double* a = c.v(op.in[0]);
@@ -127,8 +124,35 @@ void gather_fwd(const Op& op, BatchCtx& c, LB B) {
   }
 }
 
-template <class LB>
-void scatter_add_fwd(const Op& op, BatchCtx& c, LB B) {
+// Cumulative sums along each line of an (outer, len, inner) layout, lanes side by side: per lane the
+// scalar cumsum_lines' chain of adds in the same order (reverse: from the end, added into o, the
+// adjoint). The scalar kernel cannot vectorise a line's serial chain; here the lanes are the vector.
+void cumsum_lanes(const Op& op, BatchCtx& c, const double* a, double* o, bool reverse, std::size_t B) {
+  const std::size_t outer = static_cast<std::size_t>(op.ip[0]), len = static_cast<std::size_t>(op.ip[1]),
+                    inner = static_cast<std::size_t>(op.ip[2]);
+  double* acc = c.scratch(B);
+  for (std::size_t p = 0; p < outer; ++p)
+    for (std::size_t j = 0; j < inner; ++j) {
+      std::fill(acc, acc + B, 0.0);
+      for (std::size_t step = 0; step < len; ++step) {
+        const std::size_t l = reverse ? len - 1 - step : step;
+        const std::size_t at = ((p * len + l) * inner + j) * B;
+        if (reverse) {
+          BRR_IVDEP for (std::size_t b = 0; b < B; ++b) {
+            acc[b] += a[at + b];
+            o[at + b] += acc[b];
+          }
+        } else {
+          BRR_IVDEP for (std::size_t b = 0; b < B; ++b) {
+            acc[b] += a[at + b];
+            o[at + b] = acc[b];
+          }
+        }
+      }
+    }
+}
+
+void scatter_add_fwd(const Op& op, BatchCtx& c, std::size_t B) {
   const std::size_t n = c.n(op.in[0]), L = c.n(op.out);
   const int32_t* ix = c.index(op.idx[0]);
   const double* a = c.v(op.in[0]);
@@ -152,8 +176,7 @@ void scatter_add_fwd(const Op& op, BatchCtx& c, LB B) {
     o[k] += (acc[k] + acc[L * B + k]) + (acc[2 * L * B + k] + acc[3 * L * B + k]);
 }
 
-template <class LB>
-void sum_fwd(const Op& op, BatchCtx& c, double* out, bool add, LB B) {
+void sum_fwd(const Op& op, BatchCtx& c, double* out, bool add, std::size_t B) {
   const std::size_t n = c.n(op.in[0]);
   const double* a = c.v(op.in[0]);
   double* tmp = c.scratch(5 * B);
@@ -161,28 +184,33 @@ void sum_fwd(const Op& op, BatchCtx& c, double* out, bool add, LB B) {
   BRR_IVDEP for (std::size_t b = 0; b < B; ++b) out[b] = add ? out[b] + tmp[4 * B + b] : tmp[4 * B + b];
 }
 
-template <class LB>
-void icar_fwd(const Op& op, BatchCtx& c, LB B) {
+void icar_fwd(const Op& op, BatchCtx& c, std::size_t B) {
   const std::size_t m = c.index_len(op.idx[0]);
   const double* phi = c.v(op.in[0]);
   double* pa = c.a(op.in[0]);
   const int32_t* i1 = c.index(op.idx[0]);
   const int32_t* i2 = c.index(op.idx[1]);
-  double* buf = c.scratch(2 * B);
-  double *lp = buf, *d = buf + B;
+  double* lp = c.scratch(B);
   std::fill(lp, lp + B, 0.0);
+  // One lane loop per edge: each lane's updates keep the scalar kernel's order (a1 before a2, which
+  // matters only on a self-loop), and lanes never touch each other's elements.
   for (std::size_t e = 0; e < m; ++e) {
     const double* p1 = phi + static_cast<std::size_t>(i1[e]) * B;
     const double* p2 = phi + static_cast<std::size_t>(i2[e]) * B;
-    BRR_IVDEP for (std::size_t b = 0; b < B; ++b) {
-      d[b] = p1[b] - p2[b];
-      lp[b] += d[b] * d[b];
-    }
     if (pa) {
       double* a1 = pa + static_cast<std::size_t>(i1[e]) * B;
-      BRR_IVDEP for (std::size_t b = 0; b < B; ++b) a1[b] -= d[b];
       double* a2 = pa + static_cast<std::size_t>(i2[e]) * B;
-      BRR_IVDEP for (std::size_t b = 0; b < B; ++b) a2[b] += d[b];
+      BRR_IVDEP for (std::size_t b = 0; b < B; ++b) {
+        const double db = p1[b] - p2[b];
+        lp[b] += db * db;
+        a1[b] -= db;
+        a2[b] += db;
+      }
+    } else {
+      BRR_IVDEP for (std::size_t b = 0; b < B; ++b) {
+        const double db = p1[b] - p2[b];
+        lp[b] += db * db;
+      }
     }
   }
   BRR_IVDEP for (std::size_t b = 0; b < B; ++b) c.ws.target[b] += -0.5 * lp[b];
@@ -190,8 +218,7 @@ void icar_fwd(const Op& op, BatchCtx& c, LB B) {
 
 // ---- transforms ----
 
-template <class LB>
-void transform_fwd(const Op& op, BatchCtx& c, LB B) {
+void transform_fwd(const Op& op, BatchCtx& c, std::size_t B) {
   const std::size_t n = c.n(op.in[0]);
   const double* y = c.v(op.in[0]);
   double* x = c.out(op.out);
@@ -218,8 +245,7 @@ void transform_fwd(const Op& op, BatchCtx& c, LB B) {
   BRR_IVDEP for (std::size_t b = 0; b < B; ++b) c.ws.target[b] += lp[b];
 }
 
-template <class LB>
-void transform_bwd(const Op& op, BatchCtx& c, LB B) {
+void transform_bwd(const Op& op, BatchCtx& c, std::size_t B) {
   double* ya = c.a(op.in[0]);
   if (!ya) return;
   const std::size_t N = c.n(op.in[0]) * B;
@@ -246,8 +272,7 @@ void transform_bwd(const Op& op, BatchCtx& c, LB B) {
 // ---- univariate densities ----
 
 // normal_scalar_sigma (univariate.cpp) per lane; declines when some lane's sigma is not positive.
-template <class LB>
-bool normal_scalar_sigma_fwd(const Op& op, BatchCtx& c, LB B) {
+bool normal_scalar_sigma_fwd(const Op& op, BatchCtx& c, std::size_t B) {
   const std::size_t n = std::max(c.n(op.in[0]), c.n(op.in[1]));
   const Arg X = arg(c, op.in[0], n), M = arg(c, op.in[1], n), S = arg(c, op.in[2], 1);
   BRR_IVDEP for (std::size_t b = 0; b < B; ++b)
@@ -300,8 +325,8 @@ bool normal_scalar_sigma_fwd(const Op& op, BatchCtx& c, LB B) {
 }
 
 // run<N> (univariate.cpp) per lane: the partials array persists across elements as it does there.
-template <int N, class F, class LB>
-void univariate_fwd(const Op& op, BatchCtx& c, F f, LB B) {
+template <int N, class F>
+void univariate_fwd(const Op& op, BatchCtx& c, F f, std::size_t B) {
   std::size_t n = 1;
   for (int k = 0; k < N; ++k) n = std::max(n, c.n(op.in[k]));
   Arg in[N];
@@ -335,7 +360,7 @@ void univariate_fwd(const Op& op, BatchCtx& c, F f, LB B) {
   BRR_IVDEP for (std::size_t b = 0; b < B; ++b) c.ws.target[b] += lp[b];
 }
 
-// ---- the fused GLM (density/glm.cpp), families 0-2, one chunk of rows ----
+// ---- the fused GLM (density/glm.cpp), families 0-3, one chunk of rows ----
 
 constexpr std::size_t kGlmBlock = 1024;  // glm.cpp's kBlock: lp is summed per block of rows
 constexpr std::size_t kLaneTile = 8;     // lanes per pass: keeps a block's buffers in cache
@@ -352,22 +377,33 @@ struct BTerm {
 
 bool glm_supported(const Op& op, const Program& p) {
   const int64_t fam = op.ip[0];
-  if (fam < 0 || fam > 2) return false;
+  if (fam < 0 || fam > 3) return false;
   auto constant = [&](int64_t pos) { return pos < 0 || p.slot(op.in[static_cast<std::size_t>(pos)]).constant; };
-  if (!constant(op.ip[1]) || !constant(op.ip[2]) || !constant(op.ip[3])) return false;
+  // the normal's sigma (aux) may be a parameter: one value per lane
+  if (!constant(op.ip[1]) || (fam != 3 && !constant(op.ip[2])) || !constant(op.ip[3])) return false;
+  if (fam == 3 && (op.ip[2] < 0 || p.slot(op.in[static_cast<std::size_t>(op.ip[2])]).size != 1)) return false;
   if (glm_chunks(p.slot(op.in[static_cast<std::size_t>(op.ip[1])]).size) != 1) return false;
   for (std::size_t q = kGlmHeader; q < op.ip.size(); q += 4)
     if (!constant(op.ip[q + 3])) return false;
   return true;
 }
 
-template <class LB>
-void glm_fwd(const Op& op, BatchCtx& c, LB B) {
+// Returns false (the call runs lane by lane) when a lane's normal sigma is not positive, where the
+// scalar kernel returns -inf without any partials.
+bool glm_fwd(const Op& op, BatchCtx& c, std::size_t B) {
   const int64_t fam = op.ip[0];
   const int y_slot = op.in[static_cast<std::size_t>(op.ip[1])];
   const double* y = c.v(y_slot);
   const std::size_t n = c.n(y_slot);
-  const double* trials = op.ip[2] >= 0 ? c.v(op.in[static_cast<std::size_t>(op.ip[2])]) : nullptr;
+  const int aux_slot = op.ip[2] >= 0 ? op.in[static_cast<std::size_t>(op.ip[2])] : -1;
+  const double* trials = fam == 1 ? c.v(aux_slot) : nullptr;
+  // normal: sigma per lane (or shared), its adjoint per lane
+  const double* sig = fam == 3 ? c.v(aux_slot) : nullptr;
+  const std::size_t sig_ls = fam == 3 && c.varies(aux_slot) ? 1 : 0;
+  double* sig_adj = fam == 3 ? c.a(aux_slot) : nullptr;
+  if (fam == 3)
+    for (std::size_t b = 0; b < B; ++b)
+      if (!(sig[b * sig_ls] > 0)) return false;
   const double* wt = op.ip[3] >= 0 ? c.v(op.in[static_cast<std::size_t>(op.ip[3])]) : nullptr;
   std::array<BTerm, kMaxGlmTerms> ts;
   std::size_t nt = 0, split_doubles = 0;
@@ -380,12 +416,19 @@ void glm_fwd(const Op& op, BatchCtx& c, LB B) {
     ts[nt++] = t;
   }
   const std::size_t LT = std::min<std::size_t>(B, kLaneTile);
-  double* buf = c.scratch(4 * kGlmBlock * LT + 6 * LT + nt * LT + split_doubles);
+  double* buf = c.scratch(4 * kGlmBlock * LT + 8 * LT + nt * LT + split_doubles);
   double *eta = buf, *g = eta + kGlmBlock * LT, *e = g + kGlmBlock * LT, *w = e + kGlmBlock * LT;
   double *acc4 = w + kGlmBlock * LT, *part = acc4 + 4 * LT, *lp = part + LT, *sums = lp + LT;
-  double* split = sums + nt * LT;
-  auto tile = [&](std::size_t t0, auto lt) {
+  double *aux = sums + nt * LT, *inv_var = aux + LT;  // normal: squared residuals, 1 / sigma^2
+  double* split = inv_var + LT;
+  auto tile = [&](std::size_t t0, std::size_t lt) {
     std::fill(lp, lp + lt, 0.0);
+    std::fill(aux, aux + lt, 0.0);
+    if (fam == 3)
+      for (std::size_t l = 0; l < lt; ++l) {
+        const double sg = sig[(t0 + l) * sig_ls];
+        inv_var[l] = 1.0 / (sg * sg);
+      }
     std::fill(sums, sums + nt * lt, 0.0);
     std::array<double*, kMaxGlmTerms> acc{};
     double* sp = split;
@@ -419,7 +462,27 @@ void glm_fwd(const Op& op, BatchCtx& c, LB B) {
         }
       }
       const double* yb = y + b0;
-      if (fam == 2) {
+      if (fam == 3) {
+        if (wt) {
+          for (std::size_t i = 0; i < m; ++i)
+            BRR_IVDEP for (std::size_t l = 0; l < lt; ++l) {
+              const std::size_t k = i * lt + l;
+              const double r = yb[i] - eta[k];
+              w[k] = wt[b0 + i] * r * r;
+              g[k] = wt[b0 + i] * r * inv_var[l];
+            }
+          lane_sums(m, lt, acc4, [w, lt](std::size_t i, std::size_t l) { return w[i * lt + l]; }, part);
+        } else {
+          for (std::size_t i = 0; i < m; ++i)
+            BRR_IVDEP for (std::size_t l = 0; l < lt; ++l) {
+              const std::size_t k = i * lt + l;
+              w[k] = yb[i] - eta[k];
+              g[k] = w[k] * inv_var[l];
+            }
+          lane_sums(m, lt, acc4, [w, lt](std::size_t i, std::size_t l) { return w[i * lt + l] * w[i * lt + l]; }, part);
+        }
+        BRR_IVDEP for (std::size_t l = 0; l < lt; ++l) aux[l] += part[l];
+      } else if (fam == 2) {
         vec_exp(eta, e, M);
         if (wt)
           for (std::size_t i = 0; i < m; ++i)
@@ -446,8 +509,10 @@ void glm_fwd(const Op& op, BatchCtx& c, LB B) {
           }
         }
       }
-      lane_sums(m, lt, acc4, [w, lt](std::size_t i, std::size_t l) { return w[i * lt + l]; }, part);
-      BRR_IVDEP for (std::size_t l = 0; l < lt; ++l) lp[l] += part[l];
+      if (fam != 3) {
+        lane_sums(m, lt, acc4, [w, lt](std::size_t i, std::size_t l) { return w[i * lt + l]; }, part);
+        BRR_IVDEP for (std::size_t l = 0; l < lt; ++l) lp[l] += part[l];
+      }
       for (std::size_t k = 0; k < nt; ++k) {
         const BTerm& t = ts[k];
         if (!t.va) continue;
@@ -503,6 +568,20 @@ void glm_fwd(const Op& op, BatchCtx& c, LB B) {
           ts[k].va[j * B + t0 + l] += (a[j * lt + l] + a[(L + j) * lt + l]) + (a[(2 * L + j) * lt + l] + a[(3 * L + j) * lt + l]);
     }
     const double dp0 = op.dp.empty() ? 0.0 : op.dp[0];
+    if (fam == 3) {  // glm_lpdf's closing terms, lane by lane
+      const double nn = op.dp.size() > 2 ? op.dp[2] : static_cast<double>(n);
+      for (std::size_t l = 0; l < lt; ++l) {
+        const double sg = sig[(t0 + l) * sig_ls];
+        if (op.dp.size() > 2) aux[l] += op.dp[1];
+        lp[l] += dp0;
+        lp[l] += -0.5 * aux[l] * inv_var[l] - nn * (std::log(sg) + kLogSqrt2Pi);
+        if (sig_adj) sig_adj[(t0 + l) * sig_ls] += (aux[l] * inv_var[l] - nn) / sg;
+        for (std::size_t k = 0; k < nt; ++k)
+          if (ts[k].kind == 1 && ts[k].va) ts[k].va[t0 + l] += sums[k * lt + l];
+        c.ws.target[t0 + l] += lp[l];
+      }
+      return;
+    }
     BRR_IVDEP for (std::size_t l = 0; l < lt; ++l) {
       for (std::size_t k = 0; k < nt; ++k)
         if (ts[k].kind == 1 && ts[k].va) ts[k].va[t0 + l] += sums[k * lt + l];
@@ -510,10 +589,11 @@ void glm_fwd(const Op& op, BatchCtx& c, LB B) {
     }
   };
   if (B == LT) {
-    tile(0, B);  // one tile: B's type carries a compile-time lane count when it has one
+    tile(0, B);
   } else {
     for (std::size_t t0 = 0; t0 < B; t0 += LT) tile(t0, std::min(LT, B - t0));
   }
+  return true;
 }
 
 }  // namespace
@@ -529,6 +609,7 @@ bool batch_supported(const Op& op, const Program& p) {
     case OpCode::ScatterAdd:
     case OpCode::Sum:
     case OpCode::TargetAdd:
+    case OpCode::CumSum:
     case OpCode::IcarPairwiseLpdf: return op.in.size() == 1 && varies(0);
     case OpCode::GlmLpdf: return glm_supported(op, p);
     default: return false;
@@ -537,16 +618,7 @@ bool batch_supported(const Op& op, const Program& p) {
 
 namespace {
 
-// Calls k with the lane count: a compile-time constant for the default tile, so that the lane loops
-// unroll into whole vector instructions, else the runtime value.
-template <class K>
-decltype(auto) with_lanes(std::size_t B, K k) {
-  if (B == BatchEvaluator::kDefaultTile) return k(std::integral_constant<std::size_t, BatchEvaluator::kDefaultTile>{});
-  return k(B);
-}
-
-template <class LB>
-bool forward_lanes(const Op& op, BatchCtx& c, LB B) {
+bool forward_lanes(const Op& op, BatchCtx& c, std::size_t B) {
   if (is_unary(op.code)) {
     unary_map(op.code, c.v(op.in[0]), c.out(op.out), c.n(op.out) * B);
     return true;
@@ -560,15 +632,15 @@ bool forward_lanes(const Op& op, BatchCtx& c, LB B) {
     case OpCode::Gather: gather_fwd(op, c, B); return true;
     case OpCode::ScatterAdd: scatter_add_fwd(op, c, B); return true;
     case OpCode::Sum: sum_fwd(op, c, c.out(op.out), false, B); return true;
+    case OpCode::CumSum: cumsum_lanes(op, c, c.v(op.in[0]), c.out(op.out), false, B); return true;
     case OpCode::TargetAdd: sum_fwd(op, c, c.ws.target.data(), true, B); return true;
     case OpCode::IcarPairwiseLpdf: icar_fwd(op, c, B); return true;
-    case OpCode::GlmLpdf: glm_fwd(op, c, B); return true;
+    case OpCode::GlmLpdf: return glm_fwd(op, c, B);
     default: return false;
   }
 }
 
-template <class LB>
-void backward_lanes(const Op& op, BatchCtx& c, LB B) {
+void backward_lanes(const Op& op, BatchCtx& c, std::size_t B) {
   if (is_unary(op.code)) {
     if (double* aa = c.a(op.in[0])) unary_back(op.code, c.v(op.in[0]), c.v(op.out), c.a(op.out), aa, c.n(op.out) * B);
     return;
@@ -605,6 +677,9 @@ void backward_lanes(const Op& op, BatchCtx& c, LB B) {
     case OpCode::TargetAdd:
       for (std::size_t k = 0; k < c.n(op.in[0]) * B; ++k) aa[k] += 1.0;
       return;
+    case OpCode::CumSum:
+      cumsum_lanes(op, c, c.a(op.out), aa, true, B);
+      return;
     default:
       return;  // densities: partials were added going forward
   }
@@ -613,11 +688,11 @@ void backward_lanes(const Op& op, BatchCtx& c, LB B) {
 }  // namespace
 
 bool batch_forward(const Op& op, BatchCtx& c) {
-  return with_lanes(c.B, [&](auto B) { return forward_lanes(op, c, B); });
+  return forward_lanes(op, c, c.B);
 }
 
 void batch_backward(const Op& op, BatchCtx& c) {
-  with_lanes(c.B, [&](auto B) { backward_lanes(op, c, B); });
+  backward_lanes(op, c, c.B);
 }
 
 }  // namespace brr::ad
