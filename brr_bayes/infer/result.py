@@ -155,7 +155,7 @@ class Result:
 
     def nested_rhat(self, superchains=4):
         """{name: nested R-hat} with the chains in ``superchains`` consecutive groups (see
-        bb.convergence.nested_rhat): the convergence check for many short chains (sampler='chees').
+        bb.convergence.nested_rhat): the convergence check for many short chains (sampler='chees' or 'meads').
 
         Example:
             >>> import numpy as np, brr_bayes as bb

@@ -86,7 +86,9 @@ def defaults() -> dict:
 _DEFAULTS = None
 
 
-SAMPLERS = ("nuts", "chees")
+SAMPLERS = ("nuts", "chees", "meads")
+LOCKSTEP = ("chees", "meads")   # many chains stepping together, one batch evaluation per step
+MEADS_FOLDS = 4
 DEVICES = ("cpu", "cuda", "cuda-emulated")
 
 
@@ -98,12 +100,16 @@ def _config(draws, tune, chains, cores, seed, target_accept, max_treedepth, metr
         if chains is not None and chains < 2:
             raise ValueError(f"sampler='chees' learns its step size, trajectory length and metric across chains: "
                              f"pass chains >= 2 (tens to hundreds), got {chains}")
-        if metric not in (None, "diag") or adapt is not None:
-            raise ValueError("sampler='chees' adapts a diagonal metric across chains; leave metric= and adapt= out")
+    if sampler in LOCKSTEP and (metric not in (None, "diag") or adapt is not None):
+        raise ValueError(f"sampler='{sampler}' adapts a diagonal metric across chains; leave metric= and adapt= out")
     DEFAULTS = defaults()
     draws = DEFAULTS["draws"] if draws is None else draws
     tune = DEFAULTS["tune"] if tune is None else tune
     chains = DEFAULTS["chains"] if chains is None else chains
+    if sampler == "meads" and (chains < 2 * MEADS_FOLDS or chains % MEADS_FOLDS):
+        raise ValueError(f"sampler='meads' splits its chains into {MEADS_FOLDS} folds that tune each other: pass "
+                         f"chains a multiple of {MEADS_FOLDS}, at least {2 * MEADS_FOLDS} (tens to hundreds), "
+                         f"got {chains}")
     target_accept = DEFAULTS["target_accept"] if target_accept is None else target_accept
     max_treedepth = DEFAULTS["max_treedepth"] if max_treedepth is None else max_treedepth
     metric = DEFAULTS["metric"] if metric is None else metric
@@ -168,7 +174,7 @@ def _device_evaluator(program, device, chains, sampler):
         make = _backend.cuda_module().ProgramDevice
     else:
         make = _backend.core().HostGridDevice
-    return make(program, chains) if sampler == "chees" else [make(program, 1) for _ in range(chains)]
+    return make(program, chains) if sampler in LOCKSTEP else [make(program, 1) for _ in range(chains)]
 
 
 def fresh_plan(model, *, draws=None, tune=None, chains=None, cores=None, seed=None, target_accept=None,
@@ -180,7 +186,7 @@ def fresh_plan(model, *, draws=None, tune=None, chains=None, cores=None, seed=No
                      step_size, sampler)
     if config["draws"] + config["tune"] == 0:
         raise ValueError("draws and tune are both 0: nothing to sample; pass draws >= 1")
-    if init is None and sampler == "chees":
+    if init is None and sampler in LOCKSTEP:
         init = "pathfinder"   # lock-step chains share one step size: a chain lost far out would shrink it for all
     inits = _initial_points(model, init, config["chains"], seed)
     config["inits"] = [None if x is None else [float(v) for v in x] for x in inits]
@@ -251,9 +257,9 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
            progressbar: bool = True, keep_warmup: bool = False, step_size: Optional[float] = None, resume=None,
            threads_per_chain: Optional[int] = None, checkpoint=None, checkpoint_every: Optional[int] = None,
            checkpoint_seconds: Optional[float] = None, client=None, checkpoint_dir=None,
-           sampler: Literal["nuts", "chees"] = "nuts",
+           sampler: Literal["nuts", "chees", "meads"] = "nuts",
            device: Literal["cpu", "cuda", "cuda-emulated"] = "cpu") -> Result:
-    """Draw posterior samples with NUTS (Stan's algorithm and warm-up) or ChEES-HMC on C++ threads.
+    """Draw posterior samples with NUTS (Stan's algorithm and warm-up), ChEES-HMC or MEADS on C++ threads.
 
     Args:
         model: a ``bb.Model``.
@@ -299,6 +305,11 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
             ``result.nested_rhat()``). Its chains start from Pathfinder draws unless ``init`` is given. It
             is checkpointed and resumed as NUTS is (the whole ensemble at once, draw for draw as the
             uninterrupted run), but not run on a cluster (``client=``).
+            'meads': MEADS (Hoffman & Sountsov 2022), generalized HMC (one leapfrog step per iteration,
+            persistent momentum) whose step size, damping and diagonal preconditioner each of 4 folds of
+            chains learns from another fold, with no step-size search; chains a multiple of 4, at least 8.
+            Each iteration costs one gradient, so it wants many iterations (thousands) and many chains;
+            started, checkpointed and resumed as ChEES.
         device: where the chains' log density and gradient are evaluated: 'cpu' (default), 'cuda' (the
             whole op program on the GPU through the device executor; the data are copied to the device
             once per run or checkpoint segment) or 'cuda-emulated' (the device executor's kernels run on
@@ -328,10 +339,11 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
                         "fit use bb.sample_posterior_predictive(result)")
     if model.dim == 0:
         raise ValueError("the model has no free parameters to sample")
-    if client is not None and (sampler == "chees" or (isinstance(resume, Result)
-                                                      and resume.config.get("sampler", "nuts") == "chees")):
-        raise ValueError("sampler='chees' runs its chains in lock-step on this machine: its chains cannot be sent "
-                         "to a cluster one by one; leave client= out, or use sampler='nuts' there")
+    lockstep = sampler if sampler in LOCKSTEP else (
+        resume.config.get("sampler", "nuts") if isinstance(resume, Result) else "nuts")
+    if client is not None and lockstep in LOCKSTEP:
+        raise ValueError(f"sampler='{lockstep}' runs its chains in lock-step on this machine: its chains cannot be "
+                         "sent to a cluster one by one; leave client= out, or use sampler='nuts' there")
     if device not in DEVICES:
         raise ValueError(f"device='{device}' is not known. Expected one of: {', '.join(map(repr, DEVICES))}")
     if client is not None and device != "cpu":

@@ -37,7 +37,7 @@ struct ChainTrace {
 
 struct SamplerConfig {
   ChainConfig chain;
-  std::string sampler = "nuts";  // "nuts" or "chees"
+  std::string sampler = "nuts";  // "nuts", "chees" or "meads"
   int chains = 4;
   int threads = 1;
   bool keep_warmup = false;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "infer/lockstep.hpp"
 #include "infer/rng.hpp"
 
 namespace brr::infer {
@@ -64,13 +65,7 @@ struct Member {
   bool divergent = false, ok = true;
   long long grad_evals = 0;
 
-  bool valid(infer::LogpStatus st, double logp, const double* grad) const {
-    if (st == infer::LogpStatus::Fatal) throw std::runtime_error("the log density failed (see the error above)");
-    if (st != infer::LogpStatus::Ok || !std::isfinite(logp)) return false;
-    for (std::size_t i = 0; i < q.size(); ++i)
-      if (!std::isfinite(grad[i])) return false;
-    return true;
-  }
+  bool valid(infer::LogpStatus st, double logp, const double* grad) const { return usable(st, logp, grad, q.size()); }
 
   bool eval(const double* x, double* grad, double& logp) {
     ++grad_evals;
@@ -197,18 +192,8 @@ void CheesRun::run() {
           throw std::runtime_error("resume: the log density is not finite at a saved chain position");
         continue;
       }
-      const bool given = c < static_cast<int>(inits_.size()) && !inits_[c].empty();
-      bool ok = false;
-      for (int tries = 0; tries < (given ? 1 : cfg_.chain.max_init_tries) && !ok; ++tries) {
-        if (given) m.q = inits_[c];
-        else
-          for (std::size_t i = 0; i < d; ++i) m.q[i] = cfg_.chain.init_radius * (2.0 * m.rng.uniform() - 1.0);
-        ok = m.eval(m.q.data(), m.g.data(), m.lp);
-      }
-      if (!ok)
-        throw std::runtime_error(given ? "the log density or its gradient is not finite at the given initial values"
-                                       : "could not find a starting point with finite log density and gradient in "
-                                         "uniform(-2, 2); check the model or pass init=");
+      m.grad_evals += find_start(*m.density, m.rng, cfg_, c < static_cast<int>(inits_.size()) ? &inits_[c] : nullptr,
+                                 m.q, m.g, m.lp);
     }
     const int threads = std::max(1, std::min(cfg_.threads, B));
     std::unique_ptr<infer::BatchLogDensity> batch = factory_->make_batch(static_cast<std::size_t>(B), threads);

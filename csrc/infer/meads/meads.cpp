@@ -1,0 +1,309 @@
+// The MEADS ensemble: see meads.hpp.
+#include "infer/meads/meads.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+
+#include "infer/lockstep.hpp"
+#include "infer/rng.hpp"
+
+namespace brr::infer {
+
+namespace {
+
+// The generalized HMC kernel's tuning: one fold's during warm-up, everyone's after it.
+struct Tuning {
+  double eps = 1.0, alpha = 1.0, delta = 0.5;
+  std::vector<double> sigma;  // preconditioner: per-dimension scale
+};
+
+// The paper's estimate of the largest eigenvalue of E[x x^T] from the rows x_1..x_n of X (n x d,
+// row-major): sum of squared eigenvalues over their sum, both estimated without bias from the Gram
+// matrix. Close to the largest eigenvalue unless many others are nearly as large; far less noisy.
+double max_eigenvalue(const std::vector<double>& X, std::size_t n, std::size_t d) {
+  double trace = 0.0, off = 0.0;
+  for (std::size_t a = 0; a < n; ++a)
+    for (std::size_t b = a; b < n; ++b) {
+      double s = 0.0;
+      for (std::size_t i = 0; i < d; ++i) s += X[a * d + i] * X[b * d + i];
+      if (a == b) trace += s;
+      else off += 2.0 * s * s;
+    }
+  const double nn = static_cast<double>(n);
+  return (off / (nn * (nn - 1.0))) / (trace / nn);
+}
+
+struct Member {
+  std::unique_ptr<LogDensity> density;  // for the search for a starting point
+  Rng rng;
+  int fold = 0;
+  std::vector<double> q, g, p, q_prop, p_half, g_prop;
+  double lp = 0, lp_prop = 0, u = 0, H0 = 0, accept = 0, energy = 0, energy_error = 0;
+  bool divergent = false, moves = false;
+  long long grad_evals = 0;
+
+  // momentum partly refreshed, slice moved on, half a momentum step and a position step: q_prop is where
+  // the gradient is wanted
+  void drift(const Tuning& t) {
+    const std::size_t d = q.size();
+    rng.normals(p_half.data(), d);  // the fresh noise, for a moment
+    const double keep = std::sqrt(1.0 - t.alpha), fresh = std::sqrt(t.alpha);
+    double kinetic = 0.0;
+    for (std::size_t i = 0; i < d; ++i) {
+      p[i] = keep * p[i] + fresh * p_half[i];
+      kinetic += 0.5 * p[i] * p[i];
+    }
+    u = std::fmod(u + 1.0 + t.delta, 2.0) - 1.0;
+    H0 = -lp + kinetic;
+    for (std::size_t i = 0; i < d; ++i) {
+      p_half[i] = p[i] + 0.5 * t.eps * t.sigma[i] * g[i];
+      q_prop[i] = q[i] + t.eps * t.sigma[i] * p_half[i];
+    }
+  }
+
+  // the gradient at q_prop arrived: the second half step and the non-reversible accept test (Neal 2020):
+  // accept when |u| < exp(-dH), then u scales by exp(dH) so that it stays uniform; a rejection reverses
+  // the momentum
+  void land(const double* grad, double logp, LogpStatus st, const Tuning& t, double divergence) {
+    const std::size_t d = q.size();
+    ++grad_evals;
+    const bool ok = usable(st, logp, grad, d);
+    double kinetic = 0.0;
+    if (ok)
+      for (std::size_t i = 0; i < d; ++i) {
+        const double pi = p_half[i] + 0.5 * t.eps * t.sigma[i] * grad[i];
+        p_half[i] = pi;  // now the end point's momentum
+        kinetic += 0.5 * pi * pi;
+      }
+    const double H = -logp + kinetic;
+    energy_error = ok ? H - H0 : HUGE_VAL;
+    divergent = !ok || !std::isfinite(H) || energy_error > divergence;
+    accept = divergent ? 0.0 : std::min(1.0, std::exp(-energy_error));
+    if (!divergent && std::fabs(u) < std::exp(-energy_error)) {
+      std::copy(q_prop.begin(), q_prop.end(), q.begin());
+      std::copy(grad, grad + d, g.begin());
+      std::copy(p_half.begin(), p_half.end(), p.begin());
+      lp = logp;
+      u *= std::exp(energy_error);
+      energy = H;
+    } else {
+      for (double& v : p) v = -v;
+      energy = H0;
+    }
+  }
+};
+
+// The tuning drawn from chains `from` (their positions and gradients), at warm-up iteration t >= 1;
+// a statistic that comes out degenerate (chains all equal in some coordinate, say) keeps `prev`'s value.
+Tuning tune_from(const std::vector<Member>& ms, const std::vector<int>& from, long t, const MeadsSettings& set,
+                 const Tuning& prev) {
+  const std::size_t n = from.size(), d = ms[0].q.size();
+  Tuning out = prev;
+  std::vector<double> mean(d, 0.0), var(d, 0.0);
+  for (int c : from)
+    for (std::size_t i = 0; i < d; ++i) mean[i] += ms[c].q[i] / static_cast<double>(n);
+  for (int c : from)
+    for (std::size_t i = 0; i < d; ++i) var[i] += (ms[c].q[i] - mean[i]) * (ms[c].q[i] - mean[i]) / static_cast<double>(n);
+  for (std::size_t i = 0; i < d; ++i) {
+    const double s = std::sqrt(var[i]);
+    if (s > 0 && std::isfinite(s)) out.sigma[i] = s;
+  }
+  std::vector<double> X(n * d);
+  for (std::size_t a = 0; a < n; ++a)
+    for (std::size_t i = 0; i < d; ++i) X[a * d + i] = ms[from[a]].g[i] * out.sigma[i];
+  const double lam_g = max_eigenvalue(X, n, d);
+  if (lam_g > 0 && std::isfinite(lam_g)) out.eps = std::min(1.0, set.step_multiplier / std::sqrt(lam_g));
+  for (std::size_t a = 0; a < n; ++a)
+    for (std::size_t i = 0; i < d; ++i) X[a * d + i] = (ms[from[a]].q[i] - mean[i]) / out.sigma[i];
+  const double lam_q = max_eigenvalue(X, n, d);
+  double gamma = 1.0 / (static_cast<double>(t) * out.eps);  // strong damping early, less as warm-up goes on
+  if (lam_q > 0 && std::isfinite(lam_q)) gamma = std::max(gamma, 1.0 / std::sqrt(lam_q));
+  out.alpha = 1.0 - std::exp(-2.0 * out.eps * gamma);
+  out.delta = 0.5 * out.alpha;
+  return out;
+}
+
+// Every K iterations the chains are dealt to the folds afresh: a permutation drawn from the seed and
+// the iteration alone, so that a resumed run deals as the uninterrupted one did.
+void deal(std::vector<Member>& ms, int folds, uint64_t seed, long it) {
+  std::vector<int> order(ms.size());
+  std::iota(order.begin(), order.end(), 0);
+  Rng r(seed ^ (0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(it + 1)), 0);
+  for (std::size_t k = order.size(); k > 1; --k) std::swap(order[k - 1], order[r.next() % k]);
+  const std::size_t per = ms.size() / static_cast<std::size_t>(folds);
+  for (std::size_t j = 0; j < order.size(); ++j) ms[order[j]].fold = static_cast<int>(j / per);
+}
+
+}  // namespace
+
+MeadsRun::MeadsRun(std::shared_ptr<const LogDensityFactory> factory, SamplerConfig cfg,
+                   std::vector<std::vector<double>> inits, std::vector<std::optional<ChainState>> resume,
+                   MeadsSettings settings)
+    : factory_(std::move(factory)), cfg_(std::move(cfg)), inits_(std::move(inits)), resume_(std::move(resume)),
+      set_(settings) {
+  const int K = set_.folds;
+  if (cfg_.chains < 2 * K || cfg_.chains % K != 0)
+    throw std::invalid_argument("sampler='meads' splits its chains into " + std::to_string(K) +
+                                " folds of at least 2: chains must be a multiple of " + std::to_string(K) +
+                                " and at least " + std::to_string(2 * K) + ", got " + std::to_string(cfg_.chains));
+  for (int c = 1; c < cfg_.chains; ++c)
+    if (cfg_.total(c) != cfg_.total(0))
+      throw std::invalid_argument("sampler='meads' runs its chains in lock-step: every chain needs the same total");
+  const std::size_t d = factory_->dim();
+  int start = 0;
+  if (!resume_.empty()) {
+    if (static_cast<int>(resume_.size()) != cfg_.chains)
+      throw std::invalid_argument("sampler='meads' resumes every chain or none: got states for " +
+                                  std::to_string(resume_.size()) + " of " + std::to_string(cfg_.chains) + " chains");
+    std::vector<int> per_fold(static_cast<std::size_t>(K), 0);
+    for (const auto& st : resume_) {
+      if (!st || st->ensemble.size() != kEnsembleHeader + d)
+        throw std::invalid_argument("sampler='meads' can only resume states saved by a MEADS run");
+      if (st->iteration != resume_[0]->iteration || st->position.size() != d || st->inv_metric.size() != d)
+        throw std::invalid_argument("sampler='meads': the saved chain states disagree (iteration or dimension)");
+      const double f = st->ensemble[0];
+      if (!(f >= 0 && f < K) || f != std::floor(f))
+        throw std::invalid_argument("sampler='meads': a saved chain state has no valid fold");
+      ++per_fold[static_cast<std::size_t>(f)];
+    }
+    for (int n : per_fold)
+      if (n != cfg_.chains / K) throw std::invalid_argument("sampler='meads': the saved states' folds are unequal");
+    start = resume_[0]->iteration;
+  }
+  const int first_kept = cfg_.keep_warmup ? start : std::max(start, cfg_.chain.tune);
+  const int rows = std::max(0, cfg_.total(0) - first_kept);
+  for (int c = 0; c < cfg_.chains; ++c) {
+    auto t = std::make_unique<ChainTrace>();
+    t->allocate(static_cast<int>(d), rows);
+    traces.push_back(std::move(t));
+  }
+}
+
+MeadsRun::~MeadsRun() {
+  stop();
+  join();
+}
+
+void MeadsRun::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void MeadsRun::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void MeadsRun::run() {
+  const std::size_t d = factory_->dim();
+  const int B = cfg_.chains, K = set_.folds, tune = cfg_.chain.tune, total = cfg_.total(0);
+  try {
+    const bool resumed = !resume_.empty();
+    std::vector<Member> ms(static_cast<std::size_t>(B));
+    for (int c = 0; c < B; ++c) {
+      Member& m = ms[c];
+      m.density = factory_->make();
+      m.rng = Rng(cfg_.chain.seed, cfg_.chain_id(c));
+      for (auto* v : {&m.q, &m.g, &m.p, &m.q_prop, &m.p_half, &m.g_prop}) v->assign(d, 0.0);
+      if (resumed) {  // the gradient at the saved position is recomputed: the same function of it
+        const ChainState& st = *resume_[c];
+        m.q = st.position;
+        m.rng = st.rng;
+        m.fold = static_cast<int>(st.ensemble[0]);
+        m.u = st.ensemble[1];
+        std::copy(st.ensemble.begin() + kEnsembleHeader, st.ensemble.end(), m.p.begin());
+        ++m.grad_evals;
+        if (!usable(m.density->logp_grad(m.q.data(), m.g.data(), m.lp), m.lp, m.g.data(), d))
+          throw std::runtime_error("resume: the log density is not finite at a saved chain position");
+        continue;
+      }
+      m.grad_evals += find_start(*m.density, m.rng, cfg_, c < static_cast<int>(inits_.size()) ? &inits_[c] : nullptr,
+                                 m.q, m.g, m.lp);
+      m.rng.normals(m.p.data(), d);
+      m.u = 2.0 * m.rng.uniform() - 1.0;
+      m.fold = c / (B / K);
+    }
+    const int threads = std::max(1, std::min(cfg_.threads, B));
+    std::unique_ptr<BatchLogDensity> batch = factory_->make_batch(static_cast<std::size_t>(B), threads);
+    std::vector<double> X(static_cast<std::size_t>(B) * d), G(X.size()), LP(static_cast<std::size_t>(B));
+    std::vector<LogpStatus> ST(static_cast<std::size_t>(B));
+    std::vector<int> all(static_cast<std::size_t>(B));
+    std::iota(all.begin(), all.end(), 0);
+    Tuning blank;
+    blank.sigma.assign(d, 1.0);
+    // after warm-up: one tuning for every chain, from all of them (a function of the states alone, so a
+    // run resumed at any iteration continues with the same numbers)
+    Tuning fixed = blank;
+    int it = resumed ? resume_[0]->iteration : 0;
+    if (resumed && it >= tune) {
+      const ChainState& s0 = *resume_[0];
+      fixed.eps = s0.step_size;
+      for (std::size_t i = 0; i < d; ++i) fixed.sigma[i] = std::sqrt(s0.inv_metric[i]);
+      fixed.alpha = s0.ensemble[2];
+      fixed.delta = s0.ensemble[3];
+    } else if (tune == 0) {
+      fixed = tune_from(ms, all, 1, set_, blank);
+    }
+    std::vector<Tuning> fold_tuning(static_cast<std::size_t>(K), blank);
+    std::vector<std::vector<int>> members(static_cast<std::size_t>(K));
+    for (; it < total && !stop_.load(); ++it) {
+      const bool warm = it < tune;
+      const int frozen = warm ? it % K : -1;
+      if (warm) {
+        for (auto& f : members) f.clear();
+        for (int c = 0; c < B; ++c) members[static_cast<std::size_t>(ms[c].fold)].push_back(c);
+        for (int k = 0; k < K; ++k)
+          if (k != frozen)
+            fold_tuning[k] = tune_from(ms, members[static_cast<std::size_t>((k + K - 1) % K)], it + 1, set_, blank);
+      }
+      auto tuning_of = [&](const Member& m) -> const Tuning& { return warm ? fold_tuning[m.fold] : fixed; };
+      for (int c = 0; c < B; ++c) {
+        Member& m = ms[c];
+        m.moves = m.fold != frozen;
+        if (m.moves) m.drift(tuning_of(m));
+        const std::vector<double>& at = m.moves ? m.q_prop : m.q;
+        std::copy(at.begin(), at.end(), X.begin() + static_cast<std::ptrdiff_t>(c * d));
+      }
+      batch->logp_grad(X.data(), G.data(), LP.data(), ST.data());
+      for (int c = 0; c < B; ++c)
+        if (ms[c].moves) ms[c].land(G.data() + c * d, LP[c], ST[c], tuning_of(ms[c]), set_.divergence);
+      for (int c = 0; c < B; ++c) {
+        Member& m = ms[c];
+        ChainTrace& t = *traces[c];
+        const double eps = tuning_of(m).eps;
+        if (m.divergent && m.moves && !warm) t.divergences.fetch_add(1);
+        if (!warm || cfg_.keep_warmup) {
+          if (m.moves)
+            t.record(m.q.data(), eps, m.energy, m.energy_error, m.accept, m.lp, 0, 1, m.divergent, warm);
+          else  // the fold that stood still this iteration: its state again, no step taken
+            t.record(m.q.data(), eps, m.energy, 0.0, m.accept, m.lp, 0, 0, false, warm);
+        }
+        t.step_size.store(eps);
+        t.done.store(it + 1);
+        t.grad_evals = m.grad_evals;
+      }
+      if (warm && (it + 1) % K == 0) deal(ms, K, cfg_.chain.seed, it);
+      if (it + 1 == tune) fixed = tune_from(ms, all, tune, set_, blank);
+    }
+    for (int c = 0; c < B; ++c) {
+      const Member& m = ms[c];
+      ChainState st;
+      st.position = m.q;
+      st.step_size = fixed.eps;
+      st.iteration = it;
+      st.inv_metric.resize(d);
+      for (std::size_t i = 0; i < d; ++i) st.inv_metric[i] = fixed.sigma[i] * fixed.sigma[i];
+      st.rng = m.rng;
+      st.ensemble = {static_cast<double>(m.fold), m.u, fixed.alpha, fixed.delta};
+      st.ensemble.insert(st.ensemble.end(), m.p.begin(), m.p.end());
+      traces[c]->final_state = std::move(st);
+      traces[c]->has_state = true;
+    }
+  } catch (const std::exception& e) {
+    for (auto& t : traces) t->error = e.what();
+  }
+  finished_.store(true);
+}
+
+}  // namespace brr::infer

@@ -1,0 +1,59 @@
+// MEADS (Hoffman & Sountsov, AISTATS 2022, "Tuning-free generalized Hamiltonian Monte Carlo"): many
+// chains in lock-step, each running generalized HMC (one leapfrog step per iteration, partial momentum
+// refreshment, Neal's non-reversible slice for the accept test), tuned across chains with no step-size
+// search or trajectory-length schedule.
+// - The chains are split into K = 4 folds. In warm-up iteration t, fold t mod K stands still and every
+//   other fold k takes its parameters from fold k - 1's current states: the preconditioner sigma (the
+//   fold's per-dimension standard deviation), the step size 0.5 / sqrt(lambda_max) of the preconditioned
+//   gradients (capped at 1), the damping gamma = max(1 / sqrt(lambda_max) of the standardised positions,
+//   1 / (t eps)), alpha = 1 - exp(-2 eps gamma), slice drift delta = alpha / 2. As no fold's kernel
+//   depends on its own chains, each fold's move leaves the target invariant. lambda_max is the
+//   paper's estimate (sum of squared eigenvalues over their sum, from the chains' Gram matrix).
+// - Every K iterations the chains are dealt to the folds afresh (a permutation from the seed and the
+//   iteration), so no fold keeps a bad set of chains.
+// - After warm-up every chain samples with the folds' mean parameters, fixed.
+// Cross-chain work runs in chain order on one thread, so the draws do not depend on the thread count.
+// Every chain's final state holds its position, RNG, momentum, slice value and fold
+// (ChainState::ensemble: fold, slice, alpha, delta, then the momentum; step_size and inv_metric hold
+// eps and sigma^2), so a run continued from those states draws what the uninterrupted run would have.
+#pragma once
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "infer/run.hpp"
+
+namespace brr::infer {
+
+struct MeadsSettings {
+  int folds = 4;
+  double step_multiplier = 0.5;  // eps = step_multiplier / sqrt(lambda_max of the preconditioned gradients)
+  double divergence = 1000;      // energy error that counts as a divergence
+};
+
+class MeadsRun : public infer::Run {
+ public:
+  static constexpr std::size_t kEnsembleHeader = 4;  // fold, slice, alpha, delta; the momentum follows
+  // resume: empty, or a state for every chain (all at the same iteration, from a MEADS run)
+  MeadsRun(std::shared_ptr<const infer::LogDensityFactory> factory, infer::SamplerConfig cfg,
+           std::vector<std::vector<double>> inits, std::vector<std::optional<infer::ChainState>> resume = {},
+           MeadsSettings settings = {});
+  ~MeadsRun() override;
+  void start() override;
+  bool finished() const override { return finished_.load(); }
+  void join() override;
+
+ private:
+  void run();
+  std::shared_ptr<const infer::LogDensityFactory> factory_;
+  infer::SamplerConfig cfg_;
+  std::vector<std::vector<double>> inits_;
+  std::vector<std::optional<infer::ChainState>> resume_;
+  MeadsSettings set_;
+  std::atomic<bool> finished_{false};
+  std::thread thread_;
+};
+
+}  // namespace brr::infer

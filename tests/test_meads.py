@@ -1,0 +1,195 @@
+"""sampler='meads' (MEADS: generalized HMC tuned across folds of chains): the posteriordb reference
+posteriors the NUTS tests use, simulation-based calibration, draws independent of the thread count,
+tuning that learns the scales, the Result (summary, save/load) as for NUTS, resume and checkpoints that
+continue the ensemble draw for draw, and bad arguments refused by name."""
+import json
+import warnings
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import brr_bayes as bb
+import posteriordb_models as pm
+from test_chees import REFERENCES, _w1
+from test_posteriordb import _checker
+
+KW = dict(sampler="meads", chains=64, tune=1000, draws=1000, progressbar=False)
+
+
+def _quiet(model, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return bb.sample(model, **kw)
+
+
+@pytest.mark.parametrize("folder,build", REFERENCES, ids=[f[0].split("/")[-1] for f in REFERENCES])
+def test_reference_posterior(references, folder, build):
+    path = references / folder
+    model = build(json.load(open(path / "data.json")))
+    res = _quiet(model, seed=20261202, **KW)
+    ok, rows = _checker(references)(res.posterior, str(path), verbose=True)
+    assert ok, [r for r in rows if r.get("status") != "ok"]
+    assert res.sample_stats["diverging"].mean() < 0.01
+    assert (res.sample_stats["n_steps"] == 1).all()       # one leapfrog step per iteration after warm-up
+
+
+def test_exact_moments_of_known_distributions():
+    # a gamma (on the log scale inside), a Student t and normals over two orders of magnitude, whose
+    # means and standard deviations are known: every estimate within 4 Monte Carlo standard errors.
+    # Sharper than the reference checks: a leapfrog with unequal half kicks (not reversible) or an
+    # accept test that always accepts moves some of these by 7-12 standard errors.
+    with bb.Model() as m:
+        bb.Gamma("g", 2.0, 1.0)
+        bb.StudentT("t", 5, 0, 1)
+        bb.Normal("x", 0, np.array([0.1, 1.0, 10.0]))
+    res = _quiet(m, sampler="meads", chains=64, tune=1000, draws=3000, seed=12)
+    s = res.summary(round_to="none")
+    truth = {"g": (2.0, np.sqrt(2.0)), "t": (0.0, np.sqrt(5 / 3)), "x[0]": (0.0, 0.1), "x[1]": (0.0, 1.0),
+             "x[2]": (0.0, 10.0)}
+    for name, (mean, sd) in truth.items():
+        row = s.loc[name]
+        assert abs(row["mean"] - mean) < 4 * row["mcse_mean"], (name, row["mean"], row["mcse_mean"])
+        assert abs(row["sd"] - sd) < 4 * row["mcse_sd"], (name, row["sd"], row["mcse_sd"])
+
+
+def test_checker_catches_a_biased_meads_run(references):
+    folder, build = REFERENCES[1]
+    model = build(json.load(open(references / folder / "data.json")))
+    res = _quiet(model, seed=1, **KW)
+    biased = dict(res.posterior)
+    biased["alpha"] = biased["alpha"] + 0.3 * biased["alpha"].std()
+    assert not _checker(references)(biased, str(references / folder), verbose=False)[0]
+
+
+def test_sbc_ranks_are_uniform():
+    J, sims, bins = 4, 100, 10
+    ranks = {"mu": [], "tau": []}
+    for s in range(sims):
+        rng = np.random.default_rng([2026, s])
+        mu, tau = rng.normal(), abs(rng.normal())
+        y = rng.normal(mu + tau * rng.normal(size=J), 1.0)
+        with bb.Model() as m:
+            mu_ = bb.Normal("mu", 0, 1)
+            tau_ = bb.HalfNormal("tau", 1)
+            z = bb.Normal("z", 0, 1, shape=J)
+            bb.Normal("y", mu_ + tau_ * z, 1.0, observed=y)
+        res = _quiet(m, sampler="meads", chains=8, tune=300, draws=400, seed=s)
+        for name, true in (("mu", mu), ("tau", tau)):
+            d = res.posterior[name][:, ::20].ravel()        # 160 nearly independent draws
+            ranks[name].append(int(np.sum(d < true)))
+    for name, r in ranks.items():
+        counts = np.bincount(np.minimum(np.array(r) * bins // 161, bins - 1), minlength=bins)
+        assert stats.chisquare(counts).pvalue > 1e-3, (name, counts)
+
+
+def test_same_draws_whatever_the_thread_count():
+    with bb.Model() as m:
+        bb.Normal("x", 0, np.array([1.0, 10.0, 0.1]))
+    kw = dict(sampler="meads", chains=8, tune=100, draws=50, seed=3, progressbar=False)
+    a, b = bb.sample(m, cores=1, **kw), bb.sample(m, cores=2, **kw)
+    np.testing.assert_array_equal(a.unconstrained, b.unconstrained)
+    for k in a.sample_stats:
+        np.testing.assert_array_equal(a.sample_stats[k], b.sample_stats[k])
+
+
+def test_tuning_learns_scales_over_three_orders_of_magnitude():
+    # independent normals with scales from 0.03 to 30: the folds' preconditioner must learn them (after
+    # it the target is a standard normal), so that the step size settles near where one leapfrog step
+    # works on a standard normal, and the damping follows
+    sd = np.logspace(-1.5, 1.5, 12)
+    with bb.Model() as m:
+        bb.Normal("x", 0, sd)
+    res = _quiet(m, sampler="meads", chains=64, tune=1000, draws=1000, seed=2)
+    x = res.posterior["x"].reshape(-1, sd.size)
+    np.testing.assert_allclose(x.std(0) / sd, 1.0, atol=0.05)
+    np.testing.assert_allclose(x.mean(0) / sd, 0.0, atol=0.05)
+    np.testing.assert_allclose(np.sqrt(res.sampler_states[0]["inv_metric"]) / sd, 1.0, atol=0.3)
+    eps = res.sample_stats["step_size"][0, 0]
+    assert 0.2 < eps < 1.0, eps
+    fold, u, alpha, delta = res.sampler_states[0]["ensemble"][:4]
+    assert 0.05 < alpha < 1 and delta == alpha / 2 and -1 <= u <= 1 and fold in (0, 1, 2, 3)
+    s = res.summary()
+    assert s["ess_bulk"].min() > 3000 and s["r_hat"].max() <= 1.01
+    assert max(v.max() for v in res.nested_rhat().values()) < 1.01
+
+
+def test_result_saves_and_loads(tmp_path):
+    with bb.Model() as m:
+        bb.Normal("x", 0, 1, shape=2)
+    res = bb.sample(m, sampler="meads", chains=8, tune=50, draws=20, seed=1, progressbar=False)
+    res.save(tmp_path / "meads.nc")
+    back = bb.Result.load(tmp_path / "meads.nc")
+    np.testing.assert_array_equal(back.posterior["x"], res.posterior["x"])
+    assert back.config["sampler"] == "meads" and len(back.sampler_states) == 8
+    assert all(len(st["ensemble"]) == 4 + 2 for st in back.sampler_states)
+
+
+MEADS = dict(sampler="meads", chains=8, tune=100, seed=5, progressbar=False)
+
+
+def test_resume_adds_draws_as_one_longer_run(tmp_path):
+    m = _w1()
+    full = _quiet(m, draws=100, **MEADS)
+    first = _quiet(m, draws=60, **MEADS)
+    first.save(tmp_path / "first.nc")
+    more = _quiet(m, resume=tmp_path / "first.nc", draws=40, progressbar=False)
+    assert more.config["sampler"] == "meads"
+    joined = bb.concat(first, more)
+    np.testing.assert_array_equal(joined.unconstrained, full.unconstrained)
+    np.testing.assert_array_equal(joined.sample_stats["step_size"], full.sample_stats["step_size"])
+
+
+def test_checkpointed_run_equals_the_uninterrupted_one(tmp_path):
+    m = _w1()
+    full = _quiet(m, draws=100, **MEADS)
+    # segments of 37 iterations: boundaries inside warm-up (between the deals of chains to folds), at no
+    # special iteration, and in sampling
+    seg = _quiet(m, draws=100, checkpoint=tmp_path / "ck.nc", checkpoint_every=37, **MEADS)
+    np.testing.assert_array_equal(seg.unconstrained, full.unconstrained)
+    # a boundary exactly at the end of warm-up: the fixed tuning travels in the saved states
+    seg = _quiet(m, draws=100, checkpoint=tmp_path / "ck2.nc", checkpoint_every=100, **MEADS)
+    np.testing.assert_array_equal(seg.unconstrained, full.unconstrained)
+
+
+def test_resume_refuses_states_of_another_sampler_or_a_cluster():
+    m = _w1()
+    chees = _quiet(m, draws=20, tune=20, chains=8, sampler="chees", seed=1, progressbar=False)
+    meads = _quiet(m, draws=20, tune=20, chains=8, sampler="meads", seed=1, progressbar=False)
+    from brr_bayes import _backend
+    core = _backend.core()
+    cfg = {k: v for k, v in meads.config.items() if k not in ("inits", "fingerprint", "device")}
+    with pytest.raises(ValueError, match="only resume states saved by a MEADS run"):
+        core.start_sampling(m.compiled.program, dict(cfg, totals=[50] * 8), [], list(chees.sampler_states))
+    with pytest.raises(ValueError, match="resumes every chain or none"):
+        core.start_sampling(m.compiled.program, dict(cfg, totals=[50] * 8), [], list(meads.sampler_states[:4]))
+    with pytest.raises(ValueError, match="cannot be sent to a cluster"):
+        bb.sample(m, resume=meads, draws=10, client=object(), progressbar=False)
+
+
+def test_bad_arguments():
+    with bb.Model() as m:
+        bb.Normal("x", 0, 1)
+    for chains in (None, 6, 12 + 2):
+        with pytest.raises(ValueError, match="sampler='meads' splits its chains into 4 folds"):
+            bb.sample(m, sampler="meads", chains=chains, progressbar=False)
+    with pytest.raises(ValueError, match="sampler='meads' adapts a diagonal metric"):
+        bb.sample(m, sampler="meads", chains=8, metric="dense", progressbar=False)
+    with pytest.raises(ValueError, match="sampler='meads' runs its chains in lock-step"):
+        bb.sample(m, sampler="meads", chains=8, client=object(), progressbar=False)
+    from brr_bayes import _backend
+    with pytest.raises(ValueError, match="multiple of 4 and at least 8, got 6"):   # the C++ check too
+        _backend.core().start_sampling(m.compiled.program, dict(
+            _quiet(m, sampler="meads", chains=8, tune=5, draws=5, seed=0).config, chains=6, totals=[10] * 6,
+            inits=None), [], [])
+
+
+def test_device_emulated_passes_the_reference(references):
+    # every step's gradients from the device executor's kernels, run on the host
+    folder = "eight_schools-eight_schools_noncentered"
+    path = references / folder
+    model = pm.eight_schools_noncentered(json.load(open(path / "data.json")))
+    res = _quiet(model, seed=20261202, device="cuda-emulated", **KW)
+    assert res.config["device"] == "cuda-emulated"
+    ok, rows = _checker(references)(res.posterior, str(path), verbose=True)
+    assert ok, [r for r in rows if r.get("status") != "ok"]
