@@ -1,22 +1,27 @@
-"""ChEES-HMC (sampler='chees', many chains in lock-step) against NUTS on the CPU: min bulk-ESS per
-1,000 gradient evaluations (independent of machine load) and per second (this machine, one run).
+"""The lock-step samplers (sampler='chees' and 'meads', many chains) against NUTS on the CPU: min
+bulk-ESS per 1,000 gradient evaluations (independent of machine load) and per second (this machine,
+one run; ESS/s counts sampling time only), with max R-hat and, for the ensembles, max nested R-hat
+(4 superchains). "wall seconds" also counts Pathfinder and the diagnostics over all the draws.
 
-    python benchmarks/chees_vs_nuts.py [--chains 64] [--seed 1] [--out FILE]
+    python benchmarks/chees_vs_nuts.py [--chains 64] [--seed 1] [--samplers chees,meads] [--out FILE]
 
-NUTS: 4 chains x (1000 + 1000). ChEES: --chains chains x (--tune + --draws); both start from
-Pathfinder draws, whose cost (gradients and seconds) is counted in neither.
+NUTS: 4 chains x (1000 + 1000). ChEES: --chains chains x (--tune + --draws). MEADS: --chains chains x
+(--meads-tune + --meads-draws): one gradient per iteration, so it runs more iterations. All start from
+Pathfinder draws, whose cost (gradients and seconds) is counted in none.
 """
 import argparse
 import time
 import warnings
 
+import numpy as np
+
 import brr_bayes as bb
 from brr_bayes import workloads as wl
 from brr_bayes.bench import _max_rhat, _min_bulk_ess, write_table
 
-MODELS = [("W1 eight schools", lambda: wl.eight_schools(wl.make_w1())),
-          ("W4 poll_rw", lambda: wl.poll_rw(wl.make_w4())),
-          ("W5 radon", lambda: wl.radon(wl.make_w5()))]
+MODELS = {"W1": ("W1 eight schools", lambda: wl.eight_schools(wl.make_w1())),
+          "W4": ("W4 poll_rw", lambda: wl.poll_rw(wl.make_w4())),
+          "W5": ("W5 radon", lambda: wl.radon(wl.make_w5()))}
 
 
 def run(model, **kw):
@@ -26,8 +31,11 @@ def run(model, **kw):
         r = bb.sample(model, progressbar=False, init="pathfinder", **kw)
         seconds = time.perf_counter() - t0
     ess = _min_bulk_ess(r.posterior, model.param_names)
+    nested = float("nan")
+    if kw.get("sampler", "nuts") != "nuts":
+        nested = max(float(np.max(v)) for k, v in r.nested_rhat().items() if k in model.param_names)
     return dict(ess=ess, per_1k=ess / sum(r.grad_evals) * 1000, per_s=ess / r.seconds, seconds=seconds,
-                rhat=_max_rhat(r.posterior, model.param_names), grads=sum(r.grad_evals))
+                rhat=_max_rhat(r.posterior, model.param_names), nested=nested, grads=sum(r.grad_evals))
 
 
 def main():
@@ -35,19 +43,29 @@ def main():
     ap.add_argument("--chains", type=int, default=64)
     ap.add_argument("--tune", type=int, default=1000)
     ap.add_argument("--draws", type=int, default=200)
+    ap.add_argument("--meads-tune", type=int, default=2000)
+    ap.add_argument("--meads-draws", type=int, default=2000)
+    ap.add_argument("--samplers", default="chees,meads")
+    ap.add_argument("--workloads", default="W1,W4,W5")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
-    lines = ["| model | NUTS ESS/1k grads | ChEES ESS/1k grads | ratio | NUTS ESS/s | ChEES ESS/s | ratio | "
-             "max R-hat NUTS / ChEES |", "|---|---:|---:|---:|---:|---:|---:|---|"]
-    for name, build in MODELS:
+    lines = ["| model | sampler | chains x (tune + draws) | min ESS | ESS/1k grads | vs NUTS | ESS/s | vs NUTS | "
+             "max R-hat | max nested R-hat | wall seconds |", "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for w in args.workloads.split(","):
+        name, build = MODELS[w]
         model = build()
         nuts = run(model, seed=args.seed)
-        chees = run(model, sampler="chees", chains=args.chains, tune=args.tune, draws=args.draws, seed=args.seed)
-        lines.append(f"| {name} | {nuts['per_1k']:.2f} | {chees['per_1k']:.2f} | {chees['per_1k'] / nuts['per_1k']:.2f} "
-                     f"| {nuts['per_s']:.0f} | {chees['per_s']:.0f} | {chees['per_s'] / nuts['per_s']:.2f} "
-                     f"| {nuts['rhat']:.3f} / {chees['rhat']:.3f} |")
-        print(lines[-1], flush=True)
+        rows = [("nuts", "4 x (1000 + 1000)", nuts)]
+        for s in args.samplers.split(","):
+            tune, draws = (args.meads_tune, args.meads_draws) if s == "meads" else (args.tune, args.draws)
+            r = run(model, sampler=s, chains=args.chains, tune=tune, draws=draws, seed=args.seed)
+            rows.append((s, f"{args.chains} x ({tune} + {draws})", r))
+        for s, shape, r in rows:
+            lines.append(f"| {name} | {s} | {shape} | {r['ess']:.0f} | {r['per_1k']:.2f} | "
+                         f"{r['per_1k'] / nuts['per_1k']:.2f} | {r['per_s']:.0f} | {r['per_s'] / nuts['per_s']:.2f} | "
+                         f"{r['rhat']:.3f} | {r['nested']:.3f} | {r['seconds']:.0f} |")
+            print(lines[-1], flush=True)
     write_table(lines, args.out)
 
 

@@ -65,3 +65,21 @@ def test_shapes_and_too_few_draws():
     assert np.isnan(cv.ess_bulk(x[:, :3])).all()  # fewer than 4 draws
     with pytest.raises(ValueError, match="chain, draw"):
         cv.rhat(np.zeros(5))
+
+
+def test_blocks_of_parameters_give_the_same_values(monkeypatch):
+    # the statistics run over blocks of parameters to bound their memory; any block size gives the
+    # values of one pass, NaN parameters (skipped) included
+    from brr_bayes.infer import convergence as cv
+    x = np.random.default_rng(3).normal(size=(6, 40, 7, 3))
+    x[:, :, 2, 1] = np.nan
+    x[:, :, 4, 0] = 1.0                                   # constant: ESS is the draw count
+    whole = cv.rhat(x), cv.ess_bulk(x), cv.rhat_and_ess_bulk(x)
+    for size in (1, 240, 241, 1000):                      # one parameter's draws = 240
+        monkeypatch.setattr(cv, "_BLOCK_VALUES", size)
+        assert len(cv._blocks(np.zeros((21, 6, 40)))) == (21 if size <= 240 else -(-21 // (size // 240)))
+        got = cv.rhat(x), cv.ess_bulk(x), cv.rhat_and_ess_bulk(x)
+        np.testing.assert_array_equal(got[0], whole[0])
+        np.testing.assert_array_equal(got[1], whole[1])
+        np.testing.assert_array_equal(got[2][0], whole[2][0])
+        np.testing.assert_array_equal(got[2][1], whole[2][1])

@@ -113,6 +113,17 @@ def _ess(z):
     return ess
 
 
+_BLOCK_VALUES = 1 << 22  # draws per block of parameters: bounds the working arrays (ranks, FFTs) to ~0.5 GB
+
+
+def _blocks(x):
+    """Slices of the parameter axis of x (parameters, chain, draw), each of about _BLOCK_VALUES draws.
+    Every parameter's statistics depend on its own draws alone, so blocks give the same values as one
+    pass; 256 chains of 1,000 draws of 10,000 parameters would otherwise need tens of GB at once."""
+    per = max(1, _BLOCK_VALUES // max(1, x.shape[1] * x.shape[2]))
+    return [slice(i, min(i + per, x.shape[0])) for i in range(0, x.shape[0], per)]
+
+
 def _valid(draws, min_chains):
     x, shape = _params(draws)
     ok = ~np.isnan(x).any(axis=(1, 2)) if x.shape[1] >= min_chains and x.shape[2] >= 4 else np.zeros(len(x), bool)
@@ -141,8 +152,12 @@ def rhat(draws):
     x, shape, ok = _valid(draws, 2)
     out = np.full(x.shape[0], np.nan)
     if ok.any():
-        s = _split(x[ok])
-        out[ok] = _rhat_from(s, _z_scale(s))
+        xs = x if ok.all() else x[ok]  # no copy of every draw when all are usable
+        vals = np.empty(len(xs))
+        for b in _blocks(xs):
+            s = _split(xs[b])
+            vals[b] = _rhat_from(s, _z_scale(s))
+        out[ok] = vals
     return out.reshape(shape)
 
 
@@ -161,7 +176,11 @@ def ess_bulk(draws):
     x, shape, ok = _valid(draws, 1)
     out = np.full(x.shape[0], np.nan)
     if ok.any():
-        out[ok] = _ess(_z_scale(_split(x[ok])))
+        xs = x if ok.all() else x[ok]  # no copy of every draw when all are usable
+        vals = np.empty(len(xs))
+        for b in _blocks(xs):
+            vals[b] = _ess(_z_scale(_split(xs[b])))
+        out[ok] = vals
     return out.reshape(shape)
 
 
@@ -177,11 +196,15 @@ def rhat_and_ess_bulk(draws):
     x, shape, ok = _valid(draws, 1)
     r, e = np.full(x.shape[0], np.nan), np.full(x.shape[0], np.nan)
     if ok.any():
-        s = _split(x[ok])
-        z = _z_scale(s)
-        e[ok] = _ess(z)
-        if x.shape[1] >= 2:
-            r[ok] = _rhat_from(s, z)
+        xs = x if ok.all() else x[ok]
+        rv, ev = np.full(len(xs), np.nan), np.empty(len(xs))
+        for b in _blocks(xs):
+            s = _split(xs[b])
+            z = _z_scale(s)
+            ev[b] = _ess(z)
+            if x.shape[1] >= 2:
+                rv[b] = _rhat_from(s, z)
+        r[ok], e[ok] = rv, ev
     return r.reshape(shape), e.reshape(shape)
 
 
