@@ -1,7 +1,8 @@
 """sampler='chees' (ChEES-HMC, many chains in lock-step): the posteriordb reference posteriors the NUTS
 tests use, simulation-based calibration, draws independent of the thread count, adaptation that
 reaches sensible values, nested R-hat, the Result (summary, save/load) as for NUTS, resume and checkpoints that continue the
-ensemble draw for draw, and bad arguments refused by name."""
+ensemble draw for draw, and bad arguments refused by name. What every lock-step sampler must do (SBC,
+thread invariance, resume, checkpoints) runs here for MEADS too (its own tests: test_meads.py)."""
 import json
 import warnings
 
@@ -49,11 +50,13 @@ def test_checker_catches_a_biased_chees_run(references):
     assert not _checker(references)(biased, str(references / folder), verbose=False)[0]
 
 
-def test_sbc_ranks_are_uniform():
+@pytest.mark.parametrize("sampler,seed0,tune,draws,thin", [("chees", 2025, 200, 40, 2), ("meads", 2026, 300, 400, 20)])
+def test_sbc_ranks_are_uniform(sampler, seed0, tune, draws, thin):
+    # 8 chains x draws / thin = 160 nearly independent draws per simulation
     J, sims, bins = 4, 100, 10
     ranks = {"mu": [], "tau": []}
     for s in range(sims):
-        rng = np.random.default_rng([2025, s])
+        rng = np.random.default_rng([seed0, s])
         mu, tau = rng.normal(), abs(rng.normal())
         y = rng.normal(mu + tau * rng.normal(size=J), 1.0)
         with bb.Model() as m:
@@ -63,19 +66,20 @@ def test_sbc_ranks_are_uniform():
             bb.Normal("y", mu_ + tau_ * z, 1.0, observed=y)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = bb.sample(m, sampler="chees", chains=8, tune=200, draws=40, seed=s, progressbar=False)
+            res = bb.sample(m, sampler=sampler, chains=8, tune=tune, draws=draws, seed=s, progressbar=False)
         for name, true in (("mu", mu), ("tau", tau)):
-            d = res.posterior[name][:, ::2].ravel()        # 160 nearly independent draws
+            d = res.posterior[name][:, ::thin].ravel()
             ranks[name].append(int(np.sum(d < true)))
     for name, r in ranks.items():
         counts = np.bincount(np.minimum(np.array(r) * bins // 161, bins - 1), minlength=bins)
         assert stats.chisquare(counts).pvalue > 1e-3, (name, counts)
 
 
-def test_same_draws_whatever_the_thread_count():
+@pytest.mark.parametrize("sampler", ["chees", "meads"])
+def test_same_draws_whatever_the_thread_count(sampler):
     with bb.Model() as m:
         bb.Normal("x", 0, np.array([1.0, 10.0, 0.1]))
-    kw = dict(sampler="chees", chains=8, tune=100, draws=50, seed=3, progressbar=False)
+    kw = dict(sampler=sampler, chains=8, tune=100, draws=50, seed=3, progressbar=False)
     a, b = bb.sample(m, cores=1, **kw), bb.sample(m, cores=2, **kw)
     np.testing.assert_array_equal(a.unconstrained, b.unconstrained)
     for k in a.sample_stats:
@@ -129,31 +133,39 @@ def _w1():
     return models.eight_schools(data.make_w1())
 
 
-CHEES = dict(sampler="chees", chains=8, tune=100, seed=5, progressbar=False)
+LOCKSTEP = ["chees", "meads"]
+CHEES = dict(chains=8, tune=100, seed=5, progressbar=False)
 
 
-def test_resume_adds_draws_as_one_longer_run(tmp_path):
+@pytest.mark.parametrize("sampler", LOCKSTEP)
+def test_resume_adds_draws_as_one_longer_run(tmp_path, sampler):
     m = _w1()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        full = bb.sample(m, draws=100, **CHEES)
-        first = bb.sample(m, draws=60, **CHEES)
+        full = bb.sample(m, draws=100, sampler=sampler, **CHEES)
+        first = bb.sample(m, draws=60, sampler=sampler, **CHEES)
         first.save(tmp_path / "first.nc")
         more = bb.sample(m, resume=tmp_path / "first.nc", draws=40, progressbar=False)   # from the saved file
-    assert more.config["sampler"] == "chees"
+    assert more.config["sampler"] == sampler
     joined = bb.concat(first, more)
     np.testing.assert_array_equal(joined.unconstrained, full.unconstrained)
     np.testing.assert_array_equal(joined.sample_stats["step_size"], full.sample_stats["step_size"])
 
 
-def test_checkpointed_run_equals_the_uninterrupted_one(tmp_path):
+@pytest.mark.parametrize("sampler", LOCKSTEP)
+def test_checkpointed_run_equals_the_uninterrupted_one(tmp_path, sampler):
     m = _w1()
+    kw = dict(CHEES, sampler=sampler, draws=100)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        full = bb.sample(m, draws=100, **CHEES)
-        # segments of 37 iterations: boundaries inside warm-up, at no special iteration, and in sampling
-        seg = bb.sample(m, draws=100, checkpoint=tmp_path / "ck.nc", checkpoint_every=37, **CHEES)
+        full = bb.sample(m, **kw)
+        # segments of 37 iterations: boundaries inside warm-up (between MEADS's deals of chains to
+        # folds), at no special iteration, and in sampling
+        seg = bb.sample(m, checkpoint=tmp_path / "ck.nc", checkpoint_every=37, **kw)
+        # a boundary exactly at the end of warm-up (MEADS: the fixed tuning travels in the saved states)
+        at_tune = bb.sample(m, checkpoint=tmp_path / "ck2.nc", checkpoint_every=100, **kw)
     np.testing.assert_array_equal(seg.unconstrained, full.unconstrained)
+    np.testing.assert_array_equal(at_tune.unconstrained, full.unconstrained)
     saved = bb.Result.load(tmp_path / "ck.nc")
     np.testing.assert_array_equal(saved.unconstrained, full.unconstrained)
 

@@ -1,13 +1,12 @@
 """sampler='meads' (MEADS: generalized HMC tuned across folds of chains): the posteriordb reference
-posteriors the NUTS tests use, simulation-based calibration, draws independent of the thread count,
-tuning that learns the scales, the Result (summary, save/load) as for NUTS, resume and checkpoints that
-continue the ensemble draw for draw, and bad arguments refused by name."""
+posteriors the NUTS tests use, exact moments of known distributions, tuning that learns the scales, the
+Result (save/load) as for NUTS, resumes refused where they must be, and bad arguments refused by name.
+SBC, thread invariance, resume and checkpoints run for both lock-step samplers in test_chees.py."""
 import json
 import warnings
 
 import numpy as np
 import pytest
-from scipy import stats
 
 import brr_bayes as bb
 import posteriordb_models as pm
@@ -64,37 +63,6 @@ def test_checker_catches_a_biased_meads_run(references):
     assert not _checker(references)(biased, str(references / folder), verbose=False)[0]
 
 
-def test_sbc_ranks_are_uniform():
-    J, sims, bins = 4, 100, 10
-    ranks = {"mu": [], "tau": []}
-    for s in range(sims):
-        rng = np.random.default_rng([2026, s])
-        mu, tau = rng.normal(), abs(rng.normal())
-        y = rng.normal(mu + tau * rng.normal(size=J), 1.0)
-        with bb.Model() as m:
-            mu_ = bb.Normal("mu", 0, 1)
-            tau_ = bb.HalfNormal("tau", 1)
-            z = bb.Normal("z", 0, 1, shape=J)
-            bb.Normal("y", mu_ + tau_ * z, 1.0, observed=y)
-        res = _quiet(m, sampler="meads", chains=8, tune=300, draws=400, seed=s)
-        for name, true in (("mu", mu), ("tau", tau)):
-            d = res.posterior[name][:, ::20].ravel()        # 160 nearly independent draws
-            ranks[name].append(int(np.sum(d < true)))
-    for name, r in ranks.items():
-        counts = np.bincount(np.minimum(np.array(r) * bins // 161, bins - 1), minlength=bins)
-        assert stats.chisquare(counts).pvalue > 1e-3, (name, counts)
-
-
-def test_same_draws_whatever_the_thread_count():
-    with bb.Model() as m:
-        bb.Normal("x", 0, np.array([1.0, 10.0, 0.1]))
-    kw = dict(sampler="meads", chains=8, tune=100, draws=50, seed=3, progressbar=False)
-    a, b = bb.sample(m, cores=1, **kw), bb.sample(m, cores=2, **kw)
-    np.testing.assert_array_equal(a.unconstrained, b.unconstrained)
-    for k in a.sample_stats:
-        np.testing.assert_array_equal(a.sample_stats[k], b.sample_stats[k])
-
-
 def test_tuning_learns_scales_over_three_orders_of_magnitude():
     # independent normals with scales from 0.03 to 30: the folds' preconditioner must learn them (after
     # it the target is a standard normal), so that the step size settles near where one leapfrog step
@@ -125,33 +93,6 @@ def test_result_saves_and_loads(tmp_path):
     np.testing.assert_array_equal(back.posterior["x"], res.posterior["x"])
     assert back.config["sampler"] == "meads" and len(back.sampler_states) == 8
     assert all(len(st["ensemble"]) == 4 + 2 for st in back.sampler_states)
-
-
-MEADS = dict(sampler="meads", chains=8, tune=100, seed=5, progressbar=False)
-
-
-def test_resume_adds_draws_as_one_longer_run(tmp_path):
-    m = _w1()
-    full = _quiet(m, draws=100, **MEADS)
-    first = _quiet(m, draws=60, **MEADS)
-    first.save(tmp_path / "first.nc")
-    more = _quiet(m, resume=tmp_path / "first.nc", draws=40, progressbar=False)
-    assert more.config["sampler"] == "meads"
-    joined = bb.concat(first, more)
-    np.testing.assert_array_equal(joined.unconstrained, full.unconstrained)
-    np.testing.assert_array_equal(joined.sample_stats["step_size"], full.sample_stats["step_size"])
-
-
-def test_checkpointed_run_equals_the_uninterrupted_one(tmp_path):
-    m = _w1()
-    full = _quiet(m, draws=100, **MEADS)
-    # segments of 37 iterations: boundaries inside warm-up (between the deals of chains to folds), at no
-    # special iteration, and in sampling
-    seg = _quiet(m, draws=100, checkpoint=tmp_path / "ck.nc", checkpoint_every=37, **MEADS)
-    np.testing.assert_array_equal(seg.unconstrained, full.unconstrained)
-    # a boundary exactly at the end of warm-up: the fixed tuning travels in the saved states
-    seg = _quiet(m, draws=100, checkpoint=tmp_path / "ck2.nc", checkpoint_every=100, **MEADS)
-    np.testing.assert_array_equal(seg.unconstrained, full.unconstrained)
 
 
 def test_resume_refuses_states_of_another_sampler_or_a_cluster():

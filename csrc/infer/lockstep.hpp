@@ -1,9 +1,15 @@
-// What the lock-step ensembles (ChEES, MEADS) share: a usable point (finite log density and gradient)
-// and each chain's starting point, found as NUTS finds one.
+// What the lock-step ensembles (ChEES, MEADS) share: their Run's skeleton (one background thread for
+// all chains, the checks of a resumed ensemble, the traces), a usable point (finite log density and
+// gradient) and each chain's starting point, found as NUTS finds one.
 #pragma once
+#include <atomic>
 #include <cmath>
 #include <cstddef>
+#include <memory>
+#include <optional>
 #include <stdexcept>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include "infer/log_density.hpp"
@@ -40,5 +46,65 @@ inline long long find_start(LogDensity& density, Rng& rng, const SamplerConfig& 
                                  : "could not find a starting point with finite log density and gradient in "
                                    "uniform(-2, 2); check the model or pass init=");
 }
+
+// A run whose chains all step together on one background thread. The constructor checks what every
+// ensemble needs (the same total for every chain; a resumed run: a state for every chain, all at one
+// iteration, each with ensemble_size(dimension) ensemble values) and allocates the traces.
+class LockstepRun : public Run {
+ public:
+  void start() override { thread_ = std::thread([this] { run(); }); }
+  bool finished() const override { return finished_.load(); }
+  void join() override {
+    if (thread_.joinable()) thread_.join();
+  }
+
+ protected:
+  // name: as the user writes it ("chees"); title: as its papers do ("ChEES"), for messages
+  LockstepRun(std::shared_ptr<const LogDensityFactory> factory, SamplerConfig cfg, std::vector<std::vector<double>> inits,
+              std::vector<std::optional<ChainState>> resume, const std::string& name, const std::string& title,
+              std::size_t (*ensemble_size)(std::size_t dim))
+      : factory_(std::move(factory)), cfg_(std::move(cfg)), inits_(std::move(inits)), resume_(std::move(resume)) {
+    const std::string who = "sampler='" + name + "'";
+    for (int c = 1; c < cfg_.chains; ++c)
+      if (cfg_.total(c) != cfg_.total(0))
+        throw std::invalid_argument(who + " runs its chains in lock-step: every chain needs the same total");
+    const std::size_t d = factory_->dim();
+    int start = 0;
+    if (!resume_.empty()) {
+      if (static_cast<int>(resume_.size()) != cfg_.chains)
+        throw std::invalid_argument(who + " resumes every chain or none: got states for " +
+                                    std::to_string(resume_.size()) + " of " + std::to_string(cfg_.chains) + " chains");
+      for (const auto& st : resume_) {
+        if (!st || st->ensemble.size() != ensemble_size(d))
+          throw std::invalid_argument(who + " can only resume states saved by a " + title + " run");
+        if (st->iteration != resume_[0]->iteration || st->position.size() != d || st->inv_metric.size() != d)
+          throw std::invalid_argument(who + ": the saved chain states disagree (iteration or dimension)");
+      }
+      start = resume_[0]->iteration;
+    }
+    const int first_kept = cfg_.keep_warmup ? start : std::max(start, cfg_.chain.tune);
+    const int rows = std::max(0, cfg_.total(0) - first_kept);
+    for (int c = 0; c < cfg_.chains; ++c) {
+      auto t = std::make_unique<ChainTrace>();
+      t->allocate(static_cast<int>(d), rows);
+      traces.push_back(std::move(t));
+    }
+  }
+  // A derived run's destructor calls this first: the thread uses its members.
+  void halt() {
+    stop();
+    join();
+  }
+  ~LockstepRun() override { halt(); }
+  // the chains' whole run; sets finished_ when done
+  virtual void run() = 0;
+
+  std::shared_ptr<const LogDensityFactory> factory_;
+  SamplerConfig cfg_;
+  std::vector<std::vector<double>> inits_;
+  std::vector<std::optional<ChainState>> resume_;
+  std::atomic<bool> finished_{false};
+  std::thread thread_;
+};
 
 }  // namespace brr::infer

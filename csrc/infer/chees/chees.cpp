@@ -132,46 +132,10 @@ struct Member {
 CheesRun::CheesRun(std::shared_ptr<const infer::LogDensityFactory> factory, infer::SamplerConfig cfg,
                    std::vector<std::vector<double>> inits, std::vector<std::optional<infer::ChainState>> resume,
                    CheesSettings settings)
-    : factory_(std::move(factory)), cfg_(std::move(cfg)), inits_(std::move(inits)), resume_(std::move(resume)),
+    : LockstepRun(std::move(factory), std::move(cfg), std::move(inits), std::move(resume), "chees", "ChEES",
+                  [](std::size_t) { return kEnsembleFields; }),
       set_(settings) {
   if (cfg_.chains < 2) throw std::invalid_argument("sampler='chees' learns across chains: chains must be >= 2");
-  for (int c = 1; c < cfg_.chains; ++c)
-    if (cfg_.total(c) != cfg_.total(0))
-      throw std::invalid_argument("sampler='chees' runs its chains in lock-step: every chain needs the same total");
-  int start = 0;
-  if (!resume_.empty()) {
-    if (static_cast<int>(resume_.size()) != cfg_.chains)
-      throw std::invalid_argument("sampler='chees' resumes every chain or none: got states for " +
-                                  std::to_string(resume_.size()) + " of " + std::to_string(cfg_.chains) + " chains");
-    for (const auto& st : resume_) {
-      if (!st || st->ensemble.size() != kEnsembleFields)
-        throw std::invalid_argument("sampler='chees' can only resume states saved by a ChEES run");
-      if (st->iteration != resume_[0]->iteration || st->position.size() != factory_->dim() ||
-          st->inv_metric.size() != factory_->dim())
-        throw std::invalid_argument("sampler='chees': the saved chain states disagree (iteration or dimension)");
-    }
-    start = resume_[0]->iteration;
-  }
-  const int first_kept = cfg_.keep_warmup ? start : std::max(start, cfg_.chain.tune);
-  const int rows = std::max(0, cfg_.total(0) - first_kept);
-  for (int c = 0; c < cfg_.chains; ++c) {
-    auto t = std::make_unique<infer::ChainTrace>();
-    t->allocate(static_cast<int>(factory_->dim()), rows);
-    traces.push_back(std::move(t));
-  }
-}
-
-CheesRun::~CheesRun() {
-  stop();
-  join();
-}
-
-void CheesRun::start() {
-  thread_ = std::thread([this] { run(); });
-}
-
-void CheesRun::join() {
-  if (thread_.joinable()) thread_.join();
 }
 
 void CheesRun::run() {

@@ -13,10 +13,9 @@
 #pragma once
 #include <memory>
 #include <optional>
-#include <thread>
 #include <vector>
 
-#include "infer/run.hpp"
+#include "infer/lockstep.hpp"
 
 namespace brr::infer {
 
@@ -27,7 +26,7 @@ struct CheesSettings {
   double metric_freeze = 0.8;  // fraction of warm-up after which the metric stays fixed
 };
 
-class CheesRun : public infer::Run {
+class CheesRun : public LockstepRun {
  public:
   // ChainState::ensemble: dual averaging (mu, hbar, log_eps_bar, counter), Adam (m, v, t), log T, its
   // running average and T
@@ -36,20 +35,11 @@ class CheesRun : public infer::Run {
   CheesRun(std::shared_ptr<const infer::LogDensityFactory> factory, infer::SamplerConfig cfg,
            std::vector<std::vector<double>> inits, std::vector<std::optional<infer::ChainState>> resume = {},
            CheesSettings settings = {});
-  ~CheesRun() override;
-  void start() override;
-  bool finished() const override { return finished_.load(); }
-  void join() override;
+  ~CheesRun() override { halt(); }
 
  private:
-  void run();
-  std::shared_ptr<const infer::LogDensityFactory> factory_;
-  infer::SamplerConfig cfg_;
-  std::vector<std::vector<double>> inits_;
-  std::vector<std::optional<infer::ChainState>> resume_;
+  void run() override;
   CheesSettings set_;
-  std::atomic<bool> finished_{false};
-  std::thread thread_;
 };
 
 }  // namespace brr::infer

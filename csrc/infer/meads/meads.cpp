@@ -142,57 +142,24 @@ void deal(std::vector<Member>& ms, int folds, uint64_t seed, long it) {
 MeadsRun::MeadsRun(std::shared_ptr<const LogDensityFactory> factory, SamplerConfig cfg,
                    std::vector<std::vector<double>> inits, std::vector<std::optional<ChainState>> resume,
                    MeadsSettings settings)
-    : factory_(std::move(factory)), cfg_(std::move(cfg)), inits_(std::move(inits)), resume_(std::move(resume)),
+    : LockstepRun(std::move(factory), std::move(cfg), std::move(inits), std::move(resume), "meads", "MEADS",
+                  [](std::size_t dim) { return kEnsembleHeader + dim; }),
       set_(settings) {
   const int K = set_.folds;
   if (cfg_.chains < 2 * K || cfg_.chains % K != 0)
     throw std::invalid_argument("sampler='meads' splits its chains into " + std::to_string(K) +
                                 " folds of at least 2: chains must be a multiple of " + std::to_string(K) +
                                 " and at least " + std::to_string(2 * K) + ", got " + std::to_string(cfg_.chains));
-  for (int c = 1; c < cfg_.chains; ++c)
-    if (cfg_.total(c) != cfg_.total(0))
-      throw std::invalid_argument("sampler='meads' runs its chains in lock-step: every chain needs the same total");
-  const std::size_t d = factory_->dim();
-  int start = 0;
-  if (!resume_.empty()) {
-    if (static_cast<int>(resume_.size()) != cfg_.chains)
-      throw std::invalid_argument("sampler='meads' resumes every chain or none: got states for " +
-                                  std::to_string(resume_.size()) + " of " + std::to_string(cfg_.chains) + " chains");
-    std::vector<int> per_fold(static_cast<std::size_t>(K), 0);
-    for (const auto& st : resume_) {
-      if (!st || st->ensemble.size() != kEnsembleHeader + d)
-        throw std::invalid_argument("sampler='meads' can only resume states saved by a MEADS run");
-      if (st->iteration != resume_[0]->iteration || st->position.size() != d || st->inv_metric.size() != d)
-        throw std::invalid_argument("sampler='meads': the saved chain states disagree (iteration or dimension)");
-      const double f = st->ensemble[0];
-      if (!(f >= 0 && f < K) || f != std::floor(f))
-        throw std::invalid_argument("sampler='meads': a saved chain state has no valid fold");
-      ++per_fold[static_cast<std::size_t>(f)];
-    }
+  std::vector<int> per_fold(static_cast<std::size_t>(K), 0);
+  for (const auto& st : resume_) {
+    const double f = st->ensemble[0];
+    if (!(f >= 0 && f < K) || f != std::floor(f))
+      throw std::invalid_argument("sampler='meads': a saved chain state has no valid fold");
+    ++per_fold[static_cast<std::size_t>(f)];
+  }
+  if (!resume_.empty())
     for (int n : per_fold)
       if (n != cfg_.chains / K) throw std::invalid_argument("sampler='meads': the saved states' folds are unequal");
-    start = resume_[0]->iteration;
-  }
-  const int first_kept = cfg_.keep_warmup ? start : std::max(start, cfg_.chain.tune);
-  const int rows = std::max(0, cfg_.total(0) - first_kept);
-  for (int c = 0; c < cfg_.chains; ++c) {
-    auto t = std::make_unique<ChainTrace>();
-    t->allocate(static_cast<int>(d), rows);
-    traces.push_back(std::move(t));
-  }
-}
-
-MeadsRun::~MeadsRun() {
-  stop();
-  join();
-}
-
-void MeadsRun::start() {
-  thread_ = std::thread([this] { run(); });
-}
-
-void MeadsRun::join() {
-  if (thread_.joinable()) thread_.join();
 }
 
 void MeadsRun::run() {

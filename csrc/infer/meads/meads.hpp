@@ -17,13 +17,11 @@
 // (ChainState::ensemble: fold, slice, alpha, delta, then the momentum; step_size and inv_metric hold
 // eps and sigma^2), so a run continued from those states draws what the uninterrupted run would have.
 #pragma once
-#include <atomic>
 #include <memory>
 #include <optional>
-#include <thread>
 #include <vector>
 
-#include "infer/run.hpp"
+#include "infer/lockstep.hpp"
 
 namespace brr::infer {
 
@@ -33,27 +31,18 @@ struct MeadsSettings {
   double divergence = 1000;      // energy error that counts as a divergence
 };
 
-class MeadsRun : public infer::Run {
+class MeadsRun : public LockstepRun {
  public:
   static constexpr std::size_t kEnsembleHeader = 4;  // fold, slice, alpha, delta; the momentum follows
   // resume: empty, or a state for every chain (all at the same iteration, from a MEADS run)
   MeadsRun(std::shared_ptr<const infer::LogDensityFactory> factory, infer::SamplerConfig cfg,
            std::vector<std::vector<double>> inits, std::vector<std::optional<infer::ChainState>> resume = {},
            MeadsSettings settings = {});
-  ~MeadsRun() override;
-  void start() override;
-  bool finished() const override { return finished_.load(); }
-  void join() override;
+  ~MeadsRun() override { halt(); }
 
  private:
-  void run();
-  std::shared_ptr<const infer::LogDensityFactory> factory_;
-  infer::SamplerConfig cfg_;
-  std::vector<std::vector<double>> inits_;
-  std::vector<std::optional<infer::ChainState>> resume_;
+  void run() override;
   MeadsSettings set_;
-  std::atomic<bool> finished_{false};
-  std::thread thread_;
 };
 
 }  // namespace brr::infer
