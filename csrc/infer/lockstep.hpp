@@ -52,7 +52,17 @@ inline long long find_start(LogDensity& density, Rng& rng, const SamplerConfig& 
 // iteration, each with ensemble_size(dimension) ensemble values) and allocates the traces.
 class LockstepRun : public Run {
  public:
-  void start() override { thread_ = std::thread([this] { run(); }); }
+  // run() on the background thread; an error it throws ends every chain with that message
+  void start() override {
+    thread_ = std::thread([this] {
+      try {
+        run();
+      } catch (const std::exception& e) {
+        for (auto& t : traces) t->error = e.what();
+      }
+      finished_.store(true);
+    });
+  }
   bool finished() const override { return finished_.load(); }
   void join() override {
     if (thread_.joinable()) thread_.join();
@@ -96,7 +106,7 @@ class LockstepRun : public Run {
     join();
   }
   ~LockstepRun() override { halt(); }
-  // the chains' whole run; sets finished_ when done
+  // the chains' whole run
   virtual void run() = 0;
 
   std::shared_ptr<const LogDensityFactory> factory_;

@@ -141,196 +141,191 @@ CheesRun::CheesRun(std::shared_ptr<const infer::LogDensityFactory> factory, infe
 void CheesRun::run() {
   const std::size_t d = factory_->dim();
   const int B = cfg_.chains, tune = cfg_.chain.tune, total = cfg_.total(0);
-  try {
-    const bool resumed = !resume_.empty();
-    std::vector<Member> ms(static_cast<std::size_t>(B));
-    for (int c = 0; c < B; ++c) {
-      Member& m = ms[c];
-      m.density = factory_->make();
-      m.rng = infer::Rng(cfg_.chain.seed, cfg_.chain_id(c));
-      for (auto* v : {&m.q, &m.g, &m.q0, &m.p, &m.q_prop, &m.p_prop, &m.g_prop}) v->assign(d, 0.0);
-      if (resumed) {  // the gradient at the saved position is recomputed: the same function of it
-        m.q = resume_[c]->position;
-        m.rng = resume_[c]->rng;
-        if (!m.eval(m.q.data(), m.g.data(), m.lp))
-          throw std::runtime_error("resume: the log density is not finite at a saved chain position");
-        continue;
-      }
-      m.grad_evals += find_start(*m.density, m.rng, cfg_, c < static_cast<int>(inits_.size()) ? &inits_[c] : nullptr,
-                                 m.q, m.g, m.lp);
+  const bool resumed = !resume_.empty();
+  std::vector<Member> ms(static_cast<std::size_t>(B));
+  for (int c = 0; c < B; ++c) {
+    Member& m = ms[c];
+    m.density = factory_->make();
+    m.rng = infer::Rng(cfg_.chain.seed, cfg_.chain_id(c));
+    for (auto* v : {&m.q, &m.g, &m.q0, &m.p, &m.q_prop, &m.p_prop, &m.g_prop}) v->assign(d, 0.0);
+    if (resumed) {  // the gradient at the saved position is recomputed: the same function of it
+      m.q = resume_[c]->position;
+      m.rng = resume_[c]->rng;
+      if (!m.eval(m.q.data(), m.g.data(), m.lp))
+        throw std::runtime_error("resume: the log density is not finite at a saved chain position");
+      continue;
     }
-    const int threads = std::max(1, std::min(cfg_.threads, B));
-    std::unique_ptr<infer::BatchLogDensity> batch = factory_->make_batch(static_cast<std::size_t>(B), threads);
-    std::vector<double> X(static_cast<std::size_t>(B) * d), G(X.size()), LP(static_cast<std::size_t>(B));
-    std::vector<infer::LogpStatus> ST(static_cast<std::size_t>(B));
-    std::vector<double> minv(d, 1.0);
-    // L leapfrog steps of size eps for every chain, one batch evaluation per step; a chain whose
-    // trajectory ended early (invalid point) rides along at its current state, its results dropped
-    auto for_all = [&](int L, double eps) {
-      for (Member& m : ms) m.begin(minv);
-      for (int s = 0; s < L; ++s) {
-        bool any = false;
-        for (int c = 0; c < B; ++c) {
-          Member& m = ms[c];
-          if (m.ok) m.drift(eps, minv);
-          any |= m.ok;
-          const std::vector<double>& at = m.ok ? m.q_prop : m.q;
-          std::copy(at.begin(), at.end(), X.begin() + static_cast<std::ptrdiff_t>(c * d));
-        }
-        if (!any) break;
-        batch->logp_grad(X.data(), G.data(), LP.data(), ST.data());
-        for (int c = 0; c < B; ++c)
-          if (ms[c].ok) ms[c].land(G.data() + c * d, LP[c], ST[c], eps);
-      }
-      for (Member& m : ms) m.finish(minv);
-    };
-    auto mean_accept = [&]() {
-      double s = 0.0;
-      for (const Member& m : ms) s += m.accept;
-      return s / B;
-    };
-    EnsembleDualAveraging da;
-    Adam adam;
-    double eps = cfg_.chain.initial_step_size, log_T = 0, log_T_avg = 0, T = 0;
-    int start = 0;
-    if (resumed) {
-      const infer::ChainState& s0 = *resume_[0];
-      const std::vector<double>& e = s0.ensemble;
-      eps = s0.step_size;
-      minv = s0.inv_metric;
-      start = s0.iteration;
-      da.mu = e[0], da.hbar = e[1], da.log_eps_bar = e[2], da.counter = static_cast<long>(e[3]);
-      adam.m = e[4], adam.v = e[5], adam.t = static_cast<long>(e[6]);
-      log_T = e[7], log_T_avg = e[8], T = e[9];
-    } else {
-      // a first step size: doubled or halved until one leapfrog step's mean acceptance crosses 0.8
-      std::vector<std::vector<double>> keep_q(B), keep_g(B);
-      std::vector<double> keep_lp(B);
-      for (int c = 0; c < B; ++c) keep_q[c] = ms[c].q, keep_g[c] = ms[c].g, keep_lp[c] = ms[c].lp;
-      for_all(1, eps);
-      const int dir = mean_accept() > 0.8 ? 1 : -1;
-      for (int k = 0; k < 60; ++k) {
-        for (int c = 0; c < B; ++c) ms[c].q = keep_q[c], ms[c].g = keep_g[c], ms[c].lp = keep_lp[c];
-        const double next = dir > 0 ? eps * 2 : eps / 2;
-        for_all(1, next);
-        const double a = mean_accept();
-        if ((dir > 0 && a < 0.8) || (dir < 0 && a > 0.8)) {
-          eps = dir > 0 ? eps : next;
-          break;
-        }
-        eps = next;
-      }
-      for (int c = 0; c < B; ++c) ms[c].q = keep_q[c], ms[c].g = keep_g[c], ms[c].lp = keep_lp[c];
-      da.restart(eps);
-      log_T = log_T_avg = std::log(eps);
-      T = eps;
-    }
-    const int freeze = static_cast<int>(set_.metric_freeze * tune);
-    std::vector<double> mean_prop(d), mean_init(d), mean_q(d), var_q(d);
-    int it = start;
-    for (; it < total && !stop_.load(); ++it) {
-      const bool warm = it < tune;
-      const double u = halton2(it + 1);
-      const int L = std::clamp(static_cast<int>(std::ceil(u * T / eps)), 1, set_.max_leapfrog);
-      for_all(L, eps);
-      if (warm) {
-        // step size: dual averaging on the harmonic mean of the acceptance probabilities
-        double inv_sum = 0.0;
-        int n_ok = 0;
-        for (const Member& m : ms)
-          if (!m.divergent) inv_sum += 1.0 / std::max(m.accept, 1e-20), ++n_ok;
-        const double harmonic = n_ok ? n_ok / inv_sum : 0.0;
-        const double next_eps = std::exp(da.update(set_.target_accept, harmonic));
-        // trajectory length: the ChEES gradient, acceptance-weighted, in whitened coordinates
-        double wsum = 0.0;
-        std::fill(mean_prop.begin(), mean_prop.end(), 0.0);
-        std::fill(mean_init.begin(), mean_init.end(), 0.0);
-        for (const Member& m : ms) {
-          const double w = m.divergent ? 0.0 : m.accept;
-          wsum += w;
-          for (std::size_t i = 0; i < d; ++i) {
-            mean_prop[i] += w * m.q_prop[i];
-            mean_init[i] += m.q0[i] / B;
-          }
-        }
-        double grad = 0.0, scale = 0.0;
-        if (wsum > 0) {
-          for (auto& v : mean_prop) v /= wsum;
-          for (const Member& m : ms) {
-            if (m.divergent) continue;
-            double np = 0.0, ni = 0.0, dot = 0.0;
-            for (std::size_t i = 0; i < d; ++i) {
-              const double cp = m.q_prop[i] - mean_prop[i], ci = m.q0[i] - mean_init[i];
-              np += cp * cp / minv[i];
-              ni += ci * ci / minv[i];
-              dot += cp * m.p_prop[i];
-            }
-            grad += m.accept * u * T * (np - ni) * dot;
-            scale += m.accept * 0.5 * (np + ni);
-          }
-          grad /= wsum;
-          scale /= wsum;
-        }
-        // the criterion grows as the squared distance squared: divided by that scale, the gradient Adam
-        // sees is of one magnitude for any dimension and posterior scale, so each step moves log T by
-        // about the learning rate while the sign holds
-        if (scale > 0) grad /= scale * scale;
-        if (std::isfinite(grad)) log_T += std::clamp(adam.step(grad, set_.adam_rate), -0.35, 0.35);
-        const double w = std::pow(static_cast<double>(it + 1), -0.5);
-        log_T_avg = (1 - w) * log_T_avg + w * log_T;
-        eps = std::isfinite(next_eps) ? next_eps : eps;
-        // a trajectory is at least one step and at most max_leapfrog: the state stays inside, so it can
-        // follow the step size as dual averaging moves it
-        log_T = std::clamp(log_T, std::log(eps), std::log(set_.max_leapfrog * eps));
-        // metric: the cross-chain variance of the states, regularised as Stan's windows are
-        if (it + 1 < freeze) {
-          std::fill(mean_q.begin(), mean_q.end(), 0.0);
-          std::fill(var_q.begin(), var_q.end(), 0.0);
-          for (const Member& m : ms)
-            for (std::size_t i = 0; i < d; ++i) mean_q[i] += m.q[i] / B;
-          for (const Member& m : ms)
-            for (std::size_t i = 0; i < d; ++i) var_q[i] += (m.q[i] - mean_q[i]) * (m.q[i] - mean_q[i]) / (B - 1);
-          const double n = static_cast<double>(B);
-          for (std::size_t i = 0; i < d; ++i) {
-            const double v = (n / (n + 5.0)) * var_q[i] + 1e-3 * (5.0 / (n + 5.0));
-            // in log space, new estimates weighted as the trajectory length's
-            if (v > 0 && std::isfinite(v)) minv[i] = std::exp((1 - w) * std::log(minv[i]) + w * std::log(v));
-          }
-        } else if (it + 1 == freeze) {
-          da.restart(eps);  // the metric is final: step size adapts to it afresh
-        }
-        if (it + 1 == tune) eps = std::exp(da.log_eps_bar);
-        T = std::clamp(std::exp(log_T_avg), eps, set_.max_leapfrog * eps);
-      }
+    m.grad_evals += find_start(*m.density, m.rng, cfg_, c < static_cast<int>(inits_.size()) ? &inits_[c] : nullptr,
+                               m.q, m.g, m.lp);
+  }
+  const int threads = std::max(1, std::min(cfg_.threads, B));
+  std::unique_ptr<infer::BatchLogDensity> batch = factory_->make_batch(static_cast<std::size_t>(B), threads);
+  std::vector<double> X(static_cast<std::size_t>(B) * d), G(X.size()), LP(static_cast<std::size_t>(B));
+  std::vector<infer::LogpStatus> ST(static_cast<std::size_t>(B));
+  std::vector<double> minv(d, 1.0);
+  // L leapfrog steps of size eps for every chain, one batch evaluation per step; a chain whose
+  // trajectory ended early (invalid point) rides along at its current state, its results dropped
+  auto for_all = [&](int L, double eps) {
+    for (Member& m : ms) m.begin(minv);
+    for (int s = 0; s < L; ++s) {
+      bool any = false;
       for (int c = 0; c < B; ++c) {
         Member& m = ms[c];
-        infer::ChainTrace& t = *traces[c];
-        if (m.divergent && !warm) t.divergences.fetch_add(1);
-        if (!warm || cfg_.keep_warmup)
-          t.record(m.q.data(), eps, m.energy, m.energy_error, m.accept, m.lp, 0, L, m.divergent, warm);
-        t.step_size.store(eps);
-        t.done.store(it + 1);
-        t.grad_evals = m.grad_evals;
+        if (m.ok) m.drift(eps, minv);
+        any |= m.ok;
+        const std::vector<double>& at = m.ok ? m.q_prop : m.q;
+        std::copy(at.begin(), at.end(), X.begin() + static_cast<std::ptrdiff_t>(c * d));
       }
+      if (!any) break;
+      batch->logp_grad(X.data(), G.data(), LP.data(), ST.data());
+      for (int c = 0; c < B; ++c)
+        if (ms[c].ok) ms[c].land(G.data() + c * d, LP[c], ST[c], eps);
     }
-    // where every chain stands after iteration it - 1: a later run continues from here
-    const std::vector<double> shared{da.mu, da.hbar, da.log_eps_bar, static_cast<double>(da.counter), adam.m, adam.v,
-                                     static_cast<double>(adam.t), log_T, log_T_avg, T};
-    for (int c = 0; c < B; ++c) {
-      infer::ChainState st;
-      st.position = ms[c].q;
-      st.step_size = eps;
-      st.iteration = it;
-      st.inv_metric = minv;
-      st.rng = ms[c].rng;
-      st.ensemble = shared;
-      traces[c]->final_state = std::move(st);
-      traces[c]->has_state = true;
+    for (Member& m : ms) m.finish(minv);
+  };
+  auto mean_accept = [&]() {
+    double s = 0.0;
+    for (const Member& m : ms) s += m.accept;
+    return s / B;
+  };
+  EnsembleDualAveraging da;
+  Adam adam;
+  double eps = cfg_.chain.initial_step_size, log_T = 0, log_T_avg = 0, T = 0;
+  int start = 0;
+  if (resumed) {
+    const infer::ChainState& s0 = *resume_[0];
+    const std::vector<double>& e = s0.ensemble;
+    eps = s0.step_size;
+    minv = s0.inv_metric;
+    start = s0.iteration;
+    da.mu = e[0], da.hbar = e[1], da.log_eps_bar = e[2], da.counter = static_cast<long>(e[3]);
+    adam.m = e[4], adam.v = e[5], adam.t = static_cast<long>(e[6]);
+    log_T = e[7], log_T_avg = e[8], T = e[9];
+  } else {
+    // a first step size: doubled or halved until one leapfrog step's mean acceptance crosses 0.8
+    std::vector<std::vector<double>> keep_q(B), keep_g(B);
+    std::vector<double> keep_lp(B);
+    for (int c = 0; c < B; ++c) keep_q[c] = ms[c].q, keep_g[c] = ms[c].g, keep_lp[c] = ms[c].lp;
+    for_all(1, eps);
+    const int dir = mean_accept() > 0.8 ? 1 : -1;
+    for (int k = 0; k < 60; ++k) {
+      for (int c = 0; c < B; ++c) ms[c].q = keep_q[c], ms[c].g = keep_g[c], ms[c].lp = keep_lp[c];
+      const double next = dir > 0 ? eps * 2 : eps / 2;
+      for_all(1, next);
+      const double a = mean_accept();
+      if ((dir > 0 && a < 0.8) || (dir < 0 && a > 0.8)) {
+        eps = dir > 0 ? eps : next;
+        break;
+      }
+      eps = next;
     }
-  } catch (const std::exception& e) {
-    for (auto& t : traces) t->error = e.what();
+    for (int c = 0; c < B; ++c) ms[c].q = keep_q[c], ms[c].g = keep_g[c], ms[c].lp = keep_lp[c];
+    da.restart(eps);
+    log_T = log_T_avg = std::log(eps);
+    T = eps;
   }
-  finished_.store(true);
+  const int freeze = static_cast<int>(set_.metric_freeze * tune);
+  std::vector<double> mean_prop(d), mean_init(d), mean_q(d), var_q(d);
+  int it = start;
+  for (; it < total && !stop_.load(); ++it) {
+    const bool warm = it < tune;
+    const double u = halton2(it + 1);
+    const int L = std::clamp(static_cast<int>(std::ceil(u * T / eps)), 1, set_.max_leapfrog);
+    for_all(L, eps);
+    if (warm) {
+      // step size: dual averaging on the harmonic mean of the acceptance probabilities
+      double inv_sum = 0.0;
+      int n_ok = 0;
+      for (const Member& m : ms)
+        if (!m.divergent) inv_sum += 1.0 / std::max(m.accept, 1e-20), ++n_ok;
+      const double harmonic = n_ok ? n_ok / inv_sum : 0.0;
+      const double next_eps = std::exp(da.update(set_.target_accept, harmonic));
+      // trajectory length: the ChEES gradient, acceptance-weighted, in whitened coordinates
+      double wsum = 0.0;
+      std::fill(mean_prop.begin(), mean_prop.end(), 0.0);
+      std::fill(mean_init.begin(), mean_init.end(), 0.0);
+      for (const Member& m : ms) {
+        const double w = m.divergent ? 0.0 : m.accept;
+        wsum += w;
+        for (std::size_t i = 0; i < d; ++i) {
+          mean_prop[i] += w * m.q_prop[i];
+          mean_init[i] += m.q0[i] / B;
+        }
+      }
+      double grad = 0.0, scale = 0.0;
+      if (wsum > 0) {
+        for (auto& v : mean_prop) v /= wsum;
+        for (const Member& m : ms) {
+          if (m.divergent) continue;
+          double np = 0.0, ni = 0.0, dot = 0.0;
+          for (std::size_t i = 0; i < d; ++i) {
+            const double cp = m.q_prop[i] - mean_prop[i], ci = m.q0[i] - mean_init[i];
+            np += cp * cp / minv[i];
+            ni += ci * ci / minv[i];
+            dot += cp * m.p_prop[i];
+          }
+          grad += m.accept * u * T * (np - ni) * dot;
+          scale += m.accept * 0.5 * (np + ni);
+        }
+        grad /= wsum;
+        scale /= wsum;
+      }
+      // the criterion grows as the squared distance squared: divided by that scale, the gradient Adam
+      // sees is of one magnitude for any dimension and posterior scale, so each step moves log T by
+      // about the learning rate while the sign holds
+      if (scale > 0) grad /= scale * scale;
+      if (std::isfinite(grad)) log_T += std::clamp(adam.step(grad, set_.adam_rate), -0.35, 0.35);
+      const double w = std::pow(static_cast<double>(it + 1), -0.5);
+      log_T_avg = (1 - w) * log_T_avg + w * log_T;
+      eps = std::isfinite(next_eps) ? next_eps : eps;
+      // a trajectory is at least one step and at most max_leapfrog: the state stays inside, so it can
+      // follow the step size as dual averaging moves it
+      log_T = std::clamp(log_T, std::log(eps), std::log(set_.max_leapfrog * eps));
+      // metric: the cross-chain variance of the states, regularised as Stan's windows are
+      if (it + 1 < freeze) {
+        std::fill(mean_q.begin(), mean_q.end(), 0.0);
+        std::fill(var_q.begin(), var_q.end(), 0.0);
+        for (const Member& m : ms)
+          for (std::size_t i = 0; i < d; ++i) mean_q[i] += m.q[i] / B;
+        for (const Member& m : ms)
+          for (std::size_t i = 0; i < d; ++i) var_q[i] += (m.q[i] - mean_q[i]) * (m.q[i] - mean_q[i]) / (B - 1);
+        const double n = static_cast<double>(B);
+        for (std::size_t i = 0; i < d; ++i) {
+          const double v = (n / (n + 5.0)) * var_q[i] + 1e-3 * (5.0 / (n + 5.0));
+          // in log space, new estimates weighted as the trajectory length's
+          if (v > 0 && std::isfinite(v)) minv[i] = std::exp((1 - w) * std::log(minv[i]) + w * std::log(v));
+        }
+      } else if (it + 1 == freeze) {
+        da.restart(eps);  // the metric is final: step size adapts to it afresh
+      }
+      if (it + 1 == tune) eps = std::exp(da.log_eps_bar);
+      T = std::clamp(std::exp(log_T_avg), eps, set_.max_leapfrog * eps);
+    }
+    for (int c = 0; c < B; ++c) {
+      Member& m = ms[c];
+      infer::ChainTrace& t = *traces[c];
+      if (m.divergent && !warm) t.divergences.fetch_add(1);
+      if (!warm || cfg_.keep_warmup)
+        t.record(m.q.data(), eps, m.energy, m.energy_error, m.accept, m.lp, 0, L, m.divergent, warm);
+      t.step_size.store(eps);
+      t.done.store(it + 1);
+      t.grad_evals = m.grad_evals;
+    }
+  }
+  // where every chain stands after iteration it - 1: a later run continues from here
+  const std::vector<double> shared{da.mu, da.hbar, da.log_eps_bar, static_cast<double>(da.counter), adam.m, adam.v,
+                                   static_cast<double>(adam.t), log_T, log_T_avg, T};
+  for (int c = 0; c < B; ++c) {
+    infer::ChainState st;
+    st.position = ms[c].q;
+    st.step_size = eps;
+    st.iteration = it;
+    st.inv_metric = minv;
+    st.rng = ms[c].rng;
+    st.ensemble = shared;
+    traces[c]->final_state = std::move(st);
+    traces[c]->has_state = true;
+  }
 }
 
 }  // namespace brr::infer

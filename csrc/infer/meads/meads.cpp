@@ -165,112 +165,107 @@ MeadsRun::MeadsRun(std::shared_ptr<const LogDensityFactory> factory, SamplerConf
 void MeadsRun::run() {
   const std::size_t d = factory_->dim();
   const int B = cfg_.chains, K = set_.folds, tune = cfg_.chain.tune, total = cfg_.total(0);
-  try {
-    const bool resumed = !resume_.empty();
-    std::vector<Member> ms(static_cast<std::size_t>(B));
+  const bool resumed = !resume_.empty();
+  std::vector<Member> ms(static_cast<std::size_t>(B));
+  for (int c = 0; c < B; ++c) {
+    Member& m = ms[c];
+    m.density = factory_->make();
+    m.rng = Rng(cfg_.chain.seed, cfg_.chain_id(c));
+    for (auto* v : {&m.q, &m.g, &m.p, &m.q_prop, &m.p_half, &m.g_prop}) v->assign(d, 0.0);
+    if (resumed) {  // the gradient at the saved position is recomputed: the same function of it
+      const ChainState& st = *resume_[c];
+      m.q = st.position;
+      m.rng = st.rng;
+      m.fold = static_cast<int>(st.ensemble[0]);
+      m.u = st.ensemble[1];
+      std::copy(st.ensemble.begin() + kEnsembleHeader, st.ensemble.end(), m.p.begin());
+      ++m.grad_evals;
+      if (!usable(m.density->logp_grad(m.q.data(), m.g.data(), m.lp), m.lp, m.g.data(), d))
+        throw std::runtime_error("resume: the log density is not finite at a saved chain position");
+      continue;
+    }
+    m.grad_evals += find_start(*m.density, m.rng, cfg_, c < static_cast<int>(inits_.size()) ? &inits_[c] : nullptr,
+                               m.q, m.g, m.lp);
+    m.rng.normals(m.p.data(), d);
+    m.u = 2.0 * m.rng.uniform() - 1.0;
+    m.fold = c / (B / K);
+  }
+  const int threads = std::max(1, std::min(cfg_.threads, B));
+  std::unique_ptr<BatchLogDensity> batch = factory_->make_batch(static_cast<std::size_t>(B), threads);
+  std::vector<double> X(static_cast<std::size_t>(B) * d), G(X.size()), LP(static_cast<std::size_t>(B));
+  std::vector<LogpStatus> ST(static_cast<std::size_t>(B));
+  std::vector<int> all(static_cast<std::size_t>(B));
+  std::iota(all.begin(), all.end(), 0);
+  Tuning blank;
+  blank.sigma.assign(d, 1.0);
+  // after warm-up: one tuning for every chain, from all of them (a function of the states alone, so a
+  // run resumed at any iteration continues with the same numbers)
+  Tuning fixed = blank;
+  int it = resumed ? resume_[0]->iteration : 0;
+  if (resumed && it >= tune) {
+    const ChainState& s0 = *resume_[0];
+    fixed.eps = s0.step_size;
+    for (std::size_t i = 0; i < d; ++i) fixed.sigma[i] = std::sqrt(s0.inv_metric[i]);
+    fixed.alpha = s0.ensemble[2];
+    fixed.delta = s0.ensemble[3];
+  } else if (tune == 0) {
+    fixed = tune_from(ms, all, 1, set_, blank);
+  }
+  std::vector<Tuning> fold_tuning(static_cast<std::size_t>(K), blank);
+  std::vector<std::vector<int>> members(static_cast<std::size_t>(K));
+  for (; it < total && !stop_.load(); ++it) {
+    const bool warm = it < tune;
+    const int frozen = warm ? it % K : -1;
+    if (warm) {
+      for (auto& f : members) f.clear();
+      for (int c = 0; c < B; ++c) members[static_cast<std::size_t>(ms[c].fold)].push_back(c);
+      for (int k = 0; k < K; ++k)
+        if (k != frozen)
+          fold_tuning[k] = tune_from(ms, members[static_cast<std::size_t>((k + K - 1) % K)], it + 1, set_, blank);
+    }
+    auto tuning_of = [&](const Member& m) -> const Tuning& { return warm ? fold_tuning[m.fold] : fixed; };
     for (int c = 0; c < B; ++c) {
       Member& m = ms[c];
-      m.density = factory_->make();
-      m.rng = Rng(cfg_.chain.seed, cfg_.chain_id(c));
-      for (auto* v : {&m.q, &m.g, &m.p, &m.q_prop, &m.p_half, &m.g_prop}) v->assign(d, 0.0);
-      if (resumed) {  // the gradient at the saved position is recomputed: the same function of it
-        const ChainState& st = *resume_[c];
-        m.q = st.position;
-        m.rng = st.rng;
-        m.fold = static_cast<int>(st.ensemble[0]);
-        m.u = st.ensemble[1];
-        std::copy(st.ensemble.begin() + kEnsembleHeader, st.ensemble.end(), m.p.begin());
-        ++m.grad_evals;
-        if (!usable(m.density->logp_grad(m.q.data(), m.g.data(), m.lp), m.lp, m.g.data(), d))
-          throw std::runtime_error("resume: the log density is not finite at a saved chain position");
-        continue;
-      }
-      m.grad_evals += find_start(*m.density, m.rng, cfg_, c < static_cast<int>(inits_.size()) ? &inits_[c] : nullptr,
-                                 m.q, m.g, m.lp);
-      m.rng.normals(m.p.data(), d);
-      m.u = 2.0 * m.rng.uniform() - 1.0;
-      m.fold = c / (B / K);
+      m.moves = m.fold != frozen;
+      if (m.moves) m.drift(tuning_of(m));
+      const std::vector<double>& at = m.moves ? m.q_prop : m.q;
+      std::copy(at.begin(), at.end(), X.begin() + static_cast<std::ptrdiff_t>(c * d));
     }
-    const int threads = std::max(1, std::min(cfg_.threads, B));
-    std::unique_ptr<BatchLogDensity> batch = factory_->make_batch(static_cast<std::size_t>(B), threads);
-    std::vector<double> X(static_cast<std::size_t>(B) * d), G(X.size()), LP(static_cast<std::size_t>(B));
-    std::vector<LogpStatus> ST(static_cast<std::size_t>(B));
-    std::vector<int> all(static_cast<std::size_t>(B));
-    std::iota(all.begin(), all.end(), 0);
-    Tuning blank;
-    blank.sigma.assign(d, 1.0);
-    // after warm-up: one tuning for every chain, from all of them (a function of the states alone, so a
-    // run resumed at any iteration continues with the same numbers)
-    Tuning fixed = blank;
-    int it = resumed ? resume_[0]->iteration : 0;
-    if (resumed && it >= tune) {
-      const ChainState& s0 = *resume_[0];
-      fixed.eps = s0.step_size;
-      for (std::size_t i = 0; i < d; ++i) fixed.sigma[i] = std::sqrt(s0.inv_metric[i]);
-      fixed.alpha = s0.ensemble[2];
-      fixed.delta = s0.ensemble[3];
-    } else if (tune == 0) {
-      fixed = tune_from(ms, all, 1, set_, blank);
-    }
-    std::vector<Tuning> fold_tuning(static_cast<std::size_t>(K), blank);
-    std::vector<std::vector<int>> members(static_cast<std::size_t>(K));
-    for (; it < total && !stop_.load(); ++it) {
-      const bool warm = it < tune;
-      const int frozen = warm ? it % K : -1;
-      if (warm) {
-        for (auto& f : members) f.clear();
-        for (int c = 0; c < B; ++c) members[static_cast<std::size_t>(ms[c].fold)].push_back(c);
-        for (int k = 0; k < K; ++k)
-          if (k != frozen)
-            fold_tuning[k] = tune_from(ms, members[static_cast<std::size_t>((k + K - 1) % K)], it + 1, set_, blank);
-      }
-      auto tuning_of = [&](const Member& m) -> const Tuning& { return warm ? fold_tuning[m.fold] : fixed; };
-      for (int c = 0; c < B; ++c) {
-        Member& m = ms[c];
-        m.moves = m.fold != frozen;
-        if (m.moves) m.drift(tuning_of(m));
-        const std::vector<double>& at = m.moves ? m.q_prop : m.q;
-        std::copy(at.begin(), at.end(), X.begin() + static_cast<std::ptrdiff_t>(c * d));
-      }
-      batch->logp_grad(X.data(), G.data(), LP.data(), ST.data());
-      for (int c = 0; c < B; ++c)
-        if (ms[c].moves) ms[c].land(G.data() + c * d, LP[c], ST[c], tuning_of(ms[c]), set_.divergence);
-      for (int c = 0; c < B; ++c) {
-        Member& m = ms[c];
-        ChainTrace& t = *traces[c];
-        const double eps = tuning_of(m).eps;
-        if (m.divergent && m.moves && !warm) t.divergences.fetch_add(1);
-        if (!warm || cfg_.keep_warmup) {
-          if (m.moves)
-            t.record(m.q.data(), eps, m.energy, m.energy_error, m.accept, m.lp, 0, 1, m.divergent, warm);
-          else  // the fold that stood still this iteration: its state again, no step taken
-            t.record(m.q.data(), eps, m.energy, 0.0, m.accept, m.lp, 0, 0, false, warm);
-        }
-        t.step_size.store(eps);
-        t.done.store(it + 1);
-        t.grad_evals = m.grad_evals;
-      }
-      if (warm && (it + 1) % K == 0) deal(ms, K, cfg_.chain.seed, it);
-      if (it + 1 == tune) fixed = tune_from(ms, all, tune, set_, blank);
-    }
+    batch->logp_grad(X.data(), G.data(), LP.data(), ST.data());
+    for (int c = 0; c < B; ++c)
+      if (ms[c].moves) ms[c].land(G.data() + c * d, LP[c], ST[c], tuning_of(ms[c]), set_.divergence);
     for (int c = 0; c < B; ++c) {
-      const Member& m = ms[c];
-      ChainState st;
-      st.position = m.q;
-      st.step_size = fixed.eps;
-      st.iteration = it;
-      st.inv_metric.resize(d);
-      for (std::size_t i = 0; i < d; ++i) st.inv_metric[i] = fixed.sigma[i] * fixed.sigma[i];
-      st.rng = m.rng;
-      st.ensemble = {static_cast<double>(m.fold), m.u, fixed.alpha, fixed.delta};
-      st.ensemble.insert(st.ensemble.end(), m.p.begin(), m.p.end());
-      traces[c]->final_state = std::move(st);
-      traces[c]->has_state = true;
+      Member& m = ms[c];
+      ChainTrace& t = *traces[c];
+      const double eps = tuning_of(m).eps;
+      if (m.divergent && m.moves && !warm) t.divergences.fetch_add(1);
+      if (!warm || cfg_.keep_warmup) {
+        if (m.moves)
+          t.record(m.q.data(), eps, m.energy, m.energy_error, m.accept, m.lp, 0, 1, m.divergent, warm);
+        else  // the fold that stood still this iteration: its state again, no step taken
+          t.record(m.q.data(), eps, m.energy, 0.0, m.accept, m.lp, 0, 0, false, warm);
+      }
+      t.step_size.store(eps);
+      t.done.store(it + 1);
+      t.grad_evals = m.grad_evals;
     }
-  } catch (const std::exception& e) {
-    for (auto& t : traces) t->error = e.what();
+    if (warm && (it + 1) % K == 0) deal(ms, K, cfg_.chain.seed, it);
+    if (it + 1 == tune) fixed = tune_from(ms, all, tune, set_, blank);
   }
-  finished_.store(true);
+  for (int c = 0; c < B; ++c) {
+    const Member& m = ms[c];
+    ChainState st;
+    st.position = m.q;
+    st.step_size = fixed.eps;
+    st.iteration = it;
+    st.inv_metric.resize(d);
+    for (std::size_t i = 0; i < d; ++i) st.inv_metric[i] = fixed.sigma[i] * fixed.sigma[i];
+    st.rng = m.rng;
+    st.ensemble = {static_cast<double>(m.fold), m.u, fixed.alpha, fixed.delta};
+    st.ensemble.insert(st.ensemble.end(), m.p.begin(), m.p.end());
+    traces[c]->final_state = std::move(st);
+    traces[c]->has_state = true;
+  }
 }
 
 }  // namespace brr::infer
