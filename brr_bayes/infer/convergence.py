@@ -7,6 +7,9 @@ them on random arrays); ArviZ remains what `Result.summary()` and the InferenceD
 """
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from scipy import fft, special
 
@@ -130,6 +133,33 @@ def _valid(draws, min_chains):
     return x, shape, ok
 
 
+def _per_parameter(draws, min_chains, fn, outputs):
+    """``outputs`` arrays of one value per parameter: fn((parameters, chain, draw) block) gives them for a
+    block of usable parameters (NaN elsewhere). Blocks run on threads (numpy releases the GIL in its
+    sorts and FFTs); each block's values depend on its own draws only, so the threads change nothing."""
+    x, shape, ok = _valid(draws, min_chains)
+    res = [np.full(x.shape[0], np.nan) for _ in range(outputs)]
+    if ok.any():
+        xs = x if ok.all() else x[ok]  # no copy of every draw when all are usable
+        vals = [np.full(len(xs), np.nan) for _ in range(outputs)]
+
+        def work(b):
+            for v, got in zip(vals, fn(xs[b])):
+                v[b] = got
+
+        blocks = _blocks(xs)
+        workers = min(len(blocks), os.cpu_count() or 1, 8)
+        if workers > 1:
+            with ThreadPoolExecutor(workers) as pool:
+                list(pool.map(work, blocks))
+        else:
+            for b in blocks:
+                work(b)
+        for r, v in zip(res, vals):
+            r[ok] = v
+    return [r.reshape(shape) for r in res]
+
+
 def _rhat_from(s, z_bulk):
     med = np.median(s.reshape(s.shape[0], -1), axis=1)
     bulk = _rhat(z_bulk)
@@ -149,16 +179,10 @@ def rhat(draws):
         >>> bool(np.all(bb.convergence.rhat(x) < 1.01))
         True
     """
-    x, shape, ok = _valid(draws, 2)
-    out = np.full(x.shape[0], np.nan)
-    if ok.any():
-        xs = x if ok.all() else x[ok]  # no copy of every draw when all are usable
-        vals = np.empty(len(xs))
-        for b in _blocks(xs):
-            s = _split(xs[b])
-            vals[b] = _rhat_from(s, _z_scale(s))
-        out[ok] = vals
-    return out.reshape(shape)
+    def block(x):
+        s = _split(x)
+        return (_rhat_from(s, _z_scale(s)),)
+    return _per_parameter(draws, 2, block, 1)[0]
 
 
 def ess_bulk(draws):
@@ -173,15 +197,7 @@ def ess_bulk(draws):
         >>> 1500 < float(bb.convergence.ess_bulk(x)) < 2500
         True
     """
-    x, shape, ok = _valid(draws, 1)
-    out = np.full(x.shape[0], np.nan)
-    if ok.any():
-        xs = x if ok.all() else x[ok]  # no copy of every draw when all are usable
-        vals = np.empty(len(xs))
-        for b in _blocks(xs):
-            vals[b] = _ess(_z_scale(_split(xs[b])))
-        out[ok] = vals
-    return out.reshape(shape)
+    return _per_parameter(draws, 1, lambda x: (_ess(_z_scale(_split(x))),), 1)[0]
 
 
 def rhat_and_ess_bulk(draws):
@@ -193,19 +209,13 @@ def rhat_and_ess_bulk(draws):
         >>> float(r) < 1.01 and float(e) > 1500
         True
     """
-    x, shape, ok = _valid(draws, 1)
-    r, e = np.full(x.shape[0], np.nan), np.full(x.shape[0], np.nan)
-    if ok.any():
-        xs = x if ok.all() else x[ok]
-        rv, ev = np.full(len(xs), np.nan), np.empty(len(xs))
-        for b in _blocks(xs):
-            s = _split(xs[b])
-            z = _z_scale(s)
-            ev[b] = _ess(z)
-            if x.shape[1] >= 2:
-                rv[b] = _rhat_from(s, z)
-        r[ok], e[ok] = rv, ev
-    return r.reshape(shape), e.reshape(shape)
+    def block(x):
+        s = _split(x)
+        z = _z_scale(s)
+        rhat_values = _rhat_from(s, z) if x.shape[1] >= 2 else np.full(len(x), np.nan)
+        return rhat_values, _ess(z)
+    r, e = _per_parameter(draws, 1, block, 2)
+    return r, e
 
 
 def nested_rhat(draws, superchains):
