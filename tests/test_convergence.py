@@ -83,3 +83,17 @@ def test_blocks_of_parameters_give_the_same_values(monkeypatch):
         np.testing.assert_array_equal(got[1], whole[1])
         np.testing.assert_array_equal(got[2][0], whole[2][0])
         np.testing.assert_array_equal(got[2][1], whole[2][1])
+
+
+def test_benchmark_helpers_give_arviz_min_ess_and_max_rhat():
+    # benchmarks/ report min bulk ESS and max R-hat through these (vectorised) helpers
+    from brr_bayes.bench import _max_rhat, _min_bulk_ess
+    rng = np.random.default_rng(5)
+    post = {"a": rng.normal(size=(4, 300)), "b": rng.normal(size=(4, 300, 3)).cumsum(axis=1)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = az.convert_to_dataset(post)
+        ess = min(float(az.ess(ds, method="bulk")[k].min()) for k in post)
+        rh = max(float(az.rhat(ds)[k].max()) for k in post)
+    np.testing.assert_allclose(_min_bulk_ess(post, list(post)), ess, rtol=1e-10)
+    np.testing.assert_allclose(_max_rhat(post, list(post)), rh, rtol=1e-10)
