@@ -214,8 +214,7 @@ def rhat_and_ess_bulk(draws):
         z = _z_scale(s)
         rhat_values = _rhat_from(s, z) if x.shape[1] >= 2 else np.full(len(x), np.nan)
         return rhat_values, _ess(z)
-    r, e = _per_parameter(draws, 1, block, 2)
-    return r, e
+    return tuple(_per_parameter(draws, 1, block, 2))
 
 
 def nested_rhat(draws, superchains):

@@ -88,7 +88,6 @@ _DEFAULTS = None
 
 SAMPLERS = ("nuts", "chees", "meads")
 LOCKSTEP = ("chees", "meads")   # many chains stepping together, one batch evaluation per step
-MEADS_FOLDS = 4
 DEVICES = ("cpu", "cuda", "cuda-emulated")
 
 
@@ -106,10 +105,10 @@ def _config(draws, tune, chains, cores, seed, target_accept, max_treedepth, metr
     draws = DEFAULTS["draws"] if draws is None else draws
     tune = DEFAULTS["tune"] if tune is None else tune
     chains = DEFAULTS["chains"] if chains is None else chains
-    if sampler == "meads" and (chains < 2 * MEADS_FOLDS or chains % MEADS_FOLDS):
-        raise ValueError(f"sampler='meads' splits its chains into {MEADS_FOLDS} folds that tune each other: pass "
-                         f"chains a multiple of {MEADS_FOLDS}, at least {2 * MEADS_FOLDS} (tens to hundreds), "
-                         f"got {chains}")
+    folds = DEFAULTS["meads_folds"]
+    if sampler == "meads" and (chains < 2 * folds or chains % folds):
+        raise ValueError(f"sampler='meads' splits its chains into {folds} folds that tune each other: pass "
+                         f"chains a multiple of {folds}, at least {2 * folds} (tens to hundreds), got {chains}")
     target_accept = DEFAULTS["target_accept"] if target_accept is None else target_accept
     max_treedepth = DEFAULTS["max_treedepth"] if max_treedepth is None else max_treedepth
     metric = DEFAULTS["metric"] if metric is None else metric

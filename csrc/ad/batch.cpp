@@ -221,8 +221,7 @@ void BatchEvaluator::logp_grad(const double* X, double* G, double* lp) {
   };
   // tiles: the default, 16, and one group per thread (the widest sharing of index and data reads);
   // which wins depends on the model's working set per lane against the caches
-  std::vector<std::size_t> tiles{kDefaultTile, 16, (lanes_ + threads_ - 1) / static_cast<std::size_t>(threads_)};
-  if (threads_ > 1) tiles.push_back(lanes_);
+  std::vector<std::size_t> tiles{kDefaultTile, 16, (lanes_ + threads_ - 1) / static_cast<std::size_t>(threads_), lanes_};
   std::sort(tiles.begin(), tiles.end());
   tiles.erase(std::unique(tiles.begin(), tiles.end()), tiles.end());
   std::vector<int> thread_counts{threads_};

@@ -51,8 +51,9 @@ std::size_t native_op_count(const Program& p);
 // B points of one program on `threads` threads, in one of two ways that give the same results bit for
 // bit: lane kernels over groups of `tile` lanes (each group one BatchWorkspace; small tiles keep a
 // sweep's working set in cache, large ones share index and data reads more widely), or kScalar: one
-// scalar evaluation per lane. kAuto times both ways, on `threads` threads and on one, at the first
-// call and keeps the fastest; since the results are equal, the choice changes speed only, never draws.
+// scalar evaluation per lane. kAuto times both ways (tiles of 8, 16, one group per thread and all
+// lanes), on `threads` threads and on one, at the first call and keeps the fastest; since the results
+// are equal, the choice changes speed only, never draws.
 class BatchEvaluator {
  public:
   static constexpr std::size_t kAuto = 0;

@@ -567,25 +567,22 @@ bool glm_fwd(const Op& op, BatchCtx& c, std::size_t B) {
         BRR_IVDEP for (std::size_t l = 0; l < lt; ++l)
           ts[k].va[j * B + t0 + l] += (a[j * lt + l] + a[(L + j) * lt + l]) + (a[(2 * L + j) * lt + l] + a[(3 * L + j) * lt + l]);
     }
+    // glm_lpdf's closing: lp += dp[0], then the normal's sigma terms (its adjoint before the scalar terms')
     const double dp0 = op.dp.empty() ? 0.0 : op.dp[0];
-    if (fam == 3) {  // glm_lpdf's closing terms, lane by lane
+    BRR_IVDEP for (std::size_t l = 0; l < lt; ++l) lp[l] += dp0;
+    if (fam == 3) {
       const double nn = op.dp.size() > 2 ? op.dp[2] : static_cast<double>(n);
       for (std::size_t l = 0; l < lt; ++l) {
         const double sg = sig[(t0 + l) * sig_ls];
         if (op.dp.size() > 2) aux[l] += op.dp[1];
-        lp[l] += dp0;
         lp[l] += -0.5 * aux[l] * inv_var[l] - nn * (std::log(sg) + kLogSqrt2Pi);
         if (sig_adj) sig_adj[(t0 + l) * sig_ls] += (aux[l] * inv_var[l] - nn) / sg;
-        for (std::size_t k = 0; k < nt; ++k)
-          if (ts[k].kind == 1 && ts[k].va) ts[k].va[t0 + l] += sums[k * lt + l];
-        c.ws.target[t0 + l] += lp[l];
       }
-      return;
     }
     BRR_IVDEP for (std::size_t l = 0; l < lt; ++l) {
       for (std::size_t k = 0; k < nt; ++k)
         if (ts[k].kind == 1 && ts[k].va) ts[k].va[t0 + l] += sums[k * lt + l];
-      c.ws.target[t0 + l] += lp[l] + dp0;
+      c.ws.target[t0 + l] += lp[l];
     }
   };
   if (B == LT) {

@@ -6,6 +6,7 @@
 #include "bindings/bindings.hpp"
 #include "bindings/numpy_span.hpp"
 #include "bindings/program_density.hpp"
+#include "infer/meads/meads.hpp"
 #include "infer/nuts/sampler.hpp"
 
 namespace brr::bind {
@@ -224,6 +225,7 @@ void bind_sampler(py::module_& m) {
     d["init_buffer"] = c.chain.init_buffer;
     d["term_buffer"] = c.chain.term_buffer;
     d["base_window"] = c.chain.base_window;
+    d["meads_folds"] = infer::MeadsSettings{}.folds;
     return d;
   }, "The sampler's default settings (SamplerConfig in csrc/nuts: the one place they are written).");
   py::class_<PyRun>(m, "SamplerRun", "Chains of a sampler (NUTS, ChEES) running on C++ threads.")

@@ -1,7 +1,7 @@
 // Cache-blocked transpose of a rows x cols row-major matrix into cols x rows. The batch executor turns
 // the samplers' points (lanes x dim) into its element-major layout and the gradients back; a plain
-// double loop there strides a whole row per element and spent a fifth of a W3 sweep in TLB and cache
-// misses. Blocks of kBlock x kBlock keep both sides' lines in L1.
+// double loop there strides a whole row per element (perf put about a fifth of a 64-lane W3 sweep in
+// those two loops). Blocks of kBlock x kBlock keep both sides' lines in L1.
 #pragma once
 #include <algorithm>
 #include <cstddef>

@@ -40,8 +40,8 @@ struct Member {
   std::unique_ptr<LogDensity> density;  // for the search for a starting point
   Rng rng;
   int fold = 0;
-  std::vector<double> q, g, p, q_prop, p_half, g_prop;
-  double lp = 0, lp_prop = 0, u = 0, H0 = 0, accept = 0, energy = 0, energy_error = 0;
+  std::vector<double> q, g, p, q_prop, p_half;
+  double lp = 0, u = 0, H0 = 0, accept = 0, energy = 0, energy_error = 0;
   bool divergent = false, moves = false;
   long long grad_evals = 0;
 
@@ -97,11 +97,12 @@ struct Member {
 };
 
 // The tuning drawn from chains `from` (their positions and gradients), at warm-up iteration t >= 1;
-// a statistic that comes out degenerate (chains all equal in some coordinate, say) keeps `prev`'s value.
-Tuning tune_from(const std::vector<Member>& ms, const std::vector<int>& from, long t, const MeadsSettings& set,
-                 const Tuning& prev) {
+// a statistic that comes out degenerate (chains all equal in some coordinate, say) keeps the neutral
+// value (scale 1, step 1).
+Tuning tune_from(const std::vector<Member>& ms, const std::vector<int>& from, long t, const MeadsSettings& set) {
   const std::size_t n = from.size(), d = ms[0].q.size();
-  Tuning out = prev;
+  Tuning out;
+  out.sigma.assign(d, 1.0);
   std::vector<double> mean(d, 0.0), var(d, 0.0);
   for (int c : from)
     for (std::size_t i = 0; i < d; ++i) mean[i] += ms[c].q[i] / static_cast<double>(n);
@@ -171,7 +172,7 @@ void MeadsRun::run() {
     Member& m = ms[c];
     m.density = factory_->make();
     m.rng = Rng(cfg_.chain.seed, cfg_.chain_id(c));
-    for (auto* v : {&m.q, &m.g, &m.p, &m.q_prop, &m.p_half, &m.g_prop}) v->assign(d, 0.0);
+    for (auto* v : {&m.q, &m.g, &m.p, &m.q_prop, &m.p_half}) v->assign(d, 0.0);
     if (resumed) {  // the gradient at the saved position is recomputed: the same function of it
       const ChainState& st = *resume_[c];
       m.q = st.position;
@@ -196,11 +197,10 @@ void MeadsRun::run() {
   std::vector<LogpStatus> ST(static_cast<std::size_t>(B));
   std::vector<int> all(static_cast<std::size_t>(B));
   std::iota(all.begin(), all.end(), 0);
-  Tuning blank;
-  blank.sigma.assign(d, 1.0);
   // after warm-up: one tuning for every chain, from all of them (a function of the states alone, so a
   // run resumed at any iteration continues with the same numbers)
-  Tuning fixed = blank;
+  Tuning fixed;
+  fixed.sigma.assign(d, 1.0);
   int it = resumed ? resume_[0]->iteration : 0;
   if (resumed && it >= tune) {
     const ChainState& s0 = *resume_[0];
@@ -209,9 +209,9 @@ void MeadsRun::run() {
     fixed.alpha = s0.ensemble[2];
     fixed.delta = s0.ensemble[3];
   } else if (tune == 0) {
-    fixed = tune_from(ms, all, 1, set_, blank);
+    fixed = tune_from(ms, all, 1, set_);
   }
-  std::vector<Tuning> fold_tuning(static_cast<std::size_t>(K), blank);
+  std::vector<Tuning> fold_tuning(static_cast<std::size_t>(K), fixed);  // each fold's, set before it is used
   std::vector<std::vector<int>> members(static_cast<std::size_t>(K));
   for (; it < total && !stop_.load(); ++it) {
     const bool warm = it < tune;
@@ -221,7 +221,7 @@ void MeadsRun::run() {
       for (int c = 0; c < B; ++c) members[static_cast<std::size_t>(ms[c].fold)].push_back(c);
       for (int k = 0; k < K; ++k)
         if (k != frozen)
-          fold_tuning[k] = tune_from(ms, members[static_cast<std::size_t>((k + K - 1) % K)], it + 1, set_, blank);
+          fold_tuning[k] = tune_from(ms, members[static_cast<std::size_t>((k + K - 1) % K)], it + 1, set_);
     }
     auto tuning_of = [&](const Member& m) -> const Tuning& { return warm ? fold_tuning[m.fold] : fixed; };
     for (int c = 0; c < B; ++c) {
@@ -250,7 +250,7 @@ void MeadsRun::run() {
       t.grad_evals = m.grad_evals;
     }
     if (warm && (it + 1) % K == 0) deal(ms, K, cfg_.chain.seed, it);
-    if (it + 1 == tune) fixed = tune_from(ms, all, tune, set_, blank);
+    if (it + 1 == tune) fixed = tune_from(ms, all, tune, set_);
   }
   for (int c = 0; c < B; ++c) {
     const Member& m = ms[c];
