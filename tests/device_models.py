@@ -88,4 +88,15 @@ def op_family_models():
         trans = bb.math.stack([bb.math.stack([stay, 1 - stay]), bb.math.stack([1 - stay, stay])])
         bb.HMM("y", np.log([0.5, 0.5]), bb.math.log(trans), bb.Normal.logp(y2[:, :, None], mu, 0.5))
     out[ops.HMM_LOGLIK] = m
+    u = rng.normal(size=(12, 2))
+    with bb.Model() as m:   # scans of traced steps: a nonlinear state with noisy inputs, a GARCH-like variance
+        x0 = bb.Normal("x0", 0, 1, shape=2)
+        w = bb.Normal("w", 0, 1, shape=2)
+        e = bb.Normal("e", 0, 0.3, shape=(12, 2))
+        x = bb.math.scan(lambda xp, ut: bb.math.tanh(w * xp + ut.sum()) + 0.1 * xp ** 2, x0, u + e)
+        omega = bb.HalfNormal("omega", 1)
+        s = bb.math.scan(lambda sp, et: omega + 0.2 * et ** 2 + 0.5 * sp, 0.1, u[:, 0])
+        bb.Normal("yx", x[:, 0], 1.0, observed=rng.normal(size=12))
+        bb.Normal("ys", 0.0, bb.math.sqrt(s), observed=u[:, 1])
+    out[ops.SCAN] = m
     return out

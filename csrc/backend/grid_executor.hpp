@@ -8,9 +8,11 @@
 // points go in and the B gradients come out. Header-only and using Program's inline members only,
 // so the CUDA module compiles it without linking the core.
 //
-// Every op has a device kernel except those that call a traced Function (Scan, OdeSolve); such an op,
-// or one whose inputs are of a kind its kernel does not take (grid_supported), makes the constructor
-// throw, naming its code.
+// Every op has a device kernel except the ODE solve; it, or an op whose inputs are of a kind its kernel
+// does not take (grid_supported), makes the constructor throw, naming its code. A Scan runs its step
+// Function's body on an executor of its own (same lanes), one step after another: T launches of the
+// body's kernels forward and, for the gradient, T reverse steps of forward-then-backward sweeps, as the
+// CPU's vector-Jacobian products do (ad/ops_scan.cpp).
 #pragma once
 #include <algorithm>
 #include <cstring>
@@ -28,6 +30,15 @@ using ir::Op;
 using ir::OpCode;
 using ir::Program;
 namespace terms = ad::terms;
+
+inline bool grid_supported(const Op& op, const Program& p);
+
+// every op of a Function's body runs on the device
+inline bool grid_supported_body(const Program& body) {
+  for (const Op& op : body.ops())
+    if (!grid_supported(op, body)) return false;
+  return true;
+}
 
 // Ops the device executor runs (by code, on the program's own slots).
 inline bool grid_supported(const Op& op, const Program& p) {
@@ -54,6 +65,7 @@ inline bool grid_supported(const Op& op, const Program& p) {
     case OpCode::LinearPredictor:
     case OpCode::LinearRecurrence: return true;  // constant inputs are read in place; data columns are constant
     case OpCode::CsrMatVec: return varies(1);
+    case OpCode::Scan: return grid_supported_body(p.function(static_cast<int>(op.ip[0])).body());
     case OpCode::OrderedLogisticLpmf:
     case OpCode::OrderedProbitLpmf:
     case OpCode::CategoricalLogitLpmf:
@@ -126,6 +138,13 @@ class GridExecutor {
     scr_ = Dev::template alloc<double>(lane_scratch * B_);
     plan();
     host_x_.assign(P.dim() * B_, 0.0);
+    fns_.resize(P.num_functions());
+    for (const Op& op : P.ops()) {
+      if (op.code != OpCode::Scan) continue;
+      const auto id = static_cast<std::size_t>(op.ip[0]);
+      if (!fns_[id])  // the body is owned by p_: an aliasing pointer keeps p_ alive as long as the executor
+        fns_[id] = std::make_unique<GridExecutor>(std::shared_ptr<const Program>(p_, &P.function(static_cast<int>(id)).body()), B_);
+    }
   }
 
   std::size_t lanes() const { return B_; }
@@ -138,18 +157,9 @@ class GridExecutor {
     for (std::size_t i = 0; i < d; ++i)
       for (std::size_t b = 0; b < B_; ++b) host_x_[i * B_ + b] = X[b * d + i];
     Dev::to_device(Dev::ptr(val_), host_x_.data(), d * B_);
-    Dev::zero(Dev::ptr(target_), B_);
-    want_grad_ = G != nullptr;
-    if (want_grad_) Dev::zero(Dev::ptr(adj_), adj_size_);
-    const auto& ops = P.ops();
-    for (std::size_t k = 0; k < ops.size(); ++k) forward(k);
+    sweep_forward(G != nullptr);
     if (want_grad_) {
-      for (std::size_t k = ops.size(); k-- > 0;) {
-        const Op& op = ops[k];
-        if (static_cast<int>(op.code) >= 400) continue;  // densities add their partials going forward
-        if (op.out >= 0 && !a(op.out)) continue;
-        backward(k);
-      }
+      sweep_backward();
       Dev::to_host(host_x_.data(), Dev::ptr(adj_), d * B_);
       for (std::size_t i = 0; i < d; ++i)
         for (std::size_t b = 0; b < B_; ++b) G[b * d + i] = host_x_[i * B_ + b];
@@ -167,7 +177,27 @@ class GridExecutor {
     std::vector<IBuf> term_start, term_rows;  // GLM: per gather term
     TBuf terms;          // GLM terms (device copies of their pointers)
     IBuf owner;          // CSR product: the row of each stored entry
+    Buf lam;             // Scan: the adjoint carried back to x[t-1] (n x B)
   };
+
+  // every op forward from the values in val_ (slot 0 onwards), the target from zero; with grad, the
+  // adjoints from zero
+  void sweep_forward(bool grad) {
+    Dev::zero(Dev::ptr(target_), B_);
+    want_grad_ = grad;
+    if (want_grad_) Dev::zero(Dev::ptr(adj_), adj_size_);
+    for (std::size_t k = 0; k < P().ops().size(); ++k) forward(k);
+  }
+
+  void sweep_backward() {
+    const auto& ops = P().ops();
+    for (std::size_t k = ops.size(); k-- > 0;) {
+      const Op& op = ops[k];
+      if (static_cast<int>(op.code) >= 400) continue;  // densities add their partials going forward
+      if (op.out >= 0 && !a(op.out)) continue;
+      backward(k);
+    }
+  }
 
   const Program& P() const { return *p_; }
   double* v(int s) const {
@@ -240,6 +270,8 @@ class GridExecutor {
           for (int32_t e = indptr[r]; e < indptr[r + 1]; ++e) owner[static_cast<std::size_t>(e)] = static_cast<int32_t>(r);
         group_rows(cols.data(), cols.size(), static_cast<std::size_t>(op.ip[1]), start, rows);
         pl.owner = Dev::upload(owner.empty() ? std::vector<int32_t>{0} : owner);
+      } else if (op.code == OpCode::Scan) {
+        pl.lam = Dev::template alloc<double>(static_cast<std::size_t>(op.ip[2]) * B_);
       }
       if (!start.empty()) {
         pl.start = Dev::upload(start);
@@ -410,6 +442,17 @@ class GridExecutor {
         return;
       }
       case OpCode::GlmLpdf: return glm(op, pl);
+      case OpCode::Scan: {
+        const ScanDims sd(op);
+        GridExecutor& f = *fns_[static_cast<std::size_t>(op.ip[0])];
+        const int fo = P().function(static_cast<int>(op.ip[0])).out();
+        for (std::size_t t = 0; t < sd.T; ++t) {
+          scan_input(op, sd, f, t);
+          f.sweep_forward(false);
+          Dev::launch(sd.n * B_, grid::CopyRange{f.arg(fo, sd.n), v(op.out) + t * sd.n * B_, B_});
+        }
+        return;
+      }
       case OpCode::OrderedLogisticLpmf:
       case OpCode::OrderedProbitLpmf: return ordinal(op, pl);
       case OpCode::DirichletLpdf: {
@@ -541,6 +584,49 @@ class GridExecutor {
     if (want_grad_) term_adjoints(op, pl, ir::kGlmHeader, buf(g_), rows);
   }
 
+  struct ScanDims {  // x[t] = f([x[t-1], u[t], theta]): T steps, n states, k inputs a step, p fixed inputs
+    std::size_t T, n, k, p;
+    explicit ScanDims(const Op& op)
+        : T(static_cast<std::size_t>(op.ip[1])), n(static_cast<std::size_t>(op.ip[2])),
+          k(static_cast<std::size_t>(op.ip[3])), p(static_cast<std::size_t>(op.ip[4])) {}
+    int u_in() const { return k ? 1 : -1; }
+    int theta_in() const { return p ? 1 + (k > 0) : -1; }
+  };
+
+  // the step's input [x[t-1], u[t], theta] into the body's slot 0, for every lane
+  void scan_input(const Op& op, const ScanDims& sd, GridExecutor& f, std::size_t t) {
+    const grid::Arg prev = t == 0 ? arg(op.in[0], sd.n) : grid::Arg{v(op.out) + (t - 1) * sd.n * B_, B_, 1};
+    grid::Arg u{}, th{};
+    if (sd.k) {
+      u = arg(op.in[static_cast<std::size_t>(sd.u_in())], sd.T * sd.k);
+      u.p += t * sd.k * u.es;
+    }
+    if (sd.p) th = arg(op.in[static_cast<std::size_t>(sd.theta_in())], sd.p);
+    Dev::launch((sd.n + sd.k + sd.p) * B_, grid::ScanInput{prev, u, th, f.v(0), sd.n, sd.k, B_});
+  }
+
+  // backwards through the steps: lambda = xbar[t] + lambda, then [lambda, ubar[t], thetabar] +=
+  // J_f^T lambda by a forward and a backward sweep of the body at step t's input
+  void scan_back(const Op& op, Plan& pl) {
+    const ScanDims sd(op);
+    double* x0a = a(op.in[0]);
+    double* ua = sd.k ? a(op.in[static_cast<std::size_t>(sd.u_in())]) : nullptr;
+    double* tha = sd.p ? a(op.in[static_cast<std::size_t>(sd.theta_in())]) : nullptr;
+    GridExecutor& f = *fns_[static_cast<std::size_t>(op.ip[0])];
+    const int fo = P().function(static_cast<int>(op.ip[0])).out();
+    if ((!x0a && !ua && !tha) || f.P().slot(fo).adj < 0 || f.P().slot(0).adj < 0) return;  // J_f = 0
+    double* lam = buf(pl.lam);
+    Dev::zero(lam, sd.n * B_);
+    for (std::size_t t = sd.T; t-- > 0;) {
+      scan_input(op, sd, f, t);
+      f.sweep_forward(true);
+      Dev::launch(sd.n * B_, grid::ScanSeed{a(op.out) + t * sd.n * B_, lam, f.a(fo)});
+      f.sweep_backward();
+      Dev::launch((sd.n + sd.k + sd.p) * B_, grid::ScanTake{f.a(0), lam, ua ? ua + t * sd.k * B_ : nullptr, tha, sd.n, sd.k, B_});
+    }
+    if (x0a) Dev::launch(sd.n * B_, grid::AddRange{lam, x0a});
+  }
+
   void backward(std::size_t k) {
     const Op& op = P().ops()[k];
     Plan& pl = plans_[k];
@@ -590,6 +676,7 @@ class GridExecutor {
         return;
       }
       case OpCode::PointwiseLpdf: return pointwise_back(op);
+      case OpCode::Scan: return scan_back(op, pl);
       case OpCode::HmmLogLik: {
         double *gli = a(op.in[0]), *gA = a(op.in[1]), *ge = a(op.in[2]);
         if (!gli && !gA && !ge) return;
@@ -673,6 +760,7 @@ class GridExecutor {
   Buf val_, adj_, cst_, target_, t_, g_, d0_, d1_, d2_, d3_, part_, lane_, scr_;
   std::vector<IBuf> idx_;
   std::vector<Plan> plans_;
+  std::vector<std::unique_ptr<GridExecutor>> fns_;  // by function id: the executors of Scan steps' bodies
   std::vector<double> host_x_;
 };
 

@@ -170,6 +170,37 @@ struct AddRange {  // dst[i] += src[i]
   BRR_HD void operator()(std::size_t k) const { dst[k] += src[k]; }
 };
 
+// ---- scan steps (the step's body runs on an executor of its own) ----
+
+struct ScanInput {  // o = [x[t-1] (n), u[t] (k), theta]: a step's input vector
+  Arg prev, u, th;
+  double* o;
+  std::size_t n, k, B;
+  BRR_HD void operator()(std::size_t kk) const {
+    const std::size_t i = kk / B, b = kk % B;
+    o[kk] = i < n ? prev.at(i, b) : i < n + k ? u.at(i - n, b) : th.at(i - n - k, b);
+  }
+};
+
+struct ScanSeed {  // the step output's adjoint: xbar[t] + lambda
+  const double* xbar;
+  const double* lam;
+  double* fa;
+  BRR_HD void operator()(std::size_t kk) const { fa[kk] += xbar[kk] + lam[kk]; }
+};
+
+struct ScanTake {  // the step input's adjoint g: lambda = g[:n], ubar[t] += g[n:n+k], thetabar += g[n+k:]
+  const double* g;
+  double *lam, *ua, *tha;
+  std::size_t n, k, B;
+  BRR_HD void operator()(std::size_t kk) const {
+    const std::size_t i = kk / B;
+    if (i < n) lam[kk] = g[kk];
+    else if (i < n + k) { if (ua) ua[kk - n * B] += g[kk]; }
+    else if (tha) tha[kk - (n + k) * B] += g[kk];
+  }
+};
+
 // log-sum-exp (o: one value per line) or softmax (o: the line's shape) along each line of an
 // (outer, len, inner) layout (ad/line_rows.hpp, as the CPU kernel)
 struct LseLines {
