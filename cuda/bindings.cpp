@@ -77,23 +77,36 @@ PYBIND11_MODULE(_cuda, m) {
       });
   py::class_<DeviceProgram>(m, "ProgramDevice",
                             "A compiled model's whole op program on the GPU: logp and gradients at B points per call.")
-      .def(py::init([](py::object program, long lanes) {
+      .def(py::init([](py::object program, long lanes, const DeviceProgram* share) {
              if (brr::cuda::device_count() == 0) throw std::runtime_error("no CUDA device is visible");
              if (lanes < 1) throw py::value_error("lanes must be >= 1, got " + std::to_string(lanes));
              if (!py::hasattr(program, "_address"))
                throw py::type_error("program must be a brr_bayes._core.Program (model.compiled.program)");
              const auto addr = program.attr("_address")().cast<std::uintptr_t>();
+             const auto* prog = reinterpret_cast<const brr::ir::Program*>(addr);
+             if (share && share->dev->program() != prog)
+               throw py::value_error("share: that ProgramDevice holds another program's data; pass one built on "
+                                     "this program, or share=None");
              // the Python object owns the Program; DeviceProgram keeps that object alive
-             std::shared_ptr<const brr::ir::Program> p(reinterpret_cast<const brr::ir::Program*>(addr),
-                                                       [](const brr::ir::Program*) {});
+             std::shared_ptr<const brr::ir::Program> p(prog, [](const brr::ir::Program*) {});
              try {
-               return DeviceProgram{program, std::make_unique<ProgramDevice>(p, static_cast<std::size_t>(lanes)), nullptr};
+               auto dev = share ? std::make_unique<ProgramDevice>(*share->dev, static_cast<std::size_t>(lanes))
+                                : std::make_unique<ProgramDevice>(p, static_cast<std::size_t>(lanes));
+               return DeviceProgram{program, std::move(dev), nullptr};
              } catch (const std::invalid_argument& e) {
                throw py::value_error(e.what());
              }
            }),
-           py::arg("program"), py::arg("lanes"))
+           py::arg("program"), py::arg("lanes"), py::arg("share") = nullptr,
+           "share: another ProgramDevice of this program whose device data (constants, index arrays, row "
+           "lists) this one reads instead of a copy of its own.")
       .def_property_readonly("lanes", [](const DeviceProgram& d) { return d.dev->lanes(); })
+      .def_property_readonly("data_bytes", [](const DeviceProgram& d) { return d.dev->data_bytes(); },
+                             "Bytes of the program's data on the GPU (shared by the devices built with share=).")
+      .def_property_readonly("workspace_bytes", [](const DeviceProgram& d) { return d.dev->workspace_bytes(); },
+                             "Bytes this device holds for its own lanes (values, adjoints, scratch).")
+      .def("shares_data_with", [](const DeviceProgram& d, const DeviceProgram& o) { return d.dev->shares_data_with(*o.dev); },
+           "Whether this device and o read one copy of the program's data.")
       .def("batch_capsule", [](DeviceProgram& d) {
         if (!d.ext) {
           d.ext = std::make_unique<BrrExternalBatch>();

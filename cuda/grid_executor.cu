@@ -1,5 +1,6 @@
 // The device executor on a CUDA GPU: backend/grid_executor.hpp's kernels, one thread per grid index,
-// buffers in device memory (the program's constants and index arrays copied once, at construction).
+// buffers in device memory (the program's constants and index arrays copied once, at construction, and
+// shared by the devices built with share=).
 #include <cuda_runtime.h>
 
 #include <stdexcept>
@@ -73,13 +74,20 @@ struct CudaDev {
 struct ProgramDevice::Impl {
   backend::GridExecutor<CudaDev> ex;
   Impl(std::shared_ptr<const ir::Program> p, std::size_t lanes) : ex(std::move(p), lanes) {}
+  Impl(const Impl& share, std::size_t lanes) : ex(share.ex.data(), lanes) {}
 };
 
 ProgramDevice::ProgramDevice(std::shared_ptr<const ir::Program> p, std::size_t lanes)
     : impl_(std::make_unique<Impl>(std::move(p), lanes)) {}
+ProgramDevice::ProgramDevice(const ProgramDevice& share, std::size_t lanes)
+    : impl_(std::make_unique<Impl>(*share.impl_, lanes)) {}
 ProgramDevice::~ProgramDevice() = default;
 std::size_t ProgramDevice::lanes() const { return impl_->ex.lanes(); }
 std::size_t ProgramDevice::dim() const { return impl_->ex.dim(); }
+const ir::Program* ProgramDevice::program() const { return impl_->ex.data()->program.get(); }
+std::size_t ProgramDevice::data_bytes() const { return impl_->ex.data()->bytes; }
+std::size_t ProgramDevice::workspace_bytes() const { return impl_->ex.workspace_bytes(); }
+bool ProgramDevice::shares_data_with(const ProgramDevice& o) const { return impl_->ex.data() == o.impl_->ex.data(); }
 void ProgramDevice::logp_grad(const double* X, double* G, double* lp) { impl_->ex.logp_grad(X, G, lp); }
 
 }  // namespace brr::cuda

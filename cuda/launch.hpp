@@ -39,11 +39,17 @@ class GlmBernoulliDevice {
 class ProgramDevice {
  public:
   ProgramDevice(std::shared_ptr<const ir::Program> program, std::size_t lanes);  // throws for an op without a kernel
+  // B lanes over `share`'s device data (its program's constants, index arrays, row lists): no second copy
+  ProgramDevice(const ProgramDevice& share, std::size_t lanes);
   ~ProgramDevice();
   ProgramDevice(const ProgramDevice&) = delete;
   ProgramDevice& operator=(const ProgramDevice&) = delete;
   std::size_t lanes() const;
   std::size_t dim() const;
+  const ir::Program* program() const;
+  std::size_t data_bytes() const;       // the program's data on the device (shared with share= devices)
+  std::size_t workspace_bytes() const;  // this device's own lanes: values, adjoints, scratch
+  bool shares_data_with(const ProgramDevice& other) const;
   // X, G: lanes x dim on the host (G may be null); lp: lanes
   void logp_grad(const double* X, double* G, double* lp);
 

@@ -104,6 +104,32 @@ def test_nuts_chains_on_the_device_pass_the_reference(references, monkeypatch):
         again = bb.sample(model, device="cuda-emulated", **kw)
     assert res.config["device"] == "cuda-emulated"
     assert [d.lanes for d in made[0]] == [1, 1, 1, 1]                        # one single-point evaluator per chain
+    assert all(d.shares_data_with(made[0][0]) for d in made[0])              # over one copy of the data
     np.testing.assert_array_equal(res.unconstrained, again.unconstrained)   # no atomics: same seed, same draws
     ok, rows = _checker(references)(res.posterior, str(references / folder), verbose=True)
     assert ok, [r for r in rows if r.get("status") != "ok"]
+
+
+def test_evaluators_built_with_share_read_one_copy_of_the_data_and_compute_the_same():
+    # NUTS on a device holds one single-lane evaluator per chain; share= makes them read one device
+    # copy of the model's data (W2's rows would otherwise be copied once per chain)
+    from brr_bayes import _backend
+    m = models.mrp_logit(data.make_w2(n=20_000))
+    program = m.compiled.program
+    make = _backend.core().HostGridDevice
+    own = make(program, 1)
+    shared = [own] + [make(program, 1, share=own) for _ in range(3)]
+    assert all(d.shares_data_with(own) for d in shared)
+    assert not make(program, 1).shares_data_with(own)
+    assert own.data_bytes > 8 * 20_000 and own.workspace_bytes > 0   # the data: at least one column of rows
+    assert all(d.data_bytes == own.data_bytes for d in shared)
+    x = np.random.default_rng(3).normal(scale=0.3, size=m.dim)
+    ref_lp, ref_g = program.logp_and_grad_grid(x[None, :])
+    for d in shared:   # each gives the unshared evaluator's bits
+        lp, g = d.logp_and_grad(x[None, :])
+        np.testing.assert_array_equal(lp, ref_lp)
+        np.testing.assert_array_equal(g, ref_g)
+    with bb.Model() as other:
+        bb.Normal("a", 0, 1)
+    with pytest.raises(ValueError, match="share: that HostGridDevice holds another program's data"):
+        make(other.compiled.program, 1, share=own)

@@ -156,7 +156,8 @@ def core_config(config):
 
 def _device_evaluator(program, device, chains, sampler):
     """What a run on ``device`` evaluates through: None on the CPU; for ChEES one device evaluator holding
-    every chain's point; for NUTS (whose chains branch apart) a list of single-point evaluators, one per chain."""
+    every chain's point; for NUTS (whose chains branch apart) a list of single-point evaluators, one per chain,
+    over one device copy of the model's data."""
     if device == "cpu":
         return None
     missing = program.device_unsupported_ops()
@@ -173,7 +174,10 @@ def _device_evaluator(program, device, chains, sampler):
         make = _backend.cuda_module().ProgramDevice
     else:
         make = _backend.core().HostGridDevice
-    return make(program, chains) if sampler in LOCKSTEP else [make(program, 1) for _ in range(chains)]
+    if sampler in LOCKSTEP:
+        return make(program, chains)
+    first = make(program, 1)   # the model's data goes to the device once; every chain's evaluator reads it
+    return [first] + [make(program, 1, share=first) for _ in range(chains - 1)]
 
 
 def fresh_plan(model, *, draws=None, tune=None, chains=None, cores=None, seed=None, target_accept=None,

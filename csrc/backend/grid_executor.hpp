@@ -4,8 +4,8 @@
 //   Dev::to_device(dst, src, n), Dev::to_host(dst, src, n), Dev::zero(p, n), Dev::launch(n, functor).
 // HostDev (host_dev.hpp) runs each grid as a loop, so the CPU tests check it against the scalar
 // executor; CudaDev (cuda/grid_executor.cu) launches one thread per index. The program's data,
-// constants and index arrays are copied to the device once, at construction; per call only the B
-// points go in and the B gradients come out. Header-only and using Program's inline members only,
+// constants and index arrays are copied to the device once (GridData, grid_data.hpp, which several
+// executors may share); per call only the B points go in and the B gradients come out. Header-only and using Program's inline members only,
 // so the CUDA module compiles it without linking the core.
 //
 // Every op has a device kernel except the ODE solve; it, or an op whose inputs are of a kind its kernel
@@ -21,89 +21,18 @@
 #include <string>
 #include <vector>
 
-#include "ir/program.hpp"
-#include "backend/grid_kernels.hpp"
+#include "backend/grid_data.hpp"
 
 namespace brr::backend {
-
-using ir::Op;
-using ir::OpCode;
-using ir::Program;
-namespace terms = ad::terms;
-
-inline bool grid_supported(const Op& op, const Program& p);
-
-// every op of a Function's body runs on the device
-inline bool grid_supported_body(const Program& body) {
-  for (const Op& op : body.ops())
-    if (!grid_supported(op, body)) return false;
-  return true;
-}
-
-// Ops the device executor runs (by code, on the program's own slots).
-inline bool grid_supported(const Op& op, const Program& p) {
-  const int c = static_cast<int>(op.code);
-  auto varies = [&](std::size_t k) { return !p.slot(op.in[k]).constant; };
-  if (c < 100) return varies(0);                        // unary
-  if (c < 200) return true;                             // binary
-  if (c >= 300 && c <= 302) return varies(0);           // lower, upper, interval
-  if (op.code == OpCode::Ordered || op.code == OpCode::SumToZero || op.code == OpCode::Simplex ||
-      op.code == OpCode::CholeskyCorr || op.code == OpCode::Cholesky)
-    return varies(0);
-  if (op.code == OpCode::PointwiseLpdf) return terms::univariate_arity(static_cast<OpCode>(op.ip[0])) > 0;
-  if (terms::univariate_arity(op.code) > 0 && c >= 400) return static_cast<int>(op.in.size()) == terms::univariate_arity(op.code);
-  switch (op.code) {
-    case OpCode::Gather: return op.in.size() == 1;
-    case OpCode::ScatterAdd:
-    case OpCode::Sum:
-    case OpCode::TargetAdd:
-    case OpCode::CumSum:
-    case OpCode::IcarPairwiseLpdf: return op.in.size() == 1 && varies(0);
-    case OpCode::LogSumExp:
-    case OpCode::Softmax: return varies(0);
-    case OpCode::Concat:
-    case OpCode::LinearPredictor:
-    case OpCode::LinearRecurrence: return true;  // constant inputs are read in place; data columns are constant
-    case OpCode::CsrMatVec: return varies(1);
-    case OpCode::Scan: return grid_supported_body(p.function(static_cast<int>(op.ip[0])).body());
-    case OpCode::OrderedLogisticLpmf:
-    case OpCode::OrderedProbitLpmf:
-    case OpCode::CategoricalLogitLpmf:
-    case OpCode::MultinomialLogitLpmf: return !varies(0);  // the observed categories / counts are data
-    case OpCode::TriSolve:
-    case OpCode::HmmLogLik:
-    case OpCode::DirichletLpdf:
-    case OpCode::MvNormalCholeskyLpdf:
-    case OpCode::LkjCholeskyLpdf: return true;  // any input may be constant: read in place through its Arg
-    case OpCode::DenseMatMul: return varies(1);
-    case OpCode::GlmLpdf: {
-      if (op.ip[0] < 0 || op.ip[0] > 4) return false;
-      for (std::size_t q = 1; q <= 3; ++q)
-        if (op.ip[q] >= 0 && !p.slot(op.in[static_cast<std::size_t>(op.ip[q])]).constant && q != 2) return false;
-      if (op.ip[0] == 1 && !p.slot(op.in[static_cast<std::size_t>(op.ip[2])]).constant) return false;
-      for (std::size_t q = ir::kGlmHeader; q < op.ip.size(); q += 4)
-        if (op.ip[q + 3] >= 0 && !p.slot(op.in[static_cast<std::size_t>(op.ip[q + 3])]).constant) return false;
-      return true;
-    }
-    default: return false;
-  }
-}
-
-// rows grouped by key (key[r] in [0, K)), each group's rows in row order: start (K + 1), rows (n)
-inline void group_rows(const int32_t* key, std::size_t n, std::size_t K, std::vector<int32_t>& start,
-                       std::vector<int32_t>& rows) {
-  start.assign(K + 1, 0);
-  for (std::size_t r = 0; r < n; ++r) ++start[static_cast<std::size_t>(key[r]) + 1];
-  for (std::size_t j = 0; j < K; ++j) start[j + 1] += start[j];
-  std::vector<int32_t> fill(start.begin(), start.end() - 1);
-  rows.assign(n, 0);
-  for (std::size_t r = 0; r < n; ++r) rows[static_cast<std::size_t>(fill[static_cast<std::size_t>(key[r])]++)] = static_cast<int32_t>(r);
-}
 
 template <class Dev>
 class GridExecutor {
  public:
-  GridExecutor(std::shared_ptr<const Program> p, std::size_t lanes) : p_(std::move(p)), B_(lanes) {
+  GridExecutor(std::shared_ptr<const Program> p, std::size_t lanes)
+      : GridExecutor(std::make_shared<const GridData<Dev>>(std::move(p)), lanes) {}
+
+  // an executor of B lanes over device data built once (and perhaps shared with other executors)
+  GridExecutor(std::shared_ptr<const GridData<Dev>> data, std::size_t lanes) : d_(std::move(data)), p_(d_->program), B_(lanes) {
     if (B_ < 1) throw std::invalid_argument("device executor: lanes must be >= 1");
     const Program& P = *p_;
     std::size_t val = 0, adj = 0, most = 1, lane_scratch = 1;
@@ -114,38 +43,34 @@ class GridExecutor {
       most = std::max(most, sl.size);
     }
     for (const Op& op : P.ops()) {
-      if (!grid_supported(op, P))
-        throw std::invalid_argument("device executor: op code " + std::to_string(static_cast<int>(op.code)) +
-                                    " has no device kernel (or its inputs are of a kind it does not take)");
       for (int i : op.idx) most = std::max(most, P.index(i).size());
       if (op.code == OpCode::HmmLogLik)  // per-lane working space of the forward algorithm
         lane_scratch = std::max(lane_scratch, ad::hmm::scratch_size(static_cast<std::size_t>(op.ip[1]),
                                                                    static_cast<std::size_t>(op.ip[2])));
     }
-    val_ = Dev::template alloc<double>(std::max<std::size_t>(val, 1) * B_);
-    adj_ = Dev::template alloc<double>(std::max<std::size_t>(adj, 1) * B_);
+    val_ = alloc(std::max<std::size_t>(val, 1) * B_);
     adj_size_ = std::max<std::size_t>(adj, 1) * B_;
-    cst_ = Dev::upload(P.constants().empty() ? std::vector<double>{0.0} : P.constants());
-    for (std::size_t i = 0; i < P.num_indices(); ++i) {
-      const auto& ix = P.index(static_cast<int>(i));
-      idx_.push_back(Dev::upload(ix.empty() ? std::vector<int32_t>{0} : ix));
-    }
-    target_ = Dev::template alloc<double>(B_);
+    adj_ = alloc(adj_size_);
+    target_ = alloc(B_);
     const std::size_t S = most * B_;
-    for (auto* b : {&t_, &g_, &d0_, &d1_, &d2_, &d3_}) *b = Dev::template alloc<double>(S);
-    part_ = Dev::template alloc<double>((most / grid::kChunk + 1) * B_);
-    lane_ = Dev::template alloc<double>(4 * B_);
-    scr_ = Dev::template alloc<double>(lane_scratch * B_);
+    for (auto* b : {&t_, &g_, &d0_, &d1_, &d2_, &d3_}) *b = alloc(S);
+    part_ = alloc((most / grid::kChunk + 1) * B_);
+    lane_ = alloc(4 * B_);
+    scr_ = alloc(lane_scratch * B_);
     plan();
     host_x_.assign(P.dim() * B_, 0.0);
     fns_.resize(P.num_functions());
-    for (const Op& op : P.ops()) {
-      if (op.code != OpCode::Scan) continue;
-      const auto id = static_cast<std::size_t>(op.ip[0]);
-      if (!fns_[id])  // the body is owned by p_: an aliasing pointer keeps p_ alive as long as the executor
-        fns_[id] = std::make_unique<GridExecutor>(std::shared_ptr<const Program>(p_, &P.function(static_cast<int>(id)).body()), B_);
-    }
+    for (std::size_t id = 0; id < fns_.size(); ++id)
+      if (d_->fns[id]) {
+        fns_[id] = std::make_unique<GridExecutor>(d_->fns[id], B_);
+        bytes_ += fns_[id]->bytes_;
+      }
   }
+
+  // the device data (constants, indices, row lists), to build more executors over the same copy
+  const std::shared_ptr<const GridData<Dev>>& data() const { return d_; }
+  // device memory this executor holds for its lanes (the shared data not counted)
+  std::size_t workspace_bytes() const { return bytes_; }
 
   std::size_t lanes() const { return B_; }
   std::size_t dim() const { return p_->dim(); }
@@ -169,16 +94,19 @@ class GridExecutor {
 
  private:
   using Buf = typename Dev::template Buf<double>;
-  using IBuf = typename Dev::template Buf<int32_t>;
   using TBuf = typename Dev::template Buf<grid::GlmTerm>;
 
-  struct Plan {          // what an op needs beyond its slots, built once
-    IBuf start, rows;    // gather adjoint / scatter-add / ICAR node lists
-    std::vector<IBuf> term_start, term_rows;  // GLM: per gather term
-    TBuf terms;          // GLM terms (device copies of their pointers)
-    IBuf owner;          // CSR product: the row of each stored entry
+  using Lists = typename GridData<Dev>::OpLists;
+
+  struct Plan {          // what an op needs beyond its slots and the shared lists, for these lanes
+    TBuf terms;          // GLM terms (device copies of pointers into these lanes' values)
     Buf lam;             // Scan: the adjoint carried back to x[t-1] (n x B)
   };
+
+  Buf alloc(std::size_t n) {
+    bytes_ += n * sizeof(double);
+    return Dev::template alloc<double>(n);
+  }
 
   // every op forward from the values in val_ (slot 0 onwards), the target from zero; with grad, the
   // adjoints from zero
@@ -202,7 +130,7 @@ class GridExecutor {
   const Program& P() const { return *p_; }
   double* v(int s) const {
     const ir::Slot& sl = P().slot(s);
-    return sl.constant ? const_cast<double*>(Dev::ptr(cst_)) + sl.offset : const_cast<double*>(Dev::ptr(val_)) + sl.offset * B_;
+    return sl.constant ? const_cast<double*>(Dev::ptr(d_->cst)) + sl.offset : const_cast<double*>(Dev::ptr(val_)) + sl.offset * B_;
   }
   double* a(int s) const {
     const ir::Slot& sl = P().slot(s);
@@ -215,7 +143,7 @@ class GridExecutor {
     if (varies(s)) return {v(s), full ? B_ : 0, 1};
     return {v(s), full ? std::size_t{1} : std::size_t{0}, 0};
   }
-  const int32_t* ix(int id) const { return Dev::ptr(idx_[static_cast<std::size_t>(id)]); }
+  const int32_t* ix(int id) const { return Dev::ptr(d_->idx[static_cast<std::size_t>(id)]); }
   std::size_t ix_len(int id) const { return P().index(id).size(); }
   double* buf(Buf& b) const { return const_cast<double*>(Dev::ptr(b)); }
 
@@ -231,59 +159,15 @@ class GridExecutor {
     plans_.resize(Pr.ops().size());
     for (std::size_t k = 0; k < Pr.ops().size(); ++k) {
       const Op& op = Pr.ops()[k];
-      Plan& pl = plans_[k];
-      std::vector<int32_t> start, rows;
-      if (op.code == OpCode::Gather || op.code == OpCode::ScatterAdd) {
-        const auto& key = Pr.index(op.idx[0]);
-        const std::size_t groups = op.code == OpCode::Gather ? n(op.in[0]) : n(op.out);
-        group_rows(key.data(), key.size(), groups, start, rows);
-      } else if (op.code == OpCode::IcarPairwiseLpdf) {
-        const auto& i1 = Pr.index(op.idx[0]);
-        const auto& i2 = Pr.index(op.idx[1]);
-        const std::size_t N = n(op.in[0]);
-        std::vector<std::vector<int32_t>> per(N);
-        for (std::size_t e = 0; e < i1.size(); ++e) {
-          per[static_cast<std::size_t>(i1[e])].push_back(static_cast<int32_t>(e + 1));
-          per[static_cast<std::size_t>(i2[e])].push_back(-static_cast<int32_t>(e + 1));
-        }
-        start.assign(1, 0);
-        for (const auto& l : per) {
-          rows.insert(rows.end(), l.begin(), l.end());
-          start.push_back(static_cast<int32_t>(rows.size()));
-        }
-      } else if (op.code == OpCode::GlmLpdf) {
-        plan_terms(op, pl, ir::kGlmHeader, n(op.in[static_cast<std::size_t>(op.ip[1])]));
-      } else if (op.code == OpCode::LinearPredictor) {
-        plan_terms(op, pl, 0, n(op.out));
-      } else if (op.code == OpCode::OrderedLogisticLpmf || op.code == OpCode::OrderedProbitLpmf) {
-        const double* y = Pr.constants().data() + Pr.slot(op.in[0]).offset;   // y is data
-        const std::size_t nb = static_cast<std::size_t>(op.ip[0]), K = static_cast<std::size_t>(op.ip[1]);
-        std::vector<int32_t> cat(nb);
-        for (std::size_t r = 0; r < nb; ++r)  // out-of-range rows (lp -inf) go to no group
-          cat[r] = y[r] >= 0 && y[r] < static_cast<double>(K) ? static_cast<int32_t>(y[r]) : static_cast<int32_t>(K);
-        group_rows(cat.data(), nb, K + 1, start, rows);
-      } else if (op.code == OpCode::CsrMatVec) {  // entries by column, for A^T's segmented sums
-        const auto& indptr = Pr.index(op.idx[0]);
-        const auto& cols = Pr.index(op.idx[1]);
-        std::vector<int32_t> owner(cols.size());
-        for (std::size_t r = 0; r + 1 < indptr.size(); ++r)
-          for (int32_t e = indptr[r]; e < indptr[r + 1]; ++e) owner[static_cast<std::size_t>(e)] = static_cast<int32_t>(r);
-        group_rows(cols.data(), cols.size(), static_cast<std::size_t>(op.ip[1]), start, rows);
-        pl.owner = Dev::upload(owner.empty() ? std::vector<int32_t>{0} : owner);
-      } else if (op.code == OpCode::Scan) {
-        pl.lam = Dev::template alloc<double>(static_cast<std::size_t>(op.ip[2]) * B_);
-      }
-      if (!start.empty()) {
-        pl.start = Dev::upload(start);
-        pl.rows = Dev::upload(rows.empty() ? std::vector<int32_t>{0} : rows);
-      }
+      if (op.code == OpCode::GlmLpdf) plan_terms(op, plans_[k], ir::kGlmHeader, n(op.in[static_cast<std::size_t>(op.ip[1])]));
+      if (op.code == OpCode::LinearPredictor) plan_terms(op, plans_[k], 0, n(op.out));
+      if (op.code == OpCode::Scan) plans_[k].lam = alloc(static_cast<std::size_t>(op.ip[2]) * B_);
     }
   }
 
   // a term list (ip from `first`, 4 ints per term: kind, value input, index position, data input) as
-  // device GlmTerms, with each gather term's rows grouped for its adjoint's segmented sum
+  // device GlmTerms
   void plan_terms(const Op& op, Plan& pl, std::size_t first, std::size_t nrows) {
-    const Program& Pr = P();
     std::vector<grid::GlmTerm> ts;
     for (std::size_t q = first; q < op.ip.size(); q += 4) {
       const int64_t kind = op.ip[q], vi = op.ip[q + 1], xi = op.ip[q + 2], di = op.ip[q + 3];
@@ -295,20 +179,14 @@ class GridExecutor {
       t.ix = xi >= 0 ? ix(op.idx[static_cast<std::size_t>(xi)]) : nullptr;
       t.d = di >= 0 ? v(op.in[static_cast<std::size_t>(di)]) : nullptr;
       ts.push_back(t);
-      std::vector<int32_t> s2, r2;
-      if (kind == 0) {
-        const auto& key = Pr.index(op.idx[static_cast<std::size_t>(xi)]);
-        group_rows(key.data(), key.size(), n(vs), s2, r2);
-      }
-      pl.term_start.push_back(Dev::upload(s2.empty() ? std::vector<int32_t>{0} : s2));
-      pl.term_rows.push_back(Dev::upload(r2.empty() ? std::vector<int32_t>{0} : r2));
     }
+    bytes_ += ts.size() * sizeof(grid::GlmTerm);
     pl.terms = Dev::upload(ts);
   }
 
   // each term's value adjoint from g = d target / d eta per row (B lanes): segmented sums for gathers,
   // a reduction for scalars, in place for dense terms
-  void term_adjoints(const Op& op, Plan& pl, std::size_t first, const double* g, std::size_t rows) {
+  void term_adjoints(const Op& op, const Lists& ls, std::size_t first, const double* g, std::size_t rows) {
     std::size_t q = 0;
     for (std::size_t at = first; at < op.ip.size(); at += 4, ++q) {
       const int64_t kind = op.ip[at];
@@ -318,7 +196,7 @@ class GridExecutor {
       const int64_t di = op.ip[at + 3];
       const double* d = di >= 0 ? v(op.in[static_cast<std::size_t>(di)]) : nullptr;
       if (kind == 0) {
-        Dev::launch(n(vs) * B_, grid::SegmentSum{Dev::ptr(pl.term_start[q]), Dev::ptr(pl.term_rows[q]), g, d, va, true, B_});
+        Dev::launch(n(vs) * B_, grid::SegmentSum{Dev::ptr(ls.term_start[q]), Dev::ptr(ls.term_rows[q]), g, d, va, true, B_});
       } else if (kind == 1) {
         Dev::launch(rows * B_, grid::Scaled{g, d, buf(d0_), false, B_});
         reduce(buf(d0_), rows, va, true);
@@ -331,6 +209,7 @@ class GridExecutor {
   void forward(std::size_t k) {
     const Op& op = P().ops()[k];
     Plan& pl = plans_[k];
+    const Lists& ls = d_->lists[k];
     const int c = static_cast<int>(op.code);
     double* target = buf(target_);
     if (c < 100) {
@@ -409,14 +288,14 @@ class GridExecutor {
         return;
       }
       case OpCode::LinearPredictor:
-        Dev::launch(n(op.out) * B_, grid::LinPredRows{Dev::ptr(pl.terms), static_cast<int>(pl.term_start.size()), v(op.out), B_});
+        Dev::launch(n(op.out) * B_, grid::LinPredRows{Dev::ptr(pl.terms), static_cast<int>(ls.term_start.size()), v(op.out), B_});
         return;
       case OpCode::PointwiseLpdf: return pointwise(op);
       case OpCode::Gather:
         Dev::launch(n(op.out) * B_, grid::Gather{arg(op.in[0], n(op.in[0])), ix(op.idx[0]), v(op.out), B_});
         return;
       case OpCode::ScatterAdd:
-        Dev::launch(n(op.out) * B_, grid::SegmentSum{Dev::ptr(pl.start), Dev::ptr(pl.rows), v(op.in[0]), nullptr, v(op.out), false, B_});
+        Dev::launch(n(op.out) * B_, grid::SegmentSum{Dev::ptr(ls.start), Dev::ptr(ls.rows), v(op.in[0]), nullptr, v(op.out), false, B_});
         return;
       case OpCode::Sum: reduce(v(op.in[0]), n(op.in[0]), v(op.out), false); return;
       case OpCode::TargetAdd: reduce(v(op.in[0]), n(op.in[0]), target, true); return;
@@ -437,11 +316,11 @@ class GridExecutor {
         Dev::launch(m * B_, grid::IcarTerms{v(op.in[0]), ix(op.idx[0]), ix(op.idx[1]), buf(t_), B_});
         reduce(buf(t_), m, target, true, -0.5);
         if (double* pa = a(op.in[0]))
-          Dev::launch(n(op.in[0]) * B_, grid::IcarGrad{v(op.in[0]), ix(op.idx[0]), ix(op.idx[1]), Dev::ptr(pl.start),
-                                                        Dev::ptr(pl.rows), pa, B_});
+          Dev::launch(n(op.in[0]) * B_, grid::IcarGrad{v(op.in[0]), ix(op.idx[0]), ix(op.idx[1]), Dev::ptr(ls.start),
+                                                        Dev::ptr(ls.rows), pa, B_});
         return;
       }
-      case OpCode::GlmLpdf: return glm(op, pl);
+      case OpCode::GlmLpdf: return glm(op, pl, ls);
       case OpCode::Scan: {
         const ScanDims sd(op);
         GridExecutor& f = *fns_[static_cast<std::size_t>(op.ip[0])];
@@ -454,7 +333,7 @@ class GridExecutor {
         return;
       }
       case OpCode::OrderedLogisticLpmf:
-      case OpCode::OrderedProbitLpmf: return ordinal(op, pl);
+      case OpCode::OrderedProbitLpmf: return ordinal(op, ls);
       case OpCode::DirichletLpdf: {
         const std::size_t nb = static_cast<std::size_t>(op.ip[0]), K = static_cast<std::size_t>(op.ip[1]);
         Dev::launch(nb * B_, grid::DirichletRows{arg(op.in[0], nb * K), arg(op.in[1], nb * K), a(op.in[0]), a(op.in[1]),
@@ -540,7 +419,7 @@ class GridExecutor {
     reduce_broadcast(u, no);
   }
 
-  void ordinal(const Op& op, Plan& pl) {
+  void ordinal(const Op& op, const Lists& ls) {
     const std::size_t nb = static_cast<std::size_t>(op.ip[0]), K = static_cast<std::size_t>(op.ip[1]),
                       stride = static_cast<std::size_t>(op.ip[2]);
     double* cut_a = a(op.in[2]);
@@ -550,10 +429,10 @@ class GridExecutor {
                         shared ? buf(d0_) : nullptr, shared ? buf(d1_) : nullptr, K, stride, B_};
     Dev::launch(nb * B_, r);
     reduce(buf(t_), nb, buf(target_), true);
-    if (shared) Dev::launch((K - 1) * B_, grid::SharedCutGrad{Dev::ptr(pl.start), Dev::ptr(pl.rows), buf(d0_), buf(d1_), cut_a, B_});
+    if (shared) Dev::launch((K - 1) * B_, grid::SharedCutGrad{Dev::ptr(ls.start), Dev::ptr(ls.rows), buf(d0_), buf(d1_), cut_a, B_});
   }
 
-  void glm(const Op& op, Plan& pl) {
+  void glm(const Op& op, Plan& pl, const Lists& ls) {
     const int64_t fam = op.ip[0];
     const int y_slot = op.in[static_cast<std::size_t>(op.ip[1])];
     const std::size_t rows = n(y_slot);
@@ -562,7 +441,7 @@ class GridExecutor {
     double* iv = buf(lane_);   // family 3: 1 / sigma^2, then the summed squares; family 4: phi, log phi, sums
     if (fam == 3) Dev::launch(B_, grid::InvVar{arg(aux, 1), iv});
     if (fam == 4) Dev::launch(B_, grid::PhiLane{arg(aux, 1), iv, B_});
-    const int nt = static_cast<int>(pl.term_start.size());
+    const int nt = static_cast<int>(ls.term_start.size());
     Dev::launch(rows * B_, grid::GlmRows{fam, Dev::ptr(pl.terms), nt, v(y_slot), fam == 1 ? v(aux) : nullptr, wt, iv, iv,
                                          buf(t_), buf(g_), buf(d1_), B_});
     const double dp0 = op.dp.empty() ? 0.0 : op.dp[0];
@@ -581,7 +460,7 @@ class GridExecutor {
     } else {
       reduce(buf(t_), rows, buf(target_), true, 1.0, dp0);
     }
-    if (want_grad_) term_adjoints(op, pl, ir::kGlmHeader, buf(g_), rows);
+    if (want_grad_) term_adjoints(op, ls, ir::kGlmHeader, buf(g_), rows);
   }
 
   struct ScanDims {  // x[t] = f([x[t-1], u[t], theta]): T steps, n states, k inputs a step, p fixed inputs
@@ -630,6 +509,7 @@ class GridExecutor {
   void backward(std::size_t k) {
     const Op& op = P().ops()[k];
     Plan& pl = plans_[k];
+    const Lists& ls = d_->lists[k];
     const int c = static_cast<int>(op.code);
     if (c < 100) {
       if (double* aa = a(op.in[0])) Dev::launch(n(op.out) * B_, grid::UnaryBack{op.code, v(op.in[0]), v(op.out), a(op.out), aa});
@@ -666,7 +546,7 @@ class GridExecutor {
         }
         return;
       }
-      case OpCode::LinearPredictor: return term_adjoints(op, pl, 0, a(op.out), n(op.out));
+      case OpCode::LinearPredictor: return term_adjoints(op, ls, 0, a(op.out), n(op.out));
       case OpCode::LinearRecurrence: {
         double *aa = a(op.in[0]), *ba = a(op.in[1]), *x0a = a(op.in[2]);
         if (!aa && !ba && !x0a) return;
@@ -711,7 +591,7 @@ class GridExecutor {
       }
       case OpCode::CsrMatVec:
         Dev::launch(static_cast<std::size_t>(op.ip[1]) * B_,
-                    grid::CsrColumnsBack{Dev::ptr(pl.start), Dev::ptr(pl.rows), Dev::ptr(pl.owner), v(op.in[0]), a(op.out), aa, B_});
+                    grid::CsrColumnsBack{Dev::ptr(ls.start), Dev::ptr(ls.rows), Dev::ptr(ls.owner), v(op.in[0]), a(op.out), aa, B_});
         return;
       case OpCode::Ordered: {
         const std::size_t rows = static_cast<std::size_t>(op.ip[0]), K = static_cast<std::size_t>(op.ip[1]);
@@ -731,7 +611,7 @@ class GridExecutor {
         return;
       }
       case OpCode::Gather:
-        Dev::launch(n(op.in[0]) * B_, grid::SegmentSum{Dev::ptr(pl.start), Dev::ptr(pl.rows), a(op.out), nullptr, aa, true, B_});
+        Dev::launch(n(op.in[0]) * B_, grid::SegmentSum{Dev::ptr(ls.start), Dev::ptr(ls.rows), a(op.out), nullptr, aa, true, B_});
         return;
       case OpCode::ScatterAdd:
         Dev::launch(n(op.in[0]) * B_, grid::GatherAdd{a(op.out), ix(op.idx[0]), aa, B_});
@@ -754,11 +634,11 @@ class GridExecutor {
     }
   }
 
+  std::shared_ptr<const GridData<Dev>> d_;
   std::shared_ptr<const Program> p_;
-  std::size_t B_, adj_size_ = 0;
+  std::size_t B_, adj_size_ = 0, bytes_ = 0;
   bool want_grad_ = false;
-  Buf val_, adj_, cst_, target_, t_, g_, d0_, d1_, d2_, d3_, part_, lane_, scr_;
-  std::vector<IBuf> idx_;
+  Buf val_, adj_, target_, t_, g_, d0_, d1_, d2_, d3_, part_, lane_, scr_;
   std::vector<Plan> plans_;
   std::vector<std::unique_ptr<GridExecutor>> fns_;  // by function id: the executors of Scan steps' bodies
   std::vector<double> host_x_;

@@ -20,13 +20,21 @@ namespace brr::bind {
 namespace {
 
 // The device executor's kernels on the host, as a device evaluator a run can take (device="cuda-emulated").
+// Several may share one copy of the program's device data (NUTS: one single-lane evaluator per chain).
 struct HostGridDevice {
-  backend::GridExecutor<backend::HostDev> ex;  // holds the Program alive itself
+  using Executor = backend::GridExecutor<backend::HostDev>;
+  Executor ex;  // holds the Program alive itself
   BrrExternalBatch ext{};
-  HostGridDevice(std::shared_ptr<ir::Program> p, std::size_t lanes) : ex(p, lanes) {
+  HostGridDevice(std::shared_ptr<ir::Program> p, std::size_t lanes) : ex(p, lanes) { init(); }
+  HostGridDevice(const HostGridDevice& share, std::size_t lanes) : ex(share.ex.data(), lanes) { init(); }
+  HostGridDevice(const HostGridDevice&) = delete;
+  HostGridDevice& operator=(const HostGridDevice&) = delete;
+
+ private:
+  void init() {
     ext.handle = this;
-    ext.lanes = lanes;
-    ext.dim = p->dim();
+    ext.lanes = ex.lanes();
+    ext.dim = ex.dim();
     ext.logp_grad = [](void* h, const double* X, double* G, double* lp, char* err, std::size_t n) -> int {
       try {
         static_cast<HostGridDevice*>(h)->ex.logp_grad(X, G, lp);
@@ -293,16 +301,42 @@ Built by brr_bayes.compile; not meant to be assembled by hand.)pbdoc")
   py::class_<HostGridDevice>(m, "HostGridDevice",
                              "The device executor's kernels run on the host at a fixed number of points: what a GPU "
                              "computes, as a device evaluator for bb.sample(device='cuda-emulated').")
-      .def(py::init([](std::shared_ptr<Program> p, long lanes) {
+      .def(py::init([](std::shared_ptr<Program> p, long lanes, const HostGridDevice* share) {
              if (lanes < 1) throw py::value_error("lanes must be >= 1, got " + std::to_string(lanes));
+             if (share && share->ex.data()->program.get() != p.get())
+               throw py::value_error("share: that HostGridDevice holds another program's data; pass one built "
+                                     "on this program, or share=None");
              try {
+               if (share) return std::make_unique<HostGridDevice>(*share, static_cast<std::size_t>(lanes));
                return std::make_unique<HostGridDevice>(p, static_cast<std::size_t>(lanes));
              } catch (const std::invalid_argument& e) {
                throw py::value_error(e.what());
              }
            }),
-           py::arg("program"), py::arg("lanes"))
+           py::arg("program"), py::arg("lanes"), py::arg("share") = nullptr,
+           "share: another HostGridDevice of this program whose data (constants, index arrays, row lists) "
+           "this one reads instead of a copy of its own.")
       .def_property_readonly("lanes", [](const HostGridDevice& d) { return d.ext.lanes; })
+      .def_property_readonly("data_bytes", [](const HostGridDevice& d) { return d.ex.data()->bytes; },
+                             "Bytes of the program's data on the device (shared by the evaluators built with share=).")
+      .def_property_readonly("workspace_bytes", [](const HostGridDevice& d) { return d.ex.workspace_bytes(); },
+                             "Bytes this evaluator holds for its own lanes (values, adjoints, scratch).")
+      .def("shares_data_with", [](const HostGridDevice& d, const HostGridDevice& o) { return d.ex.data() == o.ex.data(); },
+           "Whether this evaluator and o read one copy of the program's data.")
+      .def("logp_and_grad", [](HostGridDevice& d, py::handle xs) {
+        const auto B = static_cast<py::ssize_t>(d.ex.lanes()), dim = static_cast<py::ssize_t>(d.ex.dim());
+        DArray X = DArray::ensure(xs);
+        if (!X || X.ndim() != 2 || X.shape(0) != B || X.shape(1) != dim)
+          throw py::value_error("points must be a float array of shape (" + std::to_string(B) + ", " +
+                                std::to_string(dim) + "): one row per lane");
+        DArray lp(B);
+        DArray G(std::vector<py::ssize_t>{B, dim});
+        {
+          py::gil_scoped_release release;
+          d.ex.logp_grad(X.data(), G.mutable_data(), lp.mutable_data());
+        }
+        return py::make_tuple(lp, G);
+      }, py::arg("points"), "(logp (lanes,), gradients (lanes, dim)) at each row of points.")
       .def("batch_capsule", [](HostGridDevice& d) {
         return py::capsule(static_cast<void*>(&d.ext), kExternalBatchCapsule);
       }, "The evaluator for a run (start_sampling(batch=)); valid while this object lives.");

@@ -1,0 +1,207 @@
+// What the device executor keeps on the device for a Program whatever the points: its constants
+// (data columns, observed values), index arrays, and the row lists each op's adjoints sum over (rows
+// grouped by group id once, so no float atomics). Read-only once built, so several executors share one
+// (NUTS's chains, each with its own single-point executor, hold one copy of a model's data on the
+// device, not one each); an executor owns only its lanes' values, adjoints and scratch.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "ir/program.hpp"
+#include "backend/grid_kernels.hpp"
+
+namespace brr::backend {
+
+using ir::Op;
+using ir::OpCode;
+using ir::Program;
+namespace terms = ad::terms;
+
+inline bool grid_supported(const Op& op, const Program& p);
+
+// every op of a Function's body runs on the device
+inline bool grid_supported_body(const Program& body) {
+  for (const Op& op : body.ops())
+    if (!grid_supported(op, body)) return false;
+  return true;
+}
+
+// Ops the device executor runs (by code, on the program's own slots).
+inline bool grid_supported(const Op& op, const Program& p) {
+  const int c = static_cast<int>(op.code);
+  auto varies = [&](std::size_t k) { return !p.slot(op.in[k]).constant; };
+  if (c < 100) return varies(0);                        // unary
+  if (c < 200) return true;                             // binary
+  if (c >= 300 && c <= 302) return varies(0);           // lower, upper, interval
+  if (op.code == OpCode::Ordered || op.code == OpCode::SumToZero || op.code == OpCode::Simplex ||
+      op.code == OpCode::CholeskyCorr || op.code == OpCode::Cholesky)
+    return varies(0);
+  if (op.code == OpCode::PointwiseLpdf) return terms::univariate_arity(static_cast<OpCode>(op.ip[0])) > 0;
+  if (terms::univariate_arity(op.code) > 0 && c >= 400) return static_cast<int>(op.in.size()) == terms::univariate_arity(op.code);
+  switch (op.code) {
+    case OpCode::Gather: return op.in.size() == 1;
+    case OpCode::ScatterAdd:
+    case OpCode::Sum:
+    case OpCode::TargetAdd:
+    case OpCode::CumSum:
+    case OpCode::IcarPairwiseLpdf: return op.in.size() == 1 && varies(0);
+    case OpCode::LogSumExp:
+    case OpCode::Softmax: return varies(0);
+    case OpCode::Concat:
+    case OpCode::LinearPredictor:
+    case OpCode::LinearRecurrence: return true;  // constant inputs are read in place; data columns are constant
+    case OpCode::CsrMatVec: return varies(1);
+    case OpCode::Scan: return grid_supported_body(p.function(static_cast<int>(op.ip[0])).body());
+    case OpCode::OrderedLogisticLpmf:
+    case OpCode::OrderedProbitLpmf:
+    case OpCode::CategoricalLogitLpmf:
+    case OpCode::MultinomialLogitLpmf: return !varies(0);  // the observed categories / counts are data
+    case OpCode::TriSolve:
+    case OpCode::HmmLogLik:
+    case OpCode::DirichletLpdf:
+    case OpCode::MvNormalCholeskyLpdf:
+    case OpCode::LkjCholeskyLpdf: return true;  // any input may be constant: read in place through its Arg
+    case OpCode::DenseMatMul: return varies(1);
+    case OpCode::GlmLpdf: {
+      if (op.ip[0] < 0 || op.ip[0] > 4) return false;
+      for (std::size_t q = 1; q <= 3; ++q)
+        if (op.ip[q] >= 0 && !p.slot(op.in[static_cast<std::size_t>(op.ip[q])]).constant && q != 2) return false;
+      if (op.ip[0] == 1 && !p.slot(op.in[static_cast<std::size_t>(op.ip[2])]).constant) return false;
+      for (std::size_t q = ir::kGlmHeader; q < op.ip.size(); q += 4)
+        if (op.ip[q + 3] >= 0 && !p.slot(op.in[static_cast<std::size_t>(op.ip[q + 3])]).constant) return false;
+      return true;
+    }
+    default: return false;
+  }
+}
+
+// rows grouped by key (key[r] in [0, K)), each group's rows in row order: start (K + 1), rows (n)
+inline void group_rows(const int32_t* key, std::size_t n, std::size_t K, std::vector<int32_t>& start,
+                       std::vector<int32_t>& rows) {
+  start.assign(K + 1, 0);
+  for (std::size_t r = 0; r < n; ++r) ++start[static_cast<std::size_t>(key[r]) + 1];
+  for (std::size_t j = 0; j < K; ++j) start[j + 1] += start[j];
+  std::vector<int32_t> fill(start.begin(), start.end() - 1);
+  rows.assign(n, 0);
+  for (std::size_t r = 0; r < n; ++r) rows[static_cast<std::size_t>(fill[static_cast<std::size_t>(key[r])]++)] = static_cast<int32_t>(r);
+}
+
+template <class Dev>
+struct GridData {
+  using IBuf = typename Dev::template Buf<int32_t>;
+  using Buf = typename Dev::template Buf<double>;
+
+  struct OpLists {   // what an op needs beyond its slots and the program's index arrays
+    IBuf start, rows;  // gather adjoint / scatter-add / ICAR node / ordinal category / CSR column lists
+    std::vector<IBuf> term_start, term_rows;  // GLM and linear predictor: per gather term
+    IBuf owner;        // CSR product: the row of each stored entry
+  };
+
+  std::shared_ptr<const Program> program;
+  Buf cst;
+  std::vector<IBuf> idx;
+  std::vector<OpLists> lists;                        // by op
+  std::vector<std::shared_ptr<const GridData>> fns;  // by function id: Scan steps' bodies
+  std::size_t bytes = 0;                             // device memory held, the bodies' included
+
+  // throws std::invalid_argument naming the first op without a device kernel
+  explicit GridData(std::shared_ptr<const Program> p) : program(std::move(p)) {
+    const Program& P = *program;
+    for (const Op& op : P.ops())
+      if (!grid_supported(op, P))
+        throw std::invalid_argument("device executor: op code " + std::to_string(static_cast<int>(op.code)) +
+                                    " has no device kernel (or its inputs are of a kind it does not take)");
+    cst = up(P.constants().empty() ? std::vector<double>{0.0} : P.constants());
+    for (std::size_t i = 0; i < P.num_indices(); ++i) {
+      const auto& ix = P.index(static_cast<int>(i));
+      idx.push_back(up(ix.empty() ? std::vector<int32_t>{0} : ix));
+    }
+    lists.resize(P.ops().size());
+    for (std::size_t k = 0; k < P.ops().size(); ++k) build(P.ops()[k], lists[k]);
+    fns.resize(P.num_functions());
+    for (const Op& op : P.ops()) {
+      if (op.code != OpCode::Scan) continue;
+      const auto id = static_cast<std::size_t>(op.ip[0]);
+      if (fns[id]) continue;  // the body is owned by the program: an aliasing pointer keeps it alive
+      fns[id] = std::make_shared<const GridData>(
+          std::shared_ptr<const Program>(program, &P.function(static_cast<int>(id)).body()));
+      bytes += fns[id]->bytes;
+    }
+  }
+
+ private:
+  template <class T>
+  typename Dev::template Buf<T> up(const std::vector<T>& v) {
+    bytes += v.size() * sizeof(T);
+    return Dev::upload(v);
+  }
+  std::size_t n(int s) const { return program->slot(s).size; }
+
+  void build(const Op& op, OpLists& pl) {
+    const Program& Pr = *program;
+    std::vector<int32_t> start, rows;
+    if (op.code == OpCode::Gather || op.code == OpCode::ScatterAdd) {
+      const auto& key = Pr.index(op.idx[0]);
+      const std::size_t groups = op.code == OpCode::Gather ? n(op.in[0]) : n(op.out);
+      group_rows(key.data(), key.size(), groups, start, rows);
+    } else if (op.code == OpCode::IcarPairwiseLpdf) {
+      const auto& i1 = Pr.index(op.idx[0]);
+      const auto& i2 = Pr.index(op.idx[1]);
+      const std::size_t N = n(op.in[0]);
+      std::vector<std::vector<int32_t>> per(N);
+      for (std::size_t e = 0; e < i1.size(); ++e) {
+        per[static_cast<std::size_t>(i1[e])].push_back(static_cast<int32_t>(e + 1));
+        per[static_cast<std::size_t>(i2[e])].push_back(-static_cast<int32_t>(e + 1));
+      }
+      start.assign(1, 0);
+      for (const auto& l : per) {
+        rows.insert(rows.end(), l.begin(), l.end());
+        start.push_back(static_cast<int32_t>(rows.size()));
+      }
+    } else if (op.code == OpCode::GlmLpdf) {
+      term_lists(op, pl, ir::kGlmHeader);
+    } else if (op.code == OpCode::LinearPredictor) {
+      term_lists(op, pl, 0);
+    } else if (op.code == OpCode::OrderedLogisticLpmf || op.code == OpCode::OrderedProbitLpmf) {
+      const double* y = Pr.constants().data() + Pr.slot(op.in[0]).offset;   // y is data
+      const std::size_t nb = static_cast<std::size_t>(op.ip[0]), K = static_cast<std::size_t>(op.ip[1]);
+      std::vector<int32_t> cat(nb);
+      for (std::size_t r = 0; r < nb; ++r)  // out-of-range rows (lp -inf) go to no group
+        cat[r] = y[r] >= 0 && y[r] < static_cast<double>(K) ? static_cast<int32_t>(y[r]) : static_cast<int32_t>(K);
+      group_rows(cat.data(), nb, K + 1, start, rows);
+    } else if (op.code == OpCode::CsrMatVec) {  // entries by column, for A^T's segmented sums
+      const auto& indptr = Pr.index(op.idx[0]);
+      const auto& cols = Pr.index(op.idx[1]);
+      std::vector<int32_t> owner(cols.size());
+      for (std::size_t r = 0; r + 1 < indptr.size(); ++r)
+        for (int32_t e = indptr[r]; e < indptr[r + 1]; ++e) owner[static_cast<std::size_t>(e)] = static_cast<int32_t>(r);
+      group_rows(cols.data(), cols.size(), static_cast<std::size_t>(op.ip[1]), start, rows);
+      pl.owner = up(owner.empty() ? std::vector<int32_t>{0} : owner);
+    }
+    if (!start.empty()) {
+      pl.start = up(start);
+      pl.rows = up(rows.empty() ? std::vector<int32_t>{0} : rows);
+    }
+  }
+
+  // each gather term's rows (ip from `first`, 4 ints per term: kind, value input, index position, data
+  // input) grouped for its adjoint's segmented sum
+  void term_lists(const Op& op, OpLists& pl, std::size_t first) {
+    for (std::size_t q = first; q < op.ip.size(); q += 4) {
+      const int64_t kind = op.ip[q], xi = op.ip[q + 2];
+      std::vector<int32_t> s2, r2;
+      if (kind == 0) {
+        const auto& key = program->index(op.idx[static_cast<std::size_t>(xi)]);
+        group_rows(key.data(), key.size(), n(op.in[static_cast<std::size_t>(op.ip[q + 1])]), s2, r2);
+      }
+      pl.term_start.push_back(up(s2.empty() ? std::vector<int32_t>{0} : s2));
+      pl.term_rows.push_back(up(r2.empty() ? std::vector<int32_t>{0} : r2));
+    }
+  }
+};
+
+}  // namespace brr::backend
