@@ -66,6 +66,8 @@ def _find_nvcc():
 core = Pybind11Extension(
     "brr_bayes._core",
     _sources("csrc/**/*.cpp"),
+    # headers too, so an in-place rebuild (python setup.py build_ext --inplace) notices a header-only change
+    depends=_sources("csrc/**/*.hpp") + _sources("csrc/**/*.def"),
     include_dirs=["csrc"],
     cxx_std=17,
     extra_compile_args=CXX_FLAGS,
@@ -83,6 +85,7 @@ if NVCC:
     ext_modules.append(Pybind11Extension(
         "brr_bayes._cuda",
         _sources("cuda/*.cpp"),
+        depends=_sources("cuda/*.cu") + _sources("cuda/*.hpp") + _sources("csrc/**/*.hpp") + _sources("csrc/**/*.def"),
         include_dirs=["csrc", "cuda", os.path.join(cuda_home, "include")],
         cxx_std=17,
         extra_compile_args=CXX_FLAGS,

@@ -5,6 +5,8 @@ the device's own measured copy bandwidth (CuPy device-to-device copy, bytes read
 
     python benchmarks/gpu_bench.py [--rows 10000000] [--lanes 1,256] [--sampling W3,W4] [--out FILE]
 
+Then the seconds of one ChEES trajectory (256 chains x 32 leapfrog steps) with one device evaluation per
+step, points and gradients crossing each time, against the whole trajectory on the device (leapfrog()).
 Then sampling, min bulk-ESS per second: 256-chain ChEES on the device against 4-chain NUTS on the CPU
 (W3, W4; the issue's target is 2x), and NUTS with each chain on the device against NUTS on the CPU for
 W2 at --nuts-rows rows uncompressed. Only for a machine with a GPU; every figure it prints is measured
@@ -90,6 +92,42 @@ def sampling_table(names, nuts_rows, device, quick, cores):
     return lines
 
 
+def trajectory_table(Device, models, lanes, steps):
+    """A ChEES trajectory of `steps` leapfrog steps for `lanes` chains: one device evaluation per step with
+    the points and gradients crossing each time (the host loop), against the whole trajectory on the
+    device (leapfrog(): only its ends cross). Seconds per trajectory, best of 3."""
+    lines = ["", f"| workload | {lanes} chains x {steps} leapfrog steps | host loop s | on device s | host / device |",
+             "|---|---|---:|---:|---:|"]
+    print("\n".join(lines), flush=True)
+    for name, m in models.items():
+        rng = np.random.default_rng(0)
+        q = rng.normal(scale=0.3, size=(lanes, m.dim))
+        dev = Device(m.compiled.program, lanes)
+        if not hasattr(dev, "leapfrog"):
+            return lines[:1] + ["(this device evaluator has no leapfrog(): the trajectory table is skipped)"]
+        lp, g = dev.logp_and_grad(q)
+        p, minv = rng.normal(size=q.shape), np.ones(m.dim)
+
+        def host_loop():
+            for _ in range(steps):
+                dev.logp_and_grad(q)
+
+        def on_device():
+            dev.leapfrog(q, p, g, lp, minv, 1e-3, steps)
+
+        t_host = min(timeit(host_loop) for _ in range(3))
+        t_dev = min(timeit(on_device) for _ in range(3))
+        lines.append(f"| {name} | {m.dim:,} parameters | {t_host:.4f} | {t_dev:.4f} | {t_host / t_dev:.2f}x |")
+        print(lines[-1], flush=True)
+    return lines
+
+
+def timeit(f):
+    t0 = time.perf_counter()
+    f()
+    return time.perf_counter() - t0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=10_000_000)
@@ -106,6 +144,11 @@ def main():
 
             def logp_and_grad(self, X):
                 return self.program.logp_and_grad_grid(X)
+
+            def leapfrog(self, *a):
+                if not hasattr(self, "dev"):
+                    self.dev = _backend.core().HostGridDevice(self.program, len(a[0]))
+                return self.dev.leapfrog(*a)
     else:
         Device = _backend.cuda_module().ProgramDevice
     lines = ["| workload | lanes | CPU evals/s (per point, 1 thread) | GPU evals/s (per point) | GPU / CPU |",
@@ -121,6 +164,7 @@ def main():
             gpu = timed(lambda: dev.logp_and_grad(X)) * lanes
             lines.append(f"| {name} | {lanes} | {cpu:,.0f} | {gpu:,.0f} | {gpu / cpu:.2f}x |")
             print(lines[-1], flush=True)
+    lines += trajectory_table(Device, {k: models[k] for k in ("W3", "W4")}, lanes=256, steps=32)
     bw = None if args.host else copy_bandwidth()
     d = wl.make_w2(args.rows)
     m = wl.mrp_logit(d)

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "ir/program.hpp"
+#include "bindings/leapfrog_args.hpp"
 #include "common/external_batch.hpp"
 #include "launch.hpp"
 
@@ -23,7 +24,8 @@ using IArray = py::array_t<int64_t, py::array::c_style | py::array::forcecast>;
 struct DeviceProgram {
   py::object program;
   std::unique_ptr<ProgramDevice> dev;
-  std::unique_ptr<BrrExternalBatch> ext;  // made on first batch_capsule()
+  bool trajectories_on_device = true;
+  std::unique_ptr<BrrExternalBatch> ext;  // made by batch_capsule()
 };
 }  // namespace
 
@@ -92,7 +94,7 @@ PYBIND11_MODULE(_cuda, m) {
              try {
                auto dev = share ? std::make_unique<ProgramDevice>(*share->dev, static_cast<std::size_t>(lanes))
                                 : std::make_unique<ProgramDevice>(p, static_cast<std::size_t>(lanes));
-               return DeviceProgram{program, std::move(dev), nullptr};
+               return DeviceProgram{program, std::move(dev), true, nullptr};
              } catch (const std::invalid_argument& e) {
                throw py::value_error(e.what());
              }
@@ -108,23 +110,27 @@ PYBIND11_MODULE(_cuda, m) {
       .def("shares_data_with", [](const DeviceProgram& d, const DeviceProgram& o) { return d.dev->shares_data_with(*o.dev); },
            "Whether this device and o read one copy of the program's data.")
       .def("batch_capsule", [](DeviceProgram& d) {
-        if (!d.ext) {
-          d.ext = std::make_unique<BrrExternalBatch>();
-          d.ext->handle = d.dev.get();
-          d.ext->lanes = d.dev->lanes();
-          d.ext->dim = d.dev->dim();
-          d.ext->logp_grad = [](void* h, const double* X, double* G, double* lp, char* err, std::size_t n) -> int {
-            try {
-              static_cast<ProgramDevice*>(h)->logp_grad(X, G, lp);
-              return 0;
-            } catch (const std::exception& e) {
-              std::snprintf(err, n, "%s", e.what());
-              return 1;
-            }
-          };
-        }
+        if (!d.ext) d.ext = std::make_unique<BrrExternalBatch>();   // one struct, rewritten in place: a run holds its address
+        *d.ext = brr::external_batch_of(d.dev.get(), d.dev->lanes(), d.dev->dim(), d.trajectories_on_device);
         return py::capsule(static_cast<void*>(d.ext.get()), brr::kExternalBatchCapsule);
       }, "The evaluator for a sampling run (start_sampling(batch=)); valid while this object lives.")
+      .def_readwrite("trajectories_on_device", &DeviceProgram::trajectories_on_device,
+                     "Whether a lock-step run steps its leapfrog trajectories on the GPU (True) or on its host loop, "
+                     "one evaluation per step (False). Read when a run starts.")
+      .def("leapfrog", [](DeviceProgram& d, py::handle q, py::handle p, py::handle g, py::handle lp, py::handle minv,
+                          double eps, long L) {
+        auto t = brr::bind::LeapfrogArgs::check(d.dev->lanes(), d.dev->dim(), q, p, g, lp, minv, eps, L);
+        {
+          py::gil_scoped_release release;
+          d.dev->leapfrog(t.q.mutable_data(), t.p.mutable_data(), t.g.mutable_data(), t.lp.mutable_data(),
+                          t.ok.mutable_data(), t.evals.mutable_data(), t.minv.data(), eps, static_cast<int>(L));
+        }
+        return t.result();
+      }, py::arg("q"), py::arg("p"), py::arg("g"), py::arg("lp"), py::arg("minv"), py::arg("eps"), py::arg("steps"),
+      "L = steps leapfrog steps of every lane on the GPU from positions q, momenta p, gradients g (lanes x dim) "
+      "and log densities lp (lanes) with inverse metric minv (dim): returns (q, p, g, lp, ok, evals) at the ends.")
+      .def_property_readonly("trajectories", [](const DeviceProgram& d) { return d.dev->trajectories(); },
+                             "How many trajectories this device has stepped (each a whole leapfrog call).")
       .def("logp_and_grad", [](DeviceProgram& d, DArray X) {
         const auto B = static_cast<py::ssize_t>(d.dev->lanes()), dim = static_cast<py::ssize_t>(d.dev->dim());
         if (X.ndim() != 2 || X.shape(0) != B || X.shape(1) != dim)

@@ -53,13 +53,16 @@ struct CudaDev {
   }
   template <class T>
   static T* ptr(const Buf<T>& b) { return b.p; }
-  static void to_device(double* dst, const double* src, std::size_t n) {
-    check(cudaMemcpy(dst, src, n * sizeof(double), cudaMemcpyHostToDevice), "copy to device");
+  template <class T>
+  static void to_device(T* dst, const T* src, std::size_t n) {
+    check(cudaMemcpy(dst, src, n * sizeof(T), cudaMemcpyHostToDevice), "copy to device");
   }
-  static void to_host(double* dst, const double* src, std::size_t n) {
-    check(cudaMemcpy(dst, src, n * sizeof(double), cudaMemcpyDeviceToHost), "copy to host");
+  template <class T>
+  static void to_host(T* dst, const T* src, std::size_t n) {
+    check(cudaMemcpy(dst, src, n * sizeof(T), cudaMemcpyDeviceToHost), "copy to host");
   }
-  static void zero(double* p, std::size_t n) { check(cudaMemset(p, 0, n * sizeof(double)), "cudaMemset"); }
+  template <class T>
+  static void zero(T* p, std::size_t n) { check(cudaMemset(p, 0, n * sizeof(T)), "cudaMemset"); }  // all-zero bits: 0, 0.0
   template <class K>
   static void launch(std::size_t n, const K& k) {
     if (n == 0) return;
@@ -89,5 +92,10 @@ std::size_t ProgramDevice::data_bytes() const { return impl_->ex.data()->bytes; 
 std::size_t ProgramDevice::workspace_bytes() const { return impl_->ex.workspace_bytes(); }
 bool ProgramDevice::shares_data_with(const ProgramDevice& o) const { return impl_->ex.data() == o.impl_->ex.data(); }
 void ProgramDevice::logp_grad(const double* X, double* G, double* lp) { impl_->ex.logp_grad(X, G, lp); }
+void ProgramDevice::leapfrog(double* Q, double* P, double* G, double* LP, unsigned char* ok, long long* evals,
+                             const double* minv, double eps, int L) {
+  impl_->ex.leapfrog(Q, P, G, LP, ok, evals, minv, eps, L);
+}
+long long ProgramDevice::trajectories() const { return impl_->ex.trajectories(); }
 
 }  // namespace brr::cuda

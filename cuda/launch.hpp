@@ -52,6 +52,10 @@ class ProgramDevice {
   bool shares_data_with(const ProgramDevice& other) const;
   // X, G: lanes x dim on the host (G may be null); lp: lanes
   void logp_grad(const double* X, double* G, double* lp);
+  // L leapfrog steps of every lane on the GPU (backend::GridExecutor::leapfrog)
+  void leapfrog(double* Q, double* P, double* G, double* LP, unsigned char* ok, long long* evals, const double* minv,
+                double eps, int L);
+  long long trajectories() const;
 
  private:
   struct Impl;

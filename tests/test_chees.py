@@ -236,6 +236,46 @@ def test_device_emulated_runs_the_device_kernels_and_passes_the_reference(refere
     assert more.config["device"] == "cuda-emulated"
 
 
+@pytest.mark.parametrize("model_kind", ["funnel", "wall"])
+def test_trajectories_stepped_on_the_device_give_the_host_loops_draws(monkeypatch, model_kind):
+    # With a device, a whole trajectory's leapfrog steps run there (only its ends cross); the host loop
+    # takes one batch evaluation per step. Same arithmetic, so the same draws, evaluation counts and
+    # divergences: on eight schools (energy divergences in its funnel) and on a model whose density is
+    # NaN outside a ball (trajectories that end at an unusable point, ok = 0)
+    from brr_bayes.infer import sampling
+    if model_kind == "funnel":
+        model = _w1()
+    else:
+        with bb.Model() as model:
+            x = bb.Normal("x", 0, 3, shape=3)
+            bb.Potential("wall", bb.math.log(1 - (x * x).sum() / 4))   # NaN where |x| > 2
+    real, made = sampling._device_evaluator, []
+
+    def evaluator(on):
+        def make(*a):
+            made.append(real(*a))
+            made[-1].trajectories_on_device = on
+            return made[-1]
+        return make
+
+    runs = {}
+    for on in (True, False):
+        monkeypatch.setattr(sampling, "_device_evaluator", evaluator(on))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            runs[on] = bb.sample(model, sampler="chees", chains=8, tune=150, draws=60, seed=5, init=None,
+                                 device="cuda-emulated", progressbar=False)
+    assert made[0].trajectories > 150 and made[1].trajectories == 0
+    np.testing.assert_array_equal(runs[True].unconstrained, runs[False].unconstrained)
+    assert runs[True].grad_evals == runs[False].grad_evals
+    for k in ("diverging", "n_steps", "energy", "step_size"):
+        np.testing.assert_array_equal(runs[True].sample_stats[k], runs[False].sample_stats[k])
+    if model_kind == "wall":   # the unusable points were met (they end trajectories as divergences)
+        r = bb.sample(model, sampler="chees", chains=8, tune=150, draws=60, seed=5, init=None, keep_warmup=True,
+                      device="cuda-emulated", progressbar=False)
+        assert r.sample_stats["diverging"].sum() > 0
+
+
 def test_device_choices_are_checked():
     m = _w1()
     with pytest.raises(ValueError, match="device='tpu' is not known"):

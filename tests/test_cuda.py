@@ -105,13 +105,17 @@ def test_devices_built_with_share_read_one_copy_and_compute_the_same():
 
 
 @pytest.mark.gpu
-def test_chees_samples_on_the_device():
+def test_chees_samples_on_the_device(monkeypatch):
     import warnings
+    from brr_bayes.infer import sampling
+    made, real = [], sampling._device_evaluator
+    monkeypatch.setattr(sampling, "_device_evaluator", lambda *a: made.append(real(*a)) or made[-1])
     m = _workload("W1")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = bb.sample(m, sampler="chees", chains=64, tune=400, draws=100, seed=1, device="cuda", progressbar=False)
     assert res.config["device"] == "cuda"
+    assert made[0].trajectories >= 500   # every trajectory's leapfrog steps ran on the GPU
     assert np.isfinite(res.unconstrained).all()
     assert abs(float(res.posterior["mu"].mean()) - 4.4) < 1.5   # eight schools: mu's posterior mean is about 4.4
 

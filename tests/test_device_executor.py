@@ -133,3 +133,68 @@ def test_evaluators_built_with_share_read_one_copy_of_the_data_and_compute_the_s
         bb.Normal("a", 0, 1)
     with pytest.raises(ValueError, match="share: that HostGridDevice holds another program's data"):
         make(other.compiled.program, 1, share=own)
+
+
+def _leapfrog_reference(program, q, p, g, lp, minv, eps, steps):
+    """The host loop the device trajectory replaces: one grid evaluation of every lane per step."""
+    q, p, g, lp = q.copy(), p.copy(), g.copy(), lp.copy()
+    ok, evals = np.ones(len(q), bool), np.zeros(len(q), np.int64)
+    for _ in range(steps):
+        live = ok.copy()
+        p[live] += 0.5 * eps * g[live]
+        q[live] += eps * minv * p[live]
+        new_lp, new_g = program.logp_and_grad_grid(q)
+        usable = np.isfinite(new_lp) & np.isfinite(new_g).all(axis=1)
+        g[live], lp[live] = new_g[live], new_lp[live]
+        evals[live] += 1
+        kick = live & usable
+        p[kick] += 0.5 * eps * g[kick]
+        ok = live & usable
+    return q, p, g, lp, ok, evals
+
+
+@pytest.mark.parametrize("kind", ["W5", "wall"])
+def test_device_leapfrog_is_the_host_loop(kind):
+    # GridExecutor::leapfrog keeps a whole trajectory on the device: each lane as the loop above steps it,
+    # stopping at a point whose density is not finite (the "wall" model is NaN outside a ball)
+    from brr_bayes import _backend
+    if kind == "W5":
+        m = models.radon(data.make_w5())
+    else:
+        with bb.Model() as m:
+            x = bb.Normal("x", 0, 3, shape=3)
+            bb.Potential("wall", bb.math.log(1 - (x * x).sum() / 4))
+    program = m.compiled.program
+    B, rng = 6, np.random.default_rng(7)
+    q = rng.normal(scale=0.3, size=(B, m.dim))
+    lp, g = program.logp_and_grad_grid(q)
+    p = rng.normal(size=(B, m.dim))
+    minv = rng.uniform(0.5, 2.0, size=m.dim)
+    eps, steps = (0.02, 12) if kind == "W5" else (0.3, 20)
+    dev = _backend.core().HostGridDevice(program, B)
+    got = dev.leapfrog(q, p, g, lp, minv, eps, steps)
+    want = _leapfrog_reference(program, q, p, g, lp, minv, eps, steps)
+    for a, b in zip(got, want):
+        np.testing.assert_array_equal(a, b)
+    assert dev.trajectories == 1
+    if kind == "wall":
+        assert 0 < got[4].sum() < B            # some lanes met the wall, some did not
+        assert (got[5][~got[4]] < steps).all()  # a stopped lane counts only its steps
+    np.testing.assert_array_equal(dev.leapfrog(q, p, g, lp, minv, eps, 0)[0], q)   # no steps: the starts
+
+
+def test_device_leapfrog_checks_its_arguments():
+    from brr_bayes import _backend
+    m = models.eight_schools(data.make_w1())
+    dev = _backend.core().HostGridDevice(m.compiled.program, 2)
+    z, lp, minv = np.zeros((2, m.dim)), np.zeros(2), np.ones(m.dim)
+    with pytest.raises(ValueError, match=r"q must have shape \(2, 10\)"):
+        dev.leapfrog(np.zeros((3, m.dim)), z, z, lp, minv, 0.1, 3)
+    with pytest.raises(ValueError, match=r"lp must have shape \(2\)"):
+        dev.leapfrog(z, z, z, np.zeros(3), minv, 0.1, 3)
+    with pytest.raises(ValueError, match=r"minv\[4\] = -1.0+: the inverse metric must be positive"):
+        dev.leapfrog(z, z, z, lp, np.where(np.arange(m.dim) == 4, -1.0, 1.0), 0.1, 3)
+    with pytest.raises(ValueError, match="eps = 0.0+: the step size must be positive"):
+        dev.leapfrog(z, z, z, lp, minv, 0.0, 3)
+    with pytest.raises(ValueError, match="steps = -1: must be from 0"):
+        dev.leapfrog(z, z, z, lp, minv, 0.1, -1)

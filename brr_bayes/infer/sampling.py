@@ -317,10 +317,11 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
             whole op program on the GPU through the device executor; the data are copied to the device
             once per run or checkpoint segment) or 'cuda-emulated' (the device executor's kernels run on
             the host: what the GPU computes, for checking a model without one). With ChEES one device
-            evaluation holds every chain's point (many chains, any model size); with NUTS, whose chains
-            branch apart, each chain evaluates its own points on the device (worth it when the model's
-            cost is many data rows; each chain holds its own copy of the data there). A model with an op
-            that has no device kernel (``bb.math.scan``, ODE solves) is refused by name.
+            evaluation holds every chain's point (many chains, any model size) and each trajectory's
+            leapfrog steps run on the device, only its ends crossing; with NUTS, whose chains branch apart,
+            each chain evaluates its own points on the device (worth it when the model's cost is many data
+            rows; the chains share one device copy of the data). A model with an op that has no device
+            kernel (ODE solves) is refused by name.
         threads_per_chain: threads each chain uses inside one likelihood evaluation (GLM likelihoods over
             more than 8,192 rows are split into row chunks). Default: the cores left over per chain,
             ``max(1, cores // chains)``. Draws are identical for any value.

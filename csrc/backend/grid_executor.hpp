@@ -2,7 +2,7 @@
 // grid_kernels.hpp, launched over index grids by a device policy Dev:
 //   Dev::Buf<T>, Dev::alloc<T>(n), Dev::upload(vector<T>) -> Buf<T>, Dev::ptr(buf),
 //   Dev::to_device(dst, src, n), Dev::to_host(dst, src, n), Dev::zero(p, n), Dev::launch(n, functor).
-// HostDev (host_dev.hpp) runs each grid as a loop, so the CPU tests check it against the scalar
+// (copies and zeroing for any element type T). HostDev (host_dev.hpp) runs each grid as a loop, so the CPU tests check it against the scalar
 // executor; CudaDev (cuda/grid_executor.cu) launches one thread per index. The program's data,
 // constants and index arrays are copied to the device once (GridData, grid_data.hpp, which several
 // executors may share); per call only the B points go in and the B gradients come out. Header-only and using Program's inline members only,
@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "backend/grid_data.hpp"
+#include "backend/leapfrog_kernels.hpp"
 
 namespace brr::backend {
 
@@ -77,20 +78,57 @@ class GridExecutor {
 
   // X, G: B x dim on the host (G null: logp only); lp: B
   void logp_grad(const double* X, double* G, double* lp) {
-    const Program& P = *p_;
-    const std::size_t d = P.dim();
-    for (std::size_t i = 0; i < d; ++i)
-      for (std::size_t b = 0; b < B_; ++b) host_x_[i * B_ + b] = X[b * d + i];
-    Dev::to_device(Dev::ptr(val_), host_x_.data(), d * B_);
+    put_lanes(X, Dev::ptr(val_));
     sweep_forward(G != nullptr);
     if (want_grad_) {
       sweep_backward();
-      Dev::to_host(host_x_.data(), Dev::ptr(adj_), d * B_);
-      for (std::size_t i = 0; i < d; ++i)
-        for (std::size_t b = 0; b < B_; ++b) G[b * d + i] = host_x_[i * B_ + b];
+      get_lanes(Dev::ptr(adj_), G);
     }
     Dev::to_host(lp, Dev::ptr(target_), B_);
   }
+
+  // L leapfrog steps of every lane with positions, momenta and gradients kept on the device, so that
+  // only the trajectories' ends cross: Q, P, G (B x dim on the host, row-major) and LP (B) hold the
+  // starts in and the ends out. Each step of a live lane: p += eps/2 g, q += eps minv p, (lp, g) at q,
+  // then p += eps/2 g if lp and g are finite; otherwise the lane stops there (ok[b] = 0, its q, lp and
+  // g those of the point it could not use, p after the first half kick). evals[b]: lane b's
+  // evaluations. Once no lane is live (checked every kLiveCheck steps) the rest are skipped.
+  void leapfrog(double* Q, double* P, double* G, double* LP, unsigned char* ok, long long* evals,
+                const double* minv, double eps, int L) {
+    const std::size_t d = p_->dim(), n = d * B_;
+    if (!lf_) lf_ = std::make_unique<Trajectory>(*this, d);
+    Trajectory& t = *lf_;
+    put_lanes(Q, Dev::ptr(val_));
+    put_lanes(P, Dev::ptr(t.p));
+    put_lanes(G, Dev::ptr(t.g));
+    Dev::to_device(Dev::ptr(t.lp), LP, B_);
+    Dev::to_device(Dev::ptr(t.minv), minv, d);
+    std::vector<unsigned char> live(B_, 1);
+    Dev::to_device(Dev::ptr(t.ok), live.data(), B_);
+    Dev::zero(Dev::ptr(t.evals), B_);
+    double* q = Dev::ptr(val_);
+    for (int s = 0; s < L; ++s) {
+      if (s > 0 && s % kLiveCheck == 0) {
+        Dev::to_host(live.data(), Dev::ptr(t.ok), B_);
+        if (std::find(live.begin(), live.end(), 1) == live.end()) break;
+      }
+      Dev::launch(n, grid::LeapDrift{q, Dev::ptr(t.p), Dev::ptr(t.g), Dev::ptr(t.minv), Dev::ptr(t.ok), eps, B_});
+      sweep_forward(true);
+      sweep_backward();
+      Dev::launch(B_, grid::LeapUsable{Dev::ptr(target_), Dev::ptr(adj_), Dev::ptr(t.usable), d, B_});
+      Dev::launch(n, grid::LeapKick{Dev::ptr(t.p), Dev::ptr(t.g), Dev::ptr(adj_), Dev::ptr(t.ok), Dev::ptr(t.usable), eps, B_});
+      Dev::launch(B_, grid::LeapLanes{Dev::ptr(t.lp), Dev::ptr(target_), Dev::ptr(t.ok), Dev::ptr(t.usable), Dev::ptr(t.evals)});
+    }
+    get_lanes(q, Q);
+    get_lanes(Dev::ptr(t.p), P);
+    get_lanes(Dev::ptr(t.g), G);
+    Dev::to_host(LP, Dev::ptr(t.lp), B_);
+    Dev::to_host(ok, Dev::ptr(t.ok), B_);
+    Dev::to_host(evals, Dev::ptr(t.evals), B_);
+    ++trajectories_;
+  }
+  // how many leapfrog() calls this executor has run (a run's trajectories that stayed on the device)
+  long long trajectories() const { return trajectories_; }
 
  private:
   using Buf = typename Dev::template Buf<double>;
@@ -106,6 +144,34 @@ class GridExecutor {
   Buf alloc(std::size_t n) {
     bytes_ += n * sizeof(double);
     return Dev::template alloc<double>(n);
+  }
+
+  static constexpr int kLiveCheck = 8;  // leapfrog steps between checks whether any lane is live
+
+  struct Trajectory {  // leapfrog()'s device buffers, made at its first call
+    Buf p, g, lp, minv;
+    typename Dev::template Buf<unsigned char> ok, usable;
+    typename Dev::template Buf<long long> evals;
+    Trajectory(GridExecutor& ex, std::size_t d)
+        : p(ex.alloc(d * ex.B_)), g(ex.alloc(d * ex.B_)), lp(ex.alloc(ex.B_)), minv(ex.alloc(d)),
+          ok(Dev::template alloc<unsigned char>(ex.B_)), usable(Dev::template alloc<unsigned char>(ex.B_)),
+          evals(Dev::template alloc<long long>(ex.B_)) {
+      ex.bytes_ += ex.B_ * (2 + sizeof(long long));
+    }
+  };
+
+  // X (B x dim, host, row-major) into the lane-interleaved layout at dev (element i of lane b at i B + b)
+  void put_lanes(const double* X, double* dev) {
+    const std::size_t d = p_->dim();
+    for (std::size_t i = 0; i < d; ++i)
+      for (std::size_t b = 0; b < B_; ++b) host_x_[i * B_ + b] = X[b * d + i];
+    Dev::to_device(dev, host_x_.data(), d * B_);
+  }
+  void get_lanes(const double* dev, double* X) {
+    const std::size_t d = p_->dim();
+    Dev::to_host(host_x_.data(), dev, d * B_);
+    for (std::size_t i = 0; i < d; ++i)
+      for (std::size_t b = 0; b < B_; ++b) X[b * d + i] = host_x_[i * B_ + b];
   }
 
   // every op forward from the values in val_ (slot 0 onwards), the target from zero; with grad, the
@@ -642,6 +708,8 @@ class GridExecutor {
   std::vector<Plan> plans_;
   std::vector<std::unique_ptr<GridExecutor>> fns_;  // by function id: the executors of Scan steps' bodies
   std::vector<double> host_x_;
+  std::unique_ptr<Trajectory> lf_;  // leapfrog()'s buffers
+  long long trajectories_ = 0;
 };
 
 }  // namespace brr::backend

@@ -17,9 +17,12 @@ struct HostDev {
   static Buf<T> upload(const std::vector<T>& v) { return v; }
   template <class T>
   static T* ptr(const Buf<T>& b) { return const_cast<T*>(b.data()); }
-  static void to_device(double* dst, const double* src, std::size_t n) { std::memcpy(dst, src, n * sizeof(double)); }
-  static void to_host(double* dst, const double* src, std::size_t n) { std::memcpy(dst, src, n * sizeof(double)); }
-  static void zero(double* p, std::size_t n) { std::fill(p, p + n, 0.0); }
+  template <class T>
+  static void to_device(T* dst, const T* src, std::size_t n) { std::memcpy(dst, src, n * sizeof(T)); }
+  template <class T>
+  static void to_host(T* dst, const T* src, std::size_t n) { std::memcpy(dst, src, n * sizeof(T)); }
+  template <class T>
+  static void zero(T* p, std::size_t n) { std::fill(p, p + n, T{}); }
   template <class K>
   static void launch(std::size_t n, const K& k) {
     for (std::size_t t = 0; t < n; ++t) k(t);

@@ -11,6 +11,7 @@
 #include "backend/host_dev.hpp"
 #include "common/external_batch.hpp"
 #include "bindings/bindings.hpp"
+#include "bindings/leapfrog_args.hpp"
 #include "bindings/numpy_span.hpp"
 #include "bindings/program_density.hpp"
 #include "common/errors.hpp"
@@ -25,26 +26,11 @@ struct HostGridDevice {
   using Executor = backend::GridExecutor<backend::HostDev>;
   Executor ex;  // holds the Program alive itself
   BrrExternalBatch ext{};
-  HostGridDevice(std::shared_ptr<ir::Program> p, std::size_t lanes) : ex(p, lanes) { init(); }
-  HostGridDevice(const HostGridDevice& share, std::size_t lanes) : ex(share.ex.data(), lanes) { init(); }
+  HostGridDevice(std::shared_ptr<ir::Program> p, std::size_t lanes) : ex(p, lanes) { set_trajectories(true); }
+  HostGridDevice(const HostGridDevice& share, std::size_t lanes) : ex(share.ex.data(), lanes) { set_trajectories(true); }
   HostGridDevice(const HostGridDevice&) = delete;
   HostGridDevice& operator=(const HostGridDevice&) = delete;
-
- private:
-  void init() {
-    ext.handle = this;
-    ext.lanes = ex.lanes();
-    ext.dim = ex.dim();
-    ext.logp_grad = [](void* h, const double* X, double* G, double* lp, char* err, std::size_t n) -> int {
-      try {
-        static_cast<HostGridDevice*>(h)->ex.logp_grad(X, G, lp);
-        return 0;
-      } catch (const std::exception& e) {
-        std::snprintf(err, n, "%s", e.what());
-        return 1;
-      }
-    };
-  }
+  void set_trajectories(bool on) { ext = external_batch_of(&ex, ex.lanes(), ex.dim(), on); }
 };
 
 }  // namespace
@@ -323,6 +309,25 @@ Built by brr_bayes.compile; not meant to be assembled by hand.)pbdoc")
                              "Bytes this evaluator holds for its own lanes (values, adjoints, scratch).")
       .def("shares_data_with", [](const HostGridDevice& d, const HostGridDevice& o) { return d.ex.data() == o.ex.data(); },
            "Whether this evaluator and o read one copy of the program's data.")
+      .def_property("trajectories_on_device", [](const HostGridDevice& d) { return d.ext.leapfrog != nullptr; },
+                    &HostGridDevice::set_trajectories,
+                    "Whether a lock-step run steps its leapfrog trajectories here (True) or on its host loop, one "
+                    "evaluation per step (False); both give the same draws.")
+      .def("leapfrog", [](HostGridDevice& d, py::handle q, py::handle p, py::handle g, py::handle lp, py::handle minv,
+                          double eps, long L) {
+        auto t = LeapfrogArgs::check(d.ex.lanes(), d.ex.dim(), q, p, g, lp, minv, eps, L);
+        {
+          py::gil_scoped_release release;
+          d.ex.leapfrog(t.q.mutable_data(), t.p.mutable_data(), t.g.mutable_data(), t.lp.mutable_data(),
+                        t.ok.mutable_data(), t.evals.mutable_data(), t.minv.data(), eps, static_cast<int>(L));
+        }
+        return t.result();
+      }, py::arg("q"), py::arg("p"), py::arg("g"), py::arg("lp"), py::arg("minv"), py::arg("eps"), py::arg("steps"),
+      "L = steps leapfrog steps of every lane from positions q, momenta p, gradients g (lanes x dim) and log "
+      "densities lp (lanes) with inverse metric minv (dim): returns (q, p, g, lp, ok, evals) at the ends, "
+      "ok False where a lane stopped at a point whose density or gradient is not finite.")
+      .def_property_readonly("trajectories", [](const HostGridDevice& d) { return d.ex.trajectories(); },
+                             "How many trajectories this evaluator has stepped (each a whole leapfrog() call).")
       .def("logp_and_grad", [](HostGridDevice& d, py::handle xs) {
         const auto B = static_cast<py::ssize_t>(d.ex.lanes()), dim = static_cast<py::ssize_t>(d.ex.dim());
         DArray X = DArray::ensure(xs);

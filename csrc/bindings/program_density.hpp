@@ -78,6 +78,13 @@ class ExternalBatch : public infer::BatchLogDensity {
     std::fill(status, status + ext_->lanes, rc == 0 ? infer::LogpStatus::Ok : infer::LogpStatus::Fatal);
     if (rc != 0) throw std::runtime_error(std::string("the device evaluation failed: ") + err);
   }
+  bool has_leapfrog() const override { return ext_->leapfrog != nullptr; }
+  void leapfrog(const Trajectories& t, const double* minv, double eps, int L) override {
+    if (!ext_->leapfrog) return BatchLogDensity::leapfrog(t, minv, eps, L);
+    char err[512] = {0};
+    if (ext_->leapfrog(ext_->handle, t.q, t.p, t.g, t.lp, t.ok, t.evals, minv, eps, L, err, sizeof err) != 0)
+      throw std::runtime_error(std::string("the device trajectories failed: ") + err);
+  }
 
  private:
   const BrrExternalBatch* ext_;

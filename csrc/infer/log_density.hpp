@@ -3,6 +3,7 @@
 #pragma once
 #include <cstddef>
 #include <memory>
+#include <stdexcept>
 
 namespace brr::infer {
 
@@ -23,6 +24,21 @@ class BatchLogDensity {
   // X, G: lanes x dim, row-major; lp, status: one per lane. Row b's results must not depend on the
   // other rows, so an ensemble draws the same whichever way its points are evaluated.
   virtual void logp_grad(const double* X, double* G, double* lp, LogpStatus* status) = 0;
+
+  // Optional: L leapfrog steps of every lane run where the gradients are computed (a GPU keeps the
+  // lanes' positions, momenta and gradients there, so only the trajectories' ends cross). A live lane
+  // steps p += eps/2 g, q += eps minv p, (lp, g) at q, p += eps/2 g while lp and g are finite; at a
+  // point where they are not it stops (ok = 0) with that point's q, lp and g and p after the first half
+  // kick. The arithmetic is a host loop's over logp_grad, so an ensemble draws the same either way.
+  struct Trajectories {
+    double *q, *p, *g, *lp;  // lanes x dim (lp: lanes): the starts in, the ends out
+    unsigned char* ok;       // lanes, out
+    long long* evals;        // lanes, out: each lane's evaluations
+  };
+  virtual bool has_leapfrog() const { return false; }
+  virtual void leapfrog(const Trajectories&, const double* /*minv*/, double /*eps*/, int /*L*/) {
+    throw std::logic_error("this batch log density steps no trajectories (has_leapfrog() is false)");
+  }
 };
 
 // Makes evaluators so that chains never share buffers.

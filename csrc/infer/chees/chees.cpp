@@ -163,10 +163,37 @@ void CheesRun::run() {
   std::vector<double> X(static_cast<std::size_t>(B) * d), G(X.size()), LP(static_cast<std::size_t>(B));
   std::vector<infer::LogpStatus> ST(static_cast<std::size_t>(B));
   std::vector<double> minv(d, 1.0);
+  // where the batch steps whole trajectories itself (a device), the chains' starts go in and their ends
+  // come out, once per trajectory instead of once per step
+  const bool on_batch = batch->has_leapfrog();
+  std::vector<double> P(on_batch ? X.size() : 0);
+  std::vector<unsigned char> OK(on_batch ? static_cast<std::size_t>(B) : 0);
+  std::vector<long long> EV(OK.size());
   // L leapfrog steps of size eps for every chain, one batch evaluation per step; a chain whose
   // trajectory ended early (invalid point) rides along at its current state, its results dropped
   auto for_all = [&](int L, double eps) {
     for (Member& m : ms) m.begin(minv);
+    if (on_batch) {
+      for (int c = 0; c < B; ++c) {
+        const Member& m = ms[c];
+        std::copy_n(m.q_prop.data(), d, X.data() + c * d);
+        std::copy_n(m.p_prop.data(), d, P.data() + c * d);
+        std::copy_n(m.g_prop.data(), d, G.data() + c * d);
+        LP[c] = m.lp_prop;
+      }
+      batch->leapfrog({X.data(), P.data(), G.data(), LP.data(), OK.data(), EV.data()}, minv.data(), eps, L);
+      for (int c = 0; c < B; ++c) {
+        Member& m = ms[c];
+        std::copy_n(X.data() + c * d, d, m.q_prop.data());
+        std::copy_n(P.data() + c * d, d, m.p_prop.data());
+        std::copy_n(G.data() + c * d, d, m.g_prop.data());
+        m.lp_prop = LP[c];
+        m.ok = OK[c] != 0;
+        m.grad_evals += EV[c];
+      }
+      for (Member& m : ms) m.finish(minv);
+      return;
+    }
     for (int s = 0; s < L; ++s) {
       bool any = false;
       for (int c = 0; c < B; ++c) {
