@@ -20,6 +20,7 @@ from brr_bayes import workloads as wl
 from brr_bayes.bench import _max_rhat, _min_bulk_ess, write_table
 
 MODELS = {"W1": ("W1 eight schools", lambda: wl.eight_schools(wl.make_w1())),
+          "W3": ("W3 bym2", lambda: wl.bym2(wl.make_w3())),
           "W4": ("W4 poll_rw", lambda: wl.poll_rw(wl.make_w4())),
           "W5": ("W5 radon", lambda: wl.radon(wl.make_w5()))}
 

@@ -198,3 +198,53 @@ def test_device_leapfrog_checks_its_arguments():
         dev.leapfrog(z, z, z, lp, minv, 0.0, 3)
     with pytest.raises(ValueError, match="steps = -1: must be from 0"):
         dev.leapfrog(z, z, z, lp, minv, 0.1, -1)
+
+
+def test_long_segments_and_sums_are_added_up_in_pieces():
+    # A group of 70,000 rows (one state of a big survey) is summed in pieces of 256 rows, then pieces of
+    # those, instead of by one thread over all of them; the same for plain sums over many rows, a shared
+    # cutpoint's rows, a sparse design's long column and an axis sum. Every one against the scalar executor.
+    import scipy.sparse as sp
+    rng = np.random.default_rng(5)
+    n = 70_000
+    one, three = np.zeros(n, dtype=np.int64), rng.integers(0, 3, n)
+    x, cat = rng.normal(size=n), rng.integers(0, 4, n)
+    A = sp.csr_matrix(np.stack([np.ones(n), (rng.random(n) < 0.3) * rng.normal(size=n)], axis=1))
+    with bb.Model() as m:
+        a = bb.Normal("a", 0, 1, shape=1)
+        u = bb.Normal("u", 0, 1, shape=3)
+        b = bb.Normal("b", 0, 1)
+        bb.Bernoulli("y", logit_p=a[one] + u[three] + b * x, observed=rng.integers(0, 2, n))
+        c = bb.Normal("c", 0, 3, shape=3, transform="ordered")
+        bb.OrderedLogistic("o", b * x, c, observed=cat)
+        w = bb.Normal("w", 0, 1, shape=2)
+        bb.Normal("s", A @ w, 1.0, observed=rng.normal(size=n))
+        v = bb.Normal("v", 0, 1, shape=(n // 2, 2))
+        bb.Potential("col", -(v.sum(axis=0) ** 2).sum() / n)
+    m.compile_options = bb.CompileOptions(compress=False)
+    codes = m.compiled.program.op_codes()
+    for code in (ops.GLM, ops.ORDERED_LOGISTIC, ops.CSR_MATVEC, ops.SCATTER_ADD):
+        assert code in codes, ops.name(code)
+    X = np.random.default_rng(1).normal(scale=0.3, size=(2, m.dim))
+    assert_grid_matches(m, X, rtol=1e-10)
+
+
+@given(lengths=st.lists(st.integers(0, 70_000), min_size=1, max_size=6))
+@settings(max_examples=40, deadline=None)
+def test_segments_are_cut_so_no_thread_adds_more_than_256(lengths):
+    # the cuts behind the segmented sums: pieces of at most 256 items that never straddle two segments,
+    # covering every entry once, level after level until each segment has at most 256 items
+    from brr_bayes import _backend
+    start = np.concatenate([[0], np.cumsum(lengths)]).tolist()
+    levels, last = _backend.core()._cut_segments(start)
+    cur = start
+    for bounds in levels:
+        assert bounds[0] == 0 and bounds[-1] == cur[-1] and np.all(np.diff(bounds) >= 1)
+        assert np.all(np.diff(bounds) <= 256)
+        assert set(cur[:-1]) - {cur[-1]} <= set(bounds)   # every non-empty segment starts a piece
+        # the pieces of segment j are last-level items [next[j], next[j + 1])
+        nxt = [0] + [sum(1 for b in bounds[:-1] if b < cur[j + 1]) for j in range(len(cur) - 1)]
+        cur = nxt
+    assert last == cur
+    assert max(np.diff(last), default=0) <= 256
+    assert len(levels) == (0 if max(lengths) <= 256 else 1 if max(lengths) <= 256 * 256 else 2)

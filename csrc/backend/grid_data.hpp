@@ -13,6 +13,7 @@
 
 #include "ir/program.hpp"
 #include "backend/grid_kernels.hpp"
+#include "backend/segment_sums.hpp"
 
 namespace brr::backend {
 
@@ -95,9 +96,18 @@ struct GridData {
   using IBuf = typename Dev::template Buf<int32_t>;
   using Buf = typename Dev::template Buf<double>;
 
+  struct Cuts {  // a list's segments cut for its segmented sums (segment_sums.hpp), on the device
+    std::vector<IBuf> bounds;          // per level
+    std::vector<std::size_t> pieces;   // per level
+    IBuf last_start;
+    std::size_t partials = 0;          // per lane, all levels
+  };
+
   struct OpLists {   // what an op needs beyond its slots and the program's index arrays
     IBuf start, rows;  // gather adjoint / scatter-add / ICAR node / ordinal category / CSR column lists
+    Cuts cuts;         // start's segments cut
     std::vector<IBuf> term_start, term_rows;  // GLM and linear predictor: per gather term
+    std::vector<Cuts> term_cuts;
     IBuf owner;        // CSR product: the row of each stored entry
   };
 
@@ -107,6 +117,7 @@ struct GridData {
   std::vector<OpLists> lists;                        // by op
   std::vector<std::shared_ptr<const GridData>> fns;  // by function id: Scan steps' bodies
   std::size_t bytes = 0;                             // device memory held, the bodies' included
+  std::size_t most_partials = 0;                     // the largest Cuts::partials: an executor's scratch per lane
 
   // throws std::invalid_argument naming the first op without a device kernel
   explicit GridData(std::shared_ptr<const Program> p) : program(std::move(p)) {
@@ -185,7 +196,21 @@ struct GridData {
     if (!start.empty()) {
       pl.start = up(start);
       pl.rows = up(rows.empty() ? std::vector<int32_t>{0} : rows);
+      pl.cuts = cuts(start);
     }
+  }
+
+  Cuts cuts(const std::vector<int32_t>& start) {
+    const SegmentCuts h = cut_segments(start);
+    Cuts c;
+    for (const auto& b : h.bounds) {
+      c.bounds.push_back(up(b));
+      c.pieces.push_back(b.size() - 1);
+    }
+    c.last_start = up(h.last_start);
+    c.partials = h.partials();
+    most_partials = std::max(most_partials, c.partials);
+    return c;
   }
 
   // each gather term's rows (ip from `first`, 4 ints per term: kind, value input, index position, data
@@ -198,6 +223,7 @@ struct GridData {
         const auto& key = program->index(op.idx[static_cast<std::size_t>(xi)]);
         group_rows(key.data(), key.size(), n(op.in[static_cast<std::size_t>(op.ip[q + 1])]), s2, r2);
       }
+      pl.term_cuts.push_back(cuts(s2.empty() ? std::vector<int32_t>{0} : s2));
       pl.term_start.push_back(up(s2.empty() ? std::vector<int32_t>{0} : s2));
       pl.term_rows.push_back(up(r2.empty() ? std::vector<int32_t>{0} : r2));
     }

@@ -45,6 +45,8 @@ class GridExecutor {
     }
     for (const Op& op : P.ops()) {
       for (int i : op.idx) most = std::max(most, P.index(i).size());
+      if (op.code == OpCode::OrderedLogisticLpmf || op.code == OpCode::OrderedProbitLpmf)  // per-category sums
+        most = std::max(most, static_cast<std::size_t>(op.ip[1]) + 1);
       if (op.code == OpCode::HmmLogLik)  // per-lane working space of the forward algorithm
         lane_scratch = std::max(lane_scratch, ad::hmm::scratch_size(static_cast<std::size_t>(op.ip[1]),
                                                                    static_cast<std::size_t>(op.ip[2])));
@@ -55,7 +57,8 @@ class GridExecutor {
     target_ = alloc(B_);
     const std::size_t S = most * B_;
     for (auto* b : {&t_, &g_, &d0_, &d1_, &d2_, &d3_}) *b = alloc(S);
-    part_ = alloc((most / grid::kChunk + 1) * B_);
+    part_ = alloc(std::max<std::size_t>(reduce_partials(most), 1) * B_);
+    seg_ = alloc(std::max<std::size_t>(d_->most_partials, 1) * B_);
     lane_ = alloc(4 * B_);
     scr_ = alloc(lane_scratch * B_);
     plan();
@@ -213,11 +216,45 @@ class GridExecutor {
   std::size_t ix_len(int id) const { return P().index(id).size(); }
   double* buf(Buf& b) const { return const_cast<double*>(Dev::ptr(b)); }
 
-  // out[b] (+)= offset + scale * sum_i t[i, b] over n rows
+  // out[b] (+)= offset + scale * sum_i t[i, b] over n rows: sums of kChunk rows, then sums of kChunk of
+  // those, ..., until one thread per lane adds up at most kChunk (a few launches for millions of rows)
   void reduce(const double* t, std::size_t rows, double* out, bool add, double scale = 1.0, double offset = 0.0) {
-    const std::size_t chunks = rows == 0 ? 0 : (rows - 1) / grid::kChunk + 1;
-    if (chunks) Dev::launch(chunks * B_, grid::ChunkSums{t, buf(part_), rows, B_});
-    Dev::launch(B_, grid::ChunkTotal{buf(part_), out, chunks, B_, scale, offset, add});
+    const double* src = t;
+    double* part = buf(part_);
+    std::size_t n = rows;
+    while (n > grid::kChunk) {
+      const std::size_t chunks = (n - 1) / grid::kChunk + 1;
+      Dev::launch(chunks * B_, grid::ChunkSums{src, part, n, B_});
+      src = part;
+      part += chunks * B_;
+      n = chunks;
+    }
+    Dev::launch(B_, grid::ChunkTotal{src, out, n, B_, scale, offset, add});
+  }
+
+  // partial sums reduce() keeps for n rows, per lane
+  static std::size_t reduce_partials(std::size_t n) {
+    std::size_t total = 0;
+    for (; n > grid::kChunk; n = (n - 1) / grid::kChunk + 1) total += (n - 1) / grid::kChunk + 1;
+    return total;
+  }
+
+  // out[j, b] (= or +=) the sum over segment j of `term` (segment_sums.hpp) for `segments` segments as
+  // `c` cuts them: with no cuts one thread per (segment, lane); else pieces, level after level
+  template <class Term>
+  void seg_sum(const typename GridData<Dev>::Cuts& c, std::size_t segments, const Term& term, double* out, bool add) {
+    if (c.bounds.empty()) {
+      Dev::launch(segments * B_, grid::SegmentTotals<Term>{Dev::ptr(c.last_start), term, out, add, B_});
+      return;
+    }
+    double* part = buf(seg_);
+    Dev::launch(c.pieces[0] * B_, grid::PieceSums<Term>{Dev::ptr(c.bounds[0]), term, part, B_});
+    for (std::size_t l = 1; l < c.bounds.size(); ++l) {
+      double* next = part + c.pieces[l - 1] * B_;
+      Dev::launch(c.pieces[l] * B_, grid::PieceSums<grid::PartialTerm>{Dev::ptr(c.bounds[l]), {part, B_}, next, B_});
+      part = next;
+    }
+    Dev::launch(segments * B_, grid::SegmentTotals<grid::PartialTerm>{Dev::ptr(c.last_start), {part, B_}, out, add, B_});
   }
 
   void plan() {
@@ -262,7 +299,7 @@ class GridExecutor {
       const int64_t di = op.ip[at + 3];
       const double* d = di >= 0 ? v(op.in[static_cast<std::size_t>(di)]) : nullptr;
       if (kind == 0) {
-        Dev::launch(n(vs) * B_, grid::SegmentSum{Dev::ptr(ls.term_start[q]), Dev::ptr(ls.term_rows[q]), g, d, va, true, B_});
+        seg_sum(ls.term_cuts[q], n(vs), grid::RowsTerm{Dev::ptr(ls.term_rows[q]), g, d, B_}, va, true);
       } else if (kind == 1) {
         Dev::launch(rows * B_, grid::Scaled{g, d, buf(d0_), false, B_});
         reduce(buf(d0_), rows, va, true);
@@ -361,7 +398,7 @@ class GridExecutor {
         Dev::launch(n(op.out) * B_, grid::Gather{arg(op.in[0], n(op.in[0])), ix(op.idx[0]), v(op.out), B_});
         return;
       case OpCode::ScatterAdd:
-        Dev::launch(n(op.out) * B_, grid::SegmentSum{Dev::ptr(ls.start), Dev::ptr(ls.rows), v(op.in[0]), nullptr, v(op.out), false, B_});
+        seg_sum(ls.cuts, n(op.out), grid::RowsTerm{Dev::ptr(ls.rows), v(op.in[0]), nullptr, B_}, v(op.out), false);
         return;
       case OpCode::Sum: reduce(v(op.in[0]), n(op.in[0]), v(op.out), false); return;
       case OpCode::TargetAdd: reduce(v(op.in[0]), n(op.in[0]), target, true); return;
@@ -495,7 +532,12 @@ class GridExecutor {
                         shared ? buf(d0_) : nullptr, shared ? buf(d1_) : nullptr, K, stride, B_};
     Dev::launch(nb * B_, r);
     reduce(buf(t_), nb, buf(target_), true);
-    if (shared) Dev::launch((K - 1) * B_, grid::SharedCutGrad{Dev::ptr(ls.start), Dev::ptr(ls.rows), buf(d0_), buf(d1_), cut_a, B_});
+    if (!shared) return;
+    // per category (K and the out-of-range rows' group): the sums of d_lo and of d_hi over its rows; then
+    // cutpoint j takes d_lo of category j + 1 and d_hi of category j
+    seg_sum(ls.cuts, K + 1, grid::RowsTerm{Dev::ptr(ls.rows), buf(d0_), nullptr, B_}, buf(d2_), false);
+    seg_sum(ls.cuts, K + 1, grid::RowsTerm{Dev::ptr(ls.rows), buf(d1_), nullptr, B_}, buf(d3_), false);
+    Dev::launch((K - 1) * B_, grid::SharedCutGrad{buf(d2_), buf(d3_), cut_a, B_});
   }
 
   void glm(const Op& op, Plan& pl, const Lists& ls) {
@@ -656,8 +698,8 @@ class GridExecutor {
         return;
       }
       case OpCode::CsrMatVec:
-        Dev::launch(static_cast<std::size_t>(op.ip[1]) * B_,
-                    grid::CsrColumnsBack{Dev::ptr(ls.start), Dev::ptr(ls.rows), Dev::ptr(ls.owner), v(op.in[0]), a(op.out), aa, B_});
+        seg_sum(ls.cuts, static_cast<std::size_t>(op.ip[1]),
+                grid::CsrColumnTerm{Dev::ptr(ls.rows), Dev::ptr(ls.owner), v(op.in[0]), a(op.out), B_}, aa, true);
         return;
       case OpCode::Ordered: {
         const std::size_t rows = static_cast<std::size_t>(op.ip[0]), K = static_cast<std::size_t>(op.ip[1]);
@@ -677,7 +719,7 @@ class GridExecutor {
         return;
       }
       case OpCode::Gather:
-        Dev::launch(n(op.in[0]) * B_, grid::SegmentSum{Dev::ptr(ls.start), Dev::ptr(ls.rows), a(op.out), nullptr, aa, true, B_});
+        seg_sum(ls.cuts, n(op.in[0]), grid::RowsTerm{Dev::ptr(ls.rows), a(op.out), nullptr, B_}, aa, true);
         return;
       case OpCode::ScatterAdd:
         Dev::launch(n(op.in[0]) * B_, grid::GatherAdd{a(op.out), ix(op.idx[0]), aa, B_});
@@ -704,7 +746,7 @@ class GridExecutor {
   std::shared_ptr<const Program> p_;
   std::size_t B_, adj_size_ = 0, bytes_ = 0;
   bool want_grad_ = false;
-  Buf val_, adj_, target_, t_, g_, d0_, d1_, d2_, d3_, part_, lane_, scr_;
+  Buf val_, adj_, target_, t_, g_, d0_, d1_, d2_, d3_, part_, seg_, lane_, scr_;
   std::vector<Plan> plans_;
   std::vector<std::unique_ptr<GridExecutor>> fns_;  // by function id: the executors of Scan steps' bodies
   std::vector<double> host_x_;

@@ -131,24 +131,6 @@ struct GatherAdd {  // dst[i] += src[ix[i]]
 
 // dst[j] (+)= sum over the rows r listed for j (in row order) of w[r] * src[r]: the scatter-add of a
 // gather's adjoint, a group sum, without atomics
-struct SegmentSum {
-  const int32_t *start, *rows;
-  const double* src;
-  const double* w;  // per-row data multiplier, or nullptr
-  double* dst;
-  bool add;
-  std::size_t B;
-  BRR_HD void operator()(std::size_t k) const {
-    const std::size_t j = k / B, b = k % B;
-    double s = 0.0;
-    for (int32_t q = start[j]; q < start[j + 1]; ++q) {
-      const std::size_t r = static_cast<std::size_t>(rows[q]);
-      s += w ? w[r] * src[r * B + b] : src[r * B + b];
-    }
-    dst[k] = add ? dst[k] + s : s;
-  }
-};
-
 struct Broadcast {  // dst[i] += src[b] (src null: += c)
   const double* src;
   double c;
@@ -283,23 +265,6 @@ struct CsrRows {
     double s = 0.0;
     for (int32_t e = indptr[r]; e < indptr[r + 1]; ++e) s += vals[e] * b[static_cast<std::size_t>(indices[e]) * B + l];
     o[k] = s;
-  }
-};
-
-// b's adjoint, A^T oa, one column per index over that column's entries (listed once at build time)
-struct CsrColumnsBack {
-  const int32_t *start, *entries, *entry_row;
-  const double *vals, *oa;
-  double* ba;
-  std::size_t B;
-  BRR_HD void operator()(std::size_t k) const {
-    const std::size_t j = k / B, l = k % B;
-    double s = 0.0;
-    for (int32_t q = start[j]; q < start[j + 1]; ++q) {
-      const int32_t e = entries[q];
-      s += vals[e] * oa[static_cast<std::size_t>(entry_row[e]) * B + l];
-    }
-    ba[k] += s;
   }
 };
 
@@ -618,20 +583,13 @@ struct OrdinalRows {
   }
 };
 
-// shared cutpoint j's adjoint: d_lo of the rows in category j + 1 and d_hi of those in category j
-// (rows grouped by category once, at build time), in row order
+// shared cutpoint j's adjoint: d_lo summed over the rows of category j + 1 plus d_hi summed over those
+// of category j (per-category sums lo, hi: (K + 1, B), segment_sums.hpp)
 struct SharedCutGrad {
-  const int32_t *start, *rows;
-  const double *d_lo, *d_hi;
+  const double *lo, *hi;
   double* cut_a;
   std::size_t B;
-  BRR_HD void operator()(std::size_t k) const {
-    const std::size_t j = k / B, b = k % B;
-    double s = 0.0;
-    for (int32_t q = start[j + 1]; q < start[j + 2]; ++q) s += d_lo[static_cast<std::size_t>(rows[q]) * B + b];
-    for (int32_t q = start[j]; q < start[j + 1]; ++q) s += d_hi[static_cast<std::size_t>(rows[q]) * B + b];
-    cut_a[k] += s;
-  }
+  BRR_HD void operator()(std::size_t k) const { cut_a[k] += lo[k + B] + hi[k]; }
 };
 
 // categorical-logit rows: w * (logit[y] - lse) to t; the row's logit adjoints added in place

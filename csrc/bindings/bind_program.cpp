@@ -54,6 +54,15 @@ double eval(Program& p, ad::Workspace& ws, const DArray& x, double* grad) {
 
 void bind_program(py::module_& m) {
   py::register_exception<ShapeError>(m, "ProgramError", PyExc_ValueError);
+  m.def("_cut_segments", [](const std::vector<int32_t>& start) {
+    if (start.empty() || start[0] != 0) throw py::value_error("start must begin with 0");
+    for (std::size_t j = 1; j < start.size(); ++j)
+      if (start[j] < start[j - 1]) throw py::value_error("start must not decrease");
+    const backend::SegmentCuts c = backend::cut_segments(start);
+    return py::make_tuple(c.bounds, c.last_start);
+  }, py::arg("start"),
+  "(bounds per level, last level's segment starts): how the device executor cuts long segments for its "
+  "segmented sums (backend/segment_sums.hpp); for tests.");
   m.def("op_table", [] {
     py::dict d;
 #define BRR_OP(name, code, py, ...) d[#py] = code;
