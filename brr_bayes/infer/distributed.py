@@ -43,8 +43,8 @@ class ChainRecord:
         # per chain, the iteration a rerun task found in its checkpoint (0: it started afresh)
         self.resumed_from = list(resumed_from) if resumed_from is not None else [0] * len(self.traces)
 
-    def trace(self, c):
-        return self.traces[c]
+    def trace(self, c, take=False):
+        return self.traces[c]   # the record keeps its arrays (take, as a C++ run has it, changes nothing)
 
     def state(self, c):
         return self.states[c]

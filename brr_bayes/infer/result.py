@@ -49,7 +49,9 @@ class Result:
     @classmethod
     def from_run(cls, run, config, *, model, seconds, partial, previous_states=(), report=True):
         n_chains = config["chains"]
-        traces = [run.trace(c) for c in range(n_chains)]
+        # the draws are handed over (a C++ run's, without a copy) and dropped chain by chain once copied:
+        # the largest arrays of a many-chain run are not held twice (shallow dict copies: a record keeps its own)
+        traces = [dict(run.trace(c, take=True)) for c in range(n_chains)]
         states = [run.state(c) for c in range(n_chains)]
         # a chain that did not get to run again keeps the state it was resumed from
         states = [s if s is not None or c >= len(previous_states) else previous_states[c] for c, s in enumerate(states)]
@@ -66,13 +68,32 @@ class Result:
             return np.stack([np.concatenate([r.astype(np.float64), np.full((n - len(r),) + r.shape[1:], np.nan)])
                              for r in rows])
 
-        unconstrained = pick("draws", False, n_keep)
+        def pick_draws(n_kept, n_warmup):
+            """(kept draws, warm-up draws or None): (chains, n, dim), NaN past a short chain's last draw."""
+            dim = traces[0]["draws"].shape[1] if n_chains else 0
+            # empty, not NaN-filled: a page is first written as its chain's draws are copied in
+            out = np.empty((n_chains, n_kept, dim))
+            wu = np.empty((n_chains, n_warmup, dim)) if config.get("keep_warmup") else None
+
+            def put(dst, c, rows, n):
+                k = min(len(rows), n)
+                dst[c, :k] = rows[:k]
+                dst[c, k:] = np.nan
+
+            for c, (t, w) in enumerate(zip(traces, warm)):
+                d = t.pop("draws")
+                put(out, c, d if not w.any() else d[~w], n_kept)
+                if wu is not None:
+                    put(wu, c, d[w], n_warmup)
+                del d
+            return out, wu
+
+        unconstrained, wu = pick_draws(n_keep, n_warm)
         stats = {k: pick(k, False, n_keep) for k in _STATS}
         stats["diverging"] = stats["diverging"].astype(bool)
         posterior = cls._constrain(model, unconstrained)
         warm_post = warm_stats = None
-        if config.get("keep_warmup"):
-            wu = pick("draws", True, n_warm)
+        if wu is not None:
             warm_post = cls._constrain(model, wu)
             warm_stats = {k: pick(k, True, n_warm) for k in _STATS}
         res = cls(posterior, stats, unconstrained, model=model, config=config, seconds=seconds, partial=partial,
@@ -134,7 +155,9 @@ class Result:
         if model is None:
             return {"x": unconstrained.copy()}
         flat = unconstrained.reshape(chains * n, dim)
-        ok = ~np.isnan(flat).any(axis=1)  # NaN rows pad chains an interruption left shorter
+        ok = ~np.isnan(flat[:, 0]) if dim else np.ones(chains * n, bool)  # NaN rows pad chains an interruption left shorter
+        if ok.all():   # every row a draw: the outputs as computed, no copies
+            return {k: v.reshape((chains, n) + v.shape[1:]) for k, v in model.compiled.constrain_many(flat).items()}
         vals = model.compiled.constrain_many(flat[ok]) if ok.any() else {
             name: np.zeros((0,) + shape) for name, shape, _ in model.compiled.outputs}
         out = {}

@@ -95,6 +95,16 @@ py::array_t<T> head(const std::vector<T>& v, int rows, int cols = 0) {  // cols 
   return a;
 }
 
+// the first rows x cols of v as a numpy array that takes v's buffer over (v is left empty)
+py::array_t<double> take_rows(std::vector<double>& v, int rows, int cols) {
+  auto owned = std::make_unique<std::vector<double>>(std::move(v));
+  v = std::vector<double>();
+  double* data = owned->data();
+  py::capsule keep(owned.get(), [](void* p) { delete static_cast<std::vector<double>*>(p); });
+  owned.release();  // the capsule owns it now
+  return py::array_t<double>({static_cast<py::ssize_t>(rows), static_cast<py::ssize_t>(cols)}, data, keep);
+}
+
 constexpr const char* kMalformedState =
     "sampler state is incomplete or malformed; pass a state returned by the sampler";
 
@@ -253,11 +263,23 @@ void bind_sampler(py::module_& m) {
         if (!t.has_state) return py::none();
         return state_to_dict(t.final_state);
       })
-      .def("trace", [](const PyRun& r, int c) {
-        const auto& t = *r.run->traces.at(c);
+      .def("trace", [](const PyRun& r, int c, bool take) {
+        if (c < 0 || c >= static_cast<int>(r.run->traces.size()))
+          throw py::index_error("trace: chain " + std::to_string(c) + " is not in this run of " +
+                                std::to_string(r.run->traces.size()) + " chains");
+        auto& t = *r.run->traces[static_cast<std::size_t>(c)];
         const int n = t.saved.load();
+        if (t.draws.size() < static_cast<std::size_t>(n) * static_cast<std::size_t>(t.dim))
+          throw py::value_error("trace: chain " + std::to_string(c) + "'s draws were taken (trace(c, take=True)); "
+                                "they are in the array that call returned");
         py::dict d;
-        d["draws"] = head(t.draws, n, t.dim);
+        if (take) {  // the draws move to numpy without a copy: a run's largest buffer is not held twice
+          if (!r.run->finished())
+            throw py::value_error("trace(take=True): the run is still sampling; join() it first");
+          d["draws"] = take_rows(t.draws, n, t.dim);
+        } else {
+          d["draws"] = head(t.draws, n, t.dim);
+        }
         d["step_size"] = head(t.step, n);
         d["energy"] = head(t.energy, n);
         d["energy_error"] = head(t.energy_error, n);
@@ -269,7 +291,9 @@ void bind_sampler(py::module_& m) {
         d["warmup"] = head(t.warmup, n);
         d["grad_evals"] = t.grad_evals;
         return d;
-      });
+      }, py::arg("c"), py::arg("take") = false,
+      "Chain c's draws and statistics so far. take=True (a finished run) hands the draws over without a copy, "
+      "leaving the run without them.");
 
   m.def("start_sampling",
         [](py::object model, py::dict config, py::list inits, py::list states, py::object batch) {
