@@ -304,3 +304,35 @@ def test_truncated_file_is_reported(env, tmp_path, cut):
 def test_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="no file at"):
         bb.Result.load(tmp_path / "nowhere.nc")
+
+
+def test_a_run_whose_draws_cannot_fit_in_memory_is_refused_before_it_starts():
+    # 64 chains x 10^7 draws of 1,000 parameters is 5 TB: refused at once, with a draws= that fits
+    import time
+    with bb.Model() as m:
+        bb.Normal("z", 0, 1, shape=1000)
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match=r"64 chains x 10,000,000 draws x \(1,000 parameters .* take [\d.]+ GB, "
+                                         r"more than the [\d.]+ GB of memory available: pass draws=[\d,]+ or fewer"):
+        bb.sample(m, sampler="chees", chains=64, draws=10_000_000, tune=10, progressbar=False)
+    assert time.perf_counter() - t0 < 5   # nothing sampled
+
+
+def test_the_memory_check_counts_outputs_warm_up_and_warns_past_half():
+    import warnings
+    from brr_bayes.infer.memory import check_fits, row_bytes
+    with bb.Model() as m:
+        z = bb.Normal("z", 0, 1, shape=10)
+        bb.Deterministic("w", bb.math.exp(z))
+    assert row_bytes(m, chains=4) == 8 * 4 * (10 + 20)   # the draw, z and w
+    config = dict(chains=4, draws=1000, tune=500, keep_warmup=False)
+    need = row_bytes(m, 4) * 1000
+    check_fits(m, config, available=2 * need)             # half: fine
+    from brr_bayes.infer.diagnostics import SamplingWarning
+    with pytest.warns(SamplingWarning, match="more than half"):
+        check_fits(m, config, available=1.5 * need)
+    with pytest.raises(ValueError, match=r"pass draws=\d+ or fewer .*fewer chains, or keep_warmup=False"):
+        check_fits(m, dict(config, keep_warmup=True), available=1.2 * need)   # 1,500 rows with the warm-up
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_fits(m, config, available=None)              # where memory cannot be read: no check

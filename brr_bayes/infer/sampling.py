@@ -10,6 +10,7 @@ from typing import Literal, Optional
 import numpy as np
 
 from .. import _backend
+from .memory import check_fits
 from .result import Result
 
 
@@ -266,7 +267,9 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
 
     Args:
         model: a ``bb.Model``.
-        draws, tune: kept draws and warm-up iterations per chain (default 1000 each).
+        draws, tune: kept draws and warm-up iterations per chain (default 1000 each). A run whose draws
+            (with their constrained values and deterministics) would not fit in the memory available is
+            refused before it starts, with a ``draws`` that fits; past half of it, a warning.
         chains, cores: number of chains (default 4), and threads to run them on (default: all cores).
         seed: same seed, same draws, whatever ``cores`` is.
         target_accept, max_treedepth: NUTS settings (Stan's defaults, 0.8 and 10).
@@ -367,6 +370,7 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
         states = []
     if device != "cpu" or resume is None:
         config["device"] = device
+    check_fits(model, config)
     if client is not None:
         if checkpoint is not None or checkpoint_seconds is not None:
             raise ValueError("with client=, every chain checkpoints into checkpoint_dir= every checkpoint_every "
