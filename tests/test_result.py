@@ -224,3 +224,19 @@ def test_a_runs_draws_are_taken_once_and_only_when_it_has_finished():
         run.trace(0)
     with pytest.raises(IndexError, match="chain 2 is not in this run of 2 chains"):
         run.trace(2)
+
+
+def test_convergence_warnings_look_at_the_parameters_not_the_deterministics():
+    # as PyMC checks its free variables: a deterministic is a function of the parameters, and a model's
+    # large ones (cells, levels of random walks) were most of the post-sampling check's time
+    with bb.Model() as m:
+        z = bb.Normal("z", 0, 1, shape=2)
+        bb.Deterministic("w", z * 3.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = bb.sample(m, draws=500, tune=300, chains=4, seed=2, progressbar=False)
+    assert "rhat" not in dict(diagnose(res))
+    res.posterior["w"][0] += 10.0        # a deterministic's chain far off: not looked at
+    assert "rhat" not in dict(diagnose(res))
+    res.posterior["z"][0] += 10.0        # a parameter's: reported
+    assert "rhat" in dict(diagnose(res))

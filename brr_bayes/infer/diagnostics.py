@@ -40,7 +40,10 @@ def diagnose(result):
     if result.draws >= 4:
         from .convergence import rhat_and_ess_bulk
         worst_r = min_ess = np.nan
-        for draws in result.posterior.values():
+        # the parameters, as PyMC checks its free variables: deterministics are functions of them, and
+        # on a model with large ones (cell estimates, random walks' levels) they were most of the time
+        names = getattr(result.model, "param_names", None) or list(result.posterior)
+        for draws in (result.posterior[k] for k in names if k in result.posterior):
             if np.ndim(draws) < 2 or np.size(draws) == 0:
                 continue
             r, e = rhat_and_ess_bulk(draws)
