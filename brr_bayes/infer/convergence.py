@@ -116,7 +116,10 @@ def _ess(z):
     return ess
 
 
-_BLOCK_VALUES = 1 << 22  # draws per block of parameters: bounds the working arrays (ranks, FFTs) to ~0.5 GB
+# draws per block of parameters: each working array (ranks, FFTs) 2 MB, so a block's dozen of them stay in
+# cache and are reused by the allocator instead of mapped afresh: 1.5x faster than blocks of 4M draws
+# (64 x 400 draws x 2,000 parameters: 3.9 s -> 2.6 s, the same values) and ~50 MB of them, not ~700 MB
+_BLOCK_VALUES = 1 << 18
 
 
 def _blocks(x):
