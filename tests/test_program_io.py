@@ -143,6 +143,13 @@ def test_reading_draws_runs_only_what_the_outputs_need(program):
     got = comp.constrain_many(X)
     np.testing.assert_allclose(got["theta"], got["mu"][:, None] + got["tau"][:, None] * got["z"], rtol=1e-14)
     np.testing.assert_array_equal(got["tau"], np.exp(X[:, 1]))
+    # many rows run in blocks on threads: each row equals that row evaluated alone
+    many = np.random.default_rng(3).normal(size=(3001, P.dim))
+    together = comp.constrain_many(many)
+    for r in (0, 255, 256, 1999, 3000):
+        alone = comp.constrain_many(many[r:r + 1])
+        for k in together:
+            np.testing.assert_array_equal(together[k][r], alone[k][0])
     # on every workload: all outputs read this way equal the same slots after a full evaluation
     out_slots = list(range(1, program.num_slots))
     pts = np.random.default_rng(2).normal(scale=0.3, size=(2, program.dim))

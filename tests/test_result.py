@@ -214,6 +214,10 @@ def test_a_runs_draws_are_taken_once_and_only_when_it_has_finished():
     run = _backend.core().start_sampling(m.compiled.program, sampling.core_config(config), inits, [], None)
     with pytest.raises(ValueError, match=r"trace\(take=True\): the run is still sampling; join\(\) it first"):
         run.trace(0, take=True)
+    import time
+    t0 = time.perf_counter()
+    while len(run.trace(0)["draws"]) == 0 and time.perf_counter() - t0 < 30:   # past the warm-up
+        time.sleep(0.01)
     run.stop()
     run.join()
     copied = run.trace(0)["draws"]

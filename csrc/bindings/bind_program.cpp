@@ -1,8 +1,10 @@
 // Python entry points for building and evaluating a Program; every entry validates its inputs.
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include "ad/batch.hpp"
 #include "ad/executor.hpp"
@@ -10,6 +12,7 @@
 #include "backend/grid_executor.hpp"
 #include "backend/host_dev.hpp"
 #include "common/external_batch.hpp"
+#include "common/row_pool.hpp"
 #include "bindings/bindings.hpp"
 #include "bindings/leapfrog_args.hpp"
 #include "bindings/numpy_span.hpp"
@@ -178,13 +181,24 @@ Built by brr_bayes.compile; not meant to be assembled by hand.)pbdoc")
         for (auto& o : outs) dst.push_back(o.mutable_data());
         {
           py::gil_scoped_release release;
-          ad::Workspace ws = ad::make_workspace(p);
           const std::vector<std::size_t> needed = p.ops_for(slots);  // not the likelihood
-          for (py::ssize_t r = 0; r < n; ++r) {
-            ad::forward_only(p, ws, ConstSpan{X.data() + r * p.dim(), p.dim()}, needed);
-            for (std::size_t k = 0; k < slots.size(); ++k)
-              ad::copy_slot(p, ws, slots[k], dst[k] + r * p.slot(slots[k]).size);
-          }
+          // rows in blocks over the cores (a many-chain Result has millions of draws); each row's values
+          // are a function of that row alone, so the threads change nothing
+          constexpr py::ssize_t kRows = 256;
+          const std::size_t tasks = static_cast<std::size_t>((n + kRows - 1) / kRows);
+          const int threads = static_cast<int>(std::min<std::size_t>(
+              std::max(1u, std::min(8u, std::thread::hardware_concurrency())), std::max<std::size_t>(tasks, 1)));
+          RowPool pool(threads);
+          std::vector<ad::Workspace> ws;
+          for (int t = 0; t < pool.size(); ++t) ws.push_back(ad::make_workspace(p));
+          pool.run(tasks, [&](std::size_t task, int worker) {
+            const py::ssize_t r1 = std::min(n, static_cast<py::ssize_t>(task + 1) * kRows);
+            for (py::ssize_t r = static_cast<py::ssize_t>(task) * kRows; r < r1; ++r) {
+              ad::forward_only(p, ws[static_cast<std::size_t>(worker)], ConstSpan{X.data() + r * p.dim(), p.dim()}, needed);
+              for (std::size_t k = 0; k < slots.size(); ++k)
+                ad::copy_slot(p, ws[static_cast<std::size_t>(worker)], slots[k], dst[k] + r * p.slot(slots[k]).size);
+            }
+          });
         }
         py::list res;
         for (auto& o : outs) res.append(o);
