@@ -2,11 +2,12 @@
 // grid_kernels.hpp, launched over index grids by a device policy Dev:
 //   Dev::Buf<T>, Dev::alloc<T>(n), Dev::upload(vector<T>) -> Buf<T>, Dev::ptr(buf),
 //   Dev::to_device(dst, src, n), Dev::to_host(dst, src, n), Dev::zero(p, n), Dev::launch(n, functor).
-// (copies and zeroing for any element type T). HostDev (host_dev.hpp) runs each grid as a loop, so the CPU tests check it against the scalar
-// executor; CudaDev (cuda/grid_executor.cu) launches one thread per index. The program's data,
-// constants and index arrays are copied to the device once (GridData, grid_data.hpp, which several
-// executors may share); per call only the B points go in and the B gradients come out. Header-only and using Program's inline members only,
-// so the CUDA module compiles it without linking the core.
+// (copies and zeroing for any element type T). HostDev (host_dev.hpp) runs each grid as a loop, so
+// the CPU tests check it against the scalar executor; CudaDev (cuda/grid_executor.cu) launches one
+// thread per index. The program's data, constants and index arrays are copied to the device once
+// (GridData, grid_data.hpp, which several executors may share); per call only the B points go in and
+// the B gradients come out, or, for leapfrog(), a whole trajectory's two ends. Header-only and using
+// Program's inline members only, so the CUDA module compiles it without linking the core.
 //
 // Every op has a device kernel except the ODE solve; it, or an op whose inputs are of a kind its kernel
 // does not take (grid_supported), makes the constructor throw, naming its code. A Scan runs its step
