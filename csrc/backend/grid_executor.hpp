@@ -63,7 +63,7 @@ class GridExecutor {
     lane_ = alloc(4 * B_);
     scr_ = alloc(lane_scratch * B_);
     plan();
-    host_x_.assign(P.dim() * B_, 0.0);
+    xfer_ = alloc(B_ > 1 ? std::max<std::size_t>(P.dim(), 1) * B_ : 1);
     fns_.resize(P.num_functions());
     for (std::size_t id = 0; id < fns_.size(); ++id)
       if (d_->fns[id]) {
@@ -164,18 +164,20 @@ class GridExecutor {
     }
   };
 
-  // X (B x dim, host, row-major) into the lane-interleaved layout at dev (element i of lane b at i B + b)
+  // X (B x dim, host, row-major) into the lane-interleaved layout at dev (element i of lane b at i B + b):
+  // copied as it is, then rearranged on the device (a host loop over B x dim doubles each way would cost
+  // more than a short trajectory's kernels); one lane needs no rearranging
   void put_lanes(const double* X, double* dev) {
     const std::size_t d = p_->dim();
-    for (std::size_t i = 0; i < d; ++i)
-      for (std::size_t b = 0; b < B_; ++b) host_x_[i * B_ + b] = X[b * d + i];
-    Dev::to_device(dev, host_x_.data(), d * B_);
+    if (B_ == 1) return Dev::to_device(dev, X, d);
+    Dev::to_device(Dev::ptr(xfer_), X, d * B_);
+    Dev::launch(d * B_, grid::RowsToLanes{Dev::ptr(xfer_), dev, d, B_});
   }
   void get_lanes(const double* dev, double* X) {
     const std::size_t d = p_->dim();
-    Dev::to_host(host_x_.data(), dev, d * B_);
-    for (std::size_t i = 0; i < d; ++i)
-      for (std::size_t b = 0; b < B_; ++b) X[b * d + i] = host_x_[i * B_ + b];
+    if (B_ == 1) return Dev::to_host(X, dev, d);
+    Dev::launch(d * B_, grid::LanesToRows{dev, Dev::ptr(xfer_), d, B_});
+    Dev::to_host(X, Dev::ptr(xfer_), d * B_);
   }
 
   // every op forward from the values in val_ (slot 0 onwards), the target from zero; with grad, the
@@ -747,10 +749,9 @@ class GridExecutor {
   std::shared_ptr<const Program> p_;
   std::size_t B_, adj_size_ = 0, bytes_ = 0;
   bool want_grad_ = false;
-  Buf val_, adj_, target_, t_, g_, d0_, d1_, d2_, d3_, part_, seg_, lane_, scr_;
+  Buf val_, adj_, target_, t_, g_, d0_, d1_, d2_, d3_, part_, seg_, lane_, scr_, xfer_;
   std::vector<Plan> plans_;
   std::vector<std::unique_ptr<GridExecutor>> fns_;  // by function id: the executors of Scan steps' bodies
-  std::vector<double> host_x_;
   std::unique_ptr<Trajectory> lf_;  // leapfrog()'s buffers
   long long trajectories_ = 0;
 };

@@ -41,6 +41,22 @@ struct Arg {
 BRR_HD inline In view(const Arg& a, std::size_t b) { return In{a.p + b * a.ls, a.es}; }
 BRR_HD inline Out lane(double* p, std::size_t b, std::size_t B) { return p ? Out{p + b, B} : Out{}; }
 
+// ---- layout: the host's points are rows (b * d + i), the device's lanes interleaved (i * B + b) ----
+
+struct RowsToLanes {  // one thread per device element: writes adjacent, reads strided
+  const double* rows;
+  double* lanes;
+  std::size_t d, B;
+  BRR_HD void operator()(std::size_t k) const { lanes[k] = rows[(k % B) * d + k / B]; }
+};
+
+struct LanesToRows {
+  const double* lanes;
+  double* rows;
+  std::size_t d, B;
+  BRR_HD void operator()(std::size_t k) const { rows[k] = lanes[(k % d) * B + k / d]; }
+};
+
 // ---- reductions: out[b] = offset + scale * sum_i t[i B + b] (added to out[b] when add) ----
 
 struct ChunkSums {  // t: (n, B) -> part: (chunks, B)
