@@ -127,3 +127,28 @@ def workloads():
     from brr_bayes.workloads import data, models
     return {"W1": (data.make_w1, models.eight_schools), "W2": (lambda: data.make_w2(20_000), models.mrp_logit),
             "W3": (data.make_w3, models.bym2), "W4": (data.make_w4, models.poll_rw), "W5": (data.make_w5, models.radon)}
+
+
+def assert_devices_share_data(make, model, refused):
+    """Device evaluators built with share= (``make(program, lanes, share=)``: HostGridDevice or the CUDA
+    ProgramDevice) read one copy of the model's data and give an unshared evaluator's bits; one of
+    another program's data is refused with a message matching ``refused``. Returns the first (the data's owner)."""
+    import pytest
+    import brr_bayes as bb
+    program = model.compiled.program
+    own = make(program, 1)
+    shared = [own] + [make(program, 1, share=own) for _ in range(3)]
+    alone = make(program, 1)
+    assert all(d.shares_data_with(own) for d in shared) and not alone.shares_data_with(own)
+    assert all(d.data_bytes == own.data_bytes for d in shared)
+    x = np.random.default_rng(3).normal(scale=0.3, size=(1, model.dim))
+    ref_lp, ref_g = alone.logp_and_grad(x)
+    for d in shared:
+        lp, g = d.logp_and_grad(x)
+        np.testing.assert_array_equal(lp, ref_lp)
+        np.testing.assert_array_equal(g, ref_g)
+    with bb.Model() as other:
+        bb.Normal("a", 0, 1)
+    with pytest.raises(ValueError, match=refused):
+        make(other.compiled.program, 1, share=own)
+    return own

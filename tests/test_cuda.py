@@ -87,21 +87,10 @@ def test_program_device_refuses_bad_input():
 @pytest.mark.gpu
 def test_devices_built_with_share_read_one_copy_and_compute_the_same():
     # NUTS with device="cuda": one single-lane device per chain over one copy of the model's data
-    m = _workload("W2")
-    make = _backend.cuda_module().ProgramDevice
-    first = make(m.compiled.program, 1)
-    others = [make(m.compiled.program, 1, share=first) for _ in range(3)]
-    assert all(d.shares_data_with(first) for d in others) and first.data_bytes > first.workspace_bytes
-    x = np.random.default_rng(1).normal(scale=0.5, size=(1, m.dim))
-    lp, G = first.logp_and_grad(x)
-    for d in others:
-        lp2, G2 = d.logp_and_grad(x)
-        np.testing.assert_array_equal(lp2, lp)
-        np.testing.assert_array_equal(G2, G)
-    with bb.Model() as other:
-        bb.Normal("a", 0, 1)
-    with pytest.raises(ValueError, match="holds another program's data"):
-        make(other.compiled.program, 1, share=first)
+    from helpers import assert_devices_share_data
+    first = assert_devices_share_data(_backend.cuda_module().ProgramDevice, _workload("W2"),
+                                      refused="holds another program's data")
+    assert first.data_bytes > first.workspace_bytes
 
 
 @pytest.mark.gpu

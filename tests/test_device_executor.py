@@ -10,7 +10,7 @@ import brr_bayes as bb
 from brr_bayes import ops
 from brr_bayes.workloads import data, forms, models
 from device_models import op_family_models
-from helpers import assert_grid_matches, workloads
+from helpers import assert_devices_share_data, assert_grid_matches, workloads
 from test_glm_kernel import CHUNKED, FAMILIES, _model
 
 WORKLOADS = workloads()
@@ -115,24 +115,12 @@ def test_evaluators_built_with_share_read_one_copy_of_the_data_and_compute_the_s
     # copy of the model's data (W2's rows would otherwise be copied once per chain)
     from brr_bayes import _backend
     m = models.mrp_logit(data.make_w2(n=20_000))
-    program = m.compiled.program
-    make = _backend.core().HostGridDevice
-    own = make(program, 1)
-    shared = [own] + [make(program, 1, share=own) for _ in range(3)]
-    assert all(d.shares_data_with(own) for d in shared)
-    assert not make(program, 1).shares_data_with(own)
+    own = assert_devices_share_data(_backend.core().HostGridDevice, m,
+                                    refused="share: that HostGridDevice holds another program's data")
     assert own.data_bytes > 8 * 20_000 and own.workspace_bytes > 0   # the data: at least one column of rows
-    assert all(d.data_bytes == own.data_bytes for d in shared)
-    x = np.random.default_rng(3).normal(scale=0.3, size=m.dim)
-    ref_lp, ref_g = program.logp_and_grad_grid(x[None, :])
-    for d in shared:   # each gives the unshared evaluator's bits
-        lp, g = d.logp_and_grad(x[None, :])
-        np.testing.assert_array_equal(lp, ref_lp)
-        np.testing.assert_array_equal(g, ref_g)
-    with bb.Model() as other:
-        bb.Normal("a", 0, 1)
-    with pytest.raises(ValueError, match="share: that HostGridDevice holds another program's data"):
-        make(other.compiled.program, 1, share=own)
+    x = np.random.default_rng(3).normal(scale=0.3, size=(1, m.dim))
+    for got, want in zip(own.logp_and_grad(x), m.compiled.program.logp_and_grad_grid(x)):
+        np.testing.assert_array_equal(got, want)
 
 
 def _leapfrog_reference(program, q, p, g, lp, minv, eps, steps):

@@ -104,9 +104,9 @@ struct GridData {
   };
 
   struct OpLists {   // what an op needs beyond its slots and the program's index arrays
-    IBuf start, rows;  // gather adjoint / scatter-add / ICAR node / ordinal category / CSR column lists
-    Cuts cuts;         // start's segments cut
-    std::vector<IBuf> term_start, term_rows;  // GLM and linear predictor: per gather term
+    IBuf rows;   // gather adjoint / scatter-add / ICAR node / ordinal category / CSR column lists, by segment
+    Cuts cuts;   // their segments (the start offsets, cut where a segment is long)
+    std::vector<IBuf> term_rows;  // GLM and linear predictor: per gather term, and its cuts
     std::vector<Cuts> term_cuts;
     IBuf owner;        // CSR product: the row of each stored entry
   };
@@ -194,7 +194,6 @@ struct GridData {
       pl.owner = up(owner.empty() ? std::vector<int32_t>{0} : owner);
     }
     if (!start.empty()) {
-      pl.start = up(start);
       pl.rows = up(rows.empty() ? std::vector<int32_t>{0} : rows);
       pl.cuts = cuts(start);
     }
@@ -224,7 +223,6 @@ struct GridData {
         group_rows(key.data(), key.size(), n(op.in[static_cast<std::size_t>(op.ip[q + 1])]), s2, r2);
       }
       pl.term_cuts.push_back(cuts(s2.empty() ? std::vector<int32_t>{0} : s2));
-      pl.term_start.push_back(up(s2.empty() ? std::vector<int32_t>{0} : s2));
       pl.term_rows.push_back(up(r2.empty() ? std::vector<int32_t>{0} : r2));
     }
   }

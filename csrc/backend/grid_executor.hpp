@@ -394,7 +394,7 @@ class GridExecutor {
         return;
       }
       case OpCode::LinearPredictor:
-        Dev::launch(n(op.out) * B_, grid::LinPredRows{Dev::ptr(pl.terms), static_cast<int>(ls.term_start.size()), v(op.out), B_});
+        Dev::launch(n(op.out) * B_, grid::LinPredRows{Dev::ptr(pl.terms), static_cast<int>(ls.term_rows.size()), v(op.out), B_});
         return;
       case OpCode::PointwiseLpdf: return pointwise(op);
       case OpCode::Gather:
@@ -422,8 +422,8 @@ class GridExecutor {
         Dev::launch(m * B_, grid::IcarTerms{v(op.in[0]), ix(op.idx[0]), ix(op.idx[1]), buf(t_), B_});
         reduce(buf(t_), m, target, true, -0.5);
         if (double* pa = a(op.in[0]))
-          Dev::launch(n(op.in[0]) * B_, grid::IcarGrad{v(op.in[0]), ix(op.idx[0]), ix(op.idx[1]), Dev::ptr(ls.start),
-                                                        Dev::ptr(ls.rows), pa, B_});
+          seg_sum(ls.cuts, n(op.in[0]), grid::IcarEdgeTerm{v(op.in[0]), ix(op.idx[0]), ix(op.idx[1]), Dev::ptr(ls.rows), B_},
+                  pa, true);
         return;
       }
       case OpCode::GlmLpdf: return glm(op, pl, ls);
@@ -552,7 +552,7 @@ class GridExecutor {
     double* iv = buf(lane_);   // family 3: 1 / sigma^2, then the summed squares; family 4: phi, log phi, sums
     if (fam == 3) Dev::launch(B_, grid::InvVar{arg(aux, 1), iv});
     if (fam == 4) Dev::launch(B_, grid::PhiLane{arg(aux, 1), iv, B_});
-    const int nt = static_cast<int>(ls.term_start.size());
+    const int nt = static_cast<int>(ls.term_rows.size());
     Dev::launch(rows * B_, grid::GlmRows{fam, Dev::ptr(pl.terms), nt, v(y_slot), fam == 1 ? v(aux) : nullptr, wt, iv, iv,
                                          buf(t_), buf(g_), buf(d1_), B_});
     const double dp0 = op.dp.empty() ? 0.0 : op.dp[0];

@@ -684,25 +684,6 @@ struct IcarTerms {  // t[e] = (phi[i1[e]] - phi[i2[e]])^2
   }
 };
 
-// node j's adjoint: over its edges (listed as e + 1 where j is the first end, -(e + 1) the second)
-struct IcarGrad {
-  const double* phi;
-  const int32_t *i1, *i2, *start, *edges;
-  double* pa;
-  std::size_t B;
-  BRR_HD void operator()(std::size_t k) const {
-    const std::size_t j = k / B, b = k % B;
-    double s = 0.0;
-    for (int32_t q = start[j]; q < start[j + 1]; ++q) {
-      const int32_t code = edges[q];
-      const std::size_t e = static_cast<std::size_t>(code > 0 ? code - 1 : -code - 1);
-      const double d = phi[static_cast<std::size_t>(i1[e]) * B + b] - phi[static_cast<std::size_t>(i2[e]) * B + b];
-      s += code > 0 ? -d : d;
-    }
-    pa[k] += s;
-  }
-};
-
 // One term of a fused linear predictor: a[ix[r]], s or v[r], each optionally times a data column d[r].
 struct GlmTerm {
   int64_t kind = 0;

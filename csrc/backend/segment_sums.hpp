@@ -40,6 +40,20 @@ struct CsrColumnTerm {
   }
 };
 
+// an ICAR node's edge list (edge e listed as e + 1 where the node is e's first end, -(e + 1) its
+// second): the pairwise density's adjoint, -(phi[i1] - phi[i2]) for a first end, + for a second
+struct IcarEdgeTerm {
+  const double* phi;
+  const int32_t *i1, *i2, *edges;
+  std::size_t B;
+  BRR_HD double operator()(int32_t q, std::size_t b) const {
+    const int32_t code = edges[q];
+    const std::size_t e = static_cast<std::size_t>(code > 0 ? code - 1 : -code - 1);
+    const double d = phi[static_cast<std::size_t>(i1[e]) * B + b] - phi[static_cast<std::size_t>(i2[e]) * B + b];
+    return code > 0 ? -d : d;
+  }
+};
+
 // the partial sums of the level below
 struct PartialTerm {
   const double* part;
