@@ -8,7 +8,7 @@
 #include <string>
 
 #include "ir/program.hpp"
-#include "bindings/leapfrog_args.hpp"
+#include "bindings/device_calls.hpp"
 #include "common/external_batch.hpp"
 #include "launch.hpp"
 
@@ -119,28 +119,13 @@ PYBIND11_MODULE(_cuda, m) {
                      "one evaluation per step (False). Read when a run starts.")
       .def("leapfrog", [](DeviceProgram& d, py::handle q, py::handle p, py::handle g, py::handle lp, py::handle minv,
                           double eps, long L) {
-        auto t = brr::bind::LeapfrogArgs::check(d.dev->lanes(), d.dev->dim(), q, p, g, lp, minv, eps, L);
-        {
-          py::gil_scoped_release release;
-          d.dev->leapfrog(t.q.mutable_data(), t.p.mutable_data(), t.g.mutable_data(), t.lp.mutable_data(),
-                          t.ok.mutable_data(), t.evals.mutable_data(), t.minv.data(), eps, static_cast<int>(L));
-        }
-        return t.result();
+        return brr::bind::device_leapfrog(*d.dev, q, p, g, lp, minv, eps, L);
       }, py::arg("q"), py::arg("p"), py::arg("g"), py::arg("lp"), py::arg("minv"), py::arg("eps"), py::arg("steps"),
       "L = steps leapfrog steps of every lane on the GPU from positions q, momenta p, gradients g (lanes x dim) "
       "and log densities lp (lanes) with inverse metric minv (dim): returns (q, p, g, lp, ok, evals) at the ends.")
       .def_property_readonly("trajectories", [](const DeviceProgram& d) { return d.dev->trajectories(); },
                              "How many trajectories this device has stepped (each a whole leapfrog call).")
-      .def("logp_and_grad", [](DeviceProgram& d, DArray X) {
-        const auto B = static_cast<py::ssize_t>(d.dev->lanes()), dim = static_cast<py::ssize_t>(d.dev->dim());
-        if (X.ndim() != 2 || X.shape(0) != B || X.shape(1) != dim)
-          throw py::value_error("points must have shape (" + std::to_string(B) + ", " + std::to_string(dim) + ")");
-        DArray lp(B);
-        DArray G(std::vector<py::ssize_t>{B, dim});
-        {
-          py::gil_scoped_release release;
-          d.dev->logp_grad(X.data(), G.mutable_data(), lp.mutable_data());
-        }
-        return py::make_tuple(lp, G);
+      .def("logp_and_grad", [](DeviceProgram& d, py::handle points) {
+        return brr::bind::device_logp_and_grad(*d.dev, points);
       }, py::arg("points"), "(logp (B,), gradients (B, dim)) at each row of points, computed on the GPU.");
 }

@@ -186,6 +186,8 @@ def test_device_leapfrog_checks_its_arguments():
         dev.leapfrog(z, z, z, lp, minv, 0.0, 3)
     with pytest.raises(ValueError, match="steps = -1: must be from 0"):
         dev.leapfrog(z, z, z, lp, minv, 0.1, -1)
+    with pytest.raises(ValueError, match=r"points must have shape \(2, 10\)"):
+        dev.logp_and_grad(np.zeros((3, m.dim)))
 
 
 def test_long_segments_and_sums_are_added_up_in_pieces():

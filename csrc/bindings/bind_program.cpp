@@ -14,7 +14,7 @@
 #include "common/external_batch.hpp"
 #include "common/row_pool.hpp"
 #include "bindings/bindings.hpp"
-#include "bindings/leapfrog_args.hpp"
+#include "bindings/device_calls.hpp"
 #include "bindings/numpy_span.hpp"
 #include "bindings/program_density.hpp"
 #include "common/errors.hpp"
@@ -338,13 +338,7 @@ Built by brr_bayes.compile; not meant to be assembled by hand.)pbdoc")
                     "evaluation per step (False); both give the same draws.")
       .def("leapfrog", [](HostGridDevice& d, py::handle q, py::handle p, py::handle g, py::handle lp, py::handle minv,
                           double eps, long L) {
-        auto t = LeapfrogArgs::check(d.ex.lanes(), d.ex.dim(), q, p, g, lp, minv, eps, L);
-        {
-          py::gil_scoped_release release;
-          d.ex.leapfrog(t.q.mutable_data(), t.p.mutable_data(), t.g.mutable_data(), t.lp.mutable_data(),
-                        t.ok.mutable_data(), t.evals.mutable_data(), t.minv.data(), eps, static_cast<int>(L));
-        }
-        return t.result();
+        return device_leapfrog(d.ex, q, p, g, lp, minv, eps, L);
       }, py::arg("q"), py::arg("p"), py::arg("g"), py::arg("lp"), py::arg("minv"), py::arg("eps"), py::arg("steps"),
       "L = steps leapfrog steps of every lane from positions q, momenta p, gradients g (lanes x dim) and log "
       "densities lp (lanes) with inverse metric minv (dim): returns (q, p, g, lp, ok, evals) at the ends, "
@@ -352,18 +346,7 @@ Built by brr_bayes.compile; not meant to be assembled by hand.)pbdoc")
       .def_property_readonly("trajectories", [](const HostGridDevice& d) { return d.ex.trajectories(); },
                              "How many trajectories this evaluator has stepped (each a whole leapfrog() call).")
       .def("logp_and_grad", [](HostGridDevice& d, py::handle xs) {
-        const auto B = static_cast<py::ssize_t>(d.ex.lanes()), dim = static_cast<py::ssize_t>(d.ex.dim());
-        DArray X = DArray::ensure(xs);
-        if (!X || X.ndim() != 2 || X.shape(0) != B || X.shape(1) != dim)
-          throw py::value_error("points must be a float array of shape (" + std::to_string(B) + ", " +
-                                std::to_string(dim) + "): one row per lane");
-        DArray lp(B);
-        DArray G(std::vector<py::ssize_t>{B, dim});
-        {
-          py::gil_scoped_release release;
-          d.ex.logp_grad(X.data(), G.mutable_data(), lp.mutable_data());
-        }
-        return py::make_tuple(lp, G);
+        return device_logp_and_grad(d.ex, xs);
       }, py::arg("points"), "(logp (lanes,), gradients (lanes, dim)) at each row of points.")
       .def("batch_capsule", [](HostGridDevice& d) {
         return py::capsule(static_cast<void*>(&d.ext), kExternalBatchCapsule);

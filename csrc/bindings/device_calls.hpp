@@ -1,6 +1,7 @@
-// The arguments of a device evaluator's leapfrog() from Python, checked and copied (the host
-// device and the CUDA module's ProgramDevice take the same): positions, momenta and gradients lanes x
-// dim, log densities per lane, a positive inverse metric per coordinate, a positive step size.
+// A device evaluator's calls from Python, written once for the host device (HostGridDevice) and the
+// CUDA module's ProgramDevice: any E with lanes(), dim(), logp_grad(X, G, lp) and leapfrog(...).
+// Arguments are checked and copied: points, positions, momenta and gradients lanes x dim, log densities
+// per lane, a positive inverse metric per coordinate, a positive step size.
 #pragma once
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -63,5 +64,35 @@ struct LeapfrogArgs {
     return out;
   }
 };
+
+// (logp (lanes,), gradients (lanes, dim)) at each row of points
+template <class E>
+py::tuple device_logp_and_grad(E& e, py::handle points) {
+  const auto B = static_cast<py::ssize_t>(e.lanes()), dim = static_cast<py::ssize_t>(e.dim());
+  LeapfrogArgs::D X = LeapfrogArgs::D::ensure(points);
+  if (!X || X.ndim() != 2 || X.shape(0) != B || X.shape(1) != dim)
+    throw py::value_error("points must have shape (" + std::to_string(B) + ", " + std::to_string(dim) +
+                          "): a float array, one row per lane");
+  LeapfrogArgs::D lp(B);
+  LeapfrogArgs::D G(std::vector<py::ssize_t>{B, dim});
+  {
+    py::gil_scoped_release release;
+    e.logp_grad(X.data(), G.mutable_data(), lp.mutable_data());
+  }
+  return py::make_tuple(lp, G);
+}
+
+// `steps` leapfrog steps of every lane (GridExecutor::leapfrog): (q, p, g, lp, ok, evals) at the ends
+template <class E>
+py::tuple device_leapfrog(E& e, py::handle q, py::handle p, py::handle g, py::handle lp, py::handle minv, double eps,
+                          long steps) {
+  LeapfrogArgs t = LeapfrogArgs::check(e.lanes(), e.dim(), q, p, g, lp, minv, eps, steps);
+  {
+    py::gil_scoped_release release;
+    e.leapfrog(t.q.mutable_data(), t.p.mutable_data(), t.g.mutable_data(), t.lp.mutable_data(), t.ok.mutable_data(),
+               t.evals.mutable_data(), t.minv.data(), eps, static_cast<int>(steps));
+  }
+  return t.result();
+}
 
 }  // namespace brr::bind
