@@ -105,8 +105,6 @@ def trajectory_table(Device, models, lanes, steps):
         rng = np.random.default_rng(0)
         q = rng.normal(scale=0.3, size=(lanes, m.dim))
         dev = Device(m.compiled.program, lanes)
-        if not hasattr(dev, "leapfrog"):
-            return lines[:1] + ["(this device evaluator has no leapfrog(): the trajectory table is skipped)"]
         lp, g = dev.logp_and_grad(q)
         p, minv = rng.normal(size=q.shape), np.ones(m.dim)
 
@@ -140,20 +138,8 @@ def main():
     ap.add_argument("--chees-tune", type=int, default=500, help="ChEES warm-up iterations in the sampling table")
     ap.add_argument("--host", action="store_true", help="dry run without a GPU (host kernels; figures meaningless)")
     args = ap.parse_args()
-    if args.host:   # a dry run of this script: the device kernels on the host, no GPU figures
-        class Device:
-            def __init__(self, program, lanes):
-                self.program = program
-
-            def logp_and_grad(self, X):
-                return self.program.logp_and_grad_grid(X)
-
-            def leapfrog(self, *a):
-                if not hasattr(self, "dev"):
-                    self.dev = _backend.core().HostGridDevice(self.program, len(a[0]))
-                return self.dev.leapfrog(*a)
-    else:
-        Device = _backend.cuda_module().ProgramDevice
+    # --host: a dry run of this script, the device kernels on the host (same calls), no GPU figures
+    Device = _backend.core().HostGridDevice if args.host else _backend.cuda_module().ProgramDevice
     lines = ["| workload | lanes | CPU evals/s (per point, 1 thread) | GPU evals/s (per point) | GPU / CPU |",
              "|---|---:|---:|---:|---:|"]
     models = {"W1": wl.eight_schools(wl.make_w1()), "W2 100k": wl.mrp_logit(wl.make_w2()), "W3": wl.bym2(wl.make_w3()),
