@@ -97,3 +97,14 @@ def test_benchmark_helpers_give_arviz_min_ess_and_max_rhat():
         rh = max(float(az.rhat(ds)[k].max()) for k in post)
     np.testing.assert_allclose(_min_bulk_ess(post, list(post)), ess, rtol=1e-10)
     np.testing.assert_allclose(_max_rhat(post, list(post)), rh, rtol=1e-10)
+
+
+@pytest.mark.parametrize("draws", [14, 44])
+def test_autocovariance_lengths_whose_fast_fft_is_odd(draws):
+    # split chains of 7 and 22 draws: the fast FFT length for 2n is odd (15, 45), and the
+    # autocovariance's cosine transform needs an even one
+    x = _ar1(np.random.default_rng(draws), 3, draws, np.array([0.7, -0.3]), 0.2, None)
+    r_ref, e_ref = _arviz(x)
+    r, e = cv.rhat_and_ess_bulk(x)
+    np.testing.assert_allclose(e, e_ref, rtol=1e-10)
+    np.testing.assert_allclose(r, r_ref, rtol=1e-10)
