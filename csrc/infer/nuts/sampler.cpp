@@ -29,6 +29,7 @@ SamplerRun::~SamplerRun() {
 
 void SamplerRun::start() {
   const int n = std::max(1, std::min(cfg_.threads, cfg_.chains));
+  started_threads_.store(n);
   for (int i = 0; i < n; ++i) workers_.emplace_back([this] { worker(); });
 }
 

@@ -21,7 +21,12 @@ class SamplerRun : public Run {
              std::vector<std::vector<double>> inits, std::vector<std::optional<ChainState>> resume = {});
   ~SamplerRun() override;
   void start() override;
-  bool finished() const override { return finished_threads_.load() == static_cast<int>(workers_.size()); }
+  // false until start() has run and every worker it started has ended (workers_ is not read here: it
+  // grows on start()'s thread)
+  bool finished() const override {
+    const int n = started_threads_.load();
+    return n > 0 && finished_threads_.load() == n;
+  }
   void join() override;
   const SamplerConfig& config() const { return cfg_; }
 
@@ -33,6 +38,7 @@ class SamplerRun : public Run {
   std::vector<std::vector<double>> inits_;
   std::vector<std::optional<ChainState>> resume_;
   std::atomic<int> next_chain_{0};
+  std::atomic<int> started_threads_{0};
   std::atomic<int> finished_threads_{0};
   std::vector<std::thread> workers_;
 };
