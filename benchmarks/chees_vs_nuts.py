@@ -17,7 +17,7 @@ import numpy as np
 
 import brr_bayes as bb
 from brr_bayes import workloads as wl
-from brr_bayes.bench import _max_rhat, _min_bulk_ess, write_table
+from brr_bayes.bench import _max_nested_rhat, _max_rhat, _min_bulk_ess, write_table
 
 MODELS = {"W1": ("W1 eight schools", lambda: wl.eight_schools(wl.make_w1())),
           "W3": ("W3 bym2", lambda: wl.bym2(wl.make_w3())),
@@ -34,7 +34,7 @@ def run(model, **kw):
     ess = _min_bulk_ess(r.posterior, model.param_names)
     nested = float("nan")
     if kw.get("sampler", "nuts") != "nuts":
-        nested = max(float(np.max(v)) for k, v in r.nested_rhat().items() if k in model.param_names)
+        nested = _max_nested_rhat(r, model.param_names)
     return dict(ess=ess, per_1k=ess / sum(r.grad_evals) * 1000, per_s=ess / r.seconds, seconds=seconds,
                 rhat=_max_rhat(r.posterior, model.param_names), nested=nested, grads=sum(r.grad_evals))
 

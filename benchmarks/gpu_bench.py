@@ -20,7 +20,7 @@ import numpy as np
 import brr_bayes as bb
 from brr_bayes import _backend
 from brr_bayes import workloads as wl
-from brr_bayes.bench import _max_rhat, _min_bulk_ess, write_table
+from brr_bayes.bench import _max_nested_rhat, _max_rhat, _min_bulk_ess, write_table
 
 
 def timed(f, seconds=1.0):
@@ -65,7 +65,7 @@ def sampled(model, **kw):
     ess = _min_bulk_ess(r.posterior, model.param_names)
     nested = float("nan")
     if kw.get("sampler", "nuts") != "nuts":
-        nested = max(float(np.max(v)) for k, v in r.nested_rhat().items() if k in model.param_names)
+        nested = _max_nested_rhat(r, model.param_names)
     return ess / r.seconds, _max_rhat(r.posterior, model.param_names), nested, r.seconds
 
 

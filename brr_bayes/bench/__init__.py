@@ -78,6 +78,12 @@ def _max_rhat(post, names):
     return max(float(np.nanmax(rhat(np.asarray(post[k])))) for k in names)
 
 
+def _max_nested_rhat(result, names):
+    """Max nested R-hat (result.nested_rhat(): the check for many short chains) over every element of the
+    named variables."""
+    return max(float(np.max(v)) for k, v in result.nested_rhat().items() if k in names)
+
+
 def main(quick=False, workloads="W1,W2,W3,W4,W5", out=None, peers=True, sampling=True, repeats=None,
          w2_sampling_rows=10_000, logp=True, peer_names="numpyro,nutpie,stan", metrics="diag",
          adapts="default"):

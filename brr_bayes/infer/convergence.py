@@ -31,20 +31,19 @@ def _split(x):
     return np.concatenate([x[..., :half], x[..., x.shape[-1] - half:]], axis=1)
 
 
-def _scores(n):
-    """The normal scores of ranks 1..n (Blom's offsets, as ArviZ)."""
-    return special.ndtri((np.arange(n) + 1.0 - _BLOM) / (n - 2 * _BLOM + 1))
+def _scores(ranks, n):
+    """The normal scores of ranks (1..n, ties averaged) among n values (Blom's offsets, as ArviZ)."""
+    return special.ndtri((ranks - _BLOM) / (n - 2 * _BLOM + 1))
 
 
-def _scores_in_order(flat, order):
-    """Normal scores of each row's pooled ranks, given the order that sorts each row, and the sorted rows.
+def _scores_in_order(order, s):
+    """Normal scores of each row's pooled ranks, from the order that sorts each row and the sorted rows s.
     A value's score depends only on its position in sorted order unless it ties with another, so one
     table of n scores is laid out in sorted order and scattered through the order, and only tied values
     (given the mean of their positions, as scipy's rankdata(method='average')) get scores of their own."""
-    n = flat.shape[1]
-    s = np.take_along_axis(flat, order, axis=1)
-    z = np.empty(flat.shape)
-    np.put_along_axis(z, order, np.broadcast_to(_scores(n), flat.shape), axis=1)
+    n = s.shape[1]
+    z = np.empty(s.shape)
+    np.put_along_axis(z, order, np.broadcast_to(_scores(np.arange(n) + 1.0, n), s.shape), axis=1)
     pairs = np.flatnonzero(s[:, 1:] == s[:, :-1])  # (row, j): sorted positions j and j + 1 are equal
     if pairs.size:
         row, j = np.divmod(pairs, n - 1)
@@ -54,16 +53,17 @@ def _scores_in_order(flat, order):
         group = np.cumsum(new) - 1
         first = j[new]
         last = j[np.append(np.flatnonzero(new)[1:] - 1, j.size - 1)] + 1
-        score = special.ndtri(((first + last) / 2.0 + 1.0 - _BLOM) / (n - 2 * _BLOM + 1))[group]
+        score = _scores((first + last) / 2.0 + 1.0, n)[group]
         z[row, order[row, j]] = score
         z[row, order[row, j + 1]] = score
-    return z, s
+    return z
 
 
 def _z_scale(x):
     """Normal scores of each parameter's pooled ranks (ties averaged)."""
     flat = x.reshape(x.shape[0], -1)
-    return _scores_in_order(flat, np.argsort(flat, axis=1))[0].reshape(x.shape)
+    order = np.argsort(flat, axis=1)
+    return _scores_in_order(order, np.take_along_axis(flat, order, axis=1)).reshape(x.shape)
 
 
 def _bulk_and_tail(x):
@@ -74,13 +74,14 @@ def _bulk_and_tail(x):
     flat = x.reshape(x.shape[0], -1)
     n = flat.shape[1]
     order = np.argsort(flat, axis=1)
-    bulk, s = _scores_in_order(flat, order)
+    s = np.take_along_axis(flat, order, axis=1)
     med = 0.5 * (s[:, (n - 1) // 2] + s[:, n // 2])
     runs = np.concatenate([np.arange(n // 2)[::-1], np.arange(n // 2, n)])
     folded = np.abs(s[:, runs] - med[:, None])
-    fold_order = np.take_along_axis(order[:, runs], np.argsort(folded, axis=1, kind="stable"), axis=1)
-    tail = _scores_in_order(np.abs(flat - med[:, None]), fold_order)[0]
-    return bulk.reshape(x.shape), tail.reshape(x.shape)
+    merged = np.argsort(folded, axis=1, kind="stable")
+    tail = _scores_in_order(np.take_along_axis(order[:, runs], merged, axis=1),
+                            np.take_along_axis(folded, merged, axis=1))
+    return _scores_in_order(order, s).reshape(x.shape), tail.reshape(x.shape)
 
 
 def _rhat(z):
