@@ -106,6 +106,41 @@ def test_adaptation_learns_scales_and_a_long_enough_trajectory():
     assert max(v.max() for v in res.nested_rhat().values()) < 1.01
 
 
+def test_a_few_wide_directions_get_trajectories_long_enough():
+    # radon (W5, non-centred, 777 parameters): the intercepts' mean and the slopes are a few directions
+    # far wider under the diagonal metric than the hundreds of county effects that ChEES's criterion
+    # tunes for. With ChEES's length alone: min ESS 691, 1.7 per 1,000 gradients (warm-up counted); with
+    # the widest direction's length: 8,411 and 7.5 (NUTS: 0.67)
+    from brr_bayes.workloads import data, models
+    from brr_bayes.infer.convergence import ess_bulk
+    m = models.radon(data.make_w5())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = bb.sample(m, sampler="chees", chains=64, tune=300, draws=300, seed=1, init="pathfinder",
+                        progressbar=False)
+    ess = min(float(np.min(ess_bulk(np.asarray(res.posterior[k])))) for k in m.param_names)
+    per_1k = ess / sum(res.grad_evals) * 1000
+    assert ess > 4000 and per_1k > 4.0, (ess, per_1k)
+    assert max(v.max() for v in res.nested_rhat().values()) < 1.01
+
+
+def test_one_dominant_direction_keeps_chees_length():
+    # when the widest direction already dominates ChEES's criterion (an equicorrelated normal), its
+    # length is right and must not be stretched: scaling it by the direction's width over the mean (4.3x
+    # here) cut the ESS per gradient of the coordinates' mean from about 23 to 9
+    from brr_bayes.infer.convergence import ess_bulk
+    d, rho = 20, 0.9
+    with bb.Model() as m:
+        bb.MvNormal("x", np.zeros(d), cov=rho * np.ones((d, d)) + (1 - rho) * np.eye(d))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = bb.sample(m, sampler="chees", chains=64, tune=300, draws=200, seed=1, progressbar=False)
+    x = np.asarray(res.posterior["x"])
+    per_1k = float(ess_bulk(x.mean(-1)[..., None])[0]) / res.sample_stats["n_steps"].sum() * 1000
+    assert per_1k > 15, per_1k
+    np.testing.assert_allclose(np.cov(x.reshape(-1, d).T), rho * np.ones((d, d)) + (1 - rho) * np.eye(d), atol=0.1)
+
+
 def test_nested_rhat_flags_a_superchain_apart():
     from brr_bayes.infer.convergence import nested_rhat
     x = np.random.default_rng(0).normal(size=(64, 10, 2))
@@ -125,12 +160,27 @@ def test_result_saves_and_loads(tmp_path):
     back = bb.Result.load(tmp_path / "chees.nc")
     np.testing.assert_array_equal(back.posterior["x"], res.posterior["x"])
     assert back.config["sampler"] == "chees" and len(back.sampler_states) == 8
-    assert all(len(st["ensemble"]) == 10 for st in back.sampler_states)
+    # the shared adaptation (12 values) and the widest direction (one value per dimension)
+    assert all(len(st["ensemble"]) == 12 + 2 for st in back.sampler_states)
 
 
 def _w1():
     from brr_bayes.workloads import data, models
     return models.eight_schools(data.make_w1())
+
+
+def test_states_saved_before_the_widest_direction_still_resume(tmp_path):
+    # states from before the widest direction was learned hold the first 10 shared values only; in the
+    # sampling phase nothing reads the direction, so they continue as the full states do
+    m = _w1()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        first = bb.sample(m, sampler="chees", chains=8, tune=60, draws=20, seed=3, progressbar=False)
+        full = bb.sample(m, resume=first, draws=30, progressbar=False)
+        for st in first.sampler_states:
+            st["ensemble"] = list(st["ensemble"])[:10]
+        old = bb.sample(m, resume=first, draws=30, progressbar=False)
+    np.testing.assert_array_equal(old.unconstrained, full.unconstrained)
 
 
 LOCKSTEP = ["chees", "meads"]

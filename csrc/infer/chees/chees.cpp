@@ -127,13 +127,132 @@ struct Member {
   }
 };
 
+// The gradient in log trajectory length of the ChEES criterion (the change in the chains' centred squared
+// distance, squared) over the chains' last trajectories of time t: acceptance-weighted, in whitened
+// coordinates, divided by the squared distance squared so that Adam sees one magnitude for any dimension
+// and posterior scale (each step moves log T by about the learning rate while the sign holds).
+// mean_prop, mean_init: scratch of the dimension.
+double chees_gradient(const std::vector<Member>& ms, const std::vector<double>& minv, double t,
+                      std::vector<double>& mean_prop, std::vector<double>& mean_init) {
+  const std::size_t d = minv.size();
+  const double B = static_cast<double>(ms.size());
+  double wsum = 0.0;
+  std::fill(mean_prop.begin(), mean_prop.end(), 0.0);
+  std::fill(mean_init.begin(), mean_init.end(), 0.0);
+  for (const Member& m : ms) {
+    const double w = m.divergent ? 0.0 : m.accept;
+    wsum += w;
+    for (std::size_t i = 0; i < d; ++i) {
+      mean_prop[i] += w * m.q_prop[i];
+      mean_init[i] += m.q0[i] / B;
+    }
+  }
+  if (wsum <= 0) return 0.0;
+  for (auto& v : mean_prop) v /= wsum;
+  double grad = 0.0, scale = 0.0;
+  for (const Member& m : ms) {
+    if (m.divergent) continue;
+    double np = 0.0, ni = 0.0, dot = 0.0;  // squared distances at the end and the start; half d(np)/dt
+    for (std::size_t i = 0; i < d; ++i) {
+      const double cp = m.q_prop[i] - mean_prop[i], ci = m.q0[i] - mean_init[i];
+      np += cp * cp / minv[i];
+      ni += ci * ci / minv[i];
+      dot += cp * m.p_prop[i];
+    }
+    grad += m.accept * t * (np - ni) * dot;
+    scale += m.accept * 0.5 * (np + ni);
+  }
+  grad /= wsum;
+  scale /= wsum;
+  return scale > 0 ? grad / (scale * scale) : grad;
+}
+
+// The metric: the cross-chain variance of the states, regularised as Stan's windows are, averaged in log
+// space with weight w. mean_q, var_q: scratch of the dimension.
+void update_metric(const std::vector<Member>& ms, double w, std::vector<double>& minv, std::vector<double>& mean_q,
+                   std::vector<double>& var_q) {
+  const std::size_t d = minv.size();
+  const double n = static_cast<double>(ms.size());
+  std::fill(mean_q.begin(), mean_q.end(), 0.0);
+  std::fill(var_q.begin(), var_q.end(), 0.0);
+  for (const Member& m : ms)
+    for (std::size_t i = 0; i < d; ++i) mean_q[i] += m.q[i] / n;
+  for (const Member& m : ms)
+    for (std::size_t i = 0; i < d; ++i) var_q[i] += (m.q[i] - mean_q[i]) * (m.q[i] - mean_q[i]) / (n - 1);
+  for (std::size_t i = 0; i < d; ++i) {
+    const double v = (n / (n + 5.0)) * var_q[i] + 1e-3 * (5.0 / (n + 5.0));
+    if (v > 0 && std::isfinite(v)) minv[i] = std::exp((1 - w) * std::log(minv[i]) + w * std::log(v));
+  }
+}
+
+// The posterior's widest direction under the metric. ChEES's criterion weighs every direction, so where
+// correlations that a diagonal metric leaves make a few directions much wider than the many (a
+// hierarchical model's location and scale), its trajectory suits the many and the wide ones mix slowly
+// (W3, W4, W5: 3-4x the ESS per gradient of the slowest parameters with 4x ChEES's length). The direction
+// is learned across chains as SNAPER does (Sountsov & Hoffman 2022): the principal component v of the
+// whitened states by a batched Oja rule, averaged over iterations with weight 1 / (points + 1), points
+// growing as iteration / 8; beside it the variance along v, averaged alike. The trajectory is then at
+// least what ChEES would choose for that direction alone: for a normal of standard deviation s, whose
+// criterion under a uniformly jittered length uT is 2 s^4 (1 - sin(2T/s) / (2T/s)), that is T = 2.2467 s
+// (the first minimum of sin(x)/x, x = 4.4934). SNAPER's own criterion along v gave longer trajectories
+// than ESS per gradient wants (W1, W5) and a collapsing step size on W3.
+struct WidestDirection {
+  double points = 1, var = 1;
+  std::vector<double> v, mean, isd, next;  // v: unit length in whitened coordinates
+
+  explicit WidestDirection(std::size_t d)
+      : v(d, 1.0 / std::sqrt(static_cast<double>(d))), mean(d), isd(d), next(d) {}
+
+  // ChEES's choice for this direction alone (see above)
+  double trajectory() const { return 2.2467 * std::sqrt(var); }
+
+  void update(const std::vector<Member>& ms, const std::vector<double>& minv, int it) {
+    const std::size_t d = v.size();
+    const double B = static_cast<double>(ms.size());
+    std::fill(mean.begin(), mean.end(), 0.0);
+    for (const Member& m : ms)
+      for (std::size_t i = 0; i < d; ++i) mean[i] += m.q[i] / B;
+    for (std::size_t i = 0; i < d; ++i) isd[i] = 1.0 / std::sqrt(minv[i]);
+    auto along = [&](const Member& m, const std::vector<double>& u) {  // (whitened, centred state) . u
+      double s = 0.0;
+      for (std::size_t i = 0; i < d; ++i) s += (m.q[i] - mean[i]) * isd[i] * u[i];
+      return s;
+    };
+    auto normalise = [](std::vector<double>& u) {
+      double n = 0.0;
+      for (double x : u) n += x * x;
+      n = std::sqrt(n) + 1e-300;
+      for (double& x : u) x /= n;
+    };
+    // Oja: the covariance times v, from the chains, normalised and averaged into v
+    std::fill(next.begin(), next.end(), 0.0);
+    for (const Member& m : ms) {
+      const double s = along(m, v);
+      for (std::size_t i = 0; i < d; ++i) next[i] += s * (m.q[i] - mean[i]) * isd[i];
+    }
+    normalise(next);
+    const double w = 1.0 / (points + 1.0);
+    for (std::size_t i = 0; i < d; ++i) v[i] += w * (next[i] - v[i]);
+    normalise(v);
+    double var_v = 0.0;
+    for (const Member& m : ms) {
+      const double s = along(m, v);
+      var_v += s * s / (B - 1);
+    }
+    if (std::isfinite(var_v)) var += w * (var_v - var);
+    points = std::min(points + 1.0, std::max(1.0, std::floor(static_cast<double>(it) / 8.0)));
+  }
+};
+
 }  // namespace
 
 CheesRun::CheesRun(std::shared_ptr<const infer::LogDensityFactory> factory, infer::SamplerConfig cfg,
                    std::vector<std::vector<double>> inits, std::vector<std::optional<infer::ChainState>> resume,
                    CheesSettings settings)
     : LockstepRun(std::move(factory), std::move(cfg), std::move(inits), std::move(resume), "chees", "ChEES",
-                  [](std::size_t) { return kEnsembleFields; }),
+                  [](std::size_t size, std::size_t dim) {
+                    return size == kEnsembleFields + dim || size == kEnsembleFieldsBefore;
+                  }),
       set_(settings) {
   if (cfg_.chains < 2) throw std::invalid_argument("sampler='chees' learns across chains: chains must be >= 2");
 }
@@ -217,6 +336,7 @@ void CheesRun::run() {
   };
   EnsembleDualAveraging da;
   Adam adam;
+  WidestDirection widest(d);
   double eps = cfg_.chain.initial_step_size, log_T = 0, log_T_avg = 0, T = 0;
   int start = 0;
   if (resumed) {
@@ -228,6 +348,10 @@ void CheesRun::run() {
     da.mu = e[0], da.hbar = e[1], da.log_eps_bar = e[2], da.counter = static_cast<long>(e[3]);
     adam.m = e[4], adam.v = e[5], adam.t = static_cast<long>(e[6]);
     log_T = e[7], log_T_avg = e[8], T = e[9];
+    if (e.size() == kEnsembleFields + d) {  // states saved before it was learned (10 values) start it afresh
+      widest.points = e[10], widest.var = e[11];
+      std::copy(e.begin() + kEnsembleFields, e.end(), widest.v.begin());
+    }
   } else {
     // a first step size: doubled or halved until one leapfrog step's mean acceptance crosses 0.8
     std::vector<std::vector<double>> keep_q(B), keep_g(B);
@@ -267,66 +391,25 @@ void CheesRun::run() {
         if (!m.divergent) inv_sum += 1.0 / std::max(m.accept, 1e-20), ++n_ok;
       const double harmonic = n_ok ? n_ok / inv_sum : 0.0;
       const double next_eps = std::exp(da.update(set_.target_accept, harmonic));
-      // trajectory length: the ChEES gradient, acceptance-weighted, in whitened coordinates
-      double wsum = 0.0;
-      std::fill(mean_prop.begin(), mean_prop.end(), 0.0);
-      std::fill(mean_init.begin(), mean_init.end(), 0.0);
-      for (const Member& m : ms) {
-        const double w = m.divergent ? 0.0 : m.accept;
-        wsum += w;
-        for (std::size_t i = 0; i < d; ++i) {
-          mean_prop[i] += w * m.q_prop[i];
-          mean_init[i] += m.q0[i] / B;
-        }
-      }
-      double grad = 0.0, scale = 0.0;
-      if (wsum > 0) {
-        for (auto& v : mean_prop) v /= wsum;
-        for (const Member& m : ms) {
-          if (m.divergent) continue;
-          double np = 0.0, ni = 0.0, dot = 0.0;
-          for (std::size_t i = 0; i < d; ++i) {
-            const double cp = m.q_prop[i] - mean_prop[i], ci = m.q0[i] - mean_init[i];
-            np += cp * cp / minv[i];
-            ni += ci * ci / minv[i];
-            dot += cp * m.p_prop[i];
-          }
-          grad += m.accept * u * T * (np - ni) * dot;
-          scale += m.accept * 0.5 * (np + ni);
-        }
-        grad /= wsum;
-        scale /= wsum;
-      }
-      // the criterion grows as the squared distance squared: divided by that scale, the gradient Adam
-      // sees is of one magnitude for any dimension and posterior scale, so each step moves log T by
-      // about the learning rate while the sign holds
-      if (scale > 0) grad /= scale * scale;
-      if (std::isfinite(grad)) log_T += std::clamp(adam.step(grad, set_.adam_rate), -0.35, 0.35);
-      const double w = std::pow(static_cast<double>(it + 1), -0.5);
-      log_T_avg = (1 - w) * log_T_avg + w * log_T;
       eps = std::isfinite(next_eps) ? next_eps : eps;
-      // a trajectory is at least one step and at most max_leapfrog: the state stays inside, so it can
-      // follow the step size as dual averaging moves it
-      log_T = std::clamp(log_T, std::log(eps), std::log(set_.max_leapfrog * eps));
-      // metric: the cross-chain variance of the states, regularised as Stan's windows are
       if (it + 1 < freeze) {
-        std::fill(mean_q.begin(), mean_q.end(), 0.0);
-        std::fill(var_q.begin(), var_q.end(), 0.0);
-        for (const Member& m : ms)
-          for (std::size_t i = 0; i < d; ++i) mean_q[i] += m.q[i] / B;
-        for (const Member& m : ms)
-          for (std::size_t i = 0; i < d; ++i) var_q[i] += (m.q[i] - mean_q[i]) * (m.q[i] - mean_q[i]) / (B - 1);
-        const double n = static_cast<double>(B);
-        for (std::size_t i = 0; i < d; ++i) {
-          const double v = (n / (n + 5.0)) * var_q[i] + 1e-3 * (5.0 / (n + 5.0));
-          // in log space, new estimates weighted as the trajectory length's
-          if (v > 0 && std::isfinite(v)) minv[i] = std::exp((1 - w) * std::log(minv[i]) + w * std::log(v));
-        }
+        const double grad = chees_gradient(ms, minv, u * T, mean_prop, mean_init);
+        if (std::isfinite(grad)) log_T += std::clamp(adam.step(grad, set_.adam_rate), -0.35, 0.35);
+        const double w = std::pow(static_cast<double>(it + 1), -0.5);
+        log_T_avg = (1 - w) * log_T_avg + w * log_T;
+        // a trajectory is at least one step and at most max_leapfrog: the state stays inside, so it can
+        // follow the step size as dual averaging moves it
+        log_T = std::clamp(log_T, std::log(eps), std::log(set_.max_leapfrog * eps));
+        update_metric(ms, w, minv, mean_q, var_q);
+        widest.update(ms, minv, it);
+        T = std::clamp(std::exp(log_T_avg), eps, set_.max_leapfrog * eps);
       } else if (it + 1 == freeze) {
-        da.restart(eps);  // the metric is final: step size adapts to it afresh
+        // the metric and the trajectory are final, the trajectory long enough for the widest direction;
+        // the step size adapts to them afresh
+        T = std::clamp(std::max(std::exp(log_T_avg), widest.trajectory()), eps, set_.max_leapfrog * eps);
+        da.restart(eps);
       }
       if (it + 1 == tune) eps = std::exp(da.log_eps_bar);
-      T = std::clamp(std::exp(log_T_avg), eps, set_.max_leapfrog * eps);
     }
     for (int c = 0; c < B; ++c) {
       Member& m = ms[c];
@@ -340,8 +423,9 @@ void CheesRun::run() {
     }
   }
   // where every chain stands after iteration it - 1: a later run continues from here
-  const std::vector<double> shared{da.mu, da.hbar, da.log_eps_bar, static_cast<double>(da.counter), adam.m, adam.v,
-                                   static_cast<double>(adam.t), log_T, log_T_avg, T};
+  std::vector<double> shared{da.mu, da.hbar, da.log_eps_bar, static_cast<double>(da.counter), adam.m, adam.v,
+                             static_cast<double>(adam.t), log_T, log_T_avg, T, widest.points, widest.var};
+  shared.insert(shared.end(), widest.v.begin(), widest.v.end());
   for (int c = 0; c < B; ++c) {
     infer::ChainState st;
     st.position = ms[c].q;

@@ -3,7 +3,11 @@
 // - step size: dual averaging of the chains' harmonic-mean acceptance towards 0.651;
 // - trajectory length: Adam ascent on log T of the ChEES criterion (the change in the chains'
 //   centred squared distance), its gradient weighted by acceptance; averaged with weights t^-1/2;
-// - metric: the cross-chain variance of the current states, frozen for the last fifth of warm-up;
+//   when it is frozen, at least what ChEES would choose for the posterior's widest direction alone (its
+//   principal component in whitened coordinates, learned by SNAPER's batched Oja rule, Sountsov &
+//   Hoffman 2022), so that a few wide directions are not left to the many narrow ones' length;
+// - metric: the cross-chain variance of the current states; metric and T frozen for the last fifth of
+//   warm-up, where the step size adapts afresh;
 // - each iteration uses ceil(u T / eps) leapfrog steps, u from a base-2 Halton sequence.
 // Chain c draws its momenta and acceptances from RNG stream c; all cross-chain reductions run in
 // chain order on one thread, so the draws do not depend on the number of threads.
@@ -29,8 +33,10 @@ struct CheesSettings {
 class CheesRun : public LockstepRun {
  public:
   // ChainState::ensemble: dual averaging (mu, hbar, log_eps_bar, counter), Adam (m, v, t), log T, its
-  // running average and T
-  static constexpr std::size_t kEnsembleFields = 10;
+  // running average, T, the widest direction's averaging points and variance, then the direction (one
+  // value per dimension). States saved before the widest direction was learned have the first 10.
+  static constexpr std::size_t kEnsembleFields = 12;
+  static constexpr std::size_t kEnsembleFieldsBefore = 10;
   // resume: empty, or a state for every chain (all at the same iteration, from a ChEES run)
   CheesRun(std::shared_ptr<const infer::LogDensityFactory> factory, infer::SamplerConfig cfg,
            std::vector<std::vector<double>> inits, std::vector<std::optional<infer::ChainState>> resume = {},

@@ -144,7 +144,7 @@ MeadsRun::MeadsRun(std::shared_ptr<const LogDensityFactory> factory, SamplerConf
                    std::vector<std::vector<double>> inits, std::vector<std::optional<ChainState>> resume,
                    MeadsSettings settings)
     : LockstepRun(std::move(factory), std::move(cfg), std::move(inits), std::move(resume), "meads", "MEADS",
-                  [](std::size_t dim) { return kEnsembleHeader + dim; }),
+                  [](std::size_t size, std::size_t dim) { return size == kEnsembleHeader + dim; }),
       set_(settings) {
   const int K = set_.folds;
   if (cfg_.chains < 2 * K || cfg_.chains % K != 0)
