@@ -1,5 +1,5 @@
 """bb.pathfinder and init="pathfinder": a correlated normal recovered (mean, covariance, ELBO ~ log Z),
-the factored covariance equal to the dense L-BFGS inverse Hessian, reproducibility, a minor mode
+the factored covariance equal to the dense L-BFGS inverse Hessian, a stalled line search restarted, reproducibility, a minor mode
 out-weighed by importance resampling, the multimodality warning, and bad arguments named."""
 import warnings
 
@@ -77,6 +77,18 @@ def test_minor_mode_loses_its_weight_and_the_spread_is_reported():
     assert (fit.draws["x"] > 0).mean() > 0.99
     if min(fit.elbo) < max(fit.elbo) - 10:   # a path stopped in the sliver: said so
         assert any("different mode" in str(w.message) for w in caught)
+
+
+def test_a_stalled_line_search_is_restarted():
+    # BYM2 (W3): the first L-BFGS steps overshoot sigma towards 0, where every gradient fades, and
+    # L-BFGS-B's line search stalled on the way back (log p -10,576, |grad| 2,430; ELBO -11,992, draws
+    # at log p about -12,800, while the posterior's bulk is at about -4,500). Restarted, it goes on.
+    from brr_bayes.workloads import data, models
+    m = models.bym2(data.make_w3())
+    fit = bb.pathfinder(m, paths=1, draws=20, seed=2)
+    assert fit.elbo[0] > -9000, fit.elbo
+    lp = np.array([m.compiled.logp(x) for x in fit.unconstrained])
+    assert np.median(lp) > -9000, np.median(lp)
 
 
 def test_init_pathfinder_starts_chains_in_the_bulk():

@@ -1,7 +1,8 @@
 """Pathfinder (Zhang, Carpenter, Gelman & Vehtari 2022): quasi-Newton variational inference, used to
 start NUTS chains in the bulk of the posterior instead of at uniform(-2, 2) points.
 
-Each path runs L-BFGS on -log p from a random start and, at every iterate, forms the normal
+Each path runs L-BFGS on -log p from a random start (restarted where its line search stalls far from
+a stationary point) and, at every iterate, forms the normal
 approximation whose covariance is L-BFGS's inverse-Hessian estimate (diagonal plus low rank, the
 paper's factored form); the iterate whose approximation has the highest ELBO (Monte Carlo) is the
 path's answer. Several paths' draws are pooled and importance-resampled with Pareto-smoothed
@@ -121,10 +122,21 @@ def _one_path(comp, rng, maxiter, history, elbo_draws, draws):
         if np.isfinite(objective(x0)[0]):
             break
     xs = [x0.copy()]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        optimize.minimize(objective, x0, jac=True, method="L-BFGS-B", callback=lambda xk: xs.append(np.array(xk)),
-                          options=dict(maxiter=maxiter, maxcor=history))
+    x, f = x0, objective(x0)[0]
+    # L-BFGS-B also stops when its line search stalls ("relative reduction of f"), far from a stationary
+    # point: on a hierarchical model's first steps it overshoots a scale towards 0, where every gradient
+    # fades, and stalls on the way back (W3: stopped at log p -10,576 with |grad| 2,430, the posterior's
+    # bulk being at -4,500). Restarted from there with fresh curvature memory it goes on; the path is the
+    # iterates of all the runs, within maxiter in all.
+    for _ in range(10):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            res = optimize.minimize(objective, x, jac=True, method="L-BFGS-B", callback=lambda xk: xs.append(np.array(xk)),
+                                    options=dict(maxiter=maxiter - (len(xs) - 1), maxcor=history))
+        stalled = np.isfinite(res.fun) and res.fun < f and np.max(np.abs(res.jac)) > 1e-5 * max(1.0, abs(res.fun))
+        x, f = res.x, min(f, res.fun)
+        if not stalled or len(xs) - 1 >= maxiter:
+            break
     X = np.array(xs)
     G = np.array([logp_grad(np.ascontiguousarray(x))[1] for x in X])
     best = (-np.inf, None)
