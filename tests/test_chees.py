@@ -124,6 +124,23 @@ def test_a_few_wide_directions_get_trajectories_long_enough():
     assert max(v.max() for v in res.nested_rhat().values()) < 1.01
 
 
+def test_the_warm_up_travels_along_the_widest_direction():
+    # BYM2 (W3), seed 2: Pathfinder starts every chain near rho = 1, far along the slowest direction.
+    # With ChEES's length through the warm-up the chains were still on their way when the metric froze,
+    # and the longer sampling trajectories then met a metric and step size learned in the corner (R-hat
+    # 1.158, min ESS 286, step size 0.021); following the widest direction from a quarter of the
+    # adaptation on, they arrive (R-hat 1.012, min ESS 4,369, step size 0.068)
+    from brr_bayes.workloads import data, models
+    m = models.bym2(data.make_w3())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = bb.sample(m, sampler="chees", chains=64, tune=300, draws=200, seed=2, init="pathfinder",
+                        progressbar=False)
+    s = res.summary()
+    assert s["r_hat"].max() < 1.03 and s["ess_bulk"].min() > 1500, (s["r_hat"].max(), s["ess_bulk"].min())
+    assert res.sample_stats["step_size"][0, 0] > 0.04
+
+
 def test_one_dominant_direction_keeps_chees_length():
     # when the widest direction already dominates ChEES's criterion (an equicorrelated normal), its
     # length is right and must not be stretched: scaling it by the direction's width over the mean (4.3x

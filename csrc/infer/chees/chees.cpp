@@ -191,8 +191,10 @@ void update_metric(const std::vector<Member>& ms, double w, std::vector<double>&
 // (W3, W4, W5: 3-4x the ESS per gradient of the slowest parameters with 4x ChEES's length). The direction
 // is learned across chains as SNAPER does (Sountsov & Hoffman 2022): the principal component v of the
 // whitened states by a batched Oja rule, averaged over iterations with weight 1 / (points + 1), points
-// growing as iteration / 8; beside it the variance along v, averaged alike. The trajectory is then at
-// least what ChEES would choose for that direction alone: for a normal of standard deviation s, whose
+// growing as iteration / 8; beside it the variance along v, averaged alike. From a quarter of the
+// adaptation on, trajectories are at least what ChEES would choose for that direction alone (so the
+// chains also travel along it in warm-up: W3 started by Pathfinder near rho = 1 got there only this
+// way), and so is T when it is frozen: for a normal of standard deviation s, whose
 // criterion under a uniformly jittered length uT is 2 s^4 (1 - sin(2T/s) / (2T/s)), that is T = 2.2467 s
 // (the first minimum of sin(x)/x, x = 4.4934). SNAPER's own criterion along v gave longer trajectories
 // than ESS per gradient wants (W1, W5) and a collapsing step size on W3.
@@ -381,7 +383,11 @@ void CheesRun::run() {
   for (; it < total && !stop_.load(); ++it) {
     const bool warm = it < tune;
     const double u = halton2(it + 1);
-    const int L = std::clamp(static_cast<int>(std::ceil(u * T / eps)), 1, set_.max_leapfrog);
+    // from a quarter of the adaptation on, the trajectories already follow the widest direction, so the
+    // chains travel along it while the metric and step size are learned
+    const bool stretch = warm && it + 1 < freeze && 4 * it >= freeze;
+    const double T_run = stretch ? std::max(T, std::min(widest.trajectory(), set_.max_leapfrog * eps)) : T;
+    const int L = std::clamp(static_cast<int>(std::ceil(u * T_run / eps)), 1, set_.max_leapfrog);
     for_all(L, eps);
     if (warm) {
       // step size: dual averaging on the harmonic mean of the acceptance probabilities
@@ -393,8 +399,9 @@ void CheesRun::run() {
       const double next_eps = std::exp(da.update(set_.target_accept, harmonic));
       eps = std::isfinite(next_eps) ? next_eps : eps;
       if (it + 1 < freeze) {
-        const double grad = chees_gradient(ms, minv, u * T, mean_prop, mean_init);
-        if (std::isfinite(grad)) log_T += std::clamp(adam.step(grad, set_.adam_rate), -0.35, 0.35);
+        // ChEES's criterion does not depend on T where the widest direction's length ran instead
+        const double grad = T_run > T ? 0.0 : chees_gradient(ms, minv, u * T, mean_prop, mean_init);
+        if (T_run <= T && std::isfinite(grad)) log_T += std::clamp(adam.step(grad, set_.adam_rate), -0.35, 0.35);
         const double w = std::pow(static_cast<double>(it + 1), -0.5);
         log_T_avg = (1 - w) * log_T_avg + w * log_T;
         // a trajectory is at least one step and at most max_leapfrog: the state stays inside, so it can

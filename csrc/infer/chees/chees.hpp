@@ -3,9 +3,10 @@
 // - step size: dual averaging of the chains' harmonic-mean acceptance towards 0.651;
 // - trajectory length: Adam ascent on log T of the ChEES criterion (the change in the chains'
 //   centred squared distance), its gradient weighted by acceptance; averaged with weights t^-1/2;
-//   when it is frozen, at least what ChEES would choose for the posterior's widest direction alone (its
+//   trajectories run at least what ChEES would choose for the posterior's widest direction alone (its
 //   principal component in whitened coordinates, learned by SNAPER's batched Oja rule, Sountsov &
-//   Hoffman 2022), so that a few wide directions are not left to the many narrow ones' length;
+//   Hoffman 2022) from a quarter of the adaptation on, and T is at least that when frozen, so that a
+//   few wide directions are not left to the many narrow ones' length;
 // - metric: the cross-chain variance of the current states; metric and T frozen for the last fifth of
 //   warm-up, where the step size adapts afresh;
 // - each iteration uses ceil(u T / eps) leapfrog steps, u from a base-2 Halton sequence.
