@@ -386,7 +386,7 @@ void CheesRun::run() {
     // from a quarter of the adaptation on, the trajectories already follow the widest direction, so the
     // chains travel along it while the metric and step size are learned
     const bool stretch = warm && it + 1 < freeze && 4 * it >= freeze;
-    const double T_run = stretch ? std::max(T, std::min(widest.trajectory(), set_.max_leapfrog * eps)) : T;
+    const double T_run = stretch ? std::max(T, widest.trajectory()) : T;
     const int L = std::clamp(static_cast<int>(std::ceil(u * T_run / eps)), 1, set_.max_leapfrog);
     for_all(L, eps);
     if (warm) {
@@ -399,9 +399,10 @@ void CheesRun::run() {
       const double next_eps = std::exp(da.update(set_.target_accept, harmonic));
       eps = std::isfinite(next_eps) ? next_eps : eps;
       if (it + 1 < freeze) {
-        // ChEES's criterion does not depend on T where the widest direction's length ran instead
-        const double grad = T_run > T ? 0.0 : chees_gradient(ms, minv, u * T, mean_prop, mean_init);
-        if (T_run <= T && std::isfinite(grad)) log_T += std::clamp(adam.step(grad, set_.adam_rate), -0.35, 0.35);
+        if (T_run <= T) {  // where the widest direction's length ran instead, the criterion does not depend on T
+          const double grad = chees_gradient(ms, minv, u * T, mean_prop, mean_init);
+          if (std::isfinite(grad)) log_T += std::clamp(adam.step(grad, set_.adam_rate), -0.35, 0.35);
+        }
         const double w = std::pow(static_cast<double>(it + 1), -0.5);
         log_T_avg = (1 - w) * log_T_avg + w * log_T;
         // a trajectory is at least one step and at most max_leapfrog: the state stays inside, so it can
