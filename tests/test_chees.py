@@ -138,8 +138,19 @@ def test_the_warm_up_travels_along_the_widest_direction():
     from brr_bayes.workloads import data, models
     res = _chees64(models.bym2(data.make_w3()), seed=2, draws=200)
     s = res.summary()
-    assert s["r_hat"].max() < 1.03 and s["ess_bulk"].min() > 1500, (s["r_hat"].max(), s["ess_bulk"].min())
+    # R-hat of 200-draw chains: 1.02-1.03 here, 1.25 without
+    assert s["r_hat"].max() < 1.05 and s["ess_bulk"].min() > 1500, (s["r_hat"].max(), s["ess_bulk"].min())
     assert res.sample_stats["step_size"][0, 0] > 0.04
+
+
+def test_a_large_first_step_size_does_not_lengthen_the_trajectory():
+    # eight schools, seed 2: dual averaging's first, exploring iterations took the step size to 7.45,
+    # and the trajectory length, kept at least one step, went up with it and stayed at ChEES's second
+    # local optimum (T about 12 against 3.6; 12.4 ESS per 1,000 gradients against about 50)
+    res = _chees64(_w1(), seed=2, draws=300)
+    per_1k = res.summary()["ess_bulk"].min() / sum(res.grad_evals) * 1000
+    assert per_1k > 30, per_1k
+    assert (res.sample_stats["n_steps"] * res.sample_stats["step_size"]).mean() < 2.5
 
 
 def test_one_dominant_direction_keeps_chees_length():

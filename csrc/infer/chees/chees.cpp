@@ -399,6 +399,7 @@ void CheesRun::run() {
       const double next_eps = std::exp(da.update(set_.target_accept, harmonic));
       eps = std::isfinite(next_eps) ? next_eps : eps;
       if (it + 1 < freeze) {
+        const double log_T_before = log_T;
         if (T_run <= T) {  // where the widest direction's length ran instead, the criterion does not depend on T
           const double grad = chees_gradient(ms, minv, u * T, mean_prop, mean_init);
           if (std::isfinite(grad)) log_T += std::clamp(adam.step(grad, set_.adam_rate), -0.35, 0.35);
@@ -406,8 +407,12 @@ void CheesRun::run() {
         const double w = std::pow(static_cast<double>(it + 1), -0.5);
         log_T_avg = (1 - w) * log_T_avg + w * log_T;
         // a trajectory is at least one step and at most max_leapfrog: the state stays inside, so it can
-        // follow the step size as dual averaging moves it
-        log_T = std::clamp(log_T, std::log(eps), std::log(set_.max_leapfrog * eps));
+        // follow the step size as dual averaging moves it. Only down, though: a step size that dual
+        // averaging's first exploring iterations make large must not push T up with it, since with
+        // jitter ChEES's criterion has local maxima at 2.25, 5.45, ... standard deviations and Adam
+        // climbs to the nearest one (W1 seed 2: a step size of 7.45 in iteration 1 left T at 12, against
+        // 3.6, for a third of the ESS per gradient)
+        log_T = std::clamp(log_T, std::min(std::log(eps), log_T_before), std::log(set_.max_leapfrog * eps));
         update_metric(ms, w, minv, mean_q, var_q);
         widest.update(ms, minv, it);
         T = std::clamp(std::exp(log_T_avg), eps, set_.max_leapfrog * eps);
