@@ -69,14 +69,14 @@ def sampled(model, **kw):
     return ess / r.seconds, _max_rhat(r.posterior, model.param_names), nested, r.seconds
 
 
-# ChEES warm-up per workload (CPU, 64 chains): W3 settled in 300 (session 13); W4 converged in 300 once
-# the trajectory followed the widest direction (session 15: nested R-hat 1.001; 1,000 were needed before)
-CHEES_TUNE = {"W3": 300, "W4": 300}
+# ChEES warm-up (CPU, 64 chains): W3 settled in 300 (session 13); W4 converged in 300 once the
+# trajectory followed the widest direction (session 15: nested R-hat 1.001; 1,000 were needed before)
+CHEES_TUNE = 300
 
 
 def sampling_table(names, nuts_rows, device, quick, cores, chees_tune=None):
     """Rows comparing device runs with CPU NUTS, printed as each is measured (a timeout keeps the rest).
-    ChEES's warm-up: chees_tune, or CHEES_TUNE's for the workload. A ChEES run converged where its
+    ChEES's warm-up: chees_tune, or CHEES_TUNE. A ChEES run converged where its
     nested R-hat (the check for many short chains) is below 1.01; its ESS/s means nothing otherwise."""
     it = dict(tune=100, draws=100) if quick else {}
     lines = ["", "| run | device run | min ESS/s device | min ESS/s CPU NUTS | device / CPU | max R-hat device / CPU "
@@ -86,7 +86,7 @@ def sampling_table(names, nuts_rows, device, quick, cores, chees_tune=None):
     for name in [n for n in names.split(",") if n]:
         m = build[name]()
         cpu = sampled(m, chains=4, cores=cores, seed=1, **it)
-        tune = it.get("tune", chees_tune or CHEES_TUNE.get(name, 500))
+        tune = it.get("tune", chees_tune or CHEES_TUNE)
         dev = sampled(m, sampler="chees", chains=256, seed=1, device=device, tune=tune, draws=it.get("draws", 200))
         lines.append(f"| {name} | ChEES 256 chains x ({tune} + {it.get('draws', 200)}) | {dev[0]:,.1f} "
                      f"| {cpu[0]:,.1f} | {dev[0] / cpu[0]:.2f}x | {dev[1]:.3f} / {cpu[1]:.3f} | {dev[2]:.3f} |")
@@ -145,7 +145,7 @@ def main():
     ap.add_argument("--sampling", default="W3,W4", help="workloads for 256-chain ChEES on the device ('' for none)")
     ap.add_argument("--nuts-rows", type=int, default=1_000_000, help="W2 rows for NUTS on the device (0: skip)")
     ap.add_argument("--chees-tune", type=int, default=None,
-                    help="ChEES warm-up iterations in the sampling table (default: CHEES_TUNE's per workload)")
+                    help=f"ChEES warm-up iterations in the sampling table (default {CHEES_TUNE})")
     ap.add_argument("--host", action="store_true", help="dry run without a GPU (host kernels; figures meaningless)")
     args = ap.parse_args()
     # --host: a dry run of this script, the device kernels on the host (same calls), no GPU figures

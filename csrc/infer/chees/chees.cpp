@@ -168,7 +168,7 @@ double chees_gradient(const std::vector<Member>& ms, const std::vector<double>& 
 }
 
 // The metric: the cross-chain variance of the states, regularised as Stan's windows are, averaged in log
-// space with weight w. mean_q, var_q: scratch of the dimension.
+// space with weight w. Leaves the states' cross-chain mean in mean_q; var_q: scratch of the dimension.
 void update_metric(const std::vector<Member>& ms, double w, std::vector<double>& minv, std::vector<double>& mean_q,
                    std::vector<double>& var_q) {
   const std::size_t d = minv.size();
@@ -200,20 +200,17 @@ void update_metric(const std::vector<Member>& ms, double w, std::vector<double>&
 // than ESS per gradient wants (W1, W5) and a collapsing step size on W3.
 struct WidestDirection {
   double points = 1, var = 1;
-  std::vector<double> v, mean, isd, next;  // v: unit length in whitened coordinates
+  std::vector<double> v, isd, next;  // v: unit length in whitened coordinates
 
-  explicit WidestDirection(std::size_t d)
-      : v(d, 1.0 / std::sqrt(static_cast<double>(d))), mean(d), isd(d), next(d) {}
+  explicit WidestDirection(std::size_t d) : v(d, 1.0 / std::sqrt(static_cast<double>(d))), isd(d), next(d) {}
 
   // ChEES's choice for this direction alone (see above)
   double trajectory() const { return 2.2467 * std::sqrt(var); }
 
-  void update(const std::vector<Member>& ms, const std::vector<double>& minv, int it) {
+  // mean: the states' cross-chain mean (update_metric's)
+  void update(const std::vector<Member>& ms, const std::vector<double>& mean, const std::vector<double>& minv, int it) {
     const std::size_t d = v.size();
     const double B = static_cast<double>(ms.size());
-    std::fill(mean.begin(), mean.end(), 0.0);
-    for (const Member& m : ms)
-      for (std::size_t i = 0; i < d; ++i) mean[i] += m.q[i] / B;
     for (std::size_t i = 0; i < d; ++i) isd[i] = 1.0 / std::sqrt(minv[i]);
     auto along = [&](const Member& m, const std::vector<double>& u) {  // (whitened, centred state) . u
       double s = 0.0;
@@ -414,7 +411,7 @@ void CheesRun::run() {
         // 3.6, for a third of the ESS per gradient)
         log_T = std::clamp(log_T, std::min(std::log(eps), log_T_before), std::log(set_.max_leapfrog * eps));
         update_metric(ms, w, minv, mean_q, var_q);
-        widest.update(ms, minv, it);
+        widest.update(ms, mean_q, minv, it);
         T = std::clamp(std::exp(log_T_avg), eps, set_.max_leapfrog * eps);
       } else if (it + 1 == freeze) {
         // the metric and the trajectory are final, the trajectory long enough for the widest direction;
