@@ -7,10 +7,12 @@ so that the shared machine's slow spells do not land on one way only.
     python benchmarks/batch_eval.py [--lanes 64] [--threads 1,2] [--workloads W1,W3,W4,W5] [--out FILE]
 
 Both ways give every point the same values bit for bit (tests/test_batch.py); only their speed differs.
+A second table times the same from Python: a loop of model.logp_and_grad against model.logp_and_grad_batch.
 Each cell is the best of --repeats rounds of --seconds each; the ratio is the best tile / separate. "auto" is what
 the sampler's batch (ChEES) gets: the executor times both ways, on the threads and on one, at its first call.
 """
 import argparse
+import time
 
 import numpy as np
 
@@ -44,6 +46,22 @@ def rates(program, X, threads, tiles, seconds, repeats):
     return out
 
 
+def python_rates(m, X, threads, seconds, repeats):
+    """(a Python loop of model.logp_and_grad over the rows, model.logp_and_grad_batch of all rows): evaluations
+    per second as a user calling the model from Python gets them, each the best of `repeats` rounds."""
+    def rate(call):
+        call()  # the batch's first call of a shape picks its way by timing; later calls reuse it
+        best = 0.0
+        for _ in range(repeats):
+            n, t0 = 0, time.perf_counter()
+            while time.perf_counter() - t0 < seconds:
+                call()
+                n += 1
+            best = max(best, n * X.shape[0] / (time.perf_counter() - t0))
+        return best
+    return rate(lambda: [m.logp_and_grad(x) for x in X]), rate(lambda: m.logp_and_grad_batch(X, threads=threads))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--lanes", type=int, default=64)
@@ -68,6 +86,16 @@ def main():
                 cells = " | ".join(f"{r[t][0]:,.0f}" for t in (8, 16, lanes))
                 lines.append(f"| {w} | {form} | {th} | {sep:,.0f} | {cells} | {best / sep:.2f}x | "
                              f"{r[0][0]:,.0f} | {r[0][1]} |")
+                print(lines[-1], flush=True)
+    lines += ["", f"From Python: a loop of model.logp_and_grad over {lanes} points against model.logp_and_grad_batch of "
+              "them (after its first call), evaluations per second", "",
+              "| workload | form | threads | Python loop | logp_and_grad_batch | batch / loop |", "|---|---|---:|---:|---:|---:|"]
+    for w in args.workloads.split(","):
+        for form, m in MODELS[w]().items():
+            X = np.random.default_rng(1).normal(scale=0.3, size=(lanes, m.dim))
+            for th in (int(t) for t in args.threads.split(",")):
+                loop, batch = python_rates(m, X, th, args.seconds, args.repeats)
+                lines.append(f"| {w} | {form} | {th} | {loop:,.0f} | {batch:,.0f} | {batch / loop:.2f}x |")
                 print(lines[-1], flush=True)
     write_table(lines, args.out)
 

@@ -5,6 +5,8 @@ one run; ESS/s counts sampling time only), with max R-hat and, for the ensembles
 
     python benchmarks/chees_vs_nuts.py [--chains 64] [--seed 1] [--samplers chees,meads] [--out FILE]
 
+--workloads takes W1, W3, W4, W5 and the natural forms W4n (W4 as Stan writes it) and W5s.
+
 NUTS: 4 chains x (1000 + 1000). ChEES: --chains chains x (--tune + --draws). MEADS: --chains chains x
 (--meads-tune + --meads-draws): one gradient per iteration, so it runs more iterations. All start from
 Pathfinder draws, whose cost (gradients and seconds) is counted in none.
@@ -17,12 +19,16 @@ import numpy as np
 
 import brr_bayes as bb
 from brr_bayes import workloads as wl
+from brr_bayes.workloads import forms
 from brr_bayes.bench import _max_nested_rhat, _max_rhat, _min_bulk_ess, write_table
 
 MODELS = {"W1": ("W1 eight schools", lambda: wl.eight_schools(wl.make_w1())),
           "W3": ("W3 bym2", lambda: wl.bym2(wl.make_w3())),
           "W4": ("W4 poll_rw", lambda: wl.poll_rw(wl.make_w4())),
-          "W5": ("W5 radon", lambda: wl.radon(wl.make_w5()))}
+          "W5": ("W5 radon", lambda: wl.radon(wl.make_w5())),
+          # the same models written as a Stan or PyMC user writes them (no fast path may depend on form)
+          "W4n": ("W4 poll_rw natural", lambda: forms.w4_natural(wl.make_w4())),
+          "W5s": ("W5 radon stan", lambda: forms.w5_stan(wl.make_w5()))}
 
 
 def run(model, **kw):

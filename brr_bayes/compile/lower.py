@@ -7,6 +7,7 @@ likelihoods into GlmLpdf ops. Walks are iterative: a graph of any depth compiles
 from __future__ import annotations
 
 import hashlib
+import threading
 
 import numpy as np
 
@@ -380,6 +381,7 @@ class CompiledModel:
             off += usize
         self.dim = off
         self.program = _backend.core().Program(self.dim)
+        self._batch, self._batch_threads, self._batch_lock = None, 0, threading.Lock()
         C = self.compiler = Compiler(self.program, self.layout, options)
         for rv in model.free_rvs:
             C.context = rv.name
@@ -419,7 +421,18 @@ class CompiledModel:
                              f"got shape {X.shape}")
         if int(threads) < 1:
             raise ValueError(f"threads must be >= 1, got {threads}")
-        return self.program.logp_and_grad_batch(X, int(threads), True, 0)
+        return self._batch_evaluator(X.shape[0], int(threads)).logp_and_grad(X)
+
+    def _batch_evaluator(self, lanes, threads):
+        """The batch evaluator for (lanes, threads), kept for the next call: its first call times the ways
+        to run the lanes (about 15 evaluations of them all), so a new one per call made each call that
+        much slower. One is kept, the last shape asked for, since its scratch grows with lanes."""
+        with self._batch_lock:
+            held = self._batch
+            if held is None or (held.lanes, self._batch_threads) != (lanes, threads):
+                held = self._batch = _backend.core().BatchEvaluator(self.program, lanes, threads)
+                self._batch_threads = threads
+            return held
 
     def unconstrain(self, values):
         x = np.zeros(self.dim)
