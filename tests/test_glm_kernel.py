@@ -94,3 +94,120 @@ def test_threads_per_chain_is_validated(bad):
         bb.sample(m, draws=5, tune=5, chains=1, progressbar=False, threads_per_chain=bad)
     with pytest.raises(ValueError, match="row_threads"):
         m.compiled.program.logp_and_grad(np.zeros(m.dim), row_threads=0)
+
+
+# ---- scaled dense terms: sigma * (c1 * u + c2 * w) distributed into the fused op as (sigma c1) u + (sigma c2) w ----
+def _scaled_model(family, n, seed, data_col=False, const_scale=False):
+    """BYM2's convolved effect in its GLM as Stan writes it: sigma * (sqrt(rho / s) * u + sqrt(1 - rho) * w)."""
+    rng = np.random.default_rng(seed)
+    x, w_col = rng.normal(size=n), rng.uniform(0.5, 2.0, n)
+    with bb.Model() as m:
+        a = bb.Normal("a", 0, 1)
+        b = bb.Normal("b", 0, 1)
+        sigma = bb.HalfNormal("sigma", 1)
+        rho = bb.Beta("rho", 2, 2)
+        u = bb.Normal("u", 0, 1, shape=n)
+        w = bb.Normal("w", 0, 1, shape=n)
+        conv = bb.math.sqrt(rho / 0.7) * u + bb.math.sqrt(1 - rho) * w
+        eta = a + b * x + (2.0 if const_scale else sigma) * conv
+        if data_col:
+            eta = eta + sigma * (w_col * bb.Normal("e", 0, 1, shape=n))
+        if family == "bernoulli":
+            bb.Bernoulli("y", logit_p=eta, observed=rng.integers(0, 2, n))
+        elif family == "binomial":
+            trials = rng.integers(1, 20, n)
+            bb.Binomial("y", trials, logit_p=eta, observed=rng.binomial(trials, 0.3))
+        elif family == "poisson":
+            bb.Poisson("y", log_mu=eta, observed=rng.poisson(2.0, n))
+        elif family == "negbinomial":
+            bb.NegativeBinomial("y", log_mu=eta, phi=bb.HalfNormal("phi", 5), observed=rng.poisson(3.0, n))
+        else:
+            bb.Normal("y", eta, bb.HalfNormal("s", 1), observed=rng.normal(size=n))
+    return m
+
+
+def _glm_record(m):
+    (rec,) = [r for r in m.compiled.compiler.records if r["code"] == ops.GLM]
+    return rec
+
+
+def _full_size_ops(m, n):
+    """Ops other than densities that compute n values (the products and sums the fused op should absorb)."""
+    sizes = {r["out"]: m.compiled.program.slot_size(r["out"]) for r in m.compiled.compiler.records if r["out"] >= 0}
+    return [r["code"] for r in m.compiled.compiler.records if r["out"] >= 0 and sizes[r["out"]] == n
+            and r["code"] < 300]
+
+
+@pytest.mark.parametrize("data_col", [False, True])
+def test_scaled_sums_are_distributed_into_the_glm(data_col):
+    n = 50
+    m = _scaled_model("poisson", n, 1, data_col=data_col)
+    kinds = _glm_record(m)["ip"][4::4]
+    assert kinds.count(3) == (3 if data_col else 2), kinds
+    assert _full_size_ops(m, n) == []   # before: mul, mul, add, mul (and mul, mul for the data column)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize("n", [5, 1024, CHUNKED])
+def test_scaled_terms_equal_unfused(family, n, monkeypatch):
+    fused = _scaled_model(family, n, seed=n, data_col=(n == 5))
+    assert 3 in _glm_record(fused)["ip"][4::4]
+    monkeypatch.setattr(Compiler, "glm", lambda self, *a, **k: False)
+    plain = _scaled_model(family, n, seed=n, data_col=(n == 5))
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        x = 0.5 * rng.normal(size=fused.dim)
+        lf, gf = fused.logp_and_grad(x)
+        lp, gp = plain.logp_and_grad(x)
+        assert lf == pytest.approx(lp, rel=1e-12, abs=1e-9)
+        np.testing.assert_allclose(gf, gp, rtol=1e-10, atol=1e-10)
+
+
+@settings(max_examples=15, deadline=None)
+@given(family=st.sampled_from(FAMILIES), seed=st.integers(0, 10_000), data_col=st.booleans(),
+       const_scale=st.booleans())
+def test_scaled_terms_gradient_matches_finite_differences(family, seed, data_col, const_scale):
+    # assert_grad also checks the batch executor's lanes bit for bit and the device kernels to 1e-10
+    m = _scaled_model(family, 30, seed, data_col=data_col, const_scale=const_scale)
+    assert_grad(m, 0.5 * np.random.default_rng(seed).normal(size=m.dim))
+
+
+def test_scaled_terms_in_row_chunks_are_identical_on_any_thread_count():
+    m = _scaled_model("normal", CHUNKED, seed=3, data_col=True)
+    x = 0.3 * np.random.default_rng(1).normal(size=m.dim)
+    prog = m.compiled.program
+    lp1, g1 = prog.logp_and_grad(x, row_threads=1)
+    for t in (2, 3):
+        lpt, gt = prog.logp_and_grad(x, row_threads=t)
+        assert lpt == lp1
+        assert np.array_equal(gt, g1)
+
+
+def test_a_sum_with_a_gather_inside_is_not_distributed():
+    # sigma * (u[g] + w): distributing would turn the gather into a full-size product; the sum is computed
+    # (one LinearPredictor) and the fused op scales it, one scaled term
+    rng = np.random.default_rng(2)
+    g = rng.integers(0, 4, 20)
+    with bb.Model() as m:
+        sigma = bb.HalfNormal("sigma", 1)
+        u = bb.Normal("u", 0, 1, shape=4)
+        w = bb.Normal("w", 0, 1, shape=20)
+        bb.Poisson("y", log_mu=bb.Normal("a", 0, 1) + sigma * (u[g] + w), observed=rng.poisson(2.0, 20))
+    assert _glm_record(m)["ip"][4::4] == [1, 3]
+    assert _full_size_ops(m, 20) == [ops.LINEAR_PREDICTOR]
+    assert_grad(m, 0.4 * rng.normal(size=m.dim))
+
+
+def test_scaled_terms_in_a_linear_predictor_outside_a_glm():
+    # a Student-t likelihood is no GLM family: its mean a + u[g] + sigma * (c * w) is one LinearPredictor op
+    rng = np.random.default_rng(4)
+    g = rng.integers(0, 5, 30)
+    with bb.Model() as m:
+        sigma = bb.HalfNormal("sigma", 1)
+        u = bb.Normal("u", 0, 1, shape=5)
+        w = bb.Normal("w", 0, 1, shape=30)
+        mu = bb.Normal("a", 0, 1) + u[g] + sigma * (0.5 * w)
+        bb.StudentT("y", 4, mu, 1.0, observed=rng.normal(size=30))
+    (rec,) = [r for r in m.compiled.compiler.records if r["code"] == ops.LINEAR_PREDICTOR]
+    assert 3 in rec["ip"][0::4]
+    assert_grad(m, 0.4 * rng.normal(size=m.dim))

@@ -6,17 +6,18 @@ import numpy as np
 import pytest
 
 from brr_bayes import ops
-from brr_bayes.workloads import forms, make_w4, make_w5
+from brr_bayes.workloads import forms, make_w3, make_w4, make_w5
 from brr_bayes.workloads.data import make_w2
 
 # 20,000 rows: every state x race level occurs, so the formula interface (observed levels only) has W2's 311
-DATA = {"W2": lambda: make_w2(20_000), "W4": make_w4, "W5": make_w5}
+DATA = {"W2": lambda: make_w2(20_000), "W3": make_w3, "W4": make_w4, "W5": make_w5}
 MAX_WORK_RATIO = 1.5
 
 
 def _work(model):
-    """Values the compiled program produces per evaluation (GLM ops: their rows)."""
-    return sum(r["size"] for r in model.explain().ops)
+    """Values the compiled program produces per evaluation (GLM ops: their rows); ops computing only a
+    deterministic do not run per evaluation."""
+    return sum(r["size"] for r in model.explain().ops if r["logp"])
 
 
 @pytest.fixture(scope="module", params=sorted(DATA))
@@ -73,3 +74,22 @@ def test_formula_form_refuses_a_comparison_when_levels_are_missing():
     fn, layout_map = forms.EXTRA_FORMS["W2"]["formula"]
     with pytest.raises(ValueError, match=r"of W2's 200 state_race levels"):
         layout_map(forms.FORMS["W2"]["workloads"](d), fn(d))
+
+
+def test_a_deterministic_is_not_computed_per_gradient():
+    # PyMC's habit of keeping the convolved effect as a Deterministic: its ops stay in the program for the
+    # draws (constrain) but the log density and its gradient skip them, on every executor
+    from helpers import assert_batch_matches
+    d = make_w3()
+    ref, m = forms.FORMS["W3"]["workloads"](d), forms.w3_pymc(d)
+    per_gradient = m.compiled.program.logp_ops()
+    rows = m.explain().ops
+    skipped = [k for k in range(len(rows)) if k not in per_gradient]
+    assert [rows[k]["op"] for k in skipped] == ["mul", "mul", "add"] and all(rows[k]["size"] == 900 for k in skipped)
+    assert len(per_gradient) == len(ref.compiled.program.logp_ops())
+    x = np.random.default_rng(3).normal(scale=0.4, size=m.dim)
+    assert m.logp(x) == ref.logp(x)
+    assert_batch_matches(m, x)
+    v = m.compiled.constrain(x)
+    want = np.sqrt(1 - v["rho"]) * v["theta"] + np.sqrt(v["rho"] / float(d["scaling_factor"])) * v["phi"]
+    np.testing.assert_allclose(v["convolved"], want, rtol=1e-12)

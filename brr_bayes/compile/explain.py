@@ -21,7 +21,8 @@ class Explanation:
 def _op_rows(cm):
     p, C = cm.program, cm.compiler
     rows = []
-    for r in C.records:
+    per_gradient = set(p.logp_ops())
+    for k, r in enumerate(C.records):
         code = r["code"]
         name = ops.name(code)
         if code == ops.GLM:
@@ -35,7 +36,9 @@ def _op_rows(cm):
         else:
             size = p.slot_size(r["out"]) if r["out"] >= 0 else max((p.slot_size(i) for i in r["inputs"]), default=0)
             detail = ""
-        rows.append(dict(op=name, size=int(size), variable=r["var"], detail=detail))
+        if k not in per_gradient:   # only a deterministic reads it: computed when draws are read
+            detail = (detail + "; " if detail else "") + "deterministic only, not run per gradient"
+        rows.append(dict(op=name, size=int(size), variable=r["var"], detail=detail, logp=k in per_gradient))
     return rows
 
 
@@ -60,7 +63,7 @@ def explain(model) -> Explanation:
     if declined:
         lines += ["", "Declined (what would make this model faster):"]
         lines += [f"  {topic}: {msg}" for topic, msg in declined]
-    big = [r for r in op_rows if r["op"] not in ("glm", "linear_predictor") and r["size"] >= 10_000]
+    big = [r for r in op_rows if r["op"] not in ("glm", "linear_predictor") and r["size"] >= 10_000 and r["logp"]]
     if big:
         lines += ["", f"{len(big)} op(s) run over 10,000+ values each evaluation; the declines above say why "
                       "they were not merged or fused."]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from typing import NamedTuple, Optional
 
 import numpy as np
 
@@ -137,20 +138,23 @@ class Compiler:
         """The expressions whose slots _lower(e) reads."""
         if not isinstance(e, Op):
             return ()
-        terms = self._fused_sum(e)
-        if terms is not None:
-            return [x for t in terms for x in _term_parts(t, e.shape)[1::2] if x is not None]
+        parts = self._fused_sum(e)
+        if parts is not None:
+            return [x for t in parts for x in (t.value, t.data, t.scale) if x is not None]
         return e.args
 
     def _fused_sum(self, e):
-        """The terms of e when it is lowered as one LinearPredictor op, else None."""
+        """The term parts (_linear_terms) of e when it is lowered as one LinearPredictor op, else None.
+        Computed once per node: a scaled term's scalar is a new expression, which must keep its slot."""
         if id(e) not in self._sums:
-            terms = None
+            parts = None
             if self.options.fuse and e.kind == "binary" and e.attrs["code"] == ops.ADD and e.size > 1:
+                # which sums fuse is decided on the summands as written (LinearPredictor has no lane kernel:
+                # fusing mu + tau * z would send W1's batch lane by lane); a fused one then takes scaled terms
                 terms = _sum_terms(e)
-                if len(terms) < self.MIN_FUSED_TERMS or (len(terms) == 2 and not any(_has_gather(t) for t in terms)):
-                    terms = None  # a plain a + b is already one pass
-            self._sums[id(e)] = terms
+                if len(terms) >= self.MIN_FUSED_TERMS and (len(terms) > 2 or any(_has_gather(t) for t in terms)):
+                    parts = _linear_terms(e)  # a plain a + b is already one pass
+            self._sums[id(e)] = parts
         return self._sums[id(e)]
 
     def _lower(self, e):
@@ -174,9 +178,9 @@ class Compiler:
         k, a = e.kind, e.attrs
         if k == "reshape":
             return self.p.add_view(self.slot(e.args[0]), 0, e.size)
-        terms = self._fused_sum(e)
-        if terms is not None:
-            inputs, idx, ip = self._lower_terms(terms, e.shape)
+        parts = self._fused_sum(e)
+        if parts is not None:
+            inputs, idx, ip = self._lower_terms(parts)
             return self.new_slot(e.size, ops.LINEAR_PREDICTOR, inputs, idx=idx, ip=ip)
         args = [self.slot(x) for x in e.args]
         if k in ("unary", "binary"):
@@ -261,17 +265,17 @@ class Compiler:
         what = ops.GLM_FAMILY_NAMES[family]
         if eta.shape != y.shape or y.ndim != 1 or (aux is not None and as_expr(aux).size not in (1, y.size)):
             return False
-        terms = _sum_terms(eta)
-        if len(terms) > 64:
-            self.note("glm", f"{what} likelihood not fused with its linear predictor: {len(terms)} terms (at most 64)")
+        parts = _linear_terms(eta)
+        if len(parts) > 64:
+            self.note("glm", f"{what} likelihood not fused with its linear predictor: {len(parts)} terms (at most 64)")
             return False
-        if all(_term_parts(t, eta.shape)[0] == 2 for t in terms):
+        if all(t.kind == 2 for t in parts):
             from .rows import describe
             self.note("glm", f"{what} likelihood not fused with its linear predictor: no term is a gather, a "
-                             f"scalar or a data column times one ({', '.join(describe(t) for t in terms[:3])}); "
+                             f"scalar or a data column times one ({', '.join(describe(t.value) for t in parts[:3])}); "
                              "index group-level values by group ids (a[idx]) to fuse")
             return False
-        inputs, idx, ip = self._lower_terms(terms, eta.shape)
+        inputs, idx, ip = self._lower_terms(parts)
         y_pos = len(inputs)
         inputs.append(self.slot(y))
         aux_pos = w_pos = -1
@@ -286,8 +290,9 @@ class Compiler:
         self.records[-1]["rows"] = y.size
         return True
 
-    def _lower_terms(self, terms, shape):
-        """(input slots, index positions, 4 ints per term: kind, value input, index position, data input)."""
+    def _lower_terms(self, parts):
+        """(input slots, index positions, 4 ints per term: kind, value input, index position (a scaled
+        term: its scalar's input position), data input)."""
         inputs, idx, ip = [], [], []
 
         def pos(slot):
@@ -295,14 +300,15 @@ class Compiler:
                 inputs.append(slot)
             return inputs.index(slot)
 
-        for t in terms:
-            kind, value, gather, data = _term_parts(t, shape)
-            d = pos(self.slot(data)) if data is not None else -1
-            if gather is not None:
-                idx.append(self.index(gather.attrs["index"], value.size))
-                ip += [0, pos(self.slot(value)), len(idx) - 1, d]
+        for t in parts:
+            d = pos(self.slot(t.data)) if t.data is not None else -1
+            if t.gather is not None:
+                idx.append(self.index(t.gather.attrs["index"], t.value.size))
+                ip += [0, pos(self.slot(t.value)), len(idx) - 1, d]
+            elif t.kind == 3:
+                ip += [3, pos(self.slot(t.value)), pos(self.slot(t.scale)), d]
             else:
-                ip += [kind, pos(self.slot(value)), -1, d]
+                ip += [t.kind, pos(self.slot(t.value)), -1, d]
         return inputs, idx, ip
 
 
@@ -342,30 +348,104 @@ def _sum_terms(e):
     return terms
 
 
+class TermParts(NamedTuple):
+    """One term of a fused linear predictor: kind 0 gather (value[idx]), 1 scalar, 2 dense, 3 scaled dense
+    (scale * value, both values of the model), each times the data column `data` when it is not None."""
+    kind: int
+    value: Expr
+    gather: Optional[Expr] = None
+    data: Optional[Expr] = None
+    scale: Optional[Expr] = None
+
+
+def _is_mul(t):
+    return isinstance(t, Op) and t.kind == "binary" and t.attrs["code"] == ops.MUL
+
+
+def _scaled_parts(t, shape):
+    """TermParts(3, ...) when t is a product of scalars and one full-size vector that is neither data nor a
+    gather (at most one data column among the factors: sigma * sqrt(rho) * phi, s * x * v), else None."""
+    size = int(np.prod(shape, dtype=np.int64))
+    scalars, data, rest = [], None, t
+    while _is_mul(rest) and rest.size == size:
+        a, b = rest.args
+        if a.size == 1 or b.size == 1:
+            s, rest = (a, b) if a.size == 1 else (b, a)
+            scalars.append(s)
+        elif data is None and isinstance(a, Const) and a.size == size:
+            data, rest = a, b
+        elif data is None and isinstance(b, Const) and b.size == size:
+            data, rest = b, a
+        else:
+            break
+    if not scalars or isinstance(rest, Const) or rest.size != size or rest.shape != tuple(shape) \
+            or (isinstance(rest, Op) and rest.kind == "gather"):
+        return None
+    scale = scalars[0]
+    for s in scalars[1:]:
+        scale = Op("binary", [scale, s], scale.shape, code=ops.MUL)
+    return TermParts(3, rest, None, data, scale)
+
+
+def _linear_terms(e):
+    """The fused linear predictor's term parts of e: its summands, with a scalar times a sum of scaled
+    vectors distributed, sigma * (a * u + b * w) -> (sigma a) u + (sigma b) w, so that no full-size
+    product or sum is computed before the fused op reads it (W3's convolved BYM2 effect: 4 ops fewer)."""
+    parts = []
+    for t in _sum_terms(e):
+        parts.extend(_distributed(t, e.shape) or [_term_parts(t, e.shape)])
+    return parts
+
+
+def _distributed(t, shape):
+    """t = s * (x1 + x2 + ...) as the scaled terms s * x1, s * x2, ..., when each of them is one; else None."""
+    if not _is_mul(t) or t.shape != tuple(shape):
+        return None
+    a, b = t.args
+    s, inner = (a, b) if a.size == 1 else (b, a) if b.size == 1 else (None, None)
+    if s is None or not (isinstance(inner, Op) and inner.kind == "binary" and inner.attrs["code"] == ops.ADD):
+        return None
+    out = []
+    for x in _sum_terms(inner):
+        product = Op("binary", [s, x], t.shape, code=ops.MUL)
+        parts = _distributed(product, shape) or [_scaled_parts(product, shape)]
+        if any(p is None for p in parts):
+            return None
+        out.extend(parts)
+    return out
+
+
 def _term_parts(t, shape):
-    """(kind 0 gather / 1 scalar / 2 dense, value expression, gather op or None, data column or None)."""
+    """TermParts of one summand of a fused linear predictor."""
     if t.size == 1:
-        return 1, t, None, None
+        return TermParts(1, t)
     if isinstance(t, Op) and t.kind == "gather":
-        return 0, t.args[0], t, None
+        return TermParts(0, t.args[0], t)
     size = int(np.prod(shape, dtype=np.int64))
     if isinstance(t, Op) and t.kind == "binary" and t.attrs["code"] == ops.MUL and t.shape == shape \
             and any(isinstance(x, Const) and x.size == size for x in t.args):
         data, other = (t.args[0], t.args[1]) if isinstance(t.args[0], Const) and t.args[0].size == size \
             else (t.args[1], t.args[0])
         if other.size == 1:
-            return 1, other, None, data
+            return TermParts(1, other, None, data)
         if isinstance(other, Op) and other.kind == "gather":
-            return 0, other.args[0], other, data
-        return 2, other, None, data
-    return 2, t, None, None
+            return TermParts(0, other.args[0], other, data)
+    return _scaled_parts(t, shape) or _plain_dense(t, size)
+
+
+def _plain_dense(t, size):
+    """A dense term, with its data column apart when t is data times a vector."""
+    if _is_mul(t) and any(isinstance(x, Const) and x.size == size for x in t.args):
+        data, other = (t.args[0], t.args[1]) if isinstance(t.args[0], Const) and t.args[0].size == size \
+            else (t.args[1], t.args[0])
+        return TermParts(2, other, None, data)
+    return TermParts(2, t)
 
 
 def _has_gather(t):
     if isinstance(t, Op) and t.kind == "gather":
         return True
-    return isinstance(t, Op) and t.kind == "binary" and t.attrs["code"] == ops.MUL and any(
-        isinstance(a, Op) and a.kind == "gather" for a in t.args)
+    return _is_mul(t) and any(isinstance(a, Op) and a.kind == "gather" for a in t.args)
 
 
 class CompiledModel:

@@ -168,6 +168,51 @@ def _w2_formula_map(ref, m):
     return np.asarray(perm)
 
 
+# W3: BYM2 spatial Poisson ---------------------------------------------------------------------------------
+def _w3_model(d, build_y):
+    """W3's parameters in models.bym2's order; build_y(p, d) adds the likelihood."""
+    n = int(d["N"])
+    edges = np.stack([np.asarray(d["node1"], dtype=np.int64), np.asarray(d["node2"], dtype=np.int64)], axis=1)
+    with bb.Model(coords={"area": np.arange(n)}) as m:
+        p = dict(alpha=bb.Normal("alpha", 0, 1), beta=bb.Normal("beta", 0, 1), sigma=bb.HalfNormal("sigma", 1),
+                 rho=bb.Beta("rho", 0.5, 0.5), theta=bb.Normal("theta", 0, 1, dims="area"))
+        p["phi"] = bb.ICAR("phi", n, edges=edges, dims="area")
+        build_y(p, d, float(d["scaling_factor"]))
+    return m
+
+
+def w3_multiplied_out(d):
+    """sigma multiplied into each part of the convolved effect."""
+    def y(p, d, sf):
+        s, r = p["sigma"], p["rho"]
+        eta = d["log_E"] + p["alpha"] + p["beta"] * d["x"] + s * bb.math.sqrt(r / sf) * p["phi"] \
+            + s * bb.math.sqrt(1 - r) * p["theta"]
+        bb.Poisson("y", log_mu=eta, observed=d["y"])
+    return _w3_model(d, y)
+
+
+def w3_stan(d):
+    """As the Stan case study (Morris et al.): convolved_re = sqrt(1 - rho) * theta + sqrt(rho / s) * phi;
+    y ~ poisson_log(log_E + beta0 + x * betas + convolved_re * sigma)."""
+    def y(p, d, sf):
+        conv = bb.math.sqrt(1 - p["rho"]) * p["theta"] + bb.math.sqrt(p["rho"] / sf) * p["phi"]
+        bb.Poisson("y", log_mu=d["log_E"] + p["alpha"] + d["x"] * p["beta"] + conv * p["sigma"], observed=d["y"])
+    return _w3_model(d, y)
+
+
+def w3_pymc(d):
+    """As PyMC's BYM example: the convolved effect kept as a Deterministic, mu = exp(...)."""
+    def y(p, d, sf):
+        conv = bb.Deterministic("convolved", bb.math.sqrt(1 - p["rho"]) * p["theta"]
+                                + bb.math.sqrt(p["rho"] / sf) * p["phi"])
+        mu = bb.math.exp(d["log_E"] + p["alpha"] + p["beta"] * d["x"] + p["sigma"] * conv)
+        bb.Poisson("y", mu=mu, observed=d["y"])
+    return _w3_model(d, y)
+
+
+W3_FORMS = {"workloads": models.bym2, "multiplied_out": w3_multiplied_out, "stan": w3_stan, "pymc": w3_pymc}
+
+
 # W4: poll aggregation with random walks ----------------------------------------------------------------
 def _w4_params(d):
     T, S, H = int(d["T"]), int(d["S"]), int(d["H"])
@@ -334,5 +379,5 @@ def w5_sparse_design(d):
 W5_FORMS = {"workloads": models.radon, "stan": w5_stan, "expanded": w5_expanded, "group_level": w5_group_level,
             "stacked": w5_stacked, "reversed": w5_reversed, "onehot": w5_onehot, "sparse_design": w5_sparse_design}
 
-FORMS = {"W2": W2_FORMS, "W4": W4_FORMS, "W5": W5_FORMS}
+FORMS = {"W2": W2_FORMS, "W3": W3_FORMS, "W4": W4_FORMS, "W5": W5_FORMS}
 EXTRA_FORMS = {"W2": {"formula": (w2_formula, _w2_formula_map)}}

@@ -9,6 +9,7 @@
 #include "ir/op_shapes.hpp"
 #include "common/errors.hpp"
 #include "common/transpose.hpp"
+#include "ir/logp_ops.hpp"
 
 namespace brr::ad {
 
@@ -46,6 +47,7 @@ BatchWorkspace make_batch_workspace(const Program& p, std::size_t lanes) {
   ws.adj.assign(adj * lanes, 0.0);
   ws.target.assign(lanes, 0.0);
   for (const Op& op : p.ops()) ws.native.push_back(batch_supported(op, p) ? 1 : 0);
+  ws.logp_ops = ir::logp_ops(p);
   return ws;
 }
 
@@ -126,12 +128,13 @@ void logp_grad_batch(const Program& p, BatchWorkspace& ws, const double* X, doub
   const auto& ops = p.ops();
   std::vector<char>& ran_native = ws.scratch_flags;
   ran_native.assign(ops.size(), 0);
-  for (std::size_t k = 0; k < ops.size(); ++k) {
+  for (std::size_t k : ws.logp_ops) {
     if (ws.native[k] && batch_forward(ops[k], c)) ran_native[k] = 1;
     else lanes_forward(p, ws, ops[k], want_grad);
   }
   if (want_grad) {
-    for (std::size_t k = ops.size(); k-- > 0;) {
+    for (auto it = ws.logp_ops.rbegin(); it != ws.logp_ops.rend(); ++it) {
+      const std::size_t k = *it;
       const Op& op = ops[k];
       if (is_density(op.code)) continue;  // partials were added going forward
       if (op.out >= 0 && c.a(op.out) == nullptr) continue;

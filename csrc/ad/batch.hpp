@@ -23,6 +23,7 @@ struct BatchWorkspace {
   std::vector<char> native;           // by op: has a lane kernel
   std::vector<char> scratch_flags;    // by op, this evaluation: its lane kernel ran (densities may decline)
   std::vector<Workspace> lane;        // scalar workspaces for the other ops (empty when all are native)
+  std::vector<std::size_t> logp_ops;  // ir::logp_ops: the ops a sweep runs
 };
 
 // What a lane kernel sees.

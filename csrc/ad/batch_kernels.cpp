@@ -373,6 +373,12 @@ struct BTerm {
   const int32_t* ix = nullptr;
   const double* d = nullptr;  // shared data multiplier or nullptr
   std::size_t L = 0;
+  const double* s = nullptr;  // kind 3 (s * v[i]): the scalar, per lane (s_ls = 1) or shared (0)
+  std::size_t s_ls = 0;
+  double* sa = nullptr;
+  // lane l's value of row r / its scalar
+  double at(std::size_t r, std::size_t B, std::size_t l) const { return varies ? v[r * B + l] : v[r]; }
+  double scale(std::size_t l) const { return s[l * s_ls]; }
 };
 
 bool glm_supported(const Op& op, const Program& p) {
@@ -410,8 +416,14 @@ bool glm_fwd(const Op& op, BatchCtx& c, std::size_t B) {
   for (std::size_t q = kGlmHeader; q < op.ip.size(); q += 4) {
     const int64_t kind = op.ip[q], vi = op.ip[q + 1], xi = op.ip[q + 2], di = op.ip[q + 3];
     const int vs = op.in[static_cast<std::size_t>(vi)];
-    BTerm t{kind, c.v(vs), c.varies(vs), c.a(vs), xi >= 0 ? c.index(op.idx[static_cast<std::size_t>(xi)]) : nullptr,
+    BTerm t{kind, c.v(vs), c.varies(vs), c.a(vs), kind != 3 && xi >= 0 ? c.index(op.idx[static_cast<std::size_t>(xi)]) : nullptr,
             di >= 0 ? c.v(op.in[static_cast<std::size_t>(di)]) : nullptr, c.n(vs)};
+    if (kind == 3) {
+      const int ss = op.in[static_cast<std::size_t>(xi)];
+      t.s = c.v(ss);
+      t.s_ls = c.varies(ss) ? 1 : 0;
+      t.sa = c.a(ss);
+    }
     if (t.kind == 0 && t.va && split_pays(t.L, n)) split_doubles += 4 * t.L * kLaneTile;
     ts[nt++] = t;
   }
@@ -444,6 +456,17 @@ bool glm_fwd(const Op& op, BatchCtx& c, std::size_t B) {
       for (std::size_t k = 0; k < nt; ++k) {  // add_term_rows, lane by lane
         const BTerm& t = ts[k];
         const double* d = t.d ? t.d + b0 : nullptr;
+        if (t.kind == 3) {  // d[i] * (s * v[i]) or s * v[i]
+          for (std::size_t i = 0; i < m; ++i) {
+            double* et = eta + i * lt;
+            if (d) {
+              BRR_IVDEP for (std::size_t l = 0; l < lt; ++l) et[l] += d[i] * (t.scale(t0 + l) * t.at(b0 + i, B, t0 + l));
+            } else {
+              BRR_IVDEP for (std::size_t l = 0; l < lt; ++l) et[l] += t.scale(t0 + l) * t.at(b0 + i, B, t0 + l);
+            }
+          }
+          continue;
+        }
         for (std::size_t i = 0; i < m; ++i) {
           double* et = eta + i * lt;
           const double di = d ? d[i] : 0.0;
@@ -515,8 +538,30 @@ bool glm_fwd(const Op& op, BatchCtx& c, std::size_t B) {
       }
       for (std::size_t k = 0; k < nt; ++k) {
         const BTerm& t = ts[k];
-        if (!t.va) continue;
         const double* d = t.d ? t.d + b0 : nullptr;
+        if (t.kind == 3) {  // scaled_adjoint_rows: the vector's adjoint in place, the scalar's summed
+          if (t.va)
+            for (std::size_t i = 0; i < m; ++i) {
+              double* dst = t.va + (b0 + i) * B + t0;
+              const double* gi = g + i * lt;
+              if (d) {
+                BRR_IVDEP for (std::size_t l = 0; l < lt; ++l) dst[l] += t.scale(t0 + l) * (d[i] * gi[l]);
+              } else {
+                BRR_IVDEP for (std::size_t l = 0; l < lt; ++l) dst[l] += t.scale(t0 + l) * gi[l];
+              }
+            }
+          if (t.sa) {
+            if (d)
+              lane_sums(m, lt, acc4, [&t, g, d, lt, b0, B, t0](std::size_t i, std::size_t l) {
+                return t.at(b0 + i, B, t0 + l) * (d[i] * g[i * lt + l]); }, part);
+            else
+              lane_sums(m, lt, acc4, [&t, g, lt, b0, B, t0](std::size_t i, std::size_t l) {
+                return t.at(b0 + i, B, t0 + l) * g[i * lt + l]; }, part);
+            BRR_IVDEP for (std::size_t l = 0; l < lt; ++l) sums[k * lt + l] += part[l];
+          }
+          continue;
+        }
+        if (!t.va) continue;
         if (t.kind == 0 && acc[k]) {  // split_scatter_rows: row i of the block to copy i mod 4
           const int32_t* ix = t.ix + b0;
           std::size_t i = 0;
@@ -582,6 +627,7 @@ bool glm_fwd(const Op& op, BatchCtx& c, std::size_t B) {
     BRR_IVDEP for (std::size_t l = 0; l < lt; ++l) {
       for (std::size_t k = 0; k < nt; ++k)
         if (ts[k].kind == 1 && ts[k].va) ts[k].va[t0 + l] += sums[k * lt + l];
+        else if (ts[k].kind == 3 && ts[k].sa) ts[k].sa[(t0 + l) * ts[k].s_ls] += sums[k * lt + l];
       c.ws.target[t0 + l] += lp[l];
     }
   };

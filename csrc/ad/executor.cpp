@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "common/errors.hpp"
+#include "ir/logp_ops.hpp"
 
 namespace brr::ad {
 
@@ -37,6 +38,7 @@ Workspace make_workspace(const Program& p, int row_threads) {
   for (std::size_t f = 0; f < p.num_functions(); ++f)
     ws.fn_ws.push_back(make_workspace(p.function(static_cast<int>(f)).body(), 1));
   ws.tape.resize(p.num_slots());
+  ws.logp_ops = ir::logp_ops(p);
   return ws;
 }
 
@@ -47,9 +49,10 @@ double logp_grad(const Program& p, Workspace& ws, ConstSpan x, Span grad) {
   std::memcpy(ws.val.data(), x.data, p.dim() * sizeof(double));
   Ctx c{p, ws, want_grad};
   if (want_grad) std::fill(ws.adj.begin(), ws.adj.end(), 0.0);
-  for (const Op& op : p.ops()) forward(op, c);
+  const auto& ops = p.ops();
+  for (std::size_t k : ws.logp_ops) forward(ops[k], c);
   if (want_grad) {
-    for (auto it = p.ops().rbegin(); it != p.ops().rend(); ++it) backward(*it, c);
+    for (auto it = ws.logp_ops.rbegin(); it != ws.logp_ops.rend(); ++it) backward(ops[*it], c);
     std::memcpy(grad.data, ws.adj.data(), p.dim() * sizeof(double));
   }
   return c.target;

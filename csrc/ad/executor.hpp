@@ -23,6 +23,7 @@ struct Workspace {
   std::shared_ptr<RowPool> pool;                    // row threads beyond the caller; null for one thread
   std::vector<Workspace> fn_ws;                     // one per Function the program calls
   std::vector<std::vector<double>> tape;            // by output slot: what an op keeps from forward for backward
+  std::vector<std::size_t> logp_ops;                // ir::logp_ops: what logp_grad runs
 };
 
 // What a kernel sees: typed access to its slots and the running target.

@@ -1,6 +1,7 @@
 // Terms of a fused linear predictor (LinearPredictor and GlmLpdf share them): eta[i] = sum over terms of
-// a[idx[i]], s or v[i], each optionally times a data column d[i]. Block functions take a row range so
-// a caller can keep eta and its adjoint in a cache-sized buffer.
+// a[idx[i]], s, v[i] or s * v[i] (a scalar and a vector, both values of the program, as sigma * (u + w)
+// distributed gives), each optionally times a data column d[i]. Block functions take a row range so a
+// caller can keep eta and its adjoint in a cache-sized buffer.
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -11,26 +12,37 @@
 namespace brr::ad {
 
 struct LinTerm {
-  int64_t kind = 0;             // 0 gather, 1 scalar, 2 dense
+  int64_t kind = 0;             // 0 gather, 1 scalar, 2 dense, 3 scaled dense (s * v[i])
   const double* v = nullptr;    // values (group effects, scalar or column)
   double* va = nullptr;         // their adjoint, or nullptr
   const int32_t* ix = nullptr;  // gather index
   const double* d = nullptr;    // optional data multiplier
+  const double* s = nullptr;    // kind 3: the scalar factor
+  double* sa = nullptr;         // kind 3: its adjoint, or nullptr
   std::size_t L = 0;            // number of values
 };
 
-// The term whose 4 ints start at op.ip[q] (kind, value input, index position, data input).
+// The term whose 4 ints start at op.ip[q] (kind, value input, index position, data input); a scaled
+// dense term (kind 3) holds its scalar's input position where a gather holds its index position.
 inline LinTerm read_term(const Op& op, Ctx& c, std::size_t q) {
   const int64_t kind = op.ip[q], vi = op.ip[q + 1], xi = op.ip[q + 2], di = op.ip[q + 3];
   LinTerm t;
   t.kind = kind;
   t.v = c.v(op.in[vi]);
   t.va = c.a(op.in[vi]);
-  t.ix = xi >= 0 ? c.index(op.idx[xi]) : nullptr;
+  if (kind == 3) {
+    t.s = c.v(op.in[xi]);
+    t.sa = c.a(op.in[xi]);
+  } else {
+    t.ix = xi >= 0 ? c.index(op.idx[xi]) : nullptr;
+  }
   t.d = di >= 0 ? c.v(op.in[di]) : nullptr;
   t.L = c.n(op.in[vi]);
   return t;
 }
+
+// Whether a term has any adjoint to take (a scaled dense term: its vector's or its scalar's).
+inline bool wants_adjoint(const LinTerm& t) { return t.va || t.sa; }
 
 // out[0..m) += the term's rows b0 .. b0+m.
 inline void add_term_rows(const LinTerm& t, std::size_t b0, std::size_t m, double* out) {
@@ -43,10 +55,15 @@ inline void add_term_rows(const LinTerm& t, std::size_t b0, std::size_t m, doubl
     const double s = t.v[0];
     if (d) for (std::size_t i = 0; i < m; ++i) out[i] += d[i] * s;
     else for (std::size_t i = 0; i < m; ++i) out[i] += s;
-  } else {
+  } else if (t.kind == 2) {
     const double* v = t.v + b0;
     if (d) for (std::size_t i = 0; i < m; ++i) out[i] += d[i] * v[i];
     else for (std::size_t i = 0; i < m; ++i) out[i] += v[i];
+  } else {
+    const double* v = t.v + b0;
+    const double s = t.s[0];
+    if (d) for (std::size_t i = 0; i < m; ++i) out[i] += d[i] * (s * v[i]);
+    else for (std::size_t i = 0; i < m; ++i) out[i] += s * v[i];
   }
 }
 
@@ -118,6 +135,22 @@ inline void dense_adjoint_rows(const LinTerm& t, std::size_t b0, std::size_t m, 
   double* va = t.va + b0;
   if (d) for (std::size_t i = 0; i < m; ++i) va[i] += d[i] * g[i];
   else for (std::size_t i = 0; i < m; ++i) va[i] += g[i];
+}
+
+// Adjoints of a scaled dense term over rows b0 .. b0+m: its vector's in place (s * d[i] g[i]); returns
+// its scalar's part, sum of v[i] * d[i] g[i], for the caller to add up in row order.
+inline double scaled_adjoint_rows(const LinTerm& t, std::size_t b0, std::size_t m, const double* g) {
+  const double* d = t.d ? t.d + b0 : nullptr;
+  const double* v = t.v + b0;
+  if (t.va) {
+    double* va = t.va + b0;
+    const double s = t.s[0];
+    if (d) for (std::size_t i = 0; i < m; ++i) va[i] += s * (d[i] * g[i]);
+    else for (std::size_t i = 0; i < m; ++i) va[i] += s * g[i];
+  }
+  if (!t.sa) return 0.0;
+  if (d) return lane_sum(m, [v, d, g](std::size_t i) { return v[i] * (d[i] * g[i]); });
+  return lane_sum(m, [v, g](std::size_t i) { return v[i] * g[i]; });
 }
 
 }  // namespace brr::ad

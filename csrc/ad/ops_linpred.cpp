@@ -1,5 +1,5 @@
-// Fused linear predictor: out = sum of gathered group effects, scalars and columns, each optionally
-// scaled by a data column. One op replaces chains of gathers and adds; rows go in cache-sized blocks.
+// Fused linear predictor: out = sum of gathered group effects, scalars, columns and scalar-times-column
+// products, each optionally scaled by a data column. One op replaces chains of gathers and adds; rows go in cache-sized blocks.
 #include <algorithm>
 
 #include "ad/kernels.hpp"
@@ -32,8 +32,11 @@ void linpred_backward(const Op& op, Ctx& c) {
   const double* g = c.a(op.out);
   const std::size_t n = c.n(op.out);
   for_terms(op, c, [&](const LinTerm& t) {
-    if (!t.va) return;
-    if (t.kind == 0) {
+    if (!wants_adjoint(t)) return;
+    if (t.kind == 3) {
+      const double sum = scaled_adjoint_rows(t, 0, n, g);
+      if (t.sa) t.sa[0] += sum;
+    } else if (t.kind == 0) {
       scatter_all_rows(t, n, g, c.ws.scratch.data());
     } else if (t.kind == 1) {
       t.va[0] += scalar_adjoint_rows(t, 0, n, g);

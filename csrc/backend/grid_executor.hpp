@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "ir/logp_ops.hpp"
 #include "backend/grid_data.hpp"
 #include "backend/leapfrog_kernels.hpp"
 
@@ -63,6 +64,7 @@ class GridExecutor {
     lane_ = alloc(4 * B_);
     scr_ = alloc(lane_scratch * B_);
     plan();
+    logp_ops_ = ir::logp_ops(P);
     xfer_ = alloc(B_ > 1 ? std::max<std::size_t>(P.dim(), 1) * B_ : 1);
     fns_.resize(P.num_functions());
     for (std::size_t id = 0; id < fns_.size(); ++id)
@@ -186,12 +188,13 @@ class GridExecutor {
     Dev::zero(Dev::ptr(target_), B_);
     want_grad_ = grad;
     if (want_grad_) Dev::zero(Dev::ptr(adj_), adj_size_);
-    for (std::size_t k = 0; k < P().ops().size(); ++k) forward(k);
+    for (std::size_t k : logp_ops_) forward(k);
   }
 
   void sweep_backward() {
     const auto& ops = P().ops();
-    for (std::size_t k = ops.size(); k-- > 0;) {
+    for (auto it = logp_ops_.rbegin(); it != logp_ops_.rend(); ++it) {
+      const std::size_t k = *it;
       const Op& op = ops[k];
       if (static_cast<int>(op.code) >= 400) continue;  // densities add their partials going forward
       if (op.out >= 0 && !a(op.out)) continue;
@@ -214,6 +217,11 @@ class GridExecutor {
     const bool full = n(s) == n_out;
     if (varies(s)) return {v(s), full ? B_ : 0, 1};
     return {v(s), full ? std::size_t{1} : std::size_t{0}, 0};
+  }
+  grid::Arg scalar_arg(int s) const {  // a size-1 input that every row reads: element stride 0
+    grid::Arg x = arg(s, 1);
+    x.es = 0;
+    return x;
   }
   const int32_t* ix(int id) const { return Dev::ptr(d_->idx[static_cast<std::size_t>(id)]); }
   std::size_t ix_len(int id) const { return P().index(id).size(); }
@@ -282,7 +290,8 @@ class GridExecutor {
       t.kind = kind;
       t.v = arg(vs, kind == 2 ? nrows : n(vs));
       if (kind == 1) t.v.es = 0;
-      t.ix = xi >= 0 ? ix(op.idx[static_cast<std::size_t>(xi)]) : nullptr;
+      if (kind == 3) t.s = scalar_arg(op.in[static_cast<std::size_t>(xi)]);  // the scalar's input position
+      else t.ix = xi >= 0 ? ix(op.idx[static_cast<std::size_t>(xi)]) : nullptr;
       t.d = di >= 0 ? v(op.in[static_cast<std::size_t>(di)]) : nullptr;
       ts.push_back(t);
     }
@@ -291,16 +300,25 @@ class GridExecutor {
   }
 
   // each term's value adjoint from g = d target / d eta per row (B lanes): segmented sums for gathers,
-  // a reduction for scalars, in place for dense terms
+  // a reduction for scalars, in place for dense terms (both for a scaled dense term)
   void term_adjoints(const Op& op, const Lists& ls, std::size_t first, const double* g, std::size_t rows) {
     std::size_t q = 0;
     for (std::size_t at = first; at < op.ip.size(); at += 4, ++q) {
       const int64_t kind = op.ip[at];
       const int vs = op.in[static_cast<std::size_t>(op.ip[at + 1])];
       double* va = a(vs);
-      if (!va) continue;
       const int64_t di = op.ip[at + 3];
       const double* d = di >= 0 ? v(op.in[static_cast<std::size_t>(di)]) : nullptr;
+      if (kind == 3) {  // s * v[r]: v's adjoint s * (d g) in place, s's the rows' sum of v * (d g)
+        const int ss = op.in[static_cast<std::size_t>(op.ip[at + 2])];
+        if (va) Dev::launch(rows * B_, grid::Scaled{g, d, va, true, B_, scalar_arg(ss)});
+        if (double* sa = a(ss)) {
+          Dev::launch(rows * B_, grid::Scaled{g, d, buf(d0_), false, B_, arg(vs, rows)});
+          reduce(buf(d0_), rows, sa, true);
+        }
+        continue;
+      }
+      if (!va) continue;
       if (kind == 0) {
         seg_sum(ls.term_cuts[q], n(vs), grid::RowsTerm{Dev::ptr(ls.term_rows[q]), g, d, B_}, va, true);
       } else if (kind == 1) {
@@ -751,6 +769,7 @@ class GridExecutor {
   bool want_grad_ = false;
   Buf val_, adj_, target_, t_, g_, d0_, d1_, d2_, d3_, part_, seg_, lane_, scr_, xfer_;
   std::vector<Plan> plans_;
+  std::vector<std::size_t> logp_ops_;  // ir::logp_ops: ops computing only deterministics are not swept
   std::vector<std::unique_ptr<GridExecutor>> fns_;  // by function id: the executors of Scan steps' bodies
   std::unique_ptr<Trajectory> lf_;  // leapfrog()'s buffers
   long long trajectories_ = 0;

@@ -684,12 +684,14 @@ struct IcarTerms {  // t[e] = (phi[i1[e]] - phi[i2[e]])^2
   }
 };
 
-// One term of a fused linear predictor: a[ix[r]], s or v[r], each optionally times a data column d[r].
+// One term of a fused linear predictor: a[ix[r]], s, v[r] or s * v[r] (kind 3, s its own input), each
+// optionally times a data column d[r].
 struct GlmTerm {
   int64_t kind = 0;
   Arg v;
   const int32_t* ix = nullptr;
   const double* d = nullptr;
+  Arg s;  // kind 3: the scalar (element stride 0)
 };
 
 // eta of row r in lane b: the sum of the terms, in term order (the CPU kernels' order)
@@ -697,7 +699,10 @@ BRR_HD inline double linear_eta(const GlmTerm* terms, int nt, std::size_t r, std
   double eta = 0.0;
   for (int q = 0; q < nt; ++q) {
     const GlmTerm& u = terms[q];
-    const double v = u.kind == 0 ? u.v.at(static_cast<std::size_t>(u.ix[r]), b) : u.kind == 1 ? u.v.at(0, b) : u.v.at(r, b);
+    const double v = u.kind == 0   ? u.v.at(static_cast<std::size_t>(u.ix[r]), b)
+                     : u.kind == 1 ? u.v.at(0, b)
+                     : u.kind == 2 ? u.v.at(r, b)
+                                   : u.s.at(0, b) * u.v.at(r, b);
     eta += u.d ? u.d[r] * v : v;
   }
   return eta;
@@ -805,13 +810,15 @@ struct GlmNegBinTotal {
   }
 };
 
-struct Scaled {  // dst[r] = d[r] * g[r] (d null: g) for a reduction, or added to dst (add)
+struct Scaled {  // dst[r] = f[r] * (d[r] * g[r]) (d null: g; f empty: 1) for a reduction, or added to dst (add)
   const double *g, *d;
   double* dst;
   bool add;
   std::size_t B;
+  Arg f{};  // a scaled dense term's scalar (its vector's adjoint) or vector (its scalar's)
   BRR_HD void operator()(std::size_t k) const {
-    const double v = d ? d[k / B] * g[k] : g[k];
+    double v = d ? d[k / B] * g[k] : g[k];
+    if (f.p) v = f.at(k / B, k % B) * v;
     dst[k] = add ? dst[k] + v : v;
   }
 };

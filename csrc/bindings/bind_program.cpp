@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "ir/logp_ops.hpp"
 #include "ad/batch.hpp"
 #include "ad/executor.hpp"
 #include "ir/program_io.hpp"
@@ -107,6 +108,9 @@ Built by brr_bayes.compile; not meant to be assembled by hand.)pbdoc")
            "corrupted, truncated or of another format version.")
       .def("ops_for", [](const Program& p, std::vector<int> slots) { return p.ops_for(slots); }, py::arg("slots"),
            "Positions in op_codes() of the ops that compute the given slots.")
+      .def("logp_ops", [](const Program& p) { return ir::logp_ops(p); },
+           "Positions in op_codes() of the ops a log density evaluation runs (not those computing only "
+           "deterministics).")
       .def("op_codes", [](const Program& p) {
              std::vector<int> codes;
              for (const ir::Op& op : p.ops()) codes.push_back(static_cast<int>(op.code));

@@ -1,6 +1,6 @@
 // GlmLpdf: a GLM likelihood and its linear predictor in one pass over the rows.
-// Per block of rows: eta from the terms (gathered effects, scalars, columns, each optionally times a
-// data column), the likelihood value and d/d eta, then each term's adjoint (scatter-add for gathers).
+// Per block of rows: eta from the terms (gathered effects, scalars, columns, scalars times columns,
+// each optionally times a data column), the likelihood value and d/d eta, then each term's adjoint (scatter-add for gathers).
 // eta and its adjoint never leave a stack buffer. Above kGlmChunkRows rows, chunks of rows run on the
 // workspace's row threads, each into its own partial sums, which are reduced in chunk order: the result
 // depends on the data alone, not on the number of threads.
@@ -128,8 +128,9 @@ void glm_rows(const Glm& glm, const LinTerm* terms, std::size_t r0, std::size_t 
     }
     for (std::size_t k = 0; k < glm.nt; ++k) {
       const LinTerm& t = terms[k];
-      if (!t.va) continue;
-      if (t.kind == 0 && acc[k]) split_scatter_rows(t, b0, m, g, acc[k]);
+      if (!wants_adjoint(t)) continue;
+      if (t.kind == 3) sums[k] += scaled_adjoint_rows(t, b0, m, g);
+      else if (t.kind == 0 && acc[k]) split_scatter_rows(t, b0, m, g, acc[k]);
       else if (t.kind == 0) scatter_rows(t, b0, m, g);
       else if (t.kind == 1) sums[k] += scalar_adjoint_rows(t, b0, m, g);
       else dense_adjoint_rows(t, b0, m, g);
@@ -154,7 +155,7 @@ void glm_lpdf(const Op& op, Ctx& c) {
   std::size_t gathered = 0;  // adjoint doubles of the gather terms
   for (std::size_t q = kGlmHeader; q < op.ip.size(); q += 4, ++glm.nt) {
     LinTerm& t = terms[glm.nt] = read_term(op, c, q);
-    if (!c.want_grad) t.va = nullptr;
+    if (!c.want_grad) t.va = t.sa = nullptr;
     if (t.kind == 0 && t.va) gathered += t.L;
   }
   double sigma = 1.0;
@@ -226,6 +227,7 @@ void glm_lpdf(const Op& op, Ctx& c) {
   }
   for (std::size_t q = 0; q < glm.nt; ++q)
     if (terms[q].kind == 1 && terms[q].va) terms[q].va[0] += sums[q];
+    else if (terms[q].kind == 3 && terms[q].sa) terms[q].sa[0] += sums[q];
   c.target += lp;
 }
 

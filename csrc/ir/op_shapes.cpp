@@ -150,6 +150,10 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
           c.eq(vs, 1, "linear_predictor scalar");
         } else if (kind == 2) {  // dense
           c.eq(vs, n, "linear_predictor dense term");
+        } else if (kind == 3) {  // scaled dense, s * v[i]: the scalar's input position in place of an index's
+          c.eq(vs, n, "linear_predictor scaled dense term");
+          if (xi < 0 || xi >= static_cast<int64_t>(op.in.size())) fail("linear_predictor: bad scalar input");
+          c.eq(sv.slot_size(op.in[xi]), 1, "linear_predictor scaled dense term's scalar");
         } else {
           fail("linear_predictor: unknown term kind ", kind);
         }
@@ -322,6 +326,10 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
         c.eq(vs, 1, "glm scalar");
       } else if (kind == 2) {
         c.eq(vs, n, "glm dense term");
+      } else if (kind == 3) {  // s * v[i]: the scalar's input position where a gather has its index's
+        c.eq(vs, n, "glm scaled dense term");
+        if (xi < 0 || xi >= nin) fail("glm: bad scalar input of a scaled dense term");
+        c.eq(sv.slot_size(op.in[xi]), 1, "glm scaled dense term's scalar");
       } else {
         fail("glm: unknown term kind ", kind);
       }

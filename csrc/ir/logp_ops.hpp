@@ -1,0 +1,54 @@
+// The ops a log density evaluation runs: those adding to the target and, transitively, the writers of
+// their inputs. Ops that compute only deterministics (read through Program::ops_for when draws are
+// read) are left out, so a Deterministic costs nothing per gradient. Header-only: the device module
+// runs it on programs it receives from the core module.
+#pragma once
+#include <cstddef>
+#include <vector>
+
+#include "ir/program.hpp"
+
+namespace brr::ir {
+
+// Densities, TargetAdd (the ops without an output slot) and the constraining transforms (codes
+// 300-399, their log|J|) add to the target; every other op only computes its output slot.
+inline bool adds_to_target(const Op& op) { return op.out < 0 || static_cast<int>(op.code) >= 300; }
+
+// Positions in p.ops(), in program order. A program where no op adds to a target (a function body:
+// a Scan step, an ODE right-hand side, whose result is its output slot) runs every op.
+inline std::vector<std::size_t> logp_ops(const Program& p) {
+  const auto& ops = p.ops();
+  std::vector<long> writer(p.num_slots(), -1);
+  for (std::size_t k = 0; k < ops.size(); ++k)
+    if (ops[k].out >= 0) writer[static_cast<std::size_t>(ops[k].out)] = static_cast<long>(k);
+  std::vector<char> used(ops.size(), 0), seen(p.num_slots(), 0);
+  std::vector<int> todo;
+  bool any = false;
+  for (std::size_t k = 0; k < ops.size(); ++k)
+    if (adds_to_target(ops[k])) {
+      any = true;
+      used[k] = 1;
+      todo.insert(todo.end(), ops[k].in.begin(), ops[k].in.end());
+    }
+  if (!any) std::fill(used.begin(), used.end(), 1);
+  while (!todo.empty()) {
+    const int s = todo.back();
+    todo.pop_back();
+    if (seen[static_cast<std::size_t>(s)]) continue;
+    seen[static_cast<std::size_t>(s)] = 1;
+    const Slot& sl = p.slot(s);
+    if (sl.view) {
+      todo.push_back(sl.parent);  // a view reads its parent's memory
+    } else if (const long w = writer[static_cast<std::size_t>(s)]; w >= 0 && !used[static_cast<std::size_t>(w)]) {
+      used[static_cast<std::size_t>(w)] = 1;
+      const auto& in = ops[static_cast<std::size_t>(w)].in;
+      todo.insert(todo.end(), in.begin(), in.end());
+    }
+  }
+  std::vector<std::size_t> out;
+  for (std::size_t k = 0; k < ops.size(); ++k)
+    if (used[k]) out.push_back(k);
+  return out;
+}
+
+}  // namespace brr::ir
