@@ -369,13 +369,12 @@ def _scaled_parts(t, shape):
     scalars, data, rest = [], None, t
     while _is_mul(rest) and rest.size == size:
         a, b = rest.args
+        split = _data_times(rest, size) if data is None else None
         if a.size == 1 or b.size == 1:
             s, rest = (a, b) if a.size == 1 else (b, a)
             scalars.append(s)
-        elif data is None and isinstance(a, Const) and a.size == size:
-            data, rest = a, b
-        elif data is None and isinstance(b, Const) and b.size == size:
-            data, rest = b, a
+        elif split is not None:
+            data, rest = split
         else:
             break
     if not scalars or isinstance(rest, Const) or rest.size != size or rest.shape != tuple(shape) \
@@ -422,24 +421,29 @@ def _term_parts(t, shape):
     if isinstance(t, Op) and t.kind == "gather":
         return TermParts(0, t.args[0], t)
     size = int(np.prod(shape, dtype=np.int64))
-    if isinstance(t, Op) and t.kind == "binary" and t.attrs["code"] == ops.MUL and t.shape == shape \
-            and any(isinstance(x, Const) and x.size == size for x in t.args):
-        data, other = (t.args[0], t.args[1]) if isinstance(t.args[0], Const) and t.args[0].size == size \
-            else (t.args[1], t.args[0])
+    split = _data_times(t, size) if t.shape == shape else None
+    if split is not None:
+        data, other = split
         if other.size == 1:
             return TermParts(1, other, None, data)
         if isinstance(other, Op) and other.kind == "gather":
             return TermParts(0, other.args[0], other, data)
-    return _scaled_parts(t, shape) or _plain_dense(t, size)
+    scaled = _scaled_parts(t, shape)
+    if scaled is not None:
+        return scaled
+    return TermParts(2, split[1], None, split[0]) if split is not None else TermParts(2, t)
 
 
-def _plain_dense(t, size):
-    """A dense term, with its data column apart when t is data times a vector."""
-    if _is_mul(t) and any(isinstance(x, Const) and x.size == size for x in t.args):
-        data, other = (t.args[0], t.args[1]) if isinstance(t.args[0], Const) and t.args[0].size == size \
-            else (t.args[1], t.args[0])
-        return TermParts(2, other, None, data)
-    return TermParts(2, t)
+def _data_times(t, size):
+    """(data column, other factor) when t is a full-size data column times something, else None."""
+    if not _is_mul(t):
+        return None
+    a, b = t.args
+    if isinstance(a, Const) and a.size == size:
+        return a, b
+    if isinstance(b, Const) and b.size == size:
+        return b, a
+    return None
 
 
 def _has_gather(t):
