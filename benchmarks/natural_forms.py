@@ -2,7 +2,7 @@
 of each form in brr_bayes/workloads/forms.py, measured in alternating rounds in one process, with the
 largest difference in value and gradient from the workloads' own form.
 
-    python benchmarks/natural_forms.py                 # W2 at 100,000 rows, W4, W5
+    python benchmarks/natural_forms.py                 # W2 at 100,000 rows, W3, W4, W5
     python benchmarks/natural_forms.py --w2-rows 10000 --rounds 5 --peers numpyro
     python benchmarks/natural_forms.py --workloads W2 --sample 10000   # also sample three W2 forms
 """
@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from brr_bayes.workloads import forms, make_w4, make_w5
+from brr_bayes.workloads import forms, make_w3, make_w4, make_w5
 from brr_bayes.workloads.data import make_w2
 
 
@@ -128,14 +128,14 @@ def numpyro_natural_rate(d, seconds=2.0):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--w2-rows", type=int, default=100_000)
-    ap.add_argument("--workloads", default="W2,W4,W5")
+    ap.add_argument("--workloads", default="W2,W3,W4,W5")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seconds", type=float, default=0.4, help="time per form per round")
     ap.add_argument("--peers", default="", help="numpyro: also time NumPyro's natural W2 in this run")
     ap.add_argument("--sample", type=int, default=0, metavar="ROWS",
                     help="also sample W2 at ROWS rows written three ways and compare the posteriors")
     a = ap.parse_args()
-    makers = {"W2": lambda: make_w2(a.w2_rows), "W4": make_w4, "W5": make_w5}
+    makers = {"W2": lambda: make_w2(a.w2_rows), "W3": make_w3, "W4": make_w4, "W5": make_w5}
     for w in a.workloads.split(","):
         d = makers[w]()
         models = build(w, d)

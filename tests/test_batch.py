@@ -161,3 +161,23 @@ def test_batch_calls_from_several_python_threads():
     for k, (blp, bG) in enumerate(got):
         np.testing.assert_array_equal(blp, want[k % 6][0])
         np.testing.assert_array_equal(bG, want[k % 6][1])
+
+
+def test_point_calls_reuse_one_workspace_and_match_a_fresh_one():
+    # model.logp_and_grad keeps its workspace (a new one per call allocated and zeroed every slot): calls
+    # at other points in between leave no trace, and concurrent calls (one on a workspace of its own) agree
+    from concurrent.futures import ThreadPoolExecutor
+    m = models.bym2(data.make_w3())
+    X = _points(m, 8, seed=9, scale=0.3)
+    fresh = [m.compiled.program.logp_and_grad(x) for x in X]   # a new workspace each
+    for _ in range(2):
+        for x, (lp, g) in zip(X, fresh):
+            got = m.logp_and_grad(x)
+            assert got[0] == lp and np.array_equal(got[1], g)
+            assert m.logp(x) == lp
+    held = m.compiled._point_eval
+    assert held is not None and m.compiled._point() is held
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(m.logp_and_grad, list(X) * 20))
+    for k, (lp, g) in enumerate(got):
+        assert lp == fresh[k % 8][0] and np.array_equal(g, fresh[k % 8][1])

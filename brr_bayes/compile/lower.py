@@ -466,6 +466,7 @@ class CompiledModel:
         self.dim = off
         self.program = _backend.core().Program(self.dim)
         self._batch, self._batch_threads, self._batch_lock = None, 0, threading.Lock()
+        self._point_eval = None
         C = self.compiler = Compiler(self.program, self.layout, options)
         for rv in model.free_rvs:
             C.context = rv.name
@@ -493,10 +494,18 @@ class CompiledModel:
         return x
 
     def logp(self, x):
-        return self.program.logp(self._x(x))
+        return self._point().logp(self._x(x))
 
     def logp_and_grad(self, x):
-        return self.program.logp_and_grad(self._x(x))
+        return self._point().logp_and_grad(self._x(x))
+
+    def _point(self):
+        """The point evaluator, made at the first call and kept: its workspace stays allocated."""
+        if self._point_eval is None:
+            with self._batch_lock:
+                if self._point_eval is None:
+                    self._point_eval = _backend.core().PointEvaluator(self.program, 1)
+        return self._point_eval
 
     def logp_and_grad_batch(self, points, threads=1):
         X = np.ascontiguousarray(points, dtype=np.float64)

@@ -48,6 +48,7 @@ BatchWorkspace make_batch_workspace(const Program& p, std::size_t lanes) {
   ws.target.assign(lanes, 0.0);
   for (const Op& op : p.ops()) ws.native.push_back(batch_supported(op, p) ? 1 : 0);
   ws.logp_ops = ir::logp_ops(p);
+  ws.adj_zero = ir::adjoint_ranges(p, ws.logp_ops);
   return ws;
 }
 
@@ -123,7 +124,9 @@ void logp_grad_batch(const Program& p, BatchWorkspace& ws, const double* X, doub
   if (ws.native.size() != p.ops().size()) fail("logp_grad_batch: the workspace was made for another program");
   transpose(X, B, d, ws.val.data());  // the parameters' slots are the first d elements
   std::fill(ws.target.begin(), ws.target.end(), 0.0);
-  if (want_grad) std::fill(ws.adj.begin(), ws.adj.end(), 0.0);
+  if (want_grad)  // interleaved: element i of lane b at i * B + b, so a range spans B times its length
+    for (const auto& [b, e] : ws.adj_zero)
+      std::fill(ws.adj.begin() + static_cast<std::ptrdiff_t>(b * B), ws.adj.begin() + static_cast<std::ptrdiff_t>(e * B), 0.0);
   BatchCtx c{p, ws, want_grad, B};
   const auto& ops = p.ops();
   std::vector<char>& ran_native = ws.scratch_flags;

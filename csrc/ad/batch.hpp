@@ -24,6 +24,7 @@ struct BatchWorkspace {
   std::vector<char> scratch_flags;    // by op, this evaluation: its lane kernel ran (densities may decline)
   std::vector<Workspace> lane;        // scalar workspaces for the other ops (empty when all are native)
   std::vector<std::size_t> logp_ops;  // ir::logp_ops: the ops a sweep runs
+  std::vector<std::pair<std::size_t, std::size_t>> adj_zero;  // ir::adjoint_ranges of those (per lane)
 };
 
 // What a lane kernel sees.

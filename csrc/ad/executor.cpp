@@ -39,6 +39,7 @@ Workspace make_workspace(const Program& p, int row_threads) {
     ws.fn_ws.push_back(make_workspace(p.function(static_cast<int>(f)).body(), 1));
   ws.tape.resize(p.num_slots());
   ws.logp_ops = ir::logp_ops(p);
+  ws.adj_zero = ir::adjoint_ranges(p, ws.logp_ops);
   return ws;
 }
 
@@ -48,7 +49,8 @@ double logp_grad(const Program& p, Workspace& ws, ConstSpan x, Span grad) {
   if (want_grad && grad.size != p.dim()) fail("logp: grad has size ", grad.size, ", expected ", p.dim());
   std::memcpy(ws.val.data(), x.data, p.dim() * sizeof(double));
   Ctx c{p, ws, want_grad};
-  if (want_grad) std::fill(ws.adj.begin(), ws.adj.end(), 0.0);
+  if (want_grad)
+    for (const auto& [b, e] : ws.adj_zero) std::fill(ws.adj.begin() + static_cast<std::ptrdiff_t>(b), ws.adj.begin() + static_cast<std::ptrdiff_t>(e), 0.0);
   const auto& ops = p.ops();
   for (std::size_t k : ws.logp_ops) forward(ops[k], c);
   if (want_grad) {

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "common/row_pool.hpp"
@@ -24,6 +25,7 @@ struct Workspace {
   std::vector<Workspace> fn_ws;                     // one per Function the program calls
   std::vector<std::vector<double>> tape;            // by output slot: what an op keeps from forward for backward
   std::vector<std::size_t> logp_ops;                // ir::logp_ops: what logp_grad runs
+  std::vector<std::pair<std::size_t, std::size_t>> adj_zero;  // ir::adjoint_ranges of those ops
 };
 
 // What a kernel sees: typed access to its slots and the running target.

@@ -5,5 +5,5 @@
 namespace brr::bind {
 void bind_program(pybind11::module_& m);
 void bind_sampler(pybind11::module_& m);
-void bind_batch(pybind11::module_& m);
+void bind_evaluators(pybind11::module_& m);
 }  // namespace brr::bind

@@ -28,5 +28,5 @@ PYBIND11_MODULE(_core, m) {
   m.attr("build_info") = info;
   brr::bind::bind_program(m);
   brr::bind::bind_sampler(m);
-  brr::bind::bind_batch(m);
+  brr::bind::bind_evaluators(m);
 }

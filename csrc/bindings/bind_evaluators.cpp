@@ -1,5 +1,7 @@
-// A batch evaluator Python can keep between calls: its scratch and the way its first call picked (lane
-// tiles or scalar lanes, threads) stay, so later calls run at once instead of timing every way again.
+// Evaluators Python keeps between calls (a model holds one of each): a point evaluator's workspace
+// stays allocated (a new one per call allocated and zeroed every slot's values and adjoints: a third of
+// W3's evaluation), and so do a batch evaluator's scratch and the way its first call picked (lane tiles
+// or scalar lanes, threads), so later calls run at once instead of timing every way again.
 #include <pybind11/pybind11.h>
 
 #include <memory>
@@ -8,6 +10,7 @@
 #include <vector>
 
 #include "ad/batch.hpp"
+#include "ad/executor.hpp"
 #include "bindings/bindings.hpp"
 #include "bindings/numpy_span.hpp"
 #include "ir/program.hpp"
@@ -28,9 +31,56 @@ long picked_tile(const ad::BatchEvaluator& ev) {
   return static_cast<long>(ev.tile());  // 0 until the first call has picked
 }
 
+// One point at a time over a kept workspace; a call that finds it busy (another Python thread's call
+// is running) evaluates on a workspace of its own, as every call did before.
+struct HeldPoint {
+  HeldPoint(std::shared_ptr<const ir::Program> p, int row_threads)
+      : program(std::move(p)), threads(row_threads), ws(ad::make_workspace(*program, row_threads)) {}
+  std::shared_ptr<const ir::Program> program;
+  int threads;
+  ad::Workspace ws;
+  std::mutex busy;
+
+  double eval(const double* x, double* grad) {
+    const std::size_t d = program->dim();
+    std::unique_lock<std::mutex> hold(busy, std::try_to_lock);
+    if (hold.owns_lock()) return ad::logp_grad(*program, ws, ConstSpan{x, d}, Span{grad, grad ? d : 0});
+    ad::Workspace own = ad::make_workspace(*program, threads);
+    return ad::logp_grad(*program, own, ConstSpan{x, d}, Span{grad, grad ? d : 0});
+  }
+};
+
 }  // namespace
 
-void bind_batch(py::module_& m) {
+void bind_evaluators(py::module_& m) {
+  py::class_<HeldPoint, std::shared_ptr<HeldPoint>>(m, "PointEvaluator",
+      "logp and its gradient at one point of a Program per call, over a workspace kept between calls.")
+      .def(py::init([](std::shared_ptr<ir::Program> p, long row_threads) {
+             if (!p) throw py::value_error("PointEvaluator: program must not be None");
+             if (row_threads < 1 || row_threads > 1024)
+               throw py::value_error("PointEvaluator: row_threads must be between 1 and 1024, got " +
+                                     std::to_string(row_threads));
+             return std::make_shared<HeldPoint>(std::move(p), static_cast<int>(row_threads));
+           }),
+           py::arg("program"), py::arg("row_threads") = 1)
+      .def_property_readonly("row_threads", [](const HeldPoint& h) { return h.threads; })
+      .def("logp", [](HeldPoint& h, py::handle x) {
+        DArray a = as_1d(x, "x", static_cast<long>(h.program->dim()));
+        py::gil_scoped_release release;
+        return h.eval(a.data(), nullptr);
+      }, py::arg("x"), "Log density at the unconstrained point x.")
+      .def("logp_and_grad", [](HeldPoint& h, py::handle x) {
+        DArray a = as_1d(x, "x", static_cast<long>(h.program->dim()));
+        DArray g(static_cast<py::ssize_t>(h.program->dim()));
+        double* gp = g.mutable_data();
+        double lp;
+        {
+          py::gil_scoped_release release;
+          lp = h.eval(a.data(), gp);
+        }
+        return py::make_tuple(lp, g);
+      }, py::arg("x"), "(log density, gradient) at the unconstrained point x.");
+
   py::class_<HeldBatch, std::shared_ptr<HeldBatch>>(m, "BatchEvaluator",
       "logp and gradients of `lanes` points of one Program per call, through the batch executor; the way "
       "the first call picks by timing is kept for the later calls.")
