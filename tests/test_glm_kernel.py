@@ -10,6 +10,21 @@ from brr_bayes.compile import Compiler
 from helpers import assert_grad
 
 
+def _likelihood(family, eta, rng, n):
+    """The family's likelihood of n simulated responses given eta (inside a model context)."""
+    if family == "bernoulli":
+        bb.Bernoulli("y", logit_p=eta, observed=rng.integers(0, 2, n))
+    elif family == "binomial":
+        trials = rng.integers(1, 20, n)
+        bb.Binomial("y", trials, logit_p=eta, observed=rng.binomial(trials, 0.3))
+    elif family == "poisson":
+        bb.Poisson("y", log_mu=eta, observed=rng.poisson(2.0, n))
+    elif family == "negbinomial":
+        bb.NegativeBinomial("y", log_mu=eta, phi=bb.HalfNormal("phi", 5), observed=rng.poisson(3.0, n))
+    else:
+        bb.Normal("y", eta, bb.HalfNormal("s", 1), observed=rng.normal(size=n))
+
+
 def _model(family, n, seed, with_dense=False):
     rng = np.random.default_rng(seed)
     g1, g2 = rng.integers(0, 7, n), rng.integers(0, 3, n)
@@ -22,17 +37,7 @@ def _model(family, n, seed, with_dense=False):
         eta = a + b * x + u[g1] + w * v[g2]
         if with_dense:
             eta = eta + bb.Normal("e", 0, 0.1, shape=n)
-        if family == "bernoulli":
-            bb.Bernoulli("y", logit_p=eta, observed=rng.integers(0, 2, n))
-        elif family == "binomial":
-            trials = rng.integers(1, 20, n)
-            bb.Binomial("y", trials, logit_p=eta, observed=rng.binomial(trials, 0.3))
-        elif family == "poisson":
-            bb.Poisson("y", log_mu=eta, observed=rng.poisson(2.0, n))
-        elif family == "negbinomial":
-            bb.NegativeBinomial("y", log_mu=eta, phi=bb.HalfNormal("phi", 5), observed=rng.poisson(3.0, n))
-        else:
-            bb.Normal("y", eta, bb.HalfNormal("s", 1), observed=rng.normal(size=n))
+        _likelihood(family, eta, rng, n)
     return m
 
 
@@ -45,8 +50,13 @@ CHUNKED = 2 * 8192 + 700  # three row chunks: the path that row threads split
 def test_fused_equals_unfused(family, n, monkeypatch):
     fused = _model(family, n, seed=n, with_dense=(n == 5))
     assert ops.GLM in fused.compiled.compiler.emitted
+    _assert_equals_unfused(fused, lambda: _model(family, n, seed=n, with_dense=(n == 5)), monkeypatch)
+
+
+def _assert_equals_unfused(fused, build, monkeypatch):
+    """The fused model's logp and gradient at 3 points equal those of build() compiled without the GLM op."""
     monkeypatch.setattr(Compiler, "glm", lambda self, *a, **k: False)
-    plain = _model(family, n, seed=n, with_dense=(n == 5))
+    plain = build()
     assert ops.GLM not in plain.compiled.compiler.emitted
     rng = np.random.default_rng(0)
     for _ in range(3):
@@ -68,11 +78,14 @@ def test_fused_gradient_matches_finite_differences(family, seed):
 @pytest.mark.parametrize("family", FAMILIES)
 def test_row_threads_give_identical_results(family):
     # chunks keep their own partial sums and are reduced in chunk order: bitwise equal on any thread count
-    m = _model(family, CHUNKED, seed=7, with_dense=True)
+    _assert_same_bits_on_row_threads(_model(family, CHUNKED, seed=7, with_dense=True), (2, 3, 8))
+
+
+def _assert_same_bits_on_row_threads(m, threads):
     x = 0.3 * np.random.default_rng(1).normal(size=m.dim)
     prog = m.compiled.program
     lp1, g1 = prog.logp_and_grad(x, row_threads=1)
-    for t in (2, 3, 8):
+    for t in threads:
         lpt, gt = prog.logp_and_grad(x, row_threads=t)
         assert lpt == lp1
         assert np.array_equal(gt, g1)
@@ -112,17 +125,7 @@ def _scaled_model(family, n, seed, data_col=False, const_scale=False):
         eta = a + b * x + (2.0 if const_scale else sigma) * conv
         if data_col:
             eta = eta + sigma * (w_col * bb.Normal("e", 0, 1, shape=n))
-        if family == "bernoulli":
-            bb.Bernoulli("y", logit_p=eta, observed=rng.integers(0, 2, n))
-        elif family == "binomial":
-            trials = rng.integers(1, 20, n)
-            bb.Binomial("y", trials, logit_p=eta, observed=rng.binomial(trials, 0.3))
-        elif family == "poisson":
-            bb.Poisson("y", log_mu=eta, observed=rng.poisson(2.0, n))
-        elif family == "negbinomial":
-            bb.NegativeBinomial("y", log_mu=eta, phi=bb.HalfNormal("phi", 5), observed=rng.poisson(3.0, n))
-        else:
-            bb.Normal("y", eta, bb.HalfNormal("s", 1), observed=rng.normal(size=n))
+        _likelihood(family, eta, rng, n)
     return m
 
 
@@ -152,15 +155,7 @@ def test_scaled_sums_are_distributed_into_the_glm(data_col):
 def test_scaled_terms_equal_unfused(family, n, monkeypatch):
     fused = _scaled_model(family, n, seed=n, data_col=(n == 5))
     assert 3 in _glm_record(fused)["ip"][4::4]
-    monkeypatch.setattr(Compiler, "glm", lambda self, *a, **k: False)
-    plain = _scaled_model(family, n, seed=n, data_col=(n == 5))
-    rng = np.random.default_rng(0)
-    for _ in range(3):
-        x = 0.5 * rng.normal(size=fused.dim)
-        lf, gf = fused.logp_and_grad(x)
-        lp, gp = plain.logp_and_grad(x)
-        assert lf == pytest.approx(lp, rel=1e-12, abs=1e-9)
-        np.testing.assert_allclose(gf, gp, rtol=1e-10, atol=1e-10)
+    _assert_equals_unfused(fused, lambda: _scaled_model(family, n, seed=n, data_col=(n == 5)), monkeypatch)
 
 
 @settings(max_examples=15, deadline=None)
@@ -173,14 +168,7 @@ def test_scaled_terms_gradient_matches_finite_differences(family, seed, data_col
 
 
 def test_scaled_terms_in_row_chunks_are_identical_on_any_thread_count():
-    m = _scaled_model("normal", CHUNKED, seed=3, data_col=True)
-    x = 0.3 * np.random.default_rng(1).normal(size=m.dim)
-    prog = m.compiled.program
-    lp1, g1 = prog.logp_and_grad(x, row_threads=1)
-    for t in (2, 3):
-        lpt, gt = prog.logp_and_grad(x, row_threads=t)
-        assert lpt == lp1
-        assert np.array_equal(gt, g1)
+    _assert_same_bits_on_row_threads(_scaled_model("normal", CHUNKED, seed=3, data_col=True), (2, 3))
 
 
 def test_a_sum_with_a_gather_inside_is_not_distributed():
