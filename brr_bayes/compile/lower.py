@@ -18,6 +18,7 @@ from ..model.core import FreeRV
 from ..model.transforms import ExprTransform, Identity
 from .canonical import Canonicalizer
 from .options import CompileOptions
+from .pairwise import lower_potential
 
 
 class _Fingerprinted:
@@ -207,6 +208,8 @@ class Compiler:
         if k == "gather":
             return self.new_slot(e.size, ops.GATHER, args, idx=[self.index(a["index"], e.args[0].size)])
         if k == "scatter":
+            if a["out_size"] == 1:   # every element into one value: a sum (four accumulators, not one chain)
+                return self.new_slot(1, ops.SUM, args)
             return self.new_slot(e.size, ops.SCATTER_ADD, args, idx=[self.index(a["index"], a["out_size"])])
         if k == "sum":
             return self.new_slot(1, ops.SUM, args)
@@ -477,7 +480,7 @@ class CompiledModel:
             rv.dist.lower(C, rv)
         for name, expr in model.potentials:
             C.context = name
-            C.op(ops.TARGET_ADD, [C.slot(expr)])
+            lower_potential(C, name, expr)
         for name, term in model.densities:
             C.context = name
             term.lower(C)
