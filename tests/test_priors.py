@@ -160,3 +160,30 @@ def test_shrinkage_priors_match_direct_simulation_of_their_hierarchy():
     assert stats.ks_2samp(pp["r"][0, :, 1], rd[:, 1]).pvalue > 1e-3
     # and the check has power: a horseshoe with the slab removed is told apart
     assert stats.ks_2samp(pp["b"][0, :, 0], rng.normal(size=M) * tau[:, 0] * lam[:, 0]).pvalue < 1e-3
+
+
+def test_bym2_on_a_connected_graph_fuses_into_the_likelihood():
+    # one scaling factor: a scalar, so sigma * (sqrt(rho / s) * phi + sqrt(1 - rho) * theta) enters the fused
+    # Poisson op term by term (as an array of 900 equal factors it cost a gather and a product of 900)
+    from brr_bayes.workloads import make_w3, models
+    d = make_w3()
+    n = int(d["N"])
+    with bb.Model() as m:
+        alpha, beta = bb.Normal("alpha", 0, 1), bb.Normal("beta", 0, 1)
+        b = bb.BYM2("b", n, edges=np.stack([d["node1"], d["node2"]], 1))
+        bb.Poisson("y", log_mu=d["log_E"] + alpha + beta * d["x"] + b, observed=d["y"])
+    per_gradient = [r for r in m.explain().ops if r["logp"] and r["size"] == n]
+    assert sorted(r["op"] for r in per_gradient) == ["glm", "icar_pairwise", "normal"], per_gradient
+    # the same density as the workload's hand-written BYM2 (parameters in another order; its scaling
+    # factor is the generator's, rounded to 1e-5, hence the tolerance)
+    ref = models.bym2(d)
+    x_ref = np.random.default_rng(4).normal(scale=0.3, size=ref.dim)
+    lay = {name: sl for name, sl in zip(ref.param_names, np.split(np.arange(ref.dim), np.cumsum(
+        [int(np.prod(ref.constrain(x_ref)[k].shape or (1,))) for k in ref.param_names])[:-1]))}
+    order = ["alpha", "beta", "phi", "theta", "sigma", "rho"]
+    x = np.concatenate([x_ref[lay[k]] for k in order])
+    assert m.logp(x) == pytest.approx(ref.logp(x_ref), rel=1e-6)
+    v = m.constrain(x)
+    s = bb.bym2_scaling_factors(n, np.stack([d["node1"], d["node2"]], 1))[0][0]
+    want = v["b_sigma"] * (np.sqrt(v["b_rho"] / s) * v["b_phi"] + np.sqrt(1 - v["b_rho"]) * v["b_theta"])
+    np.testing.assert_allclose(v["b"], want, rtol=1e-12, atol=1e-15)

@@ -220,6 +220,8 @@ def BYM2(name, n=None, *, edges=None, adjacency=None, sigma=None, rho=None, dims
     phi = ICAR(f"{name}_phi", n, edges=edges, dims=dims)
     theta = Normal(f"{name}_theta", 0.0, 1.0, shape=None if dims else int(n), dims=dims)
     s, _ = bym2_scaling_factors(int(n), edges)
+    if np.all(s == s[0]):   # one factor (a connected graph): a scalar, so that sigma * conv fuses term by term
+        s = float(s[0])     # into the likelihood (a per-node array of equal values cost a gather and a product)
     sigma = HalfNormal(f"{name}_sigma", 1.0) if sigma is None else sigma
     rho = Beta(f"{name}_rho", 0.5, 0.5) if rho is None else rho
     conv = bm.sqrt(rho / s) * phi + bm.sqrt(1.0 - rho) * theta
