@@ -187,3 +187,20 @@ def test_bym2_on_a_connected_graph_fuses_into_the_likelihood():
     s = bb.bym2_scaling_factors(n, np.stack([d["node1"], d["node2"]], 1))[0][0]
     want = v["b_sigma"] * (np.sqrt(v["b_rho"] / s) * v["b_phi"] + np.sqrt(1 - v["b_rho"]) * v["b_theta"])
     np.testing.assert_allclose(v["b"], want, rtol=1e-12, atol=1e-15)
+
+
+def test_bym2_with_islands_fuses_its_per_component_factors():
+    # factors differ by component: sqrt(rho) times the data column 1 / sqrt(s), still one fused term
+    edges = np.array([[0, 1], [1, 2], [2, 3], [3, 0], [4, 5]])   # a 4-cycle, a pair, an island (6)
+    s_nodes = bb.bym2_scaling_factors(7, edges)[0]
+    assert len(np.unique(s_nodes)) > 1
+    with bb.Model() as m:
+        b = bb.BYM2("b", 7, edges=edges)
+        bb.Poisson("y", log_mu=0.5 + b, observed=np.arange(7) % 3)
+    per_gradient = [r["op"] for r in m.explain().ops if r["logp"] and r["size"] == 7]
+    assert "mul" not in per_gradient and "glm" in per_gradient, per_gradient
+    x = np.random.default_rng(5).normal(scale=0.5, size=m.dim)
+    v = m.constrain(x)
+    want = v["b_sigma"] * (np.sqrt(v["b_rho"] / s_nodes) * v["b_phi"] + np.sqrt(1 - v["b_rho"]) * v["b_theta"])
+    np.testing.assert_allclose(v["b"], want, rtol=1e-12, atol=1e-15)
+    assert_grad(m, x)

@@ -224,7 +224,10 @@ def BYM2(name, n=None, *, edges=None, adjacency=None, sigma=None, rho=None, dims
         s = float(s[0])     # into the likelihood (a per-node array of equal values cost a gather and a product)
     sigma = HalfNormal(f"{name}_sigma", 1.0) if sigma is None else sigma
     rho = Beta(f"{name}_rho", 0.5, 0.5) if rho is None else rho
-    conv = bm.sqrt(rho / s) * phi + bm.sqrt(1.0 - rho) * theta
+    if isinstance(s, float):
+        conv = bm.sqrt(rho / s) * phi + bm.sqrt(1.0 - rho) * theta
+    else:   # factors differ by component (islands): sqrt(rho) times a data column, still a fused term
+        conv = bm.sqrt(rho) * (phi * (1.0 / np.sqrt(s))) + bm.sqrt(1.0 - rho) * theta
     return Deterministic(name, sigma * conv, dims=dims)
 
 
