@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <functional>
 
 #include "ir/op_shapes.hpp"
@@ -125,8 +126,7 @@ void logp_grad_batch(const Program& p, BatchWorkspace& ws, const double* X, doub
   transpose(X, B, d, ws.val.data());  // the parameters' slots are the first d elements
   std::fill(ws.target.begin(), ws.target.end(), 0.0);
   if (want_grad)  // interleaved: element i of lane b at i * B + b, so a range spans B times its length
-    for (const auto& [b, e] : ws.adj_zero)
-      std::fill(ws.adj.begin() + static_cast<std::ptrdiff_t>(b * B), ws.adj.begin() + static_cast<std::ptrdiff_t>(e * B), 0.0);
+    for (const auto& [b, e] : ws.adj_zero) std::memset(ws.adj.data() + b * B, 0, (e - b) * B * sizeof(double));
   BatchCtx c{p, ws, want_grad, B};
   const auto& ops = p.ops();
   std::vector<char>& ran_native = ws.scratch_flags;

@@ -49,8 +49,8 @@ double logp_grad(const Program& p, Workspace& ws, ConstSpan x, Span grad) {
   if (want_grad && grad.size != p.dim()) fail("logp: grad has size ", grad.size, ", expected ", p.dim());
   std::memcpy(ws.val.data(), x.data, p.dim() * sizeof(double));
   Ctx c{p, ws, want_grad};
-  if (want_grad)
-    for (const auto& [b, e] : ws.adj_zero) std::fill(ws.adj.begin() + static_cast<std::ptrdiff_t>(b), ws.adj.begin() + static_cast<std::ptrdiff_t>(e), 0.0);
+  if (want_grad)  // memset: a plain loop of stores ran 3% of W4's evaluation slower than glibc's
+    for (const auto& [b, e] : ws.adj_zero) std::memset(ws.adj.data() + b, 0, (e - b) * sizeof(double));
   const auto& ops = p.ops();
   for (std::size_t k : ws.logp_ops) forward(ops[k], c);
   if (want_grad) {
