@@ -83,3 +83,30 @@ def test_a_scatter_into_one_value_is_a_sum():
     d = x[EDGES[:, 0]] - x[EDGES[:, 1]]
     assert m.logp(x) == pytest.approx(-0.5 * np.sum(d * d) - 0.5 * (x.sum() / (0.001 * 5)) ** 2, rel=1e-12)
     assert_grad(m, x)
+
+
+def test_the_icar_inside_a_sum_of_terms():
+    # Stan's icar_normal_lpdf returns -0.5 * dot_self(phi[node1] - phi[node2]) + normal_lpdf(sum(phi) | 0,
+    # 0.001 * N): the pairwise part is the fused op, the rest one target increment
+    def potential(phi, i, j):
+        d = phi[i] - phi[j]
+        return -0.5 * (d * d).sum() - 0.5 * bb.math.square(phi.sum() / 0.005) + 1.25
+    m = _model(potential)
+    codes = m.compiled.program.op_codes()
+    assert ops.ICAR_PAIRWISE in codes and ops.GATHER not in codes and codes.count(ops.TARGET_ADD) == 1
+    x = np.random.default_rng(6).normal(size=5)
+    i, j = EDGES[:, 0], EDGES[:, 1]
+    y = np.linspace(-1, 1, 5)
+    want = -0.5 * np.sum((x[i] - x[j]) ** 2) - 0.5 * (x.sum() / 0.005) ** 2 + 1.25 \
+        - 0.5 * np.sum((y - x) ** 2) - 2.5 * np.log(2 * np.pi)
+    assert m.logp(x) == pytest.approx(want, rel=1e-12)
+    assert_grad(m, x)
+
+
+def test_a_subtracted_icar_term():
+    # 1 - 0.5 * sum(d^2): the pairwise part enters with its sign
+    m = _model(lambda phi, i, j: 1.0 - 0.5 * bb.math.square(phi[i] - phi[j]).sum())
+    assert ops.ICAR_PAIRWISE in m.compiled.program.op_codes()
+    x = np.random.default_rng(7).normal(size=5)
+    assert m.logp(x) == pytest.approx(_reference().logp(x) + 1.0, rel=1e-13)
+    assert_grad(m, x)

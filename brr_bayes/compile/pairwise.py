@@ -55,10 +55,11 @@ def _same_difference(a, b):
         and np.array_equal(da[2], db[2])
 
 
-def icar_parts(e):
-    """(field, first ids, second ids) when the potential e is -1/2 times the sum over pairs of the squared
+def icar_parts(e, sign=1.0):
+    """(field, first ids, second ids) when sign * e is -1/2 times the sum over pairs of the squared
     differences of one field, with the constants outside or inside the sum; else None."""
     c1, rest = _const_factor(e)
+    c1 *= sign
     if not (isinstance(rest, Op) and rest.kind == "sum"):
         return None
     c2, inner = _const_factor(rest.args[0])
@@ -70,13 +71,39 @@ def icar_parts(e):
 
 
 def lower_potential(C, name, expr):
-    """Lower a potential: the ICAR pattern as one IcarPairwise op, anything else as a TargetAdd."""
-    parts = icar_parts(C.canon(expr))
-    if parts is None:
+    """Lower a potential: each summand of the ICAR pattern as one IcarPairwise op (Stan's icar_normal_lpdf
+    returns it plus the soft sum-to-zero), the rest as one TargetAdd."""
+    e = C.canon(expr)
+    terms = _signed_terms(e) if e.size == 1 else [(1.0, e)]
+    rest = []
+    for sign, t in terms:
+        parts = icar_parts(t, sign)
+        if parts is None:
+            rest.append((sign, t))
+            continue
+        field, i, j = parts
+        n = field.size
+        C.op(ops.ICAR_PAIRWISE, [C.slot(field)], idx=[C.index(i, n), C.index(j, n)])
+        C.canon.rewrites.append(("pairwise", f"potential '{name}': -1/2 sum of squared differences over "
+                                             f"{i.size:,} pairs as one icar_pairwise op"))
+    if len(rest) == len(terms):
         C.op(ops.TARGET_ADD, [C.slot(expr)])
-        return
-    field, i, j = parts
-    n = field.size
-    C.op(ops.ICAR_PAIRWISE, [C.slot(field)], idx=[C.index(i, n), C.index(j, n)])
-    C.canon.rewrites.append(("pairwise", f"potential '{name}': -1/2 sum of squared differences over {i.size:,} "
-                                         "pairs as one icar_pairwise op"))
+    elif rest:
+        total = rest[0][1] if rest[0][0] > 0 else Op("unary", [rest[0][1]], rest[0][1].shape, code=ops.NEG)
+        for sign, t in rest[1:]:
+            total = Op("binary", [total, t], total.shape, code=ops.ADD if sign > 0 else ops.SUB)
+        C.op(ops.TARGET_ADD, [C.slot(total)])
+
+
+def _signed_terms(e):
+    """[(+1 or -1, summand)] of a tree of scalar additions and subtractions, left to right."""
+    out, stack = [], [(1.0, e)]
+    while stack:
+        sign, t = stack.pop()
+        if isinstance(t, Op) and t.kind == "binary" and t.attrs["code"] in (ops.ADD, ops.SUB) and t.size == 1:
+            a, b = t.args
+            stack.append((sign if t.attrs["code"] == ops.ADD else -sign, b))
+            stack.append((sign, a))
+        else:
+            out.append((sign, t))
+    return out
