@@ -110,3 +110,15 @@ def test_a_subtracted_icar_term():
     x = np.random.default_rng(7).normal(size=5)
     assert m.logp(x) == pytest.approx(_reference().logp(x) + 1.0, rel=1e-13)
     assert_grad(m, x)
+
+
+def test_a_weighted_icar_says_how_to_fuse():
+    # -0.5 * tau * sum(d^2) with a parameter tau stays as written (correct); explain() says what fuses
+    with bb.Model() as m:
+        tau = bb.Gamma("tau", 2.0, 1.0)
+        phi = bb.Flat("phi", shape=5)
+        bb.Potential("icar", -0.5 * tau * bb.math.square(phi[EDGES[:, 0]] - phi[EDGES[:, 1]]).sum())
+        bb.Normal("y", phi, 1.0, observed=np.linspace(-1, 1, 5))
+    assert ops.ICAR_PAIRWISE not in m.compiled.program.op_codes()
+    assert "write the weight on the field" in str(m.explain())
+    assert_grad(m, np.random.default_rng(8).normal(size=m.dim))

@@ -9,14 +9,32 @@ from .. import ops
 from ..model.expr import Const, Op
 
 
+def _is_mul(e):
+    return isinstance(e, Op) and e.kind == "binary" and e.attrs["code"] == ops.MUL
+
+
 def _const_factor(e):
     """(c, rest) when e is a constant scalar c times rest (either side), else (1.0, e)."""
-    if isinstance(e, Op) and e.kind == "binary" and e.attrs["code"] == ops.MUL:
+    if _is_mul(e):
         a, b = e.args
         for c, rest in ((a, b), (b, a)):
             if isinstance(c, Const) and c.size == 1:
                 return float(np.ravel(c.value)[0]), rest
     return 1.0, e
+
+
+def _scalar_factors(e):
+    """The sum inside the scalar factors (constants or parameters) multiplying it, tau * (-0.5 * sum(x))
+    -> sum(x); e itself when there is no one such sum."""
+    while _is_mul(e) and e.size == 1:
+        sums = [a for a in e.args if isinstance(a, Op) and a.kind == "sum"]
+        products = [a for a in e.args if _is_mul(a)]
+        if len(sums) == 1:
+            return sums[0]
+        if len(products) != 1:
+            return e
+        e = products[0]
+    return e
 
 
 def _squared(e):
@@ -25,7 +43,7 @@ def _squared(e):
         return None
     if e.kind == "unary" and e.attrs["code"] == ops.SQUARE:
         return e.args[0]
-    if e.kind == "binary" and e.attrs["code"] == ops.MUL and _same_difference(*e.args):
+    if _is_mul(e) and _same_difference(*e.args):
         return e.args[0]
     if e.kind == "binary" and e.attrs["code"] == ops.POW and isinstance(e.args[1], Const) \
             and e.args[1].size == 1 and float(np.ravel(e.args[1].value)[0]) == 2.0:
@@ -70,6 +88,15 @@ def icar_parts(e, sign=1.0):
     return parts
 
 
+def _is_weighted_icar(e):
+    """e is a sum over pairs of squared differences of one field times some other weight."""
+    inner = _scalar_factors(e)
+    if not (isinstance(inner, Op) and inner.kind == "sum"):
+        return False
+    d = _squared(_const_factor(inner.args[0])[1])
+    return d is not None and _edge_difference(d) is not None
+
+
 def lower_potential(C, name, expr):
     """Lower a potential: each summand of the ICAR pattern as one IcarPairwise op (Stan's icar_normal_lpdf
     returns it plus the soft sum-to-zero), the rest as one TargetAdd."""
@@ -80,6 +107,10 @@ def lower_potential(C, name, expr):
         parts = icar_parts(t, sign)
         if parts is None:
             rest.append((sign, t))
+            if _is_weighted_icar(t):
+                C.note("pairwise", f"potential '{name}': a sum of squared differences over pairs with a weight "
+                                   "other than -1/2 is computed as written; write the weight on the field "
+                                   "(phi = sigma * z, -0.5 * sum((z[i] - z[j]) ** 2)) for the fused icar op")
             continue
         field, i, j = parts
         n = field.size
