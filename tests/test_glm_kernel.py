@@ -199,3 +199,24 @@ def test_scaled_terms_in_a_linear_predictor_outside_a_glm():
     (rec,) = [r for r in m.compiled.compiler.records if r["code"] == ops.LINEAR_PREDICTOR]
     assert 3 in rec["ip"][0::4]
     assert_grad(m, 0.4 * rng.normal(size=m.dim))
+
+
+def test_distributing_never_costs_the_fusion():
+    # 40 summands, one a scalar times a sum of 30 scaled vectors: distributed that is 69 terms, over the
+    # fused op's 64, so the sum stays one dense term and the likelihood is still fused
+    rng = np.random.default_rng(9)
+    n = 12
+    with bb.Model() as m:
+        s = bb.HalfNormal("s", 1)
+        vs = [bb.Normal(f"v{k}", 0, 1, shape=n) for k in range(30)]
+        cs = [bb.Normal(f"c{k}", 0, 1) for k in range(39)]
+        inner = vs[0] * 0.5
+        for v in vs[1:]:
+            inner = inner + 0.5 * v
+        eta = s * inner
+        for c in cs:
+            eta = eta + c
+        bb.Poisson("y", log_mu=eta, observed=rng.poisson(2.0, n))
+    rec = _glm_record(m)
+    assert len(rec["ip"][4::4]) == 40 and rec["ip"][4::4].count(3) == 1
+    assert_grad(m, 0.2 * rng.normal(size=m.dim))

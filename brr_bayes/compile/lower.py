@@ -269,8 +269,9 @@ class Compiler:
         if eta.shape != y.shape or y.ndim != 1 or (aux is not None and as_expr(aux).size not in (1, y.size)):
             return False
         parts = _linear_terms(eta)
-        if len(parts) > 64:
-            self.note("glm", f"{what} likelihood not fused with its linear predictor: {len(parts)} terms (at most 64)")
+        if len(parts) > MAX_FUSED_TERMS:
+            self.note("glm", f"{what} likelihood not fused with its linear predictor: {len(parts)} terms "
+                             f"(at most {MAX_FUSED_TERMS})")
             return False
         if all(t.kind == 2 for t in parts):
             from .rows import describe
@@ -351,6 +352,9 @@ def _sum_terms(e):
     return terms
 
 
+MAX_FUSED_TERMS = 64   # terms of one GlmLpdf op (csrc/ir/op_codes.hpp kMaxGlmTerms)
+
+
 class TermParts(NamedTuple):
     """One term of a fused linear predictor: kind 0 gather (value[idx]), 1 scalar, 2 dense, 3 scaled dense
     (scale * value, both values of the model), each times the data column `data` when it is not None."""
@@ -393,9 +397,12 @@ def _linear_terms(e):
     """The fused linear predictor's term parts of e: its summands, with a scalar times a sum of scaled
     vectors distributed, sigma * (a * u + b * w) -> (sigma a) u + (sigma b) w, so that no full-size
     product or sum is computed before the fused op reads it (W3's convolved BYM2 effect: 4 ops fewer)."""
+    summands = _sum_terms(e)
     parts = []
-    for t in _sum_terms(e):
+    for t in summands:
         parts.extend(_distributed(t, e.shape) or [_term_parts(t, e.shape)])
+    if len(parts) > MAX_FUSED_TERMS >= len(summands):   # distributing must not cost the fusion
+        return [_term_parts(t, e.shape) for t in summands]
     return parts
 
 
