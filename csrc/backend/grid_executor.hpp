@@ -22,9 +22,9 @@
 #include <string>
 #include <vector>
 
-#include "ir/logp_ops.hpp"
 #include "backend/grid_data.hpp"
 #include "backend/leapfrog_kernels.hpp"
+#include "ir/logp_ops.hpp"
 
 namespace brr::backend {
 

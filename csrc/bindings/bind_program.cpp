@@ -6,9 +6,9 @@
 #include <cstdio>
 #include <thread>
 
-#include "ir/logp_ops.hpp"
 #include "ad/batch.hpp"
 #include "ad/executor.hpp"
+#include "ir/logp_ops.hpp"
 #include "ir/program_io.hpp"
 #include "backend/grid_executor.hpp"
 #include "backend/host_dev.hpp"
