@@ -204,3 +204,16 @@ def test_bym2_with_islands_fuses_its_per_component_factors():
     want = v["b_sigma"] * (np.sqrt(v["b_rho"] / s_nodes) * v["b_phi"] + np.sqrt(1 - v["b_rho"]) * v["b_theta"])
     np.testing.assert_allclose(v["b"], want, rtol=1e-12, atol=1e-15)
     assert_grad(m, x)
+
+
+def test_icar_one_component_with_islands_sums_without_gathering_it():
+    # the component's sum is the field's sum less the islands': no gather of the component's nodes
+    edges = np.array([[0, 1], [1, 2], [2, 3], [3, 0]])   # nodes 4 and 5 are islands
+    with bb.Model() as m:
+        bb.ICAR("phi", 6, edges=edges, zero_sum_sd=0.01)
+    gathers = [r["size"] for r in m.explain().ops if r["op"] == "gather"]
+    assert gathers and max(gathers) == 2, gathers   # the islands only
+    v = np.array([1.0, 1.0, 1.0, 1.0, 0.3, -0.7])   # component shifted: no edge term, its sum 4
+    want = -0.5 * (4 / (0.01 * 4)) ** 2 - 0.5 * (0.3 ** 2 + 0.7 ** 2)
+    assert abs(m.logp(v) - want) < 1e-9
+    assert_grad(m, np.random.default_rng(6).normal(scale=0.01, size=6), rtol=1e-5)

@@ -182,7 +182,15 @@ def ICAR(name, n=None, *, edges=None, adjacency=None, dims=None, zero_sum_sd=0.0
         Model.get_context().add_density(f"{name}_icar", _IcarPairwise(phi, e))
     sizes = np.bincount(comp, minlength=n_comp)
     multi = np.flatnonzero(sizes > 1)
-    if len(multi):
+    lone = np.flatnonzero(sizes[comp] == 1)
+    if len(multi) == 1:
+        # one connected component: its sum is the whole field's less the islands' (a Sum, no gather of
+        # the component's nodes; twice as fast as gathering them)
+        total = phi.reshape(-1).sum()
+        if len(lone):
+            total = total - phi[lone].sum()
+        Potential(f"{name}_zero_sum", -0.5 * bm.square(total / (zero_sum_sd * sizes[multi[0]])))
+    elif len(multi):
         order = np.argsort(comp, kind="stable")
         in_multi = np.isin(comp[order], multi)
         sums = phi[order[in_multi]].reshape(-1)
@@ -191,9 +199,8 @@ def ICAR(name, n=None, *, edges=None, adjacency=None, dims=None, zero_sum_sd=0.0
         seg = np.searchsorted(multi, comp[order][in_multi])
         comp_sums = Op("scatter", [sums], (len(multi),), index=seg, out_size=len(multi))
         Potential(f"{name}_zero_sum", -0.5 * bm.square(comp_sums / (zero_sum_sd * sizes[multi])))
-    islands = np.flatnonzero(sizes[comp] == 1)
-    if len(islands):
-        Potential(f"{name}_islands", -0.5 * bm.square(phi[islands]))
+    if len(lone):
+        Potential(f"{name}_islands", -0.5 * bm.square(phi[lone]))
     return phi
 
 
