@@ -293,6 +293,8 @@ class Model:
 
         All rows go through the batch executor together: each op reads its data and indices once for
         all rows. Row b's values equal ``logp_and_grad(points[b])`` bit for bit, whatever B and threads.
+        The first call with a given B and threads times the ways to run the rows and keeps the fastest
+        (and its buffers) for the calls after it.
 
         Example:
             >>> import numpy as np, brr_bayes as bb
