@@ -16,23 +16,14 @@ namespace brr::ir {
 // 300-399, their log|J|) add to the target; every other op only computes its output slot.
 inline bool adds_to_target(const Op& op) { return op.out < 0 || static_cast<int>(op.code) >= 300; }
 
-// Positions in p.ops(), in program order. A program where no op adds to a target (a function body:
-// a Scan step, an ODE right-hand side, whose result is its output slot) runs every op.
-inline std::vector<std::size_t> logp_ops(const Program& p) {
+// The ops in `used` and, transitively, the writers of the slots in `todo` and of their inputs (a view
+// reads its parent), as positions in p.ops() in program order. Program::ops_for and logp_ops both walk it.
+inline std::vector<std::size_t> ops_reaching(const Program& p, std::vector<int> todo, std::vector<char> used) {
   const auto& ops = p.ops();
   std::vector<long> writer(p.num_slots(), -1);
   for (std::size_t k = 0; k < ops.size(); ++k)
     if (ops[k].out >= 0) writer[static_cast<std::size_t>(ops[k].out)] = static_cast<long>(k);
-  std::vector<char> used(ops.size(), 0), seen(p.num_slots(), 0);
-  std::vector<int> todo;
-  bool any = false;
-  for (std::size_t k = 0; k < ops.size(); ++k)
-    if (adds_to_target(ops[k])) {
-      any = true;
-      used[k] = 1;
-      todo.insert(todo.end(), ops[k].in.begin(), ops[k].in.end());
-    }
-  if (!any) std::fill(used.begin(), used.end(), 1);
+  std::vector<char> seen(p.num_slots(), 0);
   while (!todo.empty()) {
     const int s = todo.back();
     todo.pop_back();
@@ -51,6 +42,21 @@ inline std::vector<std::size_t> logp_ops(const Program& p) {
   for (std::size_t k = 0; k < ops.size(); ++k)
     if (used[k]) out.push_back(k);
   return out;
+}
+
+// Positions in p.ops(), in program order. A program where no op adds to a target (a function body:
+// a Scan step, an ODE right-hand side, whose result is its output slot) runs every op.
+inline std::vector<std::size_t> logp_ops(const Program& p) {
+  const auto& ops = p.ops();
+  std::vector<char> used(ops.size(), 0);
+  std::vector<int> todo;
+  for (std::size_t k = 0; k < ops.size(); ++k)
+    if (adds_to_target(ops[k])) {
+      used[k] = 1;
+      todo.insert(todo.end(), ops[k].in.begin(), ops[k].in.end());
+    }
+  if (std::find(used.begin(), used.end(), 1) == used.end()) std::fill(used.begin(), used.end(), 1);
+  return ops_reaching(p, std::move(todo), std::move(used));
 }
 
 // The adjoint elements [begin, end) that the ops' backward passes read or write (the parameters'

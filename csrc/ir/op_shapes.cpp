@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "common/errors.hpp"
 #include "ir/op_arity.hpp"
@@ -41,6 +42,40 @@ struct Checker {
   void pos_ip(std::size_t k) const {
     for (std::size_t i = 0; i < k; ++i)
       if (op.ip[i] < 0) fail("op ", code(), ": integer parameter ", i, " is negative");
+  }
+  // The linear-predictor terms from op.ip[first] on (4 ints each: kind, value input, index position or,
+  // for a scaled dense term, its scalar's input position, data input) over n rows, as LinearPredictor and
+  // GlmLpdf read them; `who` starts the messages. Returns the gather terms' values (largest, total), which
+  // size their split scatter accumulators.
+  std::pair<std::size_t, std::size_t> linear_terms(std::size_t first, std::size_t n, const char* who) const {
+    const auto nin = static_cast<int64_t>(op.in.size());
+    std::size_t largest = 0, total = 0;
+    for (std::size_t t = first; t < op.ip.size(); t += 4) {
+      const int64_t kind = op.ip[t], vi = op.ip[t + 1], xi = op.ip[t + 2], di = op.ip[t + 3];
+      if (vi < 0 || vi >= nin) fail(who, ": bad value input");
+      if (di >= nin) fail(who, ": bad data input");
+      if (di >= 0 && (sv.slot_size(op.in[di]) != n || !sv.is_const(op.in[di])))
+        fail(who, ": data column must be constant with ", n, " rows");
+      const std::size_t vs = sv.slot_size(op.in[vi]);
+      if (kind == 0) {  // gather
+        largest = std::max(largest, vs);
+        total += vs;
+        if (xi < 0 || xi >= static_cast<int64_t>(op.idx.size())) fail(who, ": bad index position");
+        eq(sv.index_len(op.idx[xi]), n, "term index");
+        if (sv.index_bound(op.idx[xi]) > static_cast<int64_t>(vs)) fail(who, ": index exceeds values");
+      } else if (kind == 1) {  // scalar
+        eq(vs, 1, "scalar term");
+      } else if (kind == 2) {  // dense
+        eq(vs, n, "dense term");
+      } else if (kind == 3) {  // scaled dense, s * v[i]
+        eq(vs, n, "scaled dense term");
+        if (xi < 0 || xi >= nin) fail(who, ": bad scalar input of a scaled dense term");
+        eq(sv.slot_size(op.in[xi]), 1, "scaled dense term's scalar");
+      } else {
+        fail(who, ": unknown term kind ", kind);
+      }
+    }
+    return {largest, total};
   }
 };
 
@@ -134,30 +169,7 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
       // ip: 4 ints per term: kind, value input, index position (-1 none), data input (-1 none)
       if (op.out < 0 || op.ip.empty() || op.ip.size() % 4) fail("linear_predictor: malformed term list");
       const std::size_t n = c.out();
-      for (std::size_t t = 0; t < op.ip.size(); t += 4) {
-        const int64_t kind = op.ip[t], vi = op.ip[t + 1], xi = op.ip[t + 2], di = op.ip[t + 3];
-        if (vi < 0 || vi >= static_cast<int64_t>(op.in.size())) fail("linear_predictor: bad value input");
-        if (di >= static_cast<int64_t>(op.in.size())) fail("linear_predictor: bad data input");
-        if (di >= 0 && (sv.slot_size(op.in[di]) != n || !sv.is_const(op.in[di])))
-          fail("linear_predictor: data column must be constant with ", n, " rows");
-        const std::size_t vs = sv.slot_size(op.in[vi]);
-        if (kind == 0) {  // gather
-          scratch = std::max(scratch, 4 * vs);  // split accumulators for the scatter-add
-          if (xi < 0 || xi >= static_cast<int64_t>(op.idx.size())) fail("linear_predictor: bad index position");
-          c.eq(sv.index_len(op.idx[xi]), n, "linear_predictor index");
-          if (sv.index_bound(op.idx[xi]) > static_cast<int64_t>(vs)) fail("linear_predictor: index exceeds values");
-        } else if (kind == 1) {  // scalar
-          c.eq(vs, 1, "linear_predictor scalar");
-        } else if (kind == 2) {  // dense
-          c.eq(vs, n, "linear_predictor dense term");
-        } else if (kind == 3) {  // scaled dense, s * v[i]: the scalar's input position in place of an index's
-          c.eq(vs, n, "linear_predictor scaled dense term");
-          if (xi < 0 || xi >= static_cast<int64_t>(op.in.size())) fail("linear_predictor: bad scalar input");
-          c.eq(sv.slot_size(op.in[xi]), 1, "linear_predictor scaled dense term's scalar");
-        } else {
-          fail("linear_predictor: unknown term kind ", kind);
-        }
-      }
+      scratch = std::max(scratch, 4 * c.linear_terms(0, n, "linear_predictor").first);  // split scatter copies
       return;
     }
     case OpCode::LowerBound:
@@ -309,31 +321,7 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
     if (wi >= 0 && family != 2 && family != 3) fail("glm: only the Poisson and normal families take row weights");
     if (wi >= 0 && (sv.slot_size(op.in[wi]) != n || !sv.is_const(op.in[wi])))
       fail("glm: row weights must be data with one value per row");
-    std::size_t need = 0;
-    for (std::size_t t = kGlmHeader; t < op.ip.size(); t += 4) {
-      const int64_t kind = op.ip[t], vi = op.ip[t + 1], xi = op.ip[t + 2], di = op.ip[t + 3];
-      if (vi < 0 || vi >= nin) fail("glm: bad value input");
-      if (di >= nin) fail("glm: bad data input");
-      if (di >= 0 && (sv.slot_size(op.in[di]) != n || !sv.is_const(op.in[di])))
-        fail("glm: data column must be constant with ", n, " rows");
-      const std::size_t vs = sv.slot_size(op.in[vi]);
-      if (kind == 0) {
-        need += 4 * vs;
-        if (xi < 0 || xi >= static_cast<int64_t>(op.idx.size())) fail("glm: bad index position");
-        c.eq(sv.index_len(op.idx[xi]), n, "glm index");
-        if (sv.index_bound(op.idx[xi]) > static_cast<int64_t>(vs)) fail("glm: index exceeds values");
-      } else if (kind == 1) {
-        c.eq(vs, 1, "glm scalar");
-      } else if (kind == 2) {
-        c.eq(vs, n, "glm dense term");
-      } else if (kind == 3) {  // s * v[i]: the scalar's input position where a gather has its index's
-        c.eq(vs, n, "glm scaled dense term");
-        if (xi < 0 || xi >= nin) fail("glm: bad scalar input of a scaled dense term");
-        c.eq(sv.slot_size(op.in[xi]), 1, "glm scaled dense term's scalar");
-      } else {
-        fail("glm: unknown term kind ", kind);
-      }
-    }
+    const std::size_t need = 4 * c.linear_terms(kGlmHeader, n, "glm").second;
     // per thread: split scatter accumulators (4 per group); shared: one adjoint buffer per row chunk
     worker_scratch = std::max(worker_scratch, need);
     const std::size_t chunks = glm_chunks(n);

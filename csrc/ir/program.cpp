@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 
+#include "ir/logp_ops.hpp"
 #include "ir/op_shapes.hpp"
 #include "ir/program_io.hpp"
 #include "common/errors.hpp"
@@ -117,31 +118,9 @@ int Program::add_function(const Program& body, int out) {
 }
 
 std::vector<std::size_t> Program::ops_for(const std::vector<int>& slots) const {
-  std::vector<long> writer(slots_.size(), -1);
-  for (std::size_t k = 0; k < ops_.size(); ++k)
-    if (ops_[k].out >= 0) writer[static_cast<std::size_t>(ops_[k].out)] = static_cast<long>(k);
-  std::vector<char> seen(slots_.size(), 0), used(ops_.size(), 0);
-  std::vector<int> todo;
-  for (int s : slots) {
+  for (int s : slots)
     if (s < 0 || s >= static_cast<int>(slots_.size())) fail("ops_for: slot ", s, " does not exist");
-    todo.push_back(s);
-  }
-  while (!todo.empty()) {
-    const int s = todo.back();
-    todo.pop_back();
-    if (seen[s]) continue;
-    seen[s] = 1;
-    if (slots_[s].view) {
-      todo.push_back(slots_[s].parent);  // a view reads its parent's memory
-    } else if (writer[s] >= 0 && !used[writer[s]]) {
-      used[writer[s]] = 1;
-      for (int in : ops_[writer[s]].in) todo.push_back(in);
-    }
-  }
-  std::vector<std::size_t> out;
-  for (std::size_t k = 0; k < ops_.size(); ++k)
-    if (used[k]) out.push_back(k);
-  return out;
+  return ops_reaching(*this, slots, std::vector<char>(ops_.size(), 0));
 }
 
 }  // namespace brr::ir
