@@ -13,7 +13,7 @@ from typing import NamedTuple, Optional
 import numpy as np
 
 from .. import _backend, ops
-from ..model.expr import Const, Expr, Op, as_expr
+from ..model.expr import Const, Expr, Op, as_expr, is_binary
 from ..model.core import FreeRV
 from ..model.transforms import ExprTransform, Identity
 from .canonical import Canonicalizer
@@ -345,7 +345,7 @@ def _sum_terms(e):
     terms, stack = [], [e]
     while stack:
         t = stack.pop()
-        if isinstance(t, Op) and t.kind == "binary" and t.attrs["code"] == ops.ADD and t.shape == e.shape:
+        if is_binary(t, ops.ADD) and t.shape == e.shape:
             stack.extend(reversed(t.args))
         else:
             terms.append(t)
@@ -365,16 +365,12 @@ class TermParts(NamedTuple):
     scale: Optional[Expr] = None
 
 
-def _is_mul(t):
-    return isinstance(t, Op) and t.kind == "binary" and t.attrs["code"] == ops.MUL
-
-
 def _scaled_parts(t, shape):
     """TermParts(3, ...) when t is a product of scalars and one full-size vector that is neither data nor a
     gather (at most one data column among the factors: sigma * sqrt(rho) * phi, s * x * v), else None."""
     size = int(np.prod(shape, dtype=np.int64))
     scalars, data, rest = [], None, t
-    while _is_mul(rest) and rest.size == size:
+    while is_binary(rest, ops.MUL) and rest.size == size:
         a, b = rest.args
         split = _data_times(rest, size) if data is None else None
         if a.size == 1 or b.size == 1:
@@ -408,11 +404,11 @@ def _linear_terms(e):
 
 def _distributed(t, shape):
     """t = s * (x1 + x2 + ...) as the scaled terms s * x1, s * x2, ..., when each of them is one; else None."""
-    if not _is_mul(t) or t.shape != tuple(shape):
+    if not is_binary(t, ops.MUL) or t.shape != tuple(shape):
         return None
     a, b = t.args
     s, inner = (a, b) if a.size == 1 else (b, a) if b.size == 1 else (None, None)
-    if s is None or not (isinstance(inner, Op) and inner.kind == "binary" and inner.attrs["code"] == ops.ADD):
+    if s is None or not is_binary(inner, ops.ADD):
         return None
     out = []
     for x in _sum_terms(inner):
@@ -446,7 +442,7 @@ def _term_parts(t, shape):
 
 def _data_times(t, size):
     """(data column, other factor) when t is a full-size data column times something, else None."""
-    if not _is_mul(t):
+    if not is_binary(t, ops.MUL):
         return None
     a, b = t.args
     if isinstance(a, Const) and a.size == size:
@@ -459,7 +455,7 @@ def _data_times(t, size):
 def _has_gather(t):
     if isinstance(t, Op) and t.kind == "gather":
         return True
-    return _is_mul(t) and any(isinstance(a, Op) and a.kind == "gather" for a in t.args)
+    return is_binary(t, ops.MUL) and any(isinstance(a, Op) and a.kind == "gather" for a in t.args)
 
 
 class CompiledModel:
@@ -475,7 +471,7 @@ class CompiledModel:
             off += usize
         self.dim = off
         self.program = _backend.core().Program(self.dim)
-        self._batch, self._batch_threads, self._batch_lock = None, 0, threading.Lock()
+        self._batch, self._batch_threads, self._evaluators_lock = None, 0, threading.Lock()
         self._point_eval = None
         C = self.compiler = Compiler(self.program, self.layout, options)
         for rv in model.free_rvs:
@@ -512,7 +508,7 @@ class CompiledModel:
     def _point(self):
         """The point evaluator, made at the first call and kept: its workspace stays allocated."""
         if self._point_eval is None:
-            with self._batch_lock:
+            with self._evaluators_lock:
                 if self._point_eval is None:
                     self._point_eval = _backend.core().PointEvaluator(self.program, 1)
         return self._point_eval
@@ -530,7 +526,7 @@ class CompiledModel:
         """The batch evaluator for (lanes, threads), kept for the next call: its first call times the ways
         to run the lanes (about 15 evaluations of them all), so a new one per call made each call that
         much slower. One is kept, the last shape asked for, since its scratch grows with lanes."""
-        with self._batch_lock:
+        with self._evaluators_lock:
             held = self._batch
             if held is None or (held.lanes, self._batch_threads) != (lanes, threads):
                 held = self._batch = _backend.core().BatchEvaluator(self.program, lanes, threads)

@@ -6,16 +6,12 @@ from __future__ import annotations
 import numpy as np
 
 from .. import ops
-from ..model.expr import Const, Op
-
-
-def _is_mul(e):
-    return isinstance(e, Op) and e.kind == "binary" and e.attrs["code"] == ops.MUL
+from ..model.expr import Const, Op, is_binary
 
 
 def _const_factor(e):
     """(c, rest) when e is a constant scalar c times rest (either side), else (1.0, e)."""
-    if _is_mul(e):
+    if is_binary(e, ops.MUL):
         a, b = e.args
         for c, rest in ((a, b), (b, a)):
             if isinstance(c, Const) and c.size == 1:
@@ -26,9 +22,9 @@ def _const_factor(e):
 def _scalar_factors(e):
     """The sum inside the scalar factors (constants or parameters) multiplying it, tau * (-0.5 * sum(x))
     -> sum(x); e itself when there is no one such sum."""
-    while _is_mul(e) and e.size == 1:
+    while is_binary(e, ops.MUL) and e.size == 1:
         sums = [a for a in e.args if isinstance(a, Op) and a.kind == "sum"]
-        products = [a for a in e.args if _is_mul(a)]
+        products = [a for a in e.args if is_binary(a, ops.MUL)]
         if len(sums) == 1:
             return sums[0]
         if len(products) != 1:
@@ -43,17 +39,17 @@ def _squared(e):
         return None
     if e.kind == "unary" and e.attrs["code"] == ops.SQUARE:
         return e.args[0]
-    if _is_mul(e) and _same_difference(*e.args):
+    if is_binary(e, ops.MUL) and _same_difference(*e.args):
         return e.args[0]
-    if e.kind == "binary" and e.attrs["code"] == ops.POW and isinstance(e.args[1], Const) \
-            and e.args[1].size == 1 and float(np.ravel(e.args[1].value)[0]) == 2.0:
+    if is_binary(e, ops.POW) and isinstance(e.args[1], Const) and e.args[1].size == 1 \
+            and float(np.ravel(e.args[1].value)[0]) == 2.0:
         return e.args[0]
     return None
 
 
 def _edge_difference(d):
     """(field, first ids, second ids) when d = field[i] - field[j] (flat gathers of one field)."""
-    if not (isinstance(d, Op) and d.kind == "binary" and d.attrs["code"] == ops.SUB):
+    if not is_binary(d, ops.SUB):
         return None
     g1, g2 = d.args
     if not all(isinstance(g, Op) and g.kind == "gather" for g in (g1, g2)) or g1.args[0] is not g2.args[0] \
@@ -131,7 +127,7 @@ def _signed_terms(e):
     out, stack = [], [(1.0, e)]
     while stack:
         sign, t = stack.pop()
-        if isinstance(t, Op) and t.kind == "binary" and t.attrs["code"] in (ops.ADD, ops.SUB) and t.size == 1:
+        if is_binary(t, ops.ADD, ops.SUB) and t.size == 1:
             a, b = t.args
             stack.append((sign if t.attrs["code"] == ops.ADD else -sign, b))
             stack.append((sign, a))

@@ -85,6 +85,11 @@ class Op(Expr):
         self.attrs = attrs
 
 
+def is_binary(e, *codes) -> bool:
+    """Whether e is an elementwise binary op with one of the given op codes (brr_bayes.ops)."""
+    return isinstance(e, Op) and e.kind == "binary" and e.attrs["code"] in codes
+
+
 def postorder(roots, done=None, children=None):
     """Yield the nodes reachable from ``roots``, each once, every node after its arguments.
 
