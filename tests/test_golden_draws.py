@@ -1,17 +1,19 @@
-"""Same seed, same draws, bit for bit, across refactors: digests of draws and statistics on a golden set.
+"""Same seed, same draws, bit for bit, across refactors and machines: digests of draws and statistics on a golden set.
 
 The set covers each sampler path: W1 with the diagonal and the dense metric, W3 (BYM2, 1,804
 parameters) with Stan's windows, W5 (radon) with the low-rank metric, and W3 with nutpie's warm-up.
 A change that alters any draw fails here. When draws are meant to change (a new momentum generator,
 say), say so in the commit and re-record with ``python tests/test_golden_draws.py`` (once per vector
-math path: also with ``BRR_BAYES_LIBMVEC=0``, the scalar build). The records of CPU families the change
-could not be run on lose the changed cases (which then skip there, saying so) rather than keep stale ones.
+math path: also with ``BRR_BAYES_LIBMVEC=0``, the scalar build).
 
-glibc picks its exp/log variants by CPU at run time, so two CPU families can draw differently from
-one build: each path holds one record per CPU family it was recorded on (keyed by the CPU's model
-name), and a run must match one of them (a change to the draws matches none). Record a new family by running this
-file on it, at a commit whose draws are known to equal the recorded ones (say which in the commit).
+What may legitimately set the bits is named, never a CPU: the build's vector math path (libmvec's AVX2
+variants or scalar libm) and glibc's choice of its scalar exp/log variants (the FMA ones where the CPU has
+FMA and AVX2, the SSE2 ones elsewhere). One record per (path, glibc variant) serves every machine; a
+combination not recorded skips, saying how to record it. Nothing else may: BLAS and LAPACK, whose
+kernels OpenBLAS picks per CPU, are kept out of every computation that reaches the draws (brr_bayes.portable),
+and test_draws_do_not_depend_on_blas_or_numpy_kernels re-runs the set with other kernels to prove it.
 """
+import functools
 import hashlib
 import json
 import pathlib
@@ -25,6 +27,8 @@ import brr_bayes as bb
 from brr_bayes import _backend
 from brr_bayes.workloads import data, models
 
+import other_machine
+
 GOLDEN = pathlib.Path(__file__).resolve().parent / "data" / "golden_draws.json"
 KW = dict(draws=100, tune=150, chains=2, seed=20261201, progressbar=False)
 CASES = {
@@ -36,6 +40,7 @@ CASES = {
 }
 
 
+@functools.lru_cache(maxsize=None)
 def digest(case):
     build, kw = CASES[case]
     with warnings.catch_warnings():
@@ -52,47 +57,52 @@ def _path():
     return _backend.core().build_info["vector_math"]
 
 
-def _cpu():
-    """The CPU family: its model name without the per-part suffix (an 'AMD EPYC 7B13' is 'AMD EPYC')."""
+def libm_variant():
+    """glibc's scalar exp/log variant on this CPU: 'fma' where FMA and AVX2 are usable, else 'sse2'
+    (sysdeps/x86_64/fpu/multiarch: the ifunc picks by exactly these two features)."""
     try:
         for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                words = line.split(":", 1)[1].split()
-                return " ".join(w for w in words[:3] if not any(ch.isdigit() for ch in w)) or "unknown"
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                return "fma" if {"fma", "avx2"} <= flags else "sse2"
     except OSError:
         pass
     return "unknown"
 
 
-def _records(recorded):
-    """{cpu family: cases} for this build's path (the first recording, before families, is 'default')."""
-    entry = recorded.get(_path(), {})
-    return entry if all(k not in CASES for k in entry) else {"default": entry}
+def _record():
+    """The recorded digests for this build's vector math path and this CPU's glibc variant, or None."""
+    return json.loads(GOLDEN.read_text()).get(_path(), {}).get(libm_variant())
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_draws_equal_the_recorded_ones(case):
-    records = _records(json.loads(GOLDEN.read_text()))
-    assert records, f"no golden draws recorded for vector math path {_path()!r}: run this file"
-    mine = records.get(_cpu(), records.get("default", {}))
-    if case not in mine:   # dropped where a change of the draws could not be re-recorded on this family
-        pytest.skip(f"no golden draws of {case} for this CPU family ({_cpu()}) on {_path()}: record them by "
-                    "running tests/test_golden_draws.py here")
-    records = {fam: r for fam, r in records.items() if case in r}
-    got = digest(case)
-    # the record of a CPU family that draws these digests; none: the draws changed (compared with this
-    # family's record, or CI's 'default' one, for a readable message)
-    same = [r for r in records.values() if r[case]["sha256"] == got["sha256"]]
-    want = (same[0] if same else records.get(_cpu()) or records.get("default") or next(iter(records.values())))[case]
+    mine = _record()
+    if not mine or case not in mine:
+        pytest.skip(f"no golden draws of {case} for vector math {_path()!r} with glibc's {libm_variant()!r} "
+                    "exp/log: record them by running tests/test_golden_draws.py on such a machine")
+    got, want = digest(case), mine[case]
     # the mean and gradient count first: a readable hint of how far a changed run moved
     assert got["grad_evals"] == want["grad_evals"] and got["mean"] == want["mean"], (got, want)
     assert got["sha256"] == want["sha256"]
 
 
-if __name__ == "__main__":   # re-record the digests of this build's vector math path
+def test_draws_do_not_depend_on_blas_or_numpy_kernels():
+    # every golden case again in a process whose OpenBLAS and numpy run other kernels, as another
+    # machine's would: the same bits, so one record serves every machine
+    env, what = other_machine.other_kernels()
+    if env is None:
+        pytest.skip(what)
+    code = ("import test_golden_draws as t\n"
+            "print(json.dumps({c: t.digest(c)['sha256'] for c in sorted(t.CASES)}))")
+    theirs, blas = other_machine.run_elsewhere(code, env)
+    assert blas == env["OPENBLAS_CORETYPE"], f"the child ran {blas} kernels, not {env['OPENBLAS_CORETYPE']}"
+    mine = {c: digest(c)["sha256"] for c in sorted(CASES)}
+    assert theirs == mine, f"draws differ under {what}: {theirs} vs {mine}"
+
+
+if __name__ == "__main__":   # re-record the digests of this build's vector math path and glibc variant
     recorded = json.loads(GOLDEN.read_text()) if GOLDEN.exists() else {}
-    records = _records(recorded)
-    records[_cpu()] = {c: digest(c) for c in sorted(CASES)}
-    recorded[_path()] = records
+    recorded.setdefault(_path(), {})[libm_variant()] = {c: digest(c) for c in sorted(CASES)}
     GOLDEN.write_text(json.dumps(recorded, indent=1, sort_keys=True) + "\n")
-    print(f"recorded {sorted(CASES)} for {_path()} on {_cpu()} in {GOLDEN}", file=sys.stderr)
+    print(f"recorded {sorted(CASES)} for {_path()} with glibc's {libm_variant()} exp/log in {GOLDEN}", file=sys.stderr)

@@ -7,7 +7,7 @@ import pathlib
 import pytest
 
 PKG = pathlib.Path(__file__).resolve().parents[1] / "brr_bayes"
-BASE = {"ops", "_op_codes", "_backend", "_version"}   # the op table, the extension loader, the version
+BASE = {"ops", "_op_codes", "_backend", "_version", "portable"}   # the op table, the extension loader, the version, bit-portable linear algebra
 ALLOWED = {
     "model": BASE | {"model"},
     "compile": BASE | {"model", "compile"},

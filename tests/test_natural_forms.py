@@ -88,7 +88,9 @@ def test_a_deterministic_is_not_computed_per_gradient():
     assert [rows[k]["op"] for k in skipped] == ["mul", "mul", "add"] and all(rows[k]["size"] == 900 for k in skipped)
     assert len(per_gradient) == len(ref.compiled.program.logp_ops())
     x = np.random.default_rng(3).normal(scale=0.4, size=m.dim)
-    assert m.logp(x) == ref.logp(x)
+    # the two forms add the convolved effect's terms in the opposite order (theta's first here), so they
+    # agree to rounding, not in every bit (they did at this x only by chance with an earlier scaling factor)
+    assert m.logp(x) == pytest.approx(ref.logp(x), rel=1e-14)
     assert_batch_matches(m, x)
     v = m.compiled.constrain(x)
     want = np.sqrt(1 - v["rho"]) * v["theta"] + np.sqrt(v["rho"] / float(d["scaling_factor"])) * v["phi"]

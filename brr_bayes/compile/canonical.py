@@ -32,8 +32,9 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
+import scipy.sparse as sp
 
-from .. import ops
+from .. import ops, portable
 from ..model.expr import Const, Op, gather, postorder
 from .options import CompileOptions
 from .rows import describe, distinct_rows, restrict, row_children, row_leaves
@@ -142,7 +143,7 @@ def fold_constants(node):
     elif k == "gather":
         out = v[0].ravel()[a["index"]]
     elif k == "matmul":
-        out = a["matrix"] @ v[0]
+        out = a["matrix"] @ v[0] if sp.issparse(a["matrix"]) else portable.matmul(a["matrix"], v[0])
     elif k == "sum":
         out = v[0].sum()
     else:

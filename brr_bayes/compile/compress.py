@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import ops
+from .. import ops, portable
 from ..model.expr import Const, Op
 from .rows import distinct_rows, restrict, row_leaves
 
@@ -84,7 +84,7 @@ def cells(family, eta, y, trials=None, max_fraction=0.8):
     elif family == ops.GLM_POISSON:
         if offset is not None:
             out.weights = count(np.exp(offset))
-            out.const = float(np.dot(y, offset))
+            out.const = portable.dot(y, offset)
         else:
             out.weights = count(None)
     elif family == ops.GLM_NORMAL:
@@ -92,7 +92,7 @@ def cells(family, eta, y, trials=None, max_fraction=0.8):
         out.y = out.y / counts
         resid = y - out.y[inv]
         out.weights = counts
-        out.extra = (float(np.dot(resid, resid)), float(n))
+        out.extra = (portable.dot(resid, resid), float(n))
     else:
         return None, None
     return out, None

@@ -9,7 +9,7 @@ import numbers
 
 import numpy as np
 
-from .. import ops
+from .. import ops, portable
 
 _INT_KINDS = "iu"
 
@@ -373,7 +373,7 @@ def matmul(a, b) -> Expr:
         return Op("csr", [b], (A.shape[0],), matrix=A)
     a_const, b_const = constant_value(a), constant_value(b)
     if a_const is not None and b_const is not None:
-        return Const(np.asarray(a_const) @ np.asarray(b_const))
+        return Const(portable.matmul(a_const, b_const))
     if a_const is not None:
         X = np.atleast_2d(np.asarray(a_const, dtype=np.float64))
         b = as_expr(b)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import linalg as sla
 
-from .. import ops
+from .. import ops, portable
 from .expr import Const, Op, as_expr, constant_value, gather, reduce_sum, unary
 
 
@@ -33,7 +33,7 @@ def cholesky(A):
     v = constant_value(A)
     if v is not None:
         try:
-            return Const(np.linalg.cholesky(np.asarray(v, dtype=np.float64)))
+            return Const(portable.cholesky(np.asarray(v, dtype=np.float64)))
         except np.linalg.LinAlgError:
             raise ValueError("cholesky: the data matrix is not positive definite") from None
     return Op("cholesky", [A], A.shape)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from .. import ops
+from .. import ops, portable
 
 
 class Transform:
@@ -192,7 +192,7 @@ class SumToZero(Transform):
 
     def inverse(self, x):
         x = np.asarray(x, dtype=np.float64)
-        return x @ self.basis(x.shape[-1])
+        return portable.matmul(x.reshape(-1, x.shape[-1]), self.basis(x.shape[-1])).reshape(x.shape[:-1] + (x.shape[-1] - 1,))
 
     def check(self, x, where):
         if np.any(np.abs(np.asarray(x).sum(-1)) > 1e-8):

@@ -1,12 +1,19 @@
-"""Deterministic generators of the reference workloads W1-W4 and the bundled W5 data (same algorithm and bytes as
-shared/workloads/make_data.py, which tests compare against when it is present).
+"""Deterministic generators of the reference workloads W1-W4 and the bundled W5 data (same algorithm as
+shared/workloads/make_data.py). Their linear algebra runs through brr_bayes.portable, not BLAS, so the
+same bits come out on every machine: W3's scaling factor and true phi differ from make_data.py's LAPACK
+values in the last digits (1e-11), every other array is equal byte for byte.
 
 Every workload uses numpy.random.default_rng(565); index arrays are int32 and 0-based, counts int64.
 """
 from __future__ import annotations
 
+import functools
+import math
+
 import numpy as np
 import scipy.special
+
+from .. import portable
 
 SEED = 565
 
@@ -51,7 +58,7 @@ def w2_census(population=10_000_000):
     s, ag, r, e, f = (g.ravel() for g in grids)
     share = (p_state[s] * np.asarray(W2_P_AGE)[ag] * np.asarray(W2_P_RACE)[r] * np.asarray(W2_P_EDU)[e]
              * np.where(f == 1, W2_P_FEMALE, 1 - W2_P_FEMALE))
-    eta = (W2_ALPHA + Z[s] @ W2_BETA + W2_B_FEMALE * f + a["state"][s] + a["age"][ag] + a["race"][r] + a["edu"][e]
+    eta = (W2_ALPHA + portable.matmul(Z[s], W2_BETA) + W2_B_FEMALE * f + a["state"][s] + a["age"][ag] + a["race"][r] + a["edu"][e]
            + a["region"][s // 13] + a["state_race"][s * 4 + r] + a["age_edu"][ag * 5 + e])
     return dict(state=s, age=ag, race=r, edu=e, female=f, region=s // 13, z1=Z[s, 0], z2=Z[s, 1], z3=Z[s, 2],
                 n=np.round(population * share), p=scipy.special.expit(eta))
@@ -73,7 +80,7 @@ def make_w2(n=100_000):
     region = state // 13
     state_race = state * 4 + race
     age_edu = age * 5 + edu
-    eta = (alpha + Z[state] @ beta + b_female * female + a["state"][state] + a["age"][age] + a["race"][race]
+    eta = (alpha + portable.matmul(Z[state], beta) + b_female * female + a["state"][state] + a["age"][age] + a["race"][race]
            + a["edu"][edu] + a["region"][region] + a["state_race"][state_race] + a["age_edu"][age_edu])
     y = (rng.random(n) < scipy.special.expit(eta)).astype(np.int64)
     cell = (((state * A + age) * R + race) * E + edu) * 2 + female
@@ -124,18 +131,23 @@ def icar_precision(n, edges):
 
 
 def bym2_scaling_factor_dense(Q):
-    """Geometric mean of the diagonal of the generalised inverse of a connected ICAR precision Q."""
+    """Geometric mean of the diagonal of the generalised inverse of a connected ICAR precision Q, as
+    make_data.py computes it (the inverse of Q + max(diag Q) sqrt(eps) I, conditioned on sum(phi) = 0),
+    without LAPACK (brr_bayes.portable): the lattice's Q is banded, so its Cholesky factor and the
+    diagonal of its inverse come from the band. The same bits on every machine; within 1e-9 of LAPACK's."""
     n = Q.shape[0]
     Q_pert = Q + np.eye(n) * Q.diagonal().max() * np.sqrt(np.finfo(float).eps)
-    Sigma = np.linalg.inv(Q_pert)
-    s1 = Sigma.sum(axis=1)
-    diag_c = Sigma.diagonal() - s1 ** 2 / s1.sum()
-    return float(np.exp(np.mean(np.log(diag_c))))
+    rows, cols = np.nonzero(Q)
+    band = int(np.max(np.abs(rows - cols)))
+    L = portable.cholesky(Q_pert, bandwidth=band)
+    diag = portable.banded_inverse_diagonal(L, band)
+    s1 = portable.solve_upper(L.T, portable.solve_lower(L, np.ones(n)))    # Sigma @ 1
+    diag_c = diag - s1 ** 2 / np.sum(s1)
+    return math.exp(math.fsum(math.log(v) for v in diag_c) / n)
 
 
-def make_w3():
-    """BYM2 spatial Poisson on a 30 x 30 lattice."""
-    import scipy.linalg
+@functools.lru_cache(maxsize=1)
+def _w3_arrays():
     rng = np.random.default_rng(SEED)
     nr = nc = 30
     n = nr * nc
@@ -143,8 +155,9 @@ def make_w3():
     Q = icar_precision(n, edges)
     sf = bym2_scaling_factor_dense(Q)
     alpha, beta, sigma, rho = 0.2, 0.3, 0.7, 0.6
-    L = np.linalg.cholesky(Q + np.ones((n, n)))
-    x_ = scipy.linalg.solve_triangular(L, rng.standard_normal(n), lower=True, trans="T")
+    # phi ~ ICAR on the sum-to-zero subspace: x ~ N(0, (Q + 11')^{-1}) through its Cholesky factor, centred
+    L = portable.cholesky(Q + np.ones((n, n)))
+    x_ = portable.solve_upper(L.T, rng.standard_normal(n))
     phi = x_ - x_.mean()
     theta = rng.standard_normal(n)
     x = rng.standard_normal(n)
@@ -155,6 +168,11 @@ def make_w3():
                 E=E, log_E=np.log(E), x=x, y=_i64(y), scaling_factor=np.float64(sf), n_rows=np.int64(nr),
                 n_cols=np.int64(nc), true_alpha=np.float64(alpha), true_beta=np.float64(beta),
                 true_sigma=np.float64(sigma), true_rho=np.float64(rho), true_phi=phi, true_theta=theta)
+
+
+def make_w3():
+    """BYM2 spatial Poisson on a 30 x 30 lattice (generated once per process; each call gets its own copies)."""
+    return {k: v.copy() for k, v in _w3_arrays().items()}
 
 
 def make_w4():

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from ... import ops
+from ... import ops, portable
 from ..expr import Const, as_expr, broadcast_to, constant_value
 from ..transforms import CholeskyCorr, Simplex, SumToZero
 from .base import Distribution, draw_category, pick_category
@@ -55,7 +55,7 @@ class MvNormal(Distribution):
                 raise ValueError(f"{self._where()}: cov is not symmetric (cov[{i},{j}] = {c[i, j]:g} but cov[{j},{i}] = "
                                  f"{c[j, i]:g}); pass a symmetric covariance, e.g. (cov + cov.T) / 2")
             try:
-                chol = np.linalg.cholesky(c)
+                chol = portable.cholesky(c)   # a constant of the program: the same bits on every machine
             except np.linalg.LinAlgError:
                 raise ValueError(f"{self._where()}: cov is not positive definite; pass a valid covariance") from None
         super()._setup(mu, chol)
