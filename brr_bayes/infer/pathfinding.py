@@ -7,6 +7,10 @@ approximation whose covariance is L-BFGS's inverse-Hessian estimate (diagonal pl
 paper's factored form); the iterate whose approximation has the highest ELBO (Monte Carlo) is the
 path's answer. Several paths' draws are pooled and importance-resampled with Pareto-smoothed
 weights, so paths that stopped in a minor mode lose their weight.
+
+The starting points feed the sampler, so no step uses BLAS or LAPACK (whose kernels, picked per CPU,
+sum in their own order): L-BFGS is brr_bayes.infer.lbfgs, the small matrix algebra brr_bayes.portable.
+The same seed gives the same draws on every x86-64 machine, whatever BLAS threads are set to.
 """
 from __future__ import annotations
 
@@ -14,9 +18,8 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import linalg, optimize
-from threadpoolctl import threadpool_limits
-
+from .. import portable
+from .lbfgs import minimize_lbfgs
 from .sampling import resolve_seed
 
 
@@ -36,13 +39,12 @@ class PathfinderResult:
         probability proportional to their importance weights (resampled draws repeat points, and chains
         that start together learn nothing from each other)."""
         rng = np.random.default_rng([resolve_seed(seed), 7])
-        w = np.exp(self.log_weights - np.max(self.log_weights))
-        w = np.where(np.isfinite(w), w, 0.0)
+        w = _probabilities(self.log_weights)
         k = int(np.count_nonzero(w))
         if k >= n:
-            pick = rng.choice(len(w), size=n, replace=False, p=w / w.sum())
+            pick = rng.choice(len(w), size=n, replace=False, p=w)
         else:   # fewer usable draws than chains: every usable one, then repeats
-            pick = np.concatenate([np.flatnonzero(w), rng.choice(len(w), size=n - k, p=w / w.sum())])
+            pick = np.concatenate([np.flatnonzero(w), rng.choice(len(w), size=n - k, p=w)])
         return [self.pooled[i].copy() for i in pick]
 
 
@@ -53,7 +55,7 @@ def pathfinder(model, *, paths=4, draws=1000, seed=None, maxiter=1000, history=6
     ``paths`` independent L-BFGS runs (each from uniform(-2, 2) on the unconstrained scale) with
     ``history`` curvature pairs; ``elbo_draws`` Monte Carlo draws score each iterate; ``draws`` are
     returned after Pareto-smoothed importance resampling of all paths' draws. Reproducible: the same
-    seed gives the same draws (with the same BLAS library and settings).
+    seed gives the same draws on every x86-64 machine (no BLAS: see the module's notes).
 
     Example:
         >>> import numpy as np, brr_bayes as bb
@@ -74,27 +76,25 @@ def pathfinder(model, *, paths=4, draws=1000, seed=None, maxiter=1000, history=6
     seed = resolve_seed(seed)
     per_path = int(draws_per_path or draws)
     comp = model.compiled
-    pooled, logw, elbos, iters = [], [], [], []
-    # one BLAS thread: these matrices are small, and numpy's and scipy's OpenBLAS pools spun against each
-    # other on 2 cores (W4: 9.5 s -> 6.6 s, W3 4.4 s -> 2.9 s). W4's draws are then the same whatever
-    # OPENBLAS_NUM_THREADS says; W3's L-BFGS path still differs when it is 1 at load time (not found why)
-    with threadpool_limits(limits=1, user_api="blas"):
-        for p in range(paths):
-            rng = np.random.default_rng([seed, p])
-            phi, lp, lq, elbo, n_iter = _one_path(comp, rng, maxiter, history, elbo_draws, per_path)
-            pooled.append(phi)
-            logw.append(lp - lq)
-            elbos.append(elbo)
-            iters.append(n_iter)
+    pooled, logw, elbos, iters, failures = [], [], [], [], []
+    for p in range(paths):
+        rng = np.random.default_rng([seed, p])
+        phi, lp, lq, elbo, n_iter, failure = _one_path(comp, rng, maxiter, history, elbo_draws, per_path)
+        pooled.append(phi)
+        logw.append(lp - lq)
+        elbos.append(elbo)
+        iters.append(n_iter)
+        if failure:
+            failures.append(f"path {p}: {failure}")
     phi, logw = np.concatenate(pooled), np.concatenate(logw)
     logw = np.where(np.isfinite(logw), logw, -np.inf)
     if not np.isfinite(logw).any():
-        raise RuntimeError("pathfinder: the log density is not finite at any approximate draw; check the model "
-                           "(bb.Model.logp at a few points) or start the sampler with init=")
+        why = "; ".join(failures) or "the log density is not finite at any approximate draw"
+        raise RuntimeError(f"pathfinder: every path failed ({why}). Check the model's log density at a few points "
+                           "(model.logp), its priors and constraints, or start the sampler with init=")
     smoothed, k = _psis(logw)
-    w = np.exp(smoothed - smoothed.max())
     rng = np.random.default_rng([seed, paths])
-    pick = rng.choice(len(phi), size=draws, replace=True, p=w / w.sum())
+    pick = rng.choice(len(phi), size=draws, replace=True, p=_probabilities(smoothed))
     X = phi[pick]
     finite = [e for e in elbos if np.isfinite(e)]
     if len(finite) > 1 and max(finite) - min(finite) > 10:
@@ -105,7 +105,7 @@ def pathfinder(model, *, paths=4, draws=1000, seed=None, maxiter=1000, history=6
 
 
 def _one_path(comp, rng, maxiter, history, elbo_draws, draws):
-    """(draws, their log p, their log q, best ELBO, iterations) of one path."""
+    """(draws, their log p, their log q, best ELBO, iterations, why it failed or None) of one path."""
     d = comp.dim
     cache = {}
 
@@ -126,18 +126,19 @@ def _one_path(comp, rng, maxiter, history, elbo_draws, draws):
         x0 = rng.uniform(-2, 2, d)
         if np.isfinite(objective(x0)[0]):
             break
+    else:
+        empty = np.zeros((draws, d))
+        return empty, np.full(draws, -np.inf), np.zeros(draws), -np.inf, 0, \
+            "the log density or its gradient is not finite at 100 random starts in (-2, 2)"
     xs = [x0.copy()]
     x, f = x0, objective(x0)[0]
-    # L-BFGS-B also stops when its line search stalls ("relative reduction of f"), far from a stationary
-    # point: on a hierarchical model's first steps it overshoots a scale towards 0, where every gradient
-    # fades, and stalls on the way back (W3: stopped at log p -10,576 with |grad| 2,430, the posterior's
-    # bulk being at -4,500). Restarted from there with fresh curvature memory it goes on; the path is the
-    # iterates of all the runs, within maxiter in all.
+    # L-BFGS also stops when its line search stalls far from a stationary point: on a hierarchical model's
+    # first steps it overshoots a scale towards 0, where every gradient fades, and stalls on the way back
+    # (W3: stopped at log p -10,576 with |grad| 2,430, the posterior's bulk being at -4,500). Restarted from
+    # there with fresh curvature memory it goes on; the path is the iterates of all the runs, within maxiter.
     for _ in range(10):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            res = optimize.minimize(objective, x, jac=True, method="L-BFGS-B", callback=lambda xk: xs.append(np.array(xk)),
-                                    options=dict(maxiter=maxiter - (len(xs) - 1), maxcor=history))
+        res = minimize_lbfgs(objective, x, maxiter=maxiter - (len(xs) - 1), history=history,
+                             callback=lambda xk: xs.append(xk.copy()))
         stalled = np.isfinite(res.fun) and res.fun < f and np.max(np.abs(res.jac)) > 1e-5 * max(1.0, abs(res.fun))
         x, f = res.x, min(f, res.fun)
         if not stalled or len(xs) - 1 >= maxiter:
@@ -149,7 +150,7 @@ def _one_path(comp, rng, maxiter, history, elbo_draws, draws):
     pairs = []  # accepted (s, z) curvature pairs, z = change in the gradient of -log p
     for ell in range(1, len(X)):
         s, z = X[ell] - X[ell - 1], -(G[ell] - G[ell - 1])
-        if s @ z > 1e-12 * np.linalg.norm(z):
+        if portable.dot(s, z) > 1e-12 * np.sqrt(portable.dot(z, z)):
             alpha = _next_alpha(alpha, s, z)
             pairs.append((s, z))
             pairs = pairs[-history:]
@@ -167,12 +168,15 @@ def _one_path(comp, rng, maxiter, history, elbo_draws, draws):
         best = (-np.inf, (X[-1], np.ones(d), np.zeros((d, 0)), np.zeros((0, 0))))
     phi, lq = _draw(best[1], rng, draws)
     lp = np.array([comp.logp(x) for x in phi])
-    return phi, lp, lq, float(best[0]), len(X) - 1
+    failure = None if np.isfinite(lp).any() else (
+        f"the log density is not finite at any of its {draws} draws (L-BFGS ended at log p {-f:.6g} "
+        f"after {len(X) - 1} iterations)")
+    return phi, lp, lq, float(best[0]), len(X) - 1, failure
 
 
 def _next_alpha(alpha, s, z):
     """The diagonal of the inverse-Hessian estimate after the pair (s, z) (Zhang et al., Algorithm 3)."""
-    a, b, c = z @ (alpha * z), z @ s, s @ (s / alpha)
+    a, b, c = portable.dot(z, alpha * z), portable.dot(z, s), portable.dot(s, s / alpha)
     inv = a / (b * alpha) + z ** 2 / b - a * s ** 2 / (b * c * alpha ** 2)
     new = 1.0 / inv
     return np.where(np.isfinite(new) & (new > 0), new, alpha)
@@ -183,17 +187,16 @@ def _normal_approximation(x, g, alpha, pairs):
     S = np.column_stack([p[0] for p in pairs])
     Z = np.column_stack([p[1] for p in pairs])
     J = S.shape[1]
-    StZ = S.T @ Z
+    StZ = portable.matmul(S.T, Z)
     R = np.triu(StZ) + np.eye(J) * np.finfo(float).eps
-    try:
-        minvR = -np.linalg.inv(R)
-    except np.linalg.LinAlgError:
+    if not np.all(np.abs(np.diag(R)) > 0):
         return None
+    minvR = -portable.solve_upper(R, np.eye(J))
     alphaZ = np.sqrt(alpha)[:, None] * Z
-    block = minvR.T @ (alphaZ.T @ alphaZ + np.diag(np.diag(StZ))) @ minvR
+    block = portable.matmul(portable.matmul(minvR.T, portable.matmul(alphaZ.T, alphaZ) + np.diag(np.diag(StZ))), minvR)
     beta = np.hstack([alpha[:, None] * Z, S])
     gamma = np.block([[np.zeros((J, J)), minvR], [minvR.T, block]])
-    mean = x + alpha * g + beta @ (gamma @ (beta.T @ g))
+    mean = x + alpha * g + portable.matmul(beta, portable.matmul(gamma, portable.matmul(beta.T, g)))
     if not np.all(np.isfinite(mean)):
         return None
     return mean, alpha, beta, gamma
@@ -206,16 +209,14 @@ def _draw(approx, rng, n):
     u = rng.standard_normal((n, d))
     logdet = np.sum(np.log(alpha))
     if beta.shape[1]:
-        # scipy's economic QR of a Fortran-ordered copy: LAPACK's result bit for bit as np.linalg.qr gives
-        # it, 5x faster (numpy forms Q its own way: 1.1 ms of W4's 1.9 ms per iterate)
-        Q, R = linalg.qr(np.asfortranarray(beta / np.sqrt(alpha)[:, None]), mode="economic", check_finite=False)
-        M = np.eye(R.shape[0]) + R @ gamma @ R.T
+        Q, R = portable.qr(beta / np.sqrt(alpha)[:, None])
+        M = np.eye(R.shape[0]) + portable.matmul(portable.matmul(R, gamma), R.T)
         try:
-            L = np.linalg.cholesky(M)
+            L = portable.cholesky(M)
         except np.linalg.LinAlgError:
             L = np.eye(R.shape[0])  # the low-rank part is not positive definite: keep the diagonal
         logdet += 2 * np.sum(np.log(np.diag(L)))
-        core = ((u @ Q) @ (L - np.eye(L.shape[0])).T) @ Q.T + u
+        core = portable.matmul(portable.matmul(portable.matmul(u, Q), (L - np.eye(L.shape[0])).T), Q.T) + u
     else:
         core = u
     phi = mean + np.sqrt(alpha) * core
@@ -224,15 +225,35 @@ def _draw(approx, rng, n):
 
 
 def _psis(logw):
-    """Pareto-smoothed log weights and the shape k (arviz's psislw)."""
+    """Pareto-smoothed log weights and the shape k (arviz's psislw).
+
+    Where the weights are equal to rounding (the approximation is the posterior up to a constant: a normal
+    model), there is no tail to fit and arviz's fit returns NaN weights: they are kept as they are, k = -inf."""
     import arviz as az
     finite = np.isfinite(logw)
     out = np.full_like(logw, -np.inf)
+    lw = logw[finite]
+    if np.ptp(lw) <= 1e-9 * max(1.0, float(np.max(np.abs(lw)))):
+        out[finite] = lw
+        return out, -np.inf
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        sm, k = az.psislw(logw[finite])
-    out[finite] = np.asarray(sm)
+        sm, k = az.psislw(lw)
+    sm = np.asarray(sm)
+    if not np.all(np.isfinite(sm)):   # the tail fit failed: the raw weights, and no shape to report
+        out[finite] = lw
+        return out, float("nan")
+    out[finite] = sm
     return out, float(np.asarray(k))
+
+
+def _probabilities(log_weights):
+    """Normalised resampling probabilities from log weights, in log space (no overflow, no NaN): -inf
+    and NaN weigh nothing."""
+    lw = np.where(np.isfinite(log_weights), log_weights, -np.inf)
+    with np.errstate(over="ignore"):
+        p = np.exp(lw - np.max(lw))       # the largest weighs 1: no overflow, whatever the scale
+    return p / np.sum(p)
 
 
 __all__ = ["pathfinder", "PathfinderResult"]
