@@ -1,5 +1,7 @@
 """Checkpoints: a sampling process SIGKILLed in warm-up or mid-sampling resumes from its checkpoint file,
-and the joined draws equal an uninterrupted run with the same seed, bit for bit."""
+and the joined draws equal an uninterrupted run with the same seed, bit for bit; checkpoints are appended
+while the chains run (constant cost each, no stop), a file of another run is not replaced, and a record
+cut off by a kill is dropped."""
 import os
 import signal
 import subprocess
@@ -77,7 +79,7 @@ def test_sigkilled_run_resumes_from_its_checkpoint_exactly(model, full, tmp_path
     path = tmp_path / "run.nc"
     _killed_at(path, when)
     saved = bb.Result.load(path)        # whatever the kill interrupted, the file is a whole checkpoint
-    assert saved.chain_draws != [DRAWS] * 4
+    assert saved.chain_draws != [DRAWS] * 4 and saved.partial     # an unfinished run says so
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         rest = bb.sample(model, resume=str(path), progressbar=False)
@@ -108,6 +110,87 @@ def test_resumed_checkpoint_file_keeps_the_whole_run(model, full, tmp_path):
     assert more.chain_draws == [DRAWS - 100] * 4
     np.testing.assert_array_equal(bb.concat(a, more).unconstrained, full.unconstrained)
     np.testing.assert_array_equal(bb.Result.load(path).unconstrained, full.unconstrained)
+
+
+def test_a_file_of_another_run_is_not_replaced_unless_asked(model, full, tmp_path):
+    path = tmp_path / "run.nc"
+    kw = dict(KW, draws=20, tune=20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bb.sample(model, checkpoint=path, checkpoint_every=10, **kw)
+        before = path.read_bytes()
+        # re-running a crashed script without resume= must not destroy its checkpoint
+        with pytest.raises(FileExistsError, match=r"already holds a checkpoint of another run; continue that run with "
+                                                  r"resume=.*pass overwrite=True"):
+            bb.sample(model, checkpoint=path, checkpoint_every=10, **kw)
+        assert path.read_bytes() == before
+        (tmp_path / "notes.txt").write_text("mine")
+        with pytest.raises(FileExistsError, match="already holds a file of another run"):
+            bb.sample(model, checkpoint=tmp_path / "notes.txt", **kw)
+        again = bb.sample(model, checkpoint=path, checkpoint_every=10, overwrite=True, **dict(kw, seed=5))
+    np.testing.assert_array_equal(bb.Result.load(path).unconstrained, again.unconstrained)
+    with pytest.raises(ValueError, match="overwrite=True replaces the file at checkpoint="):
+        bb.sample(model, overwrite=True, **kw)
+
+
+def test_checkpoints_append_records_of_constant_cost_while_the_chains_run(model, full, tmp_path, monkeypatch):
+    from brr_bayes.infer import checkpoint_file
+    path = tmp_path / "run.nc"
+    sizes, loads = [], []
+    record, append = checkpoint_file.chain_record, checkpoint_file.append
+
+    def spy_record(chain, rows, *a):
+        out = record(chain, rows, *a)
+        sizes.append((len(rows["draws"]), len(out)))
+        return out
+
+    def spy_append(p, records, synced_at=None):
+        out = append(p, records, synced_at)
+        loads.append(bb.Result.load(p))        # what a reader sees after each checkpoint
+        return out
+    monkeypatch.setattr(checkpoint_file, "chain_record", spy_record)
+    monkeypatch.setattr(checkpoint_file, "append", spy_append)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = bb.sample(model, checkpoint=path, checkpoint_every=50, **KW)
+    # warm-up checkpoints hold no draws yet: no ArviZ "More chains than draws" warning leaks from them
+    assert not [w for w in caught if "chains than draws" in str(w.message)], [str(w.message) for w in caught]
+    # a record a chain every 50 iterations (the last is the final state): 12 a chain
+    assert len(sizes) == 4 * (TUNE + DRAWS) // 50
+    # each record holds only its own 50 draws: the last costs what the first kept one did, not the run so far
+    kept = [n for rows, n in sizes if rows == 50]
+    assert len(kept) == 4 * DRAWS // 50 and max(kept) <= 1.05 * min(kept)
+    assert sum(n for _, n in sizes) < 1.05 * os.path.getsize(path)
+    assert all(r.partial for r in loads[:-1]) and not loads[-1].partial   # a run still going says so
+    assert any(0 < min(r.chain_draws) < DRAWS for r in loads)
+    # the chains never stopped for a checkpoint: the run is the plain one, bit for bit, and so is the file
+    np.testing.assert_array_equal(res.unconstrained, full.unconstrained)
+    np.testing.assert_array_equal(loads[-1].unconstrained, full.unconstrained)
+    for k in full.sample_stats:
+        np.testing.assert_array_equal(loads[-1].sample_stats[k], full.sample_stats[k], err_msg=k)
+    assert loads[-1].grad_evals == res.grad_evals
+
+
+def test_a_cut_off_last_record_is_dropped_and_the_run_goes_on_after_the_one_before(model, full, tmp_path):
+    path = tmp_path / "run.nc"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bb.sample(model, checkpoint=path, checkpoint_every=100, **dict(KW, draws=200))
+    data = path.read_bytes()
+    path.write_bytes(data[:-1000])       # killed while appending its last record
+    with pytest.warns(RuntimeWarning, match=r"record 21 of .* is cut off or damaged .* resumes from the 20 record"):
+        saved = bb.Result.load(path)
+    assert saved.partial and sorted(saved.chain_draws) == [100, 200, 200, 200]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rest = bb.sample(model, resume=str(path), checkpoint=path, checkpoint_every=100, progressbar=False)
+        whole = bb.Result.load(path)
+    assert not whole.partial and whole.chain_draws == [200] * 4
+    np.testing.assert_array_equal(bb.concat(saved, rest).unconstrained, full.unconstrained[:, :200])
+    np.testing.assert_array_equal(whole.unconstrained, full.unconstrained[:, :200])
+    path.write_bytes(data[:200] + b"x" + data[201:])       # damaged inside its first record
+    with pytest.raises(bb.ResultFileError, match="record 1 of .* is corrupted"):
+        bb.Result.load(path)
 
 
 @pytest.mark.parametrize("kw,exc,match", [

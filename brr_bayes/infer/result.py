@@ -43,6 +43,7 @@ class Result:
             unconstrained.shape[0]
         self.posterior_predictive = None
         self.log_likelihood = None
+        self.source = None        # the absolute path it was loaded from (Result.load), else None
         from .._version import __version__
         self.versions = {"brr_bayes": __version__, "numpy": np.__version__, "python": platform.python_version()}
 
@@ -295,7 +296,8 @@ class Result:
 
     @classmethod
     def load(cls, path, *, verify=True):
-        """Read a Result written by ``save`` (without the model: predictive draws need it).
+        """Read a Result written by ``save``, or the run so far in a checkpoint file (without the model:
+        predictive draws need it). A checkpoint of an unfinished run loads with ``partial=True``.
 
         The file's checksum is checked first: a truncated or corrupted file raises ``bb.ResultFileError``.
 
@@ -309,10 +311,17 @@ class Result:
         import os
         if not os.path.exists(str(path)):
             raise FileNotFoundError(f"Result.load: no file at {path}")
+        from . import checkpoint_file
+        if checkpoint_file.is_checkpoint(str(path)):   # segments with their own checksums
+            res = checkpoint_file.read(str(path))
+            res.source = os.path.abspath(str(path))
+            return res
         if verify:
             verified_file.verify(str(path))
         try:
-            return cls._read(path)
+            res = cls._read(path)
+            res.source = os.path.abspath(str(path))
+            return res
         except Exception as e:  # h5py, netCDF, JSON and missing-key errors all mean the same thing here
             raise ResultFileError(f"Result.load: {path} is not a result saved by brr_bayes ({type(e).__name__}: "
                                   f"{str(e)[:200]}); use another copy or sample again") from None

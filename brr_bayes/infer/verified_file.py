@@ -49,7 +49,8 @@ def verify(path, reader="Result.load", writer="Result.save"):
     if len(raw) < _TRAILER_LEN or not tail.startswith(_TRAILER) or not tail.endswith(b"\n"):
         raise ResultFileError(f"{reader}: {path} is truncated or corrupted (it does not end with the checksum "
                               f"{writer} writes), or was not saved by {writer}; use another copy or sample again "
-                              "(a file saved by brr_bayes 0.1.0 or earlier loads with verify=False)")
+                              "(a file written before saves carried a checksum, by an early development build, loads unchecked with "
+                              "verify=False)")
     payload = raw[:-_TRAILER_LEN]
     if hashlib.sha256(payload).hexdigest().encode() != tail[len(_TRAILER):-1]:
         raise ResultFileError(f"{reader}: {path} is corrupted (its bytes do not match the checksum written when "

@@ -1,7 +1,9 @@
 // Python entry points for running NUTS in background C++ threads and reading results back.
 #include <pybind11/stl.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 
 #include "bindings/bindings.hpp"
 #include "bindings/numpy_span.hpp"
@@ -44,6 +46,8 @@ infer::SamplerConfig parse_config(const py::dict& d) {
   c.sampler = get<std::string>(d, "sampler", c.sampler);
   c.threads = get<int>(d, "threads", c.threads);
   c.keep_warmup = get<bool>(d, "keep_warmup", c.keep_warmup);
+  c.snapshot_every = get<int>(d, "snapshot_every", c.snapshot_every);
+  if (c.snapshot_every < 0) throw py::value_error("snapshot_every must be >= 0 (0: snapshots only when asked)");
   c.chain.seed = get<uint64_t>(d, "seed", c.chain.seed);
   c.chain.target_accept = get<double>(d, "target_accept", c.chain.target_accept);
   c.chain.max_depth = get<int>(d, "max_treedepth", c.chain.max_depth);
@@ -87,12 +91,20 @@ infer::SamplerConfig parse_config(const py::dict& d) {
   return c;
 }
 
+// rows [first, last) of v (cols = 0: a vector) as a new numpy array
 template <class T>
-py::array_t<T> head(const std::vector<T>& v, int rows, int cols = 0) {  // cols = 0: a vector
+py::array_t<T> slice(const std::vector<T>& v, int first, int last, int cols = 0) {
+  const int rows = last - first;
   py::array_t<T> a(cols == 0 ? std::vector<py::ssize_t>{rows} : std::vector<py::ssize_t>{rows, cols});
   cols = cols == 0 ? 1 : cols;
-  std::copy(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(rows) * cols, a.mutable_data());
+  std::copy(v.begin() + static_cast<std::ptrdiff_t>(first) * cols, v.begin() + static_cast<std::ptrdiff_t>(last) * cols,
+            a.mutable_data());
   return a;
+}
+
+template <class T>
+py::array_t<T> head(const std::vector<T>& v, int rows, int cols = 0) {  // cols = 0: a vector
+  return slice(v, 0, rows, cols);
 }
 
 // the first rows x cols of v as a numpy array that takes v's buffer over (v is left empty)
@@ -246,11 +258,22 @@ void bind_sampler(py::module_& m) {
           d["done"] = t->done.load();
           d["divergences"] = t->divergences.load();
           d["step_size"] = t->step_size.load();
+          d["saved"] = t->saved.load();       // rows recorded
           out.append(d);
         }
         return out;
       })
       .def("finished", [](const PyRun& r) { return r.run->finished(); })
+      .def("wait", [](const PyRun& r, double seconds) {
+        if (!(seconds >= 0.0)) throw py::value_error("wait: seconds must be >= 0, got " + std::to_string(seconds));
+        // polled every 0.2 ms without the GIL: a short checkpoint segment is seen to end at once, and
+        // Python gets control back at least every `seconds` for Ctrl-C and the progress bar
+        py::gil_scoped_release release;
+        const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+        while (!r.run->finished() && std::chrono::steady_clock::now() < until)
+          std::this_thread::sleep_for(std::chrono::microseconds(200));
+        return r.run->finished();
+      }, py::arg("seconds"), "Wait until the run has finished or `seconds` have passed; whether it has finished.")
       .def("stop", [](PyRun& r) { r.run->stop(); })
       .def("stopped", [](const PyRun& r) { return r.run->stopped(); })
       .def("join", [](PyRun& r) {
@@ -258,6 +281,50 @@ void bind_sampler(py::module_& m) {
         r.run->join();
       })
       .def("error", [](const PyRun& r, int c) { return r.run->traces.at(c)->error; })
+      .def("grad_evals", [](const PyRun& r, int c) {
+        if (c < 0 || c >= static_cast<int>(r.run->traces.size()))
+          throw py::index_error("grad_evals: chain " + std::to_string(c) + " is not in this run");
+        if (!r.run->finished()) throw py::value_error("grad_evals: the run is still sampling; join() it first");
+        return r.run->traces[static_cast<std::size_t>(c)]->grad_evals;
+      }, py::arg("c"), "Chain c's gradient evaluations in this run (once it has finished).")
+      .def("request_snapshot", [](PyRun& r) { r.run->request_snapshot(); },
+           "Every chain takes a snapshot at the end of its current iteration (read them with snapshots(c)).")
+      .def("snapshots", [](PyRun& r, int c) {
+        if (c < 0 || c >= static_cast<int>(r.run->traces.size()))
+          throw py::index_error("snapshots: chain " + std::to_string(c) + " is not in this run");
+        py::list out;
+        for (auto& s : r.run->traces[static_cast<std::size_t>(c)]->take_snapshots()) {
+          py::dict d;
+          d["rows"] = s.rows;
+          d["grad_evals"] = s.grad_evals;
+          d["state"] = state_to_dict(s.state);
+          out.append(d);
+        }
+        return out;
+      }, py::arg("c"), "Chain c's snapshots taken since the last call, oldest first: {rows, grad_evals, state}.")
+      .def("rows", [](const PyRun& r, int c, int first, int last) {
+        if (c < 0 || c >= static_cast<int>(r.run->traces.size()))
+          throw py::index_error("rows: chain " + std::to_string(c) + " is not in this run");
+        const auto& t = *r.run->traces[static_cast<std::size_t>(c)];
+        // rows below `saved` are written and never touched again: safe to copy while the chain runs
+        if (first < 0 || first > last || last > t.saved.load() ||
+            t.draws.size() < static_cast<std::size_t>(last) * static_cast<std::size_t>(t.dim))
+          throw py::value_error("rows: [" + std::to_string(first) + ", " + std::to_string(last) + ") is not a range of "
+                                "chain " + std::to_string(c) + "'s " + std::to_string(t.saved.load()) + " recorded rows");
+        py::dict d;
+        d["draws"] = slice(t.draws, first, last, t.dim);
+        d["step_size"] = slice(t.step, first, last);
+        d["energy"] = slice(t.energy, first, last);
+        d["energy_error"] = slice(t.energy_error, first, last);
+        d["acceptance_rate"] = slice(t.accept, first, last);
+        d["lp"] = slice(t.lp, first, last);
+        d["tree_depth"] = slice(t.depth, first, last);
+        d["n_steps"] = slice(t.n_steps, first, last);
+        d["diverging"] = slice(t.diverging, first, last);
+        d["warmup"] = slice(t.warmup, first, last);
+        return d;
+      }, py::arg("c"), py::arg("first"), py::arg("last"),
+      "Rows [first, last) of chain c's draws and statistics, copied; readable while the chain runs.")
       .def("state", [](const PyRun& r, int c) -> py::object {
         const auto& t = *r.run->traces.at(c);
         if (!t.has_state) return py::none();

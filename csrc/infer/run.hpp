@@ -5,14 +5,24 @@
 #pragma once
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "infer/chain_state.hpp"
 #include "infer/log_density.hpp"
 
 namespace brr::infer {
+
+// Where a chain stood at the end of an iteration, taken while the run goes on: a checkpoint needs no
+// stop (stopping every chain to save lined them up at each checkpoint, and restarted them).
+struct Snapshot {
+  int rows = 0;               // rows recorded by then
+  long long grad_evals = 0;
+  ChainState state;           // a run resumed from it continues exactly as this one goes on
+};
 
 struct ChainTrace {
   int dim = 0, capacity = 0;
@@ -30,9 +40,22 @@ struct ChainTrace {
   bool has_state = false;        // a per-chain state a later run can resume from (NUTS only)
 
   void allocate(int dim_, int rows);
+  void push_snapshot(Snapshot s) {
+    std::lock_guard<std::mutex> lock(snapshot_mutex_);
+    snapshots_.push_back(std::move(s));
+  }
+  // the snapshots taken since the last call, oldest first
+  std::vector<Snapshot> take_snapshots() {
+    std::lock_guard<std::mutex> lock(snapshot_mutex_);
+    return std::exchange(snapshots_, {});
+  }
   // records row `saved` (when there is room) of one transition
   void record(const double* q, double eps, double energy_, double energy_err, double accept_, double logp,
               int depth_, int n_steps_, bool divergent, bool warm);
+
+ private:
+  std::mutex snapshot_mutex_;
+  std::vector<Snapshot> snapshots_;
 };
 
 struct SamplerConfig {
@@ -47,6 +70,8 @@ struct SamplerConfig {
   // Per chain, the RNG stream it uses; empty: chain c uses stream c. Lets chain c of a run be
   // sampled on its own (one task of a cluster run) and still draw what it draws beside the others.
   std::vector<uint64_t> chain_ids;
+  // A snapshot of every chain each `snapshot_every` iterations from where it started (0: only when asked).
+  int snapshot_every = 0;
   uint64_t chain_id(int c) const { return chain_ids.empty() ? static_cast<uint64_t>(c) : chain_ids[static_cast<std::size_t>(c)]; }
   int total(int c) const { return totals.empty() ? chain.tune + chain.draws : totals[static_cast<std::size_t>(c)]; }
 };
@@ -59,10 +84,22 @@ class Run {
   virtual void join() = 0;
   void stop() { stop_.store(true); }
   bool stopped() const { return stop_.load(); }
+  // every chain takes a snapshot at the end of its current iteration (a checkpoint on a timer)
+  void request_snapshot() { snapshot_requests_.fetch_add(1); }
   std::vector<std::unique_ptr<ChainTrace>> traces;
 
  protected:
+  // Whether a chain now standing before iteration `next` takes a snapshot: each `every` iterations
+  // from `start`, or once after request_snapshot() (`answered`: the requests it has seen). Not at the
+  // end: the run's final state is its own record.
+  bool snapshot_due(int every, int start, int next, int total, int& answered) const {
+    const int asked = snapshot_requests_.load();
+    const bool requested = asked != answered;
+    answered = asked;
+    return next < total && (requested || (every > 0 && (next - start) % every == 0));
+  }
   std::atomic<bool> stop_{false};
+  std::atomic<int> snapshot_requests_{0};
 };
 
 // The sampler registry: a run of cfg.sampler. inits: one vector per chain (empty = random); resume:

@@ -376,6 +376,21 @@ void CheesRun::run() {
   }
   const int freeze = static_cast<int>(set_.metric_freeze * tune);
   std::vector<double> mean_prop(d), mean_init(d), mean_q(d), var_q(d);
+  // where chain c stands before iteration `next`: a later run continues from here
+  auto state_of = [&](int c, int next) {
+    std::vector<double> shared{da.mu, da.hbar, da.log_eps_bar, static_cast<double>(da.counter), adam.m, adam.v,
+                               static_cast<double>(adam.t), log_T, log_T_avg, T, widest.points, widest.var};
+    shared.insert(shared.end(), widest.v.begin(), widest.v.end());
+    infer::ChainState st;
+    st.position = ms[c].q;
+    st.step_size = eps;
+    st.iteration = next;
+    st.inv_metric = minv;
+    st.rng = ms[c].rng;
+    st.ensemble = std::move(shared);
+    return st;
+  };
+  int answered = 0;
   int it = start;
   for (; it < total && !stop_.load(); ++it) {
     const bool warm = it < tune;
@@ -431,20 +446,11 @@ void CheesRun::run() {
       t.done.store(it + 1);
       t.grad_evals = m.grad_evals;
     }
+    if (snapshot_due(cfg_.snapshot_every, start, it + 1, total, answered))
+      for (int c = 0; c < B; ++c) traces[c]->push_snapshot({traces[c]->saved.load(), ms[c].grad_evals, state_of(c, it + 1)});
   }
-  // where every chain stands after iteration it - 1: a later run continues from here
-  std::vector<double> shared{da.mu, da.hbar, da.log_eps_bar, static_cast<double>(da.counter), adam.m, adam.v,
-                             static_cast<double>(adam.t), log_T, log_T_avg, T, widest.points, widest.var};
-  shared.insert(shared.end(), widest.v.begin(), widest.v.end());
   for (int c = 0; c < B; ++c) {
-    infer::ChainState st;
-    st.position = ms[c].q;
-    st.step_size = eps;
-    st.iteration = it;
-    st.inv_metric = minv;
-    st.rng = ms[c].rng;
-    st.ensemble = shared;
-    traces[c]->final_state = std::move(st);
+    traces[c]->final_state = state_of(c, it);
     traces[c]->has_state = true;
   }
 }

@@ -213,6 +213,22 @@ void MeadsRun::run() {
   }
   std::vector<Tuning> fold_tuning(static_cast<std::size_t>(K), fixed);  // each fold's, set before it is used
   std::vector<std::vector<int>> members(static_cast<std::size_t>(K));
+  // where chain c stands before iteration `next`: a later run continues from here
+  auto state_of = [&](int c, int next) {
+    const Member& m = ms[c];
+    ChainState st;
+    st.position = m.q;
+    st.step_size = fixed.eps;
+    st.iteration = next;
+    st.inv_metric.resize(d);
+    for (std::size_t i = 0; i < d; ++i) st.inv_metric[i] = fixed.sigma[i] * fixed.sigma[i];
+    st.rng = m.rng;
+    st.ensemble = {static_cast<double>(m.fold), m.u, fixed.alpha, fixed.delta};
+    st.ensemble.insert(st.ensemble.end(), m.p.begin(), m.p.end());
+    return st;
+  };
+  const int start = it;
+  int answered = 0;
   for (; it < total && !stop_.load(); ++it) {
     const bool warm = it < tune;
     const int frozen = warm ? it % K : -1;
@@ -251,19 +267,11 @@ void MeadsRun::run() {
     }
     if (warm && (it + 1) % K == 0) deal(ms, K, cfg_.chain.seed, it);
     if (it + 1 == tune) fixed = tune_from(ms, all, tune, set_);
+    if (snapshot_due(cfg_.snapshot_every, start, it + 1, total, answered))
+      for (int c = 0; c < B; ++c) traces[c]->push_snapshot({traces[c]->saved.load(), ms[c].grad_evals, state_of(c, it + 1)});
   }
   for (int c = 0; c < B; ++c) {
-    const Member& m = ms[c];
-    ChainState st;
-    st.position = m.q;
-    st.step_size = fixed.eps;
-    st.iteration = it;
-    st.inv_metric.resize(d);
-    for (std::size_t i = 0; i < d; ++i) st.inv_metric[i] = fixed.sigma[i] * fixed.sigma[i];
-    st.rng = m.rng;
-    st.ensemble = {static_cast<double>(m.fold), m.u, fixed.alpha, fixed.delta};
-    st.ensemble.insert(st.ensemble.end(), m.p.begin(), m.p.end());
-    traces[c]->final_state = std::move(st);
+    traces[c]->final_state = state_of(c, it);
     traces[c]->has_state = true;
   }
 }

@@ -53,8 +53,10 @@ void SamplerRun::run_chain(int c) {
     Chain chain(*density, cc, c < static_cast<int>(inits_.size()) ? inits_[c] : none);
     if (c < static_cast<int>(resume_.size()) && resume_[c].has_value()) chain.restore(*resume_[c]);
     const int total = cfg_.total(c);
+    const int start = chain.state().iteration;
+    int answered = 0;
     t.step_size.store(chain.step_size());
-    for (int it = chain.state().iteration; it < total && !stop_.load(); ++it) {
+    for (int it = start; it < total && !stop_.load(); ++it) {
       const bool warm = chain.warmup();
       const double eps = chain.step_size();
       TransitionStats s = chain.step();
@@ -64,6 +66,8 @@ void SamplerRun::run_chain(int c) {
                  s.n_leapfrog, s.divergent, warm);
       t.step_size.store(chain.step_size());
       t.done.store(it + 1);
+      if (snapshot_due(cfg_.snapshot_every, start, it + 1, total, answered))
+        t.push_snapshot({t.saved.load(), chain.gradient_evals(), chain.state()});
     }
     t.grad_evals = chain.gradient_evals();
     t.final_state = chain.state();
