@@ -155,7 +155,7 @@ def test_checkpoints_append_records_of_constant_cost_while_the_chains_run(model,
         res = bb.sample(model, checkpoint=path, checkpoint_every=50, **KW)
     # warm-up checkpoints hold no draws yet: no ArviZ "More chains than draws" warning leaks from them
     assert not [w for w in caught if "chains than draws" in str(w.message)], [str(w.message) for w in caught]
-    # a record a chain every 50 iterations (the last is the final state): 12 a chain
+    # a record a chain every 50 iterations, the last with the final state: 12 a chain
     assert len(sizes) == 4 * (TUNE + DRAWS) // 50
     # each record holds only its own 50 draws: the last costs what the first kept one did, not the run so far
     kept = [n for rows, n in sizes if rows == 50]

@@ -102,7 +102,8 @@ class _Writer:
         """After the run: each chain's last rows and its final state (the run complete, or as far as it got)."""
         records = []
         for c, p in enumerate(run.progress()):
-            run.snapshots(c)   # taken as it ended: the final state below supersedes them
+            for snap in run.snapshots(c):   # taken as it ended, not collected yet: each its own record still
+                records.append(self._record(run, c, snap["rows"], snap["state"], snap["grad_evals"]))
             state = run.state(c)
             if state is None:  # the chain did not get to run: the file keeps the state it was resumed from
                 continue
