@@ -72,6 +72,7 @@ class Env:
         df = pd.DataFrame({"state": rng.choice(["CA", "NY", "TX"], 200), "age": rng.normal(size=200),
                            "score": rng.normal(size=200), "n": rng.integers(1, 5, 200)})
         df["vote"] = (rng.random(200) < 0.4).astype(int)
+        df["rating"] = rng.integers(1, 5, 200)      # a 1..4 survey scale, coded as brms counts
         return df
 
     @functools.cached_property
@@ -85,11 +86,54 @@ class Env:
         with tempfile.TemporaryDirectory() as d:
             return open(self.result.save(f"{d}/run.nc"), "rb").read()
 
+    @functools.cached_property
+    def checkpoint(self):
+        """A checkpoint file of a finished run (kept for the module's life)."""
+        import tempfile
+        self._folder = tempfile.TemporaryDirectory()
+        path = f"{self._folder.name}/run.ckpt"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            bb.sample(schools(), draws=10, tune=10, chains=1, seed=1, progressbar=False, checkpoint=path,
+                      checkpoint_every=10)
+        return path
+
     def saved(self, tmp_path, cut):
         path = tmp_path / "run.nc"
         self.result.save(path)
         path.write_bytes(path.read_bytes()[:cut])
         return path
+
+
+def inf_predictor():
+    x = np.array([1.0, np.inf, 2.0])
+    with bb.Model():
+        b = bb.Normal("b", 0, 1)
+        bb.Normal("y", x * b, 1.0, observed=np.zeros(3))
+
+
+def not_pd_cholesky():
+    with bb.Model() as m:
+        s = bb.HalfNormal("s", 1)
+        # a data matrix that is not positive definite, made an expression by the parameter's zero weight
+        bb.MvNormal("v", np.zeros(2), chol=bb.math.cholesky(np.array([[1.0, 2.0], [2.0, 1.0]]) + 0.0 * s))
+    bb.sample(m, draws=5, tune=5, chains=1, progressbar=False)
+
+
+def reversed_parameter_bounds():
+    from brr_bayes.model.transforms import Interval
+    with bb.Model() as m:
+        floor = bb.Normal("floor", 0, 1)
+        bb.Normal("x", 0, 3, transform=Interval(lower=floor + 2, upper=floor))
+    bb.sample(m, draws=5, tune=5, chains=1, progressbar=False)
+
+
+def fails_on_second(d):
+    if d == 2:
+        raise ValueError("no data for 2")
+    with bb.Model() as m:
+        bb.Normal("mu", 0, 1)
+    return m
 
 
 def census(**cols):
@@ -144,6 +188,17 @@ CASES = [
      r"Normal 'y': observed must be data"),
     ("observed_shape_vs_shape", in_model(lambda: bb.Normal("y", 0, 1, shape=3, observed=np.zeros(4))), ValueError,
      r"Normal 'y': observed data has shape \(4,\) but dims/shape say \(3,\)"),
+    ("observed_longer_than_mean", in_model(lambda: bb.Normal("y", bb.Normal("mu", 0, 1, shape=5), 1,
+                                                             observed=np.zeros(7))), ValueError,
+     r"Normal 'y': observed data has shape \(7,\) but the parameters \(mu \(5,\)\) have shape \(5,\)"),
+    ("observed_column_against_vector", in_model(lambda: bb.Normal("y", bb.Normal("mu", 0, 1, shape=4), 1,
+                                                                  observed=np.zeros((4, 1)))), ValueError,
+     r"Normal 'y': observed data has shape \(4, 1\) .*y.ravel\(\) for an \(n, 1\) column"),
+    ("categorical_logits_rows", in_model(lambda: bb.Categorical("y", logits=bb.Normal("l", 0, 1, shape=(5, 3)),
+                                                                observed=np.zeros(4, dtype=int))), ValueError,
+     r"Categorical 'y': observed data has shape \(4,\) but the parameters \(logits \(5, 3\)\) have shape \(5,\)"),
+    ("shape_negative", in_model(lambda: bb.Normal("x", 0, 1, shape=-3)), ValueError,
+     r"Normal 'x': shape must hold whole sizes >= 1, got shape=-3"),
     # --- data feeding a likelihood
     ("nan_in_dense_matrix", lambda env: nan_matrix(False), ValueError,
      r"Normal 'y': parameter mu is computed from data holding NaN .*index \(5, 2\)"),
@@ -151,6 +206,13 @@ CASES = [
      r"Normal 'y': parameter mu is computed from data holding NaN .*sparse"),
     ("nan_in_predictor", lambda env: nan_predictor(), ValueError,
      r"Normal 'y': parameter mu is computed from data holding NaN .*index \(3,\)"),
+    ("inf_in_predictor", lambda env: inf_predictor(), ValueError,
+     r"Normal 'y': parameter mu is computed from data holding inf \(1 of 3 values .*index \(1,\)"),
+    ("cholesky_of_a_matrix_not_pd", lambda env: not_pd_cholesky(), RuntimeError,
+     r"could not find a starting point.* The likely cause: MvNormal 'v': its parameter chol is not finite .*because "
+     r"the matrix passed to bb.math.cholesky is not positive definite"),
+    ("parameter_bounds_reversed", lambda env: reversed_parameter_bounds(), RuntimeError,
+     r"The likely cause: Normal 'x': its upper bound is not above its lower bound .*upper - lower = -2"),
     ("sparse_shape_mismatch", in_model(lambda: sp.csr_matrix(np.eye(3)) @ bb.Normal("b", 0, 1, shape=4)), ValueError,
      r"sparse matrix of shape \(3, 3\) cannot multiply an expression of shape \(4,\)"),
     ("dense_shape_mismatch", in_model(lambda: np.ones((5, 3)) @ bb.Normal("b", 0, 1, shape=4)), ValueError,
@@ -167,6 +229,18 @@ CASES = [
      r"BYM2 'b': sigma must be > 0"),
     ("icar_edge_out_of_range", in_model(lambda: bb.ICAR("phi", 3, edges=np.array([[0, 5]]))), ValueError, r"ICAR 'phi'"),
     ("icar_no_graph", in_model(lambda: bb.ICAR("phi", 3)), TypeError, r"ICAR 'phi': pass exactly one of edges"),
+    ("icar_no_edges", in_model(lambda: bb.ICAR("phi", 3, edges=np.zeros((0, 2), dtype=int))), ValueError,
+     r"ICAR 'phi': the graph has no edges, so each of its 3 nodes would be an island"),
+    ("icar_weighted_adjacency", in_model(lambda: bb.ICAR("phi", adjacency=np.array([[0, 2, 0], [2, 0, 1], [0, 1, 0]]))),
+     ValueError, r"ICAR 'phi': adjacency\[0, 1\] = 2, but the ICAR takes an unweighted graph"),
+    ("icar_adjacency_self_loop", in_model(lambda: bb.ICAR("phi", adjacency=np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]]))),
+     ValueError, r"ICAR 'phi': adjacency has a non-zero diagonal \(adjacency\[1, 1\] = 1\)"),
+    ("r2d2_sigma_negative", in_model(lambda: bb.R2D2("r", 5, sigma=-1)), ValueError, r"R2D2 'r': sigma must be > 0"),
+    ("r2d2_shape_zero", in_model(lambda: bb.R2D2("r", 0)), ValueError, r"R2D2 'r': shape must hold whole sizes >= 1"),
+    ("horseshoe_shape_zero", in_model(lambda: bb.RegularizedHorseshoe("h", 0)), ValueError,
+     r"RegularizedHorseshoe 'h': shape must hold whole sizes >= 1"),
+    ("rw1_shape_zero", in_model(lambda: bb.RW1("w", 0.1, shape=0)), ValueError,
+     r"RW1\('w'\): shape must hold whole sizes >= 1, got shape=0"),
     ("random_effect_sigma_negative", in_model(lambda: bb.RandomEffect("a", np.array([0, 1]), -1.0)), ValueError,
      r"RandomEffect 'a': sigma must be > 0"),
     ("random_effect_float_index", in_model(lambda: bb.RandomEffect("a", np.array([0.5, 1.0]), 1.0)), TypeError,
@@ -224,6 +298,11 @@ CASES = [
      r"resume: the run was sampled from a different model or different data"),
     ("resume_finished_without_draws", resume_kw(), ValueError, r"resume: every chain has finished .* pass draws=N"),
     ("resume_draws_zero", resume_kw(draws=0), ValueError, r"draws must be a positive integer \(the draws to add"),
+    ("checkpoint_of_another_run", lambda env: bb.sample(schools(), draws=10, tune=10, chains=1, progressbar=False,
+                                                        checkpoint=env.checkpoint), FileExistsError,
+     r"run.ckpt already holds a checkpoint of another run; continue that run with resume=.*overwrite=True"),
+    ("fit_many_build_fails", lambda env: bb.fit_many(fails_on_second, [1, 2, 3], draws=10, tune=10, chains=1),
+     ValueError, r"fit_many: build datasets\[1\] failed: ValueError: no data for 2"),
     # --- results, predictive draws, files
     ("summary_without_draws", lambda env: env.warmup_only.summary(), ValueError, r"this result holds no kept draws"),
     ("summary_unknown_variable", lambda env: env.result.summary(["sigma"]), ValueError,
@@ -244,6 +323,9 @@ CASES = [
     ("formula_repeated_term", lambda env: bb.glm("vote ~ 1 + (1 | state) + (1 | state)", env.survey,
                                                  family="bernoulli"), ValueError,
      r"\(1 \| state\) repeats the varying effect\(s\) \['Intercept'\]"),
+    ("formula_ordinal_counted_from_one", lambda env: bb.glm("rating ~ age", env.survey, family="ordered_logistic"),
+     ValueError, r"the response 'rating' holds categories 1..4, so category 0 is never observed.*Recode the response, "
+                 r"e.g. y - 1"),
     ("formula_binomial_without_trials", lambda env: bb.glm("vote ~ age", env.survey, family="binomial"), ValueError,
      r"family 'binomial' needs the number of trials"),
     ("poststratify_hand_built_result", lambda env: bb.poststratify(env.result, census(), "n"), TypeError,
@@ -297,8 +379,9 @@ def test_any_flipped_bit_is_reported_corrupted(env, tmp_path, where, bit):
 
 @pytest.mark.parametrize("cut", [0, 10, 4000, -1])
 def test_truncated_file_is_reported(env, tmp_path, cut):
-    with pytest.raises(bb.ResultFileError, match=r"run.nc is truncated or corrupted"):
+    with pytest.raises(bb.ResultFileError, match=r"run.nc is truncated or corrupted") as err:
         bb.Result.load(env.saved(tmp_path, cut))
+    assert "0.1.0" not in str(err.value)    # the current version: no advice about files of older ones
 
 
 def test_missing_file(tmp_path):

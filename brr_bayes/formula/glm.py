@@ -6,6 +6,8 @@ LinearPredictor op and, for Bernoulli/Binomial responses, compresses repeated ro
 """
 from __future__ import annotations
 
+import warnings
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,6 +107,18 @@ class GLM:
                              f"0..K-1 (lowest category 0), got {bad}; recode it, e.g. with pd.Categorical(..., "
                              "ordered=True).codes")
         K = int(y.max()) + 1
+        seen = np.bincount(y.astype(np.int64), minlength=K)
+        if K >= 2 and seen[0] == 0:
+            low = int(np.flatnonzero(seen)[0])
+            raise ValueError(f"family '{self.family.name}': the response '{self.response}' holds categories {low}..{K - 1}, "
+                             f"so category 0 is never observed; categories are ids 0..K-1 here (brms and Stan count "
+                             f"from 1), and an unobserved lowest category would be fitted as one more category that "
+                             f"only its prior identifies. Recode the response, e.g. y - {low}")
+        if K >= 2 and np.any(seen == 0):
+            gaps = np.flatnonzero(seen == 0).tolist()
+            warnings.warn(f"family '{self.family.name}': the response '{self.response}' never takes categories {gaps} of "
+                          f"0..{K - 1}; each is fitted as a category of its own that only the prior identifies. If they "
+                          "are not on the scale, recode the response to consecutive ids", UserWarning, stacklevel=4)
         if K < 2:
             raise ValueError(f"family '{self.family.name}': the response '{self.response}' has a single category; a "
                              "model of categories needs at least 2")

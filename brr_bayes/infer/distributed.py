@@ -11,6 +11,7 @@ model is.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -254,6 +255,20 @@ def _partial(path, config, dim, state):
     return rec
 
 
+@contextlib.contextmanager
+def _naming_dataset(i, doing):
+    """Re-raise an error with the dataset it came from named first (of 50 states, which one failed)."""
+    try:
+        yield
+    except Exception as err:
+        msg = f"fit_many: {doing} datasets[{i}] failed: {type(err).__name__}: {err}"
+        try:
+            named = type(err)(msg)
+        except Exception:      # an exception type that does not take one message
+            named = RuntimeError(msg)
+        raise named from err
+
+
 def fit_seeds(seed, n):
     """The seed of each of ``n`` fits under one root seed: independent streams, the same on any cluster."""
     return [int(s.generate_state(1, np.uint64)[0]) for s in np.random.SeedSequence(seed).spawn(n)]
@@ -311,12 +326,16 @@ def fit_many(build, datasets, *, client=None, seed=None, checkpoint_dir=None, ch
     seeds = fit_seeds(resolve_seed(seed), len(datasets))
     models = []
     for i, d in enumerate(datasets):
-        m = build(d)
+        with _naming_dataset(i, "build"):
+            m = build(d)
         if not isinstance(m, Model):
             raise TypeError(f"fit_many: build(datasets[{i}]) returned {type(m).__name__}, not a bb.Model")
         models.append(m)
     if client is None:
-        out = [sample(m, seed=s, progressbar=False, **sample_kwargs) for m, s in zip(models, seeds)]
+        out = []
+        for i, (m, s) in enumerate(zip(models, seeds)):
+            with _naming_dataset(i, "sampling the model of"):
+                out.append(sample(m, seed=s, progressbar=False, **sample_kwargs))
         for r in out:
             r.resumed_from_checkpoint = [0] * r.chains
         return out

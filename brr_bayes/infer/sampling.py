@@ -389,12 +389,24 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
                          "file path)")
     if overwrite and checkpoint is None:
         raise ValueError("overwrite=True replaces the file at checkpoint=; pass checkpoint= too, or leave overwrite out")
-    if checkpoint is not None or checkpoint_every is not None or checkpoint_seconds is not None:
-        from .checkpoint import sample_in_segments
-        return sample_in_segments(model, config, inits, states, progressbar, checkpoint, checkpoint_every,
-                                  checkpoint_seconds, resume, overwrite)
-    run, partial, seconds = _run(model.compiled.program, config, inits, states, progressbar, "Sampling")
+    try:
+        if checkpoint is not None or checkpoint_every is not None or checkpoint_seconds is not None:
+            from .checkpoint import sample_in_segments
+            return sample_in_segments(model, config, inits, states, progressbar, checkpoint, checkpoint_every,
+                                      checkpoint_seconds, resume, overwrite)
+        run, partial, seconds = _run(model.compiled.program, config, inits, states, progressbar, "Sampling")
+    except RuntimeError as err:
+        raise _with_start_diagnosis(err, model) from None
     return Result.from_run(run, config, model=model, seconds=seconds, partial=partial, previous_states=states)
+
+
+def _with_start_diagnosis(err, model):
+    """The sampler's 'no starting point' error with the term to blame named, where one is."""
+    if "could not find a starting point" not in str(err):
+        return err
+    from .start_diagnosis import why_no_start
+    why = why_no_start(model)
+    return RuntimeError(f"{err}. The likely cause: {why}") if why else err
 
 
 def _resume_plan(model, prev, draws, tune, chains, cores, keep_warmup, passed):

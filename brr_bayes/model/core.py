@@ -7,6 +7,33 @@ import numpy as np
 
 from .expr import Const, Expr, as_expr, host_array
 
+
+def shape_argument(shape, where):
+    """A shape= argument as a tuple of positive ints, or a ValueError naming the variable and the fix."""
+    sizes = (shape,) if np.ndim(shape) == 0 else tuple(shape)
+    ok = all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 1 for s in sizes)
+    if not ok:
+        raise ValueError(f"{where}: shape must hold whole sizes >= 1, got shape={shape!r}; pass e.g. shape=5 or "
+                         "shape=(50, 100) (a variable with no elements has nothing to sample: leave it out)")
+    return tuple(int(s) for s in sizes)
+
+
+def _parameters_fit(dist, target, where, what):
+    """Raise unless the distribution's parameters broadcast to ``target`` without changing it: an (n, 1)
+    column against n means, or 7 observations against 5 means, would otherwise broadcast to something
+    else or fail deep in numpy."""
+    target = tuple(int(s) for s in target)
+    implied = tuple(dist.batch_shape())
+    try:
+        fits = np.broadcast_shapes(implied, target) == target
+    except ValueError:
+        fits = False
+    if not fits:
+        given = ", ".join(f"{n} {tuple(p.shape)}" for n, p in dist.params.items() if p.shape) or "all scalars"
+        raise ValueError(f"{where}: {what} has shape {target} but the parameters ({given}) have shape {implied}, "
+                         f"which does not broadcast to it; make them agree: reshape the data (y.ravel() for an "
+                         "(n, 1) column), or index the parameters to one value per observation (mu[idx])")
+
 _CONTEXT = threading.local()
 
 
@@ -141,7 +168,7 @@ class Model:
         where = f"{type(dist).__name__} '{name}'"
         dims, dims_shape = self._dims_shape(dims, where)
         if shape is not None:
-            shape = (int(shape),) if np.ndim(shape) == 0 else tuple(int(s) for s in shape)
+            shape = shape_argument(shape, where)
             if dims_shape is not None and shape != dims_shape:
                 raise ValueError(f"{where}: shape {shape} does not match dims {dims} of shape {dims_shape}")
         shape = shape if shape is not None else dims_shape
@@ -151,6 +178,7 @@ class Model:
             value = self._observed_array(observed, where)
             if shape is not None and value.shape != shape:
                 raise ValueError(f"{where}: observed data has shape {value.shape} but dims/shape say {shape}")
+            _parameters_fit(dist, value.shape, where, "observed data")
             dist.check_value(value, where)
             rv = ObservedRV(name, dist, value, dims)
             self.observed_rvs.append(rv)
@@ -160,6 +188,8 @@ class Model:
                                 "marginalise the discrete parameter out")
             if shape is None:
                 shape = tuple(dist.batch_shape())
+            else:
+                _parameters_fit(dist, shape, where, "the variable (shape=/dims=)")
             dist.check_shape(shape, where)
             tr = dist.default_transform() if transform == "default" else transform
             if tr is None:

@@ -15,7 +15,7 @@ from .. import portable
 from . import math as bm
 from .distributions import Flat, HalfNormal, Normal
 from .expr import as_expr, constant_value
-from .core import Deterministic, Model, Potential
+from .core import Deterministic, Model, Potential, shape_argument
 
 
 def _fixed(value, where, param, ok, requirement, fix):
@@ -107,6 +107,10 @@ def _edge_graph(n, edges, name):
         raise ValueError(f"{name}: edge node ids must lie in [0, {n - 1}], got {e.min()}..{e.max()}")
     if np.any(e[:, 0] == e[:, 1]):
         raise ValueError(f"{name}: self-loops are not allowed in an adjacency graph")
+    if not len(e):
+        raise ValueError(f"{name}: the graph has no edges, so each of its {n} nodes would be an island (independent "
+                         "Normal(0, 1) values, no spatial smoothing); pass the neighbour pairs (edges=) or the adjacency "
+                         "matrix, or use bb.Normal for independent effects")
     e = np.unique(np.sort(e, axis=1), axis=0)  # undirected, each edge once
     A = sp.coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(n, n))
     return e, (A + A.T).tocsr()
@@ -118,6 +122,17 @@ def _from_adjacency(adjacency, name):
         raise ValueError(f"{name}: adjacency must be square, got {A.shape}")
     if (A != A.T).nnz:
         raise ValueError(f"{name}: adjacency must be symmetric")
+    diag = A.diagonal()
+    if np.any(diag != 0):
+        i = int(np.flatnonzero(diag)[0])
+        raise ValueError(f"{name}: adjacency has a non-zero diagonal (adjacency[{i}, {i}] = {diag[i]:g}): a node cannot "
+                         "neighbour itself; set the diagonal to 0 (A.setdiag(0) or np.fill_diagonal(A, 0))")
+    A.eliminate_zeros()
+    if np.any(A.data != 1):
+        k = int(np.flatnonzero(A.data != 1)[0])
+        i, j = int(np.searchsorted(A.indptr, k, side="right") - 1), int(A.indices[k])
+        raise ValueError(f"{name}: adjacency[{i}, {j}] = {A.data[k]:g}, but the ICAR takes an unweighted graph "
+                         "(entries 0 or 1); pass (A != 0).astype(int) to count every non-zero entry as one neighbour")
     i, j = sp.triu(A, 1).nonzero()
     return A.shape[0], np.stack([i, j], axis=1)
 
@@ -271,7 +286,7 @@ def _walk_shape(shape, dims, name):
         return model._dims_shape(dims, name)[1]
     if shape is None:
         raise TypeError(f"{name}: pass shape= or dims=")
-    return (int(shape),) if np.ndim(shape) == 0 else tuple(int(s) for s in shape)
+    return shape_argument(shape, name)
 
 
 def RW1(name, sigma, *, shape=None, dims=None, axis=-1):
@@ -323,6 +338,7 @@ def RegularizedHorseshoe(name, shape, *, tau0=1.0, slab_scale=2.0, slab_df=4.0):
     Returns beta (a Deterministic named ``name``).
     """
     from .distributions import HalfCauchy, InverseGamma
+    shape = shape_argument(shape, f"RegularizedHorseshoe '{name}'")
     if not slab_scale > 0 or not slab_df > 0 or not tau0 > 0:
         raise ValueError(f"RegularizedHorseshoe '{name}': tau0, slab_scale and slab_df must be > 0")
     z = Normal(f"{name}_z", 0.0, 1.0, shape=shape)
@@ -341,9 +357,11 @@ def R2D2(name, shape, *, sigma=1.0, r2_mean=0.5, r2_prec=2.0, concentration=1.0)
     from .distributions import Beta, Dirichlet
     if not 0 < r2_mean < 1 or not r2_prec > 0 or not concentration > 0:
         raise ValueError(f"R2D2 '{name}': r2_mean must be in (0, 1), r2_prec and concentration > 0")
-    D = int(shape) if np.ndim(shape) == 0 else int(np.prod(shape))
+    _positive_sigma(sigma, f"R2D2 '{name}'")
+    shape = shape_argument(shape, f"R2D2 '{name}'")
+    D = int(np.prod(shape))
     r2 = Beta(f"{name}_r2", r2_mean * r2_prec, (1 - r2_mean) * r2_prec)
     phi = Dirichlet(f"{name}_phi", np.full(D, float(concentration)))
     z = Normal(f"{name}_z", 0.0, 1.0, shape=D)
     beta = z * as_expr(sigma) * bm.sqrt(phi * r2 / (1.0 - r2))
-    return Deterministic(name, beta.reshape(shape if np.ndim(shape) else (D,)))
+    return Deterministic(name, beta.reshape(shape))

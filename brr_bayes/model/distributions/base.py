@@ -57,6 +57,11 @@ class Distribution:
         if missing:
             raise TypeError(f"{self._where()}: missing parameter(s) {missing}")
         self.params = {n: self._param(n, values[n]) for n in names}
+        for n, k in getattr(self, "param_event_ndim", {}).items():
+            if n in self.params and self.params[n].ndim < k:
+                raise ValueError(f"{self._where()}: {n} needs at least {k} axis (the last holds one value per "
+                                 f"category or component), got shape {self.params[n].shape}; pass e.g. an array "
+                                 f"of shape (K,) or (n, K)")
 
     def _where(self):
         return f"{type(self).__name__} '{getattr(self, 'var_name', type(self).__name__)}'"
@@ -87,9 +92,9 @@ class Distribution:
             raise ValueError(f"{self._where()}: parameter shapes {shapes} do not broadcast together") from None
 
     def check_data(self, where, checked):
-        """Raise if data feeding a parameter (constants, predictor matrices, dense or sparse) holds NaN.
+        """Raise if data feeding a parameter (constants, predictor matrices, dense or sparse) holds NaN or inf.
 
-        Without this a NaN predictor only surfaces as 'no starting point with a finite log density'.
+        Without this a NaN or inf predictor only surfaces as 'no starting point with a finite log density'.
         ``checked`` maps ids of nodes already checked to the nodes (kept alive so an id is never reused),
         so data shared by many variables is scanned once per model.
         """
@@ -103,12 +108,13 @@ class Distribution:
                     arrays.append(m.data if hasattr(m, "tocsr") else m)
                 for a in arrays:
                     a = np.asarray(a)
-                    if a.dtype.kind == "f" and np.isnan(a).any():
-                        bad = np.isnan(a)
+                    if a.dtype.kind == "f" and not np.isfinite(a).all():
+                        bad = ~np.isfinite(a)
                         first = np.unravel_index(np.argmax(bad), a.shape) if a.ndim else ()
                         kind = "a sparse matrix's stored values" if m is not None and hasattr(m, "tocsr") else \
                             f"an array of shape {a.shape}"
-                        raise ValueError(f"{where}: parameter {pname} is computed from data holding NaN "
+                        held = "/".join(sorted({"NaN" if np.isnan(v) else str(v) for v in a[bad].ravel()[:8]}))
+                        raise ValueError(f"{where}: parameter {pname} is computed from data holding {held} "
                                          f"({int(bad.sum())} of {a.size} values of {kind}, the first at index "
                                          f"{tuple(int(i) for i in first)}); drop or impute the missing values "
                                          "before building the model")

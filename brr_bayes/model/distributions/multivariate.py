@@ -21,6 +21,7 @@ class Dirichlet(Distribution):
     """Dirichlet(a) over simplexes along the last axis."""
     param_names = ("a",)
     checks = {"a": "positive"}
+    param_event_ndim = {"a": 1}        # one concentration per component along the last axis
     event_ndim = 1
 
     def default_transform(self):
@@ -73,7 +74,11 @@ class MvNormal(Distribution):
     def batch_shape(self):
         K = self.params["chol"].shape[0]
         mu = self.params["mu"]
-        return np.broadcast_shapes(mu.shape, (K,))
+        try:
+            return np.broadcast_shapes(mu.shape, (K,))
+        except ValueError:
+            raise ValueError(f"{self._where()}: mu has shape {mu.shape} but the covariance is {K} x {K}; mu's last "
+                             f"axis must hold the {K} means (shape ({K},) or (n, {K}))") from None
 
     def lower(self, C, value):
         b, K = _batch(value.shape, self._where())
@@ -205,6 +210,7 @@ class Multinomial(Distribution):
     param_names = ("n", "logits")
     discrete = True
     event_ndim = 1
+    param_event_ndim = {"logits": 1}   # the logits' last axis holds the K categories
 
     def _setup(self, n, p=None, logits=None):
         if (p is None) == (logits is None):
@@ -215,7 +221,13 @@ class Multinomial(Distribution):
         super()._setup(n, logits)
 
     def batch_shape(self):
-        return self.params["logits"].shape
+        # n holds one total per row of counts: its shape is the batch shape, the logits' adds the K axis
+        n, logits = self.params["n"].shape, self.params["logits"].shape
+        try:
+            return np.broadcast_shapes(n + (1,), logits)
+        except ValueError:
+            raise ValueError(f"{self._where()}: n of shape {n} (one total per row of counts) and logits of shape "
+                             f"{logits} (rows x categories) do not broadcast together") from None
 
     def check_value(self, value, where):
         v = _integer_counts(value, where)
