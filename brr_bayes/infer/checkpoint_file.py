@@ -24,7 +24,7 @@ import warnings
 
 import numpy as np
 
-from .verified_file import ResultFileError
+from .verified_file import ResultFileError, replace_atomically
 
 MAGIC = b"brr_bayes checkpoint 2\n"
 _HEAD = b"SEG"
@@ -80,19 +80,13 @@ def result_records(res):
 
 def start(path, records):
     """Create the file at ``path`` holding ``records`` (atomically, replacing what was there)."""
-    path = os.fspath(path)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    try:
+    def write(tmp):
         with open(tmp, "wb") as f:
             f.write(MAGIC)
             for r in records:
                 f.write(r)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+
+    replace_atomically(path, write)
 
 
 def append(path, records, synced_at=None):

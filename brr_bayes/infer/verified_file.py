@@ -18,6 +18,22 @@ _TRAILER = b"\nbrr_bayes-sha256:"   # + 64 hex digits + b"\n", appended after th
 _TRAILER_LEN = len(_TRAILER) + 65
 
 
+def replace_atomically(path, write):
+    """Write a file through ``write(tmp)`` to a temporary file beside ``path``, fsync it, then rename it
+    over ``path``: an interrupted write leaves the previous file intact."""
+    path = os.fspath(path)
+    tmp = f"{path}.tmp-{os.getpid()}"
+    try:
+        write(tmp)
+        with open(tmp, "ab") as f:
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
 def write_verified(path, write):
     """Write a file through ``write(tmp)``, append a SHA-256 of its bytes, fsync, then rename over ``path``.
 
@@ -25,20 +41,14 @@ def write_verified(path, write):
     reader); HDF5 ignores bytes past its end, so other netCDF readers still open the file. The rename
     is atomic: an interrupted save leaves the previous file intact.
     """
-    path = os.fspath(path)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    try:
+    def with_trailer(tmp):
         write(tmp)
         with open(tmp, "rb") as f:
             digest = hashlib.sha256(f.read()).hexdigest().encode()
         with open(tmp, "ab") as f:
             f.write(_TRAILER + digest + b"\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+
+    replace_atomically(path, with_trailer)
 
 
 def verify(path, reader="Result.load", writer="Result.save"):
