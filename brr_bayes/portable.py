@@ -27,7 +27,7 @@ _CHUNK = 1 << 22   # elements of the broadcast product formed at once (32 MiB of
 def dot(a, b) -> float:
     """sum(a * b) of two 1-d arrays, in numpy's pairwise order (``np.dot`` calls BLAS's ddot)."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    return float(np.sum(a * b))
+    return float((a * b).sum())
 
 
 def matmul(a, b):
