@@ -261,6 +261,15 @@ class Model:
     def _invalidate(self):
         self._compiled = None
 
+    def __getstate__(self):
+        # The compiled program holds C++ evaluators and their lock: a pickle carries the model and its
+        # data, and the program is compiled again on first use (the same program: the compiler is
+        # deterministic), so models go to joblib, multiprocessing and Dask workers, and into caches.
+        state = dict(self.__dict__)
+        state["_compiled"] = None
+        state["_data_checked"] = {}   # keyed by id(), which means nothing in another process
+        return state
+
     @property
     def compile_options(self):
         """The compiler's switches (bb.CompileOptions); setting them recompiles the model."""

@@ -9,9 +9,10 @@ import numpy as np
 from scipy import special
 
 from .. import ops, portable
+from .pickling import PicklesAsState
 
 
-class Transform:
+class Transform(PicklesAsState):
     name = "identity"
     code = None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..expr import as_expr, broadcast_to, constant_value
+from ..pickling import PicklesAsState
 
 _CHECKS = {
     "positive": (lambda v: v > 0, "must be > 0", "pass a positive value"),
@@ -13,7 +14,7 @@ _CHECKS = {
 }
 
 
-class Distribution:
+class Distribution(PicklesAsState):
     """Base of every distribution.
 
     ``bb.Normal("mu", 0, 5)`` creates and registers a variable in the model of the enclosing
