@@ -4,7 +4,8 @@ The set covers each sampler path: W1 with the diagonal and the dense metric, W3 
 parameters) with Stan's windows, W5 (radon) with the low-rank metric, and W3 with nutpie's warm-up.
 A change that alters any draw fails here. When draws are meant to change (a new momentum generator,
 say), say so in the commit and re-record with ``python tests/test_golden_draws.py`` (once per vector
-math path: also with ``BRR_BAYES_LIBMVEC=0``, the scalar build).
+math path, also with ``BRR_BAYES_LIBMVEC=0``, the scalar build; and each once more with
+``GLIBC_TUNABLES`` set to ``SSE2_TUNABLES`` below, for glibc's other variant).
 
 What may legitimately set the bits is named, never a CPU: the build's vector math path (libmvec's AVX2
 variants or scalar libm) and glibc's choice of its scalar exp/log variants (the FMA ones where the CPU has
@@ -16,6 +17,7 @@ and test_draws_do_not_depend_on_blas_or_numpy_kernels re-runs the set with other
 import functools
 import hashlib
 import json
+import os
 import pathlib
 import sys
 import warnings
@@ -57,17 +59,21 @@ def _path():
     return _backend.core().build_info["vector_math"]
 
 
+SSE2_TUNABLES = "glibc.cpu.hwcaps=-AVX2_Usable,-FMA_Usable,-AVX2,-FMA"   # glibc as on a CPU without FMA/AVX2
+
+
 def libm_variant():
-    """glibc's scalar exp/log variant on this CPU: 'fma' where FMA and AVX2 are usable, else 'sse2'
-    (sysdeps/x86_64/fpu/multiarch: the ifunc picks by exactly these two features)."""
+    """glibc's scalar exp/log variant in this process: 'fma' where FMA and AVX2 are usable, else 'sse2'
+    (sysdeps/x86_64/fpu/multiarch: the ifunc picks by exactly these two features; GLIBC_TUNABLES can
+    mask them, as SSE2_TUNABLES does to draw what a CPU without them draws)."""
     try:
-        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
-                return "fma" if {"fma", "avx2"} <= flags else "sse2"
-    except OSError:
-        pass
-    return "unknown"
+        flags = next(set(line.split(":", 1)[1].split()) for line in
+                     pathlib.Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags"))
+    except (OSError, StopIteration):
+        return "unknown"
+    masked = {t[1:].lower().replace("_usable", "") for part in os.environ.get("GLIBC_TUNABLES", "").split(":")
+              if part.startswith("glibc.cpu.hwcaps=") for t in part.split("=", 1)[1].split(",") if t.startswith("-")}
+    return "fma" if {"fma", "avx2"} <= flags - masked else "sse2"
 
 
 def _record():
@@ -101,8 +107,22 @@ def test_draws_do_not_depend_on_blas_or_numpy_kernels():
     assert theirs == mine, f"draws differ under {what}: {theirs} vs {mine}"
 
 
+def test_the_sse2_record_is_what_glibc_without_fma_draws():
+    # a CPU without FMA and AVX2 gets glibc's SSE2 exp/log: the same cases in a process whose glibc is told
+    # those features are missing must draw that record (so it is checked here, on an FMA machine, too)
+    want = json.loads(GOLDEN.read_text()).get(_path(), {}).get("sse2")
+    if not want or libm_variant() != "fma":
+        pytest.skip("no sse2 record for this build's vector math path, or glibc here already is the SSE2 one")
+    code = ("import test_golden_draws as t\n"
+            "print(json.dumps([t.libm_variant(), {c: t.digest(c)['sha256'] for c in sorted(t.CASES)}]))")
+    (variant, theirs), _ = other_machine.run_elsewhere(code, dict(os.environ, GLIBC_TUNABLES=SSE2_TUNABLES))
+    assert variant == "sse2"
+    assert theirs == {c: want[c]["sha256"] for c in sorted(CASES)}
+
+
 if __name__ == "__main__":   # re-record the digests of this build's vector math path and glibc variant
     recorded = json.loads(GOLDEN.read_text()) if GOLDEN.exists() else {}
     recorded.setdefault(_path(), {})[libm_variant()] = {c: digest(c) for c in sorted(CASES)}
     GOLDEN.write_text(json.dumps(recorded, indent=1, sort_keys=True) + "\n")
-    print(f"recorded {sorted(CASES)} for {_path()} with glibc's {libm_variant()} exp/log in {GOLDEN}", file=sys.stderr)
+    print(f"recorded {sorted(CASES)} for {_path()} with glibc's {libm_variant()} exp/log in {GOLDEN} (for the other "
+          f"variant on an FMA machine: GLIBC_TUNABLES={SSE2_TUNABLES})", file=sys.stderr)
