@@ -61,7 +61,10 @@ def run_elsewhere(code, env):
     """Run ``code`` (which prints one JSON value last) in a child with ``env``; return (value, child's BLAS)."""
     prog = ("import json, sys; sys.path.insert(0, %r)\n" % str(TESTS) + code +
             "\nfrom other_machine import blas_architecture; print(json.dumps(blas_architecture()))")
-    out = subprocess.run([sys.executable, "-c", prog], env=env, capture_output=True, text=True, timeout=600)
+    # cwd away from the checkout: `python -c` puts the cwd first on sys.path, and the source tree's brr_bayes
+    # has no built _core when the package is installed (as in CI)
+    out = subprocess.run([sys.executable, "-c", prog], env=env, capture_output=True, text=True, timeout=600,
+                         cwd=TESTS)
     assert out.returncode == 0, out.stderr[-3000:]
     lines = out.stdout.strip().splitlines()
     return json.loads(lines[-2]), json.loads(lines[-1])
