@@ -306,6 +306,19 @@ class Uniform(Univariate):
             raise ValueError(f"{self._where()}: a free Uniform variable needs scalar bounds")
         return Interval(float(lo), float(hi))
 
+    def check_value(self, value, where):
+        # observed data against its own bounds, elementwise (per-observation bounds are fine here; only a
+        # free variable's transform needs them scalar)
+        if not np.all(np.isfinite(value)):
+            super().check_value(value, where)
+        lo, hi = constant_value(self.params["lower"]), constant_value(self.params["upper"])
+        outside = ~((np.asarray(value) >= lo) & (np.asarray(value) <= hi))
+        if np.any(outside):
+            i = tuple(int(k) for k in np.argwhere(outside)[0])
+            raise ValueError(f"{where}: observed value {np.asarray(value)[i]:g} at index {i} lies outside its bounds "
+                             f"[{np.broadcast_to(lo, np.shape(value))[i]:g}, {np.broadcast_to(hi, np.shape(value))[i]:g}]; "
+                             "fix the data or the bounds")
+
     def random(self, rng, p, size):
         return rng.uniform(p["lower"], p["upper"], size)
 
