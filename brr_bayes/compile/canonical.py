@@ -32,10 +32,10 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
-import scipy.sparse as sp
 
-from .. import ops, portable
+from .. import ops
 from ..model.expr import Const, Op, gather, postorder
+from .evaluate import Evaluator
 from .options import CompileOptions
 from .rows import describe, distinct_rows, restrict, row_children, row_leaves
 
@@ -131,24 +131,11 @@ _FOLDABLE = ("unary", "binary", "gather", "reshape", "matmul", "sum")
 
 
 def fold_constants(node):
-    """A data-only operation as data (the expression builders fold most; rewrites can expose more)."""
+    """A data-only operation as data (the expression builders fold most; rewrites can expose more), computed
+    by the one numpy interpreter of the graph (compile/evaluate.py) at a single point."""
     if node.kind not in _FOLDABLE or not all(isinstance(a, Const) for a in node.args):
         return None
-    v = [np.asarray(a.value, dtype=np.float64) for a in node.args]
-    k, a = node.kind, node.attrs
-    if k == "unary":
-        out = ops.numpy_unary(a["code"], v[0])
-    elif k == "binary":
-        out = ops.numpy_binary(a["code"], v[0], v[1])
-    elif k == "gather":
-        out = v[0].ravel()[a["index"]]
-    elif k == "matmul":
-        out = a["matrix"] @ v[0] if sp.issparse(a["matrix"]) else portable.matmul(a["matrix"], v[0])
-    elif k == "sum":
-        out = v[0].sum()
-    else:
-        out = v[0]
-    return Const(np.reshape(out, node.shape))
+    return Const(Evaluator({}, 1)(node)[0])
 
 
 _INVERSES = {ops.LOGIT: ops.INV_LOGIT, ops.LOG: ops.EXP, ops.NEG: ops.NEG}

@@ -1,4 +1,5 @@
-"""The expression graph evaluated in numpy over a batch of points (predictive draws, bounds at a point).
+"""The expression graph evaluated in numpy over a batch of points (predictive draws, bounds at a point, and
+the compiler's constant folding: the one numpy interpreter of the graph).
 
 Every value carries a leading batch axis (one row per point) except constants, so one pass over the
 graph serves all points at once. Scans and ODE solves, whose bodies are traced programs, run through
@@ -9,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from .. import ops
+from .. import ops, portable
 from ..model.core import FreeRV
 from ..model.expr import Const, Op, postorder
 from ..model.hmm import numpy_forward
@@ -73,11 +74,12 @@ class Evaluator:
             return r.reshape((B,) + e.shape)
         if k == "concat":
             return np.concatenate(flat, axis=1).reshape((B,) + e.shape)
-        if k == "matmul":
-            X = a["matrix"]
-            b = args[0]
-            r = np.einsum("nk,bk...->bn...", X, b)
-            return r.reshape((B,) + e.shape)
+        if k == "matmul":   # data X (n, k) times a (k, ...) per point: one portable product over all points
+            X = np.asarray(a["matrix"], dtype=np.float64)
+            b = args[0].reshape(B, X.shape[1], -1)
+            cols = np.moveaxis(b, 0, 1).reshape(X.shape[1], -1)            # (k, B * m)
+            r = portable.matmul(X, cols).reshape(X.shape[0], B, -1)
+            return np.moveaxis(r, 1, 0).reshape((B,) + e.shape)
         if k == "csr":
             return np.asarray((a["matrix"] @ flat[0].T).T).reshape((B,) + e.shape)
         if k in ("scan", "ode"):  # a traced body: run through the core's own kernels
