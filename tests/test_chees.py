@@ -321,14 +321,14 @@ def test_trajectories_stepped_on_the_device_give_the_host_loops_draws(monkeypatc
     # takes one batch evaluation per step. Same arithmetic, so the same draws, evaluation counts and
     # divergences: on eight schools (energy divergences in its funnel) and on a model whose density is
     # NaN outside a ball (trajectories that end at an unusable point, ok = 0)
-    from brr_bayes.infer import sampling
+    from brr_bayes.infer import runner
     if model_kind == "funnel":
         model = _w1()
     else:
         with bb.Model() as model:
             x = bb.Normal("x", 0, 3, shape=3)
             bb.Potential("wall", bb.math.log(1 - (x * x).sum() / 4))   # NaN where |x| > 2
-    real, made = sampling._device_evaluator, []
+    real, made = runner.device_evaluator, []
 
     def evaluator(on):
         def make(*a):
@@ -339,7 +339,7 @@ def test_trajectories_stepped_on_the_device_give_the_host_loops_draws(monkeypatc
 
     runs = {}
     for on in (True, False):
-        monkeypatch.setattr(sampling, "_device_evaluator", evaluator(on))
+        monkeypatch.setattr(runner, "device_evaluator", evaluator(on))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             runs[on] = bb.sample(model, sampler="chees", chains=8, tune=150, draws=60, seed=5, init=None,

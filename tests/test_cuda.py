@@ -96,9 +96,9 @@ def test_devices_built_with_share_read_one_copy_and_compute_the_same():
 @pytest.mark.gpu
 def test_chees_samples_on_the_device(monkeypatch):
     import warnings
-    from brr_bayes.infer import sampling
-    made, real = [], sampling._device_evaluator
-    monkeypatch.setattr(sampling, "_device_evaluator", lambda *a: made.append(real(*a)) or made[-1])
+    from brr_bayes.infer import runner
+    made, real = [], runner.device_evaluator
+    monkeypatch.setattr(runner, "device_evaluator", lambda *a: made.append(real(*a)) or made[-1])
     m = _workload("W1")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

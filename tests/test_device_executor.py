@@ -94,9 +94,9 @@ def test_nuts_chains_on_the_device_pass_the_reference(references, monkeypatch):
     from test_posteriordb import _checker
     folder = "eight_schools-eight_schools_noncentered"
     model = pm.eight_schools_noncentered(json.load(open(references / folder / "data.json")))
-    from brr_bayes.infer import sampling
-    made, real = [], sampling._device_evaluator
-    monkeypatch.setattr(sampling, "_device_evaluator", lambda *a: made.append(real(*a)) or made[-1])
+    from brr_bayes.infer import runner
+    made, real = [], runner.device_evaluator
+    monkeypatch.setattr(runner, "device_evaluator", lambda *a: made.append(real(*a)) or made[-1])
     kw = dict(draws=1000, tune=1000, chains=4, seed=20261202, progressbar=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

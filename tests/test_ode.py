@@ -186,9 +186,10 @@ def test_predictive_draws_use_the_same_solver():
     m = lv_model("rk45")
     x = np.array([0.55, 0.028, 0.8, 0.024, 33.0, 6.2])
     from brr_bayes.compile.evaluate import evaluate_at
+    from brr_bayes.compile.lower import evaluate_in_core
     rvs = {rv.name: rv for rv in m.free_rvs}
     z_node = dict((n, e) for n, e, _ in m.deterministics)["z"]
-    got = evaluate_at([z_node], {rvs["theta"]: x[:4], rvs["z0"]: x[4:]})[0]
+    got = evaluate_at([z_node], {rvs["theta"]: x[:4], rvs["z0"]: x[4:]}, evaluate_in_core)[0]
     np.testing.assert_array_equal(got, m.constrain(x)["z"])
 
 

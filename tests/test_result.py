@@ -207,11 +207,11 @@ def test_building_the_result_does_not_hold_the_draws_many_times_over(tmp_path):
 
 def test_a_runs_draws_are_taken_once_and_only_when_it_has_finished():
     from brr_bayes import _backend
-    from brr_bayes.infer import sampling
+    from brr_bayes.infer import plan
     with bb.Model() as m:
         bb.Normal("z", 0, 1, shape=3)
-    config, inits = sampling.fresh_plan(m, draws=2_000_000, tune=100, chains=2, seed=1)
-    run = _backend.core().start_sampling(m.compiled.program, sampling.core_config(config), inits, [], None)
+    config, inits = plan.fresh_plan(m, draws=2_000_000, tune=100, chains=2, seed=1)
+    run = _backend.core().start_sampling(m.compiled.program, plan.core_config(config), inits, [], None)
     with pytest.raises(ValueError, match=r"trace\(take=True\): the run is still sampling; join\(\) it first"):
         run.trace(0, take=True)
     import time

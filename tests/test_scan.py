@@ -56,9 +56,10 @@ def test_scalar_state_and_predictive_twin():
         s = bb.Deterministic("s", bb.math.scan(lambda sp, et: omega + 0.2 * et ** 2 + beta * sp, 0.1, e))
     x = np.array([np.log(0.5), 0.3])
     from brr_bayes.compile.evaluate import evaluate_at
+    from brr_bayes.compile.lower import evaluate_in_core
     rvs = {rv.name: rv for rv in m.free_rvs}
     vals = m.constrain(x)
-    got = evaluate_at([s], {rvs["omega"]: vals["omega"], rvs["beta"]: vals["beta"]})[0]
+    got = evaluate_at([s], {rvs["omega"]: vals["omega"], rvs["beta"]: vals["beta"]}, evaluate_in_core)[0]
     np.testing.assert_array_equal(got, vals["s"])
     assert s.shape == (4,)
 

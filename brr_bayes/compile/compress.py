@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import ops, portable
-from ..model.expr import Const, Op
+from ..model.expr import Const, Op, sum_terms
 from .rows import distinct_rows, restrict, row_leaves
 
 MIN_ROWS = 64  # fewer rows than this are not worth a compression pass
@@ -40,10 +40,9 @@ class Cells:
 
 def _split_offsets(eta, n, family):
     """(data offset column or None, the rest of eta) for a Poisson sum eta = o + rest."""
-    from .lower import _sum_terms
     if family != ops.GLM_POISSON:
         return None, eta
-    terms = _sum_terms(eta)
+    terms = sum_terms(eta)
     offs = [t for t in terms if isinstance(t, Const) and t.size == n]
     rest = [t for t in terms if not (isinstance(t, Const) and t.size == n)]
     if not offs:

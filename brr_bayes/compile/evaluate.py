@@ -19,9 +19,11 @@ from ..model.recurrence import numpy_recurrence
 
 
 class Evaluator:
-    def __init__(self, env, batch):
+    def __init__(self, env, batch, in_core=None):
         self.env = env          # FreeRV -> array (batch, *shape)
         self.batch = batch
+        # scans and ODE solves run through the core's kernels: in_core(op, args) (compile.lower.evaluate_in_core)
+        self.in_core = in_core
         self.memo = {}
         self._keep = []  # nodes whose id() keys the memo must stay alive
 
@@ -83,8 +85,9 @@ class Evaluator:
         if k == "csr":
             return np.asarray((a["matrix"] @ flat[0].T).T).reshape((B,) + e.shape)
         if k in ("scan", "ode"):  # a traced body: run through the core's own kernels
-            from ..compile.lower import evaluate_in_core
-            return evaluate_in_core(e, [v.reshape((B,) + x.shape) for v, x in zip(args, e.args)])
+            if self.in_core is None:
+                raise TypeError(f"a {k} is evaluated by the core's kernels: pass in_core=evaluate_in_core")
+            return self.in_core(e, [v.reshape((B,) + x.shape) for v, x in zip(args, e.args)])
         if k in _BATCHED:   # the op's numpy twin over the draws: arguments (B, *their shapes)
             return _BATCHED[k](*(v.reshape((B,) + x.shape) for v, x in zip(args, e.args))).reshape((B,) + e.shape)
         if k == "lpdf":    # a distribution's log density at a value: its own numpy version, params evaluated here
@@ -100,9 +103,9 @@ _BATCHED = {"recurrence": numpy_recurrence, "hmm": numpy_forward, "cholesky": nu
             "trisolve": numpy_trisolve}
 
 
-def evaluate_at(exprs, values):
+def evaluate_at(exprs, values, in_core=None):
     """Numpy values of expressions at one point ``values`` ({free variable: constrained value})."""
-    ev = Evaluator({rv: np.asarray(v, dtype=np.float64)[None] for rv, v in values.items()}, 1)
+    ev = Evaluator({rv: np.asarray(v, dtype=np.float64)[None] for rv, v in values.items()}, 1, in_core)
     return [ev(e)[0] for e in exprs]
 
 

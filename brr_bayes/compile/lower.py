@@ -13,10 +13,13 @@ from typing import NamedTuple, Optional
 import numpy as np
 
 from .. import _backend, ops
-from ..model.expr import Const, Expr, Op, as_expr, is_binary
+from ..model.expr import Const, Expr, Op, as_expr, is_binary, sum_terms
 from ..model.core import FreeRV
 from ..model.transforms import ExprTransform, Identity
 from .canonical import Canonicalizer
+from .compress import merge_rows
+from .evaluate import evaluate_at
+from .likelihood import lower_likelihood
 from .options import CompileOptions
 from .pairwise import lower_potential
 
@@ -152,7 +155,7 @@ class Compiler:
             if self.options.fuse and e.kind == "binary" and e.attrs["code"] == ops.ADD and e.size > 1:
                 # which sums fuse is decided on the summands as written (LinearPredictor has no lane kernel:
                 # fusing mu + tau * z would send W1's batch lane by lane); a fused one then takes scaled terms
-                terms = _sum_terms(e)
+                terms = sum_terms(e)
                 if len(terms) >= self.MIN_FUSED_TERMS and (len(terms) > 2 or any(_has_gather(t) for t in terms)):
                     parts = _linear_terms(e)  # a plain a + b is already one pass
             self._sums[id(e)] = parts
@@ -240,7 +243,6 @@ class Compiler:
         with the counts as row weights."""
         if not self.options.compress:
             return None
-        from .compress import merge_rows
         etas = [self.canon(as_expr(e)) for e in etas]
         merged, why = merge_rows(etas, y, self.options.max_cell_fraction)
         if merged is None:
@@ -254,7 +256,6 @@ class Compiler:
     def likelihood(self, family, eta, y, aux=None, trials=None, const=0.0):
         """Lower a GLM likelihood over rows (merged into cells, fused; see likelihood.py); False when
         the distribution should emit its own op."""
-        from .likelihood import lower_likelihood
         return lower_likelihood(self, family, eta, y, aux=aux, trials=trials, const=const)
 
     def glm(self, family, eta, y, aux=None, const=0.0, weights=None, extra=()):
@@ -340,18 +341,6 @@ class SlotRef(Expr):
         self.slot_id = int(slot_id)
 
 
-def _sum_terms(e):
-    """The summands of a tree of full-size additions, left to right (iterative: any depth)."""
-    terms, stack = [], [e]
-    while stack:
-        t = stack.pop()
-        if is_binary(t, ops.ADD) and t.shape == e.shape:
-            stack.extend(reversed(t.args))
-        else:
-            terms.append(t)
-    return terms
-
-
 MAX_FUSED_TERMS = 64   # terms of one GlmLpdf op (csrc/ir/op_codes.hpp kMaxGlmTerms)
 
 
@@ -393,7 +382,7 @@ def _linear_terms(e):
     """The fused linear predictor's term parts of e: its summands, with a scalar times a sum of scaled
     vectors distributed, sigma * (a * u + b * w) -> (sigma a) u + (sigma b) w, so that no full-size
     product or sum is computed before the fused op reads it (W3's convolved BYM2 effect: 4 ops fewer)."""
-    summands = _sum_terms(e)
+    summands = sum_terms(e)
     parts = []
     for t in summands:
         parts.extend(_distributed(t, e.shape) or [_term_parts(t, e.shape)])
@@ -411,7 +400,7 @@ def _distributed(t, shape):
     if s is None or not is_binary(inner, ops.ADD):
         return None
     out = []
-    for x in _sum_terms(inner):
+    for x in sum_terms(inner):
         product = Op("binary", [s, x], t.shape, code=ops.MUL)
         parts = _distributed(product, shape) or [_scaled_parts(product, shape)]
         if any(p is None for p in parts):
@@ -548,10 +537,9 @@ class CompiledModel:
             off, usize = self.layout[rv]
             tr = rv.transform
             if getattr(tr, "depends_on_parameters", False):   # bounds from the other values at this point
-                from .evaluate import evaluate_at
                 given = {r: np.broadcast_to(np.asarray(values[r.name], dtype=np.float64), r.shape)
                          for r in self.model.free_rvs if r is not rv}
-                lo, hi = (None if b is None else np.broadcast_to(evaluate_at([b], given)[0], rv.shape)
+                lo, hi = (None if b is None else np.broadcast_to(evaluate_at([b], given, evaluate_in_core)[0], rv.shape)
                           for b in (tr.lower, tr.upper))
                 tr.check_at(v, f"unconstrain: '{rv.name}'", lo, hi)
                 x[off:off + usize] = np.ravel(tr.inverse_at(v, lo, hi))

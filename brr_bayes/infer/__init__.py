@@ -1,7 +1,7 @@
 """Inference over a compiled model: the samplers' Python side, results, diagnostics, predictive draws,
 checkpoints and distributed fits. Imports ``model`` and ``compile``; neither imports it."""
 from . import convergence, diagnostics
-from .distributed import fit_many
+from .fit_many import fit_many
 from .pathfinding import PathfinderResult, pathfinder
 from .predictive import compute_log_likelihood, sample_posterior_predictive, sample_prior_predictive
 from .result import Result, ResultFileError

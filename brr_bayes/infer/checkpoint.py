@@ -16,7 +16,8 @@ import warnings
 
 import numpy as np
 
-from . import checkpoint_file
+from . import checkpoint_file, runner
+from .diagnostics import warn_after_sampling
 from .result import Result
 
 DEFAULT_SECONDS = 60.0   # a checkpoint takes milliseconds, and no chain waits for it
@@ -114,7 +115,6 @@ class _Writer:
 def sample_in_segments(model, config, inits, states, progressbar, checkpoint, every, seconds, resume,
                        overwrite=False):
     """bb.sample's run with checkpoints; returns the new draws (the file holds the whole run)."""
-    from .sampling import _run
     every = _check(checkpoint, every, seconds, config)
     mode = _target(checkpoint, resume, overwrite)
     if every is None and seconds is None:
@@ -129,7 +129,7 @@ def sample_in_segments(model, config, inits, states, progressbar, checkpoint, ev
         checkpoint_file.drop_cut_off_tail(checkpoint)
         checkpoint_file.append(checkpoint, [checkpoint_file.run_record(run_config)], None)
     writer = _Writer(model, checkpoint, n, seconds)
-    run, partial, secs = _run(model.compiled.program, run_config, inits, states, progressbar, "Sampling",
+    run, partial, secs = runner.run(model.compiled.program, run_config, inits, states, progressbar, "Sampling",
                               on_wait=writer.poll)
     writer.finish(run)
     new = Result.from_run(run, run_config, model=model, seconds=secs, partial=bool(partial),
@@ -139,6 +139,5 @@ def sample_in_segments(model, config, inits, states, progressbar, checkpoint, ev
                       f"bb.sample(model, resume={os.fspath(checkpoint)!r}) finishes the run", RuntimeWarning,
                       stacklevel=3)
     elif new.draws > 0:
-        from .diagnostics import warn_after_sampling
         warn_after_sampling(new)
     return new

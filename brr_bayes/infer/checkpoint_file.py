@@ -159,8 +159,8 @@ def _cut_off(which, kept):
 
 
 def read(path):
-    """The whole run in the checkpoint file at ``path`` as one Result (``partial`` while chains are unfinished)."""
-    from .result import Result
+    """The whole run in the checkpoint file at ``path``: the keyword arguments of a Result (Result.load
+    builds it), ``partial`` True while chains are unfinished."""
     config, chains = None, {}
     for payload in _payloads(os.fspath(path))[0]:
         with np.load(io.BytesIO(payload), allow_pickle=False) as z:
@@ -197,14 +197,13 @@ def read(path):
                 rows.append(part)
         return np.stack(rows)
 
-    post = {k.split("/", 1)[1]: stack(k) for k in template if k.startswith("posterior/")}
-    stats = {k.split("/", 1)[1]: stack(k) for k in template if k.startswith("stats/")}
     states = [chains[c]["state"] if c in chains else None for c in range(n)]
-    res = Result(post, stats, stack("unconstrained"), config=config,
-                 seconds=max((ch["seconds"] for ch in chains.values()), default=0.0), sampler_states=states,
-                 grad_evals=[chains[c]["grad_evals"] if c in chains else 0 for c in range(n)], chain_draws=lengths)
-    res.partial = not finished(config, states)
-    return res
+    return dict(posterior={k.split("/", 1)[1]: stack(k) for k in template if k.startswith("posterior/")},
+                sample_stats={k.split("/", 1)[1]: stack(k) for k in template if k.startswith("stats/")},
+                unconstrained=stack("unconstrained"), config=config,
+                seconds=max((ch["seconds"] for ch in chains.values()), default=0.0), sampler_states=states,
+                grad_evals=[chains[c]["grad_evals"] if c in chains else 0 for c in range(n)], chain_draws=lengths,
+                partial=not finished(config, states))
 
 
 def _join(parts):

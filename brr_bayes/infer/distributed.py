@@ -1,5 +1,5 @@
 """Sampling on a Dask cluster: the chains of one fit (``bb.sample(..., client=)``) or many fits
-(``bb.fit_many``) run as tasks.
+(``bb.fit_many``, fit_many.py) run as tasks.
 
 What ships to a worker is the compiled program (a ``Program`` pickles through its versioned,
 checksummed serialisation), the sampler settings and each chain's start: no Python model. A task
@@ -11,7 +11,6 @@ model is.
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -24,6 +23,9 @@ import numpy as np
 
 from .. import _backend
 from . import verified_file
+from .checkpoint import next_segment
+from .plan import core_config
+from .result import Result
 
 DEFAULT_EVERY = 100
 _TRACE_KEYS = ("draws", "step_size", "energy", "energy_error", "acceptance_rate", "lp", "tree_depth", "n_steps",
@@ -124,8 +126,6 @@ def sample_task(program, config, inits, states, path, every):
     If ``path`` already holds this run's checkpoint (the task is a rerun after a lost worker, or the
     client was restarted), the chains continue from it. Returns the ChainRecord of the whole run.
     """
-    from .checkpoint import next_segment
-    from .sampling import core_config
     key = run_key(config)
     n = config["chains"]
     totals = list(config["totals"])
@@ -156,7 +156,7 @@ def sample_task(program, config, inits, states, path, every):
     return record
 
 
-def _folder(checkpoint_dir):
+def task_folder(checkpoint_dir):
     """(folder, made_here): the user's folder, checked, or a fresh temporary one removed afterwards."""
     if checkpoint_dir is None:
         return tempfile.mkdtemp(prefix="brr_bayes-cluster-"), True
@@ -186,7 +186,7 @@ def check_client(client):
     return client
 
 
-def _wait(client, futures, progressbar, desc):
+def wait_for_tasks(client, futures, progressbar, desc):
     """Gather the futures' results in order, with a bar over finished tasks; Ctrl-C cancels them."""
     from distributed import wait
     bar = None
@@ -216,10 +216,9 @@ def _wait(client, futures, progressbar, desc):
 
 def sample_on_client(model, config, inits, states, client, checkpoint_dir, every, progressbar):
     """bb.sample with client=: one task per chain; returns the Result as bb.sample on threads would."""
-    from .result import Result
     check_client(client)
     every = check_every(every)
-    folder, made = _folder(checkpoint_dir)
+    folder, made = task_folder(checkpoint_dir)
     n = config["chains"]
     totals = list(config.get("totals") or [config["tune"] + config["draws"]] * n)
     program = model.compiled.program
@@ -232,7 +231,7 @@ def sample_on_client(model, config, inits, states, client, checkpoint_dir, every
     t0 = time.perf_counter()
     partial = False
     try:
-        records = _wait(client, futures, progressbar, "Sampling (chains)")
+        records = wait_for_tasks(client, futures, progressbar, "Sampling (chains)")
     except KeyboardInterrupt:
         # every chain keeps what its last checkpoint holds; the files stay (the Result holds their states too)
         records = [_partial(paths[c], cfgs[c], model.dim, states[c] if states else None) for c in range(n)]
@@ -255,110 +254,6 @@ def _partial(path, config, dim, state):
     return rec
 
 
-@contextlib.contextmanager
-def _naming_dataset(i, doing):
-    """Re-raise an error with the dataset it came from named first (of 50 states, which one failed)."""
-    try:
-        yield
-    except Exception as err:
-        msg = f"fit_many: {doing} datasets[{i}] failed: {type(err).__name__}: {err}"
-        try:
-            named = type(err)(msg)
-        except Exception:      # an exception type that does not take one message
-            named = RuntimeError(msg)
-        raise named from err
-
-
 def fit_seeds(seed, n):
     """The seed of each of ``n`` fits under one root seed: independent streams, the same on any cluster."""
     return [int(s.generate_state(1, np.uint64)[0]) for s in np.random.SeedSequence(seed).spawn(n)]
-
-
-def fit_many(build, datasets, *, client=None, seed=None, checkpoint_dir=None, checkpoint_every=None,
-             progressbar=True, **sample_kwargs):
-    """Fit one model per dataset: ``build(data) -> bb.Model``, sampled as ``bb.sample`` would, on a cluster.
-
-    Models are built and compiled here (the client); each fit then runs as one Dask task on a worker
-    (its chains one after the other, or on ``cores`` threads), checkpointing into ``checkpoint_dir``
-    every ``checkpoint_every`` iterations (default 100). A worker lost mid-run costs only the work since
-    its last checkpoint: Dask reruns the task elsewhere and it resumes from the file. Fit ``i`` uses
-    seed ``fit_seeds(seed, n)[i]`` (``result.seed``), so ``bb.sample(build(datasets[i]),
-    seed=results[i].seed)`` on one machine gives the same draws, bit for bit. Without ``client`` the fits
-    run here, one after another.
-
-    Args:
-        build: a function of one dataset returning a ``bb.Model``.
-        datasets: an iterable of whatever ``build`` takes (data frames, dicts of arrays, ...).
-        client: a ``dask.distributed.Client``; None runs the fits in this process.
-        seed: the root seed (None: a fresh one).
-        checkpoint_dir: a folder every worker can reach (default: a temporary folder, removed after the
-            fits finish; fine for a LocalCluster). With a folder of your own the checkpoints stay, and
-            calling fit_many again with the same arguments after the client itself died resumes them.
-        sample_kwargs: draws, tune, chains, target_accept, metric, ... as for ``bb.sample``.
-
-    Returns:
-        A list of ``bb.Result``, one per dataset, in order. ``result.resumed_from_checkpoint`` lists, per
-        chain, the iteration a rerun task resumed from (all 0 when no worker was lost).
-
-    Example:
-        >>> import numpy as np, brr_bayes as bb
-        >>> def build(y):
-        ...     with bb.Model() as m:
-        ...         mu = bb.Normal("mu", 0, 10)
-        ...         _ = bb.Normal("y", mu, 1, observed=y)
-        ...     return m
-        >>> data = [np.array([0.5, 1.5]), np.array([4.5, 5.5])]
-        >>> fits = bb.fit_many(build, data, draws=200, tune=200, chains=2, seed=1, progressbar=False)
-        >>> [round(float(f.posterior["mu"].mean())) for f in fits]
-        [1, 5]
-    """
-    from ..model import Model
-    from .result import Result
-    from .sampling import fresh_plan, resolve_seed, sample
-    for bad in ("resume", "checkpoint", "checkpoint_seconds", "client", "init"):
-        if bad in sample_kwargs:
-            raise TypeError(f"fit_many does not take {bad}=; checkpoints go to checkpoint_dir=, and each fit starts "
-                            "as bb.sample starts a chain")
-    if not callable(build):
-        raise TypeError(f"fit_many: build must be a function of one dataset returning a bb.Model, got "
-                        f"{type(build).__name__}")
-    datasets = list(datasets)
-    seeds = fit_seeds(resolve_seed(seed), len(datasets))
-    models = []
-    for i, d in enumerate(datasets):
-        with _naming_dataset(i, "build"):
-            m = build(d)
-        if not isinstance(m, Model):
-            raise TypeError(f"fit_many: build(datasets[{i}]) returned {type(m).__name__}, not a bb.Model")
-        models.append(m)
-    if client is None:
-        out = []
-        for i, (m, s) in enumerate(zip(models, seeds)):
-            with _naming_dataset(i, "sampling the model of"):
-                out.append(sample(m, seed=s, progressbar=False, **sample_kwargs))
-        for r in out:
-            r.resumed_from_checkpoint = [0] * r.chains
-        return out
-    check_client(client)
-    every = check_every(checkpoint_every)
-    folder, made = _folder(checkpoint_dir)
-    plans, futures = [], []
-    for i, (m, s) in enumerate(zip(models, seeds)):
-        config, inits = fresh_plan(m, seed=s, **sample_kwargs)
-        if sample_kwargs.get("cores") is None:
-            config["threads"] = 1     # one task a fit: its chains in turn, the worker's threads run other fits
-        config["totals"] = [config["tune"] + config["draws"]] * config["chains"]
-        path = os.path.join(folder, f"fit{i:05d}-{m.compiled.fingerprint[:12]}-seed{s}.ckpt")
-        plans.append(config)
-        futures.append(client.submit(sample_task, m.compiled.program, config, inits, [], path, every, pure=False))
-    try:
-        records = _wait(client, futures, progressbar, "Fits")
-    finally:
-        if made:
-            shutil.rmtree(folder, ignore_errors=True)
-    results = []
-    for m, config, rec in zip(models, plans, records):
-        res = Result.from_run(rec, config, model=m, seconds=rec.seconds, partial=False)
-        res.resumed_from_checkpoint = list(rec.resumed_from)
-        results.append(res)
-    return results

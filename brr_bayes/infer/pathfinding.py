@@ -24,8 +24,9 @@ from scipy import linalg
 from threadpoolctl import threadpool_limits
 
 from .. import portable
+from ..model import Model
 from .lbfgs import minimize_lbfgs
-from .sampling import resolve_seed
+from .seeds import resolve_seed
 
 
 @dataclass
@@ -71,7 +72,6 @@ def pathfinder(model, *, paths=4, draws=1000, seed=None, maxiter=1000, history=6
         >>> bool(abs(fit.draws["mu"].mean() - 2.1) < 0.3)
         True
     """
-    from ..model import Model
     if not isinstance(model, Model):
         raise TypeError(f"pathfinder: pass a bb.Model, got {type(model).__name__}")
     for name, v, lo in (("paths", paths, 1), ("draws", draws, 1), ("maxiter", maxiter, 1), ("history", history, 1),

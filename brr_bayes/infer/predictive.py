@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..compile.evaluate import Evaluator, align
+from ..compile.lower import evaluate_in_core
 
 
 def _posterior_evaluator(result, what):
@@ -23,7 +24,7 @@ def _posterior_evaluator(result, what):
                          "from disk); pass a result returned by bb.sample(model)")
     C, D = result.chains, result.draws
     env = {rv: result.posterior[rv.name].reshape((C * D,) + rv.shape) for rv in model.free_rvs}
-    return model, C, D, Evaluator(env, C * D)
+    return model, C, D, Evaluator(env, C * D, evaluate_in_core)
 
 
 def _draw(dist, ev, rng, shape, batch, where):
@@ -62,7 +63,7 @@ def sample_prior_predictive(model, draws=500, seed=None):
         raise ValueError(f"draws must be a positive integer, got {draws!r}")
     rng = np.random.default_rng(seed)
     env = {}
-    ev = Evaluator(env, draws)
+    ev = Evaluator(env, draws, evaluate_in_core)
     for rv in model.free_rvs:  # registration order is a valid topological order
         env[rv] = np.asarray(_draw(rv.dist, ev, rng, rv.shape, draws, f"prior of '{rv.name}'"), dtype=np.float64)
     prior = {rv.name: env[rv] for rv in model.free_rvs}

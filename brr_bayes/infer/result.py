@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 
-from . import verified_file
+from . import checkpoint_file, verified_file
 from .verified_file import ResultFileError  # noqa: F401  (bb.ResultFileError)
 
 _STATS = ("step_size", "energy", "energy_error", "acceptance_rate", "lp", "tree_depth", "n_steps", "diverging")
@@ -311,9 +311,9 @@ class Result:
         import os
         if not os.path.exists(str(path)):
             raise FileNotFoundError(f"Result.load: no file at {path}")
-        from . import checkpoint_file
-        if checkpoint_file.is_checkpoint(str(path)):   # segments with their own checksums
-            res = checkpoint_file.read(str(path))
+        if checkpoint_file.is_checkpoint(str(path)):   # records with their own checksums
+            kw = checkpoint_file.read(str(path))
+            res = cls(kw.pop("posterior"), kw.pop("sample_stats"), kw.pop("unconstrained"), **kw)
             res.source = os.path.abspath(str(path))
             return res
         if verify:

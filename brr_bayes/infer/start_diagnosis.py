@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 
 from ..compile.evaluate import Evaluator
+from ..compile.lower import evaluate_in_core
 
 
 def why_no_start(model, tries=20, seed=0):
@@ -27,7 +28,7 @@ def why_no_start(model, tries=20, seed=0):
         except Exception:   # the diagnosis must never hide the sampler's own error
             return None
         env = {rv: np.asarray(values[rv.name]).reshape((tries,) + rv.shape) for rv in model.free_rvs}
-        ev = Evaluator(env, tries)
+        ev = Evaluator(env, tries, evaluate_in_core)
         for rv in model.free_rvs:
             found = _bounds(rv, ev) or _value(rv, env[rv]) or _term(rv.name, rv.dist, env[rv], ev, tries)
             if found:

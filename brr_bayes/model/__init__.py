@@ -1,8 +1,8 @@
 """Model building: expressions, free variables, distributions, transforms and structured priors.
 
 This package describes a model and nothing else: it never imports ``brr_bayes.compile`` or
-``brr_bayes.infer`` when loaded. The one edge towards the compiler is ``Model.compiled``, taken the
-first time a model is evaluated (see core.py).
+``brr_bayes.infer``. The compiler is handed to ``Model`` by ``brr_bayes.compile`` when that loads
+(``Model.use_compiler``), and ``Model.compiled`` calls it the first time a model is evaluated.
 """
 from . import distributions, gp, math, ode
 from .core import Deterministic, FreeRV, Model, Potential

@@ -102,6 +102,23 @@ class Model:
         10
     """
 
+    # The compiler is handed in by brr_bayes.compile when it loads (importing brr_bayes loads it), so that a
+    # model describes and never imports the layer that lowers it (use_compiler).
+    _compiler = None
+
+    @classmethod
+    def use_compiler(cls, compiler):
+        """Set what compiles models: ``compiler.compile(model, options)`` (the compiled model),
+        ``compiler.options_type`` (bb.CompileOptions) and ``compiler.explain(model)``. brr_bayes.compile
+        calls this when it is imported."""
+        cls._compiler = compiler
+
+    def _need_compiler(self):
+        if Model._compiler is None:
+            raise RuntimeError("no compiler is loaded: import brr_bayes (it loads brr_bayes.compile) before "
+                               "evaluating or sampling a model")
+        return Model._compiler
+
     def __init__(self, coords=None, name="", compile_options=None):
         self.name = name
         self._compile_options = compile_options
@@ -273,22 +290,20 @@ class Model:
     @property
     def compile_options(self):
         """The compiler's switches (bb.CompileOptions); setting them recompiles the model."""
-        from ..compile import CompileOptions
-        return self._compile_options or CompileOptions()
+        return self._compile_options or self._need_compiler().options_type()
 
     @compile_options.setter
     def compile_options(self, options):
-        from ..compile import CompileOptions
-        if not isinstance(options, CompileOptions):
-            raise TypeError(f"compile_options must be a bb.CompileOptions, got {type(options).__name__}")
+        kind = self._need_compiler().options_type
+        if not isinstance(options, kind):
+            raise TypeError(f"compile_options must be a bb.{kind.__name__}, got {type(options).__name__}")
         self._compile_options = options
         self._invalidate()
 
     @property
     def compiled(self):
         if self._compiled is None:
-            from ..compile import CompiledModel
-            self._compiled = CompiledModel(self, self.compile_options)
+            self._compiled = self._need_compiler().compile(self, self.compile_options)
         return self._compiled
 
     def explain(self):
@@ -306,8 +321,7 @@ class Model:
             >>> "glm" in str(m.explain())
             True
         """
-        from ..compile.explain import explain
-        return explain(self)
+        return self._need_compiler().explain(self)
 
     @property
     def dim(self) -> int:

@@ -410,3 +410,15 @@ def _product_of_expressions(a, b):
     n, k = a.shape
     m = b.shape[1]
     return reduce_sum(reshape(a, (n, k, 1)) * reshape(b, (1, k, m)), axis=1)
+
+
+def sum_terms(e):
+    """The summands of a tree of full-size additions, left to right (iterative: any depth)."""
+    terms, stack = [], [e]
+    while stack:
+        t = stack.pop()
+        if is_binary(t, ops.ADD) and t.shape == e.shape:
+            stack.extend(reversed(t.args))
+        else:
+            terms.append(t)
+    return terms
