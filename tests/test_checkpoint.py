@@ -203,3 +203,42 @@ def test_a_cut_off_last_record_is_dropped_and_the_run_goes_on_after_the_one_befo
 def test_bad_checkpoint_arguments(model, kw, exc, match):
     with pytest.raises(exc, match=match):
         bb.sample(model, draws=10, tune=10, chains=1, progressbar=False, **kw)
+
+
+FIXTURES = os.path.join(HERE, "data", "checkpoints")   # written by 881d5c4 (make_fixture.py there)
+OLD_KW = dict(tune=150, chains=2, seed=20261207, progressbar=False)
+
+
+@pytest.fixture(scope="module")
+def w1_uninterrupted():
+    from brr_bayes.workloads import data, models
+    model = models.eight_schools(data.make_w1())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return model, bb.sample(model, draws=300, **OLD_KW)
+
+
+@pytest.mark.parametrize("name", ["w1_881d5c4.nc", "w1_881d5c4_killed.nc"])
+def test_a_checkpoint_written_before_appending_resumes_bit_for_bit(w1_uninterrupted, tmp_path, name):
+    # the whole-run netCDF files of the previous design: one finished (100 draws), one killed in warm-up;
+    # resumed here to 300 draws, into a checkpoint of today's kind, they are the uninterrupted run
+    import shutil
+    model, full = w1_uninterrupted
+    path = tmp_path / name
+    shutil.copy(os.path.join(FIXTURES, name), path)
+    saved = bb.Result.load(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if saved.chain_draws == [100, 100]:
+            rest = bb.sample(model, resume=str(path), draws=200, checkpoint=path, progressbar=False)
+        else:
+            rest = bb.sample(model, resume=str(path), checkpoint=path, progressbar=False)       # finish: 100 draws
+            more = bb.sample(model, resume=bb.concat(saved, rest), draws=200, progressbar=False)
+            rest = bb.concat(rest, more)
+    joined = bb.concat(saved, rest)
+    np.testing.assert_array_equal(joined.unconstrained, full.unconstrained)
+    for k in full.sample_stats:
+        np.testing.assert_array_equal(joined.sample_stats[k], full.sample_stats[k], err_msg=k)
+    whole = bb.Result.load(path)     # now a checkpoint of today's kind holding the old draws and the new
+    assert whole.chain_draws[0] >= 100
+    np.testing.assert_array_equal(whole.unconstrained, full.unconstrained[:, :whole.chain_draws[0]])
