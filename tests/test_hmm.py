@@ -108,14 +108,10 @@ def test_one_op_structural_zeros_and_the_numpy_reading():
     np.testing.assert_allclose(evaluate_at([lp], {rvs["mu"]: mus, rvs["stay"]: s})[0], want, rtol=1e-10)
 
 
-def test_long_series_compile_to_one_op_and_run_fast():
-    import time
+def test_long_series_compile_to_one_op():
     y = np.random.default_rng(0).normal(size=2000)
     with bb.Model() as m:
         mu = bb.Normal("mu", 0, 5, shape=3, transform="ordered")
         rows = [bb.Dirichlet(f"a{k}", np.ones(3)) for k in range(3)]
         bb.HMM("y", np.log(np.ones(3) / 3), bb.math.log(bb.math.stack(rows)), bb.Normal.logp(y[:, None], mu, 1.0))
-    t = time.perf_counter()
-    m.compiled
-    assert time.perf_counter() - t < 5.0           # not 6,000 written-out steps
-    assert len(m.compiled.program.op_codes()) < 40
+    assert len(m.compiled.program.op_codes()) < 40   # not 6,000 written-out steps

@@ -1,6 +1,11 @@
-"""CI regression guard on gradient throughput, relative to numpy measured in the same run
-(see brr_bayes/bench/guard.py for the baseline and tolerance)."""
+"""Regression guard on gradient throughput, relative to numpy measured in the same run (see
+brr_bayes/bench/guard.py for the baseline and tolerance). A timing, so not in the default suite (no test
+may pass only because of the machine it ran on or how busy it was): run it with ``pytest -m perf``."""
+import pytest
+
 from brr_bayes.bench import guard
+
+pytestmark = pytest.mark.perf
 
 
 def test_w2_gradient_throughput_relative_to_numpy_has_not_regressed():
