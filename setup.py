@@ -23,7 +23,11 @@ ParallelCompile("BRR_BAYES_BUILD_JOBS", default=0).install()
 HERE = os.path.dirname(os.path.abspath(__file__))
 # The version is written once, in brr_bayes/_version.py (pyproject.toml reads it there too).
 VERSION = re.search(r'__version__ = "([^"]+)"', open(os.path.join(HERE, "brr_bayes", "_version.py")).read()).group(1)
-CXX_FLAGS = ["-O3", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=off", "-Wall", "-Wno-unused-function"]
+# -falign-loops/-functions=32: hot loops start on 32-byte boundaries whatever the size of the code linked
+# before them; without it, growing the sampler bindings (unrelated code) moved the GLM kernels and cost W2's
+# gradient 9% (7,370 -> 6,730 evals/s), which these flags give back (7,370). They change no result bit.
+CXX_FLAGS = ["-O3", "-falign-loops=32", "-falign-functions=32", "-fno-math-errno", "-fno-trapping-math",
+             "-ffp-contract=off", "-Wall", "-Wno-unused-function"]
 if os.environ.get("BRR_BAYES_NATIVE") == "1":
     CXX_FLAGS.append("-march=native")
 
