@@ -33,6 +33,16 @@ def _cpu_flags():
     return set()
 
 
+def _numpy_avx512_targets():
+    """The AVX-512 targets this numpy dispatches to on this CPU (names differ between numpy versions; only
+    these can be disabled without numpy refusing to import)."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+    except ImportError:   # numpy 1.x
+        from numpy.core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+    return [t for t in __cpu_dispatch__ if ("AVX512" in t or t == "X86_V4") and __cpu_features__.get(t)]
+
+
 def blas_architecture():
     """The kernel family OpenBLAS picked in this process ('SkylakeX', 'Haswell', 'Zen', ...), or None."""
     archs = [i.get("architecture") for i in threadpool_info() if i.get("internal_api") == "openblas"]
@@ -50,10 +60,11 @@ def other_kernels():
     older = _CORETYPES[names.index(family) + 1:] if family in names else _CORETYPES
     for name, needs in older:
         if needs <= flags and name != mine:
-            env = dict(os.environ, OPENBLAS_CORETYPE=name,
-                       # numpy's widest SIMD loops off as well, as on a CPU without AVX-512
-                       NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR")
-            return env, f"OpenBLAS {name} kernels (this process: {mine}), numpy without AVX-512 loops"
+            env = dict(os.environ, OPENBLAS_CORETYPE=name)
+            wide = _numpy_avx512_targets()
+            if wide:   # numpy's widest SIMD loops off as well, as on a CPU without AVX-512
+                env["NPY_DISABLE_CPU_FEATURES"] = " ".join(wide)
+            return env, f"OpenBLAS {name} kernels (this process: {mine}), numpy without {wide or 'no'} loops"
     return None, f"this CPU ({mine}) runs no older OpenBLAS kernel family"
 
 
