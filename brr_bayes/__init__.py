@@ -26,6 +26,7 @@ from .infer import (PathfinderResult, Result, ResultFileError, compute_log_likel
                     sample_prior_predictive)
 from .infer import distributed
 from .formula import GLM, FormulaError, GLMFit, Poststratification, glm, poststratify
+from . import testing
 
 from ._version import __version__
 
@@ -36,4 +37,4 @@ __all__ = ["Model", "CompileOptions", "Deterministic", "Potential", "sample", "s
            "Exponential", "Gamma", "InverseGamma", "LogNormal", "Beta", "Uniform", "Flat", "HalfFlat", "Bernoulli",
            "Binomial", "Poisson", "NegativeBinomial", "Categorical", "Multinomial", "Dirichlet", "MvNormal",
            "LKJCholesky", "ZeroSumNormal", "OrderedLogistic", "OrderedProbit", "Mixture", "GLM", "GLMFit", "glm", "poststratify", "Poststratification",
-           "FormulaError", "__version__"]
+           "FormulaError", "testing", "__version__"]

@@ -1,0 +1,63 @@
+"""bb.testing.assert_posterior_matches: passes two correct fits of one model, fails a wrong model naming
+the parameters and their z, and takes a saved run or a summary table as the reference."""
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import brr_bayes as bb
+from brr_bayes.workloads import data, models
+
+KW = dict(draws=1000, tune=500, chains=2, progressbar=False)
+
+
+def schools(scale):
+    """W1 with every school's standard error multiplied by ``scale`` (a wrong likelihood)."""
+    d = data.make_w1()
+    d["sigma"] = d["sigma"] * scale
+    return models.eight_schools(d)
+
+
+def fit(model, seed):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return bb.sample(model, seed=seed, **KW)
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return fit(models.eight_schools(data.make_w1()), seed=1)
+
+
+def test_a_second_correct_fit_passes(reference, tmp_path):
+    again = fit(models.eight_schools(data.make_w1()), seed=2)
+    bb.testing.assert_posterior_matches(again, reference)
+    bb.testing.assert_posterior_matches(again, reference.save(tmp_path / "ref.nc"))        # a saved run
+    table = bb.testing.reference_table(reference)
+    assert list(table.index[:3]) == ["mu", "tau", "theta_raw[0]"]     # by position, whatever the coords
+    table.to_csv(tmp_path / "ref.csv")
+    bb.testing.assert_posterior_matches(again, pd.read_csv(tmp_path / "ref.csv", index_col=0))   # a kept table
+
+
+def test_a_likelihood_with_the_wrong_scale_fails_naming_the_parameters(reference):
+    # eight schools with every standard error a quarter of the data's: theta pulled far towards y
+    wrong = fit(schools(scale=0.25), seed=3)
+    with pytest.raises(AssertionError, match=r"the posterior differs from the reference in \d+ of \d+ comparisons "
+                                             r"\(\|z\| > 5\): .*(mu|tau|theta\[\d\]): (mean|sd) .* \(z = [+-]\d"):
+        bb.testing.assert_posterior_matches(wrong, reference, var_names=["mu", "tau", "theta"])
+
+
+def test_missing_parameters_and_bad_arguments_are_named(reference):
+    with bb.Model() as m:
+        bb.Normal("mu", 0, 1)
+    other = fit(m, seed=4)
+    with pytest.raises(AssertionError, match=r"tau: not in the result"):
+        bb.testing.assert_posterior_matches(other, reference)
+    with pytest.raises(TypeError, match=r"the reference must be a bb.Result, the path of a saved one, or a summary"):
+        bb.testing.assert_posterior_matches(other, {"mu": 1.0})
+    with pytest.raises(ValueError, match=r"needs the columns 'mean' and 'sd'"):
+        bb.testing.assert_posterior_matches(other, pd.DataFrame({"mean": [0.0]}, index=["mu"]))
+    with pytest.raises(ValueError, match=r"z must be a positive number"):
+        bb.testing.assert_posterior_matches(other, reference, z=0)
+    assert np.isfinite(other.posterior["mu"]).all()
