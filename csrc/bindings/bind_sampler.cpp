@@ -102,9 +102,18 @@ py::array_t<T> slice(const std::vector<T>& v, int first, int last, int cols = 0)
   return a;
 }
 
-template <class T>
-py::array_t<T> head(const std::vector<T>& v, int rows, int cols = 0) {  // cols = 0: a vector
-  return slice(v, 0, rows, cols);
+// the per-transition statistics of rows [first, last) of a chain's trace, copied into d (the draws apart:
+// trace() may hand them over without a copy)
+void put_stats(py::dict& d, const infer::ChainTrace& t, int first, int last) {
+  d["step_size"] = slice(t.step, first, last);
+  d["energy"] = slice(t.energy, first, last);
+  d["energy_error"] = slice(t.energy_error, first, last);
+  d["acceptance_rate"] = slice(t.accept, first, last);
+  d["lp"] = slice(t.lp, first, last);
+  d["tree_depth"] = slice(t.depth, first, last);
+  d["n_steps"] = slice(t.n_steps, first, last);
+  d["diverging"] = slice(t.diverging, first, last);
+  d["warmup"] = slice(t.warmup, first, last);
 }
 
 // the first rows x cols of v as a numpy array that takes v's buffer over (v is left empty)
@@ -313,15 +322,7 @@ void bind_sampler(py::module_& m) {
                                 "chain " + std::to_string(c) + "'s " + std::to_string(t.saved.load()) + " recorded rows");
         py::dict d;
         d["draws"] = slice(t.draws, first, last, t.dim);
-        d["step_size"] = slice(t.step, first, last);
-        d["energy"] = slice(t.energy, first, last);
-        d["energy_error"] = slice(t.energy_error, first, last);
-        d["acceptance_rate"] = slice(t.accept, first, last);
-        d["lp"] = slice(t.lp, first, last);
-        d["tree_depth"] = slice(t.depth, first, last);
-        d["n_steps"] = slice(t.n_steps, first, last);
-        d["diverging"] = slice(t.diverging, first, last);
-        d["warmup"] = slice(t.warmup, first, last);
+        put_stats(d, t, first, last);
         return d;
       }, py::arg("c"), py::arg("first"), py::arg("last"),
       "Rows [first, last) of chain c's draws and statistics, copied; readable while the chain runs.")
@@ -345,17 +346,9 @@ void bind_sampler(py::module_& m) {
             throw py::value_error("trace(take=True): the run is still sampling; join() it first");
           d["draws"] = take_rows(t.draws, n, t.dim);
         } else {
-          d["draws"] = head(t.draws, n, t.dim);
+          d["draws"] = slice(t.draws, 0, n, t.dim);
         }
-        d["step_size"] = head(t.step, n);
-        d["energy"] = head(t.energy, n);
-        d["energy_error"] = head(t.energy_error, n);
-        d["acceptance_rate"] = head(t.accept, n);
-        d["lp"] = head(t.lp, n);
-        d["tree_depth"] = head(t.depth, n);
-        d["n_steps"] = head(t.n_steps, n);
-        d["diverging"] = head(t.diverging, n);
-        d["warmup"] = head(t.warmup, n);
+        put_stats(d, t, 0, n);
         d["grad_evals"] = t.grad_evals;
         return d;
       }, py::arg("c"), py::arg("take") = false,
