@@ -159,8 +159,9 @@ def _cut_off(which, kept):
 
 
 def read(path):
-    """The whole run in the checkpoint file at ``path``: the keyword arguments of a Result (Result.load
-    builds it), ``partial`` True while chains are unfinished."""
+    """The whole run in the checkpoint file at ``path``, for Result.load: each chain's rows joined (a dict of
+    'unconstrained', 'stats/<name>' and 'posterior/<name>' arrays, None for a chain with no record), its
+    last state, gradient count and seconds, the run's config, and ``partial`` while chains are unfinished."""
     config, chains = None, {}
     for payload in _payloads(os.fspath(path))[0]:
         with np.load(io.BytesIO(payload), allow_pickle=False) as z:
@@ -178,31 +179,12 @@ def read(path):
                               "first checkpoint); sample afresh")
     n = config["chains"]
     joined = [_join(chains[c]["parts"]) if c in chains and chains[c]["parts"] else None for c in range(n)]
-    template = next((j for j in joined if j is not None), None)
-    if template is None:
+    if all(j is None for j in joined):
         raise ResultFileError(f"Result.load: {path} holds no chain's draws or state yet; sample afresh")
-    lengths = [len(j["unconstrained"]) if j is not None else 0 for j in joined]
-    longest = max(lengths)
-
-    def stack(key):
-        rows = []
-        for j in joined:
-            part = j[key] if j is not None else template[key][:0]
-            pad_shape = (longest - len(part),) + part.shape[1:]
-            if part.dtype == bool:
-                rows.append(np.concatenate([part, np.zeros(pad_shape, dtype=bool)]))
-            elif len(part) < longest:
-                rows.append(np.concatenate([part.astype(np.float64), np.full(pad_shape, np.nan)]))
-            else:
-                rows.append(part)
-        return np.stack(rows)
-
     states = [chains[c]["state"] if c in chains else None for c in range(n)]
-    return dict(posterior={k.split("/", 1)[1]: stack(k) for k in template if k.startswith("posterior/")},
-                sample_stats={k.split("/", 1)[1]: stack(k) for k in template if k.startswith("stats/")},
-                unconstrained=stack("unconstrained"), config=config,
-                seconds=max((ch["seconds"] for ch in chains.values()), default=0.0), sampler_states=states,
-                grad_evals=[chains[c]["grad_evals"] if c in chains else 0 for c in range(n)], chain_draws=lengths,
+    return dict(chains=joined, config=config, sampler_states=states,
+                grad_evals=[chains[c]["grad_evals"] if c in chains else 0 for c in range(n)],
+                seconds=max((ch["seconds"] for ch in chains.values()), default=0.0),
                 partial=not finished(config, states))
 
 

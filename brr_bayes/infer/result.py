@@ -12,6 +12,20 @@ from .verified_file import ResultFileError  # noqa: F401  (bb.ResultFileError)
 _STATS = ("step_size", "energy", "energy_error", "acceptance_rate", "lp", "tree_depth", "n_steps", "diverging")
 
 
+def _stack_chains(rows, pad_bool=False):
+    """Per-chain arrays of (possibly) different lengths as one (chain, longest, ...) array: past a chain's
+    last row False where ``pad_bool`` (flags), NaN otherwise."""
+    n = max(len(r) for r in rows)
+    out = []
+    for r in rows:
+        if len(r) < n:
+            fill_shape = (n - len(r),) + r.shape[1:]
+            r = np.concatenate([r, np.zeros(fill_shape, dtype=r.dtype)]) if pad_bool else \
+                np.concatenate([r.astype(np.float64), np.full(fill_shape, np.nan)])
+        out.append(r)
+    return np.stack(out)
+
+
 class Result:
     """Posterior draws and everything needed to check and reuse them.
 
@@ -127,19 +141,10 @@ class Result:
             raise ValueError("concat: the results come from different models, data or seeds; join only a run and "
                              "its resumed continuations")
         lengths = [sum(r.chain_draws[c] for r in results) for c in range(first.chains)]
-        n = max(lengths)
 
         def join(get, pad_bool=False):
-            out = []
-            for c in range(first.chains):
-                parts = [get(r)[c, :r.chain_draws[c]] for r in results]
-                row = np.concatenate(parts)
-                if len(row) < n:
-                    fill = np.zeros((n - len(row),) + row.shape[1:], dtype=row.dtype) if pad_bool else \
-                        np.full((n - len(row),) + row.shape[1:], np.nan)
-                    row = np.concatenate([row if pad_bool else row.astype(np.float64), fill])
-                out.append(row)
-            return np.stack(out)
+            return _stack_chains([np.concatenate([get(r)[c, :r.chain_draws[c]] for r in results])
+                                  for c in range(first.chains)], pad_bool)
 
         posterior = {k: join(lambda r, k=k: r.posterior[k]) for k in first.posterior}
         stats = {k: join(lambda r, k=k: r.sample_stats[k], pad_bool=(k == "diverging")) for k in first.sample_stats}
@@ -149,6 +154,22 @@ class Result:
         return cls(posterior, stats, join(lambda r: r.unconstrained), model=last.model or first.model, config=config,
                    seconds=sum(r.seconds for r in results), partial=last.partial, sampler_states=last.sampler_states,
                    grad_evals=grad, chain_draws=lengths)
+
+    @classmethod
+    def _from_chains(cls, chains, config, sampler_states, grad_evals, seconds, partial):
+        """A Result from each chain's rows (dicts of 'unconstrained', 'stats/<name>', 'posterior/<name>'
+        arrays; None for a chain with none), as a checkpoint file holds them."""
+        template = next(j for j in chains if j is not None)
+
+        def stack(key):
+            rows = [j[key] if j is not None else template[key][:0] for j in chains]
+            return _stack_chains(rows, template[key].dtype == bool)
+
+        return cls({k.split("/", 1)[1]: stack(k) for k in template if k.startswith("posterior/")},
+                   {k.split("/", 1)[1]: stack(k) for k in template if k.startswith("stats/")},
+                   stack("unconstrained"), config=config, seconds=seconds, partial=partial,
+                   sampler_states=sampler_states, grad_evals=grad_evals,
+                   chain_draws=[len(j["unconstrained"]) if j is not None else 0 for j in chains])
 
     @staticmethod
     def _constrain(model, unconstrained):
@@ -312,8 +333,7 @@ class Result:
         if not os.path.exists(str(path)):
             raise FileNotFoundError(f"Result.load: no file at {path}")
         if checkpoint_file.is_checkpoint(str(path)):   # records with their own checksums
-            kw = checkpoint_file.read(str(path))
-            res = cls(kw.pop("posterior"), kw.pop("sample_stats"), kw.pop("unconstrained"), **kw)
+            res = cls._from_chains(**checkpoint_file.read(str(path)))
             res.source = os.path.abspath(str(path))
             return res
         if verify:
