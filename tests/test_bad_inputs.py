@@ -128,6 +128,13 @@ def reversed_parameter_bounds():
     bb.sample(m, draws=5, tune=5, chains=1, progressbar=False)
 
 
+def log_of_a_negative():
+    with bb.Model() as m:
+        x = bb.Normal("x", 0, 1)
+        bb.Potential("broken", bb.math.log(-bb.math.exp(x)))
+    bb.sample(m, draws=5, tune=5, chains=1, progressbar=False)
+
+
 def fails_on_second(d):
     if d == 2:
         raise ValueError("no data for 2")
@@ -211,6 +218,9 @@ CASES = [
     ("cholesky_of_a_matrix_not_pd", lambda env: not_pd_cholesky(), RuntimeError,
      r"could not find a starting point.* The likely cause: MvNormal 'v': its parameter chol is not finite .*because "
      r"the matrix passed to bb.math.cholesky is not positive definite"),
+    ("potential_log_of_a_negative", lambda env: log_of_a_negative(), RuntimeError,
+     r"The likely cause: the Potential 'broken' is not finite .*first made non-finite by the operation log "
+     r"\(its inputs are finite there\)"),
     ("parameter_bounds_reversed", lambda env: reversed_parameter_bounds(), RuntimeError,
      r"The likely cause: Normal 'x': its upper bound is not above its lower bound .*upper - lower = -2"),
     ("sparse_shape_mismatch", in_model(lambda: sp.csr_matrix(np.eye(3)) @ bb.Normal("b", 0, 1, shape=4)), ValueError,

@@ -7,8 +7,7 @@ import time
 
 from tqdm.auto import tqdm
 
-from .. import _backend
-from .._op_codes import TABLE
+from .. import _backend, ops
 from .plan import LOCKSTEP, core_config
 
 
@@ -20,9 +19,8 @@ def device_evaluator(program, device, chains, sampler):
         return None
     missing = program.device_unsupported_ops()
     if missing:
-        names = {code: name.lower() for name, code in TABLE.items()}
         raise ValueError(f"device='{device}': the model uses ops without a device kernel yet "
-                         f"({', '.join(sorted({names.get(c, str(c)) for c in missing}))}); sample it with device='cpu'")
+                         f"({', '.join(sorted({ops.name(c) for c in missing}))}); sample it with device='cpu'")
     if device == "cuda":
         if not _backend.cuda_available():
             why = "the CUDA extension was not built (nvcc missing at install)" if not _backend.cuda_built() \

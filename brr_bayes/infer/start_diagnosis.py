@@ -12,8 +12,10 @@ import warnings
 
 import numpy as np
 
+from .. import ops
 from ..compile.evaluate import Evaluator
 from ..compile.lower import evaluate_in_core
+from ..model.expr import Op, nonfinite_data, postorder
 
 
 def why_no_start(model, tries=20, seed=0):
@@ -101,24 +103,14 @@ def _term(name, dist, value, ev, tries, observed=False):
 
 
 def _data_note(expr):
-    """', computed from data holding inf (...)' when a constant in expr is not finite, else ''."""
-    from ..model.expr import Const, postorder
-    for node in postorder([expr]):
-        if isinstance(node, Const) and not hasattr(node, "name"):
-            a = np.asarray(node.value)
-            if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
-                bad = ~np.isfinite(a)
-                first = tuple(int(i) for i in np.argwhere(bad)[0]) if a.ndim else ()
-                kinds = sorted({"NaN" if np.isnan(x) else str(x) for x in a[bad].ravel()[:5]})
-                return (f", computed from data holding {'/'.join(kinds)} ({int(bad.sum())} of {a.size} values of an "
-                        f"array of shape {a.shape}, the first at index {first}); drop or fix those values")
-    return ""
+    """', computed from data holding inf (...)' when data under expr is not finite, else ''."""
+    bad = nonfinite_data(expr)
+    return f", computed from {bad}; drop or fix those values" if bad else ""
 
 
 def _op_note(expr, ev):
     """', first made non-finite by <op> (...)' for the first operation in expr whose inputs are finite at some
     starting point where its output is not, else ''."""
-    from ..model.expr import Op, postorder
     for node in postorder([expr]):
         if not isinstance(node, Op) or not node.args:
             continue
@@ -131,13 +123,6 @@ def _op_note(expr, ev):
         if (ok_in & ~np.all(np.isfinite(out), axis=1)).any():
             if node.kind == "cholesky":
                 return ", because the matrix passed to bb.math.cholesky is not positive definite"
-            what = node.kind if node.kind not in ("unary", "binary") else _op_name(node)
+            what = node.kind if node.kind not in ("unary", "binary") else ops.name(node.attrs["code"])
             return f", first made non-finite by the operation {what} (its inputs are finite there)"
     return ""
-
-
-def _op_name(node):
-    from .. import ops
-    code = node.attrs.get("code")
-    names = {v: k for k, v in vars(ops).items() if isinstance(v, int) and k.isupper()}
-    return names.get(code, node.kind).lower()

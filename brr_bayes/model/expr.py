@@ -422,3 +422,30 @@ def sum_terms(e):
         else:
             terms.append(t)
     return terms
+
+
+def nonfinite_data(e, scanned=None):
+    """Where the data under ``e`` (constants, data matrices dense or sparse) holds NaN or inf, in words:
+    'data holding inf (1 of 3 values of an array of shape (3,), the first at index (1,))'; None if nowhere.
+    ``scanned`` (id -> node, kept alive so an id is never reused) skips nodes scanned before and records
+    the ones scanned now, so data shared by many terms is scanned once."""
+    done = None if scanned is None else (lambda n: id(n) in scanned)
+    for node in postorder([e], done=done):
+        if scanned is not None:
+            scanned[id(node)] = node
+        arrays = [node.value] if hasattr(node, "value") and not hasattr(node, "args") else []
+        m = getattr(node, "attrs", {}).get("matrix")
+        if m is not None:
+            arrays.append(m.data if hasattr(m, "tocsr") else m)
+        for a in arrays:
+            a = np.asarray(a)
+            if a.dtype.kind == "f" and not np.isfinite(a).all():
+                bad = ~np.isfinite(a)
+                first = np.unravel_index(np.argmax(bad), a.shape) if a.ndim else ()
+                kind = "a sparse matrix's stored values" if m is not None and hasattr(m, "tocsr") else \
+                    f"an array of shape {a.shape}"
+                held = "/".join(sorted({"NaN" if np.isnan(v) else str(v) for v in a[bad].ravel()[:8]}))
+                return (f"data holding {held} ({int(bad.sum())} of {a.size} values of {kind}, the first at index "
+                        f"{tuple(int(i) for i in first)})")
+    return None
+

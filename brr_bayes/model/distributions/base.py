@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..expr import as_expr, broadcast_to, constant_value
+from ..expr import as_expr, broadcast_to, constant_value, nonfinite_data
 from ..pickling import PicklesAsState
 
 _CHECKS = {
@@ -99,26 +99,11 @@ class Distribution(PicklesAsState):
         ``checked`` maps ids of nodes already checked to the nodes (kept alive so an id is never reused),
         so data shared by many variables is scanned once per model.
         """
-        from ..expr import postorder
         for pname, e in self.params.items():
-            for node in postorder([e], done=lambda n: id(n) in checked):
-                checked[id(node)] = node
-                arrays = [node.value] if hasattr(node, "value") and not hasattr(node, "args") else []
-                m = getattr(node, "attrs", {}).get("matrix")
-                if m is not None:
-                    arrays.append(m.data if hasattr(m, "tocsr") else m)
-                for a in arrays:
-                    a = np.asarray(a)
-                    if a.dtype.kind == "f" and not np.isfinite(a).all():
-                        bad = ~np.isfinite(a)
-                        first = np.unravel_index(np.argmax(bad), a.shape) if a.ndim else ()
-                        kind = "a sparse matrix's stored values" if m is not None and hasattr(m, "tocsr") else \
-                            f"an array of shape {a.shape}"
-                        held = "/".join(sorted({"NaN" if np.isnan(v) else str(v) for v in a[bad].ravel()[:8]}))
-                        raise ValueError(f"{where}: parameter {pname} is computed from data holding {held} "
-                                         f"({int(bad.sum())} of {a.size} values of {kind}, the first at index "
-                                         f"{tuple(int(i) for i in first)}); drop or impute the missing values "
-                                         "before building the model")
+            bad = nonfinite_data(e, checked)
+            if bad:
+                raise ValueError(f"{where}: parameter {pname} is computed from {bad}; drop or impute the missing "
+                                 "values before building the model")
 
     def check_shape(self, shape, where):
         """Raise if a free variable of this distribution cannot have ``shape`` (default: any shape)."""
@@ -130,10 +115,7 @@ class Distribution(PicklesAsState):
 
     def check_value(self, value, where):
         """Validate observed data against the support; raise ValueError naming the fix."""
-        if not np.all(np.isfinite(value)):
-            bad = np.flatnonzero(~np.isfinite(np.asarray(value).ravel()))[0]
-            raise ValueError(f"{where}: observed data must be finite, got {np.asarray(value).ravel()[bad]} at "
-                             f"flat position {bad}; drop or impute missing rows before building the model")
+        check_finite(value, where)
         self.default_transform().check(value, where)
 
     def random(self, rng, params, size):
@@ -151,6 +133,14 @@ class Distribution(PicklesAsState):
 
     def __repr__(self):
         return f"{type(self).__name__}({', '.join(self.params)})"
+
+
+def check_finite(value, where):
+    """Raise, naming the first position, if observed data hold NaN or inf."""
+    if not np.all(np.isfinite(value)):
+        bad = np.flatnonzero(~np.isfinite(np.asarray(value).ravel()))[0]
+        raise ValueError(f"{where}: observed data must be finite, got {np.asarray(value).ravel()[bad]} at "
+                         f"flat position {bad}; drop or impute missing rows before building the model")
 
 
 def broadcast_inputs(C, exprs, shape):

@@ -7,7 +7,7 @@ from scipy import special, stats
 from ... import ops
 from ..expr import Const, constant_value
 from ..transforms import Interval, LowerBound
-from .base import Distribution, broadcast_inputs
+from .base import Distribution, broadcast_inputs, check_finite
 
 LOG2 = float(np.log(2.0))
 
@@ -309,8 +309,7 @@ class Uniform(Univariate):
     def check_value(self, value, where):
         # observed data against its own bounds, elementwise (per-observation bounds are fine here; only a
         # free variable's transform needs them scalar)
-        if not np.all(np.isfinite(value)):
-            super().check_value(value, where)
+        check_finite(value, where)
         lo, hi = constant_value(self.params["lower"]), constant_value(self.params["upper"])
         outside = ~((np.asarray(value) >= lo) & (np.asarray(value) <= hi))
         if np.any(outside):
