@@ -112,7 +112,7 @@ class _Writer:
         checkpoint_file.append(self.path, records, None)   # on the disk before bb.sample returns
 
 
-def sample_in_segments(model, config, inits, states, progressbar, checkpoint, every, seconds, resume,
+def sample_with_checkpoints(model, config, inits, states, progressbar, checkpoint, every, seconds, resume,
                        overwrite=False):
     """bb.sample's run with checkpoints; returns the new draws (the file holds the whole run)."""
     every = _check(checkpoint, every, seconds, config)
@@ -130,7 +130,7 @@ def sample_in_segments(model, config, inits, states, progressbar, checkpoint, ev
         checkpoint_file.append(checkpoint, [checkpoint_file.run_record(run_config)], None)
     writer = _Writer(model, checkpoint, n, seconds)
     run, partial, secs = runner.run(model.compiled.program, run_config, inits, states, progressbar, "Sampling",
-                              on_wait=writer.poll)
+                                    on_wait=writer.poll)
     writer.finish(run)
     new = Result.from_run(run, run_config, model=model, seconds=secs, partial=bool(partial),
                           previous_states=states, report=False)

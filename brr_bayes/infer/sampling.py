@@ -8,7 +8,7 @@ import numpy as np
 
 from ..model import Model
 from . import plan, runner
-from .checkpoint import sample_in_segments
+from .checkpoint import sample_with_checkpoints
 from .distributed import sample_on_client
 from .memory import check_fits
 from .result import Result
@@ -151,8 +151,8 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
         raise ValueError("overwrite=True replaces the file at checkpoint=; pass checkpoint= too, or leave overwrite out")
     try:
         if checkpoint is not None or checkpoint_every is not None or checkpoint_seconds is not None:
-            return sample_in_segments(model, config, inits, states, progressbar, checkpoint, checkpoint_every,
-                                      checkpoint_seconds, resume, overwrite)
+            return sample_with_checkpoints(model, config, inits, states, progressbar, checkpoint, checkpoint_every,
+                                           checkpoint_seconds, resume, overwrite)
         run, partial, seconds = runner.run(model.compiled.program, config, inits, states, progressbar, "Sampling")
     except RuntimeError as err:
         raise with_start_diagnosis(err, model) from None
