@@ -242,3 +242,31 @@ def test_a_checkpoint_written_before_appending_resumes_bit_for_bit(w1_uninterrup
     whole = bb.Result.load(path)     # now a checkpoint of today's kind holding the old draws and the new
     assert whole.chain_draws[0] >= 100
     np.testing.assert_array_equal(whole.unconstrained, full.unconstrained[:, :whole.chain_draws[0]])
+
+
+CONTINUATIONS = os.path.join(FIXTURES, "continuations_bad20c6.json")   # make_fixture_bad20c6.py
+
+
+@pytest.mark.parametrize("name", ["nuts", "chees", "meads"])
+def test_a_checkpoint_written_before_the_samplers_shared_one_leapfrog_resumes(tmp_path, name):
+    # W1 runs of 100 draws checkpointed by bad20c6, and what that commit drew resuming them. NUTS's
+    # arithmetic did not change: its continuation is bit for bit the same. ChEES and MEADS now step
+    # through the one Hamiltonian, whose leapfrog multiplies eps * (M^-1 p) where theirs multiplied
+    # (eps M^-1) p: their saved adaptation (step size, metric, trajectory length, momenta, RNG) is
+    # restored exactly and their first five resumed draws differ by that rounding only.
+    import json
+    import shutil
+    from brr_bayes.workloads import data, models
+    want = json.load(open(CONTINUATIONS))[name]
+    path = tmp_path / f"{name}.nc"
+    shutil.copy(os.path.join(FIXTURES, f"{name}_bad20c6.nc"), path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        more = bb.sample(models.eight_schools(data.make_w1()), resume=str(path), draws=20, progressbar=False)
+    got = np.asarray(more.unconstrained)[:, :5]
+    np.testing.assert_array_equal(np.asarray(more.sample_stats["step_size"])[:, :5], want["step_size"])
+    if name == "nuts":
+        np.testing.assert_array_equal(got, want["unconstrained"])
+    else:
+        np.testing.assert_allclose(got, want["unconstrained"], rtol=0, atol=1e-12)   # measured: <= 4e-15
+        assert not np.array_equal(got, want["unconstrained"])   # the rounding did change: this test is not vacuous

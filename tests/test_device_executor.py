@@ -130,7 +130,7 @@ def _leapfrog_reference(program, q, p, g, lp, minv, eps, steps):
     for _ in range(steps):
         live = ok.copy()
         p[live] += 0.5 * eps * g[live]
-        q[live] += eps * minv * p[live]
+        q[live] += eps * (minv * p[live])       # common/leapfrog_math.hpp: q + eps (M^-1 p)
         new_lp, new_g = program.logp_and_grad_grid(q)
         usable = np.isfinite(new_lp) & np.isfinite(new_g).all(axis=1)
         g[live], lp[live] = new_g[live], new_lp[live]

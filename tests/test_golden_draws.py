@@ -1,7 +1,8 @@
 """Same seed, same draws, bit for bit, across refactors and machines: digests of draws and statistics on a golden set.
 
 The set covers each sampler path: W1 with the diagonal and the dense metric, W3 (BYM2, 1,804
-parameters) with Stan's windows, W5 (radon) with the low-rank metric, and W3 with nutpie's warm-up.
+parameters) with Stan's windows, W5 (radon) with the low-rank metric, W3 with nutpie's warm-up, and the
+ensembles: ChEES on W5 and MEADS on W1.
 A change that alters any draw fails here. When draws are meant to change (a new momentum generator,
 say), say so in the commit and re-record with ``python tests/test_golden_draws.py`` (once per vector
 math path, also with ``BRR_BAYES_LIBMVEC=0``, the scalar build; and each once more with
@@ -39,6 +40,8 @@ CASES = {
     "w3_stan": (lambda: models.bym2(data.make_w3()), dict(metric="diag", adapt="stan")),
     "w5_low_rank": (lambda: models.radon(data.make_w5()), dict(metric="low_rank")),
     "w3_nutpie": (lambda: models.bym2(data.make_w3()), dict(metric="diag", adapt="nutpie")),
+    "w5_chees": (lambda: models.radon(data.make_w5()), dict(sampler="chees", chains=8)),
+    "w1_meads": (lambda: models.eight_schools(data.make_w1()), dict(sampler="meads", chains=8)),
 }
 
 
@@ -47,7 +50,7 @@ def digest(case):
     build, kw = CASES[case]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = bb.sample(build(), **KW, **kw)
+        res = bb.sample(build(), **{**KW, **kw})
     h = hashlib.sha256(np.ascontiguousarray(res.unconstrained).tobytes())
     for k in sorted(res.sample_stats):
         h.update(np.ascontiguousarray(res.sample_stats[k]).tobytes())

@@ -1,13 +1,15 @@
 // Kernels of a leapfrog trajectory run where the lanes' gradients are computed (the device executor's
 // GridExecutor::leapfrog): positions q, momenta p and gradients g stay on the device for all L steps, so
 // only the trajectory's two ends cross to the host. Layout as every grid kernel: element i of lane b at
-// i * B + b. The arithmetic is the host integrator's (infer/chees: half kick, drift; evaluate; half
-// kick), written the same way so a host run of these kernels gives the host loop's bits.
+// i * B + b. The arithmetic is the host integrator's (half kick, drift; evaluate; half kick), through
+// the same two functions (common/leapfrog_math.hpp), so a host run of these kernels gives the host
+// loop's bits.
 #pragma once
 #include <cmath>
 #include <cstddef>
 
 #include "common/hd.hpp"
+#include "common/leapfrog_math.hpp"
 
 namespace brr::backend::grid {
 
@@ -20,8 +22,8 @@ struct LeapDrift {
   std::size_t B;
   BRR_HD void operator()(std::size_t k) const {
     if (!ok[k % B]) return;
-    p[k] += 0.5 * eps * g[k];
-    q[k] += eps * minv[k / B] * p[k];
+    p[k] = half_kicked(p[k], 0.5 * eps, g[k]);
+    q[k] = drifted(q[k], eps, minv[k / B] * p[k]);
   }
 };
 
@@ -49,7 +51,7 @@ struct LeapKick {
     const std::size_t b = k % B;
     if (!ok[b]) return;
     g[k] = grad[k];
-    if (usable[b]) p[k] += 0.5 * eps * g[k];
+    if (usable[b]) p[k] = half_kicked(p[k], 0.5 * eps, g[k]);
   }
 };
 

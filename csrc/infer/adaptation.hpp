@@ -6,11 +6,18 @@
 
 namespace brr::infer {
 
+// Stan's dual averaging of the log step size towards an acceptance statistic of delta: the one
+// definition NUTS (per chain) and ChEES (across chains, on their harmonic-mean acceptance) share.
 struct DualAveraging {
   double delta = 0.8, gamma = 0.05, kappa = 0.75, t0 = 10.0;
   double mu = std::log(10.0), s_bar = 0.0, x_bar = 0.0;
   double counter = 0.0;
   void restart() { counter = s_bar = x_bar = 0.0; }
+  // afresh from a step size: Stan's mu = log(10 eps), which the first steps explore around
+  void restart(double step_size) {
+    mu = std::log(10.0 * step_size);
+    restart();
+  }
   // Returns the next step size given the last transition's acceptance statistic.
   double learn(double accept_stat);
   double final_step_size() const { return std::exp(x_bar); }

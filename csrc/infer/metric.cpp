@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "common/lane_pairs.hpp"
+#include "common/leapfrog_math.hpp"
 #include "common/reduce.hpp"
 
 namespace brr::infer {
@@ -98,14 +99,14 @@ void Metric::drift(const double* q0, const double* p0, const double* g0, double*
   if (diagonal()) {
     const double* m = inv_diag_.data();
     for (std::size_t i = 0; i < n_; ++i) {
-      p[i] = p0[i] + half_eps * g0[i];
-      q[i] = q0[i] + eps * (m[i] * p[i]);
+      p[i] = half_kicked(p0[i], half_eps, g0[i]);
+      q[i] = drifted(q0[i], eps, m[i] * p[i]);
     }
     return;
   }
-  for (std::size_t i = 0; i < n_; ++i) p[i] = p0[i] + half_eps * g0[i];
+  for (std::size_t i = 0; i < n_; ++i) p[i] = half_kicked(p0[i], half_eps, g0[i]);
   velocity(p, v);
-  for (std::size_t i = 0; i < n_; ++i) q[i] = q0[i] + eps * v[i];
+  for (std::size_t i = 0; i < n_; ++i) q[i] = drifted(q0[i], eps, v[i]);
 }
 
 double Metric::kick(double* p, const double* g, double half_eps, double* v) const {
@@ -115,7 +116,8 @@ double Metric::kick(double* p, const double* g, double half_eps, double* v) cons
     Pair lo = {0.0, 0.0}, hi = lo;
     std::size_t i = 0;
     for (; i + 4 <= n_; i += 4) {
-      const Pair p_lo = load_pair(p + i) + h * load_pair(g + i), p_hi = load_pair(p + i + 2) + h * load_pair(g + i + 2);
+      const Pair p_lo = half_kicked(load_pair(p + i), h, load_pair(g + i));
+      const Pair p_hi = half_kicked(load_pair(p + i + 2), h, load_pair(g + i + 2));
       const Pair v_lo = load_pair(m + i) * p_lo, v_hi = load_pair(m + i + 2) * p_hi;
       store_pair(p + i, p_lo);
       store_pair(p + i + 2, p_hi);
@@ -125,13 +127,13 @@ double Metric::kick(double* p, const double* g, double half_eps, double* v) cons
       hi += p_hi * v_hi;
     }
     for (; i < n_; ++i) {  // the tail goes to lane 0, as in lane_sum
-      p[i] += half_eps * g[i];
+      p[i] = half_kicked(p[i], half_eps, g[i]);
       v[i] = m[i] * p[i];
       lo[0] += p[i] * v[i];
     }
     return 0.5 * lane_total(lo, hi);
   }
-  for (std::size_t i = 0; i < n_; ++i) p[i] += half_eps * g[i];
+  for (std::size_t i = 0; i < n_; ++i) p[i] = half_kicked(p[i], half_eps, g[i]);
   velocity(p, v);
   return kinetic(p, v);
 }

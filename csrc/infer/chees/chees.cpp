@@ -5,6 +5,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "infer/adaptation.hpp"
+#include "infer/hamiltonian.hpp"
 #include "infer/lockstep.hpp"
 #include "infer/rng.hpp"
 
@@ -21,27 +23,6 @@ double halton2(long i) {  // van der Corput in base 2: the i-th point (i >= 1) i
   return r;
 }
 
-// Stan's dual averaging of log step size towards the chain-mean acceptance. The recursion is
-// adaptation.hpp's; this copy keeps the fields ChainState::ensemble stores, so saved ChEES states resume.
-struct EnsembleDualAveraging {
-  double mu = 0, hbar = 0, log_eps_bar = 0;
-  long counter = 0;
-  void restart(double eps) {
-    mu = std::log(10 * eps);
-    hbar = log_eps_bar = 0;
-    counter = 0;
-  }
-  double update(double target, double accept) {  // the next log step size
-    ++counter;
-    const double eta = 1.0 / (static_cast<double>(counter) + 10.0);
-    hbar = (1 - eta) * hbar + eta * (target - accept);
-    const double log_eps = mu - std::sqrt(static_cast<double>(counter)) / 0.05 * hbar;
-    const double w = std::pow(static_cast<double>(counter), -0.75);
-    log_eps_bar = w * log_eps + (1 - w) * log_eps_bar;
-    return log_eps;
-  }
-};
-
 struct Adam {  // one parameter
   double m = 0, v = 0;
   long t = 0;
@@ -56,12 +37,15 @@ struct Adam {  // one parameter
 };
 
 // One chain's part of an iteration: a jittered HMC transition taken in lock-step with the others, so
-// that each leapfrog step's gradients of all chains come from one batch evaluation.
+// that each leapfrog step's gradients of all chains come from one batch evaluation. The steps are the
+// shared Hamiltonian's (drift, then kick when the batch's gradients arrive).
 struct Member {
   std::unique_ptr<infer::LogDensity> density;  // for the search for a starting point
   infer::Rng rng;
-  std::vector<double> q, g, q0, p, q_prop, p_prop, g_prop;
-  double lp = 0, lp_prop = 0, accept = 0, energy = 0, energy_error = 0, H0 = 0;
+  std::vector<double> q, g, q0;  // the current state and where the trajectory started
+  double lp = 0;
+  infer::PhasePoint prop;  // the trajectory's moving end
+  double accept = 0, energy = 0, energy_error = 0, H0 = 0;
   bool divergent = false, ok = true;
   long long grad_evals = 0;
 
@@ -73,53 +57,36 @@ struct Member {
   }
 
   // momentum from the metric, the starting energy
-  void begin(const std::vector<double>& minv) {
-    const std::size_t d = q.size();
+  void begin(infer::Hamiltonian& h) {
     q0 = q;
-    rng.normals(p.data(), d);
-    double kinetic0 = 0.0;
-    for (std::size_t i = 0; i < d; ++i) {
-      p[i] /= std::sqrt(minv[i]);
-      kinetic0 += 0.5 * minv[i] * p[i] * p[i];
-    }
-    H0 = -lp + kinetic0;
-    q_prop = q;
-    p_prop = p;
-    g_prop = g;
-    lp_prop = lp;
+    prop.q = q;
+    prop.g = g;
+    prop.logp = lp;
+    h.refresh(rng, prop.p.data());
+    H0 = h.energy(prop);
     ok = true;
   }
 
-  // a half step of momentum and a full step of position: q_prop is where the gradient is wanted next
-  void drift(double eps, const std::vector<double>& minv) {
-    const std::size_t d = q.size();
-    for (std::size_t i = 0; i < d; ++i) p_prop[i] += 0.5 * eps * g_prop[i];
-    for (std::size_t i = 0; i < d; ++i) q_prop[i] += eps * minv[i] * p_prop[i];
-  }
-
-  // the gradient at q_prop arrived: the second half step, unless the point is invalid (the trajectory ends)
-  void land(const double* grad, double logp, infer::LogpStatus st, double eps) {
+  // the gradient at prop.q arrived: the second half step, unless the point is invalid (the trajectory ends)
+  void land(infer::Hamiltonian& h, const double* grad, double logp, infer::LogpStatus st, double eps) {
     ++grad_evals;
-    std::copy(grad, grad + q.size(), g_prop.begin());
-    lp_prop = logp;
+    std::copy(grad, grad + q.size(), prop.g.begin());
+    prop.logp = logp;
     ok = valid(st, logp, grad);
-    if (ok)
-      for (std::size_t i = 0; i < q.size(); ++i) p_prop[i] += 0.5 * eps * g_prop[i];
+    if (ok) h.kick(prop, eps);
   }
 
   // Metropolis correction of the trajectory's end point
-  void finish(const std::vector<double>& minv) {
-    double kinetic = 0.0;
-    for (std::size_t i = 0; i < q.size(); ++i) kinetic += 0.5 * minv[i] * p_prop[i] * p_prop[i];
-    const double H = -lp_prop + kinetic;
+  void finish(infer::Hamiltonian& h) {
+    const double H = h.energy(prop);
     energy_error = ok ? H - H0 : HUGE_VAL;
     divergent = !ok || !std::isfinite(H) || energy_error > 1000;
     accept = divergent ? 0.0 : std::min(1.0, std::exp(-energy_error));
     const double u = rng.uniform();
     if (!divergent && u < accept) {
-      q = q_prop;
-      g = g_prop;
-      lp = lp_prop;
+      q = prop.q;
+      g = prop.g;
+      lp = prop.logp;
       energy = H;
     } else {
       energy = H0;
@@ -143,7 +110,7 @@ double chees_gradient(const std::vector<Member>& ms, const std::vector<double>& 
     const double w = m.divergent ? 0.0 : m.accept;
     wsum += w;
     for (std::size_t i = 0; i < d; ++i) {
-      mean_prop[i] += w * m.q_prop[i];
+      mean_prop[i] += w * m.prop.q[i];
       mean_init[i] += m.q0[i] / B;
     }
   }
@@ -154,10 +121,10 @@ double chees_gradient(const std::vector<Member>& ms, const std::vector<double>& 
     if (m.divergent) continue;
     double np = 0.0, ni = 0.0, dot = 0.0;  // squared distances at the end and the start; half d(np)/dt
     for (std::size_t i = 0; i < d; ++i) {
-      const double cp = m.q_prop[i] - mean_prop[i], ci = m.q0[i] - mean_init[i];
+      const double cp = m.prop.q[i] - mean_prop[i], ci = m.q0[i] - mean_init[i];
       np += cp * cp / minv[i];
       ni += ci * ci / minv[i];
-      dot += cp * m.p_prop[i];
+      dot += cp * m.prop.p[i];
     }
     grad += m.accept * t * (np - ni) * dot;
     scale += m.accept * 0.5 * (np + ni);
@@ -265,7 +232,8 @@ void CheesRun::run() {
     Member& m = ms[c];
     m.density = factory_->make();
     m.rng = infer::Rng(cfg_.chain.seed, cfg_.chain_id(c));
-    for (auto* v : {&m.q, &m.g, &m.q0, &m.p, &m.q_prop, &m.p_prop, &m.g_prop}) v->assign(d, 0.0);
+    for (auto* v : {&m.q, &m.g, &m.q0}) v->assign(d, 0.0);
+    m.prop.resize(d);
     if (resumed) {  // the gradient at the saved position is recomputed: the same function of it
       m.q = resume_[c]->position;
       m.rng = resume_[c]->rng;
@@ -280,7 +248,9 @@ void CheesRun::run() {
   std::unique_ptr<infer::BatchLogDensity> batch = factory_->make_batch(static_cast<std::size_t>(B), threads);
   std::vector<double> X(static_cast<std::size_t>(B) * d), G(X.size()), LP(static_cast<std::size_t>(B));
   std::vector<infer::LogpStatus> ST(static_cast<std::size_t>(B));
-  std::vector<double> minv(d, 1.0);
+  std::vector<double> minv(d, 1.0);  // the adapted diagonal metric; `metric` follows it
+  infer::Metric metric(d, false);
+  infer::Hamiltonian ham(metric);
   // where the batch steps whole trajectories itself (a device), the chains' starts go in and their ends
   // come out, once per trajectory instead of once per step
   const bool on_batch = batch->has_leapfrog();
@@ -290,50 +260,52 @@ void CheesRun::run() {
   // L leapfrog steps of size eps for every chain, one batch evaluation per step; a chain whose
   // trajectory ended early (invalid point) rides along at its current state, its results dropped
   auto for_all = [&](int L, double eps) {
-    for (Member& m : ms) m.begin(minv);
+    for (Member& m : ms) m.begin(ham);
     if (on_batch) {
       for (int c = 0; c < B; ++c) {
         const Member& m = ms[c];
-        std::copy_n(m.q_prop.data(), d, X.data() + c * d);
-        std::copy_n(m.p_prop.data(), d, P.data() + c * d);
-        std::copy_n(m.g_prop.data(), d, G.data() + c * d);
-        LP[c] = m.lp_prop;
+        std::copy_n(m.prop.q.data(), d, X.data() + c * d);
+        std::copy_n(m.prop.p.data(), d, P.data() + c * d);
+        std::copy_n(m.prop.g.data(), d, G.data() + c * d);
+        LP[c] = m.prop.logp;
       }
-      batch->leapfrog({X.data(), P.data(), G.data(), LP.data(), OK.data(), EV.data()}, minv.data(), eps, L);
+      batch->leapfrog({X.data(), P.data(), G.data(), LP.data(), OK.data(), EV.data()}, metric.inv_diag().data(), eps,
+                      L);
       for (int c = 0; c < B; ++c) {
         Member& m = ms[c];
-        std::copy_n(X.data() + c * d, d, m.q_prop.data());
-        std::copy_n(P.data() + c * d, d, m.p_prop.data());
-        std::copy_n(G.data() + c * d, d, m.g_prop.data());
-        m.lp_prop = LP[c];
+        std::copy_n(X.data() + c * d, d, m.prop.q.data());
+        std::copy_n(P.data() + c * d, d, m.prop.p.data());
+        std::copy_n(G.data() + c * d, d, m.prop.g.data());
+        m.prop.logp = LP[c];
         m.ok = OK[c] != 0;
         m.grad_evals += EV[c];
       }
-      for (Member& m : ms) m.finish(minv);
+      for (Member& m : ms) m.finish(ham);
       return;
     }
     for (int s = 0; s < L; ++s) {
       bool any = false;
       for (int c = 0; c < B; ++c) {
         Member& m = ms[c];
-        if (m.ok) m.drift(eps, minv);
+        if (m.ok) ham.drift(m.prop, eps);
         any |= m.ok;
-        const std::vector<double>& at = m.ok ? m.q_prop : m.q;
+        const std::vector<double>& at = m.ok ? m.prop.q : m.q;
         std::copy(at.begin(), at.end(), X.begin() + static_cast<std::ptrdiff_t>(c * d));
       }
       if (!any) break;
       batch->logp_grad(X.data(), G.data(), LP.data(), ST.data());
       for (int c = 0; c < B; ++c)
-        if (ms[c].ok) ms[c].land(G.data() + c * d, LP[c], ST[c], eps);
+        if (ms[c].ok) ms[c].land(ham, G.data() + c * d, LP[c], ST[c], eps);
     }
-    for (Member& m : ms) m.finish(minv);
+    for (Member& m : ms) m.finish(ham);
   };
   auto mean_accept = [&]() {
     double s = 0.0;
     for (const Member& m : ms) s += m.accept;
     return s / B;
   };
-  EnsembleDualAveraging da;
+  infer::DualAveraging da;
+  da.delta = set_.target_accept;
   Adam adam;
   WidestDirection widest(d);
   double eps = cfg_.chain.initial_step_size, log_T = 0, log_T_avg = 0, T = 0;
@@ -343,8 +315,9 @@ void CheesRun::run() {
     const std::vector<double>& e = s0.ensemble;
     eps = s0.step_size;
     minv = s0.inv_metric;
+    metric.set_inv_diag(minv);
     start = s0.iteration;
-    da.mu = e[0], da.hbar = e[1], da.log_eps_bar = e[2], da.counter = static_cast<long>(e[3]);
+    da.mu = e[0], da.s_bar = e[1], da.x_bar = e[2], da.counter = e[3];
     adam.m = e[4], adam.v = e[5], adam.t = static_cast<long>(e[6]);
     log_T = e[7], log_T_avg = e[8], T = e[9];
     if (e.size() == kEnsembleFields + d) {  // states saved before it was learned (10 values) start it afresh
@@ -378,7 +351,7 @@ void CheesRun::run() {
   std::vector<double> mean_prop(d), mean_init(d), mean_q(d), var_q(d);
   // where chain c stands before iteration `next`: a later run continues from here
   auto state_of = [&](int c, int next) {
-    std::vector<double> shared{da.mu, da.hbar, da.log_eps_bar, static_cast<double>(da.counter), adam.m, adam.v,
+    std::vector<double> shared{da.mu, da.s_bar, da.x_bar, da.counter, adam.m, adam.v,
                                static_cast<double>(adam.t), log_T, log_T_avg, T, widest.points, widest.var};
     shared.insert(shared.end(), widest.v.begin(), widest.v.end());
     infer::ChainState st;
@@ -408,7 +381,7 @@ void CheesRun::run() {
       for (const Member& m : ms)
         if (!m.divergent) inv_sum += 1.0 / std::max(m.accept, 1e-20), ++n_ok;
       const double harmonic = n_ok ? n_ok / inv_sum : 0.0;
-      const double next_eps = std::exp(da.update(set_.target_accept, harmonic));
+      const double next_eps = da.learn(harmonic);
       eps = std::isfinite(next_eps) ? next_eps : eps;
       if (it + 1 < freeze) {
         const double log_T_before = log_T;
@@ -426,6 +399,7 @@ void CheesRun::run() {
         // 3.6, for a third of the ESS per gradient)
         log_T = std::clamp(log_T, std::min(std::log(eps), log_T_before), std::log(set_.max_leapfrog * eps));
         update_metric(ms, w, minv, mean_q, var_q);
+        metric.set_inv_diag(minv);
         widest.update(ms, mean_q, minv, it);
         T = std::clamp(std::exp(log_T_avg), eps, set_.max_leapfrog * eps);
       } else if (it + 1 == freeze) {
@@ -434,7 +408,7 @@ void CheesRun::run() {
         T = std::clamp(std::max(std::exp(log_T_avg), widest.trajectory()), eps, set_.max_leapfrog * eps);
         da.restart(eps);
       }
-      if (it + 1 == tune) eps = std::exp(da.log_eps_bar);
+      if (it + 1 == tune) eps = da.final_step_size();
     }
     for (int c = 0; c < B; ++c) {
       Member& m = ms[c];

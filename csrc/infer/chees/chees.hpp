@@ -33,7 +33,7 @@ struct CheesSettings {
 
 class CheesRun : public LockstepRun {
  public:
-  // ChainState::ensemble: dual averaging (mu, hbar, log_eps_bar, counter), Adam (m, v, t), log T, its
+  // ChainState::ensemble: dual averaging (mu, s_bar, x_bar, counter: adaptation.hpp's), Adam (m, v, t), log T, its
   // running average, T, the widest direction's averaging points and variance, then the direction (one
   // value per dimension). States saved before the widest direction was learned have the first 10.
   static constexpr std::size_t kEnsembleFields = 12;

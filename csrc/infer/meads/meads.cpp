@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "infer/hamiltonian.hpp"
 #include "infer/lockstep.hpp"
 #include "infer/rng.hpp"
 
@@ -18,6 +19,14 @@ namespace {
 struct Tuning {
   double eps = 1.0, alpha = 1.0, delta = 0.5;
   std::vector<double> sigma;  // preconditioner: per-dimension scale
+  Metric metric;              // its diagonal metric, M^{-1} = sigma^2
+  void set_sigma(std::vector<double> s) {
+    sigma = std::move(s);
+    std::vector<double> minv(sigma.size());
+    for (std::size_t i = 0; i < sigma.size(); ++i) minv[i] = sigma[i] * sigma[i];
+    metric = Metric(sigma.size(), false);
+    metric.set_inv_diag(minv);
+  }
 };
 
 // The paper's estimate of the largest eigenvalue of E[x x^T] from the rows x_1..x_n of X (n x d,
@@ -36,56 +45,54 @@ double max_eigenvalue(const std::vector<double>& X, std::size_t n, std::size_t d
   return (off / (nn * (nn - 1.0))) / (trace / nn);
 }
 
+// A chain's state keeps its momentum p whitened (per unit of sigma, as the paper's preconditioned
+// coordinates have it), so that it carries over when its fold's tuning changes; each step converts it to
+// the metric's units, p / sigma, for the shared Hamiltonian's leapfrog step and back.
 struct Member {
   std::unique_ptr<LogDensity> density;  // for the search for a starting point
   Rng rng;
   int fold = 0;
-  std::vector<double> q, g, p, q_prop, p_half;
+  std::vector<double> q, g, p;
+  PhasePoint prop;  // the step's end
   double lp = 0, u = 0, H0 = 0, accept = 0, energy = 0, energy_error = 0;
   bool divergent = false, moves = false;
   long long grad_evals = 0;
 
-  // momentum partly refreshed, slice moved on, half a momentum step and a position step: q_prop is where
+  // momentum partly refreshed, slice moved on, half a momentum step and a position step: prop.q is where
   // the gradient is wanted
-  void drift(const Tuning& t) {
+  void drift(const Tuning& t, Hamiltonian& h) {
     const std::size_t d = q.size();
-    rng.normals(p_half.data(), d);  // the fresh noise, for a moment
+    rng.normals(prop.p.data(), d);  // the fresh noise, for a moment
     const double keep = std::sqrt(1.0 - t.alpha), fresh = std::sqrt(t.alpha);
-    double kinetic = 0.0;
     for (std::size_t i = 0; i < d; ++i) {
-      p[i] = keep * p[i] + fresh * p_half[i];
-      kinetic += 0.5 * p[i] * p[i];
+      p[i] = keep * p[i] + fresh * prop.p[i];
+      prop.p[i] = p[i] / t.sigma[i];
     }
     u = std::fmod(u + 1.0 + t.delta, 2.0) - 1.0;
-    H0 = -lp + kinetic;
-    for (std::size_t i = 0; i < d; ++i) {
-      p_half[i] = p[i] + 0.5 * t.eps * t.sigma[i] * g[i];
-      q_prop[i] = q[i] + t.eps * t.sigma[i] * p_half[i];
-    }
+    prop.q = q;
+    prop.g = g;
+    prop.logp = lp;
+    H0 = h.energy(prop);
+    h.drift(prop, t.eps);
   }
 
-  // the gradient at q_prop arrived: the second half step and the non-reversible accept test (Neal 2020):
+  // the gradient at prop.q arrived: the second half step and the non-reversible accept test (Neal 2020):
   // accept when |u| < exp(-dH), then u scales by exp(dH) so that it stays uniform; a rejection reverses
   // the momentum
-  void land(const double* grad, double logp, LogpStatus st, const Tuning& t, double divergence) {
+  void land(const double* grad, double logp, LogpStatus st, const Tuning& t, Hamiltonian& h, double divergence) {
     const std::size_t d = q.size();
     ++grad_evals;
     const bool ok = usable(st, logp, grad, d);
-    double kinetic = 0.0;
-    if (ok)
-      for (std::size_t i = 0; i < d; ++i) {
-        const double pi = p_half[i] + 0.5 * t.eps * t.sigma[i] * grad[i];
-        p_half[i] = pi;  // now the end point's momentum
-        kinetic += 0.5 * pi * pi;
-      }
-    const double H = -logp + kinetic;
+    std::copy(grad, grad + d, prop.g.begin());
+    prop.logp = logp;
+    const double H = ok ? infer::energy(logp, h.kick(prop, t.eps)) : HUGE_VAL;
     energy_error = ok ? H - H0 : HUGE_VAL;
     divergent = !ok || !std::isfinite(H) || energy_error > divergence;
     accept = divergent ? 0.0 : std::min(1.0, std::exp(-energy_error));
     if (!divergent && std::fabs(u) < std::exp(-energy_error)) {
-      std::copy(q_prop.begin(), q_prop.end(), q.begin());
-      std::copy(grad, grad + d, g.begin());
-      std::copy(p_half.begin(), p_half.end(), p.begin());
+      q = prop.q;
+      g = prop.g;
+      for (std::size_t i = 0; i < d; ++i) p[i] = prop.p[i] * t.sigma[i];
       lp = logp;
       u *= std::exp(energy_error);
       energy = H;
@@ -102,7 +109,7 @@ struct Member {
 Tuning tune_from(const std::vector<Member>& ms, const std::vector<int>& from, long t, const MeadsSettings& set) {
   const std::size_t n = from.size(), d = ms[0].q.size();
   Tuning out;
-  out.sigma.assign(d, 1.0);
+  std::vector<double> sigma(d, 1.0);
   std::vector<double> mean(d, 0.0), var(d, 0.0);
   for (int c : from)
     for (std::size_t i = 0; i < d; ++i) mean[i] += ms[c].q[i] / static_cast<double>(n);
@@ -110,8 +117,9 @@ Tuning tune_from(const std::vector<Member>& ms, const std::vector<int>& from, lo
     for (std::size_t i = 0; i < d; ++i) var[i] += (ms[c].q[i] - mean[i]) * (ms[c].q[i] - mean[i]) / static_cast<double>(n);
   for (std::size_t i = 0; i < d; ++i) {
     const double s = std::sqrt(var[i]);
-    if (s > 0 && std::isfinite(s)) out.sigma[i] = s;
+    if (s > 0 && std::isfinite(s)) sigma[i] = s;
   }
+  out.set_sigma(std::move(sigma));
   std::vector<double> X(n * d);
   for (std::size_t a = 0; a < n; ++a)
     for (std::size_t i = 0; i < d; ++i) X[a * d + i] = ms[from[a]].g[i] * out.sigma[i];
@@ -172,7 +180,8 @@ void MeadsRun::run() {
     Member& m = ms[c];
     m.density = factory_->make();
     m.rng = Rng(cfg_.chain.seed, cfg_.chain_id(c));
-    for (auto* v : {&m.q, &m.g, &m.p, &m.q_prop, &m.p_half}) v->assign(d, 0.0);
+    for (auto* v : {&m.q, &m.g, &m.p}) v->assign(d, 0.0);
+    m.prop.resize(d);
     if (resumed) {  // the gradient at the saved position is recomputed: the same function of it
       const ChainState& st = *resume_[c];
       m.q = st.position;
@@ -200,12 +209,14 @@ void MeadsRun::run() {
   // after warm-up: one tuning for every chain, from all of them (a function of the states alone, so a
   // run resumed at any iteration continues with the same numbers)
   Tuning fixed;
-  fixed.sigma.assign(d, 1.0);
+  fixed.set_sigma(std::vector<double>(d, 1.0));
   int it = resumed ? resume_[0]->iteration : 0;
   if (resumed && it >= tune) {
     const ChainState& s0 = *resume_[0];
     fixed.eps = s0.step_size;
-    for (std::size_t i = 0; i < d; ++i) fixed.sigma[i] = std::sqrt(s0.inv_metric[i]);
+    std::vector<double> sigma(d);
+    for (std::size_t i = 0; i < d; ++i) sigma[i] = std::sqrt(s0.inv_metric[i]);
+    fixed.set_sigma(std::move(sigma));
     fixed.alpha = s0.ensemble[2];
     fixed.delta = s0.ensemble[3];
   } else if (tune == 0) {
@@ -229,6 +240,7 @@ void MeadsRun::run() {
   };
   const int start = it;
   int answered = 0;
+  std::vector<Hamiltonian> hams;
   for (; it < total && !stop_.load(); ++it) {
     const bool warm = it < tune;
     const int frozen = warm ? it % K : -1;
@@ -240,16 +252,20 @@ void MeadsRun::run() {
           fold_tuning[k] = tune_from(ms, members[static_cast<std::size_t>((k + K - 1) % K)], it + 1, set_);
     }
     auto tuning_of = [&](const Member& m) -> const Tuning& { return warm ? fold_tuning[m.fold] : fixed; };
+    // one Hamiltonian per fold's tuning, made after the tunings are: they refer to the tunings' metrics
+    hams.clear();
+    for (int k = 0; k < (warm ? K : 1); ++k) hams.emplace_back(warm ? fold_tuning[k].metric : fixed.metric);
+    auto hamiltonian_of = [&](const Member& m) -> Hamiltonian& { return hams[warm ? m.fold : 0]; };
     for (int c = 0; c < B; ++c) {
       Member& m = ms[c];
       m.moves = m.fold != frozen;
-      if (m.moves) m.drift(tuning_of(m));
-      const std::vector<double>& at = m.moves ? m.q_prop : m.q;
+      if (m.moves) m.drift(tuning_of(m), hamiltonian_of(m));
+      const std::vector<double>& at = m.moves ? m.prop.q : m.q;
       std::copy(at.begin(), at.end(), X.begin() + static_cast<std::ptrdiff_t>(c * d));
     }
     batch->logp_grad(X.data(), G.data(), LP.data(), ST.data());
     for (int c = 0; c < B; ++c)
-      if (ms[c].moves) ms[c].land(G.data() + c * d, LP[c], ST[c], tuning_of(ms[c]), set_.divergence);
+      if (ms[c].moves) ms[c].land(G.data() + c * d, LP[c], ST[c], tuning_of(ms[c]), hamiltonian_of(ms[c]), set_.divergence);
     for (int c = 0; c < B; ++c) {
       Member& m = ms[c];
       ChainTrace& t = *traces[c];

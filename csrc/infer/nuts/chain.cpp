@@ -45,7 +45,7 @@ Chain::Chain(LogDensity& density, const ChainConfig& config, const std::vector<d
     st_.inv_metric = cfg_.dense ? metric_.inv_dense() : metric_.inv_diag();
   }
   st_.step_size = cfg_.initial_step_size;
-  st_.dual_averaging.mu = std::log(10.0 * st_.step_size);
+  st_.dual_averaging.restart(st_.step_size);
   if (cfg_.tune > 0) st_.step_size = nuts_.init_stepsize(z_, st_.step_size, st_.rng);
   st_.position = z_.q;
 }
@@ -104,8 +104,7 @@ void Chain::set_low_rank_metric() {
 
 void Chain::reinit_step_size() {
   st_.step_size = nuts_.init_stepsize(z_, st_.step_size, st_.rng);
-  st_.dual_averaging.mu = std::log(10.0 * st_.step_size);
-  st_.dual_averaging.restart();
+  st_.dual_averaging.restart(st_.step_size);
 }
 
 void Chain::adapt_windowed(const TransitionStats& s) {
@@ -155,8 +154,7 @@ void Chain::adapt_nutpie(const TransitionStats& s, bool moved) {
   } else {
     // the metric is final now: average the step size over this phase only, as Stan's terminal window does
     if (draw == sc.final_start) {
-      st_.dual_averaging.mu = std::log(10.0 * st_.step_size);
-      st_.dual_averaging.restart();
+      st_.dual_averaging.restart(st_.step_size);
     }
     st_.step_size = st_.dual_averaging.learn(s.accept_stat);
   }

@@ -12,11 +12,6 @@ namespace brr::infer {
 
 namespace {
 constexpr double kMaxDeltaH = 1000.0;
-// H = -log p + kinetic energy; NaN counts as +inf (a divergence, never a candidate).
-inline double energy(double logp, double kinetic) {
-  const double h = -logp + kinetic;
-  return std::isnan(h) ? HUGE_VAL : h;
-}
 inline double log_sum_exp(double a, double b) {
   if (a == -HUGE_VAL) return b;
   if (b == -HUGE_VAL) return a;
@@ -67,9 +62,8 @@ bool merge_checks(std::size_t n, const double* ps_beg, const double* ps_end, con
 }  // namespace
 
 Nuts::Nuts(LogDensity& density, const Metric& metric, int max_depth)
-    : density_(density), metric_(metric), max_depth_(max_depth), n_(density.dim()), pool_(density.dim()) {
+    : density_(density), ham_(metric), max_depth_(max_depth), n_(density.dim()), pool_(density.dim()) {
   z_.resize(n_);
-  v_.assign(n_, 0.0);
   rho_level_.resize(2 * (static_cast<std::size_t>(max_depth) + 1));
   for (auto& r : rho_level_) r.assign(n_, 0.0);
   for (auto& r : rho_whole_) r.assign(n_, 0.0);
@@ -102,31 +96,17 @@ bool Nuts::evaluate(PhasePoint& z) {
   return true;
 }
 
-void Nuts::leapfrog(PhasePoint& z, double eps) {
-  metric_.drift(z.q.data(), z.p.data(), z.g.data(), z.q.data(), z.p.data(), 0.5 * eps, eps, v_.data());
-  if (!evaluate(z)) {
-    z.logp = -HUGE_VAL;  // H = +inf: the step counts as divergent
-    return;
-  }
-  metric_.kick(z.p.data(), z.g.data(), 0.5 * eps, v_.data());
-}
-
-double Nuts::hamiltonian(const PhasePoint& z) {
-  metric_.velocity(z.p.data(), v_.data());
-  return energy(z.logp, metric_.kinetic(z.p.data(), v_.data()));
-}
-
 bool Nuts::leaf(int from, double eps, double H0, Subtree& out, int& n_leapfrog, double& sum_metro_prob) {
   const int s = pool_.acquire();
   State& z = pool_[s];
   const State& z0 = pool_[from];
-  metric_.drift(z0.q.data(), z0.p.data(), z0.g.data(), z.q.data(), z.p.data(), 0.5 * eps, eps, v_.data());
+  ham_.drift(z0.q.data(), z0.p.data(), z0.g.data(), z.q.data(), z.p.data(), eps);
   ++n_leapfrog;
   double h = HUGE_VAL;
   if (evaluate_density(z.q, z.g, z.logp)) {
     // the velocity M^{-1} p is both the kinetic energy's and the U-turn check's p_sharp: computed once.
     // A non-finite gradient makes the kinetic energy non-finite, so h is +inf: a divergence.
-    h = energy(z.logp, metric_.kick(z.p.data(), z.g.data(), 0.5 * eps, z.v.data()));
+    h = energy(z.logp, ham_.kick(z.p.data(), z.g.data(), eps, z.v.data()));
   }
   z.energy = h;
   if (h - H0 > kMaxDeltaH) divergent_ = true;
@@ -177,9 +157,8 @@ TransitionStats Nuts::transition(PhasePoint& z, double eps, Rng& rng) {
   z0.q = z.q;
   z0.g = z.g;
   z0.logp = z.logp;
-  metric_.sample_momentum(rng, z0.p.data());
-  metric_.velocity(z0.p.data(), z0.v.data());
-  const double H0 = energy(z0.logp, metric_.kinetic(z0.p.data(), z0.v.data()));
+  ham_.refresh(rng, z0.p.data());
+  const double H0 = energy(z0.logp, ham_.kinetic(z0.p.data(), z0.v.data()));
   z0.energy = H0;
   // Stan's four boundary points: the trajectory's ends (bck_bck, fwd_fwd) and the inner ends of the last
   // subtree added on each side (bck_fwd, fwd_bck), each a pool reference, plus the sample's.
@@ -254,10 +233,10 @@ double Nuts::init_stepsize(const PhasePoint& z0, double eps, Rng& rng) {
   if (eps <= 0 || eps > 1e7 || std::isnan(eps)) return eps;
   auto trial = [&](double e) {
     z_ = z0;
-    metric_.sample_momentum(rng, z_.p.data());
-    const double H0 = hamiltonian(z_);
-    leapfrog(z_, e);
-    return H0 - hamiltonian(z_);
+    ham_.refresh(rng, z_.p.data());
+    const double H0 = ham_.energy(z_);
+    ham_.leapfrog(z_, e, [this](PhasePoint& z) { return evaluate(z); });
+    return H0 - ham_.energy(z_);
   };
   const double log08 = std::log(0.8);
   const int direction = trial(eps) > log08 ? 1 : -1;

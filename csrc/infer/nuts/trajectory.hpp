@@ -4,23 +4,13 @@
 #include <cmath>
 #include <vector>
 
+#include "infer/hamiltonian.hpp"
 #include "infer/log_density.hpp"
 #include "infer/metric.hpp"
 #include "infer/rng.hpp"
 #include "infer/state_pool.hpp"
 
 namespace brr::infer {
-
-// The chain's current point (the momentum is scratch for the step-size search).
-struct PhasePoint {
-  std::vector<double> q, p, g;
-  double logp = 0.0;
-  void resize(std::size_t n) {
-    q.resize(n);
-    p.resize(n);
-    g.resize(n);
-  }
-};
 
 struct TransitionStats {
   double accept_stat = 0.0;
@@ -55,19 +45,16 @@ class Nuts {
                   double& sum_metro_prob, Rng& rng);
   bool leaf(int from, double eps, double H0, Subtree& out, int& n_leapfrog, double& sum_metro_prob);
   bool evaluate_density(std::vector<double>& q, std::vector<double>& g, double& logp);
-  void leapfrog(PhasePoint& z, double eps);
-  double hamiltonian(const PhasePoint& z);
 
   LogDensity& density_;
-  const Metric& metric_;
+  Hamiltonian ham_;
   int max_depth_;
   std::size_t n_;
   double eps_ = 1.0;
   bool divergent_ = false;
   long long n_grad_ = 0;
   StatePool pool_;
-  PhasePoint z_;                                // the step-size search's scratch point
-  std::vector<double> v_;                       // velocity scratch for the non-diagonal metrics
+  PhasePoint z_;                                // the step-size search's scratch point (its momentum too)
   std::vector<std::vector<double>> rho_level_;  // per depth, the two halves' momentum sums
   std::vector<double> rho_whole_[2];            // the trajectory's momentum sum, before and after a merge
 };
