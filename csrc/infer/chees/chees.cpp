@@ -7,6 +7,7 @@
 
 #include "infer/adaptation.hpp"
 #include "infer/hamiltonian.hpp"
+#include "infer/chees/transition.hpp"
 #include "infer/lockstep.hpp"
 #include "infer/rng.hpp"
 
@@ -36,77 +37,19 @@ struct Adam {  // one parameter
   }
 };
 
-// One chain's part of an iteration: a jittered HMC transition taken in lock-step with the others, so
-// that each leapfrog step's gradients of all chains come from one batch evaluation. The steps are the
-// shared Hamiltonian's (drift, then kick when the batch's gradients arrive).
-struct Member {
-  std::unique_ptr<infer::LogDensity> density;  // for the search for a starting point
-  infer::Rng rng;
-  std::vector<double> q, g, q0;  // the current state and where the trajectory started
-  double lp = 0;
-  infer::PhasePoint prop;  // the trajectory's moving end
-  double accept = 0, energy = 0, energy_error = 0, H0 = 0;
-  bool divergent = false, ok = true;
-  long long grad_evals = 0;
-
-  bool valid(infer::LogpStatus st, double logp, const double* grad) const { return usable(st, logp, grad, q.size()); }
-
-  bool eval(const double* x, double* grad, double& logp) {
-    ++grad_evals;
-    return valid(density->logp_grad(x, grad, logp), logp, grad);
-  }
-
-  // momentum from the metric, the starting energy
-  void begin(infer::Hamiltonian& h) {
-    q0 = q;
-    prop.q = q;
-    prop.g = g;
-    prop.logp = lp;
-    h.refresh(rng, prop.p.data());
-    H0 = h.energy(prop);
-    ok = true;
-  }
-
-  // the gradient at prop.q arrived: the second half step, unless the point is invalid (the trajectory ends)
-  void land(infer::Hamiltonian& h, const double* grad, double logp, infer::LogpStatus st, double eps) {
-    ++grad_evals;
-    std::copy(grad, grad + q.size(), prop.g.begin());
-    prop.logp = logp;
-    ok = valid(st, logp, grad);
-    if (ok) h.kick(prop, eps);
-  }
-
-  // Metropolis correction of the trajectory's end point
-  void finish(infer::Hamiltonian& h) {
-    const double H = h.energy(prop);
-    energy_error = ok ? H - H0 : HUGE_VAL;
-    divergent = !ok || !std::isfinite(H) || energy_error > 1000;
-    accept = divergent ? 0.0 : std::min(1.0, std::exp(-energy_error));
-    const double u = rng.uniform();
-    if (!divergent && u < accept) {
-      q = prop.q;
-      g = prop.g;
-      lp = prop.logp;
-      energy = H;
-    } else {
-      energy = H0;
-    }
-  }
-};
-
 // The gradient in log trajectory length of the ChEES criterion (the change in the chains' centred squared
 // distance, squared) over the chains' last trajectories of time t: acceptance-weighted, in whitened
 // coordinates, divided by the squared distance squared so that Adam sees one magnitude for any dimension
 // and posterior scale (each step moves log T by about the learning rate while the sign holds).
 // mean_prop, mean_init: scratch of the dimension.
-double chees_gradient(const std::vector<Member>& ms, const std::vector<double>& minv, double t,
+double chees_gradient(const std::vector<EnsembleMember>& ms, const std::vector<double>& minv, double t,
                       std::vector<double>& mean_prop, std::vector<double>& mean_init) {
   const std::size_t d = minv.size();
   const double B = static_cast<double>(ms.size());
   double wsum = 0.0;
   std::fill(mean_prop.begin(), mean_prop.end(), 0.0);
   std::fill(mean_init.begin(), mean_init.end(), 0.0);
-  for (const Member& m : ms) {
+  for (const EnsembleMember& m : ms) {
     const double w = m.divergent ? 0.0 : m.accept;
     wsum += w;
     for (std::size_t i = 0; i < d; ++i) {
@@ -117,7 +60,7 @@ double chees_gradient(const std::vector<Member>& ms, const std::vector<double>& 
   if (wsum <= 0) return 0.0;
   for (auto& v : mean_prop) v /= wsum;
   double grad = 0.0, scale = 0.0;
-  for (const Member& m : ms) {
+  for (const EnsembleMember& m : ms) {
     if (m.divergent) continue;
     double np = 0.0, ni = 0.0, dot = 0.0;  // squared distances at the end and the start; half d(np)/dt
     for (std::size_t i = 0; i < d; ++i) {
@@ -136,15 +79,15 @@ double chees_gradient(const std::vector<Member>& ms, const std::vector<double>& 
 
 // The metric: the cross-chain variance of the states, regularised as Stan's windows are, averaged in log
 // space with weight w. Leaves the states' cross-chain mean in mean_q; var_q: scratch of the dimension.
-void update_metric(const std::vector<Member>& ms, double w, std::vector<double>& minv, std::vector<double>& mean_q,
+void update_metric(const std::vector<EnsembleMember>& ms, double w, std::vector<double>& minv, std::vector<double>& mean_q,
                    std::vector<double>& var_q) {
   const std::size_t d = minv.size();
   const double n = static_cast<double>(ms.size());
   std::fill(mean_q.begin(), mean_q.end(), 0.0);
   std::fill(var_q.begin(), var_q.end(), 0.0);
-  for (const Member& m : ms)
+  for (const EnsembleMember& m : ms)
     for (std::size_t i = 0; i < d; ++i) mean_q[i] += m.q[i] / n;
-  for (const Member& m : ms)
+  for (const EnsembleMember& m : ms)
     for (std::size_t i = 0; i < d; ++i) var_q[i] += (m.q[i] - mean_q[i]) * (m.q[i] - mean_q[i]) / (n - 1);
   for (std::size_t i = 0; i < d; ++i) {
     const double v = (n / (n + 5.0)) * var_q[i] + 1e-3 * (5.0 / (n + 5.0));
@@ -175,11 +118,11 @@ struct WidestDirection {
   double trajectory() const { return 2.2467 * std::sqrt(var); }
 
   // mean: the states' cross-chain mean (update_metric's)
-  void update(const std::vector<Member>& ms, const std::vector<double>& mean, const std::vector<double>& minv, int it) {
+  void update(const std::vector<EnsembleMember>& ms, const std::vector<double>& mean, const std::vector<double>& minv, int it) {
     const std::size_t d = v.size();
     const double B = static_cast<double>(ms.size());
     for (std::size_t i = 0; i < d; ++i) isd[i] = 1.0 / std::sqrt(minv[i]);
-    auto along = [&](const Member& m, const std::vector<double>& u) {  // (whitened, centred state) . u
+    auto along = [&](const EnsembleMember& m, const std::vector<double>& u) {  // (whitened, centred state) . u
       double s = 0.0;
       for (std::size_t i = 0; i < d; ++i) s += (m.q[i] - mean[i]) * isd[i] * u[i];
       return s;
@@ -192,7 +135,7 @@ struct WidestDirection {
     };
     // Oja: the covariance times v, from the chains, normalised and averaged into v
     std::fill(next.begin(), next.end(), 0.0);
-    for (const Member& m : ms) {
+    for (const EnsembleMember& m : ms) {
       const double s = along(m, v);
       for (std::size_t i = 0; i < d; ++i) next[i] += s * (m.q[i] - mean[i]) * isd[i];
     }
@@ -201,7 +144,7 @@ struct WidestDirection {
     for (std::size_t i = 0; i < d; ++i) v[i] += w * (next[i] - v[i]);
     normalise(v);
     double var_v = 0.0;
-    for (const Member& m : ms) {
+    for (const EnsembleMember& m : ms) {
       const double s = along(m, v);
       var_v += s * s / (B - 1);
     }
@@ -227,9 +170,9 @@ void CheesRun::run() {
   const std::size_t d = factory_->dim();
   const int B = cfg_.chains, tune = cfg_.chain.tune, total = cfg_.total(0);
   const bool resumed = !resume_.empty();
-  std::vector<Member> ms(static_cast<std::size_t>(B));
+  std::vector<EnsembleMember> ms(static_cast<std::size_t>(B));
   for (int c = 0; c < B; ++c) {
-    Member& m = ms[c];
+    EnsembleMember& m = ms[c];
     m.density = factory_->make();
     m.rng = infer::Rng(cfg_.chain.seed, cfg_.chain_id(c));
     for (auto* v : {&m.q, &m.g, &m.q0}) v->assign(d, 0.0);
@@ -246,62 +189,15 @@ void CheesRun::run() {
   }
   const int threads = std::max(1, std::min(cfg_.threads, B));
   std::unique_ptr<infer::BatchLogDensity> batch = factory_->make_batch(static_cast<std::size_t>(B), threads);
-  std::vector<double> X(static_cast<std::size_t>(B) * d), G(X.size()), LP(static_cast<std::size_t>(B));
-  std::vector<infer::LogpStatus> ST(static_cast<std::size_t>(B));
   std::vector<double> minv(d, 1.0);  // the adapted diagonal metric; `metric` follows it
   infer::Metric metric(d, false);
   infer::Hamiltonian ham(metric);
-  // where the batch steps whole trajectories itself (a device), the chains' starts go in and their ends
-  // come out, once per trajectory instead of once per step
-  const bool on_batch = batch->has_leapfrog();
-  std::vector<double> P(on_batch ? X.size() : 0);
-  std::vector<unsigned char> OK(on_batch ? static_cast<std::size_t>(B) : 0);
-  std::vector<long long> EV(OK.size());
-  // L leapfrog steps of size eps for every chain, one batch evaluation per step; a chain whose
-  // trajectory ended early (invalid point) rides along at its current state, its results dropped
-  auto for_all = [&](int L, double eps) {
-    for (Member& m : ms) m.begin(ham);
-    if (on_batch) {
-      for (int c = 0; c < B; ++c) {
-        const Member& m = ms[c];
-        std::copy_n(m.prop.q.data(), d, X.data() + c * d);
-        std::copy_n(m.prop.p.data(), d, P.data() + c * d);
-        std::copy_n(m.prop.g.data(), d, G.data() + c * d);
-        LP[c] = m.prop.logp;
-      }
-      batch->leapfrog({X.data(), P.data(), G.data(), LP.data(), OK.data(), EV.data()}, metric.inv_diag().data(), eps,
-                      L);
-      for (int c = 0; c < B; ++c) {
-        Member& m = ms[c];
-        std::copy_n(X.data() + c * d, d, m.prop.q.data());
-        std::copy_n(P.data() + c * d, d, m.prop.p.data());
-        std::copy_n(G.data() + c * d, d, m.prop.g.data());
-        m.prop.logp = LP[c];
-        m.ok = OK[c] != 0;
-        m.grad_evals += EV[c];
-      }
-      for (Member& m : ms) m.finish(ham);
-      return;
-    }
-    for (int s = 0; s < L; ++s) {
-      bool any = false;
-      for (int c = 0; c < B; ++c) {
-        Member& m = ms[c];
-        if (m.ok) ham.drift(m.prop, eps);
-        any |= m.ok;
-        const std::vector<double>& at = m.ok ? m.prop.q : m.q;
-        std::copy(at.begin(), at.end(), X.begin() + static_cast<std::ptrdiff_t>(c * d));
-      }
-      if (!any) break;
-      batch->logp_grad(X.data(), G.data(), LP.data(), ST.data());
-      for (int c = 0; c < B; ++c)
-        if (ms[c].ok) ms[c].land(ham, G.data() + c * d, LP[c], ST[c], eps);
-    }
-    for (Member& m : ms) m.finish(ham);
-  };
+  EnsembleTransition transition(*batch, d);
+  // L leapfrog steps of size eps for every chain
+  auto for_all = [&](int L, double eps) { transition(ms, ham, L, eps); };
   auto mean_accept = [&]() {
     double s = 0.0;
-    for (const Member& m : ms) s += m.accept;
+    for (const EnsembleMember& m : ms) s += m.accept;
     return s / B;
   };
   infer::DualAveraging da;
@@ -378,7 +274,7 @@ void CheesRun::run() {
       // step size: dual averaging on the harmonic mean of the acceptance probabilities
       double inv_sum = 0.0;
       int n_ok = 0;
-      for (const Member& m : ms)
+      for (const EnsembleMember& m : ms)
         if (!m.divergent) inv_sum += 1.0 / std::max(m.accept, 1e-20), ++n_ok;
       const double harmonic = n_ok ? n_ok / inv_sum : 0.0;
       const double next_eps = da.learn(harmonic);
@@ -411,7 +307,7 @@ void CheesRun::run() {
       if (it + 1 == tune) eps = da.final_step_size();
     }
     for (int c = 0; c < B; ++c) {
-      Member& m = ms[c];
+      EnsembleMember& m = ms[c];
       infer::ChainTrace& t = *traces[c];
       if (m.divergent && !warm) t.divergences.fetch_add(1);
       if (!warm || cfg_.keep_warmup)

@@ -7,27 +7,13 @@
 #include <stdexcept>
 #include <string>
 
-#include "infer/hamiltonian.hpp"
 #include "infer/lockstep.hpp"
+#include "infer/meads/transition.hpp"
 #include "infer/rng.hpp"
 
 namespace brr::infer {
 
 namespace {
-
-// The generalized HMC kernel's tuning: one fold's during warm-up, everyone's after it.
-struct Tuning {
-  double eps = 1.0, alpha = 1.0, delta = 0.5;
-  std::vector<double> sigma;  // preconditioner: per-dimension scale
-  Metric metric;              // its diagonal metric, M^{-1} = sigma^2
-  void set_sigma(std::vector<double> s) {
-    sigma = std::move(s);
-    std::vector<double> minv(sigma.size());
-    for (std::size_t i = 0; i < sigma.size(); ++i) minv[i] = sigma[i] * sigma[i];
-    metric = Metric(sigma.size(), false);
-    metric.set_inv_diag(minv);
-  }
-};
 
 // The paper's estimate of the largest eigenvalue of E[x x^T] from the rows x_1..x_n of X (n x d,
 // row-major): sum of squared eigenvalues over their sum, both estimated without bias from the Gram
@@ -45,68 +31,10 @@ double max_eigenvalue(const std::vector<double>& X, std::size_t n, std::size_t d
   return (off / (nn * (nn - 1.0))) / (trace / nn);
 }
 
-// A chain's state keeps its momentum p whitened (per unit of sigma, as the paper's preconditioned
-// coordinates have it), so that it carries over when its fold's tuning changes; each step converts it to
-// the metric's units, p / sigma, for the shared Hamiltonian's leapfrog step and back.
-struct Member {
-  std::unique_ptr<LogDensity> density;  // for the search for a starting point
-  Rng rng;
-  int fold = 0;
-  std::vector<double> q, g, p;
-  PhasePoint prop;  // the step's end
-  double lp = 0, u = 0, H0 = 0, accept = 0, energy = 0, energy_error = 0;
-  bool divergent = false, moves = false;
-  long long grad_evals = 0;
-
-  // momentum partly refreshed, slice moved on, half a momentum step and a position step: prop.q is where
-  // the gradient is wanted
-  void drift(const Tuning& t, Hamiltonian& h) {
-    const std::size_t d = q.size();
-    rng.normals(prop.p.data(), d);  // the fresh noise, for a moment
-    const double keep = std::sqrt(1.0 - t.alpha), fresh = std::sqrt(t.alpha);
-    for (std::size_t i = 0; i < d; ++i) {
-      p[i] = keep * p[i] + fresh * prop.p[i];
-      prop.p[i] = p[i] / t.sigma[i];
-    }
-    u = std::fmod(u + 1.0 + t.delta, 2.0) - 1.0;
-    prop.q = q;
-    prop.g = g;
-    prop.logp = lp;
-    H0 = h.energy(prop);
-    h.drift(prop, t.eps);
-  }
-
-  // the gradient at prop.q arrived: the second half step and the non-reversible accept test (Neal 2020):
-  // accept when |u| < exp(-dH), then u scales by exp(dH) so that it stays uniform; a rejection reverses
-  // the momentum
-  void land(const double* grad, double logp, LogpStatus st, const Tuning& t, Hamiltonian& h, double divergence) {
-    const std::size_t d = q.size();
-    ++grad_evals;
-    const bool ok = usable(st, logp, grad, d);
-    std::copy(grad, grad + d, prop.g.begin());
-    prop.logp = logp;
-    const double H = ok ? infer::energy(logp, h.kick(prop, t.eps)) : HUGE_VAL;
-    energy_error = ok ? H - H0 : HUGE_VAL;
-    divergent = !ok || !std::isfinite(H) || energy_error > divergence;
-    accept = divergent ? 0.0 : std::min(1.0, std::exp(-energy_error));
-    if (!divergent && std::fabs(u) < std::exp(-energy_error)) {
-      q = prop.q;
-      g = prop.g;
-      for (std::size_t i = 0; i < d; ++i) p[i] = prop.p[i] * t.sigma[i];
-      lp = logp;
-      u *= std::exp(energy_error);
-      energy = H;
-    } else {
-      for (double& v : p) v = -v;
-      energy = H0;
-    }
-  }
-};
-
 // The tuning drawn from chains `from` (their positions and gradients), at warm-up iteration t >= 1;
 // a statistic that comes out degenerate (chains all equal in some coordinate, say) keeps the neutral
 // value (scale 1, step 1).
-Tuning tune_from(const std::vector<Member>& ms, const std::vector<int>& from, long t, const MeadsSettings& set) {
+Tuning tune_from(const std::vector<GhmcMember>& ms, const std::vector<int>& from, long t, const MeadsSettings& set) {
   const std::size_t n = from.size(), d = ms[0].q.size();
   Tuning out;
   std::vector<double> sigma(d, 1.0);
@@ -137,7 +65,7 @@ Tuning tune_from(const std::vector<Member>& ms, const std::vector<int>& from, lo
 
 // Every K iterations the chains are dealt to the folds afresh: a permutation drawn from the seed and
 // the iteration alone, so that a resumed run deals as the uninterrupted one did.
-void deal(std::vector<Member>& ms, int folds, uint64_t seed, long it) {
+void deal(std::vector<GhmcMember>& ms, int folds, uint64_t seed, long it) {
   std::vector<int> order(ms.size());
   std::iota(order.begin(), order.end(), 0);
   Rng r(seed ^ (0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(it + 1)), 0);
@@ -175,9 +103,9 @@ void MeadsRun::run() {
   const std::size_t d = factory_->dim();
   const int B = cfg_.chains, K = set_.folds, tune = cfg_.chain.tune, total = cfg_.total(0);
   const bool resumed = !resume_.empty();
-  std::vector<Member> ms(static_cast<std::size_t>(B));
+  std::vector<GhmcMember> ms(static_cast<std::size_t>(B));
   for (int c = 0; c < B; ++c) {
-    Member& m = ms[c];
+    GhmcMember& m = ms[c];
     m.density = factory_->make();
     m.rng = Rng(cfg_.chain.seed, cfg_.chain_id(c));
     for (auto* v : {&m.q, &m.g, &m.p}) v->assign(d, 0.0);
@@ -202,8 +130,6 @@ void MeadsRun::run() {
   }
   const int threads = std::max(1, std::min(cfg_.threads, B));
   std::unique_ptr<BatchLogDensity> batch = factory_->make_batch(static_cast<std::size_t>(B), threads);
-  std::vector<double> X(static_cast<std::size_t>(B) * d), G(X.size()), LP(static_cast<std::size_t>(B));
-  std::vector<LogpStatus> ST(static_cast<std::size_t>(B));
   std::vector<int> all(static_cast<std::size_t>(B));
   std::iota(all.begin(), all.end(), 0);
   // after warm-up: one tuning for every chain, from all of them (a function of the states alone, so a
@@ -226,7 +152,7 @@ void MeadsRun::run() {
   std::vector<std::vector<int>> members(static_cast<std::size_t>(K));
   // where chain c stands before iteration `next`: a later run continues from here
   auto state_of = [&](int c, int next) {
-    const Member& m = ms[c];
+    const GhmcMember& m = ms[c];
     ChainState st;
     st.position = m.q;
     st.step_size = fixed.eps;
@@ -240,7 +166,8 @@ void MeadsRun::run() {
   };
   const int start = it;
   int answered = 0;
-  std::vector<Hamiltonian> hams;
+  GhmcTransition transition(*batch, d);
+  std::vector<const Tuning*> tunings(static_cast<std::size_t>(B));
   for (; it < total && !stop_.load(); ++it) {
     const bool warm = it < tune;
     const int frozen = warm ? it % K : -1;
@@ -251,23 +178,11 @@ void MeadsRun::run() {
         if (k != frozen)
           fold_tuning[k] = tune_from(ms, members[static_cast<std::size_t>((k + K - 1) % K)], it + 1, set_);
     }
-    auto tuning_of = [&](const Member& m) -> const Tuning& { return warm ? fold_tuning[m.fold] : fixed; };
-    // one Hamiltonian per fold's tuning, made after the tunings are: they refer to the tunings' metrics
-    hams.clear();
-    for (int k = 0; k < (warm ? K : 1); ++k) hams.emplace_back(warm ? fold_tuning[k].metric : fixed.metric);
-    auto hamiltonian_of = [&](const Member& m) -> Hamiltonian& { return hams[warm ? m.fold : 0]; };
+    auto tuning_of = [&](const GhmcMember& m) -> const Tuning& { return warm ? fold_tuning[m.fold] : fixed; };
+    for (int c = 0; c < B; ++c) tunings[c] = ms[c].fold != frozen ? &tuning_of(ms[c]) : nullptr;
+    transition(ms, tunings, set_.divergence);
     for (int c = 0; c < B; ++c) {
-      Member& m = ms[c];
-      m.moves = m.fold != frozen;
-      if (m.moves) m.drift(tuning_of(m), hamiltonian_of(m));
-      const std::vector<double>& at = m.moves ? m.prop.q : m.q;
-      std::copy(at.begin(), at.end(), X.begin() + static_cast<std::ptrdiff_t>(c * d));
-    }
-    batch->logp_grad(X.data(), G.data(), LP.data(), ST.data());
-    for (int c = 0; c < B; ++c)
-      if (ms[c].moves) ms[c].land(G.data() + c * d, LP[c], ST[c], tuning_of(ms[c]), hamiltonian_of(ms[c]), set_.divergence);
-    for (int c = 0; c < B; ++c) {
-      Member& m = ms[c];
+      GhmcMember& m = ms[c];
       ChainTrace& t = *traces[c];
       const double eps = tuning_of(m).eps;
       if (m.divergent && m.moves && !warm) t.divergences.fetch_add(1);
