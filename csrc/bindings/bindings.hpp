@@ -6,4 +6,5 @@ namespace brr::bind {
 void bind_program(pybind11::module_& m);
 void bind_sampler(pybind11::module_& m);
 void bind_evaluators(pybind11::module_& m);
+void bind_transition(pybind11::module_& m);
 }  // namespace brr::bind

@@ -29,4 +29,5 @@ PYBIND11_MODULE(_core, m) {
   brr::bind::bind_program(m);
   brr::bind::bind_sampler(m);
   brr::bind::bind_evaluators(m);
+  brr::bind::bind_transition(m);
 }

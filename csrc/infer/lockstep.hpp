@@ -18,7 +18,10 @@
 
 namespace brr::infer {
 
-// false: the trajectory ends there; a fatal status (a bug in the density) is thrown
+// false: the trajectory ends there; a fatal status (a bug in the density) is thrown. Call the density
+// first and pass its status: as usable(density.logp_grad(x, g, lp), lp, ...) the compiler may read lp
+// before the call writes it (argument order is unspecified), which let ChEES and MEADS start where the
+// log density was NaN.
 inline bool usable(LogpStatus st, double logp, const double* grad, std::size_t d) {
   if (st == LogpStatus::Fatal) throw std::runtime_error("the log density failed (see the error above)");
   if (st != LogpStatus::Ok || !std::isfinite(logp)) return false;
@@ -40,7 +43,8 @@ inline long long find_start(LogDensity& density, Rng& rng, const SamplerConfig& 
     else
       for (std::size_t i = 0; i < d; ++i) q[i] = cfg.chain.init_radius * (2.0 * rng.uniform() - 1.0);
     ++evals;
-    if (usable(density.logp_grad(q.data(), g.data(), lp), lp, g.data(), d)) return evals;
+    const LogpStatus st = density.logp_grad(q.data(), g.data(), lp);  // before usable() reads lp
+    if (usable(st, lp, g.data(), d)) return evals;
   }
   throw std::runtime_error(given ? "the log density or its gradient is not finite at the given initial values"
                                  : "could not find a starting point with finite log density and gradient in "

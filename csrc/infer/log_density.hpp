@@ -27,7 +27,7 @@ class BatchLogDensity {
 
   // Optional: L leapfrog steps of every lane run where the gradients are computed (a GPU keeps the
   // lanes' positions, momenta and gradients there, so only the trajectories' ends cross). A live lane
-  // steps p += eps/2 g, q += eps minv p, (lp, g) at q, p += eps/2 g while lp and g are finite; at a
+  // steps p += eps/2 g, q += eps (minv p), (lp, g) at q, p += eps/2 g while lp and g are finite; at a
   // point where they are not it stops (ok = 0) with that point's q, lp and g and p after the first half
   // kick. The arithmetic is a host loop's over logp_grad, so an ensemble draws the same either way.
   struct Trajectories {

@@ -33,7 +33,8 @@ struct EnsembleMember {
 
   bool eval(const double* x, double* grad, double& logp) {
     ++grad_evals;
-    return valid(density->logp_grad(x, grad, logp), logp, grad);
+    const LogpStatus st = density->logp_grad(x, grad, logp);  // before valid() reads logp
+    return valid(st, logp, grad);
   }
 
   // momentum from the metric, the starting energy

@@ -118,7 +118,8 @@ void MeadsRun::run() {
       m.u = st.ensemble[1];
       std::copy(st.ensemble.begin() + kEnsembleHeader, st.ensemble.end(), m.p.begin());
       ++m.grad_evals;
-      if (!usable(m.density->logp_grad(m.q.data(), m.g.data(), m.lp), m.lp, m.g.data(), d))
+      const LogpStatus status = m.density->logp_grad(m.q.data(), m.g.data(), m.lp);  // before usable() reads m.lp
+      if (!usable(status, m.lp, m.g.data(), d))
         throw std::runtime_error("resume: the log density is not finite at a saved chain position");
       continue;
     }
