@@ -173,3 +173,35 @@ def test_an_ensemble_does_not_start_where_the_log_density_is_nan(sampler):
         with pytest.raises(RuntimeError, match="not finite at the given initial values"):
             bb.sample(m, sampler=sampler, chains=8, tune=0, draws=3, init={"x": np.array([3.0, 0.0])},
                       progressbar=False)
+
+
+def test_the_sampler_registry_is_the_one_list_of_samplers():
+    # Python's names, its type hint and its lock-step set come from the C++ registry's table
+    import typing
+    from brr_bayes.infer import plan
+    rows = _backend.core().samplers()
+    assert [r["name"] for r in rows] == list(plan.samplers()) == list(typing.get_args(plan.SamplerName))
+    assert {r["name"] for r in rows if r["lockstep"]} == {"chees", "meads"}
+    assert not plan.is_lockstep("nuts") and plan.is_lockstep("chees") and not plan.is_lockstep(["chees"])
+
+
+@pytest.mark.parametrize("given,match", [
+    (dict(sampler="hmc"), "sampler='hmc' is not known. Expected one of: 'nuts', 'chees', 'meads'"),
+    (dict(sampler="chees", chains=1), "pass chains >= 2"),
+    (dict(sampler="chees", chains=8, adapt="stan"), "adapts a diagonal metric across chains"),
+    (dict(target_accept=1.5), r"target_accept must be in \(0, 1\), got 1.5;"),
+    (dict(metric="low_rank", adapt="stan"), "use adapt='fisher'"),
+    (dict(max_treedepth=0), r"max_treedepth must be in \[1, 30\], got 0"),
+    (dict(step_size=-0.1), "step_size must be positive and finite, got -0.1"),
+])
+def test_settings_are_checked_once_by_the_registry(given, match):
+    # bb.sample's arguments and what the C++ sampler is started with go through the same check
+    with pytest.raises(ValueError, match=match):
+        _backend.core().check_sampler_config(given)
+
+
+def test_the_registry_fills_in_the_defaults():
+    core = _backend.core()
+    assert core.check_sampler_config({})["adapt"] == "stan"
+    assert core.check_sampler_config(dict(metric="low_rank"))["adapt"] == "fisher"   # chosen in one place
+    assert core.check_sampler_config(dict(metric="dense", adapt="nutpie"))["adapt"] == "nutpie"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from typing import Literal
 
 import numpy as np
 
@@ -77,59 +78,63 @@ def defaults() -> dict:
 _DEFAULTS = None
 
 
-SAMPLERS = ("nuts", "chees", "meads")
-LOCKSTEP = ("chees", "meads")   # many chains stepping together, one batch evaluation per step
+# The sampler registry's names (csrc/infer/registry.cpp), for type checkers; test_sampler_registry checks
+# that they are the registry's.
+SamplerName = Literal["nuts", "chees", "meads"]
 DEVICES = ("cpu", "cuda", "cuda-emulated")
 
 
+def samplers() -> dict:
+    """The sampler registry's rows by name (csrc/infer/registry.cpp: name, title, lockstep), read when first
+    needed."""
+    global _SAMPLERS
+    if _SAMPLERS is None:
+        _SAMPLERS = {row["name"]: dict(row) for row in _backend.core().samplers()}
+    return _SAMPLERS
+
+
+_SAMPLERS = None
+
+
+def is_lockstep(sampler) -> bool:
+    """Whether ``sampler``'s chains step together (one batch evaluation per step); False for unknown names."""
+    return isinstance(sampler, str) and samplers().get(sampler, {}).get("lockstep", False)
+
+
+def _integer(name, v, what):
+    if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer))):
+        raise ValueError(f"{name} must be {what}, got {v!r}")
+
+
 def check_settings(draws, tune, chains, cores, seed, target_accept, max_treedepth, metric, adapt, keep_warmup, step_size,
-            sampler="nuts"):
-    if sampler not in SAMPLERS:
-        raise ValueError(f"sampler='{sampler}' is not known. Expected one of: {', '.join(map(repr, SAMPLERS))}")
-    if sampler == "chees":
-        if chains is not None and chains < 2:
-            raise ValueError(f"sampler='chees' learns its step size, trajectory length and metric across chains: "
-                             f"pass chains >= 2 (tens to hundreds), got {chains}")
-    if sampler in LOCKSTEP and (metric not in (None, "diag") or adapt is not None):
-        raise ValueError(f"sampler='{sampler}' adapts a diagonal metric across chains; leave metric= and adapt= out")
-    DEFAULTS = defaults()
-    draws = DEFAULTS["draws"] if draws is None else draws
-    tune = DEFAULTS["tune"] if tune is None else tune
-    chains = DEFAULTS["chains"] if chains is None else chains
-    folds = DEFAULTS["meads_folds"]
-    if sampler == "meads" and (chains < 2 * folds or chains % folds):
-        raise ValueError(f"sampler='meads' splits its chains into {folds} folds that tune each other: pass "
-                         f"chains a multiple of {folds}, at least {2 * folds} (tens to hundreds), got {chains}")
-    target_accept = DEFAULTS["target_accept"] if target_accept is None else target_accept
-    max_treedepth = DEFAULTS["max_treedepth"] if max_treedepth is None else max_treedepth
-    metric = DEFAULTS["metric"] if metric is None else metric
-    step_size = DEFAULTS["step_size"] if step_size is None else step_size
+                   sampler="nuts"):
+    """A run's settings checked and completed. Python's types are checked here; every value is checked, and
+    the defaults filled in, by the sampler registry (csrc/infer/registry.cpp: configure), the one place that
+    also checks what the C++ sampler is started with."""
     if isinstance(seed, (int, np.integer)) and not 0 <= seed < 2 ** 64:
         raise ValueError(f"seed must be an integer in [0, 2**64), got {seed}")
-    for name, v in (("draws", draws), ("tune", tune)):
-        if not isinstance(v, (int, np.integer)) or v < 0:
-            raise ValueError(f"{name} must be a non-negative integer, got {v!r}")
-    if not isinstance(chains, (int, np.integer)) or chains < 1:
-        raise ValueError(f"chains must be a positive integer, got {chains!r}")
+    _integer("draws", draws, "a non-negative integer")
+    _integer("tune", tune, "a non-negative integer")
+    _integer("chains", chains, "a positive integer")
+    _integer("max_treedepth", max_treedepth, "an integer from 1 to 30")
+    for name, v in (("target_accept", target_accept), ("step_size", step_size)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating))):
+            raise ValueError(f"{name} must be a number, got {v!r}")
+    for name, v in (("sampler", sampler), ("metric", metric), ("adapt", adapt)):
+        if v is not None and not isinstance(v, str):
+            raise ValueError(f"{name} must be a name (a str), got {v!r}")
+    given = dict(sampler=sampler, draws=draws, tune=tune, chains=chains, target_accept=target_accept,
+                 max_treedepth=max_treedepth, metric=metric, adapt=adapt, step_size=step_size)
+    checked = _backend.core().check_sampler_config({k: v for k, v in given.items() if v is not None})
     cores = default_cores() if cores is None else cores
-    if not isinstance(cores, (int, np.integer)) or cores < 1:
+    if isinstance(cores, bool) or not isinstance(cores, (int, np.integer)) or cores < 1:
         raise ValueError(f"cores must be a positive integer or None, got {cores!r}")
-    if not 0 < target_accept < 1:
-        raise ValueError(f"target_accept must be in (0, 1), got {target_accept}; 0.8 is the default, 0.95-0.99 for "
-                         "hard geometry")
-    if metric not in ("diag", "dense", "low_rank"):
-        raise ValueError(f"metric='{metric}' is not known. Expected one of: 'diag', 'dense', 'low_rank'")
-    if adapt is None:  # Stan's windows: nutpie's schedule wins per gradient on five models but not yet on MRP
-        adapt = "fisher" if metric == "low_rank" else "stan"
-    if metric == "low_rank" and adapt != "fisher":
-        raise ValueError(f"metric='low_rank' is estimated from draws and gradients in Stan's windows; use "
-                         f"adapt='fisher' (or leave adapt=None), not adapt='{adapt}'")
-    if adapt not in ("stan", "fisher", "nutpie"):
-        raise ValueError(f"adapt='{adapt}' is not known. Expected one of: 'stan', 'fisher', 'nutpie'")
-    return dict(sampler=sampler, draws=int(draws), tune=int(tune), chains=int(chains),
-                threads=int(min(cores, chains)), seed=seed,
-                target_accept=float(target_accept), max_treedepth=int(max_treedepth), metric=metric, adapt=adapt,
-                keep_warmup=bool(keep_warmup), step_size=float(step_size))
+    lock = samplers()[checked["sampler"]]["lockstep"]
+    return dict(sampler=checked["sampler"], draws=checked["draws"], tune=checked["tune"], chains=checked["chains"],
+                threads=int(min(cores, checked["chains"])), seed=seed, target_accept=checked["target_accept"],
+                max_treedepth=checked["max_treedepth"], metric=checked["metric"],
+                adapt=None if lock else checked["adapt"],   # a lock-step sampler adapts its own metric
+                keep_warmup=bool(keep_warmup), step_size=checked["step_size"])
 
 
 def chain_threads(value, config, cores):
@@ -154,7 +159,7 @@ def fresh_plan(model, *, draws=None, tune=None, chains=None, cores=None, seed=No
                      step_size, sampler)
     if config["draws"] + config["tune"] == 0:
         raise ValueError("draws and tune are both 0: nothing to sample; pass draws >= 1")
-    if init is None and sampler in LOCKSTEP:
+    if init is None and is_lockstep(sampler):
         init = "pathfinder"   # lock-step chains share one step size: a chain lost far out would shrink it for all
     inits = initial_points(model, init, config["chains"], seed)
     config["inits"] = [None if x is None else [float(v) for v in x] for x in inits]
@@ -171,7 +176,7 @@ def resume_plan(model, prev, draws, tune, chains, cores, keep_warmup, passed):
     states = list(prev.sampler_states)
     saved = dict(prev.config)
     sampler = saved.get("sampler", "nuts")
-    if sampler not in SAMPLERS:
+    if sampler not in samplers():
         raise ValueError(f"resume: this run was sampled with sampler='{sampler}', which this version does not know; "
                          "sample afresh")
     n = len(states)

@@ -8,7 +8,7 @@ import time
 from tqdm.auto import tqdm
 
 from .. import _backend, ops
-from .plan import LOCKSTEP, core_config
+from .plan import core_config, is_lockstep
 
 
 def device_evaluator(program, device, chains, sampler):
@@ -29,7 +29,7 @@ def device_evaluator(program, device, chains, sampler):
         make = _backend.cuda_module().ProgramDevice
     else:
         make = _backend.core().HostGridDevice
-    if sampler in LOCKSTEP:
+    if is_lockstep(sampler):
         return make(program, chains)
     first = make(program, 1)   # the model's data goes to the device once; every chain's evaluator reads it
     return [first] + [make(program, 1, share=first) for _ in range(chains - 1)]

@@ -24,7 +24,7 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
            progressbar: bool = True, keep_warmup: bool = False, step_size: Optional[float] = None, resume=None,
            threads_per_chain: Optional[int] = None, checkpoint=None, checkpoint_every: Optional[int] = None,
            checkpoint_seconds: Optional[float] = None, overwrite: bool = False, client=None, checkpoint_dir=None,
-           sampler: Literal["nuts", "chees", "meads"] = "nuts",
+           sampler: plan.SamplerName = "nuts",
            device: Literal["cpu", "cuda", "cuda-emulated"] = "cpu") -> Result:
     """Draw posterior samples with NUTS (Stan's algorithm and warm-up), ChEES-HMC or MEADS on C++ threads.
 
@@ -114,9 +114,9 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
                         "fit use bb.sample_posterior_predictive(result)")
     if model.dim == 0:
         raise ValueError("the model has no free parameters to sample")
-    lockstep = sampler if sampler in plan.LOCKSTEP else (
+    lockstep = sampler if plan.is_lockstep(sampler) else (
         resume.config.get("sampler", "nuts") if isinstance(resume, Result) else "nuts")
-    if client is not None and lockstep in plan.LOCKSTEP:
+    if client is not None and plan.is_lockstep(lockstep):
         raise ValueError(f"sampler='{lockstep}' runs its chains in lock-step on this machine: its chains cannot be "
                          "sent to a cluster one by one; leave client= out, or use sampler='nuts' there")
     if device not in plan.DEVICES:

@@ -10,6 +10,7 @@
 #include "bindings/program_density.hpp"
 #include "infer/meads/meads.hpp"
 #include "infer/nuts/sampler.hpp"
+#include "infer/registry.hpp"
 
 namespace brr::bind {
 
@@ -55,18 +56,9 @@ infer::SamplerConfig parse_config(const py::dict& d) {
   c.chain.init_buffer = get<int>(d, "init_buffer", c.chain.init_buffer);
   c.chain.term_buffer = get<int>(d, "term_buffer", c.chain.term_buffer);
   c.chain.base_window = get<int>(d, "base_window", c.chain.base_window);
-  const std::string metric = get<std::string>(d, "metric", c.chain.dense ? "dense" : c.chain.low_rank ? "low_rank" : "diag");
-  const std::string adapt = get<std::string>(d, "adapt", "stan");  // AdaptKind::Stan, ChainConfig's default
-  if (metric != "diag" && metric != "dense" && metric != "low_rank")
-    throw py::value_error("metric='" + metric + "' is not known. Expected one of: 'diag', 'dense', 'low_rank'");
-  if (adapt != "stan" && adapt != "fisher" && adapt != "nutpie")
-    throw py::value_error("adapt='" + adapt + "' is not known. Expected one of: 'stan', 'fisher', 'nutpie'");
-  c.chain.dense = metric == "dense";
-  c.chain.low_rank = metric == "low_rank";
-  c.chain.adapt = adapt == "fisher"   ? infer::AdaptKind::Fisher
-                  : adapt == "nutpie" ? infer::AdaptKind::Nutpie
-                                      : infer::AdaptKind::Stan;
-  if (c.chain.draws < 0 || c.chain.tune < 0) throw py::value_error("draws and tune must be >= 0");
+  // metric and adapt as given ("" = not given: the registry's configure() resolves them)
+  const std::string metric = d.contains("metric") && !d["metric"].is_none() ? d["metric"].cast<std::string>() : "";
+  const std::string adapt = d.contains("adapt") && !d["adapt"].is_none() ? d["adapt"].cast<std::string>() : "";
   if (d.contains("totals") && !d["totals"].is_none()) {
     c.totals = d["totals"].cast<std::vector<int>>();
     if (static_cast<int>(c.totals.size()) != c.chains)
@@ -81,13 +73,7 @@ infer::SamplerConfig parse_config(const py::dict& d) {
     for (uint64_t id : c.chain_ids)
       if (id > 4096) throw py::value_error("chain_ids must be in [0, 4096], got " + std::to_string(id));
   }
-  if (c.chains < 1) throw py::value_error("chains must be >= 1, got " + std::to_string(c.chains));
-  if (c.threads < 1) throw py::value_error("cores must be >= 1, got " + std::to_string(c.threads));
-  if (!(c.chain.target_accept > 0 && c.chain.target_accept < 1))
-    throw py::value_error("target_accept must be in (0, 1), got " + std::to_string(c.chain.target_accept));
-  if (c.chain.max_depth < 1 || c.chain.max_depth > 30)
-    throw py::value_error("max_treedepth must be in [1, 30], got " + std::to_string(c.chain.max_depth));
-  if (!(c.chain.initial_step_size > 0)) throw py::value_error("step_size must be > 0");
+  infer::configure(c, metric, adapt);  // every setting checked, in the registry
   return c;
 }
 
@@ -242,6 +228,34 @@ ChainState state_from_dict(const py::dict& d) {
 }  // namespace
 
 void bind_sampler(py::module_& m) {
+  m.def("samplers", [] {
+    py::list out;
+    for (const infer::SamplerInfo& s : infer::samplers()) {
+      py::dict row;
+      row["name"] = s.name;
+      row["title"] = s.title;
+      row["lockstep"] = s.lockstep;
+      out.append(row);
+    }
+    return out;
+  }, "The sampler registry's rows (csrc/infer/registry.cpp): name, title, lockstep.");
+  m.def("check_sampler_config", [](const py::dict& d) {
+    const infer::SamplerConfig c = parse_config(d);
+    py::dict out;
+    out["sampler"] = c.sampler;
+    out["draws"] = c.chain.draws;
+    out["tune"] = c.chain.tune;
+    out["chains"] = c.chains;
+    out["target_accept"] = c.chain.target_accept;
+    out["max_treedepth"] = c.chain.max_depth;
+    out["metric"] = c.chain.dense ? "dense" : c.chain.low_rank ? "low_rank" : "diag";
+    out["adapt"] = c.chain.adapt == infer::AdaptKind::Fisher ? "fisher" : c.chain.adapt == infer::AdaptKind::Nutpie ? "nutpie" : "stan";
+    out["step_size"] = c.chain.initial_step_size;
+    out["keep_warmup"] = c.keep_warmup;
+    return out;
+  }, py::arg("config"),
+     "A run's sampler settings checked as start_sampling checks them (the registry's configure: one place), "
+     "with the defaults filled in; raises ValueError naming the setting.");
   m.def("sampler_defaults", [] {
     const infer::SamplerConfig c;
     py::dict d;
@@ -256,7 +270,6 @@ void bind_sampler(py::module_& m) {
     d["init_buffer"] = c.chain.init_buffer;
     d["term_buffer"] = c.chain.term_buffer;
     d["base_window"] = c.chain.base_window;
-    d["meads_folds"] = infer::MeadsSettings{}.folds;
     return d;
   }, "The sampler's default settings (SamplerConfig in csrc/nuts: the one place they are written).");
   py::class_<PyRun>(m, "SamplerRun", "Chains of a sampler (NUTS, ChEES) running on C++ threads.")

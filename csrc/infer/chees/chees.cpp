@@ -162,9 +162,7 @@ CheesRun::CheesRun(std::shared_ptr<const infer::LogDensityFactory> factory, infe
                   [](std::size_t size, std::size_t dim) {
                     return size == kEnsembleFields + dim || size == kEnsembleFieldsBefore;
                   }),
-      set_(settings) {
-  if (cfg_.chains < 2) throw std::invalid_argument("sampler='chees' learns across chains: chains must be >= 2");
-}
+      set_(settings) {}
 
 void CheesRun::run() {
   const std::size_t d = factory_->dim();
