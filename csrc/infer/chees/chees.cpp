@@ -7,6 +7,7 @@
 
 #include "infer/adaptation.hpp"
 #include "infer/hamiltonian.hpp"
+#include "infer/chees/state.hpp"
 #include "infer/chees/transition.hpp"
 #include "infer/lockstep.hpp"
 #include "infer/rng.hpp"
@@ -159,9 +160,7 @@ CheesRun::CheesRun(std::shared_ptr<const infer::LogDensityFactory> factory, infe
                    std::vector<std::vector<double>> inits, std::vector<std::optional<infer::ChainState>> resume,
                    CheesSettings settings)
     : LockstepRun(std::move(factory), std::move(cfg), std::move(inits), std::move(resume), "chees", "ChEES",
-                  [](std::size_t size, std::size_t dim) {
-                    return size == kEnsembleFields + dim || size == kEnsembleFieldsBefore;
-                  }),
+                  CheesShared::fits),
       set_(settings) {}
 
 void CheesRun::run() {
@@ -206,17 +205,17 @@ void CheesRun::run() {
   int start = 0;
   if (resumed) {
     const infer::ChainState& s0 = *resume_[0];
-    const std::vector<double>& e = s0.ensemble;
+    const CheesShared saved = CheesShared::decode(s0.ensemble, d);
     eps = s0.step_size;
     minv = s0.inv_metric;
     metric.set_inv_diag(minv);
     start = s0.iteration;
-    da.mu = e[0], da.s_bar = e[1], da.x_bar = e[2], da.counter = e[3];
-    adam.m = e[4], adam.v = e[5], adam.t = static_cast<long>(e[6]);
-    log_T = e[7], log_T_avg = e[8], T = e[9];
-    if (e.size() == kEnsembleFields + d) {  // states saved before it was learned (10 values) start it afresh
-      widest.points = e[10], widest.var = e[11];
-      std::copy(e.begin() + kEnsembleFields, e.end(), widest.v.begin());
+    da.mu = saved.da.mu, da.s_bar = saved.da.s_bar, da.x_bar = saved.da.x_bar, da.counter = saved.da.counter;
+    adam.m = saved.adam_m, adam.v = saved.adam_v, adam.t = saved.adam_t;
+    log_T = saved.log_T, log_T_avg = saved.log_T_avg, T = saved.T;
+    if (saved.has_widest) {  // states saved before it was learned start it afresh
+      widest.points = saved.widest_points, widest.var = saved.widest_var;
+      widest.v = saved.widest_v;
     }
   } else {
     // a first step size: doubled or halved until one leapfrog step's mean acceptance crosses 0.8
@@ -245,16 +244,19 @@ void CheesRun::run() {
   std::vector<double> mean_prop(d), mean_init(d), mean_q(d), var_q(d);
   // where chain c stands before iteration `next`: a later run continues from here
   auto state_of = [&](int c, int next) {
-    std::vector<double> shared{da.mu, da.s_bar, da.x_bar, da.counter, adam.m, adam.v,
-                               static_cast<double>(adam.t), log_T, log_T_avg, T, widest.points, widest.var};
-    shared.insert(shared.end(), widest.v.begin(), widest.v.end());
+    CheesShared shared;
+    shared.da = da;
+    shared.adam_m = adam.m, shared.adam_v = adam.v, shared.adam_t = adam.t;
+    shared.log_T = log_T, shared.log_T_avg = log_T_avg, shared.T = T;
+    shared.has_widest = true;
+    shared.widest_points = widest.points, shared.widest_var = widest.var, shared.widest_v = widest.v;
     infer::ChainState st;
     st.position = ms[c].q;
     st.step_size = eps;
     st.iteration = next;
     st.inv_metric = minv;
     st.rng = ms[c].rng;
-    st.ensemble = std::move(shared);
+    st.ensemble = shared.encode();
     return st;
   };
   int answered = 0;

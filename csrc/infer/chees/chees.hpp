@@ -33,11 +33,7 @@ struct CheesSettings {
 
 class CheesRun : public LockstepRun {
  public:
-  // ChainState::ensemble: dual averaging (mu, s_bar, x_bar, counter: adaptation.hpp's), Adam (m, v, t), log T, its
-  // running average, T, the widest direction's averaging points and variance, then the direction (one
-  // value per dimension). States saved before the widest direction was learned have the first 10.
-  static constexpr std::size_t kEnsembleFields = 12;
-  static constexpr std::size_t kEnsembleFieldsBefore = 10;
+  // ChainState::ensemble holds the shared adaptation: chees/state.hpp's codec
   // resume: empty, or a state for every chain (all at the same iteration, from a ChEES run)
   CheesRun(std::shared_ptr<const infer::LogDensityFactory> factory, infer::SamplerConfig cfg,
            std::vector<std::vector<double>> inits, std::vector<std::optional<infer::ChainState>> resume = {},

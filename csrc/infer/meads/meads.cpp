@@ -8,6 +8,7 @@
 #include <string>
 
 #include "infer/lockstep.hpp"
+#include "infer/meads/state.hpp"
 #include "infer/meads/transition.hpp"
 #include "infer/rng.hpp"
 
@@ -80,17 +81,13 @@ MeadsRun::MeadsRun(std::shared_ptr<const LogDensityFactory> factory, SamplerConf
                    std::vector<std::vector<double>> inits, std::vector<std::optional<ChainState>> resume,
                    MeadsSettings settings)
     : LockstepRun(std::move(factory), std::move(cfg), std::move(inits), std::move(resume), "meads", "MEADS",
-                  [](std::size_t size, std::size_t dim) { return size == kEnsembleHeader + dim; }),
+                  GhmcChainState::fits),
       set_(settings) {
   const int K = set_.folds;
   // the number of chains is the registry's to check (registry.cpp: meads_chains)
   std::vector<int> per_fold(static_cast<std::size_t>(K), 0);
-  for (const auto& st : resume_) {
-    const double f = st->ensemble[0];
-    if (!(f >= 0 && f < K) || f != std::floor(f))
-      throw std::invalid_argument("sampler='meads': a saved chain state has no valid fold");
-    ++per_fold[static_cast<std::size_t>(f)];
-  }
+  for (const auto& st : resume_)
+    ++per_fold[static_cast<std::size_t>(GhmcChainState::decode(st->ensemble, factory_->dim(), K).fold)];
   if (!resume_.empty())
     for (int n : per_fold)
       if (n != cfg_.chains / K) throw std::invalid_argument("sampler='meads': the saved states' folds are unequal");
@@ -111,9 +108,10 @@ void MeadsRun::run() {
       const ChainState& st = *resume_[c];
       m.q = st.position;
       m.rng = st.rng;
-      m.fold = static_cast<int>(st.ensemble[0]);
-      m.u = st.ensemble[1];
-      std::copy(st.ensemble.begin() + kEnsembleHeader, st.ensemble.end(), m.p.begin());
+      const GhmcChainState saved = GhmcChainState::decode(st.ensemble, d, K);
+      m.fold = saved.fold;
+      m.u = saved.slice;
+      m.p = saved.momentum;
       ++m.grad_evals;
       const LogpStatus status = m.density->logp_grad(m.q.data(), m.g.data(), m.lp);  // before usable() reads m.lp
       if (!usable(status, m.lp, m.g.data(), d))
@@ -141,8 +139,9 @@ void MeadsRun::run() {
     std::vector<double> sigma(d);
     for (std::size_t i = 0; i < d; ++i) sigma[i] = std::sqrt(s0.inv_metric[i]);
     fixed.set_sigma(std::move(sigma));
-    fixed.alpha = s0.ensemble[2];
-    fixed.delta = s0.ensemble[3];
+    const GhmcChainState saved = GhmcChainState::decode(s0.ensemble, d, K);
+    fixed.alpha = saved.alpha;
+    fixed.delta = saved.delta;
   } else if (tune == 0) {
     fixed = tune_from(ms, all, 1, set_);
   }
@@ -158,8 +157,7 @@ void MeadsRun::run() {
     st.inv_metric.resize(d);
     for (std::size_t i = 0; i < d; ++i) st.inv_metric[i] = fixed.sigma[i] * fixed.sigma[i];
     st.rng = m.rng;
-    st.ensemble = {static_cast<double>(m.fold), m.u, fixed.alpha, fixed.delta};
-    st.ensemble.insert(st.ensemble.end(), m.p.begin(), m.p.end());
+    st.ensemble = GhmcChainState{m.fold, m.u, fixed.alpha, fixed.delta, m.p}.encode();
     return st;
   };
   const int start = it;

@@ -33,7 +33,7 @@ struct MeadsSettings {
 
 class MeadsRun : public LockstepRun {
  public:
-  static constexpr std::size_t kEnsembleHeader = 4;  // fold, slice, alpha, delta; the momentum follows
+  // ChainState::ensemble: meads/state.hpp's codec
   // resume: empty, or a state for every chain (all at the same iteration, from a MEADS run)
   MeadsRun(std::shared_ptr<const infer::LogDensityFactory> factory, infer::SamplerConfig cfg,
            std::vector<std::vector<double>> inits, std::vector<std::optional<infer::ChainState>> resume = {},
