@@ -28,9 +28,12 @@ from .plan import core_config
 from .result import Result
 
 DEFAULT_EVERY = 100
-_TRACE_KEYS = ("draws", "step_size", "energy", "energy_error", "acceptance_rate", "lp", "tree_depth", "n_steps",
-               "diverging", "warmup")
 _NOT_IN_KEY = ("threads", "row_threads")   # where a chain runs does not change its draws
+
+
+def _trace_keys():
+    """What a chain's trace holds: its draws and the C++ trace's statistics (_core.stat_names())."""
+    return ("draws",) + tuple(_backend.core().stat_names())
 
 
 class ChainRecord:
@@ -63,7 +66,7 @@ class ChainRecord:
     def empty(cls, chains, dim):
         """No draws yet: what a chain whose task never wrote a checkpoint has."""
         def blank():
-            t = {k: np.zeros(0) for k in _TRACE_KEYS}
+            t = {k: np.zeros(0) for k in _trace_keys()}
             t["draws"] = np.zeros((0, dim))
             t["grad_evals"] = 0
             return t
@@ -73,7 +76,7 @@ class ChainRecord:
         """These chains' draws followed by ``later``'s (the next segment of the same chains)."""
         traces = []
         for a, b in zip(self.traces, later.traces):
-            t = {k: np.concatenate([a[k], b[k]]) for k in _TRACE_KEYS}
+            t = {k: np.concatenate([a[k], b[k]]) for k in _trace_keys()}
             t["grad_evals"] = int(a["grad_evals"]) + int(b["grad_evals"])
             traces.append(t)
         states = [s if s is not None else p for s, p in zip(later.states, self.states)]

@@ -6,10 +6,16 @@ import warnings
 
 import numpy as np
 
+from .. import _backend
 from . import checkpoint_file, verified_file
 from .verified_file import ResultFileError  # noqa: F401  (bb.ResultFileError)
 
-_STATS = ("step_size", "energy", "energy_error", "acceptance_rate", "lp", "tree_depth", "n_steps", "diverging")
+
+
+def stat_names():
+    """The per-transition statistics a run records (the C++ trace's one list: _core.stat_names()), without the
+    warm-up flag, which splits them."""
+    return tuple(k for k in _backend.core().stat_names() if k != "warmup")
 
 
 def _stack_chains(rows, pad_bool=False):
@@ -104,13 +110,13 @@ class Result:
             return out, wu
 
         unconstrained, wu = pick_draws(n_keep, n_warm)
-        stats = {k: pick(k, False, n_keep) for k in _STATS}
+        stats = {k: pick(k, False, n_keep) for k in stat_names()}
         stats["diverging"] = stats["diverging"].astype(bool)
         posterior = cls._constrain(model, unconstrained)
         warm_post = warm_stats = None
         if wu is not None:
             warm_post = cls._constrain(model, wu)
-            warm_stats = {k: pick(k, True, n_warm) for k in _STATS}
+            warm_stats = {k: pick(k, True, n_warm) for k in stat_names()}
         res = cls(posterior, stats, unconstrained, model=model, config=config, seconds=seconds, partial=partial,
                   warmup_posterior=warm_post, warmup_sample_stats=warm_stats, sampler_states=states,
                   grad_evals=[int(t["grad_evals"]) for t in traces], chain_draws=kept)

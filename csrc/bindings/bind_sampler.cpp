@@ -88,18 +88,25 @@ py::array_t<T> slice(const std::vector<T>& v, int first, int last, int cols = 0)
   return a;
 }
 
-// the per-transition statistics of rows [first, last) of a chain's trace, copied into d (the draws apart:
-// trace() may hand them over without a copy)
+// The per-transition statistics a chain's trace holds, by name, in one list: put_stats copies them and
+// stat_names() gives Python their names.
+template <class F>
+void for_each_stat(const infer::ChainTrace& t, F&& f) {
+  f("step_size", t.step);
+  f("energy", t.energy);
+  f("energy_error", t.energy_error);
+  f("acceptance_rate", t.accept);
+  f("lp", t.lp);
+  f("tree_depth", t.depth);
+  f("n_steps", t.n_steps);
+  f("diverging", t.diverging);
+  f("warmup", t.warmup);
+}
+
+// the statistics of rows [first, last) of a chain's trace, copied into d (the draws apart: trace() may
+// hand them over without a copy)
 void put_stats(py::dict& d, const infer::ChainTrace& t, int first, int last) {
-  d["step_size"] = slice(t.step, first, last);
-  d["energy"] = slice(t.energy, first, last);
-  d["energy_error"] = slice(t.energy_error, first, last);
-  d["acceptance_rate"] = slice(t.accept, first, last);
-  d["lp"] = slice(t.lp, first, last);
-  d["tree_depth"] = slice(t.depth, first, last);
-  d["n_steps"] = slice(t.n_steps, first, last);
-  d["diverging"] = slice(t.diverging, first, last);
-  d["warmup"] = slice(t.warmup, first, last);
+  for_each_stat(t, [&](const char* name, const auto& v) { d[name] = slice(v, first, last); });
 }
 
 // the first rows x cols of v as a numpy array that takes v's buffer over (v is left empty)
@@ -228,6 +235,11 @@ ChainState state_from_dict(const py::dict& d) {
 }  // namespace
 
 void bind_sampler(py::module_& m) {
+  m.def("stat_names", [] {
+    std::vector<std::string> names;
+    for_each_stat(infer::ChainTrace{}, [&](const char* name, const auto&) { names.emplace_back(name); });
+    return names;
+  }, "The names of the per-transition statistics a run's trace() gives, in order (one list: for_each_stat).");
   m.def("samplers", [] {
     py::list out;
     for (const infer::SamplerInfo& s : infer::samplers()) {
