@@ -12,6 +12,7 @@ import os
 import numpy as np
 
 from .infer.result import Result
+import warnings
 
 
 def reference_table(result):
@@ -27,7 +28,6 @@ def reference_table(result):
         >>> list(bb.testing.reference_table(res).index)
         ['theta[0]', 'theta[1]']
     """
-    import warnings
 
     import arviz as az
     if isinstance(result, (str, os.PathLike)):
@@ -39,7 +39,8 @@ def reference_table(result):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         idata = az.from_dict(posterior={k: np.asarray(v) for k, v in result.posterior.items()})
-        return az.summary(idata, kind="all", hdi_prob=0.94)
+        # unrounded: ArviZ rounds to 2 significant digits by default, which makes a small posterior's MCSE 0
+        return az.summary(idata, kind="all", hdi_prob=0.94, round_to="none")
 
 
 def _table(x, what):

@@ -61,3 +61,14 @@ def test_missing_parameters_and_bad_arguments_are_named(reference):
     with pytest.raises(ValueError, match=r"z must be a positive number"):
         bb.testing.assert_posterior_matches(other, reference, z=0)
     assert np.isfinite(other.posterior["mu"]).all()
+
+
+def test_the_reference_table_is_not_rounded():
+    # ArviZ's summary rounds by default: a parameter of scale 1e-3 had an MCSE of 0, and any difference from
+    # the reference scored z = inf
+    with bb.Model() as m:
+        bb.Normal("small", 0, 1e-3)
+    res = bb.sample(m, draws=300, tune=300, chains=2, seed=4, progressbar=False)
+    table = bb.testing.reference_table(res)
+    assert 0 < table.at["small", "mcse_sd"] < 1e-4 and table.at["small", "sd"] != round(table.at["small", "sd"], 4)
+    bb.testing.assert_posterior_matches(res, res)

@@ -12,6 +12,7 @@ import numpy as np
 from .. import _backend
 from .pathfinding import pathfinder
 from .result import Result
+from . import warm_start as warm_starts
 from .seeds import resolve_seed
 
 
@@ -147,21 +148,32 @@ def chain_threads(value, config, cores):
 
 def core_config(config):
     """The settings the C++ sampler reads (the rest of a run's config is for resume checks and records)."""
-    return {k: v for k, v in config.items() if k not in ("inits", "fingerprint", "device")}
+    return {k: v for k, v in config.items() if k not in ("inits", "fingerprint", "device", "layout", "warm_start")}
 
 
 def fresh_plan(model, *, draws=None, tune=None, chains=None, cores=None, seed=None, target_accept=None,
                max_treedepth=None, metric=None, adapt=None, init=None, keep_warmup=False, step_size=None,
-               threads_per_chain=None, sampler="nuts"):
+               threads_per_chain=None, sampler="nuts", warm_start=None):
     """(config, inits) of a new run of ``model``, every argument checked as ``bb.sample`` documents it."""
     seed = resolve_seed(seed)
+    warm = None
+    if warm_start is not None:   # the earlier fit's positions, metric and step size, and a short warm-up
+        warm = warm_starts.plan(model, warm_start, defaults()["chains"] if chains is None else chains)
+        tune = warm_starts.WARM_TUNE if tune is None else tune
+        step_size = warm.step_size if step_size is None else step_size
     config = check_settings(draws, tune, chains, cores, seed, target_accept, max_treedepth, metric, adapt, keep_warmup,
                      step_size, sampler)
     if config["draws"] + config["tune"] == 0:
         raise ValueError("draws and tune are both 0: nothing to sample; pass draws >= 1")
     if init is None and is_lockstep(sampler):
         init = "pathfinder"   # lock-step chains share one step size: a chain lost far out would shrink it for all
-    inits = initial_points(model, init, config["chains"], seed)
+    inits = warm.inits if warm is not None else initial_points(model, init, config["chains"], seed)
+    config["layout"] = warm_starts.layout(model)    # what a later warm start matches parameters by
+    if warm is not None:
+        config["warm_inv_metric"] = [float(v) for v in warm.inv_metric]
+        config["warm_prior_draws"] = warm_starts.PRIOR_DRAWS
+        config["warm_start"] = warm.source or "a Result"
+        warm_starts.announce(warm)
     config["inits"] = [None if x is None else [float(v) for v in x] for x in inits]
     config["row_threads"] = chain_threads(threads_per_chain, config, cores)
     config["fingerprint"] = model.compiled.fingerprint
@@ -219,6 +231,9 @@ def resume_plan(model, prev, draws, tune, chains, cores, keep_warmup, passed):
                      keep_warmup, saved.get("step_size"), sampler)
     config["totals"] = totals
     config["device"] = saved.get("device", "cpu")
+    for key in ("layout", "warm_inv_metric", "warm_prior_draws", "warm_start"):   # a warm start's, kept
+        if key in saved:
+            config[key] = saved[key]
     config["inits"] = saved.get("inits") or [None] * n
     # a chain the interrupted run never started has no state: it starts as the run would have started it
     inits = [None if s is not None or x is None else np.asarray(x, dtype=np.float64)

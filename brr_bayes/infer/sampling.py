@@ -25,7 +25,7 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
            threads_per_chain: Optional[int] = None, checkpoint=None, checkpoint_every: Optional[int] = None,
            checkpoint_seconds: Optional[float] = None, overwrite: bool = False, client=None, checkpoint_dir=None,
            sampler: plan.SamplerName = "nuts",
-           device: Literal["cpu", "cuda", "cuda-emulated"] = "cpu") -> Result:
+           device: Literal["cpu", "cuda", "cuda-emulated"] = "cpu", warm_start=None) -> Result:
     """Draw posterior samples with NUTS (Stan's algorithm and warm-up), ChEES-HMC or MEADS on C++ threads.
 
     Args:
@@ -57,6 +57,14 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
             up to the draws it was asked for. The result holds the new draws; ``bb.concat(first, more)``
             joins them to the earlier ones, equal to one uninterrupted run. The model and data must be
             the ones the run was sampled with (checked).
+        warm_start: a Result (or the path of a saved one, or a bb.glm fit) of an earlier fit of this model, on
+            older or fewer data: the new fit starts where that one ended, with its adapted metric (its
+            diagonal, used from the first iteration and counted as 100 draws in every later estimate), its
+            step size and each chain's last position, and a short warm-up (``tune`` defaults to 150).
+            Parameters are matched by name; one may grow or shrink along its dims (a new day, a new poll
+            house: matched by coords labels, else by position; a new coordinate starts at its nearest old
+            neighbour, each named in a UserWarning); anything else (a parameter added or removed, a changed
+            constraint or number of dims) is refused by name. NUTS only; not with ``init`` or ``resume``.
         checkpoint: a file path: the run so far (draws and every chain's sampler state) is appended there
             every ``checkpoint_every`` iterations per chain, or every ``checkpoint_seconds``
             (default: every 60 seconds). After a crash or a killed process, ``bb.sample(model,
@@ -124,6 +132,12 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
     if client is not None and device != "cpu":
         raise ValueError(f"device='{device}' evaluates on this machine; a cluster run (client=) samples on its "
                          "workers' CPUs: leave one of them out")
+    if warm_start is not None and (resume is not None or init is not None):
+        raise ValueError("warm_start= gives the starting points (the earlier fit's last positions): leave "
+                         f"{'resume=' if resume is not None else 'init='} out")
+    if warm_start is not None and plan.is_lockstep(sampler):
+        raise ValueError(f"warm_start= is for sampler='nuts'; sampler='{sampler}' adapts its metric across its "
+                         "chains from their states: leave warm_start out")
     if resume is not None:
         config, inits, states = plan.resume_plan(model, resume, draws, tune, chains, cores, keep_warmup,
                                              dict(metric=metric, adapt=adapt, target_accept=target_accept,
@@ -134,7 +148,7 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
         config, inits = plan.fresh_plan(model, draws=draws, tune=tune, chains=chains, cores=cores, seed=seed,
                                    target_accept=target_accept, max_treedepth=max_treedepth, metric=metric,
                                    adapt=adapt, init=init, keep_warmup=keep_warmup, step_size=step_size,
-                                   threads_per_chain=threads_per_chain, sampler=sampler)
+                                   threads_per_chain=threads_per_chain, sampler=sampler, warm_start=warm_start)
         states = []
     if device != "cpu" or resume is None:
         config["device"] = device

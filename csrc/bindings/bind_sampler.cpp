@@ -56,6 +56,15 @@ infer::SamplerConfig parse_config(const py::dict& d) {
   c.chain.init_buffer = get<int>(d, "init_buffer", c.chain.init_buffer);
   c.chain.term_buffer = get<int>(d, "term_buffer", c.chain.term_buffer);
   c.chain.base_window = get<int>(d, "base_window", c.chain.base_window);
+  if (d.contains("warm_inv_metric") && !d["warm_inv_metric"].is_none()) {
+    c.chain.warm_inv_metric = d["warm_inv_metric"].cast<std::vector<double>>();
+    for (std::size_t i = 0; i < c.chain.warm_inv_metric.size(); ++i)
+      if (!(c.chain.warm_inv_metric[i] > 0) || !std::isfinite(c.chain.warm_inv_metric[i]))
+        throw py::value_error("warm_inv_metric[" + std::to_string(i) + "] = " +
+                              std::to_string(c.chain.warm_inv_metric[i]) + ": must be positive and finite");
+    c.chain.warm_prior_draws = get<double>(d, "warm_prior_draws", 0.0);
+    if (!(c.chain.warm_prior_draws >= 0)) throw py::value_error("warm_prior_draws must be >= 0");
+  }
   // metric and adapt as given ("" = not given: the registry's configure() resolves them)
   const std::string metric = d.contains("metric") && !d["metric"].is_none() ? d["metric"].cast<std::string>() : "";
   const std::string adapt = d.contains("adapt") && !d["adapt"].is_none() ? d["adapt"].cast<std::string>() : "";
@@ -425,6 +434,12 @@ void bind_sampler(py::module_& m) {
             throw py::type_error("model must be a Program or a (callable, dim) pair");
           }
           infer::SamplerConfig cfg = parse_config(config);
+          if (!cfg.chain.warm_inv_metric.empty() && cfg.chain.warm_inv_metric.size() != factory->dim())
+            throw py::value_error("warm_inv_metric has " + std::to_string(cfg.chain.warm_inv_metric.size()) +
+                                  " values; the model has " + std::to_string(factory->dim()) + " parameters");
+          if (!cfg.chain.warm_inv_metric.empty() && cfg.sampler != "nuts")
+            throw py::value_error("a warm start (warm_inv_metric) is for sampler='nuts'; sampler='" + cfg.sampler +
+                                  "' adapts its metric across its chains from their states");
           std::vector<std::vector<double>> iv;
           for (py::handle h : inits) {
             if (h.is_none()) iv.emplace_back();

@@ -28,6 +28,11 @@ struct ChainConfig {
   double init_radius = 2.0;
   int max_init_tries = 100;
   double initial_step_size = 1.0;
+  // A warm start (bb.sample(warm_start=)): the diagonal inverse metric an earlier fit adapted, used from
+  // the first iteration and blended into every later estimate as `warm_prior_draws` draws' worth of
+  // evidence (empty: none; the chain starts from the unit metric as Stan does).
+  std::vector<double> warm_inv_metric;
+  double warm_prior_draws = 0;
 };
 
 // Everything needed to continue a chain exactly where it stopped.

@@ -34,7 +34,10 @@ Chain::Chain(LogDensity& density, const ChainConfig& config, const std::vector<d
     st_.estimator.add(z_.q.data(), z_.g.data());
     st_.background.add(z_.q.data(), z_.g.data());
   }
-  if (grad_based) {  // nutpie: first metric from the gradient at the start
+  if (!cfg_.warm_inv_metric.empty()) {  // a warm start: the earlier fit's metric
+    if (cfg_.warm_inv_metric.size() != d) throw std::invalid_argument("warm_inv_metric has the wrong size");
+    set_metric(cfg_.dense ? as_dense(cfg_.warm_inv_metric) : cfg_.warm_inv_metric);
+  } else if (grad_based) {  // nutpie: first metric from the gradient at the start
     std::vector<double> inv(d);
     for (std::size_t i = 0; i < d; ++i) {
       const double a = std::fabs(z_.g[i]);
@@ -69,6 +72,28 @@ void Chain::initialize(const std::vector<double>& init) {
                            " tries in uniform(-2, 2); check the model's priors, bounds and data, or pass init=");
 }
 
+std::vector<double> Chain::as_dense(const std::vector<double>& diag) {
+  const std::size_t d = diag.size();
+  std::vector<double> m(d * d, 0.0);
+  for (std::size_t i = 0; i < d; ++i) m[i * d + i] = diag[i];
+  return m;
+}
+
+std::vector<double> Chain::estimated_metric(const MetricEstimator& e) const {
+  std::vector<double> est = e.estimate();
+  const double w = cfg_.warm_prior_draws, n = static_cast<double>(e.n);
+  if (cfg_.warm_inv_metric.empty() || !(w > 0)) return est;
+  // the earlier fit's metric as w draws of evidence beside the n of this estimate (off-diagonal prior: 0)
+  const std::size_t d = cfg_.warm_inv_metric.size();
+  const bool dense = est.size() == d * d;
+  for (std::size_t k = 0; k < est.size(); ++k) {
+    const bool diag = !dense || k / d == k % d;
+    const double prior = diag ? cfg_.warm_inv_metric[dense ? k / d : k] : 0.0;
+    est[k] = (n * est[k] + w * prior) / (n + w);
+  }
+  return est;
+}
+
 void Chain::set_metric(const std::vector<double>& inv) {
   if (cfg_.dense) metric_.set_inv_dense(inv);
   else metric_.set_inv_diag(inv);
@@ -91,7 +116,7 @@ TransitionStats Chain::step() {
 }
 
 void Chain::set_low_rank_metric() {
-  const std::vector<double> inv = st_.estimator.estimate();
+  const std::vector<double> inv = estimated_metric(st_.estimator);
   std::vector<double> stds(inv.size());
   for (std::size_t i = 0; i < inv.size(); ++i) stds[i] = std::sqrt(inv[i]);
   const DrawWindow& w = st_.window;
@@ -120,7 +145,7 @@ void Chain::adapt_windowed(const TransitionStats& s) {
   if (w.end_window()) {
     w.compute_next_window();
     if (cfg_.low_rank) set_low_rank_metric();
-    else set_metric(st_.estimator.estimate());
+    else set_metric(estimated_metric(st_.estimator));
     st_.estimator.restart();
     reinit_step_size();
   }
@@ -144,7 +169,7 @@ void Chain::adapt_nutpie(const TransitionStats& s, bool moved) {
       if (!sc.early(draw)) sc.window *= sc.growth;
     }
     const bool changed = st_.estimator.n >= 3;
-    if (changed) set_metric(st_.estimator.estimate());
+    if (changed) set_metric(estimated_metric(st_.estimator));
     if (changed && !sc.metric_changed) {
       sc.metric_changed = true;
       reinit_step_size();

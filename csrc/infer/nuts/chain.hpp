@@ -28,6 +28,9 @@ class Chain {
  private:
   void initialize(const std::vector<double>& init);
   void set_metric(const std::vector<double>& inv);
+  // e's estimate, blended with a warm start's metric when there is one (ChainConfig::warm_inv_metric)
+  std::vector<double> estimated_metric(const MetricEstimator& e) const;
+  static std::vector<double> as_dense(const std::vector<double>& diag);
   void adapt_windowed(const TransitionStats& s);
   void adapt_nutpie(const TransitionStats& s, bool moved);
   void reinit_step_size();
