@@ -3,14 +3,20 @@ from __future__ import annotations
 
 import argparse
 import os
+import runpy
 import sys
+
+import numpy as np
+
+import brr_bayes as bb
+from brr_bayes import _backend
+from brr_bayes.bench import main as bench_main
+from brr_bayes.demo import run_demo
+from brr_bayes.infer import sampling
 
 
 def _info(args):
-    import numpy as np
 
-    import brr_bayes as bb
-    from brr_bayes import _backend
     core = _backend.core()
     info = dict(core.build_info)
     print(f"brr_bayes {bb.__version__}")
@@ -33,14 +39,12 @@ def _info(args):
 
 
 def _demo(args):
-    from brr_bayes.demo import run_demo
     run_demo(n=args.n, draws=args.draws, tune=args.tune, chains=args.chains, seed=args.seed,
              progressbar=not args.quiet)
     return 0
 
 
 def _bench(args):
-    from brr_bayes.bench import main as bench_main
     return bench_main(quick=args.quick, workloads=args.workloads, out=args.out, peers=not args.no_peers,
                       sampling=not args.no_sampling, w2_sampling_rows=args.w2_sampling_rows,
                       logp=not args.no_logp, peer_names=args.peers, metrics=args.metrics, adapts=args.adapt)
@@ -52,10 +56,7 @@ class _Built(Exception):
 
 def _explain(args):
     """Run a model script up to its first sampling call and print what the compiler made of each model."""
-    import runpy
 
-    import brr_bayes as bb
-    from brr_bayes.infer import sampling
 
     seen = []
 

@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
+
+import brr_bayes as bb
+from brr_bayes.workloads import make_w2, mrp_logit
 
 
 def run_demo(n=6000, draws=1000, tune=1000, chains=4, seed=2024, progressbar=True, out=print, target_accept=0.95):
     """Simulate a survey, fit vote ~ covariates + state/age/race/edu effects, print a summary."""
-    import brr_bayes as bb
-    from brr_bayes.workloads import make_w2, mrp_logit
 
     d = make_w2(n)
     out(f"brr_bayes {bb.__version__} demo: multilevel logistic regression of {n:,} simulated survey responses")
@@ -18,7 +20,6 @@ def run_demo(n=6000, draws=1000, tune=1000, chains=4, seed=2024, progressbar=Tru
     t0 = time.perf_counter()
     model = mrp_logit(d, collapsed=True)
     compile_s = time.perf_counter() - t0
-    import warnings
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         # small random-effect blocks (4-6 levels) make funnels: a smaller step avoids divergences there

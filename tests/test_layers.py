@@ -200,3 +200,36 @@ def test_sampler_families_sit_beside_each_other_below_the_registry():
                     and path.name != "registry.cpp":
                 bad.append(f"infer/{'/'.join(parts)}:{line} includes {inc}")
     assert not bad, "; ".join(bad)
+
+
+# Imported where they are used, not at a module's top: dependencies that are heavy to import (arviz and
+# the xarray/pandas stack behind it, scipy's submodules, formulaic) or optional (the peers, Dask, CuPy).
+LAZY = {"arviz", "xarray", "pandas", "scipy", "formulaic", "tqdm", "threadpoolctl", "jax", "numpyro", "pymc", "nutpie",
+        "cmdstanpy", "dask", "distributed", "cupy", "matplotlib", "polars", "h5py", "netCDF4"}
+
+
+def _imports_in_functions(root):
+    for path in sorted(root.rglob("*.py")):
+        if "bench" in path.relative_to(root).parts:   # benchmark code: it leaves the package (issue 33)
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.ImportFrom) and not sub.level and sub.module.split(".")[0] in LAZY:
+                    continue
+                if isinstance(sub, ast.Import) and all(a.name.split(".")[0] in LAZY for a in sub.names):
+                    continue
+                if isinstance(sub, (ast.Import, ast.ImportFrom)):
+                    yield f"{path.relative_to(root)}:{sub.lineno} {ast.unparse(sub)}"
+
+
+def test_modules_import_at_their_top():
+    # an import inside a function hides a module's dependencies (and, before, import circles); only the
+    # heavy and optional third-party ones wait until they are needed
+    assert list(_imports_in_functions(PKG)) == []
+
+
+def test_the_top_import_check_sees_one_inside_a_function(tmp_path):
+    (tmp_path / "m.py").write_text("def f():\n    import json\n    import arviz\n    from .x import y\n")
+    assert list(_imports_in_functions(tmp_path)) == ["m.py:2 import json", "m.py:4 from .x import y"]

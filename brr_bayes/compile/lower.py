@@ -13,8 +13,8 @@ from typing import NamedTuple, Optional
 import numpy as np
 
 from .. import _backend, ops
-from ..model.expr import Const, Expr, Op, as_expr, is_binary, sum_terms
 from ..model.core import FreeRV
+from ..model.expr import Const, Expr, Op, as_expr, is_binary, sum_terms
 from ..model.transforms import ExprTransform, Identity
 from .canonical import Canonicalizer
 from .compress import merge_rows
@@ -22,6 +22,7 @@ from .evaluate import evaluate_at
 from .likelihood import lower_likelihood
 from .options import CompileOptions
 from .pairwise import lower_potential
+from .rows import describe
 
 
 class _Fingerprinted:
@@ -275,7 +276,6 @@ class Compiler:
                              f"(at most {MAX_FUSED_TERMS})")
             return False
         if all(t.kind == 2 for t in parts):
-            from .rows import describe
             self.note("glm", f"{what} likelihood not fused with its linear predictor: no term is a gather, a "
                              f"scalar or a data column times one ({', '.join(describe(t.value) for t in parts[:3])}); "
                              "index group-level values by group ids (a[idx]) to fuse")

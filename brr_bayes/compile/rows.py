@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import ops
+from ..model.core import FreeRV
 from ..model.expr import Const, Op, gather, postorder
 
 _CODE_LIMIT = 1 << 40  # re-number combined row codes past this, so products of level counts never overflow
@@ -20,13 +22,11 @@ def _is_row_matmul(e, n):
 
 def describe(e):
     """A short human name for an expression node (used in explain() and decline notes)."""
-    from ..model.core import FreeRV
     if isinstance(e, FreeRV):
         return f"parameter '{e.name}' {e.shape}"
     if isinstance(e, Const):
         return f"data {e.shape}"
     if isinstance(e, Op):
-        from .. import ops
         name = ops.name(e.attrs["code"]) if "code" in e.attrs else e.kind
         return f"{name} {e.shape}"
     return type(e).__name__

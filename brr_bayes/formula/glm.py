@@ -7,17 +7,18 @@ LinearPredictor op and, for Bernoulli/Binomial responses, compresses repeated ro
 from __future__ import annotations
 
 import warnings
-
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..model import distributions as D
+from ..infer.sampling import sample
+from ..model import Deterministic, Model, distributions as D
 from ..model.expr import as_expr, constant_value, stack
-from ..model import Deterministic, Model
+from ..model.transforms import Ordered
 from .design import FixedDesign, GroupFactor, as_frame, numeric_column
 from .families import get_family
 from .parse import FormulaError, Term, parse_formula
+from .poststratify import poststratify
 
 
 @dataclass
@@ -210,7 +211,6 @@ class GLM:
     def _aux_shape(self, name):
         if name != "cutpoints":
             return {}
-        from ..model.transforms import Ordered
         return dict(shape=self.categories - 1, transform=Ordered())
 
     @staticmethod
@@ -296,7 +296,6 @@ class GLM:
     # ------------------------------------------------------------------ fitting
     def fit(self, **sample_kwargs) -> "GLMFit":
         """Sample the posterior with bb.sample (same keyword arguments) and return a GLMFit."""
-        from ..infer.sampling import sample
         return GLMFit(self, sample(self.model, **sample_kwargs))
 
     def __repr__(self):
@@ -327,7 +326,6 @@ class GLMFit:
 
     def poststratify(self, table, weights, by=None, **kwargs):
         """See bb.poststratify."""
-        from .poststratify import poststratify
         return poststratify(self, table, weights, by=by, **kwargs)
 
     def __repr__(self):

@@ -13,6 +13,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy import special
 
+from ..infer.result import Result
 from .design import as_frame
 
 _BLOCK_ROWS = 1 << 18        # rows encoded by formulaic at a time
@@ -222,7 +223,6 @@ def _poststratify_cells(result, table, weights, by, prediction):
     """Weighted means of a hand-built model's per-cell predictions (a Deterministic over the table's rows)."""
     import xarray as xr
 
-    from ..infer.result import Result
     if not isinstance(result, Result):
         raise TypeError(f"poststratify takes the fit returned by bb.glm, or a bb.Result with prediction=; got "
                         f"{type(result).__name__}")

@@ -5,6 +5,8 @@ import warnings
 
 import numpy as np
 
+from .convergence import rhat_and_ess_bulk
+
 
 class SamplingWarning(UserWarning):
     """A convergence or geometry problem found after sampling."""
@@ -38,7 +40,6 @@ def diagnose(result):
             out.append(("ebfmi", f"E-BFMI below 0.3 in chains {low}: the sampler explores the energy poorly; "
                         "consider reparameterising the model."))
     if result.draws >= 4:
-        from .convergence import rhat_and_ess_bulk
         worst_r = min_ess = np.nan
         # the parameters, as PyMC checks its free variables: deterministics are functions of them, and
         # on a model with large ones (cell estimates, random walks' levels) they were most of the time

@@ -16,6 +16,7 @@ import json
 import os
 import pickle
 import shutil
+import sys
 import tempfile
 import time
 
@@ -194,7 +195,6 @@ def wait_for_tasks(client, futures, progressbar, desc):
     from distributed import wait
     bar = None
     if progressbar:
-        import sys
 
         from tqdm.auto import tqdm
         bar = tqdm(total=len(futures), desc=desc, unit="task", file=sys.stderr, leave=True)

@@ -6,12 +6,12 @@ import numpy as np
 
 from ..compile.evaluate import Evaluator, align
 from ..compile.lower import evaluate_in_core
+from ..model import Model
+from .result import Result
 
 
 def _posterior_evaluator(result, what):
     """(model, chains, draws, evaluator over every posterior draw) for a Result that has its model."""
-    from ..model import Model
-    from .result import Result
     if isinstance(result, Model):
         raise TypeError(f"{what}: pass the result of bb.sample(model), not the model itself (res = bb.sample(model), "
                         "then pass res); for draws before seeing data use bb.sample_prior_predictive(model)")
@@ -56,7 +56,6 @@ def sample_prior_predictive(model, draws=500, seed=None):
         >>> pp["prior_predictive"]["y"].shape
         (1, 100, 3)
     """
-    from ..model import Model
     if not isinstance(model, Model):
         raise TypeError(f"sample_prior_predictive takes a bb.Model, got {type(model).__name__}")
     if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 1:

@@ -1,15 +1,19 @@
 """Result of bb.sample: draws by variable with dims/coords, sampler statistics, and ArviZ output."""
 from __future__ import annotations
 
+import json
+import os
 import platform
 import warnings
 
 import numpy as np
 
 from .. import _backend
+from .._version import __version__
 from . import checkpoint_file, verified_file
+from .convergence import nested_rhat
+from .diagnostics import warn_after_sampling
 from .verified_file import ResultFileError  # noqa: F401  (bb.ResultFileError)
-
 
 
 def stat_names():
@@ -64,7 +68,6 @@ class Result:
         self.posterior_predictive = None
         self.log_likelihood = None
         self.source = None        # the absolute path it was loaded from (Result.load), else None
-        from .._version import __version__
         self.versions = {"brr_bayes": __version__, "numpy": np.__version__, "python": platform.python_version()}
 
     @classmethod
@@ -129,7 +132,6 @@ class Result:
                           + "). bb.sample(model, resume=result) finishes each chain and bb.concat joins the two.",
                           RuntimeWarning, stacklevel=3)
         elif n_keep > 0:
-            from .diagnostics import warn_after_sampling
             warn_after_sampling(res)
         return res
 
@@ -216,7 +218,6 @@ class Result:
             >>> bool(res.nested_rhat()["mu"] < 1.1)
             True
         """
-        from .convergence import nested_rhat
         return {k: nested_rhat(v, superchains) for k, v in self.posterior.items()}
 
     def __repr__(self):
@@ -308,7 +309,6 @@ class Result:
 
         ``Result.load(path)`` reads it back; ``bb.sample(model, resume=Result.load(path))`` continues the run.
         """
-        import json
 
         idata = self._inference_data()   # also a run with no kept draws yet (warm-up only), to resume
         with warnings.catch_warnings():
@@ -335,7 +335,6 @@ class Result:
             >>> bool(np.array_equal(bb.Result.load(path).unconstrained, res.unconstrained))
             True
         """
-        import os
         if not os.path.exists(str(path)):
             raise FileNotFoundError(f"Result.load: no file at {path}")
         if checkpoint_file.is_checkpoint(str(path)):   # records with their own checksums
@@ -354,7 +353,6 @@ class Result:
 
     @classmethod
     def _read(cls, path):
-        import json
 
         import arviz as az
         idata = az.from_netcdf(str(path))

@@ -6,6 +6,7 @@ import threading
 import numpy as np
 
 from .expr import Const, Expr, as_expr, host_array
+from .transforms import Identity, by_name
 
 
 def shape_argument(shape, where):
@@ -210,10 +211,8 @@ class Model:
             dist.check_shape(shape, where)
             tr = dist.default_transform() if transform == "default" else transform
             if tr is None:
-                from .transforms import Identity
                 tr = Identity()
             elif isinstance(tr, str):
-                from .transforms import by_name
                 tr = by_name(tr, where)
             rv = FreeRV(name, dist, shape, dims, tr, initval)
             if initval is not None:

@@ -12,7 +12,7 @@ import numbers
 
 import numpy as np
 
-from .expr import Const, Expr, Op, as_expr, postorder, reshape, stack
+from .expr import Const, Expr, Op, as_expr, concatenate, postorder, reshape, stack
 
 # kinds whose attrs hold further expressions (a density's parameters) or bodies of their own
 _NOT_IN_BODY = {"lpdf": "a log density (Dist.logp)", "scan": "another scan", "ode": "an ODE solve"}
@@ -65,7 +65,6 @@ class Traced:
         """The captured expressions as one flat vector expression (None when nothing was captured)."""
         if not self.captured:
             return None
-        from .expr import concatenate
         parts = [reshape(c, (c.size,)) for c in self.captured]
         return parts[0] if len(parts) == 1 else concatenate(parts)
 

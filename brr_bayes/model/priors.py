@@ -11,11 +11,11 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse import csgraph
 
-from .. import portable
+from .. import ops, portable
 from . import math as bm
-from .distributions import Flat, HalfNormal, Normal
-from .expr import as_expr, constant_value
 from .core import Deterministic, Model, Potential, shape_argument
+from .distributions import Beta, Dirichlet, Flat, HalfCauchy, HalfNormal, InverseGamma, Normal
+from .expr import Op, as_expr, constant_value
 
 
 def _fixed(value, where, param, ok, requirement, fix):
@@ -193,7 +193,6 @@ class _IcarPairwise:
         self.phi, self.edges = phi, edges
 
     def lower(self, C):
-        from .. import ops
         n = self.phi.size
         C.op(ops.ICAR_PAIRWISE, [C.slot(self.phi)], idx=[C.index(self.edges[:, 0], n), C.index(self.edges[:, 1], n)])
 
@@ -236,7 +235,6 @@ def ICAR(name, n=None, *, edges=None, adjacency=None, dims=None, zero_sum_sd=0.0
         in_multi = np.isin(comp[order], multi)
         sums = phi[order[in_multi]].reshape(-1)
         # per-component sums as a scatter-add: phi ordered by component, summed per component
-        from .expr import Op
         seg = np.searchsorted(multi, comp[order][in_multi])
         comp_sums = Op("scatter", [sums], (len(multi),), index=seg, out_size=len(multi))
         Potential(f"{name}_zero_sum", -0.5 * bm.square(comp_sums / (zero_sum_sd * sizes[multi])))
@@ -257,7 +255,6 @@ def BYM2(name, n=None, *, edges=None, adjacency=None, sigma=None, rho=None, dims
         >>> with bb.Model():
         ...     b = bb.BYM2("b", 4, edges=np.array([[0, 1], [1, 2], [2, 3]]))
     """
-    from .distributions import Beta
     if sigma is not None:
         _positive_sigma(sigma, f"BYM2 '{name}'")
     if rho is not None:
@@ -337,7 +334,6 @@ def RegularizedHorseshoe(name, shape, *, tau0=1.0, slab_scale=2.0, slab_df=4.0):
     A common choice: tau0 = p0 / (D - p0) * sigma / sqrt(N) for p0 expected non-zero coefficients.
     Returns beta (a Deterministic named ``name``).
     """
-    from .distributions import HalfCauchy, InverseGamma
     shape = shape_argument(shape, f"RegularizedHorseshoe '{name}'")
     if not slab_scale > 0 or not slab_df > 0 or not tau0 > 0:
         raise ValueError(f"RegularizedHorseshoe '{name}': tau0, slab_scale and slab_df must be > 0")
@@ -354,7 +350,6 @@ def R2D2(name, shape, *, sigma=1.0, r2_mean=0.5, r2_prec=2.0, concentration=1.0)
     beta_j = z_j * sigma * sqrt(phi_j * R^2 / (1 - R^2)) with z ~ N(0, 1). For standardised predictors the
     prior puts R^2 of the linear predictor where you say. Returns beta (a Deterministic named ``name``).
     """
-    from .distributions import Beta, Dirichlet
     if not 0 < r2_mean < 1 or not r2_prec > 0 or not concentration > 0:
         raise ValueError(f"R2D2 '{name}': r2_mean must be in (0, 1), r2_prec and concentration > 0")
     _positive_sigma(sigma, f"R2D2 '{name}'")

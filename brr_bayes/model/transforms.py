@@ -9,6 +9,8 @@ import numpy as np
 from scipy import special
 
 from .. import ops, portable
+from . import math
+from .expr import Expr, as_expr, broadcast_to, constant_value
 from .pickling import PicklesAsState
 
 
@@ -83,7 +85,6 @@ class UpperBound(Transform):
 
 def _is_parameter(b):
     """A bound that depends on parameters (an expression that is not data)."""
-    from .expr import Expr, constant_value
     return isinstance(b, Expr) and constant_value(b) is None
 
 
@@ -263,15 +264,12 @@ class ParamBounds(ExprTransform):
     depends_on_parameters = True
 
     def __init__(self, lower, upper):
-        from .expr import as_expr
         if lower is None and upper is None:
             raise ValueError("ParamBounds needs a lower or an upper bound")
         self.lower = None if lower is None else as_expr(lower)
         self.upper = None if upper is None else as_expr(upper)
 
     def forward(self, raw):
-        from . import math
-        from .expr import broadcast_to
         shape = raw.shape
 
         def full(b):
@@ -314,7 +312,6 @@ class PositiveOrdered(ExprTransform):
     name = "positive_ordered"
 
     def forward(self, raw):
-        from . import math
         if raw.ndim < 1 or raw.shape[-1] < 1:
             raise ValueError(f"the positive_ordered transform needs a last axis of length >= 1, got shape {raw.shape}")
         return math.cumsum(math.exp(raw), axis=-1), raw

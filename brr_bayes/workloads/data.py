@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
+from importlib.resources import files
 
 import numpy as np
 import scipy.special
@@ -205,7 +206,6 @@ def make_w5():
     """W5: the Minnesota radon data of posteriordb's radon_all (12,573 houses, 386 counties), bundled
     with the package (Gelman & Hill 2007, via posteriordb, BSD-3). county is 0-based; floor_measure
     keeps posteriordb's codes."""
-    from importlib.resources import files
     with files(__package__).joinpath("radon.npz").open("rb") as fh:
         z = np.load(fh)
         return {k: z[k] for k in z.files}

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core import Model
 from ..expr import as_expr, broadcast_to, constant_value, nonfinite_data
 from ..pickling import PicklesAsState
+from ..transforms import Identity
 
 _CHECKS = {
     "positive": (lambda v: v > 0, "must be > 0", "pass a positive value"),
@@ -29,7 +31,6 @@ class Distribution(PicklesAsState):
 
     def __new__(cls, name, *args, dims=None, shape=None, observed=None, transform="default", initval=None,
                 **kwargs):
-        from ..core import Model
         model = Model.get_context(f"{cls.__name__}('{name}')")
         dist = cls.dist(*args, _name=name, **kwargs)
         return model.register_rv(name, dist, dims=dims, shape=shape, observed=observed, transform=transform,
@@ -110,7 +111,6 @@ class Distribution(PicklesAsState):
 
     # support -----------------------------------------------------------------------------
     def default_transform(self):
-        from ..transforms import Identity
         return Identity()
 
     def check_value(self, value, where):

@@ -10,7 +10,8 @@ import numpy as np
 from scipy import special
 
 from ... import ops
-from ..expr import as_expr, constant_value
+from .. import math
+from ..expr import as_expr, constant_value, logsumexp, stack
 from .base import Distribution, draw_category
 from .univariate import Univariate
 
@@ -75,8 +76,6 @@ class Mixture(Distribution):
         self.components[0].check_value(value, where)
 
     def lower(self, C, value):
-        from .. import math
-        from ..expr import logsumexp, stack
         value = as_expr(value)
         lps = [c.pointwise(value) for c in self.components]
         shape = np.broadcast_shapes(*(lp.shape for lp in lps), self.params["w"].shape[:-1])

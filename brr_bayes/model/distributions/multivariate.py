@@ -5,10 +5,11 @@ import numpy as np
 from scipy import special
 
 from ... import ops, portable
-from ..expr import Const, as_expr, broadcast_to, constant_value
+from .. import math
+from ..expr import Const, as_expr, broadcast_to, constant_value, stack
 from ..transforms import CholeskyCorr, Simplex, SumToZero
 from .base import Distribution, draw_category, pick_category
-from .univariate import _integer_counts
+from .univariate import Normal, _integer_counts
 
 
 def _batch(shape, where):
@@ -135,7 +136,6 @@ class ZeroSumNormal(Distribution):
                              f"{tuple(shape)}; pass shape=K (or dims=) for the K values that sum to zero")
 
     def lower(self, C, value):
-        from .univariate import Normal
         Normal.dist(0.0, self.params["sigma"]).lower(C, value)
 
     def random(self, rng, p, size):
@@ -158,7 +158,6 @@ class Categorical(Distribution):
             pv = constant_value(as_expr(p))
             if pv is not None and (np.any(pv < 0) or np.any(np.abs(np.sum(pv, -1) - 1) > 1e-8)):
                 raise ValueError(f"{self._where()}: p must be non-negative and sum to 1 along the last axis")
-            from .. import math
             logits = math.log(p)
         super()._setup(logits)
 
@@ -192,7 +191,6 @@ class Categorical(Distribution):
     def _lower_merged(self, C, logits, value, K):
         """Emit the op over merged rows when the logits are K row-wise columns stacked (multinomial-logit
         regression over survey rows) and rows repeat; False otherwise."""
-        from ..expr import stack
         n = value.size
         if logits.ndim != 2 or n != logits.shape[0]:
             return False
@@ -216,7 +214,6 @@ class Multinomial(Distribution):
         if (p is None) == (logits is None):
             raise TypeError(f"{self._where()}: pass exactly one of p or logits=")
         if p is not None:
-            from .. import math
             logits = math.log(p)
         super()._setup(n, logits)
 

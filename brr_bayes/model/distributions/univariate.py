@@ -5,7 +5,8 @@ import numpy as np
 from scipy import special, stats
 
 from ... import ops
-from ..expr import Const, constant_value
+from .. import math
+from ..expr import Const, Op, as_expr, broadcast_to, constant_value
 from ..transforms import Interval, LowerBound
 from .base import Distribution, broadcast_inputs, check_finite
 
@@ -48,7 +49,6 @@ class Univariate(Distribution):
 
     def pointwise(self, value):
         """This distribution's log density at ``value`` as an elementwise expression (see ``logp``)."""
-        from ..expr import Op, as_expr, broadcast_to
         value = as_expr(value)
         inputs = [as_expr(e) for e in self.op_inputs(value)]
         try:
@@ -390,12 +390,10 @@ class _LinkedDiscrete(Univariate):
 
 
 def _logit(p):
-    from .. import math
     return math.logit(p)
 
 
 def _log(x):
-    from .. import math
     return math.log(x)
 
 
