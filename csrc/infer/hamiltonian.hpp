@@ -7,6 +7,7 @@
 #include <cmath>
 #include <vector>
 
+#include "common/leapfrog_math.hpp"
 #include "infer/metric.hpp"
 #include "infer/rng.hpp"
 
@@ -54,6 +55,11 @@ class Hamiltonian {
   // M^{-1} p in v (scratch of the dimension) and returns the kinetic energy.
   double kick(double* p, const double* g, double eps, double* v) { return metric_->kick(p, g, 0.5 * eps, v); }
   double kick(PhasePoint& z, double eps) { return kick(z.p.data(), z.g.data(), eps, v_.data()); }
+  // the same half step where the kinetic energy is not wanted yet (a trajectory's inner steps)
+  void kick_only(PhasePoint& z, double eps) const {
+    const double half_eps = 0.5 * eps;
+    for (std::size_t i = 0; i < z.p.size(); ++i) z.p[i] = half_kicked(z.p[i], half_eps, z.g[i]);
+  }
 
   // A whole step. evaluate(z) fills z.logp and z.g at z.q and says whether they are usable; at an unusable
   // point the step ends there with logp = -inf (H = +inf: a divergence) and returns false.

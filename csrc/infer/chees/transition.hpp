@@ -54,7 +54,7 @@ struct EnsembleMember {
     std::copy(grad, grad + q.size(), prop.g.begin());
     prop.logp = logp;
     ok = valid(st, logp, grad);
-    if (ok) h.kick(prop, eps);
+    if (ok) h.kick_only(prop, eps);  // the energy comes at the end (finish)
   }
 
   // Metropolis correction of the trajectory's end point
