@@ -32,8 +32,36 @@ def main():
     plt.gcf().savefig(OUT / "forest.png", dpi=80, bbox_inches="tight")
     centered_res.plot_pair(var_names=["mu", "tau"])
     plt.gcf().savefig(OUT / "pair_divergences.png", dpi=80, bbox_inches="tight")
+    sbc_figure(OUT)
     print(f"figures written to {OUT}")
     plt.close("all")
+
+
+def sbc_figure(out):
+    """bb.sbc's ECDF plot for a model that matches its data's process and one whose likelihood's scale is
+    half the data's (tests/test_sbc_api.py's pair)."""
+    import numpy as np
+
+    def build(observed=None):
+        with bb.Model() as m:
+            mu = bb.Normal("mu", 0, 1)
+            tau = bb.HalfNormal("tau", 1)
+            z = bb.Normal("z", 0, 1, shape=4)
+            bb.Normal("y", mu + tau * z, 1.0, observed=np.zeros(4) if observed is None else observed["y"])
+        return m
+
+    def process(scale):
+        def simulate(rng):
+            mu, tau, z = rng.normal(), abs(rng.normal()), rng.normal(size=4)
+            return dict(mu=mu, tau=tau, z=z), dict(y=rng.normal(mu + tau * z, scale))
+        return simulate
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.5), sharey=True)
+    for ax, scale, title in ((axes[0], 1.0, "the model matches the data's process"),
+                             (axes[1], 2.0, "the data are twice as noisy as the model says")):
+        res = bb.sbc(build, n_sims=200, simulate=process(scale), seed=1, draws=200, tune=200)
+        res.plot(var_names=["mu", "tau"], ax=ax)
+        ax.set_title(f"{title}: {'passed' if res.passed else 'failed'}", fontsize=9)
+    fig.savefig(out / "sbc.png", dpi=80, bbox_inches="tight")
 
 
 def _centered():
