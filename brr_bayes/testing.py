@@ -3,16 +3,22 @@
 A forecasting pipeline refits its models every day and must notice, before a number ships, when a model
 (or a dependency, or the data feed) has gone wrong. ``assert_posterior_matches`` compares a fit with a
 reference posterior the team keeps (a saved run, or a summary table) element by element, in units of the
-Monte Carlo error of both, so a real change fails and sampling noise does not.
+Monte Carlo error of both, so a real change fails and sampling noise does not. ``logp_grad_call``,
+``speed`` and ``assert_not_slower`` time a model's log density and gradient, so the same CI notices when
+a model (or an upgrade) got slower.
 """
 from __future__ import annotations
 
+import json
 import os
+import pathlib
+import time
+import warnings
 
 import numpy as np
 
 from .infer.result import Result
-import warnings
+from .model import Model
 
 
 def reference_table(result):
@@ -110,4 +116,92 @@ def assert_posterior_matches(result, reference, *, z=5.0, var_names=None):
                              + (f"; and {len(problems) - 20} more" if len(problems) > 20 else ""))
 
 
-__all__ = ["assert_posterior_matches", "reference_table"]
+def logp_grad_call(model, point=None):
+    """A zero-argument callable that evaluates the model's log density and gradient once, in the C++ loop the
+    sampler uses: hand it to pytest-benchmark (``benchmark(bb.testing.logp_grad_call(model))``) to track a
+    model's speed in your own CI. ``point``: the unconstrained point (default: zeros, or a Result's last
+    draw of chain 0 when a Result is given).
+
+    Example:
+        >>> import numpy as np, brr_bayes as bb
+        >>> with bb.Model() as m:
+        ...     mu = bb.Normal("mu", 0, 1)
+        ...     _ = bb.Normal("y", mu, 1, observed=np.zeros(100))
+        >>> f = bb.testing.logp_grad_call(m)
+        >>> f()
+    """
+    if not isinstance(model, Model):
+        raise TypeError(f"logp_grad_call: pass a bb.Model, got {type(model).__name__}")
+    if isinstance(point, Result):
+        point = point.unconstrained[0, point.chain_draws[0] - 1]
+    x = np.zeros(model.dim) if point is None else np.asarray(point, dtype=np.float64)
+    if x.shape != (model.dim,) or not np.all(np.isfinite(x)):
+        raise ValueError(f"logp_grad_call: point must be {model.dim} finite numbers (the unconstrained vector), got "
+                         f"shape {x.shape}")
+    program = model.compiled.program
+    program.benchmark(x, 1, 1)   # the first call sizes the workspace: not part of what is timed
+
+    def call():
+        program.benchmark(x, 1, 1)
+    return call
+
+
+def speed(model, *, seconds=1.0, repeats=5, point=None):
+    """The model's log density + gradient evaluations per second: the best of ``repeats`` timings of about
+    ``seconds`` / ``repeats`` each (the best, as other work on a shared machine only slows a timing down).
+
+    Example:
+        >>> import numpy as np, brr_bayes as bb
+        >>> with bb.Model() as m:
+        ...     _ = bb.Normal("mu", 0, 1)
+        >>> bb.testing.speed(m, seconds=0.05) > 1000
+        True
+    """
+    if not seconds > 0 or not (isinstance(repeats, int) and repeats >= 1):
+        raise ValueError(f"speed: seconds must be positive and repeats a positive integer, got {seconds}, {repeats}")
+    call = logp_grad_call(model, point)
+    t0 = time.perf_counter()
+    call()
+    one = max(time.perf_counter() - t0, 1e-7)
+    n = max(1, int(seconds / repeats / one))
+    best = 0.0
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            call()
+        best = max(best, n / (time.perf_counter() - t0))
+    return best
+
+
+def assert_not_slower(model, baseline, *, tolerance=0.7, seconds=1.0, point=None):
+    """Raise AssertionError if the model's logp+gradient speed fell below ``tolerance`` times the one
+    recorded in the JSON file ``baseline``; the first run (no file yet) records it. Speeds are machine
+    dependent: keep one baseline per CI machine type, and re-record (delete the file) after a deliberate
+    change. Returns the speed measured.
+
+    Example:
+        >>> import numpy as np, tempfile, os, brr_bayes as bb
+        >>> with bb.Model() as m:
+        ...     _ = bb.Normal("mu", 0, 1)
+        >>> path = os.path.join(tempfile.mkdtemp(), "speed.json")
+        >>> first = bb.testing.assert_not_slower(m, path, seconds=0.05)      # records
+        >>> _ = bb.testing.assert_not_slower(m, path, tolerance=0.01, seconds=0.05)
+    """
+    if not 0 < tolerance <= 1:
+        raise ValueError(f"assert_not_slower: tolerance must be in (0, 1], got {tolerance}")
+    now = speed(model, seconds=seconds, point=point)
+    path = pathlib.Path(baseline)
+    if not path.exists():
+        path.write_text(json.dumps({"evals_per_second": now, "dim": model.dim}) + "\n")
+        return now
+    was = json.loads(path.read_text())
+    if was.get("dim") != model.dim:
+        raise ValueError(f"assert_not_slower: {path} was recorded for a model of {was.get('dim')} parameters, this "
+                         f"one has {model.dim}; delete it to record this model's speed")
+    if now < tolerance * was["evals_per_second"]:
+        raise AssertionError(f"the model's logp+gradient speed is {now:,.0f} evaluations/s, {now / was['evals_per_second']:.2f}x "
+                             f"the {was['evals_per_second']:,.0f}/s recorded in {path} (tolerance {tolerance:g}x)")
+    return now
+
+
+__all__ = ["assert_posterior_matches", "reference_table", "logp_grad_call", "speed", "assert_not_slower"]

@@ -72,3 +72,34 @@ def test_the_reference_table_is_not_rounded():
     table = bb.testing.reference_table(res)
     assert 0 < table.at["small", "mcse_sd"] < 1e-4 and table.at["small", "sd"] != round(table.at["small", "sd"], 4)
     bb.testing.assert_posterior_matches(res, res)
+
+
+def test_a_model_s_speed_is_measured_and_a_slowdown_caught(tmp_path):
+    import json
+    with bb.Model() as m:
+        mu = bb.Normal("mu", 0, 1)
+        bb.Normal("y", mu, 1, observed=np.zeros(1000))
+    f = bb.testing.logp_grad_call(m)
+    assert f() is None
+    fast = bb.testing.speed(m, seconds=0.1)
+    assert fast > 0     # no wall-clock bound here: the baselines below are written far from any real speed
+    path = tmp_path / "speed.json"
+    assert bb.testing.assert_not_slower(m, path, seconds=0.1) > 0 and path.exists()     # the first run records
+    path.write_text(json.dumps({"evals_per_second": fast / 1000, "dim": m.dim}))          # as if 1000x slower
+    bb.testing.assert_not_slower(m, path, seconds=0.1)
+    path.write_text(json.dumps({"evals_per_second": 1000 * fast, "dim": m.dim}))          # as if it had been 1000x
+    with pytest.raises(AssertionError, match="logp\\+gradient speed is .* the .* recorded in"):
+        bb.testing.assert_not_slower(m, path, seconds=0.1)
+    with bb.Model() as other:
+        bb.Normal("a", 0, 1, shape=3)
+    with pytest.raises(ValueError, match="recorded for a model of 1 parameters, this one has 3"):
+        bb.testing.assert_not_slower(other, path, seconds=0.1)
+    with pytest.raises(ValueError, match="point must be 1 finite numbers"):
+        bb.testing.logp_grad_call(m, point=np.zeros(2))
+
+
+def test_the_timing_helpers_work_with_pytest_benchmark(benchmark):
+    with bb.Model() as m:
+        bb.Normal("mu", 0, 1, shape=10)
+    benchmark.pedantic(bb.testing.logp_grad_call(m), rounds=5, iterations=10)
+    assert benchmark.stats.stats.rounds == 5
