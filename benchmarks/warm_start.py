@@ -5,6 +5,10 @@ against the cold one over every parameter (bb.testing.assert_posterior_matches, 
 
     python benchmarks/warm_start.py --days 2          # about 20 minutes on 2 cores
     python benchmarks/warm_start.py --days 7 --draws 1000
+    python benchmarks/warm_start.py --w2 10000        # W2 (MRP, N rows) and a new survey wave of 10% more
+
+With --w2 N the fit of W2's first N rows warms the fit of all 1.1 N (a new wave, same groups), against a
+cold fit of the 1.1 N rows.
 
 Prints one row per refit: wall seconds, min bulk ESS, min bulk ESS per second, gradient evaluations, and
 the warm/cold ratios.
@@ -40,11 +44,40 @@ def fit(model, **kw):
     return res, seconds, ess
 
 
+def rows(d, n):
+    """W2's first n respondents (the row arrays cut, the group-level ones kept)."""
+    N = len(d["y"])
+    return {k: (v[:n] if isinstance(v, np.ndarray) and v.ndim >= 1 and len(v) == N and not k.startswith("cell_")
+                else v) for k, v in d.items()}
+
+
+def new_wave(n, draws):
+    d = data.make_w2(int(n * 1.1))
+    first, _, _ = fit(models.mrp_logit(rows(d, n)), draws=draws, tune=1000, seed=1)
+    model = models.mrp_logit(d)
+    cold, tc, ec = fit(model, draws=draws, tune=1000, seed=2)
+    warm, tw, ew = fit(model, draws=draws, warm_start=first, seed=2)
+    try:
+        bb.testing.assert_posterior_matches(warm, cold, z=5)
+        z = "pass"
+    except AssertionError as e:
+        z = str(e)[:120]
+    print(f"W2: {n:,} rows, then a new wave to {int(n * 1.1):,}; {draws} draws x 4 chains")
+    print("| fit | seconds | min bulk ESS | min ESS/s | gradients | z-check vs cold |")
+    print("|---|---|---|---|---|---|")
+    for name, r, t, e in (("cold", cold, tc, ec), ("warm", warm, tw, ew)):
+        print(f"| {name} | {t:.1f} | {e:.0f} | {e / t:.2f} | {sum(r.grad_evals):,} | {z if name == 'warm' else ''} |")
+    print(f"wall time cold/warm {tc / tw:.2f}x, min ESS/s warm/cold {(ew / tw) / (ec / tc):.2f}x")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--days", type=int, default=2)
     ap.add_argument("--draws", type=int, default=1000)
+    ap.add_argument("--w2", type=int, default=0, help="W2 with this many rows and a new wave of 10%% more")
     args = ap.parse_args()
+    if args.w2:
+        return new_wave(args.w2, args.draws)
     d = data.make_w4()
     T = int(d["T"])
     first = T - args.days

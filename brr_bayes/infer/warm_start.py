@@ -19,7 +19,7 @@ import numpy as np
 from .result import Result
 
 WARM_TUNE = 150          # warm-up iterations of a warm start when tune= is not given
-PRIOR_DRAWS = 100        # the earlier metric's weight in each metric estimate, in draws
+PRIOR_DRAWS = 500        # the earlier metric's weight in each metric estimate, in draws (Stan's last window of a 1,000-iteration warm-up)
 ELEMENTWISE = ("identity", "lower", "upper", "interval", "param_bounds")   # transforms that act per element
 
 
