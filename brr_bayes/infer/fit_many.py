@@ -48,7 +48,9 @@ def fit_many(build, datasets, *, client=None, seed=None, checkpoint_dir=None, ch
         checkpoint_dir: a folder every worker can reach (default: a temporary folder, removed after the
             fits finish; fine for a LocalCluster). With a folder of your own the checkpoints stay, and
             calling fit_many again with the same arguments after the client itself died resumes them.
-        sample_kwargs: draws, tune, chains, target_accept, metric, ... as for ``bb.sample``.
+        sample_kwargs: draws, tune, chains, target_accept, metric, ... as for ``bb.sample``. ``warm_start`` is a
+            list with one entry per dataset (an earlier fit of that dataset's model, its saved file, or None
+            for a cold fit): each fit starts where its earlier one ended, as ``bb.sample(warm_start=)`` does.
 
     Returns:
         A list of ``bb.Result``, one per dataset, in order. ``result.resumed_from_checkpoint`` lists, per
@@ -75,6 +77,13 @@ def fit_many(build, datasets, *, client=None, seed=None, checkpoint_dir=None, ch
                         f"{type(build).__name__}")
     datasets = list(datasets)
     seeds = fit_seeds(resolve_seed(seed), len(datasets))
+    warm = sample_kwargs.pop("warm_start", None)
+    if warm is None:
+        warm = [None] * len(datasets)
+    elif not isinstance(warm, (list, tuple)) or len(warm) != len(datasets):
+        raise ValueError(f"fit_many: warm_start must be a list with one entry per dataset ({len(datasets)}: an earlier "
+                         f"fit, its file, or None), got {type(warm).__name__}"
+                         + (f" of {len(warm)}" if isinstance(warm, (list, tuple)) else ""))
     models = []
     for i, d in enumerate(datasets):
         with naming_dataset(i, "build"):
@@ -86,7 +95,7 @@ def fit_many(build, datasets, *, client=None, seed=None, checkpoint_dir=None, ch
         out = []
         for i, (m, s) in enumerate(zip(models, seeds)):
             with naming_dataset(i, "sampling the model of"):
-                out.append(sample(m, seed=s, progressbar=False, **sample_kwargs))
+                out.append(sample(m, seed=s, progressbar=False, warm_start=warm[i], **sample_kwargs))
         for r in out:
             r.resumed_from_checkpoint = [0] * r.chains
         return out
@@ -95,7 +104,8 @@ def fit_many(build, datasets, *, client=None, seed=None, checkpoint_dir=None, ch
     folder, made = task_folder(checkpoint_dir)
     plans, futures = [], []
     for i, (m, s) in enumerate(zip(models, seeds)):
-        config, inits = fresh_plan(m, seed=s, **sample_kwargs)
+        with naming_dataset(i, "warm-starting the model of"):
+            config, inits = fresh_plan(m, seed=s, warm_start=warm[i], **sample_kwargs)
         if sample_kwargs.get("cores") is None:
             config["threads"] = 1     # one task a fit: its chains in turn, the worker's threads run other fits
         config["totals"] = [config["tune"] + config["draws"]] * config["chains"]
