@@ -155,8 +155,8 @@ def test_ctrl_c_on_the_client_keeps_the_checkpointed_draws(client, tmp_path):
             for p in tmp_path.glob("*.ckpt"):
                 try:
                     its += [s["iteration"] for s in bd.read_checkpoint(p)[1].states if s]
-                except (ValueError, OSError, EOFError):
-                    pass
+                except Exception:   # a file being written: whatever its reader says, read it again next time
+                    pass            # (a narrower except let another error end this thread, and the run)
             if len(its) == 2 and 320 < min(its) and max(its) < 4000:
                 _thread.interrupt_main()
                 return
