@@ -81,22 +81,6 @@ def test_fit_many_on_the_cluster_equals_one_machine(client):
     assert means[0] < means[1] < means[2]      # each result belongs to its own dataset, in order
 
 
-def test_fit_many_warm_starts_each_dataset_from_its_own_earlier_fit_on_the_cluster_as_here(client):
-    sets = [data.make_w1() for _ in range(2)]
-    for i, d in enumerate(sets):
-        d["y"] = d["y"] + 3.0 * i
-    before = _quiet(bb.fit_many, models.eight_schools, sets, seed=8, **KW)
-    remote = _quiet(bb.fit_many, models.eight_schools, sets, client=client, seed=9, progressbar=False,
-                    warm_start=before, draws=100, chains=4)
-    here = _quiet(bb.fit_many, models.eight_schools, sets, seed=9, warm_start=[before[0], None], draws=100, chains=4)
-    for r in remote:
-        assert r.config["tune"] == bb.infer.warm_start.WARM_TUNE and "warm_inv_metric" in r.config
-    _same(remote[0], here[0])                        # warm, on the cluster as here
-    assert here[1].config["tune"] == 1000 and "warm_inv_metric" not in here[1].config   # None: cold
-    with pytest.raises(ValueError, match="warm_start must be a list with one entry per dataset"):
-        bb.fit_many(models.eight_schools, sets, warm_start=before[0], draws=10)
-
-
 def test_a_killed_worker_loses_nothing(client, tmp_path):
     seeds = [0, 1, 2, 3]
     kw = dict(draws=300, tune=300, chains=2)
@@ -202,3 +186,19 @@ def test_a_checkpoint_of_another_run_is_refused(client, tmp_path):
     ckpt.write_bytes(bytes(raw))
     with pytest.raises(bb.ResultFileError, match="is corrupted"):
         bd.load_checkpoint(ckpt, "any")
+
+
+def test_fit_many_warm_starts_each_dataset_from_its_own_earlier_fit_on_the_cluster_as_here(client):
+    sets = [data.make_w1() for _ in range(2)]
+    for i, d in enumerate(sets):
+        d["y"] = d["y"] + 3.0 * i
+    before = _quiet(bb.fit_many, models.eight_schools, sets, seed=8, **KW)
+    remote = _quiet(bb.fit_many, models.eight_schools, sets, client=client, seed=9, progressbar=False,
+                    warm_start=before, draws=100, chains=4)
+    here = _quiet(bb.fit_many, models.eight_schools, sets, seed=9, warm_start=[before[0], None], draws=100, chains=4)
+    for r in remote:
+        assert r.config["tune"] == bb.infer.warm_start.WARM_TUNE and "warm_inv_metric" in r.config
+    _same(remote[0], here[0])                        # warm, on the cluster as here
+    assert here[1].config["tune"] == 1000 and "warm_inv_metric" not in here[1].config   # None: cold
+    with pytest.raises(ValueError, match="warm_start must be a list with one entry per dataset"):
+        bb.fit_many(models.eight_schools, sets, warm_start=before[0], draws=10)
