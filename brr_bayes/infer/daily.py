@@ -82,34 +82,40 @@ class DailyRefit:
         digest = hashlib.sha256(f"{self.seed}:{_day(day)}".encode()).digest()
         return int.from_bytes(digest[:8], "little") >> 1
 
-    def _previous(self, day):
-        earlier = [d for d in self.ledger() if d < day]
+    def _previous(self, day, ledger=None):
+        earlier = [d for d in (self.ledger() if ledger is None else ledger) if d < day]
         return max(earlier) if earlier else None
 
     # fitting ------------------------------------------------------------------------------------
+    def _kwargs(self, warm_file):
+        """bb.sample's settings for a fit warm-started from warm_file in the folder (None: a cold fit)."""
+        kw = dict(self.sample_kwargs)
+        if warm_file is not None:
+            kw["warm_start"] = str(self.folder / warm_file)
+            if self.warm_tune is not None:
+                kw["tune"] = self.warm_tune
+            else:
+                kw.pop("tune", None)   # the warm start's short warm-up
+        return kw
+
     def fit(self, day, data) -> Result:
         """Fit ``build(data)`` for ``day`` (a date or a string that sorts by date), warm-started from the
         latest earlier day's fit in the ledger, save it and record it. A day already fitted is fitted again
         and replaced (its warm start is still the latest earlier day)."""
         day = _day(day)
-        prev = self._previous(day)
-        kw = dict(self.sample_kwargs)
-        if prev is not None:
-            kw["warm_start"] = str(self.folder / self.ledger()[prev]["file"])
-            if self.warm_tune is not None:
-                kw["tune"] = self.warm_tune
-            else:
-                kw.pop("tune", None)
+        ledger = self.ledger()
+        prev = self._previous(day, ledger)
+        warm_file = None if prev is None else ledger[prev]["file"]
         model = self.build(data)
         started = time.perf_counter()
-        res = sample(model, seed=self.day_seed(day), **kw)
+        res = sample(model, seed=self.day_seed(day), **self._kwargs(warm_file))
         seconds = time.perf_counter() - started
         file = f"{day}.nc"
         res.save(self.folder / file)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             diag = res.summary(kind="diagnostics")
-        self._record(day, dict(file=file, warm_start=None if prev is None else self.ledger()[prev]["file"],
+        self._record(day, dict(file=file, warm_start=warm_file,
                                seed=self.day_seed(day), sha256=_sha256(self.folder / file), seconds=seconds,
                                min_ess_bulk=float(diag["ess_bulk"].min()), max_rhat=float(diag["r_hat"].max()),
                                saved_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")))
@@ -135,14 +141,7 @@ class DailyRefit:
         entry = self.ledger().get(day)
         if entry is None:
             raise KeyError(f"DailyRefit: no fit of {day} to reproduce; fitted days: {sorted(self.ledger())}")
-        kw = dict(self.sample_kwargs)
-        if entry["warm_start"] is not None:
-            kw["warm_start"] = str(self.folder / entry["warm_start"])
-            if self.warm_tune is not None:
-                kw["tune"] = self.warm_tune
-            else:
-                kw.pop("tune", None)
-        res = sample(self.build(data), seed=entry["seed"], **kw)
+        res = sample(self.build(data), seed=entry["seed"], **self._kwargs(entry["warm_start"]))
         saved = self.load(day)
         if not np.array_equal(res.unconstrained, saved.unconstrained, equal_nan=True):
             raise AssertionError(f"DailyRefit: the refit of {day} draws differently from {entry['file']}: another "

@@ -130,7 +130,7 @@ def check_settings(draws, tune, chains, cores, seed, target_accept, max_treedept
     cores = default_cores() if cores is None else cores
     if isinstance(cores, bool) or not isinstance(cores, (int, np.integer)) or cores < 1:
         raise ValueError(f"cores must be a positive integer or None, got {cores!r}")
-    lock = samplers()[checked["sampler"]]["lockstep"]
+    lock = is_lockstep(checked["sampler"])
     return dict(sampler=checked["sampler"], draws=checked["draws"], tune=checked["tune"], chains=checked["chains"],
                 threads=int(min(cores, checked["chains"])), seed=seed, target_accept=checked["target_accept"],
                 max_treedepth=checked["max_treedepth"], metric=checked["metric"],

@@ -56,7 +56,7 @@ class SBCResult:
         return not self.failed
 
     def _p_value(self, r):
-        return float((np.sum(self._null <= _min_p(r, self.n_draws)) + 1) / (self._null.size + 1))
+        return float((np.sum(self._null <= float(_min_p(r, self.n_draws))) + 1) / (self._null.size + 1))
 
     def summary(self):
         """pandas DataFrame: per element its p-value and whether it passes the family-wise test."""
@@ -170,9 +170,14 @@ def sbc(build, n_sims=100, *, simulate=None, seed=None, draws=400, tune=400, cha
     return SBCResult({k: np.asarray(v) for k, v in ranks.items()}, n_kept, alpha, seed)
 
 
-def _ecdf(r, n_draws, z):
+def _counts(r, n_draws, z):
+    """How many of the rank sets' fractional ranks lie at or below each point of z (along the last axis of r)."""
     u = (np.asarray(r) + 0.5) / (n_draws + 1)
-    return (u[:, None] <= z[None, :]).mean(axis=0)
+    return (u[..., :, None] <= z).sum(axis=-2)
+
+
+def _ecdf(r, n_draws, z):
+    return _counts(r, n_draws, z) / len(r)
 
 
 def _grid(n, n_draws):
@@ -181,24 +186,19 @@ def _grid(n, n_draws):
 
 
 def _min_p(r, n_draws):
-    """The smallest two-sided binomial tail probability of the rank ECDF over the evaluation grid."""
-    n = len(r)
+    """The smallest two-sided binomial tail probability of the rank ECDF over the evaluation grid, per rank
+    set along the last axis of r."""
+    n = np.shape(r)[-1]
     z = _grid(n, n_draws)
-    c = np.round(_ecdf(r, n_draws, z) * n)
+    c = _counts(r, n_draws, z)
     p = 2 * np.minimum(stats.binom.cdf(c, n, z), stats.binom.sf(c - 1, n, z))
-    return float(min(1.0, p.min()))
+    return np.minimum(1.0, p.min(axis=-1))
 
 
 def _null_min_p(n, n_draws, rng):
-    """_min_p of NULL_DRAWS sets of n uniform ranks (in blocks, vectorised)."""
-    z = _grid(n, n_draws)
-    out = []
-    for _ in range(NULL_DRAWS // 500):
-        u = (rng.integers(0, n_draws + 1, size=(500, n)) + 0.5) / (n_draws + 1)
-        c = (u[:, :, None] <= z[None, None, :]).sum(axis=1)
-        p = 2 * np.minimum(stats.binom.cdf(c, n, z), stats.binom.sf(c - 1, n, z))
-        out.append(np.minimum(1.0, p.min(axis=1)))
-    return np.concatenate(out)
+    """_min_p of NULL_DRAWS sets of n uniform ranks (in blocks of 500)."""
+    return np.concatenate([_min_p(rng.integers(0, n_draws + 1, size=(500, n)), n_draws)
+                           for _ in range(NULL_DRAWS // 500)])
 
 
 def _bands(n, n_draws, alpha, null):
