@@ -150,11 +150,12 @@ CSRC = PKG.parent / "csrc"
 CXX_ALLOWED = {
     "common": {"common"},
     "ir": {"ir", "common"},                                        # the Program as data
+    "ops": {"ops", "ir", "common"},                                # each op's spec: shape rule and row maths
     "ode": {"ode"},                                                # solvers know nothing of programs
-    "ad": {"ad", "ir", "common", "density", "ode"},                # the CPU executor
+    "ad": {"ad", "ir", "ops", "common", "density", "ode"},         # the CPU executors
     "density": {"density", "ad", "ir", "common"},
     "transform": {"transform", "ad", "ir", "common"},
-    "backend": {"backend", "ad", "ir", "common", "density", "transform"},  # the device executor
+    "backend": {"backend", "ad", "ir", "ops", "common", "density", "transform"},  # the device executor
     "infer": {"infer", "common"},                                  # samplers see only the LogDensity seams
     "bindings": {"bindings", "ad", "ir", "common", "backend", "infer", "density", "transform", "ode"},
 }

@@ -8,13 +8,16 @@
 #include <cstring>
 
 #include "ad/batch.hpp"
-#include "ad/elementwise_terms.hpp"
+#include "ops/elementwise/binary.hpp"
 #include "ad/kernels.hpp"
 #include "ad/linpred_terms.hpp"
+#include "ad/spec_views.hpp"
 #include "ir/op_shapes.hpp"
 #include "common/strides.hpp"
 #include "common/vec_math.hpp"
 #include "density/univariate_terms.hpp"
+#include "ops/all.hpp"
+#include "ops/elementwise/unary.hpp"
 
 // Lanes never depend on each other: each lane loop is declared free of loop-carried dependences, so
 // that it vectorises without runtime alias checks (which GCC will not add to loops of 8).
@@ -67,7 +70,7 @@ void binary_fwd(const Op& op, BatchCtx& c, std::size_t B) {
   const std::size_t n = c.n(op.out);
   const Arg A = arg(c, op.in[0], n), Y = arg(c, op.in[1], n);
   double* o = c.out(op.out);
-  terms::with_binary(op.code, [&](auto f, auto, auto) {
+  ops::with_binary(op.code, [&](auto f, auto, auto) {
     with_strides(A.ls, Y.ls, [&](auto LA, auto LY) {
       for (std::size_t i = 0; i < n; ++i) {
         const double* a = A.p + i * A.es;
@@ -87,7 +90,7 @@ void binary_bwd(const Op& op, BatchCtx& c, std::size_t B) {
   const double* o = c.v(op.out);
   const double* oa = c.a(op.out);
   double* tmp = c.scratch(5 * B);
-  terms::with_binary(op.code, [&](auto, auto fa, auto fy) {
+  ops::with_binary(op.code, [&](auto, auto fa, auto fy) {
     with_strides(A.ls, Y.ls, [&](auto LA, auto LY) {
       auto at = [&](const Arg& x, auto L, std::size_t i, std::size_t b) { return x.p[i * x.es + b * L]; };
       // one operand's adjoint: per element for a full operand, a lane sum for a broadcast one (es = 0
@@ -122,34 +125,6 @@ void gather_fwd(const Op& op, BatchCtx& c, std::size_t B) {
   } else {
     for (std::size_t i = 0; i < n; ++i) std::fill(o + i * B, o + (i + 1) * B, a[ix[i]]);
   }
-}
-
-// Cumulative sums along each line of an (outer, len, inner) layout, lanes side by side: per lane the
-// scalar cumsum_lines' chain of adds in the same order (reverse: from the end, added into o, the
-// adjoint). The scalar kernel cannot vectorise a line's serial chain; here the lanes are the vector.
-void cumsum_lanes(const Op& op, BatchCtx& c, const double* a, double* o, bool reverse, std::size_t B) {
-  const std::size_t outer = static_cast<std::size_t>(op.ip[0]), len = static_cast<std::size_t>(op.ip[1]),
-                    inner = static_cast<std::size_t>(op.ip[2]);
-  double* acc = c.scratch(B);
-  for (std::size_t p = 0; p < outer; ++p)
-    for (std::size_t j = 0; j < inner; ++j) {
-      std::fill(acc, acc + B, 0.0);
-      for (std::size_t step = 0; step < len; ++step) {
-        const std::size_t l = reverse ? len - 1 - step : step;
-        const std::size_t at = ((p * len + l) * inner + j) * B;
-        if (reverse) {
-          BRR_IVDEP for (std::size_t b = 0; b < B; ++b) {
-            acc[b] += a[at + b];
-            o[at + b] += acc[b];
-          }
-        } else {
-          BRR_IVDEP for (std::size_t b = 0; b < B; ++b) {
-            acc[b] += a[at + b];
-            o[at + b] = acc[b];
-          }
-        }
-      }
-    }
 }
 
 void scatter_add_fwd(const Op& op, BatchCtx& c, std::size_t B) {
@@ -643,6 +618,8 @@ bool glm_fwd(const Op& op, BatchCtx& c, std::size_t B) {
 
 bool batch_supported(const Op& op, const Program& p) {
   auto varies = [&](std::size_t k) { return !p.slot(op.in[k]).constant; };
+  bool runs = false;
+  if (ops::with_spec(op.code, [&](auto spec) { runs = decltype(spec)::on_lanes(op, p); })) return runs;
   if (is_unary(op.code)) return varies(0);
   if (is_binary(op.code)) return true;
   if (is_plain_transform(op.code)) return varies(0);
@@ -652,7 +629,6 @@ bool batch_supported(const Op& op, const Program& p) {
     case OpCode::ScatterAdd:
     case OpCode::Sum:
     case OpCode::TargetAdd:
-    case OpCode::CumSum:
     case OpCode::IcarPairwiseLpdf: return op.in.size() == 1 && varies(0);
     case OpCode::GlmLpdf: return glm_supported(op, p);
     default: return false;
@@ -662,8 +638,10 @@ bool batch_supported(const Op& op, const Program& p) {
 namespace {
 
 bool forward_lanes(const Op& op, BatchCtx& c, std::size_t B) {
+  HostView<BatchCtx> x{c, B};
+  if (ops::with_spec(op.code, [&](auto spec) { decltype(spec)::forward(op, x); })) return true;
   if (is_unary(op.code)) {
-    unary_map(op.code, c.v(op.in[0]), c.out(op.out), c.n(op.out) * B);
+    ops::unary_map(op.code, c.v(op.in[0]), c.out(op.out), c.n(op.out) * B);
     return true;
   }
   if (is_binary(op.code)) return binary_fwd(op, c, B), true;
@@ -675,7 +653,6 @@ bool forward_lanes(const Op& op, BatchCtx& c, std::size_t B) {
     case OpCode::Gather: gather_fwd(op, c, B); return true;
     case OpCode::ScatterAdd: scatter_add_fwd(op, c, B); return true;
     case OpCode::Sum: sum_fwd(op, c, c.out(op.out), false, B); return true;
-    case OpCode::CumSum: cumsum_lanes(op, c, c.v(op.in[0]), c.out(op.out), false, B); return true;
     case OpCode::TargetAdd: sum_fwd(op, c, c.ws.target.data(), true, B); return true;
     case OpCode::IcarPairwiseLpdf: icar_fwd(op, c, B); return true;
     case OpCode::GlmLpdf: return glm_fwd(op, c, B);
@@ -684,8 +661,10 @@ bool forward_lanes(const Op& op, BatchCtx& c, std::size_t B) {
 }
 
 void backward_lanes(const Op& op, BatchCtx& c, std::size_t B) {
+  HostView<BatchCtx> x{c, B};
+  if (ops::with_spec(op.code, [&](auto spec) { decltype(spec)::backward(op, x); })) return;
   if (is_unary(op.code)) {
-    if (double* aa = c.a(op.in[0])) unary_back(op.code, c.v(op.in[0]), c.v(op.out), c.a(op.out), aa, c.n(op.out) * B);
+    if (double* aa = c.a(op.in[0])) ops::unary_back(op.code, c.v(op.in[0]), c.v(op.out), c.a(op.out), aa, c.n(op.out) * B);
     return;
   }
   if (is_binary(op.code)) return binary_bwd(op, c, B);
@@ -719,9 +698,6 @@ void backward_lanes(const Op& op, BatchCtx& c, std::size_t B) {
     }
     case OpCode::TargetAdd:
       for (std::size_t k = 0; k < c.n(op.in[0]) * B; ++k) aa[k] += 1.0;
-      return;
-    case OpCode::CumSum:
-      cumsum_lanes(op, c, c.a(op.out), aa, true, B);
       return;
     default:
       return;  // densities: partials were added going forward

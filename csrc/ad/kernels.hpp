@@ -6,9 +6,6 @@ namespace brr::ad {
 
 void unary_forward(const Op& op, Ctx& c);
 void unary_backward(const Op& op, Ctx& c);
-// The unary kernels over plain arrays (the batch executor runs them over all lanes at once).
-void unary_map(OpCode code, const double* a, double* o, std::size_t n);
-void unary_back(OpCode code, const double* a, const double* o, const double* oa, double* aa, std::size_t n);
 void binary_forward(const Op& op, Ctx& c);
 void binary_backward(const Op& op, Ctx& c);
 void structure_forward(const Op& op, Ctx& c);

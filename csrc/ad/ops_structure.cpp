@@ -1,56 +1,14 @@
-// Gather/scatter-add, reductions along an axis, concatenation and data-matrix products.
+// Gather/scatter-add, sums, concatenation and data-matrix products.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
 #include "ad/kernels.hpp"
-#include "ad/line_rows.hpp"
 #include "ad/linpred_terms.hpp"
 #include "common/errors.hpp"
 #include "common/reduce.hpp"
 
 namespace brr::ad {
-
-namespace {
-
-struct Axis {
-  std::size_t outer, len, inner;
-};
-Axis axis_of(const Op& op) {
-  return {static_cast<std::size_t>(op.ip[0]), static_cast<std::size_t>(op.ip[1]),
-          static_cast<std::size_t>(op.ip[2])};
-}
-
-// Cumulative sums along every line of an (outer, len, inner) layout; reverse = sums from the end,
-// added into o (the adjoint). Each line is a serial chain of adds, so lines are processed four at a
-// time (contiguous inner lanes, or four outer rows when inner == 1) to overlap their latencies; every
-// line's own order of additions is unchanged.
-void cumsum_lines(const Axis& ax, const double* a, double* o, bool reverse) {
-  const std::size_t stride = ax.inner, lines = ax.outer * ax.inner;
-  auto start = [&](std::size_t line) { return (line / ax.inner) * ax.len * ax.inner + line % ax.inner; };
-  auto run = [&](const std::size_t* s, std::size_t k) {
-    double acc[4] = {0.0, 0.0, 0.0, 0.0};
-    for (std::size_t step = 0; step < ax.len; ++step) {
-      const std::size_t l = reverse ? ax.len - 1 - step : step;
-      for (std::size_t q = 0; q < k; ++q) {
-        const std::size_t at = s[q] + l * stride;
-        acc[q] += a[at];
-        if (reverse) o[at] += acc[q];
-        else o[at] = acc[q];
-      }
-    }
-  };
-  std::size_t s[4];
-  std::size_t line = 0;
-  for (; line + 4 <= lines; line += 4) {
-    for (std::size_t q = 0; q < 4; ++q) s[q] = start(line + q);
-    run(s, 4);
-  }
-  for (std::size_t q = 0; line + q < lines; ++q) s[q] = start(line + q);
-  if (line < lines) run(s, lines - line);
-}
-
-}  // namespace
 
 void structure_forward(const Op& op, Ctx& c) {
   switch (op.code) {
@@ -84,24 +42,6 @@ void structure_forward(const Op& op, Ctx& c) {
     case OpCode::TargetAdd: {
       const double* a = c.v(op.in[0]);
       c.target += lane_sum(c.n(op.in[0]), [a](std::size_t i) { return a[i]; });
-      return;
-    }
-    case OpCode::CumSum: {
-      const Axis ax = axis_of(op);
-      cumsum_lines(ax, c.v(op.in[0]), c.out(op.out), false);
-      return;
-    }
-    case OpCode::LogSumExp:
-    case OpCode::Softmax: {  // one line at (p, j): stride inner (ad/line_rows.hpp, shared with the device)
-      const Axis ax = axis_of(op);
-      const double* a = c.v(op.in[0]);
-      double* o = c.out(op.out);
-      for (std::size_t p = 0; p < ax.outer; ++p)
-        for (std::size_t j = 0; j < ax.inner; ++j) {
-          const In row{a + p * ax.len * ax.inner + j, ax.inner};
-          if (op.code == OpCode::LogSumExp) o[p * ax.inner + j] = line::lse(row, ax.len);
-          else line::softmax(row, ax.len, Out{o + p * ax.len * ax.inner + j, ax.inner});
-        }
       return;
     }
     case OpCode::Concat: {
@@ -188,26 +128,6 @@ void structure_backward(const Op& op, Ctx& c) {
     case OpCode::Sum: {
       const std::size_t n = c.n(op.in[0]);
       for (std::size_t i = 0; i < n; ++i) aa[i] += oa[0];
-      return;
-    }
-    case OpCode::CumSum: {
-      // d/d a[l] = sum over l' >= l of oa[l']: a reverse cumulative sum added into aa
-      cumsum_lines(axis_of(op), c.a(op.out), c.a(op.in[0]), true);
-      return;
-    }
-    case OpCode::LogSumExp:
-    case OpCode::Softmax: {
-      const Axis ax = axis_of(op);
-      const double* o = c.v(op.out);
-      for (std::size_t p = 0; p < ax.outer; ++p)
-        for (std::size_t j = 0; j < ax.inner; ++j) {
-          const std::size_t base = p * ax.len * ax.inner + j;
-          const Out row_a{aa + base, ax.inner};
-          if (op.code == OpCode::LogSumExp)
-            line::lse_back(In{c.v(op.in[0]) + base, ax.inner}, o[p * ax.inner + j], oa[p * ax.inner + j], ax.len, row_a);
-          else
-            line::softmax_back(In{o + base, ax.inner}, In{oa + base, ax.inner}, ax.len, row_a);
-        }
       return;
     }
     case OpCode::DenseMatMul: {

@@ -14,6 +14,7 @@
 #include "ir/program.hpp"
 #include "backend/grid_kernels.hpp"
 #include "backend/segment_sums.hpp"
+#include "ops/all.hpp"
 
 namespace brr::backend {
 
@@ -35,6 +36,8 @@ inline bool grid_supported_body(const Program& body) {
 inline bool grid_supported(const Op& op, const Program& p) {
   const int c = static_cast<int>(op.code);
   auto varies = [&](std::size_t k) { return !p.slot(op.in[k]).constant; };
+  bool runs = false;
+  if (ops::with_spec(op.code, [&](auto spec) { runs = decltype(spec)::on_lanes(op, p); })) return runs;
   if (c < 100) return varies(0);                        // unary
   if (c < 200) return true;                             // binary
   if (c >= 300 && c <= 302) return varies(0);           // lower, upper, interval
@@ -48,10 +51,7 @@ inline bool grid_supported(const Op& op, const Program& p) {
     case OpCode::ScatterAdd:
     case OpCode::Sum:
     case OpCode::TargetAdd:
-    case OpCode::CumSum:
     case OpCode::IcarPairwiseLpdf: return op.in.size() == 1 && varies(0);
-    case OpCode::LogSumExp:
-    case OpCode::Softmax: return varies(0);
     case OpCode::Concat:
     case OpCode::LinearPredictor:
     case OpCode::LinearRecurrence: return true;  // constant inputs are read in place; data columns are constant

@@ -25,6 +25,7 @@
 #include "backend/grid_data.hpp"
 #include "backend/leapfrog_kernels.hpp"
 #include "ir/logp_ops.hpp"
+#include "ops/all.hpp"
 
 namespace brr::backend {
 
@@ -203,6 +204,17 @@ class GridExecutor {
   }
 
   const Program& P() const { return *p_; }
+  struct SpecView {  // this executor as an op spec sees it (ops/spec.hpp): one grid index per item
+    const GridExecutor& g;
+    std::size_t lanes() const { return g.B_; }
+    double* v(int s) const { return g.v(s); }
+    double* out(int s) const { return g.v(s); }
+    double* a(int s) const { return g.a(s); }
+    std::size_t n(int s) const { return g.n(s); }
+    bool varies(int s) const { return g.varies(s); }
+    template <class F>
+    void items(std::size_t count, const F& f) const { Dev::launch(count, ops::OneItem<F>{f}); }
+  };
   double* v(int s) const {
     const ir::Slot& sl = P().slot(s);
     return sl.constant ? const_cast<double*>(Dev::ptr(d_->cst)) + sl.offset : const_cast<double*>(Dev::ptr(val_)) + sl.offset * B_;
@@ -332,6 +344,8 @@ class GridExecutor {
 
   void forward(std::size_t k) {
     const Op& op = P().ops()[k];
+    const SpecView x{*this};
+    if (ops::with_spec(op.code, [&](auto spec) { decltype(spec)::forward(op, x); })) return;
     Plan& pl = plans_[k];
     const Lists& ls = d_->lists[k];
     const int c = static_cast<int>(op.code);
@@ -388,13 +402,6 @@ class GridExecutor {
         }
         return;
       }
-      case OpCode::LogSumExp:
-      case OpCode::Softmax: {
-        const std::size_t outer = static_cast<std::size_t>(op.ip[0]), len = static_cast<std::size_t>(op.ip[1]),
-                          inner = static_cast<std::size_t>(op.ip[2]);
-        Dev::launch(outer * inner * B_, grid::LseLines{v(op.in[0]), v(op.out), len, inner, B_, op.code == OpCode::Softmax});
-        return;
-      }
       case OpCode::CsrMatVec:
         Dev::launch(n(op.out) * B_, grid::CsrRows{ix(op.idx[0]), ix(op.idx[1]), v(op.in[0]), v(op.in[1]), v(op.out), B_});
         return;
@@ -423,12 +430,6 @@ class GridExecutor {
         return;
       case OpCode::Sum: reduce(v(op.in[0]), n(op.in[0]), v(op.out), false); return;
       case OpCode::TargetAdd: reduce(v(op.in[0]), n(op.in[0]), target, true); return;
-      case OpCode::CumSum: {
-        const std::size_t outer = static_cast<std::size_t>(op.ip[0]), len = static_cast<std::size_t>(op.ip[1]),
-                          inner = static_cast<std::size_t>(op.ip[2]);
-        Dev::launch(outer * inner * B_, grid::CumSumLines{v(op.in[0]), v(op.out), len, inner, B_, false});
-        return;
-      }
       case OpCode::DenseMatMul: {
         const std::size_t nn = static_cast<std::size_t>(op.ip[0]), kk = static_cast<std::size_t>(op.ip[1]),
                           m = static_cast<std::size_t>(op.ip[2]);
@@ -637,6 +638,8 @@ class GridExecutor {
 
   void backward(std::size_t k) {
     const Op& op = P().ops()[k];
+    const SpecView x{*this};
+    if (ops::with_spec(op.code, [&](auto spec) { decltype(spec)::backward(op, x); })) return;
     Plan& pl = plans_[k];
     const Lists& ls = d_->lists[k];
     const int c = static_cast<int>(op.code);
@@ -731,14 +734,6 @@ class GridExecutor {
         Dev::launch(static_cast<std::size_t>(op.ip[0]) * B_,
                     grid::SumToZeroRowsBack{a(op.out), aa, static_cast<std::size_t>(op.ip[1]), B_});
         return;
-      case OpCode::LogSumExp:
-      case OpCode::Softmax: {
-        const std::size_t outer = static_cast<std::size_t>(op.ip[0]), len = static_cast<std::size_t>(op.ip[1]),
-                          inner = static_cast<std::size_t>(op.ip[2]);
-        Dev::launch(outer * inner * B_, grid::LseLinesBack{v(op.in[0]), v(op.out), a(op.out), aa, len, inner, B_,
-                                                           op.code == OpCode::Softmax});
-        return;
-      }
       case OpCode::Gather:
         seg_sum(ls.cuts, n(op.in[0]), grid::RowsTerm{Dev::ptr(ls.rows), a(op.out), nullptr, B_}, aa, true);
         return;
@@ -747,12 +742,6 @@ class GridExecutor {
         return;
       case OpCode::Sum: Dev::launch(n(op.in[0]) * B_, grid::Broadcast{a(op.out), 0.0, aa, B_}); return;
       case OpCode::TargetAdd: Dev::launch(n(op.in[0]) * B_, grid::Broadcast{nullptr, 1.0, aa, B_}); return;
-      case OpCode::CumSum: {
-        const std::size_t outer = static_cast<std::size_t>(op.ip[0]), len = static_cast<std::size_t>(op.ip[1]),
-                          inner = static_cast<std::size_t>(op.ip[2]);
-        Dev::launch(outer * inner * B_, grid::CumSumLines{a(op.out), aa, len, inner, B_, true});
-        return;
-      }
       case OpCode::DenseMatMul: {
         const std::size_t nn = static_cast<std::size_t>(op.ip[0]), kk = static_cast<std::size_t>(op.ip[1]),
                           m = static_cast<std::size_t>(op.ip[2]);

@@ -9,13 +9,13 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "ad/elementwise_terms.hpp"
+#include "ops/elementwise/binary.hpp"
+#include "ops/elementwise/unary.hpp"
 #include "ir/op_codes.hpp"
-#include "ad/scalar_math.hpp"
+#include "common/scalar_math.hpp"
 #include "common/hd.hpp"
 #include "common/view.hpp"
 #include "ad/hmm_rows.hpp"
-#include "ad/line_rows.hpp"
 #include "ad/linalg_rows.hpp"
 #include "density/multivariate_rows.hpp"
 #include "transform/transform_rows.hpp"
@@ -92,14 +92,14 @@ struct Unary {
   Arg a;
   double* o;
   std::size_t B;
-  BRR_HD void operator()(std::size_t k) const { o[k] = terms::unary_value(code, a.at(k / B, k % B)); }
+  BRR_HD void operator()(std::size_t k) const { o[k] = ops::unary_value(code, a.at(k / B, k % B)); }
 };
 
 struct UnaryBack {  // the input is lane-varying and full size
   OpCode code;
   const double *a, *o, *oa;
   double* aa;
-  BRR_HD void operator()(std::size_t k) const { aa[k] += oa[k] * terms::unary_partial(code, a[k], o[k]); }
+  BRR_HD void operator()(std::size_t k) const { aa[k] += oa[k] * ops::unary_partial(code, a[k], o[k]); }
 };
 
 struct Binary {
@@ -108,7 +108,7 @@ struct Binary {
   double* o;
   std::size_t B;
   BRR_HD void operator()(std::size_t k) const {
-    o[k] = terms::binary_value(code, x.at(k / B, k % B), y.at(k / B, k % B));
+    o[k] = ops::binary_value(code, x.at(k / B, k % B), y.at(k / B, k % B));
   }
 };
 
@@ -122,7 +122,7 @@ struct BinaryBack {
   std::size_t B;
   BRR_HD void operator()(std::size_t k) const {
     const std::size_t i = k / B, b = k % B;
-    const double v = oa[k] * terms::binary_partial(code, wrt_x, x.at(i, b), y.at(i, b), o[k]);
+    const double v = oa[k] * ops::binary_partial(code, wrt_x, x.at(i, b), y.at(i, b), o[k]);
     dst[k] = add ? dst[k] + v : v;
   }
 };
@@ -196,53 +196,6 @@ struct ScanTake {  // the step input's adjoint g: lambda = g[:n], ubar[t] += g[n
     if (i < n) lam[kk] = g[kk];
     else if (i < n + k) { if (ua) ua[kk - n * B] += g[kk]; }
     else if (tha) tha[kk - (n + k) * B] += g[kk];
-  }
-};
-
-// log-sum-exp (o: one value per line) or softmax (o: the line's shape) along each line of an
-// (outer, len, inner) layout (ad/line_rows.hpp, as the CPU kernel)
-struct LseLines {
-  const double* a;
-  double* o;
-  std::size_t len, inner, B;
-  bool softmax;
-  BRR_HD void operator()(std::size_t k) const {
-    const std::size_t line = k / B, b = k % B, at = ((line / inner) * len * inner + line % inner) * B + b;
-    const In row{a + at, inner * B};
-    if (softmax) ad::line::softmax(row, len, Out{o + at, inner * B});
-    else o[k] = ad::line::lse(row, len);
-  }
-};
-
-struct LseLinesBack {
-  const double *a, *o, *oa;
-  double* aa;
-  std::size_t len, inner, B;
-  bool softmax;
-  BRR_HD void operator()(std::size_t k) const {
-    const std::size_t line = k / B, b = k % B, at = ((line / inner) * len * inner + line % inner) * B + b;
-    const Out row_a{aa + at, inner * B};
-    if (softmax) ad::line::softmax_back(In{o + at, inner * B}, In{oa + at, inner * B}, len, row_a);
-    else ad::line::lse_back(In{a + at, inner * B}, o[k], oa[k], len, row_a);
-  }
-};
-
-struct CumSumLines {  // along each line of an (outer, len, inner) layout; reverse: suffix sums added
-  const double* a;
-  double* o;
-  std::size_t len, inner, B;
-  bool reverse;
-  BRR_HD void operator()(std::size_t k) const {
-    const std::size_t line = k / B, b = k % B;
-    const std::size_t start = (line / inner) * len * inner + line % inner;
-    double acc = 0.0;
-    for (std::size_t s = 0; s < len; ++s) {
-      const std::size_t l = reverse ? len - 1 - s : s;
-      const std::size_t at = (start + l * inner) * B + b;
-      acc += a[at];
-      if (reverse) o[at] += acc;
-      else o[at] = acc;
-    }
   }
 };
 
@@ -396,8 +349,8 @@ struct Bound {  // lower / upper / interval: x = T(y), t = log|J| per element
       t[k] = v;
     } else {
       const double w = hi - lo;
-      x[k] = lo + w * ad::inv_logit(v);
-      t[k] = std::log(w) + ad::log_inv_logit(v) + ad::log1m_inv_logit(v);
+      x[k] = lo + w * inv_logit(v);
+      t[k] = std::log(w) + log_inv_logit(v) + log1m_inv_logit(v);
     }
   }
 };
@@ -413,7 +366,7 @@ struct BoundBack {
     } else if (code == OpCode::UpperBound) {
       ya[k] += -xa[k] * (lo - x[k]) + 1.0;
     } else {
-      const double s = ad::inv_logit(y[k]);
+      const double s = inv_logit(y[k]);
       ya[k] += xa[k] * (hi - lo) * s * (1.0 - s) + 1.0 - 2.0 * s;
     }
   }
@@ -734,7 +687,7 @@ struct GlmRows {
     const double yr = y[r];
     if (family == 0 || family == 1) {
       double sp, sg;
-      ad::softplus_and_sigmoid(eta, sp, sg);
+      softplus_and_sigmoid(eta, sp, sg);
       const double n = family == 1 ? trials[r] : 1.0;
       t[k] = yr * eta - n * sp;
       g[k] = yr - n * sg;
@@ -776,7 +729,7 @@ struct GlmNormalTotal {
       return;
     }
     const double q = ss[b] + extra_ss, iv = inv_var[b];
-    target[b] += dp0 - 0.5 * q * iv - rows * (std::log(s) + ad::kLogSqrt2Pi);
+    target[b] += dp0 - 0.5 * q * iv - rows * (std::log(s) + kLogSqrt2Pi);
     if (sigma_adj) sigma_adj[b] += (q * iv - rows) / s;
   }
 };
@@ -806,7 +759,7 @@ struct GlmNegBinTotal {
       return;
     }
     target[b] += t_sum[b] + dp0 - rows * std::lgamma(p);
-    if (phi_adj && e_sum) phi_adj[b] += e_sum[b] - rows * ad::digamma(p);
+    if (phi_adj && e_sum) phi_adj[b] += e_sum[b] - rows * digamma(p);
   }
 };
 

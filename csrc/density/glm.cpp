@@ -18,7 +18,7 @@
 #include <cmath>
 
 #include "ad/linpred_terms.hpp"
-#include "ad/scalar_math.hpp"
+#include "common/scalar_math.hpp"
 #include "common/reduce.hpp"
 #include "common/vec_math.hpp"
 #include "density/density_kernels.hpp"

@@ -3,7 +3,7 @@
 #pragma once
 #include <cmath>
 
-#include "ad/scalar_math.hpp"
+#include "common/scalar_math.hpp"
 #include "common/hd.hpp"
 
 namespace brr::ad {

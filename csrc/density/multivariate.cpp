@@ -2,7 +2,7 @@
 #include <cmath>
 
 #include "ad/kernels.hpp"
-#include "ad/scalar_math.hpp"
+#include "common/scalar_math.hpp"
 #include "common/errors.hpp"
 #include "density/density_kernels.hpp"
 #include "density/multivariate_rows.hpp"

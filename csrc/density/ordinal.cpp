@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "ad/kernels.hpp"
-#include "ad/scalar_math.hpp"
+#include "common/scalar_math.hpp"
 #include "density/density_kernels.hpp"
 #include "density/ordinal_rows.hpp"
 

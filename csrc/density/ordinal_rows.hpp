@@ -5,7 +5,7 @@
 #include <cmath>
 #include <cstddef>
 
-#include "ad/scalar_math.hpp"
+#include "common/scalar_math.hpp"
 #include "common/hd.hpp"
 
 namespace brr::ad::ordinal {

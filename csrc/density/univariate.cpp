@@ -3,7 +3,7 @@
 #include <cmath>
 #include <type_traits>
 
-#include "ad/scalar_math.hpp"
+#include "common/scalar_math.hpp"
 #include "common/strides.hpp"
 #include "ad/kernels.hpp"
 #include "density/density_kernels.hpp"

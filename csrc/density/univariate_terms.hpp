@@ -7,7 +7,7 @@
 
 #include "ir/op_arity.hpp"
 #include "ir/op_codes.hpp"
-#include "ad/scalar_math.hpp"
+#include "common/scalar_math.hpp"
 #include "common/hd.hpp"
 
 namespace brr::ad::terms {

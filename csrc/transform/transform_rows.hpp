@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstddef>
 
-#include "ad/scalar_math.hpp"
+#include "common/scalar_math.hpp"
 #include "common/hd.hpp"
 #include "common/view.hpp"
 

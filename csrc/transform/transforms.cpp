@@ -2,7 +2,7 @@
 #include <cmath>
 
 #include "ad/kernels.hpp"
-#include "ad/scalar_math.hpp"
+#include "common/scalar_math.hpp"
 #include "transform/transform_rows.hpp"
 #include "common/errors.hpp"
 

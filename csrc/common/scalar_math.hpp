@@ -4,7 +4,7 @@
 
 #include "common/hd.hpp"
 
-namespace brr::ad {
+namespace brr {
 
 BRR_HD inline double log1p_exp(double x) { return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); }
 BRR_HD inline double inv_logit(double x) {
@@ -46,4 +46,4 @@ BRR_HD inline void softplus_and_sigmoid(double eta, double& sp, double& sg) {
   sg = eta >= 0 ? r : e * r;
 }
 
-}  // namespace brr::ad
+}  // namespace brr

@@ -1,0 +1,30 @@
+// The ops defined by a spec (ops/spec.hpp), one line each, and the dispatch every executor and the
+// shape check use. The other ops are still run by their families' kernels in ad/, density/,
+// transform/ and backend/ (see docs/architecture.md).
+#pragma once
+#include "ops/lines/cumsum.hpp"
+#include "ops/lines/log_sum_exp.hpp"
+
+namespace brr::ops {
+
+#define BRR_SPEC_OPS(X) \
+  X(CumSum)             \
+  X(LogSumExp)          \
+  X(Softmax)
+
+// Calls f(Spec{}) for an op with a spec; false for any other.
+template <class F>
+bool with_spec(OpCode code, F&& f) {
+  switch (code) {
+#define BRR_SPEC_CASE(N) \
+  case OpCode::N:        \
+    f(N{});              \
+    return true;
+    BRR_SPEC_OPS(BRR_SPEC_CASE)
+#undef BRR_SPEC_CASE
+    default:
+      return false;
+  }
+}
+
+}  // namespace brr::ops

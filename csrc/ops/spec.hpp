@@ -1,0 +1,66 @@
+// What an op spec is, and how the three executors run one.
+//
+// An op spec (one header per op under csrc/ops/<family>/, listed in ops/all.hpp) is a struct named as
+// the op's enumerator in ir/ops.def, holding everything about the op that is not its code and signature:
+//   static void check_shape(const ShapeCheck&)           its shape rule (after the signature check)
+//   static bool on_lanes(const Op&, const Program&)          which input kinds the lane-interleaved
+//                                                            executors (CPU batch, device) take
+//   template <class X> static void forward(const Op&, X&)    values (and, for a density, the partials)
+//   template <class X> static void backward(const Op&, X&)   adjoints of its inputs
+// Its row maths are BRR_HD functors over independent work items, so one definition compiles for the
+// host and for CUDA. X is an executor's view (ScalarX / BatchX in ad/spec_views.hpp, the device
+// executor itself in backend/grid_executor.hpp):
+//   lanes()            B, the points evaluated at once (1 for the scalar executor)
+//   v(s), out(s), a(s) slot s's values, its values to write, its adjoint (nullptr: not needed); element i
+//                      of lane b of a lane-varying slot at [i * B + b], a constant slot's at [i]
+//   n(s)               slot s's size per lane
+//   varies(s)          whether slot s holds a value per lane (false: data, one copy read by every lane)
+//   items(n, f)        f(first, count) over [0, n): on the host in blocks of up to kBlock items (a
+//                      functor overlaps the latencies of the items of a block), on the device one item
+//                      per thread (count = 1)
+#pragma once
+#include <algorithm>
+#include <cstddef>
+
+#include "common/hd.hpp"
+#include "ir/program.hpp"
+
+namespace brr::ops {
+
+using ir::Op;
+using ir::OpCode;
+using ir::Program;
+
+// items per host call of a row functor: enough independent chains to hide an add's latency
+constexpr std::size_t kBlock = 8;
+
+template <class F>
+void host_items(std::size_t n, const F& f) {
+  for (std::size_t first = 0; first < n; first += kBlock) f(first, std::min(kBlock, n - first));
+}
+
+// The device's form: grid index t is item t.
+template <class F>
+struct OneItem {
+  F f;
+  BRR_HD void operator()(std::size_t t) const { f(t, 1); }
+};
+
+inline bool varies(const Op& op, const Program& p, std::size_t k) { return !p.slot(op.in[k]).constant; }
+
+// An input as lane b reads it: element i at p[i * es + b * ls] (es = 0: one value broadcast over the
+// elements; ls = 0: data shared by the lanes).
+struct LaneArg {
+  const double* p;
+  std::size_t es, ls;
+  BRR_HD double at(std::size_t i, std::size_t b) const { return p[i * es + b * ls]; }
+};
+
+template <class X>
+LaneArg lane_arg(const X& x, int s, std::size_t n_out) {
+  const bool full = x.n(s) == n_out;
+  if (x.varies(s)) return {x.v(s), full ? x.lanes() : std::size_t{0}, 1};
+  return {x.v(s), full ? std::size_t{1} : std::size_t{0}, 0};
+}
+
+}  // namespace brr::ops
