@@ -21,7 +21,7 @@ _UNARY = {
     NEG: np.negative, EXP: np.exp, LOG: np.log, LOG1P: np.log1p, EXPM1: np.expm1, LOGIT: special.logit,
     INV_LOGIT: special.expit, LOG_INV_LOGIT: special.log_expit,
     LOG1M_INV_LOGIT: lambda x: special.log_expit(-x), SOFTPLUS: lambda x: np.logaddexp(0.0, x),
-    SQRT: np.sqrt, SQUARE: np.square, TANH: np.tanh, ABS: np.abs, LGAMMA: special.gammaln,
+    SQRT: np.sqrt, SQUARE: np.square, TANH: np.tanh, ABS: np.abs, LGAMMA: special.gammaln, ERF: special.erf,
 }
 _BINARY = {ADD: np.add, SUB: np.subtract, MUL: np.multiply, DIV: np.divide, POW: np.power}
 

@@ -46,6 +46,7 @@ UNARY = [
     ("square", bb.math.square, np.square, -5, 5),
     ("tanh", bb.math.tanh, np.tanh, -3, 3),
     ("gammaln", bb.math.gammaln, special.gammaln, 0.3, 20),
+    ("erf", bb.math.erf, special.erf, -4, 4),
     ("neg", lambda x: -x, np.negative, -5, 5),
 ]
 

@@ -28,6 +28,7 @@ def square(x): return unary(ops.SQUARE, x)
 def tanh(x): return unary(ops.TANH, x)
 def abs(x): return unary(ops.ABS, x)  # noqa: A001 - numpy's name
 def gammaln(x): return unary(ops.LGAMMA, x)
+def erf(x): return unary(ops.ERF, x)  # gradient 2/sqrt(pi) exp(-x^2)
 
 
 sigmoid = inv_logit
@@ -45,6 +46,6 @@ def logaddexp(a, b):
 
 
 __all__ = ["exp", "log", "log1p", "expm1", "logit", "inv_logit", "sigmoid", "log_inv_logit", "log1m_inv_logit",
-           "softplus", "sqrt", "square", "tanh", "abs", "gammaln", "sum", "mean", "logsumexp", "log_sum_exp",
+           "softplus", "sqrt", "square", "tanh", "abs", "gammaln", "erf", "sum", "mean", "logsumexp", "log_sum_exp",
            "softmax", "cumsum", "concatenate", "stack", "reshape", "transpose", "logaddexp", "cholesky",
            "solve_lower_triangular", "logdet_spd", "linear_recurrence", "scan"]

@@ -33,7 +33,8 @@ namespace brr::ops {
   X(Square, x * x, 2.0 * x)                                       \
   X(Tanh, std::tanh(x), 1.0 - y * y)                              \
   X(Abs, std::fabs(x), x > 0 ? 1.0 : (x < 0 ? -1.0 : 0.0))        \
-  X(LGamma, std::lgamma(x), digamma(x))
+  X(LGamma, std::lgamma(x), digamma(x))                           \
+  X(Erf, std::erf(x), 1.1283791670955126 * std::exp(-x * x))
 
 // unknown codes give NaN (a device kernel cannot throw)
 BRR_HD inline double unary_value(ir::OpCode code, double x) {
