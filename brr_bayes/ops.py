@@ -23,7 +23,9 @@ _UNARY = {
     LOG1M_INV_LOGIT: lambda x: special.log_expit(-x), SOFTPLUS: lambda x: np.logaddexp(0.0, x),
     SQRT: np.sqrt, SQUARE: np.square, TANH: np.tanh, ABS: np.abs, LGAMMA: special.gammaln, ERF: special.erf,
 }
-_BINARY = {ADD: np.add, SUB: np.subtract, MUL: np.multiply, DIV: np.divide, POW: np.power}
+_BINARY = {ADD: np.add, SUB: np.subtract, MUL: np.multiply, DIV: np.divide, POW: np.power,
+           LT: np.less, LE: np.less_equal, GT: np.greater, GE: np.greater_equal}
+_ELEMENTWISE = {}  # ops of other arities: code -> numpy function of the arrays
 
 
 def numpy_unary(code, x):
@@ -31,4 +33,8 @@ def numpy_unary(code, x):
 
 
 def numpy_binary(code, a, b):
-    return _BINARY[code](np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
+    return np.asarray(_BINARY[code](np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)), dtype=np.float64)
+
+
+def numpy_elementwise(code, *args):
+    return np.asarray(_ELEMENTWISE[code](*(np.asarray(a, dtype=np.float64) for a in args)), dtype=np.float64)

@@ -87,6 +87,23 @@ def test_binary_broadcasting(name, fn, ref, shapes):
     run()
 
 
+COMPARISONS = [("lt", lambda a, b: a < b, np.less), ("le", lambda a, b: a <= b, np.less_equal),
+               ("gt", lambda a, b: a > b, np.greater), ("ge", lambda a, b: a >= b, np.greater_equal)]
+
+
+@pytest.mark.parametrize("name,fn,ref", COMPARISONS, ids=[c[0] for c in COMPARISONS])
+def test_comparisons_give_zero_or_one_and_no_gradient(name, fn, ref):
+    # a * (a < b): the comparison's own partials are zero, so the gradient is (a < b) for a and 0 for b
+    # (points kept away from a == b, where finite differences would step across the jump)
+    a, b = np.array([-1.0, 0.5, 2.0, 3.0, 1.0]), np.array([0.0, 0.0, 1.0, 5.0, 1.0 + 1e-3])
+    check(lambda x, y: x * fn(x, y), [a, b], lambda x, y: x * ref(x, y))
+    check(lambda x: fn(x, 1.5) + fn(2.5, x), [a], lambda x: 1.0 * ref(x, 1.5) + ref(2.5, x))  # a number either side
+    with bb.Model():
+        e = fn(np.zeros(5), bb.Flat("z", shape=5))  # numpy on the left defers to the expression
+    assert isinstance(e, bb.model.expr.Expr)
+    assert np.array_equal(bb.model.expr.as_expr(fn(np.arange(3.0), 1.0)).value, ref(np.arange(3.0), 1.0))
+
+
 def test_binary_with_data_operand():
     data = np.array([1.0, -2.0, 3.0])
     check(lambda x: data / x + x * data - data ** 2 * x, [np.array([0.7, 1.3, 2.1])],

@@ -34,7 +34,7 @@ import hashlib
 import numpy as np
 
 from .. import ops
-from ..model.expr import Const, Op, gather, postorder
+from ..model.expr import ELEMENTWISE, Const, Op, gather, postorder
 from .evaluate import Evaluator
 from .options import CompileOptions
 from .rows import describe, distinct_rows, restrict, row_children, row_leaves
@@ -127,7 +127,7 @@ class Canonicalizer:
 
 
 # passes -----------------------------------------------------------------------------------------
-_FOLDABLE = ("unary", "binary", "gather", "reshape", "matmul", "sum")
+_FOLDABLE = ("unary", "binary", "elementwise", "gather", "reshape", "matmul", "sum")
 
 
 def fold_constants(node):
@@ -255,7 +255,7 @@ def _is_gather(e):
 
 def push_through_gather(C, node):
     """f(a[idx], b[idx], s) -> f(a[u], b[u], s)[inv]: the elementwise op runs once per used entry."""
-    if node.kind not in ("unary", "binary") or node.size < 2:
+    if node.kind not in ELEMENTWISE or node.size < 2:
         return None
     wide = [a for a in node.args if a.size > 1]
     if not all(_is_gather(a) for a in wide):
@@ -297,7 +297,7 @@ def factor_rows(C, node):
     if node.kind == "matmul":
         if node.args[0].ndim != 1:
             return None
-    elif node.kind not in ("unary", "binary") or node.attrs["code"] in (ops.ADD, ops.SUB):
+    elif node.kind not in ELEMENTWISE or node.attrs["code"] in (ops.ADD, ops.SUB):
         return None
     cols, why = row_leaves(node, n)
     if cols is None:

@@ -54,6 +54,8 @@ class Evaluator:
         if k == "binary":
             x, y = (v if v[0].size > 1 or not e.shape else v.reshape((B,) + (1,) * len(e.shape)) for v in args)
             return ops.numpy_binary(a["code"], x, y)
+        if k == "elementwise":
+            return ops.numpy_elementwise(a["code"], *(v.reshape((B,) + x.shape) for v, x in zip(args, e.args)))
         if k == "reshape":
             return args[0].reshape((B,) + e.shape)
         if k == "gather":

@@ -188,7 +188,7 @@ class Compiler:
             inputs, idx, ip = self._lower_terms(parts)
             return self.new_slot(e.size, ops.LINEAR_PREDICTOR, inputs, idx=idx, ip=ip)
         args = [self.slot(x) for x in e.args]
-        if k in ("unary", "binary"):
+        if k in ("unary", "binary", "elementwise"):
             return self.new_slot(e.size, a["code"], args)
         if k == "cholesky":
             return self.new_slot(e.size, ops.CHOLESKY, args, ip=[e.shape[0]])

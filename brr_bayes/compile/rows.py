@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import ops
 from ..model.core import FreeRV
-from ..model.expr import Const, Op, gather, postorder
+from ..model.expr import ELEMENTWISE, Const, Op, gather, postorder
 
 _CODE_LIMIT = 1 << 40  # re-number combined row codes past this, so products of level counts never overflow
 
@@ -34,7 +34,7 @@ def describe(e):
 
 def row_children(e, n):
     """The arguments through which a row-wise node of n values depends on the row."""
-    if e.size != n or not isinstance(e, Op) or e.kind not in ("unary", "binary", "reshape"):
+    if e.size != n or not isinstance(e, Op) or e.kind not in ELEMENTWISE + ("reshape",):
         return ()
     return tuple(a for a in e.args if a.size == n)
 
@@ -52,7 +52,7 @@ def row_leaves(e, n):
             cols.append(node.attrs["index"])
         elif _is_row_matmul(node, n):
             cols.extend(node.attrs["matrix"].T)
-        elif not (isinstance(node, Op) and node.kind in ("unary", "binary", "reshape")):
+        elif not (isinstance(node, Op) and node.kind in ELEMENTWISE + ("reshape",)):
             return None, f"its rows depend on {describe(node)}, which is not data"
     return cols, None
 

@@ -44,6 +44,12 @@ class Expr:
     def __pow__(self, o): return binary(ops.POW, self, o)
     def __rpow__(self, o): return binary(ops.POW, o, self)
     def __neg__(self): return unary(ops.NEG, self)
+    # comparisons give 1.0 or 0.0 (no gradient), for bb.math.where; == and != stay identity (expressions are keys)
+    def __lt__(self, o): return binary(ops.LT, self, o)
+    def __le__(self, o): return binary(ops.LE, self, o)
+    def __gt__(self, o): return binary(ops.GT, self, o)
+    def __ge__(self, o): return binary(ops.GE, self, o)
+    __hash__ = object.__hash__
     def __pos__(self): return self
     def __matmul__(self, o): return matmul(self, o)
     def __rmatmul__(self, o): return matmul(o, self)
@@ -83,6 +89,9 @@ class Op(Expr):
         self.kind = kind
         self.args = tuple(args)
         self.attrs = attrs
+
+
+ELEMENTWISE = ("unary", "binary", "elementwise")  # the kinds computed element by element (rewrites move them freely)
 
 
 def is_binary(e, *codes) -> bool:
@@ -283,6 +292,19 @@ def binary(code: int, a, b) -> Expr:
     a = a if a.size == 1 else broadcast_to(a, shape)
     b = b if b.size == 1 else broadcast_to(b, shape)
     return Op("binary", [a, b], shape, code=code)
+
+
+def elementwise(code: int, *args) -> Expr:
+    """An elementwise op of any arity (its numpy twin in brr_bayes.ops), inputs broadcast to one shape."""
+    args = [as_expr(a) for a in args]
+    try:
+        shape = np.broadcast_shapes(*(a.shape for a in args))
+    except ValueError:
+        raise ValueError(f"shapes {[a.shape for a in args]} do not broadcast together; check the dims of the "
+                         f"operands of {ops.name(code)} (reshape one, or index it by group ids)") from None
+    if all(isinstance(a, Const) for a in args):
+        return Const(ops.numpy_elementwise(code, *(a.value for a in args)))
+    return Op("elementwise", [a if a.size == 1 else broadcast_to(a, shape) for a in args], shape, code=code)
 
 
 # reductions --------------------------------------------------------------------------------

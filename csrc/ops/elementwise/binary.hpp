@@ -16,7 +16,11 @@ namespace brr::ops {
   X(Sub, x - y, 1.0, -1.0)                                                                                  \
   X(Mul, x * y, y, x)                                                                                       \
   X(Div, x / y, 1.0 / y, -z / y)                                                                            \
-  X(Pow, std::pow(x, y), y == 0.0 ? 0.0 : y * std::pow(x, y - 1.0), x > 0 ? z * std::log(x) : 0.0)
+  X(Pow, std::pow(x, y), y == 0.0 ? 0.0 : y * std::pow(x, y - 1.0), x > 0 ? z * std::log(x) : 0.0)       \
+  X(Lt, x < y ? 1.0 : 0.0, 0.0, 0.0)                                                                        \
+  X(Le, x <= y ? 1.0 : 0.0, 0.0, 0.0)                                                                       \
+  X(Gt, x > y ? 1.0 : 0.0, 0.0, 0.0)                                                                        \
+  X(Ge, x >= y ? 1.0 : 0.0, 0.0, 0.0)
 
 // Calls fn(f, fx, fy) with the op's value and partials as functors; false for any other code.
 template <class Fn>
