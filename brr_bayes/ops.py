@@ -25,7 +25,7 @@ _UNARY = {
 }
 _BINARY = {ADD: np.add, SUB: np.subtract, MUL: np.multiply, DIV: np.divide, POW: np.power,
            LT: np.less, LE: np.less_equal, GT: np.greater, GE: np.greater_equal}
-_ELEMENTWISE = {}  # ops of other arities: code -> numpy function of the arrays
+_ELEMENTWISE = {WHERE: lambda c, a, b: np.where(c != 0, a, b)}  # other arities: code -> numpy function
 
 
 def numpy_unary(code, x):

@@ -129,6 +129,26 @@ def test_failed_solve_is_a_rejected_point_not_a_crash():
     assert np.isnan(lp)
 
 
+def test_a_right_hand_side_may_branch_on_time():
+    # dy/dt = -k y from t = 2 on, 0 before (a dose at t = 2): bb.math.where on the traced time, as scipy runs
+    # np.where on it; the same scheme and steps, so equal up to rounding, and the gradient is that of the branch
+    times = np.linspace(0.5, 6.0, 12)
+    with bb.Model() as m:
+        k = bb.Flat("k")
+        y = bb.Deterministic("y", bb.ode.solve(lambda t, z: bb.math.where(t > 2.0, -k * z, 0.0 * z), [3.0], times,
+                                               rtol=1e-10, atol=1e-10))
+        bb.Potential("p", (y * np.linspace(-1, 1, times.size)[:, None]).sum())
+    ref = solve_ivp(lambda t, z: np.where(t > 2.0, -0.7 * z, 0.0 * z), (0.0, times[-1]), [3.0], t_eval=times,
+                    rtol=1e-10, atol=1e-10)
+    got = m.constrain(np.array([0.7]))["y"]
+    np.testing.assert_allclose(got[:, 0], ref.y[0], rtol=1e-8)
+    np.testing.assert_allclose(got[:, 0], 3.0 * np.exp(-0.7 * np.maximum(times - 2.0, 0.0)), rtol=1e-7)
+    lp, g = m.logp_and_grad(np.array([0.7]))
+    exact = (np.linspace(-1, 1, times.size) * -np.maximum(times - 2.0, 0.0) * 3.0
+             * np.exp(-0.7 * np.maximum(times - 2.0, 0.0))).sum()
+    np.testing.assert_allclose(g[0], exact, rtol=1e-6)
+
+
 def test_initial_state_and_captured_parameters_both_get_gradients():
     # y' = -k y: y(t) = y0 exp(-k t), with k = exp(u) a transformed parameter captured by the closure
     with bb.Model() as m:

@@ -104,6 +104,39 @@ def test_comparisons_give_zero_or_one_and_no_gradient(name, fn, ref):
     assert np.array_equal(bb.model.expr.as_expr(fn(np.arange(3.0), 1.0)).value, ref(np.arange(3.0), 1.0))
 
 
+WHERE_A = np.array([-1.0, 0.5, 2.0, 3.0, -0.2])
+WHERE_B = np.array([1.0, 2.0, -1.0, 0.5, 0.3])
+
+
+def test_where_takes_the_chosen_branch_and_its_gradient():
+    # a condition on parameters: values from either branch, gradients of the chosen one only
+    check(lambda x, y: bb.math.where(x > y, x * y, bb.math.exp(y)), [WHERE_A, WHERE_B],
+          lambda x, y: np.where(x > y, x * y, np.exp(y)))
+    # a condition on data (a boolean array), a number as one branch
+    mask = np.array([True, False, True, False, True])
+    check(lambda x: bb.math.where(mask, x ** 2, 3.0), [WHERE_A], lambda x: np.where(mask, x ** 2, 3.0))
+    # a scalar parameter broadcast as a branch: its gradient is the count of elements that chose it
+    check(lambda x, s: bb.math.where(x >= 0.4, s * s, x), [WHERE_A, np.array(0.7)],
+          lambda x, s: np.where(x >= 0.4, s * s, x))
+    # matrices against a broadcast row condition
+    check(lambda x: bb.math.where(np.array([True, False, True]), x, -x), [WHERE_A[:3] * np.ones((2, 3))],
+          lambda x: np.where(np.array([True, False, True]), x, -x))
+
+
+def test_where_guards_a_branch_that_is_not_finite_everywhere():
+    # log(x) where x > 0, else 0: the inner where keeps log's input positive, so no 0 * inf in the adjoint
+    check(lambda x: bb.math.where(x > 0, bb.math.log(bb.math.where(x > 0, x, 1.0)), 0.0), [WHERE_A],
+          lambda x: np.where(x > 0, np.log(np.where(x > 0, x, 1.0)), 0.0))
+
+
+def test_where_on_data_folds_and_shapes_are_named():
+    assert np.array_equal(bb.model.expr.as_expr(bb.math.where(np.array([1.0, 0.0]), 2.0, [3.0, 4.0])).value, [2.0, 4.0])
+    with bb.Model():
+        x = bb.Flat("x", shape=3)
+        with pytest.raises(ValueError, match="do not broadcast together.*where"):
+            bb.math.where(x > 0, x, np.zeros(4))
+
+
 def test_binary_with_data_operand():
     data = np.array([1.0, -2.0, 3.0])
     check(lambda x: data / x + x * data - data ** 2 * x, [np.array([0.7, 1.3, 2.1])],

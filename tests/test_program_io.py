@@ -164,7 +164,7 @@ def test_reading_draws_runs_only_what_the_outputs_need(program):
 def test_one_op_table_for_cpp_and_python():
     # both sides come from csrc/ir/ops.def: the core's compiled table equals Python's generated one
     from brr_bayes import ops
-    assert C.op_table() == ops.TABLE and len(ops.TABLE) == 73
+    assert C.op_table() == ops.TABLE and len(ops.TABLE) == 74
     assert len(set(ops.TABLE.values())) == len(ops.TABLE)          # codes are unique
     assert ops.name(ops.GLM) == "glm" and ops.GLM == 495            # codes are stable: saved programs hold them
     P = C.Program(3)

@@ -2,6 +2,7 @@
 // shape check use. The other ops are still run by their families' kernels in ad/, density/,
 // transform/ and backend/ (see docs/architecture.md).
 #pragma once
+#include "ops/elementwise/where.hpp"
 #include "ops/lines/cumsum.hpp"
 #include "ops/lines/log_sum_exp.hpp"
 
@@ -10,7 +11,8 @@ namespace brr::ops {
 #define BRR_SPEC_OPS(X) \
   X(CumSum)             \
   X(LogSumExp)          \
-  X(Softmax)
+  X(Softmax)            \
+  X(Where)
 
 // Calls f(Spec{}) for an op with a spec; false for any other.
 template <class F>
