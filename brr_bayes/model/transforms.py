@@ -46,10 +46,12 @@ class LowerBound(Transform):
     code = ops.LOWER_BOUND
 
     def __new__(cls, lower):
-        return ParamBounds(lower, None) if _is_parameter(lower) else super().__new__(cls)
+        if _is_parameter(lower):
+            return ParamBounds(lower, None)
+        return DataBounds(lower, None) if _varies(lower) else super().__new__(cls)
 
     def __init__(self, lower):
-        self.lower = float(lower)
+        self.lower = _one(lower)
 
     def dp(self):
         return [self.lower]
@@ -67,10 +69,12 @@ class UpperBound(Transform):
     code = ops.UPPER_BOUND
 
     def __new__(cls, upper):
-        return ParamBounds(None, upper) if _is_parameter(upper) else super().__new__(cls)
+        if _is_parameter(upper):
+            return ParamBounds(None, upper)
+        return DataBounds(None, upper) if _varies(upper) else super().__new__(cls)
 
     def __init__(self, upper):
-        self.upper = float(upper)
+        self.upper = _one(upper)
 
     def dp(self):
         return [self.upper]
@@ -88,6 +92,23 @@ def _is_parameter(b):
     return isinstance(b, Expr) and constant_value(b) is None
 
 
+def _data(b):
+    return np.asarray(constant_value(b) if isinstance(b, Expr) else b, dtype=np.float64)
+
+
+def _varies(b):
+    """A data bound with more than one distinct value (Stan's vector<lower=L>): one bound per element."""
+    if b is None or _is_parameter(b):
+        return False
+    v = _data(b)
+    return v.size > 1 and not np.all(v == v.flat[0])
+
+
+def _one(b):
+    """A data bound given as a number or as an array of one repeated value."""
+    return float(_data(b).flat[0])
+
+
 class Interval(Transform):
     name = "interval"
     code = ops.INTERVAL
@@ -95,10 +116,12 @@ class Interval(Transform):
     def __new__(cls, lower, upper):
         if _is_parameter(lower) or _is_parameter(upper):   # bounds that are parameters: see ParamBounds
             return ParamBounds(lower, upper)
+        if _varies(lower) or _varies(upper):               # a bound per element: see DataBounds
+            return DataBounds(lower, upper)
         return super().__new__(cls)
 
     def __init__(self, lower, upper):
-        self.lower, self.upper = float(lower), float(upper)
+        self.lower, self.upper = _one(lower), _one(upper)
         if not self.lower < self.upper:
             raise ValueError(f"interval bounds must satisfy lower < upper, got ({lower}, {upper})")
 
@@ -305,6 +328,60 @@ class ParamBounds(ExprTransform):
 
     def __repr__(self):
         return "ParamBounds(lower=expr, upper=expr)"
+
+
+class DataBounds(ParamBounds):
+    """Bounds that are data arrays, one per element: Stan's ``vector<lower=L, upper=U>[K]``.
+
+    Made by ``Interval``, ``LowerBound`` or ``UpperBound`` (and a ``Uniform`` variable) when a bound is an
+    array holding more than one value; it broadcasts against the variable's shape. The maps and log|J|
+    are ParamBounds', with the bounds as data, so ``inverse`` and ``check`` work on values alone.
+
+    Example:
+        >>> import numpy as np
+        >>> import brr_bayes as bb
+        >>> with bb.Model() as m:
+        ...     x = bb.Uniform("x", np.array([0.0, 1.0, 10.0]), np.array([1.0, 5.0, 11.0]))
+        >>> m.constrain(np.zeros(3))["x"].tolist()
+        [0.5, 3.0, 10.5]
+    """
+    name = "data_bounds"
+    depends_on_parameters = False
+
+    def __init__(self, lower, upper):
+        self.lo = None if lower is None else _data(lower)
+        self.hi = None if upper is None else _data(upper)
+        if self.lo is not None and self.hi is not None:
+            try:
+                bad = ~(self.lo < self.hi)
+            except ValueError:
+                raise ValueError(f"interval bounds of shapes {self.lo.shape} and {self.hi.shape} do not broadcast "
+                                 "together; give one bound per element, or one number") from None
+            if np.any(bad):
+                i = tuple(int(k) for k in np.argwhere(bad)[0])
+                raise ValueError(f"interval bounds must satisfy lower < upper elementwise; at index {i}: lower "
+                                 f"{np.broadcast_to(self.lo, bad.shape)[i]:g}, upper "
+                                 f"{np.broadcast_to(self.hi, bad.shape)[i]:g}; swap or fix them")
+        super().__init__(self.lo, self.hi)
+
+    def forward(self, raw):
+        for b in (self.lo, self.hi):
+            if b is not None:
+                try:
+                    np.broadcast_to(b, raw.shape)
+                except ValueError:
+                    raise ValueError(f"bounds of shape {b.shape} do not broadcast to the variable's shape "
+                                     f"{raw.shape}; give one bound per element") from None
+        return super().forward(raw)
+
+    def inverse(self, x):
+        return self.inverse_at(x, self.lo, self.hi)
+
+    def check(self, x, where):
+        self.check_at(x, where, self.lo, self.hi)
+
+    def __repr__(self):
+        return f"DataBounds(lower={self.lo}, upper={self.hi})"
 
 
 class PositiveOrdered(ExprTransform):

@@ -285,7 +285,7 @@ class Beta(Univariate):
 
 
 class Uniform(Univariate):
-    """Uniform(lower, upper); the bounds must be data (numbers or arrays)."""
+    """Uniform(lower, upper); the bounds must be data: numbers, or arrays (one bound per element)."""
     param_names = ("lower", "upper")
     checks = {"lower": "real", "upper": "real"}
     op = ops.UNIFORM
@@ -299,16 +299,11 @@ class Uniform(Univariate):
             raise ValueError(f"{self._where()}: lower must be < upper, got ({lo}, {hi}); swap the bounds")
 
     def default_transform(self):
-        lo, hi = constant_value(self.params["lower"]), constant_value(self.params["upper"])
-        if np.ndim(lo) or np.ndim(hi):
-            if np.all(lo == np.ravel(lo)[0]) and np.all(hi == np.ravel(hi)[0]):
-                return Interval(float(np.ravel(lo)[0]), float(np.ravel(hi)[0]))
-            raise ValueError(f"{self._where()}: a free Uniform variable needs scalar bounds")
-        return Interval(float(lo), float(hi))
+        # one number each, or a bound per element (DataBounds: Stan's vector<lower=L, upper=U>)
+        return Interval(constant_value(self.params["lower"]), constant_value(self.params["upper"]))
 
     def check_value(self, value, where):
-        # observed data against its own bounds, elementwise (per-observation bounds are fine here; only a
-        # free variable's transform needs them scalar)
+        # observed data against its own bounds, elementwise
         check_finite(value, where)
         lo, hi = constant_value(self.params["lower"]), constant_value(self.params["upper"])
         outside = ~((np.asarray(value) >= lo) & (np.asarray(value) <= hi))
