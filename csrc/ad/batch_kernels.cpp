@@ -56,10 +56,6 @@ void lane_sums(std::size_t n, std::size_t B, double* acc, F f, double* out) {
   BRR_IVDEP for (std::size_t b = 0; b < B; ++b) out[b] = (s0[b] + s1[b]) + (s2[b] + s3[b]);
 }
 
-bool is_plain_transform(OpCode code) {
-  return code == OpCode::LowerBound || code == OpCode::UpperBound || code == OpCode::Interval;
-}
-
 bool is_univariate(OpCode code) {
   return terms::with_kernel(code, [](auto, auto) {});
 }
@@ -192,57 +188,6 @@ void icar_fwd(const Op& op, BatchCtx& c, std::size_t B) {
 }
 
 // ---- transforms ----
-
-void transform_fwd(const Op& op, BatchCtx& c, std::size_t B) {
-  const std::size_t n = c.n(op.in[0]);
-  const double* y = c.v(op.in[0]);
-  double* x = c.out(op.out);
-  double* lp = c.scratch(B);
-  std::fill(lp, lp + B, 0.0);
-  const double lo = op.dp[0];
-  if (op.code == OpCode::LowerBound || op.code == OpCode::UpperBound) {
-    const bool lower = op.code == OpCode::LowerBound;
-    for (std::size_t i = 0; i < n; ++i)
-      BRR_IVDEP for (std::size_t b = 0; b < B; ++b) {
-        const double v = y[i * B + b];
-        x[i * B + b] = lower ? lo + std::exp(v) : lo - std::exp(v);
-        lp[b] += v;
-      }
-  } else {
-    const double w = op.dp[1] - op.dp[0], lw = std::log(w);
-    for (std::size_t i = 0; i < n; ++i)
-      BRR_IVDEP for (std::size_t b = 0; b < B; ++b) {
-        const double v = y[i * B + b];
-        x[i * B + b] = lo + w * inv_logit(v);
-        lp[b] += lw + log_inv_logit(v) + log1m_inv_logit(v);
-      }
-  }
-  BRR_IVDEP for (std::size_t b = 0; b < B; ++b) c.ws.target[b] += lp[b];
-}
-
-void transform_bwd(const Op& op, BatchCtx& c, std::size_t B) {
-  double* ya = c.a(op.in[0]);
-  if (!ya) return;
-  const std::size_t N = c.n(op.in[0]) * B;
-  const double* y = c.v(op.in[0]);
-  const double* x = c.v(op.out);
-  const double* xa = c.a(op.out);
-  switch (op.code) {
-    case OpCode::LowerBound:
-      for (std::size_t k = 0; k < N; ++k) ya[k] += xa[k] * (x[k] - op.dp[0]) + 1.0;
-      return;
-    case OpCode::UpperBound:
-      for (std::size_t k = 0; k < N; ++k) ya[k] += -xa[k] * (op.dp[0] - x[k]) + 1.0;
-      return;
-    default: {
-      const double w = op.dp[1] - op.dp[0];
-      for (std::size_t k = 0; k < N; ++k) {
-        const double s = inv_logit(y[k]);
-        ya[k] += xa[k] * w * s * (1.0 - s) + 1.0 - 2.0 * s;
-      }
-    }
-  }
-}
 
 // ---- univariate densities ----
 
@@ -622,7 +567,6 @@ bool batch_supported(const Op& op, const Program& p) {
   if (ops::with_spec(op.code, [&](auto spec) { runs = decltype(spec)::on_lanes(op, p); })) return runs;
   if (is_unary(op.code)) return varies(0);
   if (is_binary(op.code)) return true;
-  if (is_plain_transform(op.code)) return varies(0);
   if (is_univariate(op.code)) return true;
   switch (op.code) {
     case OpCode::Gather: return op.in.size() == 1;
@@ -645,7 +589,6 @@ bool forward_lanes(const Op& op, BatchCtx& c, std::size_t B) {
     return true;
   }
   if (is_binary(op.code)) return binary_fwd(op, c, B), true;
-  if (is_plain_transform(op.code)) return transform_fwd(op, c, B), true;
   if (op.code == OpCode::NormalLpdf && c.n(op.in[2]) == 1) return normal_scalar_sigma_fwd(op, c, B);
   if (terms::with_kernel(op.code, [&](auto arity, auto f) { univariate_fwd<decltype(arity)::value>(op, c, f, B); }))
     return true;
@@ -668,7 +611,6 @@ void backward_lanes(const Op& op, BatchCtx& c, std::size_t B) {
     return;
   }
   if (is_binary(op.code)) return binary_bwd(op, c, B);
-  if (is_plain_transform(op.code)) return transform_bwd(op, c, B);
   double* aa = c.a(op.in.back());
   if (!aa) return;
   switch (op.code) {

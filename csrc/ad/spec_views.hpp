@@ -1,8 +1,12 @@
 // The CPU executors as an op spec's view of its executor (ops/spec.hpp): the scalar executor's Ctx
 // with one lane, the batch executor's BatchCtx with its B lanes interleaved.
 #pragma once
+#include <algorithm>
 #include <cstddef>
+#include <type_traits>
 
+#include "ad/batch.hpp"
+#include "ad/executor.hpp"
 #include "ops/spec.hpp"
 
 namespace brr::ad {
@@ -19,6 +23,20 @@ struct HostView {
   bool varies(int s) const { return !c.prog.slot(s).constant; }
   template <class F>
   void items(std::size_t n, const F& f) const { ops::host_items(n, f); }
+  template <class F>
+  void target_terms(std::size_t n, const F& f) const {
+    if constexpr (std::is_same_v<C, Ctx>) {  // one lane: one chain of adds
+      double lp = 0.0;
+      for (std::size_t i = 0; i < n; ++i) lp += f(i, 0);
+      c.target += lp;
+    } else {  // a chain per lane, the lanes side by side
+      double* lp = c.scratch(B);
+      std::fill(lp, lp + B, 0.0);
+      for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t b = 0; b < B; ++b) lp[b] += f(i, b);
+      for (std::size_t b = 0; b < B; ++b) c.ws.target[b] += lp[b];
+    }
+  }
 };
 
 }  // namespace brr::ad

@@ -40,7 +40,6 @@ inline bool grid_supported(const Op& op, const Program& p) {
   if (ops::with_spec(op.code, [&](auto spec) { runs = decltype(spec)::on_lanes(op, p); })) return runs;
   if (c < 100) return varies(0);                        // unary
   if (c < 200) return true;                             // binary
-  if (c >= 300 && c <= 302) return varies(0);           // lower, upper, interval
   if (op.code == OpCode::Ordered || op.code == OpCode::SumToZero || op.code == OpCode::Simplex ||
       op.code == OpCode::CholeskyCorr || op.code == OpCode::Cholesky)
     return varies(0);

@@ -214,6 +214,12 @@ class GridExecutor {
     bool varies(int s) const { return g.varies(s); }
     template <class F>
     void items(std::size_t count, const F& f) const { Dev::launch(count, ops::OneItem<F>{f}); }
+    template <class F>
+    void target_terms(std::size_t n, const F& f) const {
+      GridExecutor& e = const_cast<GridExecutor&>(g);
+      Dev::launch(n * g.B_, grid::LaneTerms<F>{f, e.buf(e.t_), g.B_});
+      e.reduce(e.buf(e.t_), n, e.buf(e.target_), true);
+    }
   };
   double* v(int s) const {
     const ir::Slot& sl = P().slot(s);
@@ -357,12 +363,6 @@ class GridExecutor {
     if (c < 200) {
       const std::size_t no = n(op.out);
       Dev::launch(no * B_, grid::Binary{op.code, arg(op.in[0], no), arg(op.in[1], no), v(op.out), B_});
-      return;
-    }
-    if (c >= 300 && c <= 302) {
-      const std::size_t N = n(op.in[0]);
-      Dev::launch(N * B_, grid::Bound{op.code, v(op.in[0]), v(op.out), buf(t_), op.dp[0], op.dp.size() > 1 ? op.dp[1] : 0.0});
-      reduce(buf(t_), N, target, true);
       return;
     }
     if (c >= 400 && terms::univariate_arity(op.code) > 0) return univariate(op);
@@ -661,12 +661,6 @@ class GridExecutor {
           reduce(buf(t_), no, aa, true);
         }
       }
-      return;
-    }
-    if (c >= 300 && c <= 302) {
-      if (double* ya = a(op.in[0]))
-        Dev::launch(n(op.in[0]) * B_, grid::BoundBack{op.code, v(op.in[0]), v(op.out), a(op.out), ya, op.dp[0],
-                                                      op.dp.size() > 1 ? op.dp[1] : 0.0});
       return;
     }
     switch (op.code) {  // ops whose inputs each may or may not need a gradient

@@ -334,42 +334,13 @@ struct HmmLaneBack {
 
 // ---- transforms ----
 
-struct Bound {  // lower / upper / interval: x = T(y), t = log|J| per element
-  OpCode code;
-  const double* y;
-  double *x, *t;
-  double lo, hi;
-  BRR_HD void operator()(std::size_t k) const {
-    const double v = y[k];
-    if (code == OpCode::LowerBound) {
-      x[k] = lo + std::exp(v);
-      t[k] = v;
-    } else if (code == OpCode::UpperBound) {
-      x[k] = lo - std::exp(v);
-      t[k] = v;
-    } else {
-      const double w = hi - lo;
-      x[k] = lo + w * inv_logit(v);
-      t[k] = std::log(w) + log_inv_logit(v) + log1m_inv_logit(v);
-    }
-  }
-};
-
-struct BoundBack {
-  OpCode code;
-  const double *y, *x, *xa;
-  double* ya;
-  double lo, hi;
-  BRR_HD void operator()(std::size_t k) const {
-    if (code == OpCode::LowerBound) {
-      ya[k] += xa[k] * (x[k] - lo) + 1.0;
-    } else if (code == OpCode::UpperBound) {
-      ya[k] += -xa[k] * (lo - x[k]) + 1.0;
-    } else {
-      const double s = inv_logit(y[k]);
-      ya[k] += xa[k] * (hi - lo) * s * (1.0 - s) + 1.0 - 2.0 * s;
-    }
-  }
+// t[i * B + b] = f(i, b): an op spec's per-element log density terms, for reduce()
+template <class F>
+struct LaneTerms {
+  F f;
+  double* t;
+  std::size_t B;
+  BRR_HD void operator()(std::size_t k) const { t[k] = f(k / B, k % B); }
 };
 
 // ordered rows of K (transform/transform_rows.hpp); t[row] = log|J|

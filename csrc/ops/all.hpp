@@ -5,6 +5,7 @@
 #include "ops/elementwise/where.hpp"
 #include "ops/lines/cumsum.hpp"
 #include "ops/lines/log_sum_exp.hpp"
+#include "ops/transforms/bounds.hpp"
 
 namespace brr::ops {
 
@@ -12,7 +13,10 @@ namespace brr::ops {
   X(CumSum)             \
   X(LogSumExp)          \
   X(Softmax)            \
-  X(Where)
+  X(Where)              \
+  X(LowerBound)         \
+  X(UpperBound)         \
+  X(Interval)
 
 // Calls f(Spec{}) for an op with a spec; false for any other.
 template <class F>

@@ -103,15 +103,6 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
       scratch = std::max(scratch, 4 * c.linear_terms(0, n, "linear_predictor").first);  // split scatter copies
       return;
     }
-    case OpCode::LowerBound:
-    case OpCode::UpperBound:
-      if (op.dp.size() != 1) fail("bound transform: needs one bound");
-      c.eq(c.in(0), c.out(), "input");
-      return;
-    case OpCode::Interval:
-      if (op.dp.size() != 2 || !(op.dp[0] < op.dp[1])) fail("interval transform: needs lower < upper");
-      c.eq(c.in(0), c.out(), "input");
-      return;
     case OpCode::Ordered:
     case OpCode::Simplex:
     case OpCode::SumToZero: {

@@ -11,33 +11,8 @@ namespace brr::ad {
 void transform_forward(const Op& op, Ctx& c) {
   const double* y = c.v(op.in[0]);
   double* x = c.out(op.out);
-  const std::size_t n = c.n(op.in[0]);
   double lp = 0.0;
   switch (op.code) {
-    case OpCode::LowerBound: {
-      const double lb = op.dp[0];
-      for (std::size_t i = 0; i < n; ++i) {
-        x[i] = lb + std::exp(y[i]);
-        lp += y[i];
-      }
-      break;
-    }
-    case OpCode::UpperBound: {
-      const double ub = op.dp[0];
-      for (std::size_t i = 0; i < n; ++i) {
-        x[i] = ub - std::exp(y[i]);
-        lp += y[i];
-      }
-      break;
-    }
-    case OpCode::Interval: {
-      const double a = op.dp[0], w = op.dp[1] - op.dp[0], lw = std::log(w);
-      for (std::size_t i = 0; i < n; ++i) {
-        x[i] = a + w * inv_logit(y[i]);
-        lp += lw + log_inv_logit(y[i]) + log1m_inv_logit(y[i]);
-      }
-      break;
-    }
     case OpCode::Ordered: {
       const std::size_t b = op.ip[0], K = op.ip[1];
       for (std::size_t r = 0; r < b; ++r) rows::ordered(In{y + r * K}, Out{x + r * K}, K, lp);
@@ -69,22 +44,7 @@ void transform_backward(const Op& op, Ctx& c) {
   const double* y = c.v(op.in[0]);
   const double* x = c.v(op.out);
   const double* xa = c.a(op.out);
-  const std::size_t n = c.n(op.in[0]);
   switch (op.code) {
-    case OpCode::LowerBound:
-      for (std::size_t i = 0; i < n; ++i) ya[i] += xa[i] * (x[i] - op.dp[0]) + 1.0;
-      return;
-    case OpCode::UpperBound:
-      for (std::size_t i = 0; i < n; ++i) ya[i] += -xa[i] * (op.dp[0] - x[i]) + 1.0;
-      return;
-    case OpCode::Interval: {
-      const double w = op.dp[1] - op.dp[0];
-      for (std::size_t i = 0; i < n; ++i) {
-        const double s = inv_logit(y[i]);
-        ya[i] += xa[i] * w * s * (1.0 - s) + 1.0 - 2.0 * s;
-      }
-      return;
-    }
     case OpCode::Ordered: {
       const std::size_t b = op.ip[0], K = op.ip[1];
       for (std::size_t r = 0; r < b; ++r) rows::ordered_back(In{y + r * K}, In{xa + r * K}, Out{ya + r * K}, K);
