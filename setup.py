@@ -38,14 +38,21 @@ def _sources(pattern):
 
 
 def _write_op_codes():
-    """brr_bayes/_op_codes.py from csrc/ir/ops.def, the one op table (C++ reads it as an X-macro)."""
+    """brr_bayes/_op_codes.py from csrc/ir/ops.def, the one op table, and csrc/ir/glm.def (C++ reads both as
+    X-macros)."""
     rows = re.findall(r"^BRR_OP\((\w+), (\d+), (\w+), (-?\d+), (-?\d+), (-?\d+), (-?\d+), ([01])\)",
                       open(os.path.join(HERE, "csrc", "ir", "ops.def")).read(), re.M)
-    lines = ['"""Op codes, written by setup.py from csrc/ir/ops.def (the C++ enum comes from the same file): do not edit."""',
+    lines = ['"""Op codes, written by setup.py from csrc/ir/ops.def and glm.def (the C++ constants come from the same files): do not edit."""',
              ""] + [f"{py} = {code}" for _, code, py, *_ in rows]
     lines += ["", "TABLE = {" + ", ".join(f"{py!r}: {py}" for _, _, py, *_ in rows) + "}", "",
               "# code -> (inputs min, inputs max (-1: any), index arrays (-1: any), integer parameters at least, output 1/0)",
               "SIGNATURES = {" + ", ".join(f"{py}: ({', '.join(sig)})" for _, _, py, *sig in rows) + "}", ""]
+    glm = open(os.path.join(HERE, "csrc", "ir", "glm.def")).read()
+    families = re.findall(r'^BRR_GLM_FAMILY\((\w+), (\d+), (\w+), "([^"]+)"\)', glm, re.M)
+    kinds = re.findall(r"^BRR_TERM_KIND\((\w+), (\d+), (\w+)\)", glm, re.M)
+    lines += ["# the GLM op's families and the linear-predictor term kinds (csrc/ir/glm.def)"]
+    lines += [f"{py} = {code}" for _, code, py, _ in families] + [f"{py} = {code}" for _, code, py in kinds]
+    lines += ["GLM_FAMILY_NAMES = {" + ", ".join(f"{py}: {name!r}" for _, _, py, name in families) + "}", ""]
     text = "\n".join(lines)
     target = os.path.join(HERE, "brr_bayes", "_op_codes.py")
     if not os.path.exists(target) or open(target).read() != text:

@@ -3,13 +3,10 @@ import numpy as np
 from scipy import special
 
 from ._op_codes import *  # noqa: F401,F403  (NEG ... GLM: the table in csrc/ir/ops.def)
-from ._op_codes import TABLE
+from ._op_codes import GLM_FAMILY_NAMES, TABLE  # noqa: F401  (GLM_* and TERM_*: csrc/ir/glm.def)
 
-GLM_BERNOULLI, GLM_BINOMIAL, GLM_POISSON, GLM_NORMAL, GLM_NEGBIN = 0, 1, 2, 3, 4  # GLM families (density/glm.cpp)
 
 _NAMES = {code: py.lower() for py, code in TABLE.items()}
-GLM_FAMILY_NAMES = {GLM_BERNOULLI: "bernoulli-logit", GLM_BINOMIAL: "binomial-logit", GLM_POISSON: "poisson-log",
-                    GLM_NORMAL: "normal", GLM_NEGBIN: "negative-binomial-log"}
 
 
 def name(code):

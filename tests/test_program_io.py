@@ -172,6 +172,18 @@ def test_one_op_table_for_cpp_and_python():
         P.add_op(ops.NORMAL, [0], -1)
 
 
+def test_one_table_of_glm_families_and_term_kinds():
+    # csrc/ir/glm.def: the core's named constants (read back through the binding) equal Python's generated ones
+    from brr_bayes import ops
+    codes = C.glm_codes()
+    assert codes == {k: getattr(ops, k) for k in codes} and len(codes) == 9
+    assert ops.GLM_FAMILY_NAMES[ops.GLM_NEGBIN] == "negative-binomial-log" and ops.TERM_SCALED == 3
+    P = C.Program(3)
+    y = P.add_const(np.zeros(4))
+    with pytest.raises(ValueError, match="glm: unknown family 7; the families are listed in csrc/ir/glm.def"):
+        P.add_op(ops.GLM, [0, y], -1, ip=[7, 1, -1, -1, ops.TERM_SCALAR, 0, -1, -1])
+
+
 def test_every_op_signature_is_enforced_by_the_core():
     # ops.def states each op's inputs, index arrays, integer parameters and output; the core checks them
     # for every code before the op's shape rule, and names the op in the message.

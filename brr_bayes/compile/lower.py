@@ -275,7 +275,7 @@ class Compiler:
             self.note("glm", f"{what} likelihood not fused with its linear predictor: {len(parts)} terms "
                              f"(at most {MAX_FUSED_TERMS})")
             return False
-        if all(t.kind == 2 for t in parts):
+        if all(t.kind == ops.TERM_DENSE for t in parts):
             self.note("glm", f"{what} likelihood not fused with its linear predictor: no term is a gather, a "
                              f"scalar or a data column times one ({', '.join(describe(t.value) for t in parts[:3])}); "
                              "index group-level values by group ids (a[idx]) to fuse")
@@ -309,9 +309,9 @@ class Compiler:
             d = pos(self.slot(t.data)) if t.data is not None else -1
             if t.gather is not None:
                 idx.append(self.index(t.gather.attrs["index"], t.value.size))
-                ip += [0, pos(self.slot(t.value)), len(idx) - 1, d]
-            elif t.kind == 3:
-                ip += [3, pos(self.slot(t.value)), pos(self.slot(t.scale)), d]
+                ip += [ops.TERM_GATHER, pos(self.slot(t.value)), len(idx) - 1, d]
+            elif t.kind == ops.TERM_SCALED:
+                ip += [ops.TERM_SCALED, pos(self.slot(t.value)), pos(self.slot(t.scale)), d]
             else:
                 ip += [t.kind, pos(self.slot(t.value)), -1, d]
         return inputs, idx, ip
@@ -345,8 +345,9 @@ MAX_FUSED_TERMS = 64   # terms of one GlmLpdf op (csrc/ir/op_codes.hpp kMaxGlmTe
 
 
 class TermParts(NamedTuple):
-    """One term of a fused linear predictor: kind 0 gather (value[idx]), 1 scalar, 2 dense, 3 scaled dense
-    (scale * value, both values of the model), each times the data column `data` when it is not None."""
+    """One term of a fused linear predictor, of a kind in ops.TERM_* (csrc/ir/glm.def): gather (value[idx]),
+    scalar, dense, or scaled dense (scale * value, both values of the model), each times the data column
+    `data` when it is not None."""
     kind: int
     value: Expr
     gather: Optional[Expr] = None
@@ -355,7 +356,7 @@ class TermParts(NamedTuple):
 
 
 def _scaled_parts(t, shape):
-    """TermParts(3, ...) when t is a product of scalars and one full-size vector that is neither data nor a
+    """TermParts(TERM_SCALED, ...) when t is a product of scalars and one full-size vector that is neither data nor a
     gather (at most one data column among the factors: sigma * sqrt(rho) * phi, s * x * v), else None."""
     size = int(np.prod(shape, dtype=np.int64))
     scalars, data, rest = [], None, t
@@ -375,7 +376,7 @@ def _scaled_parts(t, shape):
     scale = scalars[0]
     for s in scalars[1:]:
         scale = Op("binary", [scale, s], scale.shape, code=ops.MUL)
-    return TermParts(3, rest, None, data, scale)
+    return TermParts(ops.TERM_SCALED, rest, None, data, scale)
 
 
 def _linear_terms(e):
@@ -412,21 +413,21 @@ def _distributed(t, shape):
 def _term_parts(t, shape):
     """TermParts of one summand of a fused linear predictor."""
     if t.size == 1:
-        return TermParts(1, t)
+        return TermParts(ops.TERM_SCALAR, t)
     if isinstance(t, Op) and t.kind == "gather":
-        return TermParts(0, t.args[0], t)
+        return TermParts(ops.TERM_GATHER, t.args[0], t)
     size = int(np.prod(shape, dtype=np.int64))
     split = _data_times(t, size) if t.shape == shape else None
     if split is not None:
         data, other = split
         if other.size == 1:
-            return TermParts(1, other, None, data)
+            return TermParts(ops.TERM_SCALAR, other, None, data)
         if isinstance(other, Op) and other.kind == "gather":
-            return TermParts(0, other.args[0], other, data)
+            return TermParts(ops.TERM_GATHER, other.args[0], other, data)
     scaled = _scaled_parts(t, shape)
     if scaled is not None:
         return scaled
-    return TermParts(2, split[1], None, split[0]) if split is not None else TermParts(2, t)
+    return TermParts(ops.TERM_DENSE, split[1], None, split[0]) if split is not None else TermParts(ops.TERM_DENSE, t)
 
 
 def _data_times(t, size):

@@ -18,6 +18,7 @@
 #include "density/univariate_terms.hpp"
 #include "ops/all.hpp"
 #include "ops/elementwise/unary.hpp"
+#include "ir/glm_codes.hpp"
 
 // Lanes never depend on each other: each lane loop is declared free of loop-carried dependences, so
 // that it vectorises without runtime alias checks (which GCC will not add to loops of 8).
@@ -336,15 +337,15 @@ bool glm_fwd(const Op& op, BatchCtx& c, std::size_t B) {
   for (std::size_t q = kGlmHeader; q < op.ip.size(); q += 4) {
     const int64_t kind = op.ip[q], vi = op.ip[q + 1], xi = op.ip[q + 2], di = op.ip[q + 3];
     const int vs = op.in[static_cast<std::size_t>(vi)];
-    BTerm t{kind, c.v(vs), c.varies(vs), c.a(vs), kind != 3 && xi >= 0 ? c.index(op.idx[static_cast<std::size_t>(xi)]) : nullptr,
+    BTerm t{kind, c.v(vs), c.varies(vs), c.a(vs), kind != kTermScaled && xi >= 0 ? c.index(op.idx[static_cast<std::size_t>(xi)]) : nullptr,
             di >= 0 ? c.v(op.in[static_cast<std::size_t>(di)]) : nullptr, c.n(vs)};
-    if (kind == 3) {
+    if (kind == kTermScaled) {
       const int ss = op.in[static_cast<std::size_t>(xi)];
       t.s = c.v(ss);
       t.s_ls = c.varies(ss) ? 1 : 0;
       t.sa = c.a(ss);
     }
-    if (t.kind == 0 && t.va && split_pays(t.L, n)) split_doubles += 4 * t.L * kLaneTile;
+    if (t.kind == kTermGather && t.va && split_pays(t.L, n)) split_doubles += 4 * t.L * kLaneTile;
     ts[nt++] = t;
   }
   const std::size_t LT = std::min<std::size_t>(B, kLaneTile);
@@ -365,7 +366,7 @@ bool glm_fwd(const Op& op, BatchCtx& c, std::size_t B) {
     std::array<double*, kMaxGlmTerms> acc{};
     double* sp = split;
     for (std::size_t k = 0; k < nt; ++k)
-      if (ts[k].kind == 0 && ts[k].va && split_pays(ts[k].L, n)) {
+      if (ts[k].kind == kTermGather && ts[k].va && split_pays(ts[k].L, n)) {
         acc[k] = sp;
         std::fill(sp, sp + 4 * ts[k].L * lt, 0.0);
         sp += 4 * ts[k].L * lt;
@@ -376,7 +377,7 @@ bool glm_fwd(const Op& op, BatchCtx& c, std::size_t B) {
       for (std::size_t k = 0; k < nt; ++k) {  // add_term_rows, lane by lane
         const BTerm& t = ts[k];
         const double* d = t.d ? t.d + b0 : nullptr;
-        if (t.kind == 3) {  // d[i] * (s * v[i]) or s * v[i]
+        if (t.kind == kTermScaled) {  // d[i] * (s * v[i]) or s * v[i]
           for (std::size_t i = 0; i < m; ++i) {
             double* et = eta + i * lt;
             if (d) {
@@ -391,8 +392,8 @@ bool glm_fwd(const Op& op, BatchCtx& c, std::size_t B) {
           double* et = eta + i * lt;
           const double di = d ? d[i] : 0.0;
           const double* src;
-          if (t.kind == 0) src = t.v + (t.varies ? static_cast<std::size_t>(t.ix[b0 + i]) * B + t0 : static_cast<std::size_t>(t.ix[b0 + i]));
-          else if (t.kind == 1) src = t.v + (t.varies ? t0 : 0);
+          if (t.kind == kTermGather) src = t.v + (t.varies ? static_cast<std::size_t>(t.ix[b0 + i]) * B + t0 : static_cast<std::size_t>(t.ix[b0 + i]));
+          else if (t.kind == kTermScalar) src = t.v + (t.varies ? t0 : 0);
           else src = t.v + (t.varies ? (b0 + i) * B + t0 : b0 + i);
           if (t.varies && d) {
             BRR_IVDEP for (std::size_t l = 0; l < lt; ++l) et[l] += di * src[l];
@@ -459,7 +460,7 @@ bool glm_fwd(const Op& op, BatchCtx& c, std::size_t B) {
       for (std::size_t k = 0; k < nt; ++k) {
         const BTerm& t = ts[k];
         const double* d = t.d ? t.d + b0 : nullptr;
-        if (t.kind == 3) {  // scaled_adjoint_rows: the vector's adjoint in place, the scalar's summed
+        if (t.kind == kTermScaled) {  // scaled_adjoint_rows: the vector's adjoint in place, the scalar's summed
           if (t.va)
             for (std::size_t i = 0; i < m; ++i) {
               double* dst = t.va + (b0 + i) * B + t0;
@@ -482,7 +483,7 @@ bool glm_fwd(const Op& op, BatchCtx& c, std::size_t B) {
           continue;
         }
         if (!t.va) continue;
-        if (t.kind == 0 && acc[k]) {  // split_scatter_rows: row i of the block to copy i mod 4
+        if (t.kind == kTermGather && acc[k]) {  // split_scatter_rows: row i of the block to copy i mod 4
           const int32_t* ix = t.ix + b0;
           std::size_t i = 0;
           auto put = [&](std::size_t i, std::size_t q) {
@@ -497,7 +498,7 @@ bool glm_fwd(const Op& op, BatchCtx& c, std::size_t B) {
           for (; i + 4 <= m; i += 4)
             for (std::size_t q = 0; q < 4; ++q) put(i + q, q);
           for (; i < m; ++i) put(i, 0);
-        } else if (t.kind == 0) {
+        } else if (t.kind == kTermGather) {
           for (std::size_t i = 0; i < m; ++i) {
             double* dst = t.va + static_cast<std::size_t>(t.ix[b0 + i]) * B + t0;
             const double* gi = g + i * lt;
@@ -507,7 +508,7 @@ bool glm_fwd(const Op& op, BatchCtx& c, std::size_t B) {
               BRR_IVDEP for (std::size_t l = 0; l < lt; ++l) dst[l] += gi[l];
             }
           }
-        } else if (t.kind == 1) {
+        } else if (t.kind == kTermScalar) {
           if (d) lane_sums(m, lt, acc4, [g, d, lt](std::size_t i, std::size_t l) { return d[i] * g[i * lt + l]; }, part);
           else lane_sums(m, lt, acc4, [g, lt](std::size_t i, std::size_t l) { return g[i * lt + l]; }, part);
           BRR_IVDEP for (std::size_t l = 0; l < lt; ++l) sums[k * lt + l] += part[l];
@@ -546,8 +547,8 @@ bool glm_fwd(const Op& op, BatchCtx& c, std::size_t B) {
     }
     BRR_IVDEP for (std::size_t l = 0; l < lt; ++l) {
       for (std::size_t k = 0; k < nt; ++k)
-        if (ts[k].kind == 1 && ts[k].va) ts[k].va[t0 + l] += sums[k * lt + l];
-        else if (ts[k].kind == 3 && ts[k].sa) ts[k].sa[(t0 + l) * ts[k].s_ls] += sums[k * lt + l];
+        if (ts[k].kind == kTermScalar && ts[k].va) ts[k].va[t0 + l] += sums[k * lt + l];
+        else if (ts[k].kind == kTermScaled && ts[k].sa) ts[k].sa[(t0 + l) * ts[k].s_ls] += sums[k * lt + l];
       c.ws.target[t0 + l] += lp[l];
     }
   };

@@ -8,6 +8,7 @@
 
 #include "ad/executor.hpp"
 #include "common/reduce.hpp"
+#include "ir/glm_codes.hpp"
 
 namespace brr::ad {
 
@@ -30,7 +31,7 @@ inline LinTerm read_term(const Op& op, Ctx& c, std::size_t q) {
   t.kind = kind;
   t.v = c.v(op.in[vi]);
   t.va = c.a(op.in[vi]);
-  if (kind == 3) {
+  if (kind == kTermScaled) {
     t.s = c.v(op.in[xi]);
     t.sa = c.a(op.in[xi]);
   } else {
@@ -47,15 +48,15 @@ inline bool wants_adjoint(const LinTerm& t) { return t.va || t.sa; }
 // out[0..m) += the term's rows b0 .. b0+m.
 inline void add_term_rows(const LinTerm& t, std::size_t b0, std::size_t m, double* out) {
   const double* d = t.d ? t.d + b0 : nullptr;
-  if (t.kind == 0) {
+  if (t.kind == kTermGather) {
     const int32_t* ix = t.ix + b0;
     if (d) for (std::size_t i = 0; i < m; ++i) out[i] += d[i] * t.v[ix[i]];
     else for (std::size_t i = 0; i < m; ++i) out[i] += t.v[ix[i]];
-  } else if (t.kind == 1) {
+  } else if (t.kind == kTermScalar) {
     const double s = t.v[0];
     if (d) for (std::size_t i = 0; i < m; ++i) out[i] += d[i] * s;
     else for (std::size_t i = 0; i < m; ++i) out[i] += s;
-  } else if (t.kind == 2) {
+  } else if (t.kind == kTermDense) {
     const double* v = t.v + b0;
     if (d) for (std::size_t i = 0; i < m; ++i) out[i] += d[i] * v[i];
     else for (std::size_t i = 0; i < m; ++i) out[i] += v[i];

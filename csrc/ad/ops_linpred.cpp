@@ -4,6 +4,7 @@
 
 #include "ad/kernels.hpp"
 #include "ad/linpred_terms.hpp"
+#include "ir/glm_codes.hpp"
 
 namespace brr::ad {
 
@@ -33,12 +34,12 @@ void linpred_backward(const Op& op, Ctx& c) {
   const std::size_t n = c.n(op.out);
   for_terms(op, c, [&](const LinTerm& t) {
     if (!wants_adjoint(t)) return;
-    if (t.kind == 3) {
+    if (t.kind == kTermScaled) {
       const double sum = scaled_adjoint_rows(t, 0, n, g);
       if (t.sa) t.sa[0] += sum;
-    } else if (t.kind == 0) {
+    } else if (t.kind == kTermGather) {
       scatter_all_rows(t, n, g, c.ws.scratch.data());
-    } else if (t.kind == 1) {
+    } else if (t.kind == kTermScalar) {
       t.va[0] += scalar_adjoint_rows(t, 0, n, g);
     } else {
       dense_adjoint_rows(t, 0, n, g);

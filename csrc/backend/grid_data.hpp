@@ -15,6 +15,7 @@
 #include "backend/grid_kernels.hpp"
 #include "backend/segment_sums.hpp"
 #include "ops/all.hpp"
+#include "ir/glm_codes.hpp"
 
 namespace brr::backend {
 
@@ -67,10 +68,10 @@ inline bool grid_supported(const Op& op, const Program& p) {
     case OpCode::LkjCholeskyLpdf: return true;  // any input may be constant: read in place through its Arg
     case OpCode::DenseMatMul: return varies(1);
     case OpCode::GlmLpdf: {
-      if (op.ip[0] < 0 || op.ip[0] > 4) return false;
+      if (!known_glm_family(op.ip[0])) return false;
       for (std::size_t q = 1; q <= 3; ++q)
         if (op.ip[q] >= 0 && !p.slot(op.in[static_cast<std::size_t>(op.ip[q])]).constant && q != 2) return false;
-      if (op.ip[0] == 1 && !p.slot(op.in[static_cast<std::size_t>(op.ip[2])]).constant) return false;
+      if (op.ip[0] == kGlmBinomial && !p.slot(op.in[static_cast<std::size_t>(op.ip[2])]).constant) return false;
       for (std::size_t q = ir::kGlmHeader; q < op.ip.size(); q += 4)
         if (op.ip[q + 3] >= 0 && !p.slot(op.in[static_cast<std::size_t>(op.ip[q + 3])]).constant) return false;
       return true;
@@ -217,7 +218,7 @@ struct GridData {
     for (std::size_t q = first; q < op.ip.size(); q += 4) {
       const int64_t kind = op.ip[q], xi = op.ip[q + 2];
       std::vector<int32_t> s2, r2;
-      if (kind == 0) {
+      if (kind == kTermGather) {
         const auto& key = program->index(op.idx[static_cast<std::size_t>(xi)]);
         group_rows(key.data(), key.size(), n(op.in[static_cast<std::size_t>(op.ip[q + 1])]), s2, r2);
       }

@@ -26,6 +26,7 @@
 #include "backend/leapfrog_kernels.hpp"
 #include "ir/logp_ops.hpp"
 #include "ops/all.hpp"
+#include "ir/glm_codes.hpp"
 
 namespace brr::backend {
 
@@ -306,9 +307,9 @@ class GridExecutor {
       const int vs = op.in[static_cast<std::size_t>(vi)];
       grid::GlmTerm t;
       t.kind = kind;
-      t.v = arg(vs, kind == 2 ? nrows : n(vs));
-      if (kind == 1) t.v.es = 0;
-      if (kind == 3) t.s = scalar_arg(op.in[static_cast<std::size_t>(xi)]);  // the scalar's input position
+      t.v = arg(vs, kind == kTermDense ? nrows : n(vs));
+      if (kind == kTermScalar) t.v.es = 0;
+      if (kind == kTermScaled) t.s = scalar_arg(op.in[static_cast<std::size_t>(xi)]);  // the scalar's input position
       else t.ix = xi >= 0 ? ix(op.idx[static_cast<std::size_t>(xi)]) : nullptr;
       t.d = di >= 0 ? v(op.in[static_cast<std::size_t>(di)]) : nullptr;
       ts.push_back(t);
@@ -327,7 +328,7 @@ class GridExecutor {
       double* va = a(vs);
       const int64_t di = op.ip[at + 3];
       const double* d = di >= 0 ? v(op.in[static_cast<std::size_t>(di)]) : nullptr;
-      if (kind == 3) {  // s * v[r]: v's adjoint s * (d g) in place, s's the rows' sum of v * (d g)
+      if (kind == kTermScaled) {  // s * v[r]: v's adjoint s * (d g) in place, s's the rows' sum of v * (d g)
         const int ss = op.in[static_cast<std::size_t>(op.ip[at + 2])];
         if (va) Dev::launch(rows * B_, grid::Scaled{g, d, va, true, B_, scalar_arg(ss)});
         if (double* sa = a(ss)) {
@@ -337,9 +338,9 @@ class GridExecutor {
         continue;
       }
       if (!va) continue;
-      if (kind == 0) {
+      if (kind == kTermGather) {
         seg_sum(ls.term_cuts[q], n(vs), grid::RowsTerm{Dev::ptr(ls.term_rows[q]), g, d, B_}, va, true);
-      } else if (kind == 1) {
+      } else if (kind == kTermScalar) {
         Dev::launch(rows * B_, grid::Scaled{g, d, buf(d0_), false, B_});
         reduce(buf(d0_), rows, va, true);
       } else {

@@ -22,6 +22,7 @@
 #include "density/glm_rows.hpp"
 #include "density/ordinal_rows.hpp"
 #include "density/univariate_terms.hpp"
+#include "ir/glm_codes.hpp"
 
 namespace brr::backend::grid {
 
@@ -623,9 +624,9 @@ BRR_HD inline double linear_eta(const GlmTerm* terms, int nt, std::size_t r, std
   double eta = 0.0;
   for (int q = 0; q < nt; ++q) {
     const GlmTerm& u = terms[q];
-    const double v = u.kind == 0   ? u.v.at(static_cast<std::size_t>(u.ix[r]), b)
-                     : u.kind == 1 ? u.v.at(0, b)
-                     : u.kind == 2 ? u.v.at(r, b)
+    const double v = u.kind == kTermGather   ? u.v.at(static_cast<std::size_t>(u.ix[r]), b)
+                     : u.kind == kTermScalar ? u.v.at(0, b)
+                     : u.kind == kTermDense ? u.v.at(r, b)
                                    : u.s.at(0, b) * u.v.at(r, b);
     eta += u.d ? u.d[r] * v : v;
   }
@@ -656,17 +657,17 @@ struct GlmRows {
     const std::size_t r = k / B, b = k % B;
     const double eta = linear_eta(terms, nt, r, b);
     const double yr = y[r];
-    if (family == 0 || family == 1) {
+    if (family == kGlmBernoulli || family == kGlmBinomial) {
       double sp, sg;
       softplus_and_sigmoid(eta, sp, sg);
-      const double n = family == 1 ? trials[r] : 1.0;
+      const double n = family == kGlmBinomial ? trials[r] : 1.0;
       t[k] = yr * eta - n * sp;
       g[k] = yr - n * sg;
-    } else if (family == 2) {
+    } else if (family == kGlmPoisson) {
       const double mu = std::exp(eta) * (wt ? wt[r] : 1.0);
       t[k] = yr * eta - mu;
       g[k] = yr - mu;
-    } else if (family == 4) {
+    } else if (family == kGlmNegBin) {
       if (lane_aux[b] > 0) ad::negbin_log_row(eta, yr, lane_aux[b], lane_aux[B + b], t[k], g[k], e[k]);
       else t[k] = g[k] = e[k] = 0.0;  // an invalid phi: the lane's lp is -inf (GlmNegBinTotal), no gradient
     } else {

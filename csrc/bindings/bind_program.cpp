@@ -74,6 +74,15 @@ void bind_program(py::module_& m) {
 #undef BRR_OP
     return d;
   }, "The op table compiled into the core ({Python constant: code}, from csrc/ir/ops.def).");
+  m.def("glm_codes", [] {
+    py::dict d;
+#define BRR_GLM_FAMILY(C, code, pyname, name) d[#pyname] = py::int_(static_cast<int>(C));
+#define BRR_TERM_KIND(C, code, pyname) d[#pyname] = py::int_(static_cast<int>(C));
+#include "ir/glm.def"
+#undef BRR_TERM_KIND
+#undef BRR_GLM_FAMILY
+    return d;
+  }, "The GLM families and term kinds compiled into the core ({Python constant: code}, from csrc/ir/glm.def).");
   m.def("op_signatures", [] {
     py::dict d;
 #define BRR_OP(name, code, ...)                                       \

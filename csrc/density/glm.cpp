@@ -23,6 +23,7 @@
 #include "common/vec_math.hpp"
 #include "density/density_kernels.hpp"
 #include "density/glm_rows.hpp"
+#include "ir/glm_codes.hpp"
 
 namespace brr::ad {
 
@@ -50,7 +51,7 @@ void glm_rows(const Glm& glm, const LinTerm* terms, std::size_t r0, std::size_t 
   std::array<double*, kMaxGlmTerms> acc{};
   for (std::size_t k = 0; k < glm.nt; ++k) {
     const LinTerm& t = terms[k];
-    if (t.kind == 0 && t.va && split_pays(t.L, r1 - r0)) {
+    if (t.kind == kTermGather && t.va && split_pays(t.L, r1 - r0)) {
       acc[k] = split;
       std::fill(split, split + 4 * t.L, 0.0);
       split += 4 * t.L;
@@ -64,8 +65,8 @@ void glm_rows(const Glm& glm, const LinTerm* terms, std::size_t r0, std::size_t 
     for (std::size_t k = 0; k < glm.nt; ++k) add_term_rows(terms[k], b0, m, eta);
     const double* yb = glm.y + b0;
     switch (glm.family) {
-      case 0:
-      case 1: {
+      case kGlmBernoulli:
+      case kGlmBinomial: {
         // softplus(eta) = max(eta, 0) + log1p(exp(-|eta|)) and inv_logit(eta) from the same exp(-|eta|)
         for (std::size_t i = 0; i < m; ++i) w[i] = -std::fabs(eta[i]);
         vec_exp(w, e, m);
@@ -81,7 +82,7 @@ void glm_rows(const Glm& glm, const LinTerm* terms, std::size_t r0, std::size_t 
             g[i] = yb[i] - n * sg;
           }
         };
-        if (glm.family == 1) {
+        if (glm.family == kGlmBinomial) {
           const double* nb = glm.aux + b0;
           rows([nb](std::size_t i) { return nb[i]; });
         } else {
@@ -90,7 +91,7 @@ void glm_rows(const Glm& glm, const LinTerm* terms, std::size_t r0, std::size_t 
         lp += lane_sum(m, [&w](std::size_t i) { return w[i]; });
         break;
       }
-      case 2:
+      case kGlmPoisson:
         vec_exp(eta, e, m);
         if (glm.wt) {
           const double* wb = glm.wt + b0;
@@ -102,7 +103,7 @@ void glm_rows(const Glm& glm, const LinTerm* terms, std::size_t r0, std::size_t 
         }
         lp += lane_sum(m, [&w](std::size_t i) { return w[i]; });
         break;
-      case 3:
+      case kGlmNormal:
         if (glm.wt) {
           const double* wb = glm.wt + b0;
           for (std::size_t i = 0; i < m; ++i) {
@@ -119,7 +120,7 @@ void glm_rows(const Glm& glm, const LinTerm* terms, std::size_t r0, std::size_t 
         }
         aux_sum += lane_sum(m, [&w](std::size_t i) { return w[i] * w[i]; });
         break;
-      case 4: {
+      case kGlmNegBin: {
         for (std::size_t i = 0; i < m; ++i) negbin_log_row(eta[i], yb[i], glm.phi, glm.log_phi, w[i], g[i], e[i]);
         lp += lane_sum(m, [&w](std::size_t i) { return w[i]; });
         aux_sum += lane_sum(m, [&e](std::size_t i) { return e[i]; });
@@ -129,10 +130,10 @@ void glm_rows(const Glm& glm, const LinTerm* terms, std::size_t r0, std::size_t 
     for (std::size_t k = 0; k < glm.nt; ++k) {
       const LinTerm& t = terms[k];
       if (!wants_adjoint(t)) continue;
-      if (t.kind == 3) sums[k] += scaled_adjoint_rows(t, b0, m, g);
-      else if (t.kind == 0 && acc[k]) split_scatter_rows(t, b0, m, g, acc[k]);
-      else if (t.kind == 0) scatter_rows(t, b0, m, g);
-      else if (t.kind == 1) sums[k] += scalar_adjoint_rows(t, b0, m, g);
+      if (t.kind == kTermScaled) sums[k] += scaled_adjoint_rows(t, b0, m, g);
+      else if (t.kind == kTermGather && acc[k]) split_scatter_rows(t, b0, m, g, acc[k]);
+      else if (t.kind == kTermGather) scatter_rows(t, b0, m, g);
+      else if (t.kind == kTermScalar) sums[k] += scalar_adjoint_rows(t, b0, m, g);
       else dense_adjoint_rows(t, b0, m, g);
     }
   }
@@ -156,17 +157,17 @@ void glm_lpdf(const Op& op, Ctx& c) {
   for (std::size_t q = kGlmHeader; q < op.ip.size(); q += 4, ++glm.nt) {
     LinTerm& t = terms[glm.nt] = read_term(op, c, q);
     if (!c.want_grad) t.va = t.sa = nullptr;
-    if (t.kind == 0 && t.va) gathered += t.L;
+    if (t.kind == kTermGather && t.va) gathered += t.L;
   }
   double sigma = 1.0;
-  if (glm.family == 3) {
+  if (glm.family == kGlmNormal) {
     sigma = aux[0];
     if (!(sigma > 0)) {
       c.target += -kInf;
       return;
     }
     glm.inv_var = 1.0 / (sigma * sigma);
-  } else if (glm.family == 4) {
+  } else if (glm.family == kGlmNegBin) {
     glm.phi = aux[0];
     if (!(glm.phi > 0)) {
       c.target += -kInf;
@@ -190,7 +191,7 @@ void glm_lpdf(const Op& op, Ctx& c) {
       std::array<LinTerm, kMaxGlmTerms> local = terms;
       double* gat = part + 2 + glm.nt;
       for (std::size_t q = 0; q < glm.nt; ++q)
-        if (local[q].kind == 0 && local[q].va) {
+        if (local[q].kind == kTermGather && local[q].va) {
           local[q].va = gat;
           gat += local[q].L;
         }
@@ -207,27 +208,27 @@ void glm_lpdf(const Op& op, Ctx& c) {
       for (std::size_t q = 0; q < glm.nt; ++q) sums[q] += part[2 + q];
       const double* gat = part + 2 + glm.nt;
       for (std::size_t q = 0; q < glm.nt; ++q)
-        if (terms[q].kind == 0 && terms[q].va) {
+        if (terms[q].kind == kTermGather && terms[q].va) {
           for (std::size_t j = 0; j < terms[q].L; ++j) terms[q].va[j] += gat[j];
           gat += terms[q].L;
         }
     }
   }
   lp += op.dp.empty() ? 0.0 : op.dp[0];
-  if (glm.family == 3) {
+  if (glm.family == kGlmNormal) {
     // merged cells: the within-cell squares and the rows they stand for (dp[1], dp[2])
     if (op.dp.size() > 2) aux_sum += op.dp[1];
     const double nn = op.dp.size() > 2 ? op.dp[2] : static_cast<double>(n);
     lp += -0.5 * aux_sum * glm.inv_var - nn * (std::log(sigma) + kLogSqrt2Pi);
     if (aux_adj) aux_adj[0] += (aux_sum * glm.inv_var - nn) / sigma;
-  } else if (glm.family == 4) {
+  } else if (glm.family == kGlmNegBin) {
     const double nn = static_cast<double>(n);
     lp -= nn * std::lgamma(glm.phi);
     if (aux_adj) aux_adj[0] += aux_sum - nn * digamma(glm.phi);
   }
   for (std::size_t q = 0; q < glm.nt; ++q)
-    if (terms[q].kind == 1 && terms[q].va) terms[q].va[0] += sums[q];
-    else if (terms[q].kind == 3 && terms[q].sa) terms[q].sa[0] += sums[q];
+    if (terms[q].kind == kTermScalar && terms[q].va) terms[q].va[0] += sums[q];
+    else if (terms[q].kind == kTermScaled && terms[q].sa) terms[q].sa[0] += sums[q];
   c.target += lp;
 }
 

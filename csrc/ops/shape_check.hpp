@@ -7,6 +7,7 @@
 
 #include "common/errors.hpp"
 #include "ir/op_shapes.hpp"
+#include "ir/glm_codes.hpp"
 
 namespace brr::ops {
 
@@ -53,17 +54,17 @@ struct ShapeCheck {
       if (di >= 0 && (sv.slot_size(op.in[di]) != n || !sv.is_const(op.in[di])))
         fail(who, ": data column must be constant with ", n, " rows");
       const std::size_t vs = sv.slot_size(op.in[vi]);
-      if (kind == 0) {  // gather
+      if (kind == kTermGather) {  // gather
         largest = std::max(largest, vs);
         total += vs;
         if (xi < 0 || xi >= static_cast<int64_t>(op.idx.size())) fail(who, ": bad index position");
         eq(sv.index_len(op.idx[xi]), n, "term index");
         if (sv.index_bound(op.idx[xi]) > static_cast<int64_t>(vs)) fail(who, ": index exceeds values");
-      } else if (kind == 1) {  // scalar
+      } else if (kind == kTermScalar) {  // scalar
         eq(vs, 1, "scalar term");
-      } else if (kind == 2) {  // dense
+      } else if (kind == kTermDense) {  // dense
         eq(vs, n, "dense term");
-      } else if (kind == 3) {  // scaled dense, s * v[i]
+      } else if (kind == kTermScaled) {  // scaled dense, s * v[i]
         eq(vs, n, "scaled dense term");
         if (xi < 0 || xi >= nin) fail(who, ": bad scalar input of a scaled dense term");
         eq(sv.slot_size(op.in[xi]), 1, "scaled dense term's scalar");

@@ -11,6 +11,7 @@
 #include "ir/op_arity.hpp"
 #include "ops/shape_check.hpp"
 #include "ops/all.hpp"
+#include "ir/glm_codes.hpp"
 
 namespace brr::ir {
 
@@ -230,17 +231,17 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
     if ((op.ip.size() - kGlmHeader) / 4 > kMaxGlmTerms) fail("glm: more than ", kMaxGlmTerms, " terms");
     const int64_t family = op.ip[0], yi = op.ip[1], ai = op.ip[2], wi = op.ip[3];
     const auto nin = static_cast<int64_t>(op.in.size());
-    if (family < 0 || family > 4) fail("glm: unknown family ", family);
+    if (!known_glm_family(family)) fail("glm: unknown family ", family, "; the families are listed in csrc/ir/glm.def");
     if (yi < 0 || yi >= nin || !sv.is_const(op.in[yi])) fail("glm: the response must be a data input");
     const std::size_t n = sv.slot_size(op.in[yi]);
-    const bool needs_aux = family == 1 || family == 3 || family == 4;
+    const bool needs_aux = family == kGlmBinomial || family == kGlmNormal || family == kGlmNegBin;
     if (needs_aux != (ai >= 0) || ai >= nin) fail("glm: family ", family, " has a wrong auxiliary input");
-    if (family == 1 && (sv.slot_size(op.in[ai]) != n || !sv.is_const(op.in[ai])))
+    if (family == kGlmBinomial && (sv.slot_size(op.in[ai]) != n || !sv.is_const(op.in[ai])))
       fail("glm: binomial trials must be data with one value per row");
-    if (family == 3 && sv.slot_size(op.in[ai]) != 1) fail("glm: the normal sigma must be a scalar");
-    if (family == 4 && sv.slot_size(op.in[ai]) != 1) fail("glm: the negative binomial phi must be a scalar");
+    if (family == kGlmNormal && sv.slot_size(op.in[ai]) != 1) fail("glm: the normal sigma must be a scalar");
+    if (family == kGlmNegBin && sv.slot_size(op.in[ai]) != 1) fail("glm: the negative binomial phi must be a scalar");
     if (wi >= nin) fail("glm: bad weight input");
-    if (wi >= 0 && family != 2 && family != 3) fail("glm: only the Poisson and normal families take row weights");
+    if (wi >= 0 && family != kGlmPoisson && family != kGlmNormal) fail("glm: only the Poisson and normal families take row weights");
     if (wi >= 0 && (sv.slot_size(op.in[wi]) != n || !sv.is_const(op.in[wi])))
       fail("glm: row weights must be data with one value per row");
     const std::size_t need = 4 * c.linear_terms(kGlmHeader, n, "glm").second;
