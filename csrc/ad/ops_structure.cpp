@@ -1,7 +1,6 @@
-// Gather/scatter-add, sums, concatenation and data-matrix products.
+// Gather/scatter-add, sums and data-matrix products (concatenation: ops/structure/concat.hpp).
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 
 #include "ad/kernels.hpp"
 #include "ad/linpred_terms.hpp"
@@ -42,14 +41,6 @@ void structure_forward(const Op& op, Ctx& c) {
     case OpCode::TargetAdd: {
       const double* a = c.v(op.in[0]);
       c.target += lane_sum(c.n(op.in[0]), [a](std::size_t i) { return a[i]; });
-      return;
-    }
-    case OpCode::Concat: {
-      double* o = c.out(op.out);
-      for (int s : op.in) {
-        std::memcpy(o, c.v(s), c.n(s) * sizeof(double));
-        o += c.n(s);
-      }
       return;
     }
     case OpCode::DenseMatMul: {
@@ -93,17 +84,6 @@ void structure_backward(const Op& op, Ctx& c) {
       if (!aa) return;
       const std::size_t n = c.n(op.in[0]);
       for (std::size_t i = 0; i < n; ++i) aa[i] += 1.0;
-      return;
-    }
-    case OpCode::Concat: {
-      const double* oa = c.a(op.out);
-      for (int s : op.in) {
-        double* aa = c.a(s);
-        const std::size_t n = c.n(s);
-        if (aa)
-          for (std::size_t i = 0; i < n; ++i) aa[i] += oa[i];
-        oa += n;
-      }
       return;
     }
     default:

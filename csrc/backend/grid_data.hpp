@@ -52,7 +52,6 @@ inline bool grid_supported(const Op& op, const Program& p) {
     case OpCode::Sum:
     case OpCode::TargetAdd:
     case OpCode::IcarPairwiseLpdf: return op.in.size() == 1 && varies(0);
-    case OpCode::Concat:
     case OpCode::LinearPredictor:
     case OpCode::LinearRecurrence: return true;  // constant inputs are read in place; data columns are constant
     case OpCode::CsrMatVec: return varies(1);

@@ -395,14 +395,6 @@ class GridExecutor {
         Dev::launch(static_cast<std::size_t>(op.ip[0]) * B_,
                     grid::SumToZeroRows{v(op.in[0]), v(op.out), static_cast<std::size_t>(op.ip[1]), B_});
         return;
-      case OpCode::Concat: {
-        std::size_t off = 0;
-        for (int s : op.in) {
-          Dev::launch(n(s) * B_, grid::CopyRange{arg(s, n(s)), v(op.out) + off * B_, B_});
-          off += n(s);
-        }
-        return;
-      }
       case OpCode::CsrMatVec:
         Dev::launch(n(op.out) * B_, grid::CsrRows{ix(op.idx[0]), ix(op.idx[1]), v(op.in[0]), v(op.in[1]), v(op.out), B_});
         return;
@@ -665,14 +657,6 @@ class GridExecutor {
       return;
     }
     switch (op.code) {  // ops whose inputs each may or may not need a gradient
-      case OpCode::Concat: {
-        std::size_t off = 0;
-        for (int s : op.in) {
-          if (double* sa = a(s)) Dev::launch(n(s) * B_, grid::AddRange{a(op.out) + off * B_, sa});
-          off += n(s);
-        }
-        return;
-      }
       case OpCode::LinearPredictor: return term_adjoints(op, ls, 0, a(op.out), n(op.out));
       case OpCode::LinearRecurrence: {
         double *aa = a(op.in[0]), *ba = a(op.in[1]), *x0a = a(op.in[2]);

@@ -156,7 +156,7 @@ struct Broadcast {  // dst[i] += src[b] (src null: += c)
   BRR_HD void operator()(std::size_t k) const { dst[k] += src ? src[k % B] : c; }
 };
 
-struct CopyRange {  // o[i] = a[i]: one input's block of a concatenation
+struct CopyRange {  // o[i] = a[i]: a scan step's output into its block of the series
   Arg a;
   double* o;
   std::size_t B;

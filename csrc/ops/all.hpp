@@ -5,6 +5,7 @@
 #include "ops/elementwise/where.hpp"
 #include "ops/lines/cumsum.hpp"
 #include "ops/lines/log_sum_exp.hpp"
+#include "ops/structure/concat.hpp"
 #include "ops/transforms/bounds.hpp"
 
 namespace brr::ops {
@@ -16,7 +17,8 @@ namespace brr::ops {
   X(Where)              \
   X(LowerBound)         \
   X(UpperBound)         \
-  X(Interval)
+  X(Interval)           \
+  X(Concat)
 
 // Calls f(Spec{}) for an op with a spec; false for any other.
 template <class F>

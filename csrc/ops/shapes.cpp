@@ -69,12 +69,6 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
     case OpCode::Sum:
       c.eq(c.out(), 1, "sum output");
       return;
-    case OpCode::Concat: {
-      std::size_t tot = 0;
-      for (std::size_t i = 0; i < op.in.size(); ++i) tot += c.in(static_cast<int>(i));
-      c.eq(c.out(), tot, "concat output");
-      return;
-    }
     case OpCode::DenseMatMul: {
       c.pos_ip(3);
       const std::size_t n = op.ip[0], kk = op.ip[1], m = op.ip[2];

@@ -58,6 +58,17 @@ struct LaneArg {
   BRR_HD double at(std::size_t i, std::size_t b) const { return p[i * es + b * ls]; }
 };
 
+// item k of an (element, lane) grid as element i of lane b: one lane (the scalar executor) needs no division
+BRR_HD inline void element_lane(std::size_t k, std::size_t B, std::size_t& i, std::size_t& b) {
+  if (B == 1) {
+    i = k;
+    b = 0;
+  } else {
+    i = k / B;
+    b = k % B;
+  }
+}
+
 template <class X>
 LaneArg lane_arg(const X& x, int s, std::size_t n_out) {
   const bool full = x.n(s) == n_out;

@@ -14,7 +14,8 @@ struct WhereRows {
   std::size_t B;
   BRR_HD void operator()(std::size_t first, std::size_t count) const {
     for (std::size_t k = first; k < first + count; ++k) {
-      const std::size_t i = k / B, b = k % B;
+      std::size_t i, b;
+      element_lane(k, B, i, b);
       o[k] = c.at(i, b) != 0.0 ? x.at(i, b) : y.at(i, b);
     }
   }
@@ -27,7 +28,9 @@ struct WhereRowsBack {  // xa, ya: full-size adjoints, or nullptr
   std::size_t B;
   BRR_HD void operator()(std::size_t first, std::size_t count) const {
     for (std::size_t k = first; k < first + count; ++k) {
-      double* to = c.at(k / B, k % B) != 0.0 ? xa : ya;
+      std::size_t i, b;
+      element_lane(k, B, i, b);
+      double* to = c.at(i, b) != 0.0 ? xa : ya;
       if (to) to[k] += oa[k];
     }
   }
