@@ -13,6 +13,7 @@
 #include "ad/linpred_terms.hpp"
 #include "ad/spec_views.hpp"
 #include "ir/op_shapes.hpp"
+#include "common/reduce.hpp"
 #include "common/strides.hpp"
 #include "common/vec_math.hpp"
 #include "density/univariate_terms.hpp"
@@ -20,9 +21,7 @@
 #include "ops/elementwise/unary.hpp"
 #include "ir/glm_codes.hpp"
 
-// Lanes never depend on each other: each lane loop is declared free of loop-carried dependences, so
-// that it vectorises without runtime alias checks (which GCC will not add to loops of 8).
-#define BRR_IVDEP _Pragma("GCC ivdep")
+// BRR_IVDEP (lane loops free of loop-carried dependences) and lane_sums: common/reduce.hpp
 
 namespace brr::ad {
 
@@ -37,24 +36,6 @@ Arg arg(const BatchCtx& c, int s, std::size_t n) {
   const bool full = c.n(s) == n;
   if (c.varies(s)) return {c.v(s), full ? c.B : std::size_t{0}, 1};
   return {c.v(s), full ? std::size_t{1} : std::size_t{0}, 0};
-}
-
-// out[b] = lane_sum(n, i -> f(i, b)) for every lane b, with lane_sum's association (reduce.hpp).
-// acc: 4 B doubles.
-template <class F>
-void lane_sums(std::size_t n, std::size_t B, double* acc, F f, double* out) {
-  std::fill(acc, acc + 4 * B, 0.0);
-  double *s0 = acc, *s1 = acc + B, *s2 = acc + 2 * B, *s3 = acc + 3 * B;
-  std::size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    BRR_IVDEP for (std::size_t b = 0; b < B; ++b) s0[b] += f(i, b);
-    BRR_IVDEP for (std::size_t b = 0; b < B; ++b) s1[b] += f(i + 1, b);
-    BRR_IVDEP for (std::size_t b = 0; b < B; ++b) s2[b] += f(i + 2, b);
-    BRR_IVDEP for (std::size_t b = 0; b < B; ++b) s3[b] += f(i + 3, b);
-  }
-  for (; i < n; ++i)
-    BRR_IVDEP for (std::size_t b = 0; b < B; ++b) s0[b] += f(i, b);
-  BRR_IVDEP for (std::size_t b = 0; b < B; ++b) out[b] = (s0[b] + s1[b]) + (s2[b] + s3[b]);
 }
 
 bool is_univariate(OpCode code) {
@@ -146,14 +127,6 @@ void scatter_add_fwd(const Op& op, BatchCtx& c, std::size_t B) {
   for (; i < n; ++i) add(acc + static_cast<std::size_t>(ix[i]) * B, a + i * B);
   for (std::size_t k = 0; k < L * B; ++k)
     o[k] += (acc[k] + acc[L * B + k]) + (acc[2 * L * B + k] + acc[3 * L * B + k]);
-}
-
-void sum_fwd(const Op& op, BatchCtx& c, double* out, bool add, std::size_t B) {
-  const std::size_t n = c.n(op.in[0]);
-  const double* a = c.v(op.in[0]);
-  double* tmp = c.scratch(5 * B);
-  lane_sums(n, B, tmp, [a, B](std::size_t i, std::size_t b) { return a[i * B + b]; }, tmp + 4 * B);
-  BRR_IVDEP for (std::size_t b = 0; b < B; ++b) out[b] = add ? out[b] + tmp[4 * B + b] : tmp[4 * B + b];
 }
 
 void icar_fwd(const Op& op, BatchCtx& c, std::size_t B) {
@@ -572,8 +545,6 @@ bool batch_supported(const Op& op, const Program& p) {
   switch (op.code) {
     case OpCode::Gather: return op.in.size() == 1;
     case OpCode::ScatterAdd:
-    case OpCode::Sum:
-    case OpCode::TargetAdd:
     case OpCode::IcarPairwiseLpdf: return op.in.size() == 1 && varies(0);
     case OpCode::GlmLpdf: return glm_supported(op, p);
     default: return false;
@@ -596,8 +567,6 @@ bool forward_lanes(const Op& op, BatchCtx& c, std::size_t B) {
   switch (op.code) {
     case OpCode::Gather: gather_fwd(op, c, B); return true;
     case OpCode::ScatterAdd: scatter_add_fwd(op, c, B); return true;
-    case OpCode::Sum: sum_fwd(op, c, c.out(op.out), false, B); return true;
-    case OpCode::TargetAdd: sum_fwd(op, c, c.ws.target.data(), true, B); return true;
     case OpCode::IcarPairwiseLpdf: icar_fwd(op, c, B); return true;
     case OpCode::GlmLpdf: return glm_fwd(op, c, B);
     default: return false;
@@ -633,15 +602,6 @@ void backward_lanes(const Op& op, BatchCtx& c, std::size_t B) {
       }
       return;
     }
-    case OpCode::Sum: {
-      const double* oa = c.a(op.out);
-      for (std::size_t i = 0; i < c.n(op.in[0]); ++i)
-        BRR_IVDEP for (std::size_t b = 0; b < B; ++b) aa[i * B + b] += oa[b];
-      return;
-    }
-    case OpCode::TargetAdd:
-      for (std::size_t k = 0; k < c.n(op.in[0]) * B; ++k) aa[k] += 1.0;
-      return;
     default:
       return;  // densities: partials were added going forward
   }

@@ -33,16 +33,6 @@ void structure_forward(const Op& op, Ctx& c) {
       scatter_all_rows(t, n, a, c.ws.scratch.data());
       return;
     }
-    case OpCode::Sum: {
-      const double* a = c.v(op.in[0]);
-      c.out(op.out)[0] = lane_sum(c.n(op.in[0]), [a](std::size_t i) { return a[i]; });
-      return;
-    }
-    case OpCode::TargetAdd: {
-      const double* a = c.v(op.in[0]);
-      c.target += lane_sum(c.n(op.in[0]), [a](std::size_t i) { return a[i]; });
-      return;
-    }
     case OpCode::DenseMatMul: {
       const std::size_t n = op.ip[0], k = op.ip[1], m = op.ip[2];
       const double* X = c.v(op.in[0]);
@@ -79,13 +69,6 @@ void structure_forward(const Op& op, Ctx& c) {
 
 void structure_backward(const Op& op, Ctx& c) {
   switch (op.code) {
-    case OpCode::TargetAdd: {
-      double* aa = c.a(op.in[0]);
-      if (!aa) return;
-      const std::size_t n = c.n(op.in[0]);
-      for (std::size_t i = 0; i < n; ++i) aa[i] += 1.0;
-      return;
-    }
     default:
       break;
   }
@@ -103,11 +86,6 @@ void structure_backward(const Op& op, Ctx& c) {
       const int32_t* ix = c.index(op.idx[0]);
       const std::size_t n = c.n(op.in[0]);
       for (std::size_t i = 0; i < n; ++i) aa[i] += oa[ix[i]];
-      return;
-    }
-    case OpCode::Sum: {
-      const std::size_t n = c.n(op.in[0]);
-      for (std::size_t i = 0; i < n; ++i) aa[i] += oa[0];
       return;
     }
     case OpCode::DenseMatMul: {

@@ -7,6 +7,7 @@
 
 #include "ad/batch.hpp"
 #include "ad/executor.hpp"
+#include "common/reduce.hpp"
 #include "ops/spec.hpp"
 
 namespace brr::ad {
@@ -23,18 +24,35 @@ struct HostView {
   bool varies(int s) const { return !c.prog.slot(s).constant; }
   template <class F>
   void items(std::size_t n, const F& f) const { ops::host_items(n, f); }
+  double* target() const {
+    if constexpr (std::is_same_v<C, Ctx>) return &c.target;
+    else return c.ws.target.data();
+  }
   template <class F>
-  void target_terms(std::size_t n, const F& f) const {
+  void chain_sum(std::size_t n, const F& f, double* out) const {
     if constexpr (std::is_same_v<C, Ctx>) {  // one lane: one chain of adds
       double lp = 0.0;
       for (std::size_t i = 0; i < n; ++i) lp += f(i, 0);
-      c.target += lp;
+      *out += lp;
     } else {  // a chain per lane, the lanes side by side
       double* lp = c.scratch(B);
       std::fill(lp, lp + B, 0.0);
       for (std::size_t i = 0; i < n; ++i)
         for (std::size_t b = 0; b < B; ++b) lp[b] += f(i, b);
-      for (std::size_t b = 0; b < B; ++b) c.ws.target[b] += lp[b];
+      for (std::size_t b = 0; b < B; ++b) out[b] += lp[b];
+    }
+  }
+  void sum_slot(int s, double* out, bool add) const {
+    const double* a = c.v(s);
+    const std::size_t n = c.n(s);
+    if constexpr (std::is_same_v<C, Ctx>) {
+      const double v = lane_sum(n, [a](std::size_t i) { return a[i]; });
+      *out = add ? *out + v : v;
+    } else {
+      double* tmp = c.scratch(5 * B);
+      const std::size_t lanes = B;
+      lane_sums(n, lanes, tmp, [a, lanes](std::size_t i, std::size_t b) { return a[i * lanes + b]; }, tmp + 4 * B);
+      BRR_IVDEP for (std::size_t b = 0; b < B; ++b) out[b] = add ? out[b] + tmp[4 * B + b] : tmp[4 * B + b];
     }
   }
 };

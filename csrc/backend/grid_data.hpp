@@ -49,8 +49,6 @@ inline bool grid_supported(const Op& op, const Program& p) {
   switch (op.code) {
     case OpCode::Gather: return op.in.size() == 1;
     case OpCode::ScatterAdd:
-    case OpCode::Sum:
-    case OpCode::TargetAdd:
     case OpCode::IcarPairwiseLpdf: return op.in.size() == 1 && varies(0);
     case OpCode::LinearPredictor:
     case OpCode::LinearRecurrence: return true;  // constant inputs are read in place; data columns are constant

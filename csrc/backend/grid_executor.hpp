@@ -215,12 +215,14 @@ class GridExecutor {
     bool varies(int s) const { return g.varies(s); }
     template <class F>
     void items(std::size_t count, const F& f) const { Dev::launch(count, ops::OneItem<F>{f}); }
+    double* target() const { return const_cast<GridExecutor&>(g).buf(const_cast<GridExecutor&>(g).target_); }
     template <class F>
-    void target_terms(std::size_t n, const F& f) const {
+    void chain_sum(std::size_t n, const F& f, double* out) const {
       GridExecutor& e = const_cast<GridExecutor&>(g);
       Dev::launch(n * g.B_, grid::LaneTerms<F>{f, e.buf(e.t_), g.B_});
-      e.reduce(e.buf(e.t_), n, e.buf(e.target_), true);
+      e.reduce(e.buf(e.t_), n, out, true);
     }
+    void sum_slot(int s, double* out, bool add) const { const_cast<GridExecutor&>(g).reduce(g.v(s), g.n(s), out, add); }
   };
   double* v(int s) const {
     const ir::Slot& sl = P().slot(s);
@@ -421,8 +423,6 @@ class GridExecutor {
       case OpCode::ScatterAdd:
         seg_sum(ls.cuts, n(op.out), grid::RowsTerm{Dev::ptr(ls.rows), v(op.in[0]), nullptr, B_}, v(op.out), false);
         return;
-      case OpCode::Sum: reduce(v(op.in[0]), n(op.in[0]), v(op.out), false); return;
-      case OpCode::TargetAdd: reduce(v(op.in[0]), n(op.in[0]), target, true); return;
       case OpCode::DenseMatMul: {
         const std::size_t nn = static_cast<std::size_t>(op.ip[0]), kk = static_cast<std::size_t>(op.ip[1]),
                           m = static_cast<std::size_t>(op.ip[2]);
@@ -719,8 +719,6 @@ class GridExecutor {
       case OpCode::ScatterAdd:
         Dev::launch(n(op.in[0]) * B_, grid::GatherAdd{a(op.out), ix(op.idx[0]), aa, B_});
         return;
-      case OpCode::Sum: Dev::launch(n(op.in[0]) * B_, grid::Broadcast{a(op.out), 0.0, aa, B_}); return;
-      case OpCode::TargetAdd: Dev::launch(n(op.in[0]) * B_, grid::Broadcast{nullptr, 1.0, aa, B_}); return;
       case OpCode::DenseMatMul: {
         const std::size_t nn = static_cast<std::size_t>(op.ip[0]), kk = static_cast<std::size_t>(op.ip[1]),
                           m = static_cast<std::size_t>(op.ip[2]);

@@ -6,6 +6,7 @@
 #include "ops/lines/cumsum.hpp"
 #include "ops/lines/log_sum_exp.hpp"
 #include "ops/structure/concat.hpp"
+#include "ops/structure/sum.hpp"
 #include "ops/transforms/bounds.hpp"
 
 namespace brr::ops {
@@ -18,7 +19,9 @@ namespace brr::ops {
   X(LowerBound)         \
   X(UpperBound)         \
   X(Interval)           \
-  X(Concat)
+  X(Concat)             \
+  X(Sum)                \
+  X(TargetAdd)
 
 // Calls f(Spec{}) for an op with a spec; false for any other.
 template <class F>

@@ -66,9 +66,6 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
         fail("scatter_add: index bound ", sv.index_bound(op.idx[0]), " exceeds output size ", c.out());
       scratch = 4 * c.out();  // split accumulators (linpred_terms.hpp) when they pay
       return;
-    case OpCode::Sum:
-      c.eq(c.out(), 1, "sum output");
-      return;
     case OpCode::DenseMatMul: {
       c.pos_ip(3);
       const std::size_t n = op.ip[0], kk = op.ip[1], m = op.ip[2];
@@ -89,8 +86,6 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
       c.eq(c.out(), nr, "output");
       return;
     }
-    case OpCode::TargetAdd:
-      return;
     case OpCode::LinearPredictor: {
       // ip: 4 ints per term: kind, value input, index position (-1 none), data input (-1 none)
       if (op.out < 0 || op.ip.empty() || op.ip.size() % 4) fail("linear_predictor: malformed term list");

@@ -18,8 +18,11 @@
 //   items(n, f)        f(first, count) over [0, n): on the host in blocks of up to kBlock items (a
 //                      functor overlaps the latencies of the items of a block), on the device one item
 //                      per thread (count = 1)
-//   target_terms(n, f) adds f(i, b) over elements i = 0..n-1 to lane b's log density: in element order on
-//                      the CPU (one chain of adds per lane), by the device's fixed-chunk reduction there
+//   target()           the lanes' log densities (lane b's at [b])
+//   chain_sum(n, f, out)   out[b] += the sum of f(i, b) over elements i < n: in element order on the CPU
+//                      (one chain of adds per lane), by the device's fixed-chunk reduction there
+//   sum_slot(s, out, add)  out[b] (+)= the sum of slot s's elements in lane b: four accumulators on the
+//                      CPU (common/reduce.hpp), the device's fixed-chunk reduction there
 #pragma once
 #include <algorithm>
 #include <cstddef>

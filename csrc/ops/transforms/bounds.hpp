@@ -79,7 +79,7 @@ struct Bound {
     const std::size_t n = x.n(op.in[0]), B = x.lanes();
     const double* y = x.v(op.in[0]);
     x.items(n * B, BoundRows<K>{y, x.out(op.out), lo(op), hi(op)});
-    x.target_terms(n, BoundLogJ<K>{y, B, K == BoundKind::Interval ? std::log(hi(op) - lo(op)) : 0.0});
+    x.chain_sum(n, BoundLogJ<K>{y, B, K == BoundKind::Interval ? std::log(hi(op) - lo(op)) : 0.0}, x.target());
   }
   template <class X>
   static void backward(const Op& op, X& x) {
