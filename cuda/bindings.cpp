@@ -13,12 +13,9 @@
 #include "launch.hpp"
 
 namespace py = pybind11;
-using brr::cuda::GlmBernoulliDevice;
 using brr::cuda::ProgramDevice;
 
 namespace {
-using DArray = py::array_t<double, py::array::c_style | py::array::forcecast>;
-using IArray = py::array_t<int64_t, py::array::c_style | py::array::forcecast>;
 
 // The device copy of a brr_bayes._core.Program, holding the Python object so the Program outlives it.
 struct DeviceProgram {
@@ -30,53 +27,12 @@ struct DeviceProgram {
 }  // namespace
 
 PYBIND11_MODULE(_cuda, m) {
-  m.doc() = "brr_bayes CUDA kernels (fused GLM likelihoods).";
+  m.doc() = "brr_bayes CUDA: the device executor (backend/grid_executor.hpp on CUDA) and device queries.";
   m.def("device_count", &brr::cuda::device_count, "Number of visible CUDA devices (0 without a driver).");
   m.def("device_name", [](int d) {
     if (d < 0 || d >= brr::cuda::device_count()) throw py::index_error("no CUDA device " + std::to_string(d));
     return brr::cuda::device_name(d);
   });
-  py::class_<GlmBernoulliDevice>(m, "GlmBernoulli",
-                                 "Fused Bernoulli-logit GLM with group effects, evaluated on the GPU.")
-      .def(py::init([](DArray y, DArray offset, std::vector<IArray> idx, std::vector<int64_t> sizes) {
-             if (brr::cuda::device_count() == 0) throw std::runtime_error("no CUDA device is visible");
-             const auto n = y.size();
-             if (offset.size() != n) throw py::value_error("offset must have the same length as y");
-             if (idx.size() != sizes.size()) throw py::value_error("idx and sizes must have the same length");
-             std::vector<double> yv(y.data(), y.data() + n), ov(offset.data(), offset.data() + n);
-             for (double v : yv)
-               if (v != 0.0 && v != 1.0) throw py::value_error("y must hold 0/1 outcomes");
-             std::vector<std::vector<int32_t>> iv;
-             std::vector<int32_t> sv;
-             for (std::size_t k = 0; k < idx.size(); ++k) {
-               if (idx[k].size() != n) throw py::value_error("idx[" + std::to_string(k) + "] must have length n");
-               if (sizes[k] < 1 || sizes[k] > (1LL << 30)) throw py::value_error("sizes must be positive");
-               std::vector<int32_t> a(static_cast<std::size_t>(n));
-               for (py::ssize_t i = 0; i < n; ++i) {
-                 const int64_t g = idx[k].data()[i];
-                 if (g < 0 || g >= sizes[k])
-                   throw py::value_error("idx[" + std::to_string(k) + "] has id " + std::to_string(g) +
-                                         " outside [0, " + std::to_string(sizes[k]) + ")");
-                 a[static_cast<std::size_t>(i)] = static_cast<int32_t>(g);
-               }
-               iv.push_back(std::move(a));
-               sv.push_back(static_cast<int32_t>(sizes[k]));
-             }
-             return std::make_unique<GlmBernoulliDevice>(yv, ov, iv, sv);
-           }),
-           py::arg("y"), py::arg("offset"), py::arg("idx"), py::arg("sizes"))
-      .def_property_readonly("num_params", &GlmBernoulliDevice::num_params)
-      .def("logp_and_grad", [](GlmBernoulliDevice& g, DArray params) {
-        if (params.ndim() != 1 || static_cast<std::size_t>(params.size()) != g.num_params())
-          throw py::value_error("params must be a vector of length " + std::to_string(g.num_params()));
-        DArray grad(static_cast<py::ssize_t>(g.num_params()));
-        double lp;
-        {
-          py::gil_scoped_release release;
-          lp = g.logp_grad(params.data(), grad.mutable_data());
-        }
-        return py::make_tuple(lp, grad);
-      });
   py::class_<DeviceProgram>(m, "ProgramDevice",
                             "A compiled model's whole op program on the GPU: logp and gradients at B points per call.")
       .def(py::init([](py::object program, long lanes, const DeviceProgram* share) {

@@ -14,26 +14,6 @@ namespace brr::cuda {
 int device_count();                 // 0 when no driver or no GPU
 std::string device_name(int device);
 
-// Fused Bernoulli-logit GLM on the device:
-//   eta_i = offset_i + sum_k a_k[idx_k[i]],  logp = sum_i y_i eta_i - log(1 + exp(eta_i)),
-//   grad a_k[g] = sum_{i: idx_k[i] = g} (y_i - inv_logit(eta_i)).
-class GlmBernoulliDevice {
- public:
-  // y, offset: [n]; idx: K arrays of [n] int32 ids; sizes: levels per block [K]
-  GlmBernoulliDevice(const std::vector<double>& y, const std::vector<double>& offset,
-                     const std::vector<std::vector<int32_t>>& idx, const std::vector<int32_t>& sizes);
-  ~GlmBernoulliDevice();
-  GlmBernoulliDevice(const GlmBernoulliDevice&) = delete;
-  GlmBernoulliDevice& operator=(const GlmBernoulliDevice&) = delete;
-  std::size_t num_params() const;   // sum of sizes: the concatenated a_k
-  // params: concatenated a_k [num_params]; grad: same length. Returns logp.
-  double logp_grad(const double* params, double* grad);
-
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
-};
-
 // A whole op program on the device (backend/grid_executor.hpp with CUDA buffers and launches): logp
 // and gradient at B points per call; constants and index arrays copied to the device once.
 class ProgramDevice {
