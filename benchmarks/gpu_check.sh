@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The device check, in one go on a machine with an NVIDIA GPU (a few minutes): builds brr_bayes with CUDA
-# for the visible device, runs the gpu-marked tests (the device executor against the CPU on W1-W5, the
-# fused GLM kernel, every op family) and the GPU benchmark (benchmarks/gpu_bench.py: evaluations, W2
+# for the visible device, runs the gpu-marked tests (the device executor against the CPU on W1-W5 and on
+# every op family) and the GPU benchmark (benchmarks/gpu_bench.py: evaluations, W2
 # bandwidth, then device sampling against CPU NUTS), and writes every log and table to
 # $OUT (default ./gpu_check_out). Needs python3 with numpy, scipy, pybind11, setuptools and pytest.
 #   bash benchmarks/gpu_check.sh            # from the repository root; on the lent machine carry .whl
