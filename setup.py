@@ -123,6 +123,15 @@ int main(int argc, char**) {
 class BuildExt(build_ext):
     """Compile cuda/*.cu with nvcc into objects linked into brr_bayes._cuda."""
 
+    def run(self):
+        self._cuda_built = False
+        super().run()
+        if not self._cuda_built and not self.inplace:
+            # a _cuda module left in build/ by an earlier CUDA build must not ship in a CPU-only wheel
+            for stale in glob.glob(os.path.join(self.build_lib, "brr_bayes", "_cuda*")):
+                print(f"NOTE: removing {stale}: this build has no CUDA extension", file=sys.stderr)
+                os.remove(stale)
+
     def build_extension(self, ext):
         if ext.name == "brr_bayes._core" and self._links_libmvec():
             ext.define_macros.append(("BRR_HAVE_LIBMVEC", "1"))
@@ -132,6 +141,7 @@ class BuildExt(build_ext):
         try:
             ext.extra_objects = self._nvcc_objects()
             super().build_extension(ext)
+            self._cuda_built = True
         except (subprocess.CalledProcessError, OSError, Exception) as e:  # noqa: BLE001
             if os.environ.get("BRR_BAYES_CUDA") == "1":
                 raise
