@@ -28,15 +28,8 @@ namespace brr::ad {
 namespace {
 
 // An input as seen from lane b: element i at p[i * es + b * ls] (es = 0: broadcast; ls = 0: shared data).
-struct Arg {
-  const double* p;
-  std::size_t es, ls;
-};
-Arg arg(const BatchCtx& c, int s, std::size_t n) {
-  const bool full = c.n(s) == n;
-  if (c.varies(s)) return {c.v(s), full ? c.B : std::size_t{0}, 1};
-  return {c.v(s), full ? std::size_t{1} : std::size_t{0}, 0};
-}
+using Arg = ops::LaneArg;
+Arg arg(const BatchCtx& c, int s, std::size_t n) { return ops::lane_arg(c.v(s), c.varies(s), c.n(s) == n, c.B); }
 
 bool is_univariate(OpCode code) {
   return terms::with_kernel(code, [](auto, auto) {});

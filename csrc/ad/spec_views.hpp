@@ -38,8 +38,8 @@ struct HostView {
       double* lp = c.scratch(B);
       std::fill(lp, lp + B, 0.0);
       for (std::size_t i = 0; i < n; ++i)
-        for (std::size_t b = 0; b < B; ++b) lp[b] += f(i, b);
-      for (std::size_t b = 0; b < B; ++b) out[b] += lp[b];
+        BRR_IVDEP for (std::size_t b = 0; b < B; ++b) lp[b] += f(i, b);
+      BRR_IVDEP for (std::size_t b = 0; b < B; ++b) out[b] += lp[b];
     }
   }
   void sum_slot(int s, double* out, bool add) const {

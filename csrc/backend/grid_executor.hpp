@@ -206,7 +206,7 @@ class GridExecutor {
 
   const Program& P() const { return *p_; }
   struct SpecView {  // this executor as an op spec sees it (ops/spec.hpp): one grid index per item
-    const GridExecutor& g;
+    GridExecutor& g;
     std::size_t lanes() const { return g.B_; }
     double* v(int s) const { return g.v(s); }
     double* out(int s) const { return g.v(s); }
@@ -215,14 +215,13 @@ class GridExecutor {
     bool varies(int s) const { return g.varies(s); }
     template <class F>
     void items(std::size_t count, const F& f) const { Dev::launch(count, ops::OneItem<F>{f}); }
-    double* target() const { return const_cast<GridExecutor&>(g).buf(const_cast<GridExecutor&>(g).target_); }
+    double* target() const { return g.buf(g.target_); }
     template <class F>
     void chain_sum(std::size_t n, const F& f, double* out) const {
-      GridExecutor& e = const_cast<GridExecutor&>(g);
-      Dev::launch(n * g.B_, grid::LaneTerms<F>{f, e.buf(e.t_), g.B_});
-      e.reduce(e.buf(e.t_), n, out, true);
+      Dev::launch(n * g.B_, grid::LaneTerms<F>{f, g.buf(g.t_), g.B_});
+      g.reduce(g.buf(g.t_), n, out, true);
     }
-    void sum_slot(int s, double* out, bool add) const { const_cast<GridExecutor&>(g).reduce(g.v(s), g.n(s), out, add); }
+    void sum_slot(int s, double* out, bool add) const { g.reduce(g.v(s), g.n(s), out, add); }
   };
   double* v(int s) const {
     const ir::Slot& sl = P().slot(s);
@@ -234,11 +233,7 @@ class GridExecutor {
   }
   std::size_t n(int s) const { return P().slot(s).size; }
   bool varies(int s) const { return !P().slot(s).constant; }
-  grid::Arg arg(int s, std::size_t n_out) const {
-    const bool full = n(s) == n_out;
-    if (varies(s)) return {v(s), full ? B_ : 0, 1};
-    return {v(s), full ? std::size_t{1} : std::size_t{0}, 0};
-  }
+  grid::Arg arg(int s, std::size_t n_out) const { return ops::lane_arg(v(s), varies(s), n(s) == n_out, B_); }
   grid::Arg scalar_arg(int s) const {  // a size-1 input that every row reads: element stride 0
     grid::Arg x = arg(s, 1);
     x.es = 0;

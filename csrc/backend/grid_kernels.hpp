@@ -11,6 +11,7 @@
 
 #include "ops/elementwise/binary.hpp"
 #include "ops/elementwise/unary.hpp"
+#include "ops/spec.hpp"
 #include "ir/op_codes.hpp"
 #include "common/scalar_math.hpp"
 #include "common/hd.hpp"
@@ -32,11 +33,7 @@ namespace terms = ad::terms;
 constexpr std::size_t kChunk = 256;  // elements per partial sum of a reduction
 
 // An input as lane b sees it: element i at p[i * es + b * ls] (es = 0: broadcast, ls = 0: shared data)
-struct Arg {
-  const double* p = nullptr;
-  std::size_t es = 0, ls = 0;
-  BRR_HD double at(std::size_t i, std::size_t b) const { return p[i * es + b * ls]; }
-};
+using Arg = ops::LaneArg;
 
 // lane b's view of an input (a broadcast input's stride is 0) and of an output or adjoint (empty for null)
 BRR_HD inline In view(const Arg& a, std::size_t b) { return In{a.p + b * a.ls, a.es}; }

@@ -2,14 +2,14 @@
 //
 // An op spec (one header per op under csrc/ops/<family>/, listed in ops/all.hpp) is a struct named as
 // the op's enumerator in ir/ops.def, holding everything about the op that is not its code and signature:
-//   static void check_shape(const ShapeCheck&)           its shape rule (after the signature check)
+//   static void check_shape(const ShapeCheck&)               its shape rule (after the signature check)
 //   static bool on_lanes(const Op&, const Program&)          which input kinds the lane-interleaved
 //                                                            executors (CPU batch, device) take
 //   template <class X> static void forward(const Op&, X&)    values (and, for a density, the partials)
 //   template <class X> static void backward(const Op&, X&)   adjoints of its inputs
 // Its row maths are BRR_HD functors over independent work items, so one definition compiles for the
-// host and for CUDA. X is an executor's view (ScalarX / BatchX in ad/spec_views.hpp, the device
-// executor itself in backend/grid_executor.hpp):
+// host and for CUDA. X is an executor's view (ad::HostView<Ctx> and ad::HostView<BatchCtx> in
+// ad/spec_views.hpp, GridExecutor::SpecView in backend/grid_executor.hpp):
 //   lanes()            B, the points evaluated at once (1 for the scalar executor)
 //   v(s), out(s), a(s) slot s's values, its values to write, its adjoint (nullptr: not needed); element i
 //                      of lane b of a lane-varying slot at [i * B + b], a constant slot's at [i]
@@ -54,29 +54,34 @@ struct OneItem {
 inline bool varies(const Op& op, const Program& p, std::size_t k) { return !p.slot(op.in[k]).constant; }
 
 // An input as lane b reads it: element i at p[i * es + b * ls] (es = 0: one value broadcast over the
-// elements; ls = 0: data shared by the lanes).
+// elements; ls = 0: data shared by the lanes). The lane-interleaved kernels of the batch and device
+// executors read their inputs through it too (their Arg).
 struct LaneArg {
-  const double* p;
-  std::size_t es, ls;
+  const double* p = nullptr;
+  std::size_t es = 0, ls = 0;
   BRR_HD double at(std::size_t i, std::size_t b) const { return p[i * es + b * ls]; }
 };
 
-// item k of an (element, lane) grid as element i of lane b: one lane (the scalar executor) needs no division
-BRR_HD inline void element_lane(std::size_t k, std::size_t B, std::size_t& i, std::size_t& b) {
-  if (B == 1) {
-    i = k;
-    b = 0;
-  } else {
-    i = k / B;
-    b = k % B;
-  }
+// the view of an input with values p (per lane when `varies`, else data shared by the lanes), full-size
+// (`full`) or one value broadcast, in an executor of B lanes
+inline LaneArg lane_arg(const double* p, bool varies, bool full, std::size_t B) {
+  if (varies) return {p, full ? B : std::size_t{0}, 1};
+  return {p, full ? std::size_t{1} : std::size_t{0}, 0};
 }
 
 template <class X>
 LaneArg lane_arg(const X& x, int s, std::size_t n_out) {
-  const bool full = x.n(s) == n_out;
-  if (x.varies(s)) return {x.v(s), full ? x.lanes() : std::size_t{0}, 1};
-  return {x.v(s), full ? std::size_t{1} : std::size_t{0}, 0};
+  return lane_arg(x.v(s), x.varies(s), x.n(s) == n_out, x.lanes());
+}
+
+// f(k, i, b) for items k in [first, first + count) of an (element, lane) grid, k = i * B + b; one lane
+// (the scalar executor) needs no division
+template <class F>
+BRR_HD void for_element_lanes(std::size_t first, std::size_t count, std::size_t B, const F& f) {
+  for (std::size_t k = first; k < first + count; ++k) {
+    if (B == 1) f(k, k, std::size_t{0});
+    else f(k, k / B, k % B);
+  }
 }
 
 }  // namespace brr::ops

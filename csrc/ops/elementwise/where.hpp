@@ -13,11 +13,9 @@ struct WhereRows {
   double* o;
   std::size_t B;
   BRR_HD void operator()(std::size_t first, std::size_t count) const {
-    for (std::size_t k = first; k < first + count; ++k) {
-      std::size_t i, b;
-      element_lane(k, B, i, b);
+    for_element_lanes(first, count, B, [&](std::size_t k, std::size_t i, std::size_t b) {
       o[k] = c.at(i, b) != 0.0 ? x.at(i, b) : y.at(i, b);
-    }
+    });
   }
 };
 
@@ -27,12 +25,10 @@ struct WhereRowsBack {  // xa, ya: full-size adjoints, or nullptr
   double *xa, *ya;
   std::size_t B;
   BRR_HD void operator()(std::size_t first, std::size_t count) const {
-    for (std::size_t k = first; k < first + count; ++k) {
-      std::size_t i, b;
-      element_lane(k, B, i, b);
+    for_element_lanes(first, count, B, [&](std::size_t k, std::size_t i, std::size_t b) {
       double* to = c.at(i, b) != 0.0 ? xa : ya;
       if (to) to[k] += oa[k];
-    }
+    });
   }
 };
 

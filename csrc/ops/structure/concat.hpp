@@ -11,11 +11,7 @@ struct CopyRows {  // o[k] = element i of lane b of one input, k = i * B + b
   double* o;
   std::size_t B;
   BRR_HD void operator()(std::size_t first, std::size_t count) const {
-    for (std::size_t k = first; k < first + count; ++k) {
-      std::size_t i, b;
-      element_lane(k, B, i, b);
-      o[k] = a.at(i, b);
-    }
+    for_element_lanes(first, count, B, [&](std::size_t k, std::size_t i, std::size_t b) { o[k] = a.at(i, b); });
   }
 };
 

@@ -12,11 +12,7 @@ struct BroadcastRows {  // aa[k] += oa[b] for element i of lane b (oa null: += 1
   double* aa;
   std::size_t B;
   BRR_HD void operator()(std::size_t first, std::size_t count) const {
-    for (std::size_t k = first; k < first + count; ++k) {
-      std::size_t i, b;
-      element_lane(k, B, i, b);
-      aa[k] += oa ? oa[b] : 1.0;
-    }
+    for_element_lanes(first, count, B, [&](std::size_t k, std::size_t, std::size_t b) { aa[k] += oa ? oa[b] : 1.0; });
   }
 };
 
