@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 
+from . import divergences
 from .convergence import rhat_and_ess_bulk
 
 
@@ -25,10 +26,9 @@ def diagnose(result):
     out = []
     st = result.sample_stats
     n_total = st["diverging"].size
-    n_div = int(st["diverging"].sum())
-    if n_div:
-        out.append(("divergences", f"{n_div} of {n_total} draws ended in a divergence; the posterior may be "
-                    "biased. Try target_accept=0.95 or higher, or reparameterise (non-centred random effects)."))
+    msg = divergences.message(st)
+    if msg:
+        out.append(("divergences", msg))
     max_depth = result.config.get("max_treedepth", 10)
     n_sat = int((st["tree_depth"] >= max_depth).sum())
     if n_sat:

@@ -9,7 +9,7 @@ from typing import Literal
 
 import numpy as np
 
-from .. import _backend
+from .. import _backend, ops
 from .pathfinding import pathfinder
 from .result import Result
 from . import warm_start as warm_starts
@@ -102,6 +102,12 @@ def is_lockstep(sampler) -> bool:
     return isinstance(sampler, str) and samplers().get(sampler, {}).get("lockstep", False)
 
 
+def solves_odes(model) -> bool:
+    """Whether the model's log density solves an ODE (bb.ode.solve)."""
+    program = getattr(getattr(model, "compiled", None), "program", None)
+    return program is not None and ops.ODE_SOLVE in program.op_codes()
+
+
 def _integer(name, v, what):
     if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer))):
         raise ValueError(f"{name} must be {what}, got {v!r}")
@@ -165,8 +171,12 @@ def fresh_plan(model, *, draws=None, tune=None, chains=None, cores=None, seed=No
                      step_size, sampler)
     if config["draws"] + config["tune"] == 0:
         raise ValueError("draws and tune are both 0: nothing to sample; pass draws >= 1")
-    if init is None and is_lockstep(sampler):
-        init = "pathfinder"   # lock-step chains share one step size: a chain lost far out would shrink it for all
+    if init is None and (is_lockstep(sampler) or solves_odes(model)):
+        # lock-step chains share one step size: a chain lost far out would shrink it for all. An ODE
+        # model's random start can sit where the solution is tiny against atol, its log density noise of
+        # the parameters: NUTS's step size collapses there and the chain never leaves (Lotka-Volterra,
+        # one chain of four from uniform(-2, 2), 1,023 leapfrogs a draw for all its 2,000 iterations)
+        init = "pathfinder"
     inits = warm.inits if warm is not None else initial_points(model, init, config["chains"], seed)
     config["layout"] = warm_starts.layout(model)    # what a later warm start matches parameters by
     if warm is not None:

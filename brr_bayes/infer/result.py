@@ -11,6 +11,7 @@ import numpy as np
 from .. import _backend
 from .._version import __version__
 from . import checkpoint_file, verified_file
+from . import divergences as _divergences
 from .convergence import nested_rhat
 from .diagnostics import warn_after_sampling
 from .verified_file import ResultFileError  # noqa: F401  (bb.ResultFileError)
@@ -20,6 +21,10 @@ def stat_names():
     """The per-transition statistics a run records (the C++ trace's one list: _core.stat_names()), without the
     warm-up flag, which splits them."""
     return tuple(k for k in _backend.core().stat_names() if k != "warmup")
+
+
+# statistics padded with 0 (False, no divergence) past a short chain's last draw, not NaN
+_ZERO_PADDED = ("diverging", "divergence_reason")
 
 
 def _stack_chains(rows, pad_bool=False):
@@ -52,7 +57,7 @@ class Result:
                  partial=False, warmup_posterior=None, warmup_sample_stats=None, sampler_states=None,
                  grad_evals=None, chain_draws=None):
         self.posterior = posterior
-        self.sample_stats = sample_stats
+        self.sample_stats = _divergences.with_reasons(sample_stats)
         self.unconstrained = unconstrained
         self.model = model
         self.config = dict(config or {})
@@ -60,7 +65,7 @@ class Result:
         self.seconds = seconds
         self.partial = partial
         self.warmup_posterior = warmup_posterior
-        self.warmup_sample_stats = warmup_sample_stats
+        self.warmup_sample_stats = _divergences.with_reasons(warmup_sample_stats) if warmup_sample_stats else None
         self.sampler_states = sampler_states or []
         self.grad_evals = grad_evals
         self.chain_draws = list(chain_draws) if chain_draws is not None else [unconstrained.shape[1]] * \
@@ -87,7 +92,7 @@ class Result:
             rows = [t[key][w == mask_warm][:n] for t, w in zip(traces, warm)]
             if all(len(r) == n for r in rows):
                 return np.stack(rows)
-            if key == "diverging":  # ragged (interrupted) chains: pad past each chain's last draw
+            if key in _ZERO_PADDED:  # ragged (interrupted) chains: pad past each chain's last draw
                 return np.stack([np.concatenate([r, np.zeros(n - len(r), dtype=r.dtype)]) for r in rows])
             return np.stack([np.concatenate([r.astype(np.float64), np.full((n - len(r),) + r.shape[1:], np.nan)])
                              for r in rows])
@@ -155,7 +160,7 @@ class Result:
                                   for c in range(first.chains)], pad_bool)
 
         posterior = {k: join(lambda r, k=k: r.posterior[k]) for k in first.posterior}
-        stats = {k: join(lambda r, k=k: r.sample_stats[k], pad_bool=(k == "diverging")) for k in first.sample_stats}
+        stats = {k: join(lambda r, k=k: r.sample_stats[k], pad_bool=(k in _ZERO_PADDED)) for k in first.sample_stats}
         config = dict(last.config)
         grad = [sum(r.grad_evals[c] for r in results) for c in range(first.chains)] if all(
             r.grad_evals for r in results) else None
@@ -171,7 +176,7 @@ class Result:
 
         def stack(key):
             rows = [j[key] if j is not None else template[key][:0] for j in chains]
-            return _stack_chains(rows, template[key].dtype == bool)
+            return _stack_chains(rows, template[key].dtype == bool or key.split("/", 1)[-1] in _ZERO_PADDED)
 
         return cls({k.split("/", 1)[1]: stack(k) for k in template if k.startswith("posterior/")},
                    {k.split("/", 1)[1]: stack(k) for k in template if k.startswith("stats/")},
@@ -205,6 +210,20 @@ class Result:
     @property
     def draws(self):
         return self.unconstrained.shape[1]
+
+    def divergences(self):
+        """{cause: number of draws} of the kept draws that ended in a divergence, by the cause the sampler
+        recorded (``energy``, ``not_finite``, ``ode_max_steps``, ...; see
+        ``brr_bayes.infer.divergences.reasons()``); empty when none diverged.
+
+        Example:
+            >>> import brr_bayes as bb
+            >>> with bb.Model() as m:
+            ...     x = bb.Normal("x", 0, 1)
+            >>> bb.sample(m, draws=200, tune=300, chains=1, seed=1, progressbar=False).divergences()
+            {}
+        """
+        return _divergences.counts(self.sample_stats)
 
     def nested_rhat(self, superchains=4):
         """{name: nested R-hat} with the chains in ``superchains`` consecutive groups (see

@@ -48,7 +48,9 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
         init: {name: constrained value} (or one dict per chain); missing names start uniform(-2, 2).
             ``"pathfinder"``: each chain starts at a draw of a 4-path Pathfinder approximation
             (bb.pathfinder), in the bulk of the posterior; for models whose random starts wander
-            (ODEs far from their data, several modes).
+            (several modes). Left out: uniform(-2, 2) as Stan starts, except for ChEES and MEADS and for
+            models that solve an ODE, which start from Pathfinder (an ODE's random start can sit where
+            its solution is noise against atol, and a chain stalls there).
         keep_warmup: also store the warm-up draws.
         resume: a Result (from bb.sample or bb.Result.load, or the path of a saved one or of a checkpoint) whose chains continue exactly where they
             stopped, with the run's own seed, warm-up length and sampler settings (others passed are

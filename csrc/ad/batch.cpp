@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <limits>
 #include <functional>
 
 #include "ir/op_shapes.hpp"
@@ -97,8 +98,10 @@ void lanes_forward(const Program& p, BatchWorkspace& ws, const Op& op, bool want
       if (adj) lane_in(p, ws, lw, s, b, true);
     }
     Ctx c{p, lw, want_grad};
+    lw.failure = Divergence::None;
     forward(op, c);
     ws.target[b] += c.target;
+    if (lw.failure != Divergence::None) ws.target[b] = std::numeric_limits<double>::quiet_NaN();  // as logp_grad's
     if (op.out >= 0) lane_out(p, ws, lw, op.out, b, false);
     if (adj)
       for (int s : op.in) lane_out(p, ws, lw, s, b, true);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 #include "common/errors.hpp"
 #include "ir/logp_ops.hpp"
@@ -48,6 +49,7 @@ double logp_grad(const Program& p, Workspace& ws, ConstSpan x, Span grad) {
   const bool want_grad = grad.data != nullptr;
   if (want_grad && grad.size != p.dim()) fail("logp: grad has size ", grad.size, ", expected ", p.dim());
   std::memcpy(ws.val.data(), x.data, p.dim() * sizeof(double));
+  ws.failure = Divergence::None;
   Ctx c{p, ws, want_grad};
   if (want_grad)  // memset: a plain loop of stores ran 3% of W4's evaluation slower than glibc's
     for (const auto& [b, e] : ws.adj_zero) std::memset(ws.adj.data() + b, 0, (e - b) * sizeof(double));
@@ -57,12 +59,15 @@ double logp_grad(const Program& p, Workspace& ws, ConstSpan x, Span grad) {
     for (auto it = ws.logp_ops.rbegin(); it != ws.logp_ops.rend(); ++it) backward(ops[*it], c);
     std::memcpy(grad.data, ws.adj.data(), p.dim() * sizeof(double));
   }
-  return c.target;
+  // an op that failed (an ODE solve stopped short) fails the whole density, whether or not the
+  // outputs it left NaN enter it: every caller (the samplers, Pathfinder, logp()) sees one answer
+  return ws.failure == Divergence::None ? c.target : std::numeric_limits<double>::quiet_NaN();
 }
 
 void forward_only(const Program& p, Workspace& ws, ConstSpan x, const std::vector<std::size_t>& ops) {
   if (x.size != p.dim()) fail("forward_only: x has size ", x.size, " but the model has dimension ", p.dim());
   std::memcpy(ws.val.data(), x.data, p.dim() * sizeof(double));
+  ws.failure = Divergence::None;
   Ctx c{p, ws, false};
   for (std::size_t k : ops) forward(p.ops().at(k), c);
 }

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/divergence.hpp"
 #include "common/row_pool.hpp"
 #include "common/span.hpp"
 #include "ir/program.hpp"
@@ -26,6 +27,9 @@ struct Workspace {
   std::vector<std::vector<double>> tape;            // by output slot: what an op keeps from forward for backward
   std::vector<std::size_t> logp_ops;                // ir::logp_ops: what logp_grad runs
   std::vector<std::pair<std::size_t, std::size_t>> adj_zero;  // ir::adjoint_ranges of those ops
+  // why the last evaluation's value is not usable, where an op knows (an ODE solve that stopped
+  // short); reset by each evaluation, the first op to fail names it
+  Divergence failure = Divergence::None;
 };
 
 // What a kernel sees: typed access to its slots and the running target.

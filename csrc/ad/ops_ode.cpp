@@ -1,8 +1,11 @@
 // OdeSolve: y(t_k), k = 0..T-1, of y' = f(t, y, theta), y(t0) = y0, for a Function f of [t, y, theta].
 // Forward solves (RK45 or BDF, csrc/ode/) and, when a gradient is wanted, the forward sensitivities
 // S_k = dy(t_k)/d[y0, theta] with the Jacobians from reverse sweeps of f; they stay on the tape for
-// backward, which contracts them with the output adjoint. A solve that fails (max_steps, a step too
-// small) gives NaN outputs, so the sampler rejects the point as it would any non-finite density.
+// backward, which contracts them with the output adjoint. The sensitivities are solved whether or not
+// a gradient is wanted: the solver's error test reads them (ode_problem.hpp), so a value is the same
+// with and without its gradient. A solve that stops short (max_steps within an output interval, a
+// step too small, a right-hand side not finite) gives NaN outputs and names its cause in the
+// workspace, so the sampler rejects the point as a divergence with that reason.
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -17,8 +20,7 @@ void ode_forward(const Op& op, Ctx& c) {
   const std::size_t n = op.ip[1], p = op.ip[2], T = op.ip[3];
   const Function& fn = c.prog.function(static_cast<int>(op.ip[0]));
   Workspace& fw = c.ws.fn_ws[op.ip[0]];
-  const bool sens = c.a(op.out) != nullptr;
-  const std::size_t m = sens ? n + p : 0, d = 1 + n + p;
+  const std::size_t m = n + p, d = 1 + n + p;
   std::vector<double> x(d), Jfull(n * d);  // a few doubles per solve, not per step
   if (p) std::memcpy(x.data() + 1 + n, c.v(op.in[1]), p * sizeof(double));
   ode::Problem pb;
@@ -31,7 +33,6 @@ void ode_forward(const Op& op, Ctx& c) {
     jacobian(fn, fw, x.data(), f, Jfull.data());
     for (std::size_t i = 0; i < n; ++i) {
       for (std::size_t k = 0; k < n; ++k) Jy[i * n + k] = Jfull[i * d + 1 + k];
-      if (!m) continue;  // BDF's Newton matrix wants J_y even without sensitivities
       for (std::size_t j = 0; j < n; ++j) Jp[i * m + j] = 0.0;  // y0 enters only through S(t0) = I
       for (std::size_t j = 0; j < p; ++j) Jp[i * m + n + j] = Jfull[i * d + 1 + n + j];
     }
@@ -46,8 +47,12 @@ void ode_forward(const Op& op, Ctx& c) {
   opt.max_steps = static_cast<long>(op.ip[5]);
   const double* times = op.dp.data() + 3;
   const double* y0 = c.v(op.in[0]);
-  if (op.ip[4] == 0) ode::rk45(pb, op.dp[0], y0, S0.data(), times, T, opt, c.out(op.out), S.data());
-  else ode::bdf(pb, op.dp[0], y0, S0.data(), times, T, opt, c.out(op.out), S.data());
+  const ode::Status st = op.ip[4] == 0 ? ode::rk45(pb, op.dp[0], y0, S0.data(), times, T, opt, c.out(op.out), S.data())
+                                       : ode::bdf(pb, op.dp[0], y0, S0.data(), times, T, opt, c.out(op.out), S.data());
+  if (st == ode::Status::Ok || c.ws.failure != Divergence::None) return;
+  c.ws.failure = st == ode::Status::MaxSteps       ? Divergence::OdeMaxSteps
+                 : st == ode::Status::StepTooSmall ? Divergence::OdeStepTooSmall
+                                                   : Divergence::OdeNotFinite;
 }
 
 void ode_backward(const Op& op, Ctx& c) {

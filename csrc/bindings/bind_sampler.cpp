@@ -109,6 +109,7 @@ void for_each_stat(const infer::ChainTrace& t, F&& f) {
   f("tree_depth", t.depth);
   f("n_steps", t.n_steps);
   f("diverging", t.diverging);
+  f("divergence_reason", t.divergence_reason);
   f("warmup", t.warmup);
 }
 
@@ -249,6 +250,14 @@ void bind_sampler(py::module_& m) {
     for_each_stat(infer::ChainTrace{}, [&](const char* name, const auto&) { names.emplace_back(name); });
     return names;
   }, "The names of the per-transition statistics a run's trace() gives, in order (one list: for_each_stat).");
+  m.def("divergence_reasons", [] {
+    py::list out;
+#define BRR_DIVERGENCE_ROW(e, code, name, text) out.append(py::make_tuple(code, name, text));
+    BRR_DIVERGENCE_REASONS(BRR_DIVERGENCE_ROW)
+#undef BRR_DIVERGENCE_ROW
+    return out;
+  }, "(code, name, meaning) of each cause of a divergence the divergence_reason statistic records "
+     "(csrc/common/divergence.hpp), code 0 meaning none.");
   m.def("samplers", [] {
     py::list out;
     for (const infer::SamplerInfo& s : infer::samplers()) {

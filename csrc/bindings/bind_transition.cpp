@@ -13,6 +13,7 @@
 #include "infer/chees/transition.hpp"
 #include "infer/meads/transition.hpp"
 #include "infer/nuts/trajectory.hpp"
+#include "infer/run.hpp"
 
 namespace brr::bind {
 
@@ -80,6 +81,7 @@ void bind_transition(py::module_& m) {
         std::vector<double> logp(B), energy(B), error(B), accept(B), slice(B);
         std::vector<int> steps(B), depth(B);
         std::vector<bool> divergent(B);
+        std::vector<int> reason(B);  // a Divergence code
         if (sampler == "nuts") {
           const int max_depth = state.contains("max_treedepth") ? state["max_treedepth"].cast<int>() : 10;
           if (max_depth < 1 || max_depth > 30) throw py::value_error("state['max_treedepth'] must be in [1, 30]");
@@ -95,6 +97,7 @@ void bind_transition(py::module_& m) {
             pos[c] = z.q;
             logp[c] = s.logp, energy[c] = s.energy, error[c] = s.energy_error, accept[c] = s.accept_stat;
             steps[c] = s.n_leapfrog, depth[c] = s.depth, divergent[c] = s.divergent;
+            reason[c] = static_cast<int>(s.reason);
           }
           out["depth"] = depth;
         } else if (sampler == "chees") {
@@ -117,6 +120,7 @@ void bind_transition(py::module_& m) {
             pos[c] = e.q, prop_q[c] = e.prop.q, prop_p[c] = e.prop.p;
             logp[c] = e.lp, energy[c] = e.energy, error[c] = e.energy_error, accept[c] = e.accept;
             steps[c] = L, divergent[c] = e.divergent;
+            reason[c] = static_cast<int>(infer::divergence_of(e.divergent, e.energy_error));
           }
         } else {
           const DArray p = rows_of(state, "momentum", d);
@@ -149,6 +153,7 @@ void bind_transition(py::module_& m) {
             pos[c] = e.q, prop_q[c] = e.prop.q, prop_p[c] = e.prop.p, mom[c] = e.p;
             logp[c] = e.lp, energy[c] = e.energy, error[c] = e.energy_error, accept[c] = e.accept;
             slice[c] = e.u, steps[c] = 1, divergent[c] = e.divergent;
+            reason[c] = static_cast<int>(infer::divergence_of(e.divergent, e.energy_error));
           }
           out["momentum"] = matrix(mom);
           out["slice"] = slice;
@@ -159,7 +164,7 @@ void bind_transition(py::module_& m) {
           out["proposal_momentum"] = matrix(prop_p);
         }
         out["logp"] = logp, out["energy"] = energy, out["energy_error"] = error, out["accept"] = accept;
-        out["n_steps"] = steps, out["diverging"] = divergent;
+        out["n_steps"] = steps, out["diverging"] = divergent, out["divergence_reason"] = reason;
         return out;
       },
       py::arg("program"), py::arg("sampler"), py::arg("state"), py::arg("seed"),
@@ -167,7 +172,7 @@ void bind_transition(py::module_& m) {
 (seed, c). state: position (chains x dim), inv_metric (dim, diagonal), step_size; NUTS: max_treedepth;
 ChEES: steps (its leapfrog steps L); MEADS: momentum (chains x dim, per unit of sqrt(inv_metric)), slice
 (chains), alpha, delta. Returns the new positions and each chain's logp, energy, energy_error, accept,
-n_steps, diverging; ChEES and MEADS also the trajectory's end (proposal_position, proposal_momentum in
+n_steps, diverging, divergence_reason (a code of divergence_reasons()); ChEES and MEADS also the trajectory's end (proposal_position, proposal_momentum in
 the metric's units); MEADS the new momentum and slice; NUTS the tree depth.)pbdoc");
 }
 

@@ -26,8 +26,9 @@ class ProgramDensity : public infer::LogDensity {
   std::size_t dim() const override { return p_->dim(); }
   infer::LogpStatus logp_grad(const double* x, double* grad, double& logp) override {
     logp = ad::logp_grad(*p_, ws_, ConstSpan{x, p_->dim()}, Span{grad, p_->dim()});
-    return infer::LogpStatus::Ok;
+    return ws_.failure == Divergence::None ? infer::LogpStatus::Ok : infer::LogpStatus::Recoverable;
   }
+  Divergence last_failure() const override { return ws_.failure; }
 
  private:
   std::shared_ptr<const ir::Program> p_;

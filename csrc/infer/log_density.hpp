@@ -5,6 +5,8 @@
 #include <memory>
 #include <stdexcept>
 
+#include "common/divergence.hpp"
+
 namespace brr::infer {
 
 enum class LogpStatus { Ok, Recoverable, Fatal };  // Recoverable: treated as a divergence
@@ -14,6 +16,9 @@ class LogDensity {
   virtual ~LogDensity() = default;
   virtual std::size_t dim() const = 0;
   virtual LogpStatus logp_grad(const double* x, double* grad, double& logp) = 0;
+  // Why the last evaluation gave no usable value, where the density knows (an ODE solve that stopped
+  // short); None when it does not, and the sampler names the non-finite value itself.
+  virtual Divergence last_failure() const { return Divergence::None; }
 };
 
 class BatchLogDensity {

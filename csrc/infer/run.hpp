@@ -4,6 +4,7 @@
 // Python side drive them the same way; make_run picks one by name (the sampler registry).
 #pragma once
 #include <atomic>
+#include <cmath>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -34,6 +35,7 @@ struct ChainTrace {
   std::vector<double> step, energy, energy_error, accept, lp;
   std::vector<int32_t> depth, n_steps;
   std::vector<uint8_t> diverging, warmup;
+  std::vector<uint8_t> divergence_reason;  // a Divergence code per row (common/divergence.hpp)
   long long grad_evals = 0;
   std::string error;
   ChainState final_state;
@@ -49,14 +51,21 @@ struct ChainTrace {
     std::lock_guard<std::mutex> lock(snapshot_mutex_);
     return std::exchange(snapshots_, {});
   }
-  // records row `saved` (when there is room) of one transition
+  // records row `saved` (when there is room) of one transition; divergent when `reason` is not None
   void record(const double* q, double eps, double energy_, double energy_err, double accept_, double logp,
-              int depth_, int n_steps_, bool divergent, bool warm);
+              int depth_, int n_steps_, Divergence reason, bool warm);
 
  private:
   std::mutex snapshot_mutex_;
   std::vector<Snapshot> snapshots_;
 };
+
+// A one-step move's divergence by cause (ChEES, MEADS): a finite energy error over the threshold, else a
+// point whose log density or gradient was not usable.
+inline Divergence divergence_of(bool divergent, double energy_error) {
+  if (!divergent) return Divergence::None;
+  return std::isfinite(energy_error) ? Divergence::Energy : Divergence::NotFinite;
+}
 
 struct SamplerConfig {
   ChainConfig chain;

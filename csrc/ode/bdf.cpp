@@ -1,9 +1,10 @@
 // Variable-order (1-5) backward differentiation formulas for stiff systems: the quasi-constant step
 // NDF scheme of Shampine & Reichelt (the MATLAB ODE suite), step and order control as in
-// scipy.integrate's BDF. Sensitivities are solved after each accepted state step from the
-// differentiated corrector equation, (I - c J_y) dS = c (J_y S_pred + J_p) - psi_S, with J at the new
-// point (the staggered direct method): the exact derivative of the discrete solution, while the
-// state steps (Newton with a possibly stale Jacobian) are the same with or without sensitivities.
+// scipy.integrate's BDF. Sensitivities are solved once the states' Newton iteration has converged,
+// from the differentiated corrector equation, (I - c J_y) dS = c (J_y S_pred + J_p) - psi_S, with J at
+// the new point (the staggered direct method): the exact derivative of the discrete solution. The
+// error test and the order choice read states and sensitivities (CVODES's sensitivity error control;
+// ode_problem.hpp says why), so a step whose sensitivities are off is rejected too.
 #include <array>
 #include <cmath>
 #include <limits>
@@ -76,19 +77,24 @@ Status bdf(const Problem& pb, double t0, const double* y0, const double* S0, con
   const double newton_tol = std::max(10 * eps / opt.rtol, std::min(0.03, std::sqrt(opt.rtol)));
 
   std::vector<double> f(n), J(n * n), Jp(n * m), Jy_new(n * n), Jp_new(n * m), FS(n * m), M(n * n);
-  std::vector<double> y_predict(n), psi(n), scale(n), y(n), d(n), dy(n), dfull(N), zs(N);
+  std::vector<double> y_predict(n), psi(n), scale(n), y(n), d(n), dy(n), dfull(N), zs(N), f0(N);
+  std::vector<double> scale_all(N), err_all(N);  // the error test's, over states and sensitivities
   pb.eval(t0, y0, f.data(), J.data(), Jp.data());
-  double h_abs = initial_step(pb, t0, y0, f.data(), t_end, 1, opt);
+  if (m) sens_rhs(n, m, J.data(), S0, Jp.data(), FS.data());
+  std::copy(f.begin(), f.end(), f0.begin());
+  std::copy(FS.begin(), FS.end(), f0.begin() + n);
+  if (!all_finite(f0.data(), N) || !all_finite(J.data(), n * n)) return out.fail_from(next, Status::NotFinite);
+  Augmented F(pb);
+  double h_abs = initial_step(F, t0, z0.data(), f0.data(), t_end, 1, opt);
   std::vector<std::vector<double>> D(kMaxOrder + 3, std::vector<double>(N, 0.0));
   D[0] = z0;
-  if (m) sens_rhs(n, m, J.data(), S0, Jp.data(), FS.data());
-  for (std::size_t i = 0; i < n; ++i) D[1][i] = f[i] * h_abs;
-  for (std::size_t i = 0; i < n * m; ++i) D[1][n + i] = FS[i] * h_abs;
+  for (std::size_t i = 0; i < N; ++i) D[1][i] = f0[i] * h_abs;
   int order = 1, n_equal_steps = 0;
   DenseLu lu, lu_sens;
   bool lu_valid = false;
   double t = t0;
-  long attempts = 0;
+  long attempts = 0;        // since the last output time passed
+  bool not_finite = false;  // the last Newton failure met a right-hand side that was not finite
 
   auto newton = [&](double t_new, double c, int& n_iter) {
     std::fill(d.begin(), d.end(), 0.0);
@@ -100,6 +106,7 @@ Status bdf(const Problem& pb, double t0, const double* y0, const double* S0, con
       pb.eval(t_new, y.data(), f.data(), nullptr, nullptr);
       bool finite = true;
       for (double v : f) finite &= std::isfinite(v);
+      not_finite = !finite;
       if (!finite) break;
       for (std::size_t i = 0; i < n; ++i) dy[i] = c * f[i] - psi[i] - d[i];
       lu.solve(dy.data());
@@ -135,7 +142,7 @@ Status bdf(const Problem& pb, double t0, const double* y0, const double* S0, con
     bool current_jac = false, accepted = false;
     double t_new = t, c = 0, safety = 0, error_norm = 0;
     while (!accepted) {
-      if (h_abs < hmin) return out.fail_from(next, Status::StepTooSmall);
+      if (h_abs < hmin) return out.fail_from(next, not_finite ? Status::NotFinite : Status::StepTooSmall);
       if (++attempts > opt.max_steps) return out.fail_from(next, Status::MaxSteps);
       t_new = t + h_abs;
       if (t_new > t_end) {
@@ -174,12 +181,31 @@ Status bdf(const Problem& pb, double t0, const double* y0, const double* S0, con
         lu_valid = false;
         continue;
       }
+      not_finite = false;
       safety = 0.9 * (2 * kNewtonMaxIter + 1) / (2 * kNewtonMaxIter + n_iter);
-      for (std::size_t i = 0; i < n; ++i) {
-        scale[i] = opt.atol + opt.rtol * std::abs(y[i]);
-        dy[i] = co.error_const[order] * d[i];
+      for (std::size_t i = 0; i < n; ++i) dfull[i] = d[i];
+      if (m) {  // sensitivity corrector at the new point
+        pb.eval(t_new, y.data(), f.data(), Jy_new.data(), Jp_new.data());
+        if (!factor_newton(Jy_new.data(), c, lu_sens)) return out.fail_from(next, Status::StepTooSmall);
+        std::vector<double>& Sp = zs;  // predicted S, then the right-hand side
+        for (std::size_t i = 0; i < n * m; ++i) {
+          double s = 0.0;
+          for (int j = 0; j <= order; ++j) s += D[j][n + i];
+          Sp[i] = s;
+        }
+        sens_rhs(n, m, Jy_new.data(), Sp.data(), Jp_new.data(), FS.data());
+        for (std::size_t i = 0; i < n * m; ++i) {
+          double p = 0.0;
+          for (int j = 1; j <= order; ++j) p += D[j][n + i] * co.gamma[j];
+          dfull[n + i] = c * FS[i] - p / co.alpha[order];
+        }
+        for (std::size_t col = 0; col < m; ++col) lu_sens.solve(dfull.data() + n + col, m);
+        for (std::size_t i = 0; i < n * m; ++i) scale_all[n + i] = opt.atol + opt.rtol * std::abs(Sp[i] + dfull[n + i]);
       }
-      error_norm = rms(dy.data(), scale.data(), n);
+      for (std::size_t i = 0; i < n; ++i) scale_all[i] = opt.atol + opt.rtol * std::abs(y[i]);
+      for (std::size_t i = 0; i < N; ++i) err_all[i] = co.error_const[order] * dfull[i];
+      error_norm = rms(err_all.data(), scale_all.data(), N);
+      if (!std::isfinite(error_norm)) error_norm = HUGE_VAL;
       if (error_norm > 1) {
         const double factor = std::max(kMinFactor, safety * std::pow(error_norm, -1.0 / (order + 1)));
         h_abs *= factor;
@@ -191,24 +217,6 @@ Status bdf(const Problem& pb, double t0, const double* y0, const double* S0, con
     }
     ++n_equal_steps;
     t = t_new;
-    for (std::size_t i = 0; i < n; ++i) dfull[i] = d[i];
-    if (m) {  // sensitivity corrector at the accepted point
-      pb.eval(t_new, y.data(), f.data(), Jy_new.data(), Jp_new.data());
-      if (!factor_newton(Jy_new.data(), c, lu_sens)) return out.fail_from(next, Status::StepTooSmall);
-      std::vector<double>& Sp = zs;  // predicted S, then the right-hand side
-      for (std::size_t i = 0; i < n * m; ++i) {
-        double s = 0.0;
-        for (int j = 0; j <= order; ++j) s += D[j][n + i];
-        Sp[i] = s;
-      }
-      sens_rhs(n, m, Jy_new.data(), Sp.data(), Jp_new.data(), FS.data());
-      for (std::size_t i = 0; i < n * m; ++i) {
-        double p = 0.0;
-        for (int j = 1; j <= order; ++j) p += D[j][n + i] * co.gamma[j];
-        dfull[n + i] = c * FS[i] - p / co.alpha[order];
-      }
-      for (std::size_t col = 0; col < m; ++col) lu_sens.solve(dfull.data() + n + col, m);
-    }
     for (std::size_t i = 0; i < N; ++i) {
       D[order + 2][i] = dfull[i] - D[order + 1][i];
       D[order + 1][i] = dfull[i];
@@ -218,8 +226,8 @@ Status bdf(const Problem& pb, double t0, const double* y0, const double* S0, con
 
     if (n_equal_steps >= order + 1) {  // try orders order-1, order, order+1
       auto norm_of = [&](int row, int k) {
-        for (std::size_t i = 0; i < n; ++i) dy[i] = co.error_const[k] * D[row][i];
-        return rms(dy.data(), scale.data(), n);
+        for (std::size_t i = 0; i < N; ++i) err_all[i] = co.error_const[k] * D[row][i];
+        return rms(err_all.data(), scale_all.data(), N);
       };
       const double inf = HUGE_VAL;
       const double norms[3] = {order > 1 ? norm_of(order, order - 1) : inf, error_norm,
@@ -239,6 +247,7 @@ Status bdf(const Problem& pb, double t0, const double* y0, const double* S0, con
     }
     // outputs inside (previous t, t]: the interpolating polynomial through the differences
     while (next < T && times[next] <= t) {
+      attempts = 0;
       if (times[next] == t) {
         out.emit(next++, D[0].data());
         continue;

@@ -1,8 +1,7 @@
 // Explicit Runge-Kutta 5(4) (Dormand & Prince) with scipy.integrate's step control and dense output.
 // States and sensitivities advance as one augmented vector z = [y, S]: the sensitivity stages are
 // the forward-mode derivative of the state stages, so S is the exact derivative of the discrete
-// solution; the error estimate reads the states only, so the step sequence does not depend on
-// whether sensitivities are wanted.
+// solution; the error estimate reads the whole vector (ode_problem.hpp says why).
 #include <cmath>
 #include <vector>
 
@@ -35,19 +34,6 @@ constexpr double P[kStages + 1][4] = {
     {0, 40617522.0 / 29380423, -110615467.0 / 29380423, 69997945.0 / 29380423}};
 constexpr double kSafety = 0.9, kMinFactor = 0.2, kMaxFactor = 10, kErrorExponent = -1.0 / 5;
 
-// z' at (t, z): the state derivative and, with sensitivities, J_y S + J_p
-struct Augmented {
-  const Problem& pb;
-  std::vector<double> Jy, Jp;
-  explicit Augmented(const Problem& p) : pb(p), Jy(p.m ? p.n * p.n : 0), Jp(p.n * p.m) {}
-  std::size_t size() const { return pb.n + pb.n * pb.m; }
-  void operator()(double t, const double* z, double* dz) {
-    if (!pb.m) return pb.eval(t, z, dz, nullptr, nullptr);
-    pb.eval(t, z, dz, Jy.data(), Jp.data());
-    sens_rhs(pb.n, pb.m, Jy.data(), z + pb.n, Jp.data(), dz + pb.n);
-  }
-};
-
 }  // namespace
 
 Status rk45(const Problem& pb, double t0, const double* y0, const double* S0, const double* times, std::size_t T,
@@ -56,7 +42,7 @@ Status rk45(const Problem& pb, double t0, const double* y0, const double* S0, co
   Augmented F(pb);
   const std::size_t N = F.size();
   const Outputs out{n, m, T, Y, S};
-  std::vector<double> z = out.start(y0, S0), z_new(N), stage(N), scale(n), err(n);
+  std::vector<double> z = out.start(y0, S0), z_new(N), stage(N), scale(N), err(N);
   std::vector<std::vector<double>> K(kStages + 1, std::vector<double>(N));
   std::size_t next = 0;
   while (next < T && times[next] == t0) out.emit(next++, z.data());
@@ -64,15 +50,17 @@ Status rk45(const Problem& pb, double t0, const double* y0, const double* S0, co
   const double t_end = times[T - 1];
   double t = t0;
   F(t, z.data(), K[0].data());
-  double h_abs = initial_step(pb, t0, z.data(), K[0].data(), t_end, 4, opt);
-  long attempts = 0;
+  if (!all_finite(K[0].data(), N)) return out.fail_from(next, Status::NotFinite);
+  double h_abs = initial_step(F, t0, z.data(), K[0].data(), t_end, 4, opt);
+  long attempts = 0;         // since the last output time passed
+  bool not_finite = false;   // the last rejection's error was not finite (f not finite at a stage)
   while (next < T) {
     const double hmin = min_step(t);
     if (h_abs < hmin) h_abs = hmin;
     bool accepted = false, rejected = false;
     double h = 0, t_new = t;
     while (!accepted) {
-      if (h_abs < hmin) return out.fail_from(next, Status::StepTooSmall);
+      if (h_abs < hmin) return out.fail_from(next, not_finite ? Status::NotFinite : Status::StepTooSmall);
       if (++attempts > opt.max_steps) return out.fail_from(next, Status::MaxSteps);
       t_new = t + h_abs;
       if (t_new > t_end) t_new = t_end;
@@ -92,13 +80,14 @@ Status rk45(const Problem& pb, double t0, const double* y0, const double* S0, co
         z_new[i] = z[i] + h * dz;
       }
       F(t_new, z_new.data(), K[kStages].data());
-      for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t i = 0; i < N; ++i) {
         scale[i] = opt.atol + std::max(std::abs(z[i]), std::abs(z_new[i])) * opt.rtol;
         double e = 0.0;
         for (int j = 0; j <= kStages; ++j) e += E[j] * K[j][i];
         err[i] = h * e;
       }
-      const double error_norm = rms(err.data(), scale.data(), n);
+      const double error_norm = rms(err.data(), scale.data(), N);
+      not_finite = !std::isfinite(error_norm);
       if (error_norm < 1) {
         double factor = error_norm == 0 ? kMaxFactor : std::min(kMaxFactor, kSafety * std::pow(error_norm, kErrorExponent));
         if (rejected) factor = std::min(1.0, factor);
@@ -123,6 +112,7 @@ Status rk45(const Problem& pb, double t0, const double* y0, const double* S0, co
       }
       out.emit(next, times[next] == t_new ? z_new.data() : stage.data());
       ++next;
+      attempts = 0;
     }
     t = t_new;
     z.swap(z_new);

@@ -311,7 +311,8 @@ void CheesRun::run() {
       infer::ChainTrace& t = *traces[c];
       if (m.divergent && !warm) t.divergences.fetch_add(1);
       if (!warm || cfg_.keep_warmup)
-        t.record(m.q.data(), eps, m.energy, m.energy_error, m.accept, m.lp, 0, L, m.divergent, warm);
+        t.record(m.q.data(), eps, m.energy, m.energy_error, m.accept, m.lp, 0, L,
+                 divergence_of(m.divergent, m.energy_error), warm);
       t.step_size.store(eps);
       t.done.store(it + 1);
       t.grad_evals = m.grad_evals;

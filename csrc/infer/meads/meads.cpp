@@ -184,9 +184,10 @@ void MeadsRun::run() {
       if (m.divergent && m.moves && !warm) t.divergences.fetch_add(1);
       if (!warm || cfg_.keep_warmup) {
         if (m.moves)
-          t.record(m.q.data(), eps, m.energy, m.energy_error, m.accept, m.lp, 0, 1, m.divergent, warm);
+          t.record(m.q.data(), eps, m.energy, m.energy_error, m.accept, m.lp, 0, 1,
+                   divergence_of(m.divergent, m.energy_error), warm);
         else  // the fold that stood still this iteration: its state again, no step taken
-          t.record(m.q.data(), eps, m.energy, 0.0, m.accept, m.lp, 0, 0, false, warm);
+          t.record(m.q.data(), eps, m.energy, 0.0, m.accept, m.lp, 0, 0, Divergence::None, warm);
       }
       t.step_size.store(eps);
       t.done.store(it + 1);

@@ -63,7 +63,7 @@ void SamplerRun::run_chain(int c) {
       if (s.divergent && !warm) t.divergences.fetch_add(1);
       if (!warm || cfg_.keep_warmup)
         t.record(chain.position().data(), eps, s.energy, s.energy_error, s.accept_stat, s.logp, s.depth,
-                 s.n_leapfrog, s.divergent, warm);
+                 s.n_leapfrog, s.reason, warm);
       t.step_size.store(chain.step_size());
       t.done.store(it + 1);
       if (snapshot_due(cfg_.snapshot_every, start, it + 1, total, answered))
@@ -85,11 +85,12 @@ void ChainTrace::allocate(int dim_, int rows) {
   depth.assign(rows, 0);
   n_steps.assign(rows, 0);
   diverging.assign(rows, 0);
+  divergence_reason.assign(rows, 0);
   warmup.assign(rows, 0);
 }
 
 void ChainTrace::record(const double* q, double eps, double energy_, double energy_err, double accept_,
-                        double logp, int depth_, int n_steps_, bool divergent, bool warm) {
+                        double logp, int depth_, int n_steps_, Divergence reason, bool warm) {
   const int r = saved.load();
   if (r >= capacity) return;
   std::copy(q, q + dim, draws.begin() + static_cast<std::size_t>(r) * dim);
@@ -100,7 +101,8 @@ void ChainTrace::record(const double* q, double eps, double energy_, double ener
   lp[r] = logp;
   depth[r] = depth_;
   n_steps[r] = n_steps_;
-  diverging[r] = divergent;
+  diverging[r] = reason != Divergence::None;
+  divergence_reason[r] = static_cast<uint8_t>(reason);
   warmup[r] = warm;
   saved.store(r + 1);
 }

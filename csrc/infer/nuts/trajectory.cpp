@@ -83,6 +83,8 @@ bool Nuts::evaluate_density(std::vector<double>& q, std::vector<double>& g, doub
   if (st == LogpStatus::Fatal) throw std::runtime_error("log density reported a fatal error");
   if (st != LogpStatus::Ok || !std::isfinite(lp)) {
     logp = -HUGE_VAL;
+    const Divergence why = density_.last_failure();
+    failure_ = why == Divergence::None ? Divergence::NotFinite : why;
     return false;
   }
   logp = lp;
@@ -103,13 +105,17 @@ bool Nuts::leaf(int from, double eps, double H0, Subtree& out, int& n_leapfrog, 
   ham_.drift(z0.q.data(), z0.p.data(), z0.g.data(), z.q.data(), z.p.data(), eps);
   ++n_leapfrog;
   double h = HUGE_VAL;
+  failure_ = Divergence::NotFinite;  // unless the density names its cause
   if (evaluate_density(z.q, z.g, z.logp)) {
     // the velocity M^{-1} p is both the kinetic energy's and the U-turn check's p_sharp: computed once.
     // A non-finite gradient makes the kinetic energy non-finite, so h is +inf: a divergence.
     h = energy(z.logp, ham_.kick(z.p.data(), z.g.data(), eps, z.v.data()));
   }
   z.energy = h;
-  if (h - H0 > kMaxDeltaH) divergent_ = true;
+  if (h - H0 > kMaxDeltaH) {
+    divergent_ = true;
+    reason_ = std::isfinite(h) ? Divergence::Energy : failure_;
+  }
   out.log_sum_weight = H0 - h;
   sum_metro_prob += H0 - h > 0 ? 1.0 : std::exp(H0 - h);
   // the leaf is its own subtree: first and last state, candidate, and its momentum is the sum
@@ -171,6 +177,7 @@ TransitionStats Nuts::transition(PhasePoint& z, double eps, Rng& rng) {
   double sum_metro_prob = 0.0;
   int depth = 0;
   divergent_ = false;
+  reason_ = Divergence::None;
   while (depth < max_depth_) {
     Subtree t;
     double* rho_new = rho_level_[2 * static_cast<std::size_t>(depth)].data();
@@ -218,6 +225,7 @@ TransitionStats Nuts::transition(PhasePoint& z, double eps, Rng& rng) {
   s.n_leapfrog = n_leapfrog;
   s.depth = depth;
   s.divergent = divergent_;
+  s.reason = reason_;
   s.accept_stat = n_leapfrog > 0 ? sum_metro_prob / n_leapfrog : 0.0;
   State& chosen = pool_[sample];
   std::swap(z.q, chosen.q);  // the pool takes z's old vectors: same size, rewritten before use

@@ -17,6 +17,7 @@ struct TransitionStats {
   int n_leapfrog = 0;
   int depth = 0;
   bool divergent = false;
+  Divergence reason = Divergence::None;  // why, when divergent
   double energy = 0.0;
   double energy_error = 0.0;
   double logp = 0.0;
@@ -52,6 +53,8 @@ class Nuts {
   std::size_t n_;
   double eps_ = 1.0;
   bool divergent_ = false;
+  Divergence reason_ = Divergence::None;   // the transition's divergence, by cause
+  Divergence failure_ = Divergence::None;  // why the last evaluation was not usable
   long long n_grad_ = 0;
   StatePool pool_;
   PhasePoint z_;                                // the step-size search's scratch point (its momentum too)
