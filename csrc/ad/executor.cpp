@@ -10,22 +10,11 @@
 
 namespace brr::ad {
 
-const double* Ctx::v(int s) const {
-  const Slot& sl = prog.slot(s);
-  return (sl.constant ? prog.constants().data() : ws.val.data()) + sl.offset;
-}
 double* Ctx::out(int s) const {
   const Slot& sl = prog.slot(s);
   if (sl.constant) fail("internal: an op writes constant slot ", s, "; the Program is malformed");
   return ws.val.data() + sl.offset;
 }
-double* Ctx::a(int s) const {
-  const Slot& sl = prog.slot(s);
-  return (want_grad && sl.adj >= 0) ? ws.adj.data() + sl.adj : nullptr;
-}
-std::size_t Ctx::n(int s) const { return prog.slot(s).size; }
-const int32_t* Ctx::index(int id) const { return prog.index(id).data(); }
-std::size_t Ctx::index_len(int id) const { return prog.index(id).size(); }
 
 Workspace make_workspace(const Program& p, int row_threads) {
   if (row_threads < 1) fail("make_workspace: row_threads must be >= 1, got ", row_threads);

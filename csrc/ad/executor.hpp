@@ -39,12 +39,19 @@ struct Ctx {
   bool want_grad;
   double target = 0.0;
 
-  const double* v(int slot) const;  // any slot's values, a constant slot's too: read-only
-  double* out(int slot) const;      // an op's own output slot, to write; fails on a constant slot
-  double* a(int slot) const;  // nullptr when the slot needs no gradient or grad is off
-  std::size_t n(int slot) const;
-  const int32_t* index(int id) const;
-  std::size_t index_len(int id) const;
+  // inline: a small op (a right-hand side's, a function body's) asks for its slots as often as it computes
+  const double* v(int s) const {  // any slot's values, a constant slot's too: read-only
+    const Slot& sl = prog.slot(s);
+    return (sl.constant ? prog.constants().data() : ws.val.data()) + sl.offset;
+  }
+  double* out(int slot) const;  // an op's own output slot, to write; fails on a constant slot
+  double* a(int s) const {      // nullptr when the slot needs no gradient or grad is off
+    const Slot& sl = prog.slot(s);
+    return (want_grad && sl.adj >= 0) ? ws.adj.data() + sl.adj : nullptr;
+  }
+  std::size_t n(int s) const { return prog.slot(s).size; }
+  const int32_t* index(int id) const { return prog.index(id).data(); }
+  std::size_t index_len(int id) const { return prog.index(id).size(); }
 };
 
 Workspace make_workspace(const Program& p, int row_threads = 1);  // row_threads: threads for large GLM ops

@@ -21,6 +21,16 @@ void sweep_backward(const Function& f, Workspace& ws) {
   for (auto it = ops.rbegin(); it != ops.rend(); ++it) ad::backward(*it, c);
 }
 
+// Whether one forward sweep serves every reverse sweep of a Jacobian: true when no op keeps anything
+// between its sweeps outside the values (scratch, which ops share, or a tape), so each reverse sweep
+// reads the same values and starts from zeroed adjoints. Otherwise a fresh forward sweep per row.
+bool reverse_sweeps_repeat(const Program& body) {
+  if (body.scratch_size() != 0) return false;
+  for (const Op& op : body.ops())
+    if (op.code == OpCode::OdeSolve) return false;
+  return true;
+}
+
 }  // namespace
 
 void eval(const Function& f, Workspace& ws, const double* x, double* y) {
@@ -47,9 +57,10 @@ void jacobian(const Function& f, Workspace& ws, const double* x, double* y, doub
     eval(f, ws, x, y);
     return;
   }
+  const bool one_forward = reverse_sweeps_repeat(f.body());
   for (std::size_t i = 0; i < n; ++i) {
-    // a fresh forward sweep per row: some kernels keep forward temporaries in scratch for backward
-    sweep_forward(f, ws, x, true);
+    if (i == 0 || !one_forward) sweep_forward(f, ws, x, true);
+    else std::fill(ws.adj.begin(), ws.adj.end(), 0.0);
     if (i == 0) copy_slot(f.body(), ws, f.out(), y);
     ws.adj[static_cast<std::size_t>(o.adj) + i] = 1.0;
     sweep_backward(f, ws);
