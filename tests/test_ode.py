@@ -241,6 +241,14 @@ def test_a_right_hand_side_not_finite_at_the_start_is_named():
     assert set(res.divergences()) == {"ode_not_finite"}
 
 
+def test_explain_shows_a_solve_s_step_budget():
+    m = lotka_volterra(simulate(), rtol=1e-5, atol=1e-3)
+    row = next(r for r in m.explain().ops if r["op"] == "ode_solve")
+    assert row["detail"].startswith("rk45, 2 states, 4 parameters, 20 output times; budget: <= 100,000 steps "
+                                    "per output interval (2,000,000 per solve)"), row["detail"]
+    assert "over 2 states + 12 sensitivities" in row["detail"]
+
+
 def test_loose_tolerances_still_give_a_smooth_log_density():
     # The Stan case study's tolerances (rtol 1e-5, atol 1e-3) at a start far from the posterior, where
     # the populations crash to well below atol: with an error test on the states alone the steps grew

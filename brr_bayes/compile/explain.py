@@ -18,6 +18,18 @@ class Explanation:
     __repr__ = __str__
 
 
+def _ode_detail(ip):
+    """An ODE solve's settings and its worst case: at most max_steps step attempts per output interval,
+    each so many evaluations of the right-hand side with its Jacobian (the sensitivities are always
+    integrated: n x (n + parameters) more values than the states)."""
+    n, params, T, method, max_steps = (int(v) for v in ip[1:6])
+    name = "rk45" if method == 0 else "bdf"
+    per_step = "6 evaluations" if method == 0 else "Newton iterations and 1 evaluation"
+    return (f"{name}, {n} states, {params} parameters, {T} output times; budget: <= {max_steps:,} steps per "
+            f"output interval ({max_steps * T:,} per solve), each {per_step} of the right-hand side and its "
+            f"Jacobian, over {n} states + {n * (n + params):,} sensitivities")
+
+
 def _op_rows(cm):
     p, C = cm.program, cm.compiler
     rows = []
@@ -33,6 +45,9 @@ def _op_rows(cm):
         elif code == ops.LINEAR_PREDICTOR:
             size = p.slot_size(r["out"])
             detail = f"{len(r['ip']) // 4} terms in one pass"
+        elif code == ops.ODE_SOLVE:
+            size = p.slot_size(r["out"])
+            detail = _ode_detail(r["ip"])
         else:
             size = p.slot_size(r["out"]) if r["out"] >= 0 else max((p.slot_size(i) for i in r["inputs"]), default=0)
             detail = ""
