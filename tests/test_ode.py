@@ -210,6 +210,20 @@ def test_a_solve_that_fails_mid_run_is_a_divergence_named_by_its_cause():
     assert abs(d.std() / sd - 1) < 0.15, (d.std(), sd)
 
 
+@pytest.mark.parametrize("sampler", ["chees", "meads"])
+def test_the_ensembles_name_a_failed_solve_too(sampler):
+    # their batch evaluations carry each lane's cause (BatchLogDensity::last_failure)
+    from scipy import integrate, stats
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = bb.sample(_blow_up_model(), sampler=sampler, chains=8, draws=300, tune=300, seed=3, progressbar=False)
+    div = res.divergences()
+    assert set(div) == {"ode_max_steps"} and div["ode_max_steps"] > 20, div
+    dens = lambda r: stats.norm.pdf(1.2, 1 / (1 - 0.5 * r), 0.1)  # noqa: E731
+    mean = integrate.quad(lambda r: r * dens(r), 0, 0.5)[0] / integrate.quad(dens, 0, 0.5)[0]
+    assert abs(res.posterior["r"].mean() - mean) < 0.02, (res.posterior["r"].mean(), mean)
+
+
 def test_a_failed_solve_fails_the_density_even_where_its_failed_outputs_are_unused():
     # r = 0.7: y(0.5), which the likelihood reads, exists; y(2) does not. The scalar and the batch
     # executors both give NaN, so Pathfinder, logp() and every sampler see the same rejected point

@@ -48,6 +48,7 @@ BatchWorkspace make_batch_workspace(const Program& p, std::size_t lanes) {
   ws.val.assign(val * lanes, 0.0);
   ws.adj.assign(adj * lanes, 0.0);
   ws.target.assign(lanes, 0.0);
+  ws.failure.assign(lanes, Divergence::None);
   for (const Op& op : p.ops()) ws.native.push_back(batch_supported(op, p) ? 1 : 0);
   ws.logp_ops = ir::logp_ops(p);
   ws.adj_zero = ir::adjoint_ranges(p, ws.logp_ops);
@@ -101,7 +102,10 @@ void lanes_forward(const Program& p, BatchWorkspace& ws, const Op& op, bool want
     lw.failure = Divergence::None;
     forward(op, c);
     ws.target[b] += c.target;
-    if (lw.failure != Divergence::None) ws.target[b] = std::numeric_limits<double>::quiet_NaN();  // as logp_grad's
+    if (lw.failure != Divergence::None) {  // as logp_grad's: the lane's density fails, and says why
+      ws.target[b] = std::numeric_limits<double>::quiet_NaN();
+      if (ws.failure[b] == Divergence::None) ws.failure[b] = lw.failure;
+    }
     if (op.out >= 0) lane_out(p, ws, lw, op.out, b, false);
     if (adj)
       for (int s : op.in) lane_out(p, ws, lw, s, b, true);
@@ -128,6 +132,7 @@ void logp_grad_batch(const Program& p, BatchWorkspace& ws, const double* X, doub
   if (ws.native.size() != p.ops().size()) fail("logp_grad_batch: the workspace was made for another program");
   transpose(X, B, d, ws.val.data());  // the parameters' slots are the first d elements
   std::fill(ws.target.begin(), ws.target.end(), 0.0);
+  std::fill(ws.failure.begin(), ws.failure.end(), Divergence::None);
   if (want_grad)  // interleaved: element i of lane b at i * B + b, so a range spans B times its length
     for (const auto& [b, e] : ws.adj_zero) std::memset(ws.adj.data() + b * B, 0, (e - b) * B * sizeof(double));
   BatchCtx c{p, ws, want_grad, B};
@@ -197,6 +202,12 @@ void BatchEvaluator::run(const double* X, double* G, double* lp) {
   if (pool_) pool_->run(tasks, task);
   else
     for (std::size_t t = 0; t < tasks; ++t) task(t, 0);
+  failures_.assign(lanes_, Divergence::None);
+  if (tile_ == kScalar)
+    for (std::size_t b = 0; b < lanes_; ++b) failures_[b] = scalar_[b].failure;
+  else
+    for (std::size_t g = 0; g < ws_.size(); ++g)
+      std::copy(ws_[g].failure.begin(), ws_[g].failure.end(), failures_.begin() + static_cast<std::ptrdiff_t>(first_[g]));
 }
 
 void BatchEvaluator::logp_grad(const double* X, double* G, double* lp) {

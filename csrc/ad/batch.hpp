@@ -19,6 +19,7 @@ struct BatchWorkspace {
   std::size_t lanes = 0;
   std::vector<double> val, adj;       // interleaved: (offset + i) * lanes + b
   std::vector<double> target;         // one per lane
+  std::vector<Divergence> failure;    // one per lane, this evaluation: an op that failed (Workspace's)
   std::vector<double> scratch;        // lane kernels' temporaries, grown on first use
   std::vector<char> native;           // by op: has a lane kernel
   std::vector<char> scratch_flags;    // by op, this evaluation: its lane kernel ran (densities may decline)
@@ -69,6 +70,8 @@ class BatchEvaluator {
   int workers() const { return pool_ ? pool_->size() : 1; }  // threads in use
   // X, G: lanes x dim (G null: logp only); lp: lanes
   void logp_grad(const double* X, double* G, double* lp);
+  // why lane b of the last call failed (an ODE solve that stopped short), None when it did not
+  Divergence failure(std::size_t b) const { return b < failures_.size() ? failures_[b] : Divergence::None; }
 
  private:
   void setup(std::size_t tile, int threads);
@@ -78,6 +81,7 @@ class BatchEvaluator {
   int threads_;
   std::vector<std::size_t> first_;  // group g holds lanes [first_[g], first_[g + 1])
   std::vector<BatchWorkspace> ws_;
+  std::vector<Divergence> failures_;  // the last call's, per lane (kept across the first call's setups)
   std::vector<Workspace> scalar_;   // kScalar: one per lane
   std::unique_ptr<RowPool> pool_;
 };

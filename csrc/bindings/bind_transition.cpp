@@ -120,7 +120,7 @@ void bind_transition(py::module_& m) {
             pos[c] = e.q, prop_q[c] = e.prop.q, prop_p[c] = e.prop.p;
             logp[c] = e.lp, energy[c] = e.energy, error[c] = e.energy_error, accept[c] = e.accept;
             steps[c] = L, divergent[c] = e.divergent;
-            reason[c] = static_cast<int>(infer::divergence_of(e.divergent, e.energy_error));
+            reason[c] = static_cast<int>(infer::divergence_of(e.divergent, e.energy_error, e.failure));
           }
         } else {
           const DArray p = rows_of(state, "momentum", d);
@@ -153,7 +153,7 @@ void bind_transition(py::module_& m) {
             pos[c] = e.q, prop_q[c] = e.prop.q, prop_p[c] = e.prop.p, mom[c] = e.p;
             logp[c] = e.lp, energy[c] = e.energy, error[c] = e.energy_error, accept[c] = e.accept;
             slice[c] = e.u, steps[c] = 1, divergent[c] = e.divergent;
-            reason[c] = static_cast<int>(infer::divergence_of(e.divergent, e.energy_error));
+            reason[c] = static_cast<int>(infer::divergence_of(e.divergent, e.energy_error, e.failure));
           }
           out["momentum"] = matrix(mom);
           out["slice"] = slice;

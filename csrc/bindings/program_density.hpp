@@ -43,8 +43,10 @@ class ProgramBatch : public infer::BatchLogDensity {
   std::size_t lanes() const override { return ev_.lanes(); }
   void logp_grad(const double* X, double* G, double* lp, infer::LogpStatus* status) override {
     ev_.logp_grad(X, G, lp);
-    std::fill(status, status + ev_.lanes(), infer::LogpStatus::Ok);
+    for (std::size_t b = 0; b < ev_.lanes(); ++b)
+      status[b] = ev_.failure(b) == Divergence::None ? infer::LogpStatus::Ok : infer::LogpStatus::Recoverable;
   }
+  Divergence last_failure(std::size_t lane) const override { return ev_.failure(lane); }
 
  private:
   ad::BatchEvaluator ev_;

@@ -29,6 +29,8 @@ class BatchLogDensity {
   // X, G: lanes x dim, row-major; lp, status: one per lane. Row b's results must not depend on the
   // other rows, so an ensemble draws the same whichever way its points are evaluated.
   virtual void logp_grad(const double* X, double* G, double* lp, LogpStatus* status) = 0;
+  // Why lane b of the last call gave no usable value, where the density knows (LogDensity's last_failure)
+  virtual Divergence last_failure(std::size_t /*lane*/) const { return Divergence::None; }
 
   // Optional: L leapfrog steps of every lane run where the gradients are computed (a GPU keeps the
   // lanes' positions, momenta and gradients there, so only the trajectories' ends cross). A live lane

@@ -60,11 +60,12 @@ struct ChainTrace {
   std::vector<Snapshot> snapshots_;
 };
 
-// A one-step move's divergence by cause (ChEES, MEADS): a finite energy error over the threshold, else a
-// point whose log density or gradient was not usable.
-inline Divergence divergence_of(bool divergent, double energy_error) {
+// An ensemble member's divergence by cause (ChEES, MEADS): a finite energy error over the threshold, else
+// a point whose log density or gradient was not usable, by the density's cause (`failure`) where it gave one.
+inline Divergence divergence_of(bool divergent, double energy_error, Divergence failure) {
   if (!divergent) return Divergence::None;
-  return std::isfinite(energy_error) ? Divergence::Energy : Divergence::NotFinite;
+  if (std::isfinite(energy_error)) return Divergence::Energy;
+  return failure == Divergence::None ? Divergence::NotFinite : failure;
 }
 
 struct SamplerConfig {

@@ -312,7 +312,7 @@ void CheesRun::run() {
       if (m.divergent && !warm) t.divergences.fetch_add(1);
       if (!warm || cfg_.keep_warmup)
         t.record(m.q.data(), eps, m.energy, m.energy_error, m.accept, m.lp, 0, L,
-                 divergence_of(m.divergent, m.energy_error), warm);
+                 divergence_of(m.divergent, m.energy_error, m.failure), warm);
       t.step_size.store(eps);
       t.done.store(it + 1);
       t.grad_evals = m.grad_evals;

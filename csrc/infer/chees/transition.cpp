@@ -51,7 +51,7 @@ void EnsembleTransition::operator()(std::vector<EnsembleMember>& ms, Hamiltonian
     if (!any) break;
     batch_.logp_grad(X_.data(), G_.data(), LP_.data(), ST_.data());
     for (std::size_t c = 0; c < B; ++c)
-      if (ms[c].ok) ms[c].land(h, G_.data() + c * d, LP_[c], ST_[c], eps);
+      if (ms[c].ok) ms[c].land(h, G_.data() + c * d, LP_[c], ST_[c], eps, batch_.last_failure(c));
   }
   for (EnsembleMember& m : ms) m.finish(h);
 }

@@ -27,6 +27,7 @@ struct EnsembleMember {
   PhasePoint prop;  // the trajectory's moving end
   double accept = 0, energy = 0, energy_error = 0, H0 = 0;
   bool divergent = false, ok = true;
+  Divergence failure = Divergence::None;  // the density's cause, when a point of the trajectory failed
   long long grad_evals = 0;
 
   bool valid(LogpStatus st, double logp, const double* grad) const { return usable(st, logp, grad, q.size()); }
@@ -46,14 +47,16 @@ struct EnsembleMember {
     h.refresh(rng, prop.p.data());
     H0 = h.energy(prop);
     ok = true;
+    failure = Divergence::None;
   }
 
   // the gradient at prop.q arrived: the second half step, unless the point is invalid (the trajectory ends)
-  void land(Hamiltonian& h, const double* grad, double logp, LogpStatus st, double eps) {
+  void land(Hamiltonian& h, const double* grad, double logp, LogpStatus st, double eps, Divergence cause) {
     ++grad_evals;
     std::copy(grad, grad + q.size(), prop.g.begin());
     prop.logp = logp;
     ok = valid(st, logp, grad);
+    if (!ok) failure = cause;
     if (ok) h.kick_only(prop, eps);  // the energy comes at the end (finish)
   }
 

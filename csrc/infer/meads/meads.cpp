@@ -185,7 +185,7 @@ void MeadsRun::run() {
       if (!warm || cfg_.keep_warmup) {
         if (m.moves)
           t.record(m.q.data(), eps, m.energy, m.energy_error, m.accept, m.lp, 0, 1,
-                   divergence_of(m.divergent, m.energy_error), warm);
+                   divergence_of(m.divergent, m.energy_error, m.failure), warm);
         else  // the fold that stood still this iteration: its state again, no step taken
           t.record(m.q.data(), eps, m.energy, 0.0, m.accept, m.lp, 0, 0, Divergence::None, warm);
       }

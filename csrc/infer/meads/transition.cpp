@@ -31,7 +31,8 @@ void GhmcTransition::operator()(std::vector<GhmcMember>& ms, const std::vector<c
   }
   batch_.logp_grad(X_.data(), G_.data(), LP_.data(), ST_.data());
   for (std::size_t c = 0; c < B; ++c)
-    if (ms[c].moves) ms[c].land(G_.data() + c * d, LP_[c], ST_[c], *tuning[c], hams[which[c]], divergence);
+    if (ms[c].moves)
+      ms[c].land(G_.data() + c * d, LP_[c], ST_[c], *tuning[c], hams[which[c]], divergence, batch_.last_failure(c));
 }
 
 }  // namespace brr::infer

@@ -42,6 +42,7 @@ struct GhmcMember {
   PhasePoint prop;  // the step's end
   double lp = 0, u = 0, H0 = 0, accept = 0, energy = 0, energy_error = 0;
   bool divergent = false, moves = false;
+  Divergence failure = Divergence::None;  // the density's cause, when the step's point failed
   long long grad_evals = 0;
 
   // momentum partly refreshed, slice moved on, half a momentum step and a position step: prop.q is where
@@ -65,10 +66,12 @@ struct GhmcMember {
   // the gradient at prop.q arrived: the second half step and the non-reversible accept test (Neal 2020):
   // accept when |u| < exp(-dH), then u scales by exp(dH) so that it stays uniform; a rejection reverses
   // the momentum
-  void land(const double* grad, double logp, LogpStatus st, const Tuning& t, Hamiltonian& h, double divergence) {
+  void land(const double* grad, double logp, LogpStatus st, const Tuning& t, Hamiltonian& h, double divergence,
+            Divergence cause) {
     const std::size_t d = q.size();
     ++grad_evals;
     const bool ok = usable(st, logp, grad, d);
+    failure = ok ? Divergence::None : cause;
     std::copy(grad, grad + d, prop.g.begin());
     prop.logp = logp;
     const double H = ok ? infer::energy(logp, h.kick(prop, t.eps)) : HUGE_VAL;
