@@ -187,11 +187,19 @@ def _blow_up_model(method="rk45", max_steps=500):
     return m
 
 
+def _blow_up_posterior():
+    """(mean, sd) of r under _blow_up_model's posterior truncated where the solve exists (r < 1/2), by quadrature."""
+    from scipy import integrate, stats
+    dens = lambda r: stats.norm.pdf(1.2, 1 / (1 - 0.5 * r), 0.1)  # noqa: E731
+    z = integrate.quad(dens, 0, 0.5)[0]
+    mean = integrate.quad(lambda r: r * dens(r), 0, 0.5)[0] / z
+    return mean, np.sqrt(integrate.quad(lambda r: (r - mean) ** 2 * dens(r), 0, 0.5)[0] / z)
+
+
 def test_a_solve_that_fails_mid_run_is_a_divergence_named_by_its_cause():
     # proposals past r = 1/2 fail their solve; the run goes on, each such transition is a divergence that
     # says why (per draw in sample_stats, counted by Result.divergences(), in the warning), and the draws
     # are those of the posterior truncated where the solve exists, as Stan rejects such proposals
-    from scipy import integrate, stats
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = bb.sample(_blow_up_model(), draws=1000, tune=500, chains=2, seed=3, progressbar=False)
@@ -200,10 +208,7 @@ def test_a_solve_that_fails_mid_run_is_a_divergence_named_by_its_cause():
     reasons = res.sample_stats["divergence_reason"]
     assert reasons.dtype == np.uint8 and np.array_equal(reasons != 0, res.sample_stats["diverging"])
     assert any("ode_max_steps (an ODE solve took more than max_steps" in str(w.message) for w in caught)
-    dens = lambda r: stats.norm.pdf(1.2, 1 / (1 - 0.5 * r), 0.1)  # noqa: E731
-    z = integrate.quad(dens, 0, 0.5)[0]
-    mean = integrate.quad(lambda r: r * dens(r), 0, 0.5)[0] / z
-    sd = np.sqrt(integrate.quad(lambda r: (r - mean) ** 2 * dens(r), 0, 0.5)[0] / z)
+    mean, sd = _blow_up_posterior()
     d = res.posterior["r"]
     rhat, ess = bb.convergence.rhat_and_ess_bulk(d)
     assert rhat < 1.02 and abs(d.mean() - mean) < 4 * sd / np.sqrt(ess), (d.mean(), mean, ess)
@@ -213,14 +218,12 @@ def test_a_solve_that_fails_mid_run_is_a_divergence_named_by_its_cause():
 @pytest.mark.parametrize("sampler", ["chees", "meads"])
 def test_the_ensembles_name_a_failed_solve_too(sampler):
     # their batch evaluations carry each lane's cause (BatchLogDensity::last_failure)
-    from scipy import integrate, stats
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = bb.sample(_blow_up_model(), sampler=sampler, chains=8, draws=300, tune=300, seed=3, progressbar=False)
     div = res.divergences()
     assert set(div) == {"ode_max_steps"} and div["ode_max_steps"] > 20, div
-    dens = lambda r: stats.norm.pdf(1.2, 1 / (1 - 0.5 * r), 0.1)  # noqa: E731
-    mean = integrate.quad(lambda r: r * dens(r), 0, 0.5)[0] / integrate.quad(dens, 0, 0.5)[0]
+    mean, _ = _blow_up_posterior()
     assert abs(res.posterior["r"].mean() - mean) < 0.02, (res.posterior["r"].mean(), mean)
 
 

@@ -51,7 +51,6 @@ def with_reasons(stats):
 def counts(stats):
     """{cause name: number of draws} over the divergent draws of ``stats`` (a Result's sample_stats)."""
     codes = np.asarray(with_reasons(stats)["divergence_reason"]).ravel()
-    codes = codes[np.isfinite(codes)].astype(np.int64) if codes.dtype.kind == "f" else codes
     found, n = np.unique(codes[codes != 0], return_counts=True)
     names = reasons()
     return {names.get(int(c), (f"code {int(c)}", ""))[0]: int(k) for c, k in zip(found, n)}

@@ -96,7 +96,7 @@ void bind_transition(py::module_& m) {
             const infer::TransitionStats s = nuts.transition(z, eps, rng);
             pos[c] = z.q;
             logp[c] = s.logp, energy[c] = s.energy, error[c] = s.energy_error, accept[c] = s.accept_stat;
-            steps[c] = s.n_leapfrog, depth[c] = s.depth, divergent[c] = s.divergent;
+            steps[c] = s.n_leapfrog, depth[c] = s.depth, divergent[c] = s.divergent();
             reason[c] = static_cast<int>(s.reason);
           }
           out["depth"] = depth;

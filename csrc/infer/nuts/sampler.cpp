@@ -60,7 +60,7 @@ void SamplerRun::run_chain(int c) {
       const bool warm = chain.warmup();
       const double eps = chain.step_size();
       TransitionStats s = chain.step();
-      if (s.divergent && !warm) t.divergences.fetch_add(1);
+      if (s.divergent() && !warm) t.divergences.fetch_add(1);
       if (!warm || cfg_.keep_warmup)
         t.record(chain.position().data(), eps, s.energy, s.energy_error, s.accept_stat, s.logp, s.depth,
                  s.n_leapfrog, s.reason, warm);

@@ -83,8 +83,6 @@ bool Nuts::evaluate_density(std::vector<double>& q, std::vector<double>& g, doub
   if (st == LogpStatus::Fatal) throw std::runtime_error("log density reported a fatal error");
   if (st != LogpStatus::Ok || !std::isfinite(lp)) {
     logp = -HUGE_VAL;
-    const Divergence why = density_.last_failure();
-    failure_ = why == Divergence::None ? Divergence::NotFinite : why;
     return false;
   }
   logp = lp;
@@ -105,7 +103,6 @@ bool Nuts::leaf(int from, double eps, double H0, Subtree& out, int& n_leapfrog, 
   ham_.drift(z0.q.data(), z0.p.data(), z0.g.data(), z.q.data(), z.p.data(), eps);
   ++n_leapfrog;
   double h = HUGE_VAL;
-  failure_ = Divergence::NotFinite;  // unless the density names its cause
   if (evaluate_density(z.q, z.g, z.logp)) {
     // the velocity M^{-1} p is both the kinetic energy's and the U-turn check's p_sharp: computed once.
     // A non-finite gradient makes the kinetic energy non-finite, so h is +inf: a divergence.
@@ -113,8 +110,10 @@ bool Nuts::leaf(int from, double eps, double H0, Subtree& out, int& n_leapfrog, 
   }
   z.energy = h;
   if (h - H0 > kMaxDeltaH) {
-    divergent_ = true;
-    reason_ = std::isfinite(h) ? Divergence::Energy : failure_;
+    // an infinite h is a point that was not usable: its cause as the density names it (an ODE solve that
+    // stopped short), else a log density or gradient that was not finite
+    const Divergence why = density_.last_failure();
+    reason_ = std::isfinite(h) ? Divergence::Energy : why != Divergence::None ? why : Divergence::NotFinite;
   }
   out.log_sum_weight = H0 - h;
   sum_metro_prob += H0 - h > 0 ? 1.0 : std::exp(H0 - h);
@@ -123,7 +122,7 @@ bool Nuts::leaf(int from, double eps, double H0, Subtree& out, int& n_leapfrog, 
   pool_.retain(s);
   pool_.retain(s);
   out.rho = z.p.data();
-  return !divergent_;
+  return reason_ == Divergence::None;
 }
 
 bool Nuts::build_tree(int depth, int from, double* rho_out, double H0, double sign, Subtree& out, int& n_leapfrog,
@@ -176,7 +175,6 @@ TransitionStats Nuts::transition(PhasePoint& z, double eps, Rng& rng) {
   int n_leapfrog = 0;
   double sum_metro_prob = 0.0;
   int depth = 0;
-  divergent_ = false;
   reason_ = Divergence::None;
   while (depth < max_depth_) {
     Subtree t;
@@ -224,7 +222,6 @@ TransitionStats Nuts::transition(PhasePoint& z, double eps, Rng& rng) {
   TransitionStats s;
   s.n_leapfrog = n_leapfrog;
   s.depth = depth;
-  s.divergent = divergent_;
   s.reason = reason_;
   s.accept_stat = n_leapfrog > 0 ? sum_metro_prob / n_leapfrog : 0.0;
   State& chosen = pool_[sample];

@@ -16,8 +16,8 @@ struct TransitionStats {
   double accept_stat = 0.0;
   int n_leapfrog = 0;
   int depth = 0;
-  bool divergent = false;
-  Divergence reason = Divergence::None;  // why, when divergent
+  Divergence reason = Divergence::None;  // why the transition diverged; None when it did not
+  bool divergent() const { return reason != Divergence::None; }
   double energy = 0.0;
   double energy_error = 0.0;
   double logp = 0.0;
@@ -52,9 +52,7 @@ class Nuts {
   int max_depth_;
   std::size_t n_;
   double eps_ = 1.0;
-  bool divergent_ = false;
-  Divergence reason_ = Divergence::None;   // the transition's divergence, by cause
-  Divergence failure_ = Divergence::None;  // why the last evaluation was not usable
+  Divergence reason_ = Divergence::None;  // the transition's divergence, by cause; None while it has none
   long long n_grad_ = 0;
   StatePool pool_;
   PhasePoint z_;                                // the step-size search's scratch point (its momentum too)
