@@ -332,3 +332,51 @@ def _same_density_with(model, options):
     lb, gb = b.logp_and_grad(x)
     assert la == pytest.approx(lb, rel=1e-10)
     np.testing.assert_allclose(ga, gb, rtol=1e-10, atol=1e-10 * max(1.0, np.abs(gb).max()))
+
+
+@pytest.mark.parametrize("family", ["bernoulli", "normal"])
+def test_row_level_predictor_matrix_enters_the_fused_pass_by_columns(family):
+    """X @ b with a continuous column (no two rows alike, nothing to factor or merge) is read column by column
+    inside the one GLM pass: no dense product over the rows, and the same density and gradient."""
+    rng = np.random.default_rng(5)
+    n = 4000
+    g = rng.integers(0, 20, n)
+    X = np.column_stack([rng.integers(0, 2, n), rng.normal(size=n), rng.gamma(2.0, size=n)])
+    with bb.Model() as m:
+        a = bb.Normal("a", 0, 2)
+        b = bb.Normal("b", 0, 1, shape=3)
+        s = bb.HalfNormal("s", 1)
+        z = bb.Normal("z", 0, 1, shape=20)
+        eta = a + X @ b + s * z[g]
+        if family == "bernoulli":
+            bb.Bernoulli("y", logit_p=eta, observed=rng.integers(0, 2, n))
+        else:
+            bb.Normal("y", eta, bb.HalfNormal("sigma", 1), observed=rng.normal(size=n))
+    fast = _same_density(m, rtol=1e-12)
+    assert ops.GLM in fast.compiler.emitted and ops.DENSE_MATMUL not in fast.compiler.emitted
+    assert "4 linear-predictor terms" not in str(m.explain())   # a, three columns, the gather: 5 terms
+    assert "5 linear-predictor terms" in str(m.explain())
+
+
+def test_wide_row_level_matrix_stays_one_product():
+    """Past MAX_SPLIT_COLUMNS columns the product stays one op (a term per column would not pay)."""
+    from brr_bayes.compile.lower import MAX_SPLIT_COLUMNS
+    rng = np.random.default_rng(6)
+    n, k = 500, MAX_SPLIT_COLUMNS + 1
+    X, g = rng.normal(size=(n, k)), rng.integers(0, 5, n)
+    with bb.Model() as m:
+        b = bb.Normal("b", 0, 1, shape=k)
+        z = bb.Normal("z", 0, 1, shape=5)
+        bb.Bernoulli("y", logit_p=X @ b + z[g], observed=rng.integers(0, 2, n))
+    fast = _same_density(m, rtol=1e-12)
+    assert ops.DENSE_MATMUL in fast.compiler.emitted
+
+
+def test_consecutive_elements_are_a_view_with_the_gradient_of_a_gather():
+    with bb.Model() as m:
+        b = bb.Normal("b", 0, 1, shape=6)
+        mid = b[2:5]
+        bb.Normal("y", mid * mid[0] + b[np.array([1])], 1.0, observed=np.array([0.5, -1.0, 2.0]))
+    fast = _same_density(m, rtol=1e-13)
+    assert ops.GATHER not in fast.compiler.emitted
+    assert_grad(m, np.random.default_rng(0).normal(size=6))

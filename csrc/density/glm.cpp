@@ -19,6 +19,7 @@
 
 #include "ad/linpred_terms.hpp"
 #include "common/scalar_math.hpp"
+#include "common/simd_clones.hpp"
 #include "common/reduce.hpp"
 #include "common/vec_math.hpp"
 #include "density/density_kernels.hpp"
@@ -46,7 +47,8 @@ struct Glm {
 // the rows' part of d/d phi to aux_sum), scalar terms' adjoint
 // sums to sums[k], gathers' adjoints to terms[k].va (through four split copies in `split` when they
 // pay) and dense terms' adjoints to their rows. Rows are visited in order, so the sums are fixed.
-void glm_rows(const Glm& glm, const LinTerm* terms, std::size_t r0, std::size_t r1, double* split, double& lp,
+// Cloned for AVX2 (common/simd_clones.hpp): the gathers of group effects vectorise there.
+BRR_AVX2_CLONES void glm_rows(const Glm& glm, const LinTerm* terms, std::size_t r0, std::size_t r1, double* split, double& lp,
               double& aux_sum, double* sums) {
   std::array<double*, kMaxGlmTerms> acc{};
   for (std::size_t k = 0; k < glm.nt; ++k) {
