@@ -220,3 +220,41 @@ def test_distributing_never_costs_the_fusion():
     rec = _glm_record(m)
     assert len(rec["ip"][4::4]) == 40 and rec["ip"][4::4].count(3) == 1
     assert_grad(m, 0.2 * rng.normal(size=m.dim))
+
+
+def _narrow_model(family, n, seed):
+    """Row data of every storage: group indices that fit 8, 16 and only 32 bits, a 0/1 column and a
+    group-level covariate repeated over rows (coded to one byte), a continuous column (kept as is)."""
+    rng = np.random.default_rng(seed)
+    g8, g16, g32 = rng.integers(0, 7, n), rng.integers(0, 1000, n), rng.integers(0, 70_000, n)
+    female = rng.integers(0, 2, n).astype(float)
+    zs = rng.normal(size=40)[rng.integers(0, 40, n)]
+    x = rng.normal(size=n)
+    with bb.Model() as m:
+        a = bb.Normal("a", 0, 1)
+        b = bb.Normal("b", 0, 1, shape=3)
+        u8, u16 = bb.Normal("u8", 0, 1, shape=7), bb.Normal("u16", 0, 1, shape=1000)
+        u32 = bb.Normal("u32", 0, 0.1, shape=70_000)
+        eta = a + b[0] * female + b[1] * zs + b[2] * x + u8[g8] + female * u16[g16] + u32[g32]
+        _likelihood(family, eta, rng, n)
+    return m
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_narrow_row_storage_reads_the_same_numbers(family, monkeypatch):
+    """Indices in 8/16 bits and columns of few values as one-byte codes (csrc/ir/narrow.hpp): the scalar
+    executor reads them, the lane executor reads the int32 / float64 originals; same bits, on any number
+    of row threads, and the same density as the unfused ops."""
+    m = _narrow_model(family, CHUNKED, seed=11)
+    prog, rec = m.compiled.program, _glm_record(m)
+    bits = sorted(prog.index_bits(i) for i in rec["idx"])
+    assert bits == [8, 16, 32]
+    coded = sum(prog.coded_values(s) > 0 for s in rec["inputs"])
+    assert coded >= 2 + (family in ("bernoulli", "binomial"))   # 0/1 column, covariate, 0/1 response
+    assert "narrow indices" in str(m.explain())
+    x = 0.3 * np.random.default_rng(2).normal(size=m.dim)
+    lp, g = m.logp_and_grad(x)
+    lpb, gb = m.logp_and_grad_batch(np.stack([x, 0.5 * x]))
+    assert lp == lpb[0] and np.array_equal(g, gb[0])
+    _assert_same_bits_on_row_threads(m, (2, 3))
+    _assert_equals_unfused(m, lambda: _narrow_model(family, CHUNKED, seed=11), monkeypatch)

@@ -30,6 +30,30 @@ def _ode_detail(ip):
             f"Jacobian, over {n} states + {n * (n + params):,} sensitivities")
 
 
+def _glm_row_bytes(p, r):
+    """What one row of a GLM op costs in memory as its CPU kernel reads it: indices in 8, 16 or 32 bits
+    and data columns as one-byte codes where they have at most 256 values (csrc/ir/narrow.hpp)."""
+    ip, inputs = r["ip"], r["inputs"]
+    n = r.get("rows", 0)
+    total, narrow, coded = 0, 0, 0
+    for q in range(4, len(ip), 4):
+        kind, vi, xi, di = ip[q:q + 4]
+        if kind == ops.TERM_GATHER:
+            bits = p.index_bits(r["idx"][xi])
+            total += bits // 8
+            narrow += bits < 32
+        elif kind in (ops.TERM_DENSE, ops.TERM_SCALED):
+            total += 8
+        if di >= 0:
+            c = p.coded_values(inputs[di]) > 0
+            total, coded = total + (1 if c else 8), coded + c
+    for pos in (ip[1], ip[2], ip[3]):   # response, per-row trials, weights
+        if pos >= 0 and p.slot_size(inputs[pos]) == n:
+            c = p.coded_values(inputs[pos]) > 0
+            total, coded = total + (1 if c else 8), coded + c
+    return f"{total} bytes a row ({narrow} narrow indices, {coded} coded columns)"
+
+
 def _op_rows(cm):
     p, C = cm.program, cm.compiler
     rows = []
@@ -40,7 +64,8 @@ def _op_rows(cm):
         if code == ops.GLM:
             fam = ops.GLM_FAMILY_NAMES.get(r["ip"][0], "?")
             terms = (len(r["ip"]) - 4) // 4
-            detail = f"{fam}, {r.get('rows', 0):,} rows, {terms} linear-predictor terms in one pass"
+            detail = (f"{fam}, {r.get('rows', 0):,} rows, {terms} linear-predictor terms in one pass; "
+                      f"{_glm_row_bytes(p, r)}")
             size = r.get("rows", 0)
         elif code == ops.LINEAR_PREDICTOR:
             size = p.slot_size(r["out"])

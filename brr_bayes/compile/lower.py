@@ -80,7 +80,7 @@ class Compiler:
         self.emitted.append(int(code))
         inputs = [int(i) for i in inputs]
         self.records.append(dict(code=int(code), out=int(out), inputs=inputs, ip=[int(i) for i in ip],
-                                 var=self.context))
+                                 idx=[int(i) for i in idx], var=self.context))
         self.p.add_op(int(code), inputs, int(out), [int(i) for i in idx], [int(i) for i in ip],
                       [float(d) for d in dp])
 

@@ -21,6 +21,11 @@ struct LinTerm {
   const double* s = nullptr;    // kind 3: the scalar factor
   double* sa = nullptr;         // kind 3: its adjoint, or nullptr
   std::size_t L = 0;            // number of values
+  // narrow copies of the same rows (ir/narrow.hpp), read instead of ix and d when present
+  const uint8_t* ix8 = nullptr;
+  const uint16_t* ix16 = nullptr;
+  const uint8_t* dcode = nullptr;  // d[i] == dtable[dcode[i]]
+  const double* dtable = nullptr;
 };
 
 // The term whose 4 ints start at op.ip[q] (kind, value input, index position, data input); a scaled
@@ -34,10 +39,19 @@ inline LinTerm read_term(const Op& op, Ctx& c, std::size_t q) {
   if (kind == kTermScaled) {
     t.s = c.v(op.in[xi]);
     t.sa = c.a(op.in[xi]);
-  } else {
-    t.ix = xi >= 0 ? c.index(op.idx[xi]) : nullptr;
+  } else if (xi >= 0) {
+    t.ix = c.index(op.idx[xi]);
+    const ir::NarrowIndex& nx = c.prog.narrow_index(op.idx[xi]);
+    if (!nx.u8.empty()) t.ix8 = nx.u8.data();
+    if (!nx.u16.empty()) t.ix16 = nx.u16.data();
   }
-  t.d = di >= 0 ? c.v(op.in[di]) : nullptr;
+  if (di >= 0) {
+    t.d = c.v(op.in[di]);
+    if (const ir::CodedColumn* cc = c.prog.coded(op.in[di])) {
+      t.dcode = cc->code.data();
+      t.dtable = cc->table.data();
+    }
+  }
   t.L = c.n(op.in[vi]);
   return t;
 }
@@ -45,57 +59,103 @@ inline LinTerm read_term(const Op& op, Ctx& c, std::size_t q) {
 // Whether a term has any adjoint to take (a scaled dense term: its vector's or its scalar's).
 inline bool wants_adjoint(const LinTerm& t) { return t.va || t.sa; }
 
-// out[0..m) += the term's rows b0 .. b0+m.
+// Row accessors from row b0 on: the group index (32, 16 or 8 bits) and the data multiplier (none, a
+// column, or a coded column). The row loops below are written once over them and instantiated per
+// storage; every instance reads the same numbers, so the results do not depend on the storage.
+template <class T>
+struct IndexRows {
+  const T* p;
+  std::size_t operator()(std::size_t i) const { return p[i]; }
+};
+struct NoData {
+  static constexpr bool kHas = false;
+  double operator()(std::size_t) const { return 1.0; }
+};
+struct ColumnRows {
+  static constexpr bool kHas = true;
+  const double* d;
+  double operator()(std::size_t i) const { return d[i]; }
+};
+struct CodedRows {
+  static constexpr bool kHas = true;
+  const uint8_t* code;
+  const double* table;
+  double operator()(std::size_t i) const { return table[code[i]]; }
+};
+
+template <class F>
+inline void with_index(const LinTerm& t, std::size_t b0, F f) {
+  if (t.ix8) f(IndexRows<uint8_t>{t.ix8 + b0});
+  else if (t.ix16) f(IndexRows<uint16_t>{t.ix16 + b0});
+  else f(IndexRows<int32_t>{t.ix + b0});
+}
+
+template <class F>
+inline void with_data(const LinTerm& t, std::size_t b0, F f) {
+  if (t.dcode) f(CodedRows{t.dcode + b0, t.dtable});
+  else if (t.d) f(ColumnRows{t.d + b0});
+  else f(NoData{});
+}
+
+// out[0..m) += the term's rows b0 .. b0+m. out is the caller's own buffer, never the term's values or
+// data: each loop is declared free of dependences so that the gathers vectorise.
 inline void add_term_rows(const LinTerm& t, std::size_t b0, std::size_t m, double* out) {
-  const double* d = t.d ? t.d + b0 : nullptr;
-  if (t.kind == kTermGather) {
-    const int32_t* ix = t.ix + b0;
-    if (d) for (std::size_t i = 0; i < m; ++i) out[i] += d[i] * t.v[ix[i]];
-    else for (std::size_t i = 0; i < m; ++i) out[i] += t.v[ix[i]];
-  } else if (t.kind == kTermScalar) {
-    const double s = t.v[0];
-    if (d) for (std::size_t i = 0; i < m; ++i) out[i] += d[i] * s;
-    else for (std::size_t i = 0; i < m; ++i) out[i] += s;
-  } else if (t.kind == kTermDense) {
-    const double* v = t.v + b0;
-    if (d) for (std::size_t i = 0; i < m; ++i) out[i] += d[i] * v[i];
-    else for (std::size_t i = 0; i < m; ++i) out[i] += v[i];
-  } else {
-    const double* v = t.v + b0;
-    const double s = t.s[0];
-    if (d) for (std::size_t i = 0; i < m; ++i) out[i] += d[i] * (s * v[i]);
-    else for (std::size_t i = 0; i < m; ++i) out[i] += s * v[i];
-  }
+  with_data(t, b0, [&](auto d) {
+    constexpr bool kD = decltype(d)::kHas;
+    if (t.kind == kTermGather) {
+      const double* v = t.v;
+      with_index(t, b0, [&](auto ix) {
+        if constexpr (kD) BRR_IVDEP for (std::size_t i = 0; i < m; ++i) out[i] += d(i) * v[ix(i)];
+        else BRR_IVDEP for (std::size_t i = 0; i < m; ++i) out[i] += v[ix(i)];
+      });
+    } else if (t.kind == kTermScalar) {
+      const double s = t.v[0];
+      if constexpr (kD) BRR_IVDEP for (std::size_t i = 0; i < m; ++i) out[i] += d(i) * s;
+      else BRR_IVDEP for (std::size_t i = 0; i < m; ++i) out[i] += s;
+    } else if (t.kind == kTermDense) {
+      const double* v = t.v + b0;
+      if constexpr (kD) BRR_IVDEP for (std::size_t i = 0; i < m; ++i) out[i] += d(i) * v[i];
+      else BRR_IVDEP for (std::size_t i = 0; i < m; ++i) out[i] += v[i];
+    } else {
+      const double* v = t.v + b0;
+      const double s = t.s[0];
+      if constexpr (kD) BRR_IVDEP for (std::size_t i = 0; i < m; ++i) out[i] += d(i) * (s * v[i]);
+      else BRR_IVDEP for (std::size_t i = 0; i < m; ++i) out[i] += s * v[i];
+    }
+  });
 }
 
 // Scatter-add of g[0..m) (rows b0 .. b0+m) into four interleaved copies acc[0..4L): consecutive rows with
 // the same group id (rows are often sorted by group) then update different memory, so the adds do not
 // wait on each other. fold_split adds the copies into the adjoint.
 inline void split_scatter_rows(const LinTerm& t, std::size_t b0, std::size_t m, const double* g, double* acc) {
-  const int32_t* ix = t.ix + b0;
-  const double* d = t.d ? t.d + b0 : nullptr;
   double* a0 = acc;
   double* a1 = acc + t.L;
   double* a2 = acc + 2 * t.L;
   double* a3 = acc + 3 * t.L;
-  std::size_t i = 0;
-  if (d) {
-    for (; i + 4 <= m; i += 4) {
-      a0[ix[i]] += d[i] * g[i];
-      a1[ix[i + 1]] += d[i + 1] * g[i + 1];
-      a2[ix[i + 2]] += d[i + 2] * g[i + 2];
-      a3[ix[i + 3]] += d[i + 3] * g[i + 3];
-    }
-    for (; i < m; ++i) a0[ix[i]] += d[i] * g[i];
-  } else {
-    for (; i + 4 <= m; i += 4) {
-      a0[ix[i]] += g[i];
-      a1[ix[i + 1]] += g[i + 1];
-      a2[ix[i + 2]] += g[i + 2];
-      a3[ix[i + 3]] += g[i + 3];
-    }
-    for (; i < m; ++i) a0[ix[i]] += g[i];
-  }
+  with_data(t, b0, [&](auto d) {
+    constexpr bool kD = decltype(d)::kHas;
+    with_index(t, b0, [&](auto ix) {
+      std::size_t i = 0;
+      if constexpr (kD) {
+        for (; i + 4 <= m; i += 4) {
+          a0[ix(i)] += d(i) * g[i];
+          a1[ix(i + 1)] += d(i + 1) * g[i + 1];
+          a2[ix(i + 2)] += d(i + 2) * g[i + 2];
+          a3[ix(i + 3)] += d(i + 3) * g[i + 3];
+        }
+        for (; i < m; ++i) a0[ix(i)] += d(i) * g[i];
+      } else {
+        for (; i + 4 <= m; i += 4) {
+          a0[ix(i)] += g[i];
+          a1[ix(i + 1)] += g[i + 1];
+          a2[ix(i + 2)] += g[i + 2];
+          a3[ix(i + 3)] += g[i + 3];
+        }
+        for (; i < m; ++i) a0[ix(i)] += g[i];
+      }
+    });
+  });
 }
 
 // The four copies pay when rows repeat groups often; with about as many groups as rows, zeroing and
@@ -104,10 +164,14 @@ inline bool split_pays(std::size_t L, std::size_t rows) { return 4 * L <= rows; 
 
 // Plain scatter-add of g[0..m) (rows b0 .. b0+m) into the term's adjoint.
 inline void scatter_rows(const LinTerm& t, std::size_t b0, std::size_t m, const double* g) {
-  const int32_t* ix = t.ix + b0;
-  const double* d = t.d ? t.d + b0 : nullptr;
-  if (d) for (std::size_t i = 0; i < m; ++i) t.va[ix[i]] += d[i] * g[i];
-  else for (std::size_t i = 0; i < m; ++i) t.va[ix[i]] += g[i];
+  double* va = t.va;
+  with_data(t, b0, [&](auto d) {
+    constexpr bool kD = decltype(d)::kHas;
+    with_index(t, b0, [&](auto ix) {
+      if constexpr (kD) for (std::size_t i = 0; i < m; ++i) va[ix(i)] += d(i) * g[i];
+      else for (std::size_t i = 0; i < m; ++i) va[ix(i)] += g[i];
+    });
+  });
 }
 
 inline void fold_split(const double* acc, std::size_t L, double* va) {
@@ -125,33 +189,41 @@ inline void scatter_all_rows(const LinTerm& t, std::size_t m, const double* g, d
 
 // Adjoint sum of a scalar term over rows b0 .. b0+m.
 inline double scalar_adjoint_rows(const LinTerm& t, std::size_t b0, std::size_t m, const double* g) {
-  const double* d = t.d ? t.d + b0 : nullptr;
-  if (d) return lane_sum(m, [d, g](std::size_t i) { return d[i] * g[i]; });
-  return lane_sum(m, [g](std::size_t i) { return g[i]; });
+  double out = 0.0;
+  with_data(t, b0, [&](auto d) {
+    if constexpr (decltype(d)::kHas) out = lane_sum(m, [d, g](std::size_t i) { return d(i) * g[i]; });
+    else out = lane_sum(m, [g](std::size_t i) { return g[i]; });
+  });
+  return out;
 }
 
 // Adjoint of a dense term over rows b0 .. b0+m.
 inline void dense_adjoint_rows(const LinTerm& t, std::size_t b0, std::size_t m, const double* g) {
-  const double* d = t.d ? t.d + b0 : nullptr;
   double* va = t.va + b0;
-  if (d) for (std::size_t i = 0; i < m; ++i) va[i] += d[i] * g[i];
-  else for (std::size_t i = 0; i < m; ++i) va[i] += g[i];
+  with_data(t, b0, [&](auto d) {
+    if constexpr (decltype(d)::kHas) for (std::size_t i = 0; i < m; ++i) va[i] += d(i) * g[i];
+    else for (std::size_t i = 0; i < m; ++i) va[i] += g[i];
+  });
 }
 
 // Adjoints of a scaled dense term over rows b0 .. b0+m: its vector's in place (s * d[i] g[i]); returns
 // its scalar's part, sum of v[i] * d[i] g[i], for the caller to add up in row order.
 inline double scaled_adjoint_rows(const LinTerm& t, std::size_t b0, std::size_t m, const double* g) {
-  const double* d = t.d ? t.d + b0 : nullptr;
   const double* v = t.v + b0;
-  if (t.va) {
-    double* va = t.va + b0;
-    const double s = t.s[0];
-    if (d) for (std::size_t i = 0; i < m; ++i) va[i] += s * (d[i] * g[i]);
-    else for (std::size_t i = 0; i < m; ++i) va[i] += s * g[i];
-  }
-  if (!t.sa) return 0.0;
-  if (d) return lane_sum(m, [v, d, g](std::size_t i) { return v[i] * (d[i] * g[i]); });
-  return lane_sum(m, [v, g](std::size_t i) { return v[i] * g[i]; });
+  double out = 0.0;
+  with_data(t, b0, [&](auto d) {
+    constexpr bool kD = decltype(d)::kHas;
+    if (t.va) {
+      double* va = t.va + b0;
+      const double s = t.s[0];
+      if constexpr (kD) for (std::size_t i = 0; i < m; ++i) va[i] += s * (d(i) * g[i]);
+      else for (std::size_t i = 0; i < m; ++i) va[i] += s * g[i];
+    }
+    if (!t.sa) return;
+    if constexpr (kD) out = lane_sum(m, [v, d, g](std::size_t i) { return v[i] * (d(i) * g[i]); });
+    else out = lane_sum(m, [v, g](std::size_t i) { return v[i] * g[i]; });
+  });
+  return out;
 }
 
 }  // namespace brr::ad

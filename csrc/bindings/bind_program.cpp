@@ -132,6 +132,17 @@ Built by brr_bayes.compile; not meant to be assembled by hand.)pbdoc")
         if (s < 0 || s >= static_cast<int>(p.num_slots())) throw py::index_error("no slot " + std::to_string(s));
         return p.slot(s).size;
       })
+      .def("index_bits", [](const Program& p, int id) {
+             if (id < 0 || id >= static_cast<int>(p.num_indices()))
+               throw py::index_error("no index array " + std::to_string(id));
+             const ir::NarrowIndex& nx = p.narrow_index(id);
+             return nx.u8.empty() ? (nx.u16.empty() ? 32 : 16) : 8;
+           }, "Bits per entry the CPU row kernels read for index array `id` (8, 16 or 32; ir/narrow.hpp).")
+      .def("coded_values", [](const Program& p, int s) {
+             if (s < 0 || s >= static_cast<int>(p.num_slots())) throw py::index_error("no slot " + std::to_string(s));
+             const ir::CodedColumn* c = p.coded(s);
+             return c ? c->table.size() : std::size_t{0};
+           }, "Distinct values of constant slot `s` when the row kernels read it as one-byte codes, else 0.")
       .def("add_slot", [](Program& p, long size) {
         if (size < 0) throw py::value_error("add_slot: size must be >= 0");
         return p.add_slot(static_cast<std::size_t>(size));

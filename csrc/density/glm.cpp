@@ -36,6 +36,8 @@ constexpr std::size_t kBlock = 1024;
 struct Glm {
   int64_t family = 0;
   const double* y = nullptr;
+  const uint8_t* ycode = nullptr;  // y[i] == ytable[ycode[i]] (ir/narrow.hpp), read instead of y when set
+  const double* ytable = nullptr;
   const double* aux = nullptr;  // binomial trials
   const double* wt = nullptr;   // Poisson exposure / Normal cell counts (nullptr: 1 per row)
   double inv_var = 1.0;         // normal: 1 / sigma^2
@@ -60,12 +62,17 @@ BRR_AVX2_CLONES void glm_rows(const Glm& glm, const LinTerm* terms, std::size_t 
     }
   }
   // eta and g: the block's linear predictor and d lp / d eta; e and w: per-row work (exp, log1p, terms)
-  double eta[kBlock], g[kBlock], e[kBlock], w[kBlock];
+  double eta[kBlock], g[kBlock], e[kBlock], w[kBlock], yv[kBlock];
   for (std::size_t b0 = r0; b0 < r1; b0 += kBlock) {
     const std::size_t m = std::min(kBlock, r1 - b0);
     std::fill(eta, eta + m, 0.0);
     for (std::size_t k = 0; k < glm.nt; ++k) add_term_rows(terms[k], b0, m, eta);
     const double* yb = glm.y + b0;
+    if (glm.ycode) {  // one byte a row from memory instead of eight
+      const uint8_t* yc = glm.ycode + b0;
+      for (std::size_t i = 0; i < m; ++i) yv[i] = glm.ytable[yc[i]];
+      yb = yv;
+    }
     switch (glm.family) {
       case kGlmBernoulli:
       case kGlmBinomial: {
@@ -148,6 +155,10 @@ void glm_lpdf(const Op& op, Ctx& c) {
   glm.family = op.ip[0];
   const int y_slot = op.in[op.ip[1]];
   glm.y = c.v(y_slot);
+  if (const ir::CodedColumn* yc = c.prog.coded(y_slot)) {
+    glm.ycode = yc->code.data();
+    glm.ytable = yc->table.data();
+  }
   const std::size_t n = c.n(y_slot);
   const double* aux = op.ip[2] >= 0 ? c.v(op.in[op.ip[2]]) : nullptr;
   double* aux_adj = op.ip[2] >= 0 ? c.a(op.in[op.ip[2]]) : nullptr;

@@ -39,7 +39,15 @@ int Program::add_const(const double* values, std::size_t size) {
   s.offset = const_values_.size();
   const_values_.insert(const_values_.end(), values, values + size);
   slots_.push_back(s);
-  return static_cast<int>(slots_.size()) - 1;
+  const int id = static_cast<int>(slots_.size()) - 1;
+  if (auto c = code_column(values, size)) coded_.emplace_back(id, std::move(*c));
+  return id;
+}
+
+const CodedColumn* Program::coded(int slot) const {
+  const auto it = std::lower_bound(coded_.begin(), coded_.end(), slot,
+                                   [](const auto& e, int s) { return e.first < s; });
+  return it != coded_.end() && it->first == slot ? &it->second : nullptr;
 }
 
 int Program::add_view(int parent, std::size_t offset, std::size_t size) {
@@ -66,6 +74,7 @@ int Program::add_index(const int64_t* values, std::size_t size, int64_t bound) {
       fail("add_index: index value ", values[i], " at position ", i, " is outside [0, ", bound, ")");
     v[i] = static_cast<int32_t>(values[i]);
   }
+  narrow_.push_back(ir::narrow_index(v, bound));
   indices_.push_back(std::move(v));
   index_bounds_.push_back(bound);
   return static_cast<int>(indices_.size()) - 1;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ir/function.hpp"
+#include "ir/narrow.hpp"
 #include "ir/op_codes.hpp"
 
 namespace brr::ir {
@@ -59,6 +60,10 @@ class Program {
   std::size_t num_indices() const { return indices_.size(); }
   const std::vector<int32_t>& index(int id) const { return indices_.at(static_cast<std::size_t>(id)); }
   int64_t index_bound(int id) const { return index_bounds_.at(static_cast<std::size_t>(id)); }
+  // Narrow copies for the CPU row kernels (ir/narrow.hpp): an index's 8- or 16-bit copy (both empty when
+  // it has none) and a constant slot's coded column (nullptr when it has none).
+  const NarrowIndex& narrow_index(int id) const { return narrow_.at(static_cast<std::size_t>(id)); }
+  const CodedColumn* coded(int slot) const;
 
   // What an executor allocates per evaluation (decided as ops are added).
   std::size_t value_size() const { return val_size_; }       // non-constant slots' values
@@ -74,6 +79,8 @@ class Program {
   std::vector<double> const_values_;
   std::vector<std::vector<int32_t>> indices_;
   std::vector<int64_t> index_bounds_;
+  std::vector<NarrowIndex> narrow_;                  // per index array
+  std::vector<std::pair<int, CodedColumn>> coded_;   // (constant slot, its codes), by slot
   std::vector<std::size_t> op_slot_counts_;
   std::vector<Function> functions_;
   std::vector<Slot> slots_;
