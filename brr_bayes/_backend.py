@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 
 _core_mod = None
 
@@ -38,3 +39,11 @@ def cuda_available() -> bool:
         return mod.device_count() > 0
     except Exception:  # noqa: BLE001 - no driver means no GPU
         return False
+
+
+def default_cores() -> int:
+    """The cores this process may run on (its CPU affinity), which default thread counts divide."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1

@@ -258,3 +258,18 @@ def test_narrow_row_storage_reads_the_same_numbers(family, monkeypatch):
     assert lp == lpb[0] and np.array_equal(g, gb[0])
     _assert_same_bits_on_row_threads(m, (2, 3))
     _assert_equals_unfused(m, lambda: _narrow_model(family, CHUNKED, seed=11), monkeypatch)
+
+
+def test_model_logp_uses_every_core_on_row_chunks_with_the_same_bits(monkeypatch):
+    """model.logp_and_grad splits a chunked likelihood over the process's cores by default (row threads
+    change no bit); a small model keeps one thread."""
+    from brr_bayes import _backend
+    monkeypatch.setattr(_backend, "default_cores", lambda: 3)
+    big, small = _model("bernoulli", CHUNKED, seed=4), _model("bernoulli", 500, seed=4)
+    x = 0.3 * np.random.default_rng(0).normal(size=big.dim)
+    lp, g = big.logp_and_grad(x)
+    assert big.compiled._point().row_threads == 3
+    lp1, g1 = big.compiled.program.logp_and_grad(x, row_threads=1)
+    assert lp == lp1 and np.array_equal(g, g1)
+    small.logp_and_grad(np.zeros(small.dim))
+    assert small.compiled._point().row_threads == 1

@@ -529,7 +529,9 @@ class CompiledModel:
         if self._point_eval is None:
             with self._evaluators_lock:
                 if self._point_eval is None:
-                    self._point_eval = _backend.core().PointEvaluator(self.program, 1)
+                    # a likelihood split into row chunks uses every core by default (same bits on any count)
+                    threads = _backend.default_cores() if self.program.row_chunked else 1
+                    self._point_eval = _backend.core().PointEvaluator(self.program, threads)
         return self._point_eval
 
     def logp_and_grad_batch(self, points, threads=1):

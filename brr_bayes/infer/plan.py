@@ -3,24 +3,17 @@ starting points, and the dict the C++ sampler reads. bb.sample, checkpointed run
 plan through here."""
 from __future__ import annotations
 
-import os
 import warnings
 from typing import Literal
 
 import numpy as np
 
 from .. import _backend, ops
+from .._backend import default_cores
 from .pathfinding import pathfinder
 from .result import Result
 from . import warm_start as warm_starts
 from .seeds import resolve_seed
-
-
-def default_cores():
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
 
 
 def initial_points(model, init, chains, seed):

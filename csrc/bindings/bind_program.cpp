@@ -128,6 +128,8 @@ Built by brr_bayes.compile; not meant to be assembled by hand.)pbdoc")
       .def_property_readonly("format_version", [](const Program&) { return ir::kProgramFormat; })
       .def_property_readonly("dim", &Program::dim)
       .def_property_readonly("num_slots", &Program::num_slots)
+      .def_property_readonly("row_chunked", &Program::row_chunked,
+                             "Whether some GLM likelihood splits its rows into chunks that row threads share.")
       .def("slot_size", [](const Program& p, int s) {
         if (s < 0 || s >= static_cast<int>(p.num_slots())) throw py::index_error("no slot " + std::to_string(s));
         return p.slot(s).size;
