@@ -158,6 +158,41 @@ inline void split_scatter_rows(const LinTerm& t, std::size_t b0, std::size_t m, 
   });
 }
 
+// Two split scatters of plain gathers (no data multiplier) whose indices share a storage type, in one
+// pass over g: each copy receives the same adds in the same order as two split_scatter_rows calls (the
+// same bits), with twice the independent updates in flight.
+template <class T>
+inline void split_scatter_pair(const T* ia, const T* ib, std::size_t La, std::size_t Lb, std::size_t m,
+                               const double* g, double* acc_a, double* acc_b) {
+  double *a0 = acc_a, *a1 = acc_a + La, *a2 = acc_a + 2 * La, *a3 = acc_a + 3 * La;
+  double *b0 = acc_b, *b1 = acc_b + Lb, *b2 = acc_b + 2 * Lb, *b3 = acc_b + 3 * Lb;
+  std::size_t i = 0;
+  for (; i + 4 <= m; i += 4) {
+    a0[ia[i]] += g[i];
+    b0[ib[i]] += g[i];
+    a1[ia[i + 1]] += g[i + 1];
+    b1[ib[i + 1]] += g[i + 1];
+    a2[ia[i + 2]] += g[i + 2];
+    b2[ib[i + 2]] += g[i + 2];
+    a3[ia[i + 3]] += g[i + 3];
+    b3[ib[i + 3]] += g[i + 3];
+  }
+  for (; i < m; ++i) {
+    a0[ia[i]] += g[i];
+    b0[ib[i]] += g[i];
+  }
+}
+
+// split_scatter_pair for terms a and b (rows b0 .. b0+m) when they qualify; false otherwise.
+inline bool split_scatter_two(const LinTerm& a, const LinTerm& b, std::size_t r0, std::size_t m, const double* g,
+                              double* acc_a, double* acc_b) {
+  if (a.kind != kTermGather || b.kind != kTermGather || a.d || b.d || !a.va || !b.va) return false;
+  if (a.ix8 && b.ix8) split_scatter_pair(a.ix8 + r0, b.ix8 + r0, a.L, b.L, m, g, acc_a, acc_b);
+  else if (a.ix16 && b.ix16) split_scatter_pair(a.ix16 + r0, b.ix16 + r0, a.L, b.L, m, g, acc_a, acc_b);
+  else return false;
+  return true;
+}
+
 // The four copies pay when rows repeat groups often; with about as many groups as rows, zeroing and
 // folding 4L accumulators costs more than the stalls they avoid (W4: 5,000 state-days, 2,000 polls).
 inline bool split_pays(std::size_t L, std::size_t rows) { return 4 * L <= rows; }

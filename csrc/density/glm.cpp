@@ -139,6 +139,11 @@ BRR_AVX2_CLONES void glm_rows(const Glm& glm, const LinTerm* terms, std::size_t 
     for (std::size_t k = 0; k < glm.nt; ++k) {
       const LinTerm& t = terms[k];
       if (!wants_adjoint(t)) continue;
+      if (k + 1 < glm.nt && acc[k] && acc[k + 1] &&
+          split_scatter_two(t, terms[k + 1], b0, m, g, acc[k], acc[k + 1])) {
+        ++k;  // the next term's adjoint was taken in the same pass
+        continue;
+      }
       if (t.kind == kTermScaled) sums[k] += scaled_adjoint_rows(t, b0, m, g);
       else if (t.kind == kTermGather && acc[k]) split_scatter_rows(t, b0, m, g, acc[k]);
       else if (t.kind == kTermGather) scatter_rows(t, b0, m, g);
