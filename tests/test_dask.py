@@ -206,3 +206,15 @@ def test_fit_many_warm_starts_each_dataset_from_its_own_earlier_fit_on_the_clust
     assert here[1].config["tune"] == 1000 and "warm_inv_metric" not in here[1].config   # None: cold
     with pytest.raises(ValueError, match="warm_start must be a list with one entry per dataset"):
         bb.fit_many(models.eight_schools, sets, warm_start=before[0], draws=10)
+
+
+def test_a_warm_started_fit_on_the_cluster_draws_what_it_draws_here(client):
+    """bb.sample(warm_start=, client=): the earlier fit's metric, step size and positions reach the
+    workers, and the chains draw what the same warm start draws on threads."""
+    m = models.eight_schools(data.make_w1())
+    first = _quiet(bb.sample, m, seed=2, progressbar=False, **KW)
+    kw = dict(seed=4, draws=100, chains=4, progressbar=False, warm_start=first)
+    here = _quiet(bb.sample, m, **kw)
+    there = _quiet(bb.sample, m, client=client, **kw)
+    assert there.config["tune"] == bb.infer.warm_start.WARM_TUNE and "warm_inv_metric" in there.config
+    _same(here, there)
