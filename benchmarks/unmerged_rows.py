@@ -12,13 +12,13 @@ NumPyro runs when it imports (e.g. PYTHONPATH=. /path/to/peers-venv/bin/python b
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 
 import numpy as np
 
 import brr_bayes as bb
 from brr_bayes._backend import default_cores
+from brr_bayes.bench import _alternate
 
 BLOCKS = [("state", 50, 0.30), ("age", 6, 0.20), ("race", 4, 0.30), ("edu", 5, 0.20), ("state_race", 200, 0.15)]
 TRUE = dict(alpha=-0.3, b=np.array([0.2, 0.5]), gamma=0.4)
@@ -84,16 +84,6 @@ def numpyro_fn(d):
     return lambda x: f(x)[1].block_until_ready()
 
 
-def rate(fn, seconds):
-    """Calls per second of fn over about `seconds`."""
-    fn()
-    k, t0 = 0, time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
-        fn()
-        k += 1
-    return k / (time.perf_counter() - t0)
-
-
 def read_bandwidth(nbytes=256 << 20, repeats=5):
     """One core's streaming read bandwidth, bytes/s: numpy's sum over an array far larger than the caches."""
     a = np.ones(nbytes // 8)
@@ -113,7 +103,7 @@ def row_bytes(m):
     return int(row["detail"].split("; ")[1].split()[0])
 
 
-def measure(n, rounds, seconds, bandwidth):
+def measure(n, rounds, bandwidth):
     d = make_data(n)
     m = build_model(d)
     prog = m.compiled.program
@@ -125,11 +115,7 @@ def measure(n, rounds, seconds, bandwidth):
     if peers is not None:
         xn = np.zeros(m.dim)
         fns["NumPyro (XLA threads)"] = lambda: peers(xn)
-    per = {k: [] for k in fns}
-    for _ in range(rounds):   # alternating: another process's load slows every engine alike
-        for k, fn in fns.items():
-            per[k].append(rate(fn, seconds))
-    med = {k: statistics.median(v) for k, v in per.items()}
+    med = _alternate(fns, rounds)   # alternating: another process's load slows every engine alike
     b = row_bytes(m)
     floor_ns = b / bandwidth * 1e9
     print(f"\n{n:,} rows, {m.dim} parameters; GLM row data {b} bytes a row; floor {floor_ns:.2f} ns/row "
@@ -163,12 +149,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, nargs="+", default=[50_000, 1_000_000])
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--seconds", type=float, default=1.0, help="time per engine per round")
     ap.add_argument("--sample", action="store_true", help="also fit the model (4 chains x (1000 + 1000))")
     a = ap.parse_args()
     bw = read_bandwidth()
     for n in a.rows:
-        m, d = measure(n, a.rounds, a.seconds, bw)
+        m, d = measure(n, a.rounds, bw)
         if a.sample:
             sample(m, d)
 
