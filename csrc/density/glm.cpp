@@ -50,8 +50,8 @@ struct Glm {
 // sums to sums[k], gathers' adjoints to terms[k].va (through four split copies in `split` when they
 // pay) and dense terms' adjoints to their rows. Rows are visited in order, so the sums are fixed.
 // Cloned for AVX2 (common/simd_clones.hpp): the gathers of group effects vectorise there.
-BRR_AVX2_CLONES void glm_rows(const Glm& glm, const LinTerm* terms, std::size_t r0, std::size_t r1, double* split, double& lp,
-              double& aux_sum, double* sums) {
+BRR_AVX2_CLONES void glm_rows(const Glm& glm, const LinTerm* terms, std::size_t r0, std::size_t r1,
+                              double* split, double& lp, double& aux_sum, double* sums) {
   std::array<double*, kMaxGlmTerms> acc{};
   for (std::size_t k = 0; k < glm.nt; ++k) {
     const LinTerm& t = terms[k];
