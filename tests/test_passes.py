@@ -370,13 +370,3 @@ def test_wide_row_level_matrix_stays_one_product():
         bb.Bernoulli("y", logit_p=X @ b + z[g], observed=rng.integers(0, 2, n))
     fast = _same_density(m, rtol=1e-12)
     assert ops.DENSE_MATMUL in fast.compiler.emitted
-
-
-def test_consecutive_elements_are_a_view_with_the_gradient_of_a_gather():
-    with bb.Model() as m:
-        b = bb.Normal("b", 0, 1, shape=6)
-        mid = b[2:5]
-        bb.Normal("y", mid * mid[0] + b[np.array([1])], 1.0, observed=np.array([0.5, -1.0, 2.0]))
-    fast = _same_density(m, rtol=1e-13)
-    assert ops.GATHER not in fast.compiler.emitted
-    assert_grad(m, np.random.default_rng(0).normal(size=6))
