@@ -162,3 +162,51 @@ def test_a_glm_refit_with_a_new_survey_wave_and_a_new_state_warm_starts_from_the
     assert len(notes) == 1 and "1 new coordinate (WA)" in notes[0]
     assert warm.result.config["tune"] == ws.WARM_TUNE
     assert warm.result.summary().r_hat.max() < 1.05
+
+
+@pytest.fixture(scope="module")
+def first_dense():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return bb.sample(walk(20), draws=400, tune=600, metric="dense", **KW)
+
+
+def test_a_dense_fit_warm_starts_a_dense_run_with_its_whole_metric(first_dense):
+    """The chains' mean dense inverse metric, off-diagonal included, is the warm run's metric from its
+    first iteration; with a warm-up its estimates are blended with it; the posterior is the cold one's."""
+    d = first_dense.config["layout"][-1]["offset"] + first_dense.config["layout"][-1]["size"]
+    mean = np.mean([np.asarray(s["inv_metric"]).ravel() for s in first_dense.sampler_states], axis=0)
+    mean = ((mean.reshape(d, d) + mean.reshape(d, d).T) / 2).ravel()
+    assert mean.size == d * d and np.abs(mean.reshape(d, d) - np.diag(np.diag(mean.reshape(d, d)))).max() > 0
+    res, notes = _sample(walk(20), draws=30, tune=0, metric="dense", warm_start=first_dense)
+    assert not notes
+    np.testing.assert_allclose(res.config["warm_inv_metric"], mean, rtol=1e-15)
+    for s in res.sampler_states:
+        np.testing.assert_allclose(np.ravel(s["inv_metric"]), mean, rtol=1e-15)
+    warm, _ = _sample(walk(20), draws=400, metric="dense", warm_start=first_dense)
+    cold, _ = _sample(walk(20), draws=1000, tune=1000, seed=11)
+    bb.testing.assert_posterior_matches(warm, cold, z=5)
+
+
+def test_a_dense_fit_warm_starts_other_runs_by_its_diagonal(first_dense):
+    diag, _ = _sample(walk(20), draws=30, tune=0, warm_start=first_dense)          # a diag run
+    minv = np.exp(np.mean([np.log(np.diag(np.reshape(s["inv_metric"], (24, 24)))) for s in first_dense.sampler_states],
+                          axis=0))
+    np.testing.assert_allclose(diag.config["warm_inv_metric"], minv)
+    grown, notes = _sample(walk(21), draws=30, tune=0, metric="dense", warm_start=first_dense)
+    assert any("dense metric is reused by its diagonal only" in n for n in notes)
+    assert len(grown.config["warm_inv_metric"]) == 25
+
+
+def test_a_bad_dense_warm_metric_is_refused_by_the_sampler():
+    from brr_bayes import _backend
+    m = walk(5)
+    d = m.dim
+    bad = np.eye(d)
+    bad[0, 1] = 0.5                                  # not symmetric
+    cfg = dict(draws=5, tune=0, chains=1, seed=1, metric="dense", warm_inv_metric=list(bad.ravel()))
+    with pytest.raises(ValueError, match="symmetric"):
+        _backend.core().start_sampling(m.compiled.program, cfg, [None])
+    cfg["metric"] = "diag"
+    with pytest.raises(ValueError, match="metric='dense' a matrix"):
+        _backend.core().start_sampling(m.compiled.program, cfg, [None])

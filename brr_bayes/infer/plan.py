@@ -173,7 +173,8 @@ def fresh_plan(model, *, draws=None, tune=None, chains=None, cores=None, seed=No
     inits = warm.inits if warm is not None else initial_points(model, init, config["chains"], seed)
     config["layout"] = warm_starts.layout(model)    # what a later warm start matches parameters by
     if warm is not None:
-        config["warm_inv_metric"] = [float(v) for v in warm.inv_metric]
+        dense = config["metric"] == "dense" and warm.dense_inv_metric is not None
+        config["warm_inv_metric"] = [float(v) for v in (warm.dense_inv_metric if dense else warm.inv_metric)]
         config["warm_prior_draws"] = warm_starts.PRIOR_DRAWS
         config["warm_start"] = warm.source or "a Result"
         warm_starts.announce(warm)

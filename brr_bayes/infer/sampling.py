@@ -61,7 +61,8 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
             the ones the run was sampled with (checked).
         warm_start: a Result (or the path of a saved one, or a bb.glm fit) of an earlier fit of this model, on
             older or fewer data: the new fit starts where that one ended, with its adapted metric (its
-            diagonal, used from the first iteration and counted as 500 draws in every later estimate), its
+            diagonal; a dense fit's whole matrix when this run is metric='dense' too and the parameters
+            kept their layout; used from the first iteration and counted as 500 draws in every later estimate), its
             step size and each chain's last position, and a short warm-up (``tune`` defaults to 150).
             Parameters are matched by name; one may grow or shrink along its dims (a new day, a new poll
             house: matched by coords labels, else by position; a new coordinate starts at its nearest old

@@ -44,8 +44,11 @@ class WarmStart:
     """What a warm start hands the run: per-chain starting points, a step size, the diagonal inverse metric
     and its weight, and the messages that say what was matched, grown or dropped."""
 
-    def __init__(self, inits, step_size, inv_metric, notes, source):
+    def __init__(self, inits, step_size, inv_metric, notes, source, dense_inv_metric=None):
         self.inits, self.step_size, self.inv_metric, self.notes, self.source = inits, step_size, inv_metric, notes, source
+        # the earlier fit's dense inverse metric (the chains' mean, d x d) when it had one and the
+        # parameters kept their layout; a dense run starts from it, any other from the diagonal
+        self.dense_inv_metric = dense_inv_metric
 
 
 def plan(model, previous, chains) -> WarmStart:
@@ -94,7 +97,27 @@ def plan(model, previous, chains) -> WarmStart:
         for c in range(chains):
             part = positions[c % len(positions)][o["offset"]:o["offset"] + o["size"]]
             new_pos[c][off:off + usize] = part[rows] if rows is not None else part
-    return WarmStart(new_pos, step, new_minv, notes, source)
+    return WarmStart(new_pos, step, new_minv, notes, source, _dense(states, old_layout, model, notes))
+
+
+def _dense(states, old_layout, model, notes):
+    """The chains' mean dense inverse metric (d * d values, symmetric), when the earlier fit adapted one and every parameter sits
+    where it sat (same order and sizes); a mean of positive definite matrices is one. None otherwise,
+    with a note when a dense metric is dropped to its diagonal."""
+    n = sum(row["size"] for row in old_layout)
+    mats = [np.asarray(s["inv_metric"], dtype=np.float64).ravel() for s in states]
+    if any(m.size != n * n for m in mats):
+        return None
+    same = n == model.dim and all(
+        model.compiled.layout[rv] == (row["offset"], row["size"])
+        for rv, row in zip(model.free_rvs, old_layout) if rv.name == row["name"]) and \
+        [rv.name for rv in model.free_rvs] == [row["name"] for row in old_layout]
+    if not same:
+        notes.append("warm_start: the earlier fit's dense metric is reused by its diagonal only (the parameters' "
+                      "layout changed: grown, shrunk or reordered)")
+        return None
+    m = np.mean(mats, axis=0).reshape(n, n)
+    return ((m + m.T) / 2).ravel()     # the estimates are symmetric up to the rounding of their sums
 
 
 def _flat(values, n, what):

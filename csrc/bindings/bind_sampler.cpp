@@ -39,6 +39,27 @@ T get(const py::dict& d, const char* key, T fallback) {
 
 // Missing keys keep SamplerConfig's own defaults (chain.hpp, run.hpp): the one place they are written.
 // Python's bb.sample reads them through sampler_defaults().
+// A warm start's inverse metric: a diagonal (d values, each positive), or for a dense run a d x d matrix
+// (symmetric, positive diagonal; the sampler's Cholesky refuses one that is not positive definite).
+void check_warm_metric(const infer::ChainConfig& c, std::size_t d) {
+  const std::vector<double>& w = c.warm_inv_metric;
+  if (w.empty()) return;
+  if (w.size() == d) {
+    for (std::size_t i = 0; i < d; ++i)
+      if (!(w[i] > 0)) throw py::value_error("warm_inv_metric[" + std::to_string(i) + "] must be positive");
+    return;
+  }
+  if (w.size() != d * d || !c.dense)
+    throw py::value_error("warm_inv_metric has " + std::to_string(w.size()) + " values; the model has " +
+                          std::to_string(d) + " parameters (a diagonal of " + std::to_string(d) +
+                          " values, or for metric='dense' a matrix of " + std::to_string(d * d) + ")");
+  for (std::size_t i = 0; i < d; ++i) {
+    if (!(w[i * d + i] > 0)) throw py::value_error("warm_inv_metric's diagonal must be positive");
+    for (std::size_t k = 0; k < i; ++k)
+      if (w[i * d + k] != w[k * d + i]) throw py::value_error("warm_inv_metric must be symmetric");
+  }
+}
+
 infer::SamplerConfig parse_config(const py::dict& d) {
   infer::SamplerConfig c;
   c.chain.draws = get<int>(d, "draws", c.chain.draws);
@@ -59,9 +80,9 @@ infer::SamplerConfig parse_config(const py::dict& d) {
   if (d.contains("warm_inv_metric") && !d["warm_inv_metric"].is_none()) {
     c.chain.warm_inv_metric = d["warm_inv_metric"].cast<std::vector<double>>();
     for (std::size_t i = 0; i < c.chain.warm_inv_metric.size(); ++i)
-      if (!(c.chain.warm_inv_metric[i] > 0) || !std::isfinite(c.chain.warm_inv_metric[i]))
+      if (!std::isfinite(c.chain.warm_inv_metric[i]))
         throw py::value_error("warm_inv_metric[" + std::to_string(i) + "] = " +
-                              std::to_string(c.chain.warm_inv_metric[i]) + ": must be positive and finite");
+                              std::to_string(c.chain.warm_inv_metric[i]) + ": must be finite");
     c.chain.warm_prior_draws = get<double>(d, "warm_prior_draws", 0.0);
     if (!(c.chain.warm_prior_draws >= 0)) throw py::value_error("warm_prior_draws must be >= 0");
   }
@@ -443,9 +464,7 @@ void bind_sampler(py::module_& m) {
             throw py::type_error("model must be a Program or a (callable, dim) pair");
           }
           infer::SamplerConfig cfg = parse_config(config);
-          if (!cfg.chain.warm_inv_metric.empty() && cfg.chain.warm_inv_metric.size() != factory->dim())
-            throw py::value_error("warm_inv_metric has " + std::to_string(cfg.chain.warm_inv_metric.size()) +
-                                  " values; the model has " + std::to_string(factory->dim()) + " parameters");
+          check_warm_metric(cfg.chain, factory->dim());
           if (!cfg.chain.warm_inv_metric.empty() && cfg.sampler != "nuts")
             throw py::value_error("a warm start (warm_inv_metric) is for sampler='nuts'; sampler='" + cfg.sampler +
                                   "' adapts its metric across its chains from their states");

@@ -35,8 +35,9 @@ Chain::Chain(LogDensity& density, const ChainConfig& config, const std::vector<d
     st_.background.add(z_.q.data(), z_.g.data());
   }
   if (!cfg_.warm_inv_metric.empty()) {  // a warm start: the earlier fit's metric
-    if (cfg_.warm_inv_metric.size() != d) throw std::invalid_argument("warm_inv_metric has the wrong size");
-    set_metric(cfg_.dense ? as_dense(cfg_.warm_inv_metric) : cfg_.warm_inv_metric);
+    const std::size_t n = cfg_.warm_inv_metric.size();
+    if (n != d && !(cfg_.dense && n == d * d)) throw std::invalid_argument("warm_inv_metric has the wrong size");
+    set_metric(cfg_.dense && n == d ? as_dense(cfg_.warm_inv_metric) : cfg_.warm_inv_metric);
   } else if (grad_based) {  // nutpie: first metric from the gradient at the start
     std::vector<double> inv(d);
     for (std::size_t i = 0; i < d; ++i) {
@@ -83,12 +84,14 @@ std::vector<double> Chain::estimated_metric(const MetricEstimator& e) const {
   std::vector<double> est = e.estimate();
   const double w = cfg_.warm_prior_draws, n = static_cast<double>(e.n);
   if (cfg_.warm_inv_metric.empty() || !(w > 0)) return est;
-  // the earlier fit's metric as w draws of evidence beside the n of this estimate (off-diagonal prior: 0)
-  const std::size_t d = cfg_.warm_inv_metric.size();
-  const bool dense = est.size() == d * d;
+  // the earlier fit's metric as w draws of evidence beside the n of this estimate (a dense estimate
+  // beside a diagonal one: off-diagonal prior 0)
+  const std::vector<double>& warm = cfg_.warm_inv_metric;
+  const std::size_t d = density_.dim();
+  const bool dense = est.size() == d * d, warm_dense = warm.size() == d * d && d > 1;
   for (std::size_t k = 0; k < est.size(); ++k) {
     const bool diag = !dense || k / d == k % d;
-    const double prior = diag ? cfg_.warm_inv_metric[dense ? k / d : k] : 0.0;
+    const double prior = warm_dense ? warm[k] : diag ? warm[dense ? k / d : k] : 0.0;
     est[k] = (n * est[k] + w * prior) / (n + w);
   }
   return est;
