@@ -59,3 +59,26 @@ def test_cli_explain_without_a_model_is_a_clear_error(tmp_path, capsys):
     script.write_text("x = 1\n")
     assert main(["explain", str(script)]) == 1
     assert "no model found" in capsys.readouterr().err
+
+
+def test_survey_rows_that_cannot_merge_run_as_one_narrow_pass():
+    """Issue 35's model as a Stan user writes it (a continuous score in X @ b, a state covariate repeated
+    over rows, sigma * z[idx] blocks): one GLM op reads every row, 16 bytes a row, and nothing else runs
+    over the rows."""
+    rng = np.random.default_rng(0)
+    n = 6000
+    ids = {"state": rng.integers(0, 50, n), "age": rng.integers(0, 6, n), "race": rng.integers(0, 4, n),
+           "edu": rng.integers(0, 5, n)}
+    ids["state_race"] = ids["state"] * 4 + ids["race"]
+    X = np.column_stack([rng.integers(0, 2, n), rng.normal(size=n)])
+    zs = rng.normal(size=50)[ids["state"]]
+    with bb.Model() as m:
+        eta = bb.Normal("alpha", 0, 2.5) + X @ bb.Normal("b", 0, 1, shape=2) + bb.Normal("gamma", 0, 1) * zs
+        for name, L in (("state", 50), ("age", 6), ("race", 4), ("edu", 5), ("state_race", 200)):
+            eta = eta + bb.HalfNormal(f"sigma_{name}", 1) * bb.Normal(f"z_{name}", 0, 1, shape=L)[ids[name]]
+        bb.Bernoulli("y", logit_p=eta, observed=rng.integers(0, 2, n))
+    rows = m.explain().ops
+    (glm,) = [r for r in rows if r["op"] == "glm"]
+    assert "9 linear-predictor terms" in glm["detail"]
+    assert "16 bytes a row (5 narrow indices, 3 coded columns)" in glm["detail"]
+    assert [r["op"] for r in rows if r["size"] >= n and r["logp"]] == ["glm"]
