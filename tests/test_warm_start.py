@@ -196,6 +196,11 @@ def test_a_dense_fit_warm_starts_other_runs_by_its_diagonal(first_dense):
     grown, notes = _sample(walk(21), draws=30, tune=0, metric="dense", warm_start=first_dense)
     assert any("dense metric is reused by its diagonal only" in n for n in notes)
     assert len(grown.config["warm_inv_metric"]) == 25
+    # same sizes and offsets, other coords labels (house 'B' gone, 'D' new): rows would move, so the diagonal
+    relabelled, notes = _sample(walk(20, houses=("A", "C", "D")), draws=30, tune=0, metric="dense",
+                                warm_start=first_dense)
+    assert any("dense metric is reused by its diagonal only" in n for n in notes)
+    assert len(relabelled.config["warm_inv_metric"]) == 24
 
 
 def test_a_bad_dense_warm_metric_is_refused_by_the_sampler():

@@ -399,9 +399,10 @@ MAX_SPLIT_COLUMNS = 16   # a row-level X @ b with at most this many columns ente
 
 def _matvec_columns(t, shape):
     """A row-level data matrix times a coefficient vector, X @ b (X: rows x K, K <= MAX_SPLIT_COLUMNS), as
-    K scalar-times-column terms b[j] * X[:, j] (b[j] a view of b); else None. The fused op then reads X's columns in its one
-    pass over the rows instead of a separate product writing (and its adjoint reading) a full-size vector
-    (a survey's individual-level predictors: 2 columns over 50,000 rows took a third of the gradient)."""
+    K scalar-times-column terms b[j] * X[:, j] (b[j] a view of b); else None. The fused op then reads X's
+    columns in its one pass over the rows instead of a separate product writing (and its adjoint reading)
+    a full-size vector (a survey's individual-level predictors: 2 columns over 50,000 rows took a third
+    of the gradient)."""
     if not (isinstance(t, Op) and t.kind == "matmul" and t.shape == tuple(shape) and len(shape) == 1):
         return None
     X, b = t.attrs["matrix"], t.args[0]

@@ -101,20 +101,17 @@ def plan(model, previous, chains) -> WarmStart:
 
 
 def _dense(states, old_layout, model, notes):
-    """The chains' mean dense inverse metric (d * d values, symmetric), when the earlier fit adapted one and every parameter sits
-    where it sat (same order and sizes); a mean of positive definite matrices is one. None otherwise,
-    with a note when a dense metric is dropped to its diagonal."""
+    """The chains' mean dense inverse metric (d * d values, symmetric) when the earlier fit adapted one and
+    the model's layout is the recorded one (same parameters, order, sizes and coords labels: a relabelled
+    coordinate would move its rows and columns); a mean of positive definite matrices is one. None
+    otherwise, with a note when a dense metric is dropped to its diagonal."""
     n = sum(row["size"] for row in old_layout)
     mats = [np.asarray(s["inv_metric"], dtype=np.float64).ravel() for s in states]
     if any(m.size != n * n for m in mats):
         return None
-    same = n == model.dim and all(
-        model.compiled.layout[rv] == (row["offset"], row["size"])
-        for rv, row in zip(model.free_rvs, old_layout) if rv.name == row["name"]) and \
-        [rv.name for rv in model.free_rvs] == [row["name"] for row in old_layout]
-    if not same:
+    if layout(model) != old_layout:
         notes.append("warm_start: the earlier fit's dense metric is reused by its diagonal only (the parameters' "
-                      "layout changed: grown, shrunk or reordered)")
+                     "layout changed: grown, shrunk, relabelled or reordered)")
         return None
     m = np.mean(mats, axis=0).reshape(n, n)
     return ((m + m.T) / 2).ravel()     # the estimates are symmetric up to the rounding of their sums

@@ -37,8 +37,6 @@ T get(const py::dict& d, const char* key, T fallback) {
   return d.contains(key) ? d[key].cast<T>() : fallback;
 }
 
-// Missing keys keep SamplerConfig's own defaults (chain.hpp, run.hpp): the one place they are written.
-// Python's bb.sample reads them through sampler_defaults().
 // A warm start's inverse metric: a diagonal (d values, each positive), or for a dense run a d x d matrix
 // (symmetric, positive diagonal; the sampler's Cholesky refuses one that is not positive definite).
 void check_warm_metric(const infer::ChainConfig& c, std::size_t d) {
@@ -60,6 +58,8 @@ void check_warm_metric(const infer::ChainConfig& c, std::size_t d) {
   }
 }
 
+// Missing keys keep SamplerConfig's own defaults (chain.hpp, run.hpp): the one place they are written.
+// Python's bb.sample reads them through sampler_defaults().
 infer::SamplerConfig parse_config(const py::dict& d) {
   infer::SamplerConfig c;
   c.chain.draws = get<int>(d, "draws", c.chain.draws);

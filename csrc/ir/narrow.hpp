@@ -2,7 +2,8 @@
 // 8 or 16 bits, and a data column with at most 256 distinct values (0/1 indicators, a response, a
 // group-level covariate repeated over rows) as one-byte codes into a table of its values. Exact by
 // construction: a kernel reads the same numbers from a quarter or an eighth of the bytes. Derived when
-// the index or constant is added and never serialised (loading a program adds them again).
+// an op that reads them narrow is added (Program::add_row_copies) and never serialised (loading a program
+// adds its ops, and so the copies, again).
 #pragma once
 #include <cstddef>
 #include <cstdint>

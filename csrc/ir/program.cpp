@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 
+#include "ir/glm_codes.hpp"
 #include "ir/logp_ops.hpp"
 #include "ir/op_shapes.hpp"
 #include "ir/program_io.hpp"
@@ -39,15 +40,35 @@ int Program::add_const(const double* values, std::size_t size) {
   s.offset = const_values_.size();
   const_values_.insert(const_values_.end(), values, values + size);
   slots_.push_back(s);
-  const int id = static_cast<int>(slots_.size()) - 1;
-  if (auto c = code_column(values, size)) coded_.emplace_back(id, std::move(*c));
-  return id;
+  return static_cast<int>(slots_.size()) - 1;
 }
 
 const CodedColumn* Program::coded(int slot) const {
-  const auto it = std::lower_bound(coded_.begin(), coded_.end(), slot,
-                                   [](const auto& e, int s) { return e.first < s; });
-  return it != coded_.end() && it->first == slot ? &it->second : nullptr;
+  const auto it = coded_.find(slot);
+  return it != coded_.end() ? &it->second : nullptr;
+}
+
+void Program::add_row_copies(const Op& op) {
+  if (op.code != OpCode::GlmLpdf && op.code != OpCode::LinearPredictor) return;
+  auto code = [this](int slot) {
+    const Slot& s = slots_[slot];
+    if (!s.constant || coded_.count(slot)) return;
+    if (auto c = code_column(const_values_.data() + s.offset, s.size)) coded_.emplace(slot, std::move(*c));
+  };
+  std::size_t q = 0;
+  if (op.code == OpCode::GlmLpdf) {
+    code(op.in[op.ip[1]]);  // the response
+    q = kGlmHeader;
+  }
+  for (; q + 3 < op.ip.size(); q += 4) {  // kind, value input, index position, data input
+    const int64_t kind = op.ip[q], xi = op.ip[q + 2], di = op.ip[q + 3];
+    if (kind != kTermScaled && xi >= 0) {
+      const int id = op.idx[xi];
+      NarrowIndex& nx = narrow_[id];
+      if (nx.u8.empty() && nx.u16.empty()) nx = ir::narrow_index(indices_[id], index_bounds_[id]);
+    }
+    if (di >= 0) code(op.in[di]);
+  }
 }
 
 int Program::add_view(int parent, std::size_t offset, std::size_t size) {
@@ -74,7 +95,7 @@ int Program::add_index(const int64_t* values, std::size_t size, int64_t bound) {
       fail("add_index: index value ", values[i], " at position ", i, " is outside [0, ", bound, ")");
     v[i] = static_cast<int32_t>(values[i]);
   }
-  narrow_.push_back(ir::narrow_index(v, bound));
+  narrow_.emplace_back();  // made when an op that reads it narrow is added (add_row_copies)
   indices_.push_back(std::move(v));
   index_bounds_.push_back(bound);
   return static_cast<int>(indices_.size()) - 1;
@@ -108,6 +129,7 @@ void Program::add_op(Op op) {
   scratch_size_ = std::max(scratch_size_, scratch);
   worker_scratch_size_ = std::max(worker_scratch_size_, worker_scratch);
   if (op.code == OpCode::GlmLpdf && glm_chunks(slots_[op.in[op.ip[1]]].size) > 1) row_chunked_ = true;
+  add_row_copies(op);
   if (op.out >= 0) {
     bool grad = false;
     for (int s : op.in) grad |= slots_[s].adj >= 0;

@@ -4,6 +4,7 @@
 // buffers apart; ir/program_io.hpp gives its bytes.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -60,8 +61,9 @@ class Program {
   std::size_t num_indices() const { return indices_.size(); }
   const std::vector<int32_t>& index(int id) const { return indices_.at(static_cast<std::size_t>(id)); }
   int64_t index_bound(int id) const { return index_bounds_.at(static_cast<std::size_t>(id)); }
-  // Narrow copies for the CPU row kernels (ir/narrow.hpp): an index's 8- or 16-bit copy (both empty when
-  // it has none) and a constant slot's coded column (nullptr when it has none).
+  // Narrow copies for the CPU row kernels (ir/narrow.hpp), made for the row data of the GlmLpdf and
+  // LinearPredictor ops as they are added: an index's 8- or 16-bit copy (both empty when it has none)
+  // and a constant slot's coded column (nullptr when it has none).
   const NarrowIndex& narrow_index(int id) const { return narrow_.at(static_cast<std::size_t>(id)); }
   const CodedColumn* coded(int slot) const;
 
@@ -76,11 +78,13 @@ class Program {
   const std::vector<std::size_t>& op_slot_counts() const { return op_slot_counts_; }
 
  private:
+  void add_row_copies(const Op& op);  // the narrow copies op's rows need (GlmLpdf, LinearPredictor)
+
   std::vector<double> const_values_;
   std::vector<std::vector<int32_t>> indices_;
   std::vector<int64_t> index_bounds_;
-  std::vector<NarrowIndex> narrow_;                  // per index array
-  std::vector<std::pair<int, CodedColumn>> coded_;   // (constant slot, its codes), by slot
+  std::vector<NarrowIndex> narrow_;       // per index array
+  std::map<int, CodedColumn> coded_;      // constant slot -> its codes
   std::vector<std::size_t> op_slot_counts_;
   std::vector<Function> functions_;
   std::vector<Slot> slots_;
