@@ -3,16 +3,16 @@
 #include <cstdint>
 #include <vector>
 
-#include "infer/adaptation.hpp"
 #include "infer/chain_state.hpp"
 #include "infer/log_density.hpp"
 #include "infer/metric.hpp"
 #include "infer/rng.hpp"
 #include "infer/nuts/trajectory.hpp"
+#include "infer/nuts/warmup.hpp"
 
 namespace brr::infer {
 
-class Chain {
+class Chain : private WarmupHost {
  public:
   // init: unconstrained starting point, or empty for Stan's uniform(-radius, radius) with retries.
   Chain(LogDensity& density, const ChainConfig& config, const std::vector<double>& init);
@@ -27,20 +27,16 @@ class Chain {
 
  private:
   void initialize(const std::vector<double>& init);
-  void set_metric(const std::vector<double>& inv);
-  // e's estimate, blended with a warm start's metric when there is one (ChainConfig::warm_inv_metric)
-  std::vector<double> estimated_metric(const MetricEstimator& e) const;
-  static std::vector<double> as_dense(const std::vector<double>& diag);
-  void adapt_windowed(const TransitionStats& s);
-  void adapt_nutpie(const TransitionStats& s, bool moved);
-  void reinit_step_size();
-  void set_low_rank_metric();
-  static constexpr long kLowRankDraws = 64;  // draws kept per window for the low-rank estimate
+  // WarmupHost: the warm-up's changes of metric and its step-size searches
+  void set_metric(const std::vector<double>& inv) override;
+  void set_low_rank_metric(const std::vector<double>& inv, const LowRankFactor& f) override;
+  double search_step_size(double from) override { return nuts_.init_stepsize(z_, from, st_.rng); }
   ChainConfig cfg_;
   LogDensity& density_;
   ChainState st_;
   Metric metric_;
   Nuts nuts_;
+  Warmup warmup_;
   PhasePoint z_;
   std::vector<double> prev_q_;  // position before a warm-up transition (nutpie: did the draw move?)
 };
