@@ -20,16 +20,10 @@
 #include <optional>
 #include <vector>
 
+#include "infer/chees/warmup.hpp"
 #include "infer/lockstep.hpp"
 
 namespace brr::infer {
-
-struct CheesSettings {
-  double target_accept = 0.651;
-  int max_leapfrog = 1000;
-  double adam_rate = 0.025;
-  double metric_freeze = 0.8;  // fraction of warm-up after which the metric stays fixed
-};
 
 class CheesRun : public LockstepRun {
  public:
