@@ -22,14 +22,9 @@
 #include <vector>
 
 #include "infer/lockstep.hpp"
+#include "infer/meads/warmup.hpp"
 
 namespace brr::infer {
-
-struct MeadsSettings {
-  int folds = 4;
-  double step_multiplier = 0.5;  // eps = step_multiplier / sqrt(lambda_max of the preconditioned gradients)
-  double divergence = 1000;      // energy error that counts as a divergence
-};
 
 class MeadsRun : public LockstepRun {
  public:
