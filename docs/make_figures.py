@@ -4,6 +4,7 @@ They go to a temporary folder unless --out says where; --out docs/images replace
 """
 import argparse
 import pathlib
+import sys
 import tempfile
 import warnings
 
@@ -13,7 +14,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 import brr_bayes as bb  # noqa: E402
-from brr_bayes.workloads import eight_schools, make_w1  # noqa: E402
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "benchmarks"))   # the workloads W1-W5
+from workloads import eight_schools, make_w1  # noqa: E402
 
 
 def main():

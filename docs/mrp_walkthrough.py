@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 import brr_bayes as bb
-from brr_bayes.workloads.data import make_w2, w2_census
+from brr_bayes.examples import simulate_survey, survey_census
 
 parser = argparse.ArgumentParser(description=__doc__)
 parser.add_argument("--out", default=os.path.join(tempfile.gettempdir(), "mrp_states.png"))
@@ -22,8 +22,8 @@ out = parser.parse_args().out
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-# 1. A survey of 10,000 respondents from the W2 generator (brr_bayes.workloads), as a modeller would load it.
-d = make_w2(10_000)
+# 1. A survey of 10,000 respondents from the example survey (brr_bayes.examples), as a modeller would load it.
+d = simulate_survey(10_000)
 survey = pd.DataFrame({k: d[k] for k in ["y", "state", "age", "race", "edu", "female", "region"]})
 for k in range(3):                       # state-level covariates, joined onto each respondent
     survey[f"z{k + 1}"] = d["Z"][d["state"], k]
@@ -37,7 +37,7 @@ print(f"sampled in {time.time() - t0:.0f} s")
 print(fit.summary())
 
 # 3. The census: one row per state x age x race x edu x female cell with its population count.
-census = pd.DataFrame(w2_census())
+census = pd.DataFrame(survey_census())
 t0 = time.time()
 est = bb.poststratify(fit, census, weights="n", by="state")
 print(f"poststratified {len(census):,} cells in {time.time() - t0:.1f} s")
