@@ -14,8 +14,8 @@ import warnings
 import numpy as np
 
 import brr_bayes as bb
-from brr_bayes import workloads as wl
-from brr_bayes.bench import _min_bulk_ess, write_table
+import workloads as wl
+from harness import _min_bulk_ess, write_table
 
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))

@@ -16,9 +16,9 @@ import time
 
 import numpy as np
 
-from brr_bayes import workloads as wl
-from brr_bayes.bench import write_table
-from brr_bayes.workloads import forms
+import workloads as wl
+from harness import write_table
+from workloads import forms
 
 MODELS = {
     "W1": lambda: {"models.py": wl.eight_schools(wl.make_w1())},

@@ -15,7 +15,7 @@ import time
 import warnings
 
 import brr_bayes as bb
-from brr_bayes import workloads as wl
+import workloads as wl
 
 MODELS = {"W1": lambda: wl.eight_schools(wl.make_w1()), "W5": lambda: wl.radon(wl.make_w5()),
           "W3": lambda: wl.bym2(wl.make_w3())}

@@ -18,9 +18,9 @@ import warnings
 import numpy as np
 
 import brr_bayes as bb
-from brr_bayes import workloads as wl
-from brr_bayes.workloads import forms
-from brr_bayes.bench import _max_nested_rhat, _max_rhat, _min_bulk_ess, write_table
+import workloads as wl
+from workloads import forms
+from harness import _max_nested_rhat, _max_rhat, _min_bulk_ess, write_table
 
 MODELS = {"W1": ("W1 eight schools", lambda: wl.eight_schools(wl.make_w1())),
           "W3": ("W3 bym2", lambda: wl.bym2(wl.make_w3())),

@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 
 import brr_bayes as bb
-from brr_bayes.workloads.data import make_w2
+from workloads.data import make_w2
 
 LEVELS = {"age": 6, "race": 4, "edu": 5}
 

@@ -4,8 +4,8 @@ a ratio of alternating runs in one process (robust to machine load).
     python benchmarks/glm_fused_compare.py
 """
 import time, numpy as np, statistics
-from brr_bayes import workloads as wl
-from brr_bayes.workloads.data import make_w2
+import workloads as wl
+from workloads.data import make_w2
 import brr_bayes as bb
 def build(fused, name):
     if name == "W5": m = wl.radon(wl.make_w5())

@@ -19,8 +19,8 @@ import numpy as np
 
 import brr_bayes as bb
 from brr_bayes import _backend
-from brr_bayes import workloads as wl
-from brr_bayes.bench import _max_nested_rhat, _max_rhat, _min_bulk_ess, write_table
+import workloads as wl
+from harness import _max_nested_rhat, _max_rhat, _min_bulk_ess, write_table
 
 
 def timed(f, seconds=1.0):

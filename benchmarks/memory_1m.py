@@ -11,7 +11,7 @@ import resource
 import time
 
 import brr_bayes as bb
-from brr_bayes.workloads import make_w2, mrp_logit
+from workloads import make_w2, mrp_logit
 
 
 def peak_gb():

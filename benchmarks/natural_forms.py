@@ -1,5 +1,5 @@
 """Every formulation of a workload runs at the fastest form's speed: logp+gradient evaluations per second
-of each form in brr_bayes/workloads/forms.py, measured in alternating rounds in one process, with the
+of each form in benchmarks/workloads/forms.py, measured in alternating rounds in one process, with the
 largest difference in value and gradient from the workloads' own form.
 
     python benchmarks/natural_forms.py                 # W2 at 100,000 rows, W3, W4, W5
@@ -13,8 +13,8 @@ import time
 
 import numpy as np
 
-from brr_bayes.workloads import forms, make_w3, make_w4, make_w5
-from brr_bayes.workloads.data import make_w2
+from workloads import forms, make_w3, make_w4, make_w5
+from workloads.data import make_w2
 
 
 def build(workload, d):
@@ -121,7 +121,7 @@ def sample_forms(d, names=("workloads", "stan_rows", "formula"), seed=1):
 
 def numpyro_natural_rate(d, seconds=2.0):
     """NumPyro's W2 written naturally (row-level Zs @ beta, sigma * z[idx]), jitted value-and-grad."""
-    from brr_bayes.bench.peers_numpyro import w2_natural_rate
+    from harness.peers_numpyro import w2_natural_rate
     return w2_natural_rate(d, seconds)
 
 

@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 import brr_bayes as bb
-from brr_bayes.workloads import make_w2, mrp_logit
+from workloads import make_w2, mrp_logit
 
 ROW_ARRAYS = ("state", "age", "race", "edu", "region", "state_race", "age_edu", "female", "y")
 

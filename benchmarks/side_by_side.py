@@ -15,13 +15,16 @@ import statistics
 import subprocess
 import sys
 
-from brr_bayes.bench import write_table
+from harness import write_table
 
 CHILD = r"""
 import json, sys, time, warnings
 import numpy as np
 import brr_bayes as bb
-from brr_bayes import workloads as wl
+try:
+    import workloads as wl                   # the tree's benchmarks/workloads
+except ImportError:                          # a tree from before they left the package
+    from brr_bayes import workloads as wl
 build = {"W1": lambda: wl.eight_schools(wl.make_w1()), "W2": lambda: wl.mrp_logit(wl.make_w2()),
          "W3": lambda: wl.bym2(wl.make_w3()), "W4": lambda: wl.poll_rw(wl.make_w4()),
          "W5": lambda: wl.radon(wl.make_w5())}
@@ -45,7 +48,8 @@ else:
 
 
 def measure(tree, what, name):
-    env = dict(os.environ, PYTHONPATH=os.path.abspath(tree))
+    tree = os.path.abspath(tree)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([tree, os.path.join(tree, "benchmarks")]))
     out = subprocess.run([sys.executable, "-c", CHILD, what, name], env=env, cwd="/", capture_output=True,
                          text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -8,7 +8,7 @@ The side-by-side table with ratios is `brr-bayes bench` (results in benchmarks/R
 import numpy as np
 import pytest
 
-from brr_bayes import workloads as wl
+import workloads as wl
 
 CASES = {
     "W1": (wl.make_w1, wl.eight_schools),
@@ -39,7 +39,7 @@ def test_numpyro_logp_grad(benchmark, workload):
     pytest.importorskip("numpyro")
     import jax
     jax.config.update("jax_enable_x64", True)
-    from brr_bayes.bench.peers_numpyro import logp_grad_fn, models
+    from harness.peers_numpyro import logp_grad_fn, models
     name, d, _ = workload
     f, dim = logp_grad_fn(models()[name.split("_")[0]](d))
     x = np.zeros(dim)

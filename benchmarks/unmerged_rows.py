@@ -18,7 +18,7 @@ import numpy as np
 
 import brr_bayes as bb
 from brr_bayes._backend import default_cores
-from brr_bayes.bench import _alternate
+from harness import _alternate
 
 BLOCKS = [("state", 50, 0.30), ("age", 6, 0.20), ("race", 4, 0.30), ("edu", 5, 0.20), ("state_race", 200, 0.15)]
 TRUE = dict(alpha=-0.3, b=np.array([0.2, 0.5]), gamma=0.4)
@@ -65,7 +65,7 @@ def numpyro_fn(d):
     except ImportError:
         return None
     jax.config.update("jax_enable_x64", True)
-    from brr_bayes.bench.peers_numpyro import logp_grad_fn
+    from harness.peers_numpyro import logp_grad_fn
     X, zs, y = jnp.asarray(d["X"]), jnp.asarray(d["zs_rows"]), jnp.asarray(d["y"])
     ids = {k: jnp.asarray(v) for k, v in d["ids"].items()}
 

@@ -21,7 +21,7 @@ import numpy as np
 
 import brr_bayes as bb
 from brr_bayes.infer import warm_start
-from brr_bayes.workloads import data, models
+from workloads import data, models
 
 
 def until(d, T):

@@ -1,4 +1,4 @@
-"""The brr-bayes command line: demo, bench, explain, info."""
+"""The brr-bayes command line: demo, explain, info (the benchmarks run from a checkout: benchmarks/run.py)."""
 from __future__ import annotations
 
 import argparse
@@ -10,7 +10,6 @@ import numpy as np
 
 import brr_bayes as bb
 from brr_bayes import _backend
-from brr_bayes.bench import main as bench_main
 from brr_bayes.demo import run_demo
 from brr_bayes.infer import sampling
 
@@ -42,12 +41,6 @@ def _demo(args):
     run_demo(n=args.n, draws=args.draws, tune=args.tune, chains=args.chains, seed=args.seed,
              progressbar=not args.quiet)
     return 0
-
-
-def _bench(args):
-    return bench_main(quick=args.quick, workloads=args.workloads, out=args.out, peers=not args.no_peers,
-                      sampling=not args.no_sampling, w2_sampling_rows=args.w2_sampling_rows,
-                      logp=not args.no_logp, peer_names=args.peers, metrics=args.metrics, adapts=args.adapt)
 
 
 class _Built(Exception):
@@ -95,21 +88,6 @@ def main(argv=None):
     d.add_argument("--seed", type=int, default=2024)
     d.add_argument("--quiet", action="store_true", help="no progress bar")
     d.set_defaults(fn=_demo)
-    b = sub.add_parser("bench", help="run the benchmark suite (peers side by side when installed)")
-    b.add_argument("--quick", action="store_true", help="small sizes and few repeats")
-    b.add_argument("--workloads", default="W1,W2,W3,W4,W5", help="comma-separated subset of W1..W5")
-    b.add_argument("--out", default=None, help="write the table as markdown to this file")
-    b.add_argument("--no-peers", action="store_true", help="measure brr_bayes only")
-    b.add_argument("--peers", default="numpyro,nutpie,stan", help="comma-separated peers to run when installed")
-    b.add_argument("--metrics", default="diag",
-                   help="brr_bayes metrics to sample with, one row each (e.g. diag,low_rank)")
-    b.add_argument("--adapt", default="default",
-                   help="brr_bayes warm-ups to sample with, one row each (e.g. stan,nutpie; 'default' is bb.sample's)")
-    b.add_argument("--no-sampling", action="store_true", help="only logp+gradient throughput")
-    b.add_argument("--no-logp", action="store_true", help="only the sampling table")
-    b.add_argument("--w2-sampling-rows", type=int, default=10_000,
-                   help="respondents of W2 in the sampling table (SPEC variants: 10000, 100000, 1000000)")
-    b.set_defaults(fn=_bench)
     e = sub.add_parser("explain", help="run a model script up to bb.sample and print its compiled program, "
                                        "the rewrites made and the fusions or compressions declined (model.explain())")
     e.add_argument("script", help="a python file that builds a model (it is stopped at its first bb.sample call)")

@@ -7,13 +7,13 @@ import warnings
 import numpy as np
 
 import brr_bayes as bb
-from brr_bayes.workloads import make_w2, mrp_logit
+from brr_bayes.examples import mrp_logit, simulate_survey
 
 
 def run_demo(n=6000, draws=1000, tune=1000, chains=4, seed=2024, progressbar=True, out=print, target_accept=0.95):
     """Simulate a survey, fit vote ~ covariates + state/age/race/edu effects, print a summary."""
 
-    d = make_w2(n)
+    d = simulate_survey(n)
     out(f"brr_bayes {bb.__version__} demo: multilevel logistic regression of {n:,} simulated survey responses")
     out(f"  ({int(d['n_cells']):,} distinct respondent cells, collapsed exactly to binomial counts; 50 states, "
         "7 random-effect blocks, 311 parameters)")

@@ -124,7 +124,7 @@ def sample_interrupted(model, monkeypatch, when, **kw):
 
 def workloads():
     """{name: (make data, build model)} for W1-W5 (W2 at 20,000 rows)."""
-    from brr_bayes.workloads import data, models
+    from workloads import data, models
     return {"W1": (data.make_w1, models.eight_schools), "W2": (lambda: data.make_w2(20_000), models.mrp_logit),
             "W3": (data.make_w3, models.bym2), "W4": (data.make_w4, models.poll_rw), "W5": (data.make_w5, models.radon)}
 

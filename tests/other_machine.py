@@ -16,6 +16,7 @@ import numpy  # noqa: F401  (loads OpenBLAS, so that threadpoolctl sees it)
 from threadpoolctl import threadpool_info
 
 TESTS = pathlib.Path(__file__).resolve().parent
+BENCHMARKS = TESTS.parent / "benchmarks"   # the reference workloads
 # OpenBLAS kernel families, newest first, with the CPU flags each needs (x86-64)
 _CORETYPES = [("SkylakeX", {"avx512f", "avx512vl", "avx512bw", "avx512dq", "avx512cd"}),
               ("Haswell", {"avx2", "fma"}), ("Sandybridge", {"avx"}), ("Nehalem", {"sse4_2"})]
@@ -70,7 +71,7 @@ def other_kernels():
 
 def run_elsewhere(code, env):
     """Run ``code`` (which prints one JSON value last) in a child with ``env``; return (value, child's BLAS)."""
-    prog = ("import json, sys; sys.path.insert(0, %r)\n" % str(TESTS) + code +
+    prog = ("import json, sys; sys.path[:0] = [%r, %r]\n" % (str(TESTS), str(BENCHMARKS)) + code +
             "\nfrom other_machine import blas_architecture; print(json.dumps(blas_architecture()))")
     # cwd away from the checkout: `python -c` puts the cwd first on sys.path, and the source tree's brr_bayes
     # has no built _core when the package is installed (as in CI)

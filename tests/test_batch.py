@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import brr_bayes as bb
-from brr_bayes.workloads import data, forms, models
+from workloads import data, forms, models
 from helpers import assert_batch_matches, workloads
 from test_glm_kernel import CHUNKED, FAMILIES, _model
 

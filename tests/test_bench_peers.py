@@ -6,8 +6,8 @@ import sys
 import numpy as np
 import pytest
 
-from brr_bayes.bench import peers_stan
-from brr_bayes.workloads import make_w1, make_w2, make_w5, radon
+from harness import peers_stan
+from workloads import make_w1, make_w2, make_w5, radon
 
 RADON = os.path.join(os.path.dirname(__file__), "data", "posteriordb", "supplementary",
                      "radon_all-radon_variable_intercept_slope_noncentered", "data.json")

@@ -211,7 +211,7 @@ OLD_KW = dict(tune=150, chains=2, seed=20261207, progressbar=False)
 
 @pytest.fixture(scope="module")
 def w1_uninterrupted():
-    from brr_bayes.workloads import data, models
+    from workloads import data, models
     model = models.eight_schools(data.make_w1())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -256,7 +256,7 @@ def test_a_checkpoint_written_before_the_samplers_shared_one_leapfrog_resumes(tm
     # restored exactly and their first five resumed draws differ by that rounding only.
     import json
     import shutil
-    from brr_bayes.workloads import data, models
+    from workloads import data, models
     want = json.load(open(CONTINUATIONS))[name]
     path = tmp_path / f"{name}.nc"
     shutil.copy(os.path.join(FIXTURES, f"{name}_bad20c6.nc"), path)

@@ -119,7 +119,7 @@ def test_a_few_wide_directions_get_trajectories_long_enough():
     # far wider under the diagonal metric than the hundreds of county effects that ChEES's criterion
     # tunes for. With ChEES's length alone: min ESS 691, 1.7 per 1,000 gradients (warm-up counted); with
     # the widest direction's length: 8,365 and 5.5 (NUTS: 0.69)
-    from brr_bayes.workloads import data, models
+    from workloads import data, models
     from brr_bayes.infer.convergence import ess_bulk
     m = models.radon(data.make_w5())
     res = _chees64(m, seed=1, draws=300)
@@ -135,7 +135,7 @@ def test_the_warm_up_travels_along_the_widest_direction():
     # and the longer sampling trajectories then met a metric and step size learned in the corner (max
     # R-hat 1.25, step size 0.021); following the widest direction from a quarter of the adaptation on,
     # they arrive (R-hat 1.012, min ESS 4,369, step size 0.068 with 300 draws)
-    from brr_bayes.workloads import data, models
+    from workloads import data, models
     res = _chees64(models.bym2(data.make_w3()), seed=2, draws=200)
     s = res.summary()
     # R-hat of 200-draw chains: 1.02-1.03 here, 1.25 without
@@ -194,7 +194,7 @@ def test_result_saves_and_loads(tmp_path):
 
 
 def _w1():
-    from brr_bayes.workloads import data, models
+    from workloads import data, models
     return models.eight_schools(data.make_w1())
 
 

@@ -3,7 +3,7 @@ import numpy as np
 from scipy import stats
 
 import brr_bayes as bb
-from brr_bayes.workloads import make_w2, mrp_logit
+from workloads import make_w2, mrp_logit
 from helpers import assert_grad
 
 

@@ -87,7 +87,7 @@ def test_blocks_of_parameters_give_the_same_values(monkeypatch):
 
 def test_benchmark_helpers_give_arviz_min_ess_and_max_rhat():
     # benchmarks/ report min bulk ESS and max R-hat through these (vectorised) helpers
-    from brr_bayes.bench import _max_rhat, _min_bulk_ess
+    from harness import _max_rhat, _min_bulk_ess
     rng = np.random.default_rng(5)
     post = {"a": rng.normal(size=(4, 300)), "b": rng.normal(size=(4, 300, 3)).cumsum(axis=1)}
     with warnings.catch_warnings():

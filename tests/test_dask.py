@@ -11,7 +11,7 @@ import pytest
 
 import brr_bayes as bb
 from brr_bayes import distributed as bd
-from brr_bayes.workloads import data, models
+from workloads import data, models
 from helpers import regression
 
 distributed = pytest.importorskip("distributed")

@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 
 import brr_bayes as bb
 from brr_bayes import ops
-from brr_bayes.workloads import data, forms, models
+from workloads import data, forms, models
 from device_models import op_family_models
 from helpers import assert_devices_share_data, assert_grid_matches, workloads
 from test_glm_kernel import CHUNKED, FAMILIES, _model

@@ -10,7 +10,7 @@ import brr_bayes
 
 SKIP = ("__main__", "cli", "demo")      # command-line entry points: tested through the CLI tests
 MODULES = ["brr_bayes"] + sorted(i.name for i in pkgutil.walk_packages(brr_bayes.__path__, "brr_bayes.")
-                                 if not i.name.endswith(SKIP) and ".bench" not in i.name)
+                                 if not i.name.endswith(SKIP))
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -5,8 +5,8 @@ import pytest
 
 import brr_bayes as bb
 from brr_bayes.formula import FormulaError, parse_formula
-from brr_bayes.workloads.data import W2_BLOCKS, make_w2
-from brr_bayes.workloads.models import mrp_logit
+from workloads.data import W2_BLOCKS, make_w2
+from workloads.models import mrp_logit
 
 
 def grad_by_name(model, g):

@@ -28,7 +28,7 @@ import pytest
 
 import brr_bayes as bb
 from brr_bayes import _backend
-from brr_bayes.workloads import data, models
+from workloads import data, models
 
 import other_machine
 

@@ -1,4 +1,4 @@
-"""However the workloads are written (brr_bayes/workloads/forms.py: Stan, PyMC and NumPyro habits, indicator
+"""However the workloads are written (benchmarks/workloads/forms.py: Stan, PyMC and NumPyro habits, indicator
 matrices, the formula interface), they are the same function of the same parameters and compile to
 programs doing the same work. Work is counted, not timed: the values the program computes per evaluation
 (benchmarks/natural_forms.py measures the speed)."""
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from brr_bayes import ops
-from brr_bayes.workloads import forms, make_w3, make_w4, make_w5
-from brr_bayes.workloads.data import make_w2
+from workloads import forms, make_w3, make_w4, make_w5
+from workloads.data import make_w2
 
 # 20,000 rows: every state x race level occurs, so the formula interface (observed levels only) has W2's 311
 DATA = {"W2": lambda: make_w2(20_000), "W3": make_w3, "W4": make_w4, "W5": make_w5}

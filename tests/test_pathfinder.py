@@ -9,7 +9,7 @@ import pytest
 
 import brr_bayes as bb
 from brr_bayes.infer import pathfinding
-from brr_bayes.workloads import data, models
+from workloads import data, models
 
 
 def correlated_normal(seed=0, d=6):
@@ -88,7 +88,7 @@ def test_a_stalled_line_search_is_restarted():
     # BYM2 (W3): the first L-BFGS steps overshoot sigma towards 0, where every gradient fades, and
     # L-BFGS-B's line search stalled on the way back (log p -10,576, |grad| 2,430; ELBO -11,992, draws
     # at log p about -12,800, while the posterior's bulk is at about -4,500). Restarted, it goes on.
-    from brr_bayes.workloads import data, models
+    from workloads import data, models
     m = models.bym2(data.make_w3())
     fit = bb.pathfinder(m, paths=1, draws=20, seed=2)
     assert fit.elbo[0] > -9000, fit.elbo
@@ -175,7 +175,7 @@ def test_draws_do_not_depend_on_blas_or_numpy_kernels():
         pytest.skip(what)
     run = "bb.pathfinder(models.radon(data.make_w5()), seed=3, paths=2, draws=200)"
     code = ("import hashlib, warnings, brr_bayes as bb\n"
-            "from brr_bayes.workloads import data, models\n"
+            "from workloads import data, models\n"
             "warnings.simplefilter('ignore')\n"
             f"fit = {run}\n"
             "print(json.dumps(hashlib.sha256(fit.pooled.tobytes() + fit.unconstrained.tobytes()).hexdigest()))")

@@ -1,9 +1,9 @@
 """Regression guard on gradient throughput, relative to numpy measured in the same run (see
-brr_bayes/bench/guard.py for the baseline and tolerance). A timing, so not in the default suite (no test
+benchmarks/harness/guard.py for the baseline and tolerance). A timing, so not in the default suite (no test
 may pass only because of the machine it ran on or how busy it was): run it with ``pytest -m perf``."""
 import pytest
 
-from brr_bayes.bench import guard
+from harness import guard
 
 pytestmark = pytest.mark.perf
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import brr_bayes as bb
-from brr_bayes import workloads as wl
+import workloads as wl
 
 
 def _glm():

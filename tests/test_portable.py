@@ -67,11 +67,11 @@ def test_bym2_scaling_factor_is_the_same_under_other_blas_kernels():
     env, what = other_machine.other_kernels()
     if env is None:
         pytest.skip(what)
-    code = ("import numpy as np\nfrom brr_bayes.model import priors\nfrom brr_bayes.workloads import data\n"
+    code = ("import numpy as np\nfrom brr_bayes.model import priors\nfrom workloads import data\n"
             "d = data.make_w3()\ne = np.stack([d['node1'], d['node2']], 1)\n"
             "print(json.dumps([float(priors.bym2_scaling_factors(900, e)[0][0]).hex(), float(d['scaling_factor']).hex()]))")
     theirs, _ = other_machine.run_elsewhere(code, env)
-    from brr_bayes.workloads import data
+    from workloads import data
     d = data.make_w3()
     mine = [float(priors.bym2_scaling_factors(900, np.stack([d["node1"], d["node2"]], 1))[0][0]).hex(),
             float(d["scaling_factor"]).hex()]

@@ -64,7 +64,7 @@ def test_bym2_scaling_factor_matches_dense_pseudo_inverse_with_islands():
 
 
 def test_bym2_lattice_scaling_factor_matches_the_workload_generator():
-    from brr_bayes.workloads import make_w3
+    from workloads import make_w3
     d = make_w3()
     s, _ = bb.bym2_scaling_factors(900, np.stack([d["node1"], d["node2"]], 1))
     assert abs(s[0] - float(d["scaling_factor"])) < 1e-5 * s[0]
@@ -165,7 +165,7 @@ def test_shrinkage_priors_match_direct_simulation_of_their_hierarchy():
 def test_bym2_on_a_connected_graph_fuses_into_the_likelihood():
     # one scaling factor: a scalar, so sigma * (sqrt(rho / s) * phi + sqrt(1 - rho) * theta) enters the fused
     # Poisson op term by term (as an array of 900 equal factors it cost a gather and a product of 900)
-    from brr_bayes.workloads import make_w3, models
+    from workloads import make_w3, models
     d = make_w3()
     n = int(d["N"])
     with bb.Model() as m:

@@ -13,7 +13,7 @@ from hypothesis import given, settings, strategies as st
 
 import brr_bayes as bb
 from brr_bayes import _backend
-from brr_bayes.workloads import data, models
+from workloads import data, models
 
 C = _backend.core()
 

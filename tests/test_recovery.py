@@ -8,8 +8,8 @@ import pytest
 from scipy import stats
 
 import brr_bayes as bb
-from brr_bayes import workloads as wl
-from brr_bayes.workloads.data import W2_BLOCKS
+import workloads as wl
+from workloads.data import W2_BLOCKS
 
 
 def coverage(draws, truth, level=0.90):

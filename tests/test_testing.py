@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import brr_bayes as bb
-from brr_bayes.workloads import data, models
+from workloads import data, models
 
 KW = dict(draws=1000, tune=500, chains=2, progressbar=False)
 

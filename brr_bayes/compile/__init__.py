@@ -4,7 +4,8 @@ Loading this package hands the compiler to bb.Model (Model.use_compiler): the mo
 this one."""
 from ..model.core import Model
 from .explain import explain
-from .lower import CompiledModel, Compiler
+from .compiled import CompiledModel
+from .lower import Compiler
 from .options import PASSES, CompileOptions
 
 

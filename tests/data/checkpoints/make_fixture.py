@@ -12,7 +12,7 @@ import pathlib
 import warnings
 
 import brr_bayes as bb
-from brr_bayes.workloads import data, models
+from workloads import data, models
 
 HERE = pathlib.Path(__file__).resolve().parent
 KW = dict(draws=100, tune=150, chains=2, seed=20261207, progressbar=False)

@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 
 import brr_bayes as bb
-from brr_bayes.workloads import data, models
+from workloads import data, models
 
 HERE = pathlib.Path(__file__).resolve().parent
 RUNS = {"nuts": dict(chains=2), "chees": dict(sampler="chees", chains=8), "meads": dict(sampler="meads", chains=8)}

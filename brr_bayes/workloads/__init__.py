@@ -1,6 +1,0 @@
-"""Reference workloads W1-W5: data generators (W5's data bundled) and brr_bayes models."""
-from .data import make_w1, make_w2, make_w3, make_w4, make_w5
-from .models import bym2, eight_schools, mrp_logit, poll_rw, radon
-
-__all__ = ["make_w1", "make_w2", "make_w3", "make_w4", "make_w5", "eight_schools", "mrp_logit", "poll_rw", "bym2",
-           "radon"]
