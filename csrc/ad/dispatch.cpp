@@ -11,7 +11,6 @@ void forward(const Op& op, Ctx& c) {
   if (ops::with_spec(op.code, [&](auto spec) { decltype(spec)::forward(op, x); })) return;
   if (is_unary(op.code)) return unary_forward(op, c);
   if (is_binary(op.code)) return binary_forward(op, c);
-  if (is_transform(op.code)) return transform_forward(op, c);
   if (is_density(op.code)) return density_forward(op, c);
   if (op.code == OpCode::LinearPredictor) return linpred_forward(op, c);
   if (op.code == OpCode::PointwiseLpdf) return pointwise_forward(op, c);
@@ -30,7 +29,6 @@ void backward(const Op& op, Ctx& c) {
   if (ops::with_spec(op.code, [&](auto spec) { decltype(spec)::backward(op, x); })) return;
   if (is_unary(op.code)) return unary_backward(op, c);
   if (is_binary(op.code)) return binary_backward(op, c);
-  if (is_transform(op.code)) return transform_backward(op, c);
   if (op.code == OpCode::LinearPredictor) return linpred_backward(op, c);
   if (op.code == OpCode::PointwiseLpdf) return pointwise_backward(op, c);
   if (op.code == OpCode::Cholesky || op.code == OpCode::TriSolve) return linalg_backward(op, c);

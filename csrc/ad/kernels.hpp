@@ -10,8 +10,6 @@ void binary_forward(const Op& op, Ctx& c);
 void binary_backward(const Op& op, Ctx& c);
 void structure_forward(const Op& op, Ctx& c);
 void structure_backward(const Op& op, Ctx& c);
-void transform_forward(const Op& op, Ctx& c);
-void transform_backward(const Op& op, Ctx& c);
 void linpred_forward(const Op& op, Ctx& c);
 void linpred_backward(const Op& op, Ctx& c);
 void density_forward(const Op& op, Ctx& c);  // densities add value and partials in one pass

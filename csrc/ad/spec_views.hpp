@@ -14,6 +14,7 @@ namespace brr::ad {
 
 template <class C>
 struct HostView {
+  static constexpr std::size_t kReductions = 8;  // doubles per lane that chain_sum and sum_slot use
   C& c;
   std::size_t B;
   std::size_t lanes() const { return B; }
@@ -24,6 +25,13 @@ struct HostView {
   bool varies(int s) const { return !c.prog.slot(s).constant; }
   template <class F>
   void items(std::size_t n, const F& f) const { ops::host_items(n, f); }
+  double* work(std::size_t n, int k) const {
+    if constexpr (std::is_same_v<C, Ctx>) {  // sized by the shape rules (Program::scratch_size)
+      return c.ws.scratch.data() + static_cast<std::size_t>(k) * n;
+    } else {  // past what chain_sum and sum_slot take from the front of the lane scratch
+      return c.scratch((kReductions + 2 * n) * B) + (kReductions + static_cast<std::size_t>(k) * n) * B;
+    }
+  }
   double* target() const {
     if constexpr (std::is_same_v<C, Ctx>) return &c.target;
     else return c.ws.target.data();

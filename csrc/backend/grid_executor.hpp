@@ -215,6 +215,7 @@ class GridExecutor {
     bool varies(int s) const { return g.varies(s); }
     template <class F>
     void items(std::size_t count, const F& f) const { Dev::launch(count, ops::OneItem<F>{f}); }
+    double* work(std::size_t, int k) const { return g.buf(k ? g.d1_ : g.d0_); }  // each the largest slot's size
     double* target() const { return g.buf(g.target_); }
     template <class F>
     void chain_sum(std::size_t n, const F& f, double* out) const {
@@ -365,21 +366,6 @@ class GridExecutor {
     }
     if (c >= 400 && terms::univariate_arity(op.code) > 0) return univariate(op);
     switch (op.code) {
-      case OpCode::Ordered: {
-        const std::size_t rows = static_cast<std::size_t>(op.ip[0]), K = static_cast<std::size_t>(op.ip[1]);
-        Dev::launch(rows * B_, grid::OrderedRows{v(op.in[0]), v(op.out), buf(t_), K, B_});
-        reduce(buf(t_), rows, target, true);
-        return;
-      }
-      case OpCode::Simplex: {
-        const std::size_t rows = static_cast<std::size_t>(op.ip[0]), K = static_cast<std::size_t>(op.ip[1]);
-        Dev::launch(rows * B_, grid::SimplexRows{v(op.in[0]), v(op.out), buf(d0_), buf(d1_), buf(t_), K, B_});
-        reduce(buf(t_), rows, target, true);
-        return;
-      }
-      case OpCode::CholeskyCorr:
-        Dev::launch(B_, grid::CholCorrLane{v(op.in[0]), v(op.out), target, static_cast<std::size_t>(op.ip[0]), B_});
-        return;
       case OpCode::Cholesky:
       case OpCode::TriSolve: {
         const bool chol = op.code == OpCode::Cholesky;
@@ -388,10 +374,6 @@ class GridExecutor {
                                          K, m, B_});
         return;
       }
-      case OpCode::SumToZero:
-        Dev::launch(static_cast<std::size_t>(op.ip[0]) * B_,
-                    grid::SumToZeroRows{v(op.in[0]), v(op.out), static_cast<std::size_t>(op.ip[1]), B_});
-        return;
       case OpCode::CsrMatVec:
         Dev::launch(n(op.out) * B_, grid::CsrRows{ix(op.idx[0]), ix(op.idx[1]), v(op.in[0]), v(op.in[1]), v(op.out), B_});
         return;
@@ -687,26 +669,9 @@ class GridExecutor {
       case OpCode::Cholesky:
         Dev::launch(B_, grid::CholeskyBack{v(op.out), a(op.out), buf(d0_), aa, static_cast<std::size_t>(op.ip[0]), B_});
         return;
-      case OpCode::CholeskyCorr:
-        Dev::launch(B_, grid::CholCorrBack{v(op.in[0]), v(op.out), a(op.out), aa, buf(d0_), static_cast<std::size_t>(op.ip[0]), B_});
-        return;
-      case OpCode::Simplex: {
-        const std::size_t rows = static_cast<std::size_t>(op.ip[0]), K = static_cast<std::size_t>(op.ip[1]);
-        Dev::launch(rows * B_, grid::SimplexRowsBack{v(op.in[0]), a(op.out), aa, buf(d0_), buf(d1_), K, B_});
-        return;
-      }
       case OpCode::CsrMatVec:
         seg_sum(ls.cuts, static_cast<std::size_t>(op.ip[1]),
                 grid::CsrColumnTerm{Dev::ptr(ls.rows), Dev::ptr(ls.owner), v(op.in[0]), a(op.out), B_}, aa, true);
-        return;
-      case OpCode::Ordered: {
-        const std::size_t rows = static_cast<std::size_t>(op.ip[0]), K = static_cast<std::size_t>(op.ip[1]);
-        Dev::launch(rows * B_, grid::OrderedRowsBack{v(op.in[0]), a(op.out), aa, K, B_});
-        return;
-      }
-      case OpCode::SumToZero:
-        Dev::launch(static_cast<std::size_t>(op.ip[0]) * B_,
-                    grid::SumToZeroRowsBack{a(op.out), aa, static_cast<std::size_t>(op.ip[1]), B_});
         return;
       case OpCode::Gather:
         seg_sum(ls.cuts, n(op.in[0]), grid::RowsTerm{Dev::ptr(ls.rows), a(op.out), nullptr, B_}, aa, true);

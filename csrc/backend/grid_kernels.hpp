@@ -19,7 +19,6 @@
 #include "ad/hmm_rows.hpp"
 #include "ad/linalg_rows.hpp"
 #include "density/multivariate_rows.hpp"
-#include "transform/transform_rows.hpp"
 #include "density/glm_rows.hpp"
 #include "density/ordinal_rows.hpp"
 #include "density/univariate_terms.hpp"
@@ -339,87 +338,6 @@ struct LaneTerms {
   double* t;
   std::size_t B;
   BRR_HD void operator()(std::size_t k) const { t[k] = f(k / B, k % B); }
-};
-
-// ordered rows of K (transform/transform_rows.hpp); t[row] = log|J|
-struct OrderedRows {
-  const double* y;
-  double *x, *t;
-  std::size_t K, B;
-  BRR_HD void operator()(std::size_t k) const {
-    const std::size_t at = (k / B) * K * B + k % B;
-    double lp = 0.0;
-    ad::rows::ordered(In{y + at, B}, Out{x + at, B}, K, lp);
-    t[k] = lp;
-  }
-};
-
-struct OrderedRowsBack {
-  const double *y, *xa;
-  double* ya;
-  std::size_t K, B;
-  BRR_HD void operator()(std::size_t k) const {
-    const std::size_t at = (k / B) * K * B + k % B;
-    ad::rows::ordered_back(In{y + at, B}, In{xa + at, B}, Out{ya + at, B}, K);
-  }
-};
-
-// sum-to-zero rows: K - 1 free values to K (log|J| = 0)
-struct SumToZeroRows {
-  const double* y;
-  double* x;
-  std::size_t K, B;
-  BRR_HD void operator()(std::size_t k) const {
-    const std::size_t r = k / B, b = k % B;
-    ad::rows::sum_to_zero(In{y + r * (K - 1) * B + b, B}, Out{x + r * K * B + b, B}, K);
-  }
-};
-
-struct SumToZeroRowsBack {
-  const double* xa;
-  double* ya;
-  std::size_t K, B;
-  BRR_HD void operator()(std::size_t k) const {
-    const std::size_t r = k / B, b = k % B;
-    ad::rows::sum_to_zero_back(In{xa + r * K * B + b, B}, Out{ya + r * (K - 1) * B + b, B}, K);
-  }
-};
-
-// simplex rows (b, K) from (b, K - 1); t[row] = log|J|; s, z: working (b, K) each
-struct SimplexRows {
-  const double* y;
-  double *x, *s, *z, *t;
-  std::size_t K, B;
-  BRR_HD void operator()(std::size_t k) const {
-    const std::size_t r = k / B, b = k % B, at = r * K * B + b;
-    t[k] = ad::rows::simplex(In{y + r * (K - 1) * B + b, B}, Out{x + at, B}, K, Out{s + at, B}, Out{z + at, B});
-  }
-};
-
-struct SimplexRowsBack {
-  const double *y, *xa;
-  double *ya, *s, *z;
-  std::size_t K, B;
-  BRR_HD void operator()(std::size_t k) const {
-    const std::size_t r = k / B, b = k % B, at = r * K * B + b, yat = r * (K - 1) * B + b;
-    ad::rows::simplex_back(In{y + yat, B}, In{xa + at, B}, Out{ya + yat, B}, K, Out{s + at, B}, Out{z + at, B});
-  }
-};
-
-struct CholCorrLane {  // one K x K correlation factor per lane; its log|J| added to the lane's target
-  const double* y;
-  double *L, *target;
-  std::size_t K, B;
-  BRR_HD void operator()(std::size_t b) const { target[b] += ad::rows::chol_corr(In{y + b, B}, Out{L + b, B}, K); }
-};
-
-struct CholCorrBack {
-  const double *y, *x, *xa;
-  double *ya, *rr;
-  std::size_t K, B;
-  BRR_HD void operator()(std::size_t b) const {
-    ad::rows::chol_corr_back(In{y + b, B}, In{x + b, B}, In{xa + b, B}, Out{ya + b, B}, K, Out{rr + b, B});
-  }
 };
 
 // ---- densities ----

@@ -8,6 +8,10 @@
 #include "ops/structure/concat.hpp"
 #include "ops/structure/sum.hpp"
 #include "ops/transforms/bounds.hpp"
+#include "ops/transforms/cholesky_corr.hpp"
+#include "ops/transforms/ordered.hpp"
+#include "ops/transforms/simplex.hpp"
+#include "ops/transforms/sum_to_zero.hpp"
 
 namespace brr::ops {
 
@@ -19,6 +23,10 @@ namespace brr::ops {
   X(LowerBound)         \
   X(UpperBound)         \
   X(Interval)           \
+  X(Ordered)            \
+  X(Simplex)            \
+  X(SumToZero)          \
+  X(CholeskyCorr)       \
   X(Concat)             \
   X(Sum)                \
   X(TargetAdd)

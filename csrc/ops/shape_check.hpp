@@ -17,6 +17,9 @@ using ir::ShapeView;
 struct ShapeCheck {
   const Op& op;
   const ShapeView& sv;
+  // the doubles per lane of each of the two work buffers a spec asks its executor for (X::work)
+  mutable std::size_t work_per_lane = 0;
+  void work(std::size_t n) const { work_per_lane = std::max(work_per_lane, n); }
   std::string code() const { return op_label(op.code); }
   void arity(std::size_t nin, std::size_t nidx, std::size_t nip, bool has_out) const {
     if (op.in.size() != nin) fail("op ", code(), ": expected ", nin, " inputs, got ", op.in.size());

@@ -47,7 +47,10 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
     c.eq(c.in(0), c.out(), "input");
     return;
   }
-  if (ops::with_spec(k, [&](auto spec) { decltype(spec)::check_shape(c); })) return;
+  if (ops::with_spec(k, [&](auto spec) { decltype(spec)::check_shape(c); })) {
+    scratch = 2 * c.work_per_lane;  // the scalar executor's work buffers (ad/spec_views.hpp)
+    return;
+  }
   if (is_binary(k)) {
     for (int i = 0; i < 2; ++i)
       if (c.in(i) != 1 && c.in(i) != c.out()) fail("op ", c.code(), ": input ", i, " has size ", c.in(i),
@@ -91,25 +94,6 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
       if (op.out < 0 || op.ip.empty() || op.ip.size() % 4) fail("linear_predictor: malformed term list");
       const std::size_t n = c.out();
       scratch = std::max(scratch, 4 * c.linear_terms(0, n, "linear_predictor").first);  // split scatter copies
-      return;
-    }
-    case OpCode::Ordered:
-    case OpCode::Simplex:
-    case OpCode::SumToZero: {
-      c.pos_ip(2);
-      const std::size_t b = op.ip[0], K = op.ip[1];
-      if (K < 1) fail("op ", c.code(), ": vector length must be >= 1");
-      c.eq(c.out(), b * K, "output");
-      c.eq(c.in(0), k == OpCode::Ordered ? b * K : b * (K - 1), "input");
-      scratch = 2 * K;
-      return;
-    }
-    case OpCode::CholeskyCorr: {
-      c.pos_ip(1);
-      const std::size_t K = op.ip[0];
-      c.eq(c.in(0), K * (K - 1) / 2, "input");
-      c.eq(c.out(), K * K, "output");
-      scratch = K;
       return;
     }
     case OpCode::Cholesky: {

@@ -20,7 +20,11 @@
 //                      per thread (count = 1)
 //   target()           the lanes' log densities (lane b's at [b])
 //   chain_sum(n, f, out)   out[b] += the sum of f(i, b) over elements i < n: in element order on the CPU
-//                      (one chain of adds per lane), by the device's fixed-chunk reduction there
+//                      (one chain of adds per lane), by the device's fixed-chunk reduction there. f is
+//                      called once per (i, b), so it may also write what item (i, b) owns.
+//   work(n, k)         work buffer k (0 or 1) of n doubles per lane (lane b's element i at [i * B + b]),
+//                      for the op's forward or backward pass alone; n at most the op's largest slot, and
+//                      declared by its shape rule (ShapeCheck::work)
 //   sum_slot(s, out, add)  out[b] (+)= the sum of slot s's elements in lane b: four accumulators on the
 //                      CPU (common/reduce.hpp), the device's fixed-chunk reduction there
 #pragma once
