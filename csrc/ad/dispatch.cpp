@@ -14,7 +14,6 @@ void forward(const Op& op, Ctx& c) {
   if (is_density(op.code)) return density_forward(op, c);
   if (op.code == OpCode::LinearPredictor) return linpred_forward(op, c);
   if (op.code == OpCode::PointwiseLpdf) return pointwise_forward(op, c);
-  if (op.code == OpCode::Cholesky || op.code == OpCode::TriSolve) return linalg_forward(op, c);
   if (op.code == OpCode::HmmLogLik) return hmm_forward(op, c);
   if (op.code == OpCode::LinearRecurrence) return recurrence_forward(op, c);
   if (op.code == OpCode::Scan) return scan_forward(op, c);
@@ -31,7 +30,6 @@ void backward(const Op& op, Ctx& c) {
   if (is_binary(op.code)) return binary_backward(op, c);
   if (op.code == OpCode::LinearPredictor) return linpred_backward(op, c);
   if (op.code == OpCode::PointwiseLpdf) return pointwise_backward(op, c);
-  if (op.code == OpCode::Cholesky || op.code == OpCode::TriSolve) return linalg_backward(op, c);
   if (op.code == OpCode::HmmLogLik) return hmm_backward(op, c);
   if (op.code == OpCode::LinearRecurrence) return recurrence_backward(op, c);
   if (op.code == OpCode::Scan) return scan_backward(op, c);

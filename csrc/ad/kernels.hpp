@@ -15,8 +15,6 @@ void linpred_backward(const Op& op, Ctx& c);
 void density_forward(const Op& op, Ctx& c);  // densities add value and partials in one pass
 void pointwise_forward(const Op& op, Ctx& c);   // PointwiseLpdf: a univariate density's terms as a vector
 void pointwise_backward(const Op& op, Ctx& c);
-void linalg_forward(const Op& op, Ctx& c);      // Cholesky, TriSolve
-void linalg_backward(const Op& op, Ctx& c);
 void hmm_forward(const Op& op, Ctx& c);         // HmmLogLik
 void hmm_backward(const Op& op, Ctx& c);
 void recurrence_forward(const Op& op, Ctx& c);  // LinearRecurrence

@@ -41,7 +41,6 @@ inline bool grid_supported(const Op& op, const Program& p) {
   if (ops::with_spec(op.code, [&](auto spec) { runs = decltype(spec)::on_lanes(op, p); })) return runs;
   if (c < 100) return varies(0);                        // unary
   if (c < 200) return true;                             // binary
-  if (op.code == OpCode::Cholesky) return varies(0);
   if (op.code == OpCode::PointwiseLpdf) return terms::univariate_arity(static_cast<OpCode>(op.ip[0])) > 0;
   if (terms::univariate_arity(op.code) > 0 && c >= 400) return static_cast<int>(op.in.size()) == terms::univariate_arity(op.code);
   switch (op.code) {
@@ -56,7 +55,6 @@ inline bool grid_supported(const Op& op, const Program& p) {
     case OpCode::OrderedProbitLpmf:
     case OpCode::CategoricalLogitLpmf:
     case OpCode::MultinomialLogitLpmf: return !varies(0);  // the observed categories / counts are data
-    case OpCode::TriSolve:
     case OpCode::HmmLogLik:
     case OpCode::DirichletLpdf:
     case OpCode::MvNormalCholeskyLpdf:

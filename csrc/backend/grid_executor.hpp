@@ -366,14 +366,6 @@ class GridExecutor {
     }
     if (c >= 400 && terms::univariate_arity(op.code) > 0) return univariate(op);
     switch (op.code) {
-      case OpCode::Cholesky:
-      case OpCode::TriSolve: {
-        const bool chol = op.code == OpCode::Cholesky;
-        const std::size_t K = static_cast<std::size_t>(op.ip[0]), m = chol ? 0 : static_cast<std::size_t>(op.ip[1]);
-        Dev::launch(B_, grid::LinalgLane{chol, arg(op.in[0], K * K), chol ? grid::Arg{} : arg(op.in[1], K * m), v(op.out),
-                                         K, m, B_});
-        return;
-      }
       case OpCode::CsrMatVec:
         Dev::launch(n(op.out) * B_, grid::CsrRows{ix(op.idx[0]), ix(op.idx[1]), v(op.in[0]), v(op.in[1]), v(op.out), B_});
         return;
@@ -654,21 +646,11 @@ class GridExecutor {
                                           gA, ge, buf(scr_), S, T, K, B_});
         return;
       }
-      case OpCode::TriSolve: {
-        double *La = a(op.in[0]), *Ba = a(op.in[1]);
-        if (!La && !Ba) return;
-        const std::size_t K = static_cast<std::size_t>(op.ip[0]), m = static_cast<std::size_t>(op.ip[1]);
-        Dev::launch(B_, grid::TriSolveBack{arg(op.in[0], K * K), v(op.out), a(op.out), buf(d0_), La, Ba, K, m, B_});
-        return;
-      }
       default: break;
     }
     double* aa = a(op.in.back());
     if (!aa) return;
     switch (op.code) {
-      case OpCode::Cholesky:
-        Dev::launch(B_, grid::CholeskyBack{v(op.out), a(op.out), buf(d0_), aa, static_cast<std::size_t>(op.ip[0]), B_});
-        return;
       case OpCode::CsrMatVec:
         seg_sum(ls.cuts, static_cast<std::size_t>(op.ip[1]),
                 grid::CsrColumnTerm{Dev::ptr(ls.rows), Dev::ptr(ls.owner), v(op.in[0]), a(op.out), B_}, aa, true);

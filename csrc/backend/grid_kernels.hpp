@@ -17,7 +17,6 @@
 #include "common/hd.hpp"
 #include "common/view.hpp"
 #include "ad/hmm_rows.hpp"
-#include "ad/linalg_rows.hpp"
 #include "density/multivariate_rows.hpp"
 #include "density/glm_rows.hpp"
 #include "density/ordinal_rows.hpp"
@@ -34,9 +33,8 @@ constexpr std::size_t kChunk = 256;  // elements per partial sum of a reduction
 // An input as lane b sees it: element i at p[i * es + b * ls] (es = 0: broadcast, ls = 0: shared data)
 using Arg = ops::LaneArg;
 
-// lane b's view of an input (a broadcast input's stride is 0) and of an output or adjoint (empty for null)
-BRR_HD inline In view(const Arg& a, std::size_t b) { return In{a.p + b * a.ls, a.es}; }
-BRR_HD inline Out lane(double* p, std::size_t b, std::size_t B) { return p ? Out{p + b, B} : Out{}; }
+using ops::lane;  // lane b's view of an input or of an output (ops/spec.hpp)
+using ops::view;
 
 // ---- layout: the host's points are rows (b * d + i), the device's lanes interleaved (i * B + b) ----
 
@@ -267,39 +265,6 @@ struct RecurrenceSeriesBack {
       lam = a.at(t * n + j, l) * g;
     }
     if (x0a) x0a[k] += lam;
-  }
-};
-
-// ---- small dense linear algebra: one lane per index (ad/linalg_rows.hpp) ----
-
-struct LinalgLane {  // Cholesky factor of A, or L^{-1} Bm
-  bool chol;
-  Arg A, Bm;
-  double* o;
-  std::size_t K, m, B;
-  BRR_HD void operator()(std::size_t b) const {
-    if (chol) ad::linalg::cholesky(K, view(A, b), lane(o, b, B));
-    else ad::linalg::trisolve(K, m, view(A, b), view(Bm, b), lane(o, b, B));
-  }
-};
-
-struct CholeskyBack {
-  const double *L, *Lbar;
-  double *F, *Abar;
-  std::size_t K, B;
-  BRR_HD void operator()(std::size_t b) const {
-    ad::linalg::cholesky_back(K, In{L + b, B}, In{Lbar + b, B}, lane(F, b, B), lane(Abar, b, B));
-  }
-};
-
-struct TriSolveBack {
-  Arg L;
-  const double *X, *Xbar;
-  double *G, *Lbar, *Bbar;
-  std::size_t K, m, B;
-  BRR_HD void operator()(std::size_t b) const {
-    ad::linalg::trisolve_back(K, m, view(L, b), In{X + b, B}, In{Xbar + b, B}, lane(G, b, B), lane(Lbar, b, B),
-                              lane(Bbar, b, B));
   }
 };
 

@@ -3,6 +3,8 @@
 // transform/ and backend/ (see docs/architecture.md).
 #pragma once
 #include "ops/elementwise/where.hpp"
+#include "ops/linalg/cholesky.hpp"
+#include "ops/linalg/tri_solve.hpp"
 #include "ops/lines/cumsum.hpp"
 #include "ops/lines/log_sum_exp.hpp"
 #include "ops/structure/concat.hpp"
@@ -27,6 +29,8 @@ namespace brr::ops {
   X(Simplex)            \
   X(SumToZero)          \
   X(CholeskyCorr)       \
+  X(Cholesky)           \
+  X(TriSolve)           \
   X(Concat)             \
   X(Sum)                \
   X(TargetAdd)

@@ -96,23 +96,6 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
       scratch = std::max(scratch, 4 * c.linear_terms(0, n, "linear_predictor").first);  // split scatter copies
       return;
     }
-    case OpCode::Cholesky: {
-      c.pos_ip(1);
-      const std::size_t K = op.ip[0];
-      c.eq(c.in(0), K * K, "matrix");
-      c.eq(c.out(), K * K, "output");
-      scratch = K * K;
-      return;
-    }
-    case OpCode::TriSolve: {
-      c.pos_ip(2);
-      const std::size_t K = op.ip[0], m = op.ip[1];
-      c.eq(c.in(0), K * K, "triangular factor");
-      c.eq(c.in(1), K * m, "right-hand side");
-      c.eq(c.out(), K * m, "output");
-      scratch = K * m;
-      return;
-    }
     case OpCode::LinearRecurrence: {
       c.pos_ip(2);
       const std::size_t T = op.ip[0], n = op.ip[1];

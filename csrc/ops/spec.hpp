@@ -32,6 +32,7 @@
 #include <cstddef>
 
 #include "common/hd.hpp"
+#include "common/view.hpp"
 #include "ir/program.hpp"
 
 namespace brr::ops {
@@ -72,6 +73,10 @@ inline LaneArg lane_arg(const double* p, bool varies, bool full, std::size_t B) 
   if (varies) return {p, full ? B : std::size_t{0}, 1};
   return {p, full ? std::size_t{1} : std::size_t{0}, 0};
 }
+
+// lane b's view of an input (a broadcast input's stride is 0) and of an output or adjoint (empty for null)
+BRR_HD inline In view(const LaneArg& a, std::size_t b) { return In{a.p + b * a.ls, a.es}; }
+BRR_HD inline Out lane(double* p, std::size_t b, std::size_t B) { return p ? Out{p + b, B} : Out{}; }
 
 template <class X>
 LaneArg lane_arg(const X& x, int s, std::size_t n_out) {

@@ -1,5 +1,6 @@
-// The dense linear algebra of ops_linalg.cpp (row-major K x K factors) over strided views, written once
-// for the CPU kernels (stride 1) and the device kernels (stride B, one lane per thread).
+// Small dense linear algebra (row-major K x K factors, the sizes of covariance factors: the unblocked
+// textbook loops) over strided views: stride 1 for one lane, B with lanes interleaved. The Cholesky and
+// TriSolve specs (this directory) run them one lane per item.
 #pragma once
 #include <cmath>
 #include <cstddef>
@@ -7,7 +8,7 @@
 #include "common/hd.hpp"
 #include "common/view.hpp"
 
-namespace brr::ad::linalg {
+namespace brr::ops::linalg {
 
 // L = chol(A) from A's lower triangle; NaN everywhere when A is not positive definite (a rejection).
 BRR_HD inline void cholesky(std::size_t K, In A, Out L) {
@@ -85,4 +86,4 @@ BRR_HD inline void trisolve_back(std::size_t K, std::size_t m, In L, In X, In Xb
       }
 }
 
-}  // namespace brr::ad::linalg
+}  // namespace brr::ops::linalg
