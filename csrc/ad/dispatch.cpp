@@ -15,7 +15,6 @@ void forward(const Op& op, Ctx& c) {
   if (op.code == OpCode::LinearPredictor) return linpred_forward(op, c);
   if (op.code == OpCode::PointwiseLpdf) return pointwise_forward(op, c);
   if (op.code == OpCode::HmmLogLik) return hmm_forward(op, c);
-  if (op.code == OpCode::LinearRecurrence) return recurrence_forward(op, c);
   if (op.code == OpCode::Scan) return scan_forward(op, c);
   if (op.code == OpCode::OdeSolve) return ode_forward(op, c);
   structure_forward(op, c);
@@ -31,7 +30,6 @@ void backward(const Op& op, Ctx& c) {
   if (op.code == OpCode::LinearPredictor) return linpred_backward(op, c);
   if (op.code == OpCode::PointwiseLpdf) return pointwise_backward(op, c);
   if (op.code == OpCode::HmmLogLik) return hmm_backward(op, c);
-  if (op.code == OpCode::LinearRecurrence) return recurrence_backward(op, c);
   if (op.code == OpCode::Scan) return scan_backward(op, c);
   if (op.code == OpCode::OdeSolve) return ode_backward(op, c);
   structure_backward(op, c);

@@ -17,8 +17,6 @@ void pointwise_forward(const Op& op, Ctx& c);   // PointwiseLpdf: a univariate d
 void pointwise_backward(const Op& op, Ctx& c);
 void hmm_forward(const Op& op, Ctx& c);         // HmmLogLik
 void hmm_backward(const Op& op, Ctx& c);
-void recurrence_forward(const Op& op, Ctx& c);  // LinearRecurrence
-void recurrence_backward(const Op& op, Ctx& c);
 void scan_forward(const Op& op, Ctx& c);        // Scan (a Function stepped over time)
 void scan_backward(const Op& op, Ctx& c);
 void ode_forward(const Op& op, Ctx& c);         // OdeSolve

@@ -23,8 +23,8 @@ struct HostView {
   double* a(int s) const { return c.a(s); }
   std::size_t n(int s) const { return c.n(s); }
   bool varies(int s) const { return !c.prog.slot(s).constant; }
-  template <class F>
-  void items(std::size_t n, const F& f) const { ops::host_items(n, f); }
+  template <std::size_t Block = ops::kBlock, class F>
+  void items(std::size_t n, const F& f) const { ops::host_items<Block>(n, f); }
   double* work(std::size_t n, int k) const {
     if constexpr (std::is_same_v<C, Ctx>) {  // sized by the shape rules (Program::scratch_size)
       return c.ws.scratch.data() + static_cast<std::size_t>(k) * n;

@@ -47,8 +47,7 @@ inline bool grid_supported(const Op& op, const Program& p) {
     case OpCode::Gather: return op.in.size() == 1;
     case OpCode::ScatterAdd:
     case OpCode::IcarPairwiseLpdf: return op.in.size() == 1 && varies(0);
-    case OpCode::LinearPredictor:
-    case OpCode::LinearRecurrence: return true;  // constant inputs are read in place; data columns are constant
+    case OpCode::LinearPredictor: return true;  // constant inputs are read in place; data columns are constant
     case OpCode::CsrMatVec: return varies(1);
     case OpCode::Scan: return grid_supported_body(p.function(static_cast<int>(op.ip[0])).body());
     case OpCode::OrderedLogisticLpmf:

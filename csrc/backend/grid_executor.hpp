@@ -213,7 +213,7 @@ class GridExecutor {
     double* a(int s) const { return g.a(s); }
     std::size_t n(int s) const { return g.n(s); }
     bool varies(int s) const { return g.varies(s); }
-    template <class F>
+    template <std::size_t Block = ops::kBlock, class F>  // Block: the host's; one item per thread here
     void items(std::size_t count, const F& f) const { Dev::launch(count, ops::OneItem<F>{f}); }
     double* work(std::size_t, int k) const { return g.buf(k ? g.d1_ : g.d0_); }  // each the largest slot's size
     double* target() const { return g.buf(g.target_); }
@@ -369,12 +369,6 @@ class GridExecutor {
       case OpCode::CsrMatVec:
         Dev::launch(n(op.out) * B_, grid::CsrRows{ix(op.idx[0]), ix(op.idx[1]), v(op.in[0]), v(op.in[1]), v(op.out), B_});
         return;
-      case OpCode::LinearRecurrence: {
-        const std::size_t T = static_cast<std::size_t>(op.ip[0]), ns = static_cast<std::size_t>(op.ip[1]);
-        Dev::launch(ns * B_, grid::RecurrenceSeries{arg(op.in[0], T * ns), arg(op.in[1], T * ns), arg(op.in[2], ns),
-                                                    v(op.out), T, ns, B_});
-        return;
-      }
       case OpCode::HmmLogLik: {
         const std::size_t S = static_cast<std::size_t>(op.ip[0]), T = static_cast<std::size_t>(op.ip[1]),
                           K = static_cast<std::size_t>(op.ip[2]);
@@ -627,14 +621,6 @@ class GridExecutor {
     }
     switch (op.code) {  // ops whose inputs each may or may not need a gradient
       case OpCode::LinearPredictor: return term_adjoints(op, ls, 0, a(op.out), n(op.out));
-      case OpCode::LinearRecurrence: {
-        double *aa = a(op.in[0]), *ba = a(op.in[1]), *x0a = a(op.in[2]);
-        if (!aa && !ba && !x0a) return;
-        const std::size_t T = static_cast<std::size_t>(op.ip[0]), ns = static_cast<std::size_t>(op.ip[1]);
-        Dev::launch(ns * B_, grid::RecurrenceSeriesBack{arg(op.in[0], T * ns), arg(op.in[2], ns), v(op.out), a(op.out),
-                                                        aa, ba, x0a, T, ns, B_});
-        return;
-      }
       case OpCode::PointwiseLpdf: return pointwise_back(op);
       case OpCode::Scan: return scan_back(op, pl);
       case OpCode::HmmLogLik: {

@@ -232,42 +232,6 @@ struct CsrRows {
   }
 };
 
-// x[t] = a[t] x[t-1] + b[t] over (T, n), x[-1] = x0: one series per index, time in order
-struct RecurrenceSeries {
-  Arg a, b, x0;
-  double* x;
-  std::size_t T, n, B;
-  BRR_HD void operator()(std::size_t k) const {
-    const std::size_t j = k / B, l = k % B;
-    double prev = x0.at(j, l);
-    for (std::size_t t = 0; t < T; ++t) {
-      prev = a.at(t * n + j, l) * prev + b.at(t * n + j, l);
-      x[(t * n + j) * B + l] = prev;
-    }
-  }
-};
-
-// the adjoint recurrence run backwards: lambda[t] = xbar[t] + a[t+1] lambda[t+1]
-struct RecurrenceSeriesBack {
-  Arg a, x0;
-  const double *x, *xa;
-  double *aa, *ba, *x0a;  // each nullptr where that input needs no gradient
-  std::size_t T, n, B;
-  BRR_HD void operator()(std::size_t k) const {
-    const std::size_t j = k / B, l = k % B;
-    double lam = 0.0;
-    for (std::size_t t = T; t-- > 0;) {
-      const std::size_t at = (t * n + j) * B + l;
-      const double g = xa[at] + lam;
-      const double prev = t == 0 ? x0.at(j, l) : x[at - n * B];
-      if (aa) aa[at] += g * prev;
-      if (ba) ba[at] += g;
-      lam = a.at(t * n + j, l) * g;
-    }
-    if (x0a) x0a[k] += lam;
-  }
-};
-
 // HMM sequences of one lane per index (ad/hmm_rows.hpp), in sequence order; scr: the lane's scratch
 struct HmmLane {
   Arg li, A, e;

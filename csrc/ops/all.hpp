@@ -7,6 +7,7 @@
 #include "ops/linalg/tri_solve.hpp"
 #include "ops/lines/cumsum.hpp"
 #include "ops/lines/log_sum_exp.hpp"
+#include "ops/series/linear_recurrence.hpp"
 #include "ops/structure/concat.hpp"
 #include "ops/structure/sum.hpp"
 #include "ops/transforms/bounds.hpp"
@@ -31,6 +32,7 @@ namespace brr::ops {
   X(CholeskyCorr)       \
   X(Cholesky)           \
   X(TriSolve)           \
+  X(LinearRecurrence)   \
   X(Concat)             \
   X(Sum)                \
   X(TargetAdd)

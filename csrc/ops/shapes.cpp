@@ -96,16 +96,6 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
       scratch = std::max(scratch, 4 * c.linear_terms(0, n, "linear_predictor").first);  // split scatter copies
       return;
     }
-    case OpCode::LinearRecurrence: {
-      c.pos_ip(2);
-      const std::size_t T = op.ip[0], n = op.ip[1];
-      c.eq(c.in(0), T * n, "a");
-      c.eq(c.in(1), T * n, "b");
-      c.eq(c.in(2), n, "x0");
-      c.eq(c.out(), T * n, "output");
-      scratch = n;
-      return;
-    }
     case OpCode::Scan: {
       if (op.ip.size() != 5) fail("op ", c.code(), ": needs 5 integer parameters (function, T, n, k, p)");
       c.pos_ip(5);

@@ -16,8 +16,8 @@
 //   n(s)               slot s's size per lane
 //   varies(s)          whether slot s holds a value per lane (false: data, one copy read by every lane)
 //   items(n, f)        f(first, count) over [0, n): on the host in blocks of up to kBlock items (a
-//                      functor overlaps the latencies of the items of a block), on the device one item
-//                      per thread (count = 1)
+//                      functor overlaps the latencies of the items of a block; items<Block> for wider
+//                      blocks), on the device one item per thread (count = 1)
 //   target()           the lanes' log densities (lane b's at [b])
 //   chain_sum(n, f, out)   out[b] += the sum of f(i, b) over elements i < n: in element order on the CPU
 //                      (one chain of adds per lane), by the device's fixed-chunk reduction there. f is
@@ -44,9 +44,11 @@ using ir::Program;
 // items per host call of a row functor: enough independent chains to hide an add's latency
 constexpr std::size_t kBlock = 8;
 
-template <class F>
+// f(first, count) over [0, n) in blocks of up to Block items (a spec whose items are long serial chains
+// asks for wider blocks, items<Block>, so that a block's chains fill the pipeline)
+template <std::size_t Block = kBlock, class F>
 void host_items(std::size_t n, const F& f) {
-  for (std::size_t first = 0; first < n; first += kBlock) f(first, std::min(kBlock, n - first));
+  for (std::size_t first = 0; first < n; first += Block) f(first, std::min(Block, n - first));
 }
 
 // The device's form: grid index t is item t.
