@@ -55,9 +55,7 @@ inline bool grid_supported(const Op& op, const Program& p) {
     case OpCode::CategoricalLogitLpmf:
     case OpCode::MultinomialLogitLpmf: return !varies(0);  // the observed categories / counts are data
     case OpCode::HmmLogLik:
-    case OpCode::DirichletLpdf:
-    case OpCode::MvNormalCholeskyLpdf:
-    case OpCode::LkjCholeskyLpdf: return true;  // any input may be constant: read in place through its Arg
+    case OpCode::DirichletLpdf: return true;  // any input may be constant: read in place through its Arg
     case OpCode::DenseMatMul: return varies(1);
     case OpCode::GlmLpdf: {
       if (!known_glm_family(op.ip[0])) return false;

@@ -422,17 +422,6 @@ class GridExecutor {
         reduce(buf(t_), nb, target, true);
         return;
       }
-      case OpCode::MvNormalCholeskyLpdf: {
-        const std::size_t nb = static_cast<std::size_t>(op.ip[0]), K = static_cast<std::size_t>(op.ip[1]);
-        Dev::launch(B_, grid::MvNormalLane{arg(op.in[0], nb * K), arg(op.in[1], nb * K), arg(op.in[2], K * K), a(op.in[0]),
-                                           a(op.in[1]), a(op.in[2]), buf(d0_), buf(d1_), target, nb, K, B_});
-        return;
-      }
-      case OpCode::LkjCholeskyLpdf: {
-        const std::size_t K = static_cast<std::size_t>(op.ip[1]);
-        Dev::launch(B_, grid::LkjLane{arg(op.in[0], K * K), arg(op.in[1], 1), a(op.in[0]), a(op.in[1]), target, K, B_});
-        return;
-      }
       case OpCode::CategoricalLogitLpmf: {
         const std::size_t nb = static_cast<std::size_t>(op.ip[0]), K = static_cast<std::size_t>(op.ip[1]);
         Dev::launch(nb * B_, grid::CategoricalRows{v(op.in[0]), op.in.size() > 2 ? v(op.in[2]) : nullptr,

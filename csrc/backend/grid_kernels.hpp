@@ -422,25 +422,6 @@ struct DirichletRows {  // one row of K per index: lp to t, partials added in pl
   }
 };
 
-struct MvNormalLane {  // all rows of one lane (the factor's adjoint sums over them, in row order)
-  Arg x, mu, L;
-  double *xa, *ma, *La, *w, *u, *target;
-  std::size_t rows, K, B;
-  BRR_HD void operator()(std::size_t b) const {
-    target[b] += ad::rows::mvnormal_cholesky(rows, K, view(x, b), view(mu, b), view(L, b), lane(xa, b, B),
-                                             lane(ma, b, B), lane(La, b, B), Out{w + b, B}, Out{u + b, B});
-  }
-};
-
-struct LkjLane {
-  Arg L, eta;
-  double *La, *ea, *target;
-  std::size_t K, B;
-  BRR_HD void operator()(std::size_t b) const {
-    target[b] += ad::rows::lkj_cholesky(K, view(L, b), eta.at(0, b), lane(La, b, B), ea ? ea + b : nullptr);
-  }
-};
-
 struct IcarTerms {  // t[e] = (phi[i1[e]] - phi[i2[e]])^2
   const double* phi;
   const int32_t *i1, *i2;

@@ -1,4 +1,5 @@
-// Fused multivariate log-densities over a batch of vectors of length K (row-major (batch, K)).
+// Fused multivariate log-densities over a batch of vectors of length K (row-major (batch, K)); the
+// multivariate normal and LKJ on Cholesky factors are op specs (ops/densities/).
 #include <cmath>
 
 #include "ad/kernels.hpp"
@@ -45,17 +46,6 @@ void dirichlet(const Op& op, Ctx& c) {
                               Out{c.a(op.in[1])});
 }
 
-void mvnormal_cholesky(const Op& op, Ctx& c) {
-  const std::size_t K = op.ip[1];
-  double* w = c.ws.scratch.data();
-  c.target += rows::mvnormal_cholesky(op.ip[0], K, In{c.v(op.in[0])}, In{c.v(op.in[1])}, In{c.v(op.in[2])},
-                                      Out{c.a(op.in[0])}, Out{c.a(op.in[1])}, Out{c.a(op.in[2])}, Out{w}, Out{w + K});
-}
-
-void lkj_cholesky(const Op& op, Ctx& c) {
-  c.target += rows::lkj_cholesky(op.ip[1], In{c.v(op.in[0])}, c.v(op.in[1])[0], Out{c.a(op.in[0])}, c.a(op.in[1]));
-}
-
 // ICAR pairwise differences over an edge list: value and gradient in one pass over the edges.
 void icar_pairwise(const Op& op, Ctx& c) {
   const double* phi = c.v(op.in[0]);
@@ -82,8 +72,6 @@ bool multivariate_density(const Op& op, Ctx& c) {
     case OpCode::CategoricalLogitLpmf: categorical_logit(op, c); return true;
     case OpCode::MultinomialLogitLpmf: multinomial_logit(op, c); return true;
     case OpCode::DirichletLpdf: dirichlet(op, c); return true;
-    case OpCode::MvNormalCholeskyLpdf: mvnormal_cholesky(op, c); return true;
-    case OpCode::LkjCholeskyLpdf: lkj_cholesky(op, c); return true;
     case OpCode::IcarPairwiseLpdf: icar_pairwise(op, c); return true;
     default: return false;
   }

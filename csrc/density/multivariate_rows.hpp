@@ -1,5 +1,4 @@
-// Categorical and multinomial logit rows, Dirichlet, multivariate normal (Cholesky) and LKJ (Cholesky)
-// log-densities over strided views,
+// Categorical and multinomial logit rows and Dirichlet log-densities over strided views,
 // written once for the CPU kernels (density/multivariate.cpp, stride 1) and the device kernels
 // (backend/grid_kernels.hpp, stride B: one lane per thread). Each returns the log density, -inf at an
 // invalid point (then the adjoints hold partial sums that no one reads), and adds its partials to the
@@ -67,64 +66,6 @@ BRR_HD inline double dirichlet(std::size_t b, std::size_t K, In x, In al, Out xa
       if (aa) aa[i] += dsa - digamma(al[i]) + std::log(x[i]);
     }
   }
-  return lp;
-}
-
-// b rows x ~ N(mu, L L^T), L lower-triangular row-major; w = L^{-1}(x - mu), u = L^{-T} w (K each).
-BRR_HD inline double mvnormal_cholesky(std::size_t b, std::size_t K, In x, In mu, In L, Out xa, Out ma, Out La,
-                                       Out w, Out u) {
-  double logdet = 0.0;
-  for (std::size_t i = 0; i < K; ++i) {
-    if (!(L[i * K + i] > 0)) return -HUGE_VAL;
-    logdet += std::log(L[i * K + i]);
-  }
-  double lp = -static_cast<double>(b) * (static_cast<double>(K) * kLogSqrt2Pi + logdet);
-  for (std::size_t r = 0; r < b; ++r) {
-    for (std::size_t i = 0; i < K; ++i) {
-      double s = x[r * K + i] - mu[r * K + i];
-      for (std::size_t j = 0; j < i; ++j) s -= L[i * K + j] * w[j];
-      w[i] = s / L[i * K + i];
-      lp -= 0.5 * w[i] * w[i];
-    }
-    if (!(xa || ma || La)) continue;
-    for (std::size_t i = K; i-- > 0;) {
-      double s = w[i];
-      for (std::size_t j = i + 1; j < K; ++j) s -= L[j * K + i] * u[j];
-      u[i] = s / L[i * K + i];
-    }
-    for (std::size_t i = 0; i < K; ++i) {
-      if (xa) xa[r * K + i] -= u[i];
-      if (ma) ma[r * K + i] += u[i];
-    }
-    if (La)
-      for (std::size_t i = 0; i < K; ++i)
-        for (std::size_t j = 0; j <= i; ++j) La[i * K + j] += u[i] * w[j];
-  }
-  if (La)
-    for (std::size_t i = 0; i < K; ++i) La[i * K + i] -= static_cast<double>(b) / L[i * K + i];
-  return lp;
-}
-
-// LKJ(eta) on the Cholesky factor of a K x K correlation matrix (Lewandowski et al. 2009); ea: eta's
-// adjoint, nullptr for none.
-BRR_HD inline double lkj_cholesky(std::size_t K, In L, double eta, Out La, double* ea) {
-  if (!(eta > 0)) return -HUGE_VAL;
-  double lp = 0.0, dlp_deta = 0.0;
-  for (std::size_t k = 1; k < K; ++k) {  // log normalising constant, subtracted
-    const double m = static_cast<double>(K - k);
-    const double a = eta + 0.5 * (m - 1.0);
-    lp -= (2.0 * eta - 2.0 + m) * m * kLog2 + m * (2.0 * std::lgamma(a) - std::lgamma(2.0 * a));
-    dlp_deta -= 2.0 * m * kLog2 + m * (2.0 * digamma(a) - 2.0 * digamma(2.0 * a));
-  }
-  for (std::size_t i = 1; i < K; ++i) {
-    const double Lii = L[i * K + i];
-    if (!(Lii > 0)) return -HUGE_VAL;
-    const double coef = static_cast<double>(K - i - 1) + 2.0 * eta - 2.0;
-    lp += coef * std::log(Lii);
-    dlp_deta += 2.0 * std::log(Lii);
-    if (La) La[i * K + i] += coef / Lii;
-  }
-  if (ea) *ea += dlp_deta;
   return lp;
 }
 

@@ -2,6 +2,8 @@
 // shape check use. The other ops are still run by their families' kernels in ad/, density/,
 // transform/ and backend/ (see docs/architecture.md).
 #pragma once
+#include "ops/densities/lkj_cholesky.hpp"
+#include "ops/densities/mv_normal_cholesky.hpp"
 #include "ops/elementwise/where.hpp"
 #include "ops/linalg/cholesky.hpp"
 #include "ops/linalg/tri_solve.hpp"
@@ -33,6 +35,8 @@ namespace brr::ops {
   X(Cholesky)           \
   X(TriSolve)           \
   X(LinearRecurrence)   \
+  X(MvNormalCholeskyLpdf) \
+  X(LkjCholeskyLpdf)    \
   X(Concat)             \
   X(Sum)                \
   X(TargetAdd)

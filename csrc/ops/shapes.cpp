@@ -249,16 +249,6 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
       c.eq(c.in(0), b * K, "x");
       c.eq(c.in(1), b * K, "alpha");
       return;
-    case OpCode::MvNormalCholeskyLpdf:
-      c.eq(c.in(0), b * K, "x");
-      c.eq(c.in(1), b * K, "mu");
-      c.eq(c.in(2), K * K, "cholesky factor");
-      scratch = 2 * K + K * K;
-      return;
-    case OpCode::LkjCholeskyLpdf:
-      c.eq(c.in(0), K * K, "cholesky factor");
-      c.eq(c.in(1), 1, "eta");
-      return;
     default:
       fail("internal: density op ", c.code(), " has no shape rule in op_shapes.cpp");
   }
