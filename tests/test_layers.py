@@ -153,11 +153,10 @@ CXX_ALLOWED = {
     "ops": {"ops", "ir", "common"},                                # each op's spec: shape rule and row maths
     "ode": {"ode"},                                                # solvers know nothing of programs
     "ad": {"ad", "ir", "ops", "common", "density", "ode"},         # the CPU executors
-    "density": {"density", "ad", "ir", "common"},
-    "transform": {"transform", "ad", "ir", "common"},
-    "backend": {"backend", "ad", "ir", "ops", "common", "density", "transform"},  # the device executor
+    "density": {"density", "ad", "ir", "ops", "common"},           # the fused densities without a spec yet
+    "backend": {"backend", "ad", "ir", "ops", "common", "density"},  # the device executor
     "infer": {"infer", "common"},                                  # samplers see only the LogDensity seams
-    "bindings": {"bindings", "ad", "ir", "common", "backend", "infer", "density", "transform", "ode"},
+    "bindings": {"bindings", "ad", "ir", "common", "backend", "infer", "density", "ode"},
 }
 
 

@@ -52,7 +52,6 @@ inline bool grid_supported(const Op& op, const Program& p) {
     case OpCode::Scan: return grid_supported_body(p.function(static_cast<int>(op.ip[0])).body());
     case OpCode::OrderedLogisticLpmf:
     case OpCode::OrderedProbitLpmf:
-    case OpCode::CategoricalLogitLpmf:
     case OpCode::MultinomialLogitLpmf: return !varies(0);  // the observed categories / counts are data
     case OpCode::HmmLogLik:
     case OpCode::DirichletLpdf: return true;  // any input may be constant: read in place through its Arg

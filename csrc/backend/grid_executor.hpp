@@ -422,13 +422,6 @@ class GridExecutor {
         reduce(buf(t_), nb, target, true);
         return;
       }
-      case OpCode::CategoricalLogitLpmf: {
-        const std::size_t nb = static_cast<std::size_t>(op.ip[0]), K = static_cast<std::size_t>(op.ip[1]);
-        Dev::launch(nb * B_, grid::CategoricalRows{v(op.in[0]), op.in.size() > 2 ? v(op.in[2]) : nullptr,
-                                                   arg(op.in[1], nb * K), a(op.in[1]), buf(t_), K, B_});
-        reduce(buf(t_), nb, target, true);
-        return;
-      }
       case OpCode::MultinomialLogitLpmf: {
         const std::size_t nb = static_cast<std::size_t>(op.ip[0]), K = static_cast<std::size_t>(op.ip[1]);
         Dev::launch(nb * B_, grid::MultinomialRows{v(op.in[0]), arg(op.in[1], nb * K), a(op.in[1]), buf(t_), K, B_});

@@ -378,24 +378,6 @@ struct SharedCutGrad {
 };
 
 // categorical-logit rows: w * (logit[y] - lse) to t; the row's logit adjoints added in place
-struct CategoricalRows {
-  const double *y, *w;  // w: row weights (merged rows' counts), or nullptr
-  Arg lg;
-  double* ga;  // nullptr without gradient
-  double* t;
-  std::size_t K, B;
-  BRR_HD void operator()(std::size_t k) const {
-    const std::size_t r = k / B, b = k % B;
-    const double yr = y[r];
-    if (!(yr >= 0 && yr < static_cast<double>(K))) {  // checked in Python; never index out of range here
-      t[k] = -HUGE_VAL;
-      return;
-    }
-    t[k] = ad::rows::categorical_row(view(lg, b).at(r * K), K, static_cast<std::size_t>(yr), w ? w[r] : 1.0,
-                                     lane(ga, b, B).at(r * K));
-  }
-};
-
 // multinomial-logit rows of counts y (b, K): sum_k y_k (logit_k - lse) to t; logit adjoints in place
 struct MultinomialRows {
   const double* y;

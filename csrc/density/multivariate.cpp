@@ -1,5 +1,5 @@
 // Fused multivariate log-densities over a batch of vectors of length K (row-major (batch, K)); the
-// multivariate normal and LKJ on Cholesky factors are op specs (ops/densities/).
+// multivariate normal and LKJ on Cholesky factors and the categorical logit are op specs (ops/densities/).
 #include <cmath>
 
 #include "ad/kernels.hpp"
@@ -11,24 +11,6 @@
 namespace brr::ad {
 
 namespace {
-
-void categorical_logit(const Op& op, Ctx& c) {
-  const std::size_t b = op.ip[0], K = op.ip[1];
-  const double* y = c.v(op.in[0]);
-  const double* lg = c.v(op.in[1]);
-  double* ga = c.a(op.in[1]);
-  const double* w = op.in.size() > 2 ? c.v(op.in[2]) : nullptr;  // merged rows: their counts
-  double lp = 0.0;
-  for (std::size_t r = 0; r < b; ++r) {
-    if (!(y[r] >= 0 && y[r] < static_cast<double>(K))) {  // checked in Python; never index out of range here
-      c.target = -HUGE_VAL;
-      return;
-    }
-    lp += rows::categorical_row(In{lg + r * K}, K, static_cast<std::size_t>(y[r]), w ? w[r] : 1.0,
-                                Out{ga}.at(r * K));
-  }
-  c.target += lp;
-}
 
 void multinomial_logit(const Op& op, Ctx& c) {  // the multinomial coefficient is the op's constant
   const std::size_t b = op.ip[0], K = op.ip[1];
@@ -69,7 +51,6 @@ void icar_pairwise(const Op& op, Ctx& c) {
 
 bool multivariate_density(const Op& op, Ctx& c) {
   switch (op.code) {
-    case OpCode::CategoricalLogitLpmf: categorical_logit(op, c); return true;
     case OpCode::MultinomialLogitLpmf: multinomial_logit(op, c); return true;
     case OpCode::DirichletLpdf: dirichlet(op, c); return true;
     case OpCode::IcarPairwiseLpdf: icar_pairwise(op, c); return true;

@@ -1,4 +1,4 @@
-// Categorical and multinomial logit rows and Dirichlet log-densities over strided views,
+// Multinomial logit rows and Dirichlet log-densities over strided views,
 // written once for the CPU kernels (density/multivariate.cpp, stride 1) and the device kernels
 // (backend/grid_kernels.hpp, stride B: one lane per thread). Each returns the log density, -inf at an
 // invalid point (then the adjoints hold partial sums that no one reads), and adds its partials to the
@@ -10,34 +10,16 @@
 #include "common/scalar_math.hpp"
 #include "common/hd.hpp"
 #include "common/view.hpp"
+#include "ops/densities/categorical_logit.hpp"
 
 namespace brr::ad::rows {
 
-// log-sum-exp of x[0 .. K): the maximum itself when it is not finite
-BRR_HD inline double lse(In x, std::size_t K) {
-  double m = -HUGE_VAL;
-  for (std::size_t k = 0; k < K; ++k) m = m < x[k] ? x[k] : m;
-  if (!std::isfinite(m)) return m;
-  double s = 0.0;
-  for (std::size_t k = 0; k < K; ++k) s += std::exp(x[k] - m);
-  return m + std::log(s);
-}
-
-// one categorical-logit row of K logits, category cat (checked by the caller), weight w: returns
-// w (logit[cat] - lse) and adds its logit adjoints to ga when ga is not empty
-BRR_HD inline double categorical_row(In lg, std::size_t K, std::size_t cat, double w, Out ga) {
-  const double l = lse(lg, K);
-  if (ga) {
-    for (std::size_t k = 0; k < K; ++k) ga[k] -= w * std::exp(lg[k] - l);
-    ga[cat] += w;
-  }
-  return w * (lg[cat] - l);
-}
+using ops::logits_lse;
 
 // one multinomial-logit row of K counts: each count's cnt (logit - lse) added to lp in category order,
 // the logit adjoints to ga when ga is not empty (the multinomial coefficient is the caller's)
 BRR_HD inline void multinomial_row(In cnt, In lg, std::size_t K, double& lp, Out ga) {
-  const double l = lse(lg, K);
+  const double l = logits_lse(lg, K);
   double n = 0.0;
   for (std::size_t k = 0; k < K; ++k) {
     n += cnt[k];

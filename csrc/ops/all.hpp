@@ -2,6 +2,7 @@
 // shape check use. The other ops are still run by their families' kernels in ad/, density/,
 // transform/ and backend/ (see docs/architecture.md).
 #pragma once
+#include "ops/densities/categorical_logit.hpp"
 #include "ops/densities/lkj_cholesky.hpp"
 #include "ops/densities/mv_normal_cholesky.hpp"
 #include "ops/elementwise/where.hpp"
@@ -37,6 +38,7 @@ namespace brr::ops {
   X(LinearRecurrence)   \
   X(MvNormalCholeskyLpdf) \
   X(LkjCholeskyLpdf)    \
+  X(CategoricalLogitLpmf) \
   X(Concat)             \
   X(Sum)                \
   X(TargetAdd)

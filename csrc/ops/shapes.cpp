@@ -231,15 +231,6 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
   c.pos_ip(2);
   const std::size_t b = op.ip[0], K = op.ip[1];
   switch (k) {
-    case OpCode::CategoricalLogitLpmf:
-      c.eq(c.in(0), b, "categories");
-      c.eq(c.in(1), b * K, "logits");
-      if (nin == 3) {
-        c.eq(c.in(2), b, "row weights");
-        if (!sv.is_const(op.in[2])) fail("density ", c.code(), ": row weights must be a constant");
-      }
-      scratch = K;
-      return;
     case OpCode::MultinomialLogitLpmf:
       c.eq(c.in(0), b * K, "counts");
       c.eq(c.in(1), b * K, "logits");
