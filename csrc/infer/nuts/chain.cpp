@@ -13,7 +13,7 @@ Chain::Chain(LogDensity& density, const ChainConfig& config, const std::vector<d
       density_(density),
       metric_(density.dim(), config.dense),
       nuts_(density, metric_, config.max_depth),
-      warmup_(config) {
+      warmup_(cfg_) {
   st_.rng = Rng(cfg_.seed, static_cast<uint64_t>(cfg_.chain));
   z_.resize(density.dim());
   initialize(init);

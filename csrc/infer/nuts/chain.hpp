@@ -16,6 +16,8 @@ class Chain : private WarmupHost {
  public:
   // init: unconstrained starting point, or empty for Stan's uniform(-radius, radius) with retries.
   Chain(LogDensity& density, const ChainConfig& config, const std::vector<double>& init);
+  Chain(const Chain&) = delete;  // its trajectory and warm-up refer to its own metric and settings
+  Chain& operator=(const Chain&) = delete;
   TransitionStats step();
   bool warmup() const { return st_.iteration < cfg_.tune; }
   const std::vector<double>& position() const { return z_.q; }

@@ -24,7 +24,9 @@ class WarmupHost {
 
 class Warmup {
  public:
-  explicit Warmup(const ChainConfig& config);  // throws on a metric the chosen adaptation cannot estimate
+  // config: the chain's own, which outlives the warm-up (a dense warm start's d x d metric is not copied);
+  // throws on a metric the chosen adaptation cannot estimate
+  explicit Warmup(const ChainConfig& config);
   // The schedules and estimators, the first metric (a warm start's, nutpie's from the gradient at z, or
   // the unit metric the host starts with) and the first step size.
   void init(ChainState& st, WarmupHost& host, const PhasePoint& z) const;
@@ -44,7 +46,7 @@ class Warmup {
   void restart_step_size(ChainState& st, WarmupHost& host) const;
   static std::vector<double> as_dense(const std::vector<double>& diag);
   static constexpr long kLowRankDraws = 64;  // draws kept per window for the low-rank estimate
-  ChainConfig cfg_;
+  const ChainConfig& cfg_;
 };
 
 }  // namespace brr::infer
