@@ -21,16 +21,16 @@ from .model.hmm import HMM
 from .model.priors import (AR1, BYM2, ICAR, R2D2, RW1, RW2, RandomEffect, RegularizedHorseshoe,
                            bym2_scaling_factors, icar_precision)
 from .compile.options import CompileOptions
-from .infer import (DailyRefit, PathfinderResult, Result, ResultFileError, compute_log_likelihood, concat, convergence,
-                    diagnostics, fit_many, pathfinder, sample, sample_logp, sample_posterior_predictive,
-                    sample_prior_predictive, SBCResult, sbc)
+from .infer import (MEADS, NUTS, ChEES, DailyRefit, PathfinderResult, Result, ResultFileError, compute_log_likelihood,
+                    concat, convergence, diagnostics, fit_many, pathfinder, sample, sample_logp,
+                    sample_posterior_predictive, sample_prior_predictive, SBCResult, sbc)
 from .infer import distributed
 from .formula import GLM, FormulaError, GLMFit, Poststratification, glm, poststratify
 from . import testing
 
 from ._version import __version__
 
-__all__ = ["Model", "CompileOptions", "Deterministic", "Potential", "sample", "sample_logp", "sbc", "SBCResult", "DailyRefit", "pathfinder", "PathfinderResult", "concat", "fit_many", "HSGP", "gp", "ode", "HMM", "sample_prior_predictive",
+__all__ = ["Model", "CompileOptions", "Deterministic", "Potential", "sample", "NUTS", "ChEES", "MEADS", "sample_logp", "sbc", "SBCResult", "DailyRefit", "pathfinder", "PathfinderResult", "concat", "fit_many", "HSGP", "gp", "ode", "HMM", "sample_prior_predictive",
            "sample_posterior_predictive", "compute_log_likelihood", "Result", "ResultFileError", "RandomEffect", "ICAR",
            "BYM2", "RW1", "RW2", "AR1", "RegularizedHorseshoe", "R2D2", "bym2_scaling_factors", "icar_precision", "math", "cuda_available", "cuda_built",
            "Distribution", "Normal", "HalfNormal", "StudentT", "HalfStudentT", "Cauchy", "HalfCauchy", "Laplace",

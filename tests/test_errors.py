@@ -82,5 +82,5 @@ def test_cpp_program_rejects_malformed_ops_without_crashing():
         p.add_op(0, [0], 0)
     with pytest.raises(ValueError, match="x has length 2, expected 3"):
         p.logp(np.zeros(2))
-    with pytest.raises(ValueError, match="sampler state is incomplete"):
+    with pytest.raises(ValueError, match="sampler state has no .step_size."):
         core.start_sampling(p, {}, [], [{"position": [0.0]}])

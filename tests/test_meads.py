@@ -77,7 +77,8 @@ def test_tuning_learns_scales_over_three_orders_of_magnitude():
     np.testing.assert_allclose(np.sqrt(res.sampler_states[0]["inv_metric"]) / sd, 1.0, atol=0.3)
     eps = res.sample_stats["step_size"][0, 0]
     assert 0.2 < eps < 1.0, eps
-    fold, u, alpha, delta = res.sampler_states[0]["ensemble"][:4]
+    own = res.sampler_states[0]["meads"]
+    fold, u, alpha, delta = own["fold"], own["slice"], own["alpha"], own["delta"]
     assert 0.05 < alpha < 1 and delta == alpha / 2 and -1 <= u <= 1 and fold in (0, 1, 2, 3)
     s = res.summary()
     assert s["ess_bulk"].min() > 3000 and s["r_hat"].max() <= 1.01
@@ -92,7 +93,7 @@ def test_result_saves_and_loads(tmp_path):
     back = bb.Result.load(tmp_path / "meads.nc")
     np.testing.assert_array_equal(back.posterior["x"], res.posterior["x"])
     assert back.config["sampler"] == "meads" and len(back.sampler_states) == 8
-    assert all(len(st["ensemble"]) == 4 + 2 for st in back.sampler_states)
+    assert all(len(st["meads"]["momentum"]) == 2 for st in back.sampler_states)
 
 
 def test_resume_refuses_states_of_another_sampler_or_a_cluster():

@@ -202,6 +202,6 @@ def test_settings_are_checked_once_by_the_registry(given, match):
 
 def test_the_registry_fills_in_the_defaults():
     core = _backend.core()
-    assert core.check_sampler_config({})["adapt"] == "stan"
-    assert core.check_sampler_config(dict(metric="low_rank"))["adapt"] == "fisher"   # chosen in one place
-    assert core.check_sampler_config(dict(metric="dense", adapt="nutpie"))["adapt"] == "nutpie"
+    assert core.check_sampler_config({})["options"]["adapt"] == "stan"
+    assert core.check_sampler_config(dict(metric="low_rank"))["options"]["adapt"] == "fisher"   # chosen in one place
+    assert core.check_sampler_config(dict(metric="dense", adapt="nutpie"))["options"]["adapt"] == "nutpie"

@@ -12,6 +12,7 @@ from .. import _backend, ops
 from .._backend import default_cores
 from .pathfinding import pathfinder
 from .result import Result
+from . import samplers as sampler_kinds
 from . import warm_start as warm_starts
 from .seeds import resolve_seed
 
@@ -61,8 +62,9 @@ def initial_points(model, init, chains, seed):
 
 
 def defaults() -> dict:
-    """The sampler's default settings: the C++ SamplerConfig's (csrc/infer/nuts/chain.hpp, csrc/infer/run.hpp), written once
-    there and read when first needed, so that importing brr_bayes does not need the built core."""
+    """A run's default size and sampler: the C++ SamplerConfig's (csrc/infer/run.hpp), written once there and
+    read when first needed, so that importing brr_bayes does not need the built core. Each sampler's options
+    and their defaults are its row of samplers()."""
     global _DEFAULTS
     if _DEFAULTS is None:
         _DEFAULTS = dict(_backend.core().sampler_defaults())
@@ -79,8 +81,8 @@ DEVICES = ("cpu", "cuda", "cuda-emulated")
 
 
 def samplers() -> dict:
-    """The sampler registry's rows by name (csrc/infer/registry.cpp: name, title, lockstep), read when first
-    needed."""
+    """The sampler registry's rows by name (csrc/infer/registry.cpp: name, title, lockstep, options with their
+    defaults), read when first needed."""
     global _SAMPLERS
     if _SAMPLERS is None:
         _SAMPLERS = {row["name"]: dict(row) for row in _backend.core().samplers()}
@@ -106,35 +108,35 @@ def _integer(name, v, what):
         raise ValueError(f"{name} must be {what}, got {v!r}")
 
 
-def check_settings(draws, tune, chains, cores, seed, target_accept, max_treedepth, metric, adapt, keep_warmup, step_size,
-                   sampler="nuts"):
-    """A run's settings checked and completed. Python's types are checked here; every value is checked, and
-    the defaults filled in, by the sampler registry (csrc/infer/registry.cpp: configure), the one place that
-    also checks what the C++ sampler is started with."""
+def check_settings(draws, tune, chains, cores, seed, options, keep_warmup, sampler="nuts"):
+    """A run's settings checked and completed; ``options``: the sampler's options as given, by name (None:
+    not given). Python's types are checked here; every value is checked, and the defaults filled in, by the
+    sampler registry (csrc/infer/registry.cpp: configure), the one place that also checks what the C++
+    sampler is started with. The config holds every option of the sampler, and no other sampler's."""
     if isinstance(seed, (int, np.integer)) and not 0 <= seed < 2 ** 64:
         raise ValueError(f"seed must be an integer in [0, 2**64), got {seed}")
     _integer("draws", draws, "a non-negative integer")
     _integer("tune", tune, "a non-negative integer")
     _integer("chains", chains, "a positive integer")
-    _integer("max_treedepth", max_treedepth, "an integer from 1 to 30")
-    for name, v in (("target_accept", target_accept), ("step_size", step_size)):
-        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating))):
+    _integer("max_treedepth", options.get("max_treedepth"), "an integer from 1 to 30")
+    if not isinstance(sampler, str):
+        raise ValueError(f"sampler must be a name (a str), got {sampler!r}")
+    for name, v in options.items():
+        if v is None:
+            continue
+        if name in ("metric", "adapt"):
+            if not isinstance(v, str):
+                raise ValueError(f"{name} must be a name (a str), got {v!r}")
+        elif isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
             raise ValueError(f"{name} must be a number, got {v!r}")
-    for name, v in (("sampler", sampler), ("metric", metric), ("adapt", adapt)):
-        if v is not None and not isinstance(v, str):
-            raise ValueError(f"{name} must be a name (a str), got {v!r}")
-    given = dict(sampler=sampler, draws=draws, tune=tune, chains=chains, target_accept=target_accept,
-                 max_treedepth=max_treedepth, metric=metric, adapt=adapt, step_size=step_size)
+    given = dict(sampler=sampler, draws=draws, tune=tune, chains=chains, **options)
     checked = _backend.core().check_sampler_config({k: v for k, v in given.items() if v is not None})
     cores = default_cores() if cores is None else cores
     if isinstance(cores, bool) or not isinstance(cores, (int, np.integer)) or cores < 1:
         raise ValueError(f"cores must be a positive integer or None, got {cores!r}")
-    lock = is_lockstep(checked["sampler"])
     return dict(sampler=checked["sampler"], draws=checked["draws"], tune=checked["tune"], chains=checked["chains"],
-                threads=int(min(cores, checked["chains"])), seed=seed, target_accept=checked["target_accept"],
-                max_treedepth=checked["max_treedepth"], metric=checked["metric"],
-                adapt=None if lock else checked["adapt"],   # a lock-step sampler adapts its own metric
-                keep_warmup=bool(keep_warmup), step_size=checked["step_size"])
+                threads=int(min(cores, checked["chains"])), seed=seed, keep_warmup=bool(keep_warmup),
+                **checked["options"])
 
 
 def chain_threads(value, config, cores):
@@ -153,15 +155,18 @@ def core_config(config):
 def fresh_plan(model, *, draws=None, tune=None, chains=None, cores=None, seed=None, target_accept=None,
                max_treedepth=None, metric=None, adapt=None, init=None, keep_warmup=False, step_size=None,
                threads_per_chain=None, sampler="nuts", warm_start=None):
-    """(config, inits) of a new run of ``model``, every argument checked as ``bb.sample`` documents it."""
+    """(config, inits) of a new run of ``model``, every argument checked as ``bb.sample`` documents it;
+    ``sampler``: a registry name or a bb.NUTS / bb.ChEES / bb.MEADS with its options."""
     seed = resolve_seed(seed)
+    sampler, given = sampler_kinds.choice(sampler)
+    options = sampler_kinds.merged(given, target_accept=target_accept, max_treedepth=max_treedepth, metric=metric,
+                                   adapt=adapt, step_size=step_size)
     warm = None
     if warm_start is not None:   # the earlier fit's positions, metric and step size, and a short warm-up
         warm = warm_starts.plan(model, warm_start, defaults()["chains"] if chains is None else chains)
         tune = warm_starts.WARM_TUNE if tune is None else tune
-        step_size = warm.step_size if step_size is None else step_size
-    config = check_settings(draws, tune, chains, cores, seed, target_accept, max_treedepth, metric, adapt, keep_warmup,
-                     step_size, sampler)
+        options.setdefault("step_size", warm.step_size)
+    config = check_settings(draws, tune, chains, cores, seed, options, keep_warmup, sampler)
     if config["draws"] + config["tune"] == 0:
         raise ValueError("draws and tune are both 0: nothing to sample; pass draws >= 1")
     if init is None and (is_lockstep(sampler) or solves_odes(model)):
@@ -173,7 +178,7 @@ def fresh_plan(model, *, draws=None, tune=None, chains=None, cores=None, seed=No
     inits = warm.inits if warm is not None else initial_points(model, init, config["chains"], seed)
     config["layout"] = warm_starts.layout(model)    # what a later warm start matches parameters by
     if warm is not None:
-        dense = config["metric"] == "dense" and warm.dense_inv_metric is not None
+        dense = config.get("metric") == "dense" and warm.dense_inv_metric is not None
         config["warm_inv_metric"] = [float(v) for v in (warm.dense_inv_metric if dense else warm.inv_metric)]
         config["warm_prior_draws"] = warm_starts.PRIOR_DRAWS
         config["warm_start"] = warm.source or "a Result"
@@ -229,10 +234,14 @@ def resume_plan(model, prev, draws, tune, chains, cores, keep_warmup, passed):
         if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 1:
             raise ValueError(f"draws must be a positive integer (the draws to add to each chain), got {draws!r}")
         totals = [max(i, tune0) + int(draws) for i in starts]
-    nuts = sampler == "nuts"   # ChEES adapts its own metric: metric= and adapt= are not its settings
-    config = check_settings(max(totals) - tune0, tune0, n, cores, int(saved["seed"]), saved["target_accept"],
-                     saved["max_treedepth"], saved["metric"] if nuts else None, saved["adapt"] if nuts else None,
-                     keep_warmup, saved.get("step_size"), sampler)
+    takes = samplers()[sampler]["options"]
+    if samplers()[sampler]["lockstep"] and "max_treedepth" in saved:
+        # saved before each sampler had options of its own: the config recorded NUTS's, which a lock-step
+        # sampler never read; it ran with its defaults (ChEES with the first step size it recorded)
+        options = {k: saved[k] for k in ("step_size",) if k in saved and k in takes}
+    else:
+        options = {k: saved[k] for k in takes if k in saved}
+    config = check_settings(max(totals) - tune0, tune0, n, cores, int(saved["seed"]), options, keep_warmup, sampler)
     config["totals"] = totals
     config["device"] = saved.get("device", "cpu")
     for key in ("layout", "warm_inv_metric", "warm_prior_draws", "warm_start"):   # a warm start's, kept

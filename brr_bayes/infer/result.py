@@ -358,17 +358,17 @@ class Result:
             raise FileNotFoundError(f"Result.load: no file at {path}")
         if checkpoint_file.is_checkpoint(str(path)):   # records with their own checksums
             res = cls._from_chains(**checkpoint_file.read(str(path)))
-            res.source = os.path.abspath(str(path))
-            return res
-        if verify:
-            verified_file.verify(str(path))
-        try:
-            res = cls._read(path)
-            res.source = os.path.abspath(str(path))
-            return res
-        except Exception as e:  # h5py, netCDF, JSON and missing-key errors all mean the same thing here
-            raise ResultFileError(f"Result.load: {path} is not a result saved by brr_bayes ({type(e).__name__}: "
-                                  f"{str(e)[:200]}); use another copy or sample again") from None
+        else:
+            if verify:
+                verified_file.verify(str(path))
+            try:
+                res = cls._read(path)
+            except Exception as e:  # h5py, netCDF, JSON and missing-key errors all mean the same thing here
+                raise ResultFileError(f"Result.load: {path} is not a result saved by brr_bayes ({type(e).__name__}: "
+                                      f"{str(e)[:200]}); use another copy or sample again") from None
+        res.source = os.path.abspath(str(path))
+        res.sampler_states = [_current_layout(s, res.config.get("sampler", "nuts")) for s in res.sampler_states]
+        return res
 
     @classmethod
     def _read(cls, path):
@@ -387,3 +387,14 @@ class Result:
             res.posterior_predictive = {k: idata.posterior_predictive[k].values
                                         for k in idata.posterior_predictive.data_vars}
         return res
+
+
+def _current_layout(state, sampler):
+    """A saved chain state in today's layout (states saved by earlier releases hold positional vectors); one
+    this release cannot read stays as saved, and a resume from it says why."""
+    if state is None:
+        return None
+    try:
+        return _backend.core().upgrade_sampler_state(state, sampler)
+    except ValueError:
+        return state

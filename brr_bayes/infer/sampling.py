@@ -12,6 +12,7 @@ from .checkpoint import sample_with_checkpoints
 from .distributed import sample_on_client
 from .memory import check_fits
 from .result import Result
+from .samplers import Sampler, choice
 from .seeds import resolve_seed
 from .start_diagnosis import why_no_start
 
@@ -24,7 +25,7 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
            progressbar: bool = True, keep_warmup: bool = False, step_size: Optional[float] = None, resume=None,
            threads_per_chain: Optional[int] = None, checkpoint=None, checkpoint_every: Optional[int] = None,
            checkpoint_seconds: Optional[float] = None, overwrite: bool = False, client=None, checkpoint_dir=None,
-           sampler: plan.SamplerName = "nuts",
+           sampler: plan.SamplerName | Sampler = "nuts",
            device: Literal["cpu", "cuda", "cuda-emulated"] = "cpu", warm_start=None) -> Result:
     """Draw posterior samples with NUTS (Stan's algorithm and warm-up), ChEES-HMC or MEADS on C++ threads.
 
@@ -35,7 +36,10 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
             refused before it starts, with a ``draws`` that fits; past half of it, a warning.
         chains, cores: number of chains (default 4), and threads to run them on (default: all cores).
         seed: same seed, same draws, whatever ``cores`` is.
-        target_accept, max_treedepth: NUTS settings (Stan's defaults, 0.8 and 10).
+        target_accept: the acceptance statistic warm-up tunes the step size to (NUTS: 0.8, Stan's; ChEES: 0.651,
+            its paper's; MEADS takes none). max_treedepth: NUTS's (10). Options a sampler does not take
+            are refused by name; each sampler's own (ChEES's max_leapfrog, MEADS's folds, ...) are given
+            through ``sampler=bb.ChEES(...)``.
         metric: 'diag' (default), 'dense' or 'low_rank' inverse metric. 'low_rank' is nutpie's low-rank + diagonal
             metric: the Fisher diagonal corrected along the few directions where the draws' and the
             gradients' covariances disagree with it (eigenvalues outside [1/2, 2]), re-estimated at the
@@ -85,7 +89,10 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
             chain checkpoints into ``checkpoint_dir`` (a folder every worker reaches; default a temporary
             one, removed afterwards) every ``checkpoint_every`` iterations (default 100), so a chain
             whose worker is lost resumes on another from its last checkpoint. See docs/cluster.md.
-        sampler: 'nuts' (default) or 'chees': ChEES-HMC (Hoffman, Radul & Sountsov 2021), many chains in
+        sampler: a name, or the sampler with its options as a typed object: ``bb.NUTS(...)``,
+            ``bb.ChEES(max_leapfrog=500)``, ``bb.MEADS(folds=8)`` (``.options`` lists each with its default;
+            an option given both there and as an argument here must agree).
+            'nuts' (default) or 'chees': ChEES-HMC (Hoffman, Radul & Sountsov 2021), many chains in
             lock-step sharing a step size, a jittered trajectory length and a diagonal metric learned across
             them; for many short chains (chains=64 or more; judge convergence with
             ``result.nested_rhat()``). Its chains start from Pathfinder draws unless ``init`` is given. It
@@ -125,7 +132,8 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
                         "fit use bb.sample_posterior_predictive(result)")
     if model.dim == 0:
         raise ValueError("the model has no free parameters to sample")
-    lockstep = sampler if plan.is_lockstep(sampler) else (
+    name, given = choice(sampler)
+    lockstep = name if plan.is_lockstep(name) else (
         resume.config.get("sampler", "nuts") if isinstance(resume, Result) else "nuts")
     if client is not None and plan.is_lockstep(lockstep):
         raise ValueError(f"sampler='{lockstep}' runs its chains in lock-step on this machine: its chains cannot be "
@@ -138,13 +146,13 @@ def sample(model, *, draws: Optional[int] = None, tune: Optional[int] = None, ch
     if warm_start is not None and (resume is not None or init is not None):
         raise ValueError("warm_start= gives the starting points (the earlier fit's last positions): leave "
                          f"{'resume=' if resume is not None else 'init='} out")
-    if warm_start is not None and plan.is_lockstep(sampler):
-        raise ValueError(f"warm_start= is for sampler='nuts'; sampler='{sampler}' adapts its metric across its "
+    if warm_start is not None and plan.is_lockstep(name):
+        raise ValueError(f"warm_start= is for sampler='nuts'; sampler='{name}' adapts its metric across its "
                          "chains from their states: leave warm_start out")
     if resume is not None:
         config, inits, states = plan.resume_plan(model, resume, draws, tune, chains, cores, keep_warmup,
-                                             dict(metric=metric, adapt=adapt, target_accept=target_accept,
-                                                  max_treedepth=max_treedepth))
+                                                 dict(given, metric=metric, adapt=adapt, target_accept=target_accept,
+                                                      max_treedepth=max_treedepth))
         config["row_threads"] = plan.chain_threads(threads_per_chain, config, cores)
         config["fingerprint"] = model.compiled.fingerprint
     else:
@@ -219,8 +227,8 @@ def sample_logp(logp_and_grad, dim: int, *, draws=None, tune=None, chains=None, 
         raise ValueError(f"dim must be >= 1, got {dim}")
     seed = resolve_seed(seed)
     # one thread per chain: calls take turns on the GIL, so every chain advances (and Ctrl-C leaves each some draws)
-    config = plan.check_settings(draws, tune, chains, chains or plan.defaults()["chains"], seed, target_accept, max_treedepth, metric,
-                     adapt, keep_warmup, None)
+    options = dict(target_accept=target_accept, max_treedepth=max_treedepth, metric=metric, adapt=adapt)
+    config = plan.check_settings(draws, tune, chains, chains or plan.defaults()["chains"], seed, options, keep_warmup)
     chains = config["chains"]
     inits = [None] * chains if init is None else [np.asarray(i, dtype=np.float64) for i in init]
     run, partial, seconds = runner.run((logp_and_grad, int(dim)), config, inits, [], progressbar, "Sampling")

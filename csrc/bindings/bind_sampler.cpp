@@ -2,12 +2,14 @@
 #include <pybind11/stl.h>
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <thread>
 
 #include "bindings/bindings.hpp"
 #include "bindings/numpy_span.hpp"
 #include "bindings/program_density.hpp"
+#include "bindings/state_dict.hpp"
 #include "infer/meads/meads.hpp"
 #include "infer/nuts/sampler.hpp"
 #include "infer/registry.hpp"
@@ -15,7 +17,6 @@
 namespace brr::bind {
 
 using infer::ChainState;
-using infer::MetricEstimator;
 using infer::Run;
 
 namespace {
@@ -58,8 +59,23 @@ void check_warm_metric(const infer::ChainConfig& c, std::size_t d) {
   }
 }
 
-// Missing keys keep SamplerConfig's own defaults (chain.hpp, run.hpp): the one place they are written.
-// Python's bb.sample reads them through sampler_defaults().
+// An option's value as the registry reads it (a number; metric and adapt are read apart)
+double option_value(const std::string& name, const py::object& v) {
+  auto not_a_number = [&] { return py::value_error(name + " must be a number, got " + py::repr(v).cast<std::string>()); };
+  if (py::isinstance<py::bool_>(v) || py::isinstance<py::str>(v)) throw not_a_number();
+  try {
+    return v.cast<double>();
+  } catch (const py::cast_error&) {
+    throw not_a_number();
+  }
+}
+
+std::string text_or_empty(const py::dict& d, const char* key) {
+  return d.contains(key) && !d[key].is_none() ? d[key].cast<std::string>() : "";
+}
+
+// Missing keys keep SamplerConfig's own defaults (chain_state.hpp, sampler_options.hpp, run.hpp): the one
+// place they are written. Python reads them through sampler_defaults() and samplers().
 infer::SamplerConfig parse_config(const py::dict& d) {
   infer::SamplerConfig c;
   c.chain.draws = get<int>(d, "draws", c.chain.draws);
@@ -71,12 +87,10 @@ infer::SamplerConfig parse_config(const py::dict& d) {
   c.snapshot_every = get<int>(d, "snapshot_every", c.snapshot_every);
   if (c.snapshot_every < 0) throw py::value_error("snapshot_every must be >= 0 (0: snapshots only when asked)");
   c.chain.seed = get<uint64_t>(d, "seed", c.chain.seed);
-  c.chain.target_accept = get<double>(d, "target_accept", c.chain.target_accept);
-  c.chain.max_depth = get<int>(d, "max_treedepth", c.chain.max_depth);
-  c.chain.initial_step_size = get<double>(d, "step_size", c.chain.initial_step_size);
-  c.chain.init_buffer = get<int>(d, "init_buffer", c.chain.init_buffer);
-  c.chain.term_buffer = get<int>(d, "term_buffer", c.chain.term_buffer);
-  c.chain.base_window = get<int>(d, "base_window", c.chain.base_window);
+  // the sampler's options as given (the registry's configure() checks each is one of cfg.sampler's)
+  std::map<std::string, double> given;
+  for (const std::string& name : infer::option_names())
+    if (d.contains(name) && !d[name.c_str()].is_none()) given[name] = option_value(name, d[name.c_str()]);
   if (d.contains("warm_inv_metric") && !d["warm_inv_metric"].is_none()) {
     c.chain.warm_inv_metric = d["warm_inv_metric"].cast<std::vector<double>>();
     for (std::size_t i = 0; i < c.chain.warm_inv_metric.size(); ++i)
@@ -87,8 +101,7 @@ infer::SamplerConfig parse_config(const py::dict& d) {
     if (!(c.chain.warm_prior_draws >= 0)) throw py::value_error("warm_prior_draws must be >= 0");
   }
   // metric and adapt as given ("" = not given: the registry's configure() resolves them)
-  const std::string metric = d.contains("metric") && !d["metric"].is_none() ? d["metric"].cast<std::string>() : "";
-  const std::string adapt = d.contains("adapt") && !d["adapt"].is_none() ? d["adapt"].cast<std::string>() : "";
+  const std::string metric = text_or_empty(d, "metric"), adapt = text_or_empty(d, "adapt");
   if (d.contains("totals") && !d["totals"].is_none()) {
     c.totals = d["totals"].cast<std::vector<int>>();
     if (static_cast<int>(c.totals.size()) != c.chains)
@@ -103,8 +116,24 @@ infer::SamplerConfig parse_config(const py::dict& d) {
     for (uint64_t id : c.chain_ids)
       if (id > 4096) throw py::value_error("chain_ids must be in [0, 4096], got " + std::to_string(id));
   }
-  infer::configure(c, metric, adapt);  // every setting checked, in the registry
+  infer::configure(c, given, metric, adapt);  // every setting checked, in the registry
   return c;
+}
+
+// A sampler's options in cfg, by name (whole numbers as int); metric and adapt where it takes them.
+py::dict options_of(const infer::SamplerInfo& info, const infer::SamplerConfig& c) {
+  py::dict out;
+  for (const infer::OptionInfo& o : info.options) {
+    const double v = o.get(c);
+    if (o.whole) out[o.name.c_str()] = static_cast<long long>(v);
+    else out[o.name.c_str()] = v;
+  }
+  if (info.takes_metric) {
+    out["metric"] = c.chain.dense ? "dense" : c.chain.low_rank ? "low_rank" : "diag";
+    out["adapt"] = c.chain.adapt == infer::AdaptKind::Fisher ? "fisher"
+                   : c.chain.adapt == infer::AdaptKind::Nutpie ? "nutpie" : "stan";
+  }
+  return out;
 }
 
 // rows [first, last) of v (cols = 0: a vector) as a new numpy array
@@ -150,119 +179,6 @@ py::array_t<double> take_rows(std::vector<double>& v, int rows, int cols) {
   return py::array_t<double>({static_cast<py::ssize_t>(rows), static_cast<py::ssize_t>(cols)}, data, keep);
 }
 
-constexpr const char* kMalformedState =
-    "sampler state is incomplete or malformed; pass a state returned by the sampler";
-
-// A metric estimator as "<prefix>_flags", "<prefix>_mean", ... entries of a state dict, and back.
-void put_estimator(py::dict& d, const std::string& prefix, const MetricEstimator& e) {
-  d[(prefix + "_flags").c_str()] = std::vector<long>{e.dense ? 1 : 0, e.use_grad ? 1 : 0, e.n};
-  d[(prefix + "_mean").c_str()] = e.mean;
-  d[(prefix + "_m2").c_str()] = e.m2;
-  d[(prefix + "_gmean").c_str()] = e.gmean;
-  d[(prefix + "_gm2").c_str()] = e.gm2;
-}
-
-MetricEstimator get_estimator(const py::dict& d, const std::string& prefix) {
-  auto f = d[(prefix + "_flags").c_str()].cast<std::vector<long>>();
-  if (f.size() != 3) throw py::value_error(kMalformedState);
-  MetricEstimator e;
-  e.dense = f[0] != 0;
-  e.use_grad = f[1] != 0;
-  e.n = f[2];
-  e.mean = d[(prefix + "_mean").c_str()].cast<std::vector<double>>();
-  e.m2 = d[(prefix + "_m2").c_str()].cast<std::vector<double>>();
-  e.gmean = d[(prefix + "_gmean").c_str()].cast<std::vector<double>>();
-  e.gm2 = d[(prefix + "_gm2").c_str()].cast<std::vector<double>>();
-  return e;
-}
-
-// The layout of a state dict: 1 (no "version" key) before lock-step samplers, 2 with "ensemble" for them.
-constexpr int kStateVersion = 2;
-
-py::dict state_to_dict(const ChainState& s) {
-  py::dict d;
-  d["version"] = kStateVersion;
-  d["position"] = s.position;
-  d["step_size"] = s.step_size;
-  d["iteration"] = s.iteration;
-  d["da"] = std::vector<double>{s.dual_averaging.delta, s.dual_averaging.gamma, s.dual_averaging.kappa,
-                                s.dual_averaging.t0, s.dual_averaging.mu, s.dual_averaging.s_bar,
-                                s.dual_averaging.x_bar, s.dual_averaging.counter};
-  const auto& w = s.windows;
-  d["windows"] = std::vector<int>{w.num_warmup, w.init_buffer, w.term_buffer, w.base_window, w.counter,
-                                  w.window_size, w.next_window, w.enabled ? 1 : 0};
-  put_estimator(d, "est", s.estimator);
-  put_estimator(d, "bg", s.background);
-  const auto& np = s.nutpie;
-  d["nutpie"] = std::vector<double>{double(np.num_warmup), double(np.early_end), double(np.final_start),
-                                    double(np.early_switch), np.window, np.growth, np.metric_changed ? 1.0 : 0.0};
-  d["inv_metric"] = s.inv_metric;
-  d["lr_vals"] = s.low_rank.vals;
-  d["lr_vecs"] = s.low_rank.vecs;
-  const auto& win = s.window;
-  d["win_meta"] = std::vector<long>{static_cast<long>(win.dim), win.stride, win.seen, win.n};
-  d["win_q"] = win.q;
-  d["win_g"] = win.g;
-  d["rng"] = std::vector<uint64_t>(s.rng.s.begin(), s.rng.s.end());
-  if (!s.ensemble.empty()) d["ensemble"] = s.ensemble;
-  return d;
-}
-
-ChainState state_from_dict(const py::dict& d) {
-  ChainState s;
-  if (d.contains("version")) {
-    int v = 0;
-    try {
-      v = d["version"].cast<int>();
-    } catch (const py::cast_error&) {
-      throw py::value_error(kMalformedState);
-    }
-    if (v < 1 || v > kStateVersion)
-      throw py::value_error("sampler state has version " + std::to_string(v) + "; this brr_bayes reads versions 1 to " +
-                            std::to_string(kStateVersion) + " (saved by a newer release? upgrade brr_bayes to resume it)");
-  }
-  try {
-    s.position = d["position"].cast<std::vector<double>>();
-    s.step_size = d["step_size"].cast<double>();
-    s.iteration = d["iteration"].cast<int>();
-    auto da = d["da"].cast<std::vector<double>>();
-    auto w = d["windows"].cast<std::vector<int>>();
-    auto r = d["rng"].cast<std::vector<uint64_t>>();
-    if (da.size() != 8 || w.size() != 8 || r.size() != 4) throw py::value_error(kMalformedState);
-    s.dual_averaging = {da[0], da[1], da[2], da[3], da[4], da[5], da[6], da[7]};
-    s.windows = {w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7] != 0};
-    s.estimator = get_estimator(d, "est");
-    if (d.contains("nutpie")) {  // states saved before the nutpie schedule existed have none
-      auto np = d["nutpie"].cast<std::vector<double>>();
-      if (np.size() != 7) throw py::value_error(kMalformedState);
-      s.background = get_estimator(d, "bg");
-      s.nutpie = {int(np[0]), int(np[1]), int(np[2]), int(np[3]), np[4], np[5], np[6] != 0.0};
-    }
-    s.inv_metric = d["inv_metric"].cast<std::vector<double>>();
-    if (d.contains("lr_vals")) {  // states saved before the low-rank metric existed have none
-      s.low_rank.vals = d["lr_vals"].cast<std::vector<double>>();
-      s.low_rank.vecs = d["lr_vecs"].cast<std::vector<double>>();
-      auto wm = d["win_meta"].cast<std::vector<long>>();
-      if (wm.size() != 4 || wm[0] < 0 || wm[1] < 1 || wm[3] < 0) throw py::value_error(kMalformedState);
-      s.window.dim = static_cast<std::size_t>(wm[0]);
-      s.window.stride = wm[1], s.window.seen = wm[2], s.window.n = wm[3];
-      s.window.q = d["win_q"].cast<std::vector<double>>();
-      s.window.g = d["win_g"].cast<std::vector<double>>();
-      const std::size_t dim = s.position.size(), kept = static_cast<std::size_t>(wm[3]);
-      if (s.low_rank.vecs.size() != s.low_rank.vals.size() * dim || s.window.q.size() != kept * s.window.dim ||
-          s.window.g.size() != kept * s.window.dim || (kept > 0 && s.window.dim != dim))
-        throw py::value_error(kMalformedState);
-    }
-    for (int i = 0; i < 4; ++i) s.rng.s[i] = r[i];
-    if (d.contains("ensemble")) s.ensemble = d["ensemble"].cast<std::vector<double>>();
-  } catch (const py::error_already_set&) {
-    throw py::value_error(kMalformedState);
-  } catch (const py::cast_error&) {
-    throw py::value_error(kMalformedState);
-  }
-  return s;
-}
-
 }  // namespace
 
 void bind_sampler(py::module_& m) {
@@ -279,6 +195,27 @@ void bind_sampler(py::module_& m) {
     return out;
   }, "(code, name, meaning) of each cause of a divergence the divergence_reason statistic records "
      "(csrc/common/divergence.hpp), code 0 meaning none.");
+  m.def("upgrade_sampler_state", [](const py::dict& state, const std::string& sampler) {
+    infer::sampler_info(sampler);  // an unknown name: ValueError listing the known ones
+    return state_to_dict(state_from_dict(state, sampler));
+  }, py::arg("state"), py::arg("sampler"),
+     "A chain's saved state (any earlier layout) in the current one (infer/state_codec.hpp), for a run of "
+     "`sampler`; raises ValueError naming a missing or malformed field.");
+  m.def("sampler_options", [](const std::string& sampler, const py::dict& options) {
+    infer::SamplerConfig c;
+    c.sampler = sampler;
+    const infer::SamplerInfo& info = infer::sampler_info(sampler);  // an unknown name: ValueError listing them
+    std::map<std::string, double> given;
+    for (const auto& [key, value] : options) {
+      const std::string name = key.cast<std::string>();
+      if (name != "metric" && name != "adapt" && !value.is_none())
+        given[name] = option_value(name, py::reinterpret_borrow<py::object>(value));
+    }
+    infer::set_options(c, given, text_or_empty(options, "metric"), text_or_empty(options, "adapt"));
+    return options_of(info, c);
+  }, py::arg("sampler"), py::arg("options"),
+     "`sampler`'s options with `options` (by name) given and the rest at their defaults, each checked by the "
+     "registry (csrc/infer/registry.cpp); raises ValueError naming an option it does not take or a bad value.");
   m.def("samplers", [] {
     py::list out;
     for (const infer::SamplerInfo& s : infer::samplers()) {
@@ -286,10 +223,12 @@ void bind_sampler(py::module_& m) {
       row["name"] = s.name;
       row["title"] = s.title;
       row["lockstep"] = s.lockstep;
+      row["options"] = options_of(s, infer::SamplerConfig{});
       out.append(row);
     }
     return out;
-  }, "The sampler registry's rows (csrc/infer/registry.cpp): name, title, lockstep.");
+  }, "The sampler registry's rows (csrc/infer/registry.cpp): name, title, lockstep, and options (each option's "
+     "default by name; NUTS's include metric and adapt).");
   m.def("check_sampler_config", [](const py::dict& d) {
     const infer::SamplerConfig c = parse_config(d);
     py::dict out;
@@ -297,16 +236,14 @@ void bind_sampler(py::module_& m) {
     out["draws"] = c.chain.draws;
     out["tune"] = c.chain.tune;
     out["chains"] = c.chains;
-    out["target_accept"] = c.chain.target_accept;
-    out["max_treedepth"] = c.chain.max_depth;
-    out["metric"] = c.chain.dense ? "dense" : c.chain.low_rank ? "low_rank" : "diag";
-    out["adapt"] = c.chain.adapt == infer::AdaptKind::Fisher ? "fisher" : c.chain.adapt == infer::AdaptKind::Nutpie ? "nutpie" : "stan";
-    out["step_size"] = c.chain.initial_step_size;
     out["keep_warmup"] = c.keep_warmup;
+    const infer::SamplerInfo& info = infer::sampler_info(c.sampler);
+    out["options"] = options_of(info, c);
     return out;
   }, py::arg("config"),
      "A run's sampler settings checked as start_sampling checks them (the registry's configure: one place), "
-     "with the defaults filled in; raises ValueError naming the setting.");
+     "with the sampler's options (its row's, defaults filled in) under 'options'; raises ValueError naming the "
+     "setting.");
   m.def("sampler_defaults", [] {
     const infer::SamplerConfig c;
     py::dict d;
@@ -314,15 +251,9 @@ void bind_sampler(py::module_& m) {
     d["tune"] = c.chain.tune;
     d["chains"] = c.chains;
     d["sampler"] = c.sampler;
-    d["target_accept"] = c.chain.target_accept;
-    d["max_treedepth"] = c.chain.max_depth;
-    d["step_size"] = c.chain.initial_step_size;
-    d["metric"] = c.chain.dense ? "dense" : c.chain.low_rank ? "low_rank" : "diag";
-    d["init_buffer"] = c.chain.init_buffer;
-    d["term_buffer"] = c.chain.term_buffer;
-    d["base_window"] = c.chain.base_window;
     return d;
-  }, "The sampler's default settings (SamplerConfig in csrc/nuts: the one place they are written).");
+  }, "A run's default size and sampler (SamplerConfig in csrc/infer: the one place they are written); each "
+     "sampler's options and their defaults are its row of samplers().");
   py::class_<PyRun>(m, "SamplerRun", "Chains of a sampler (NUTS, ChEES) running on C++ threads.")
       .def("progress", [](const PyRun& r) {
         py::list out;
@@ -479,7 +410,7 @@ void bind_sampler(py::module_& m) {
               sv.emplace_back();
               continue;
             }
-            sv.emplace_back(state_from_dict(h.cast<py::dict>()));
+            sv.emplace_back(state_from_dict(h.cast<py::dict>(), cfg.sampler));
             if (sv.back()->position.size() != factory->dim())
               throw py::value_error("sampler state has the wrong dimension for this model");
           }

@@ -1,10 +1,13 @@
 // A chain's settings and its resumable state, shared by every sampler family: NUTS steps one chain
-// at a time (nuts/chain.hpp), the lock-step ensembles keep their common adaptation in `ensemble`.
+// at a time (nuts/chain.hpp), the lock-step ensembles keep what is theirs in `ensemble`. Saved and
+// loaded by name, with every earlier layout migrated, in state_codec.hpp.
 #pragma once
 #include <cstdint>
+#include <variant>
 #include <vector>
 
 #include "infer/adaptation.hpp"
+#include "infer/ensemble_state.hpp"
 #include "infer/low_rank.hpp"
 #include "infer/rng.hpp"
 
@@ -13,6 +16,9 @@ namespace brr::infer {
 // Stan: windowed variance. Fisher: nuts-rs's gradient-based diagonal inside Stan's windows.
 // Nutpie: the Fisher diagonal on nutpie's schedule (foreground/background estimators, every draw).
 enum class AdaptKind { Stan, Fisher, Nutpie };
+
+// A lock-step sampler's own part of a chain's state: none (NUTS), ChEES's shared adaptation, a MEADS chain's.
+using EnsembleState = std::variant<std::monostate, CheesShared, GhmcChainState>;
 
 struct ChainConfig {
   int tune = 1000;
@@ -49,9 +55,10 @@ struct ChainState {
   LowRankFactor low_rank;          // low-rank metric: its correction to the diagonal
   DrawWindow window;               // low-rank metric: the current window's draws
   Rng rng;
-  // A lock-step sampler's shared adaptation, the same in every chain's state (ChEES: see chees.hpp);
-  // empty for NUTS. step_size, iteration and inv_metric above are shared by such a sampler too.
-  std::vector<double> ensemble;
+  // A lock-step sampler's own state: ChEES's shared adaptation (the same in every chain's state), a MEADS
+  // chain's fold and momentum; none for NUTS. step_size, iteration and inv_metric above are shared by
+  // such a sampler too.
+  EnsembleState ensemble;
 };
 
 }  // namespace brr::infer

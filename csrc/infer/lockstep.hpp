@@ -51,9 +51,16 @@ inline long long find_start(LogDensity& density, Rng& rng, const SamplerConfig& 
                                    "uniform(-2, 2); check the model or pass init=");
 }
 
+// A lock-step run's ensemble_fits: the chain's state holds an E (CheesShared, GhmcChainState) of this dimension.
+template <class E>
+bool holds(const ChainState& s, std::size_t dim) {
+  const E* e = std::get_if<E>(&s.ensemble);
+  return e && e->fits(dim);
+}
+
 // A run whose chains all step together on one background thread. The constructor checks what every
 // ensemble needs (the same total for every chain; a resumed run: a state for every chain, all at one
-// iteration, each with ensemble values that ensemble_fits(count, dimension) accepts) and allocates the traces.
+// iteration, each with an ensemble state that ensemble_fits(state, dimension) accepts) and allocates the traces.
 class LockstepRun : public Run {
  public:
   // run() on the background thread; an error it throws ends every chain with that message
@@ -76,7 +83,7 @@ class LockstepRun : public Run {
   // name: as the user writes it ("chees"); title: as its papers do ("ChEES"), for messages
   LockstepRun(std::shared_ptr<const LogDensityFactory> factory, SamplerConfig cfg, std::vector<std::vector<double>> inits,
               std::vector<std::optional<ChainState>> resume, const std::string& name, const std::string& title,
-              bool (*ensemble_fits)(std::size_t size, std::size_t dim))
+              bool (*ensemble_fits)(const ChainState& state, std::size_t dim))
       : factory_(std::move(factory)), cfg_(std::move(cfg)), inits_(std::move(inits)), resume_(std::move(resume)) {
     const std::string who = "sampler='" + name + "'";
     for (int c = 1; c < cfg_.chains; ++c)
@@ -89,7 +96,7 @@ class LockstepRun : public Run {
         throw std::invalid_argument(who + " resumes every chain or none: got states for " +
                                     std::to_string(resume_.size()) + " of " + std::to_string(cfg_.chains) + " chains");
       for (const auto& st : resume_) {
-        if (!st || !ensemble_fits(st->ensemble.size(), d))
+        if (!st || !ensemble_fits(*st, d))
           throw std::invalid_argument(who + " can only resume states saved by a " + title + " run");
         if (st->iteration != resume_[0]->iteration || st->position.size() != d || st->inv_metric.size() != d)
           throw std::invalid_argument(who + ": the saved chain states disagree (iteration or dimension)");

@@ -14,6 +14,7 @@
 
 #include "infer/chain_state.hpp"
 #include "infer/log_density.hpp"
+#include "infer/sampler_options.hpp"
 
 namespace brr::infer {
 
@@ -69,8 +70,10 @@ inline Divergence divergence_of(bool divergent, double energy_error, Divergence 
 }
 
 struct SamplerConfig {
-  ChainConfig chain;
+  ChainConfig chain;             // NUTS's options among its chain settings
   std::string sampler = "nuts";  // "nuts", "chees" or "meads"
+  CheesSettings chees;           // the lock-step samplers' options (sampler_options.hpp)
+  MeadsSettings meads;
   int chains = 4;
   int threads = 1;
   bool keep_warmup = false;

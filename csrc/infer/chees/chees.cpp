@@ -5,7 +5,7 @@
 #include <stdexcept>
 
 #include "infer/hamiltonian.hpp"
-#include "infer/chees/state.hpp"
+#include "infer/ensemble_state.hpp"
 #include "infer/chees/transition.hpp"
 #include "infer/chees/warmup.hpp"
 #include "infer/lockstep.hpp"
@@ -14,11 +14,10 @@
 namespace brr::infer {
 
 CheesRun::CheesRun(std::shared_ptr<const infer::LogDensityFactory> factory, infer::SamplerConfig cfg,
-                   std::vector<std::vector<double>> inits, std::vector<std::optional<infer::ChainState>> resume,
-                   CheesSettings settings)
+                   std::vector<std::vector<double>> inits, std::vector<std::optional<infer::ChainState>> resume)
     : LockstepRun(std::move(factory), std::move(cfg), std::move(inits), std::move(resume), "chees", "ChEES",
-                  CheesShared::fits),
-      set_(settings) {}
+                  holds<CheesShared>),
+      set_(cfg_.chees) {}
 
 void CheesRun::run() {
   const std::size_t d = factory_->dim();

@@ -27,11 +27,10 @@ namespace brr::infer {
 
 class CheesRun : public LockstepRun {
  public:
-  // ChainState::ensemble holds the shared adaptation: chees/state.hpp's codec
+  // ChainState::ensemble holds the shared adaptation: a CheesShared (infer/ensemble_state.hpp)
   // resume: empty, or a state for every chain (all at the same iteration, from a ChEES run)
   CheesRun(std::shared_ptr<const infer::LogDensityFactory> factory, infer::SamplerConfig cfg,
-           std::vector<std::vector<double>> inits, std::vector<std::optional<infer::ChainState>> resume = {},
-           CheesSettings settings = {});
+           std::vector<std::vector<double>> inits, std::vector<std::optional<infer::ChainState>> resume = {});
   ~CheesRun() override { halt(); }
 
  private:

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "infer/chees/state.hpp"
+#include "infer/ensemble_state.hpp"
 
 namespace brr::infer {
 
@@ -204,7 +204,7 @@ void CheesWarmup::init(std::vector<EnsembleMember>& ms, const std::function<void
 }
 
 void CheesWarmup::restore(const ChainState& s0) {
-  const CheesShared saved = CheesShared::decode(s0.ensemble, minv_.size());
+  const CheesShared& saved = std::get<CheesShared>(s0.ensemble);
   eps_ = s0.step_size;
   minv_ = s0.inv_metric;
   da_.mu = saved.da.mu, da_.s_bar = saved.da.s_bar, da_.x_bar = saved.da.x_bar, da_.counter = saved.da.counter;
@@ -228,7 +228,7 @@ void CheesWarmup::save(ChainState& st) const {
   shared.widest_points = l.widest.points, shared.widest_var = l.widest.var, shared.widest_v = l.widest.v;
   st.step_size = eps_;
   st.inv_metric = minv_;
-  st.ensemble = shared.encode();
+  st.ensemble = std::move(shared);
 }
 
 CheesPlan CheesWarmup::plan(int it) const {

@@ -2,7 +2,7 @@
 // starting points) or restore (a saved state's shared adaptation), plan (an iteration's jitter, trajectory
 // length and leapfrog steps), update (after a warm-up iteration's transitions: step size, trajectory
 // length, metric, widest direction) and final (the step size sampling keeps). What it learns is shared by
-// every chain and saved beside each (chees/state.hpp's codec); see chees.hpp for the method.
+// every chain and saved beside each (infer/ensemble_state.hpp); see chees.hpp for the method.
 #pragma once
 #include <cstddef>
 #include <functional>
@@ -12,15 +12,9 @@
 #include "infer/adaptation.hpp"
 #include "infer/chain_state.hpp"
 #include "infer/chees/transition.hpp"
+#include "infer/sampler_options.hpp"
 
 namespace brr::infer {
-
-struct CheesSettings {
-  double target_accept = 0.651;
-  int max_leapfrog = 1000;
-  double adam_rate = 0.025;
-  double metric_freeze = 0.8;  // fraction of warm-up after which the metric stays fixed
-};
 
 // An iteration's trajectory: jitter u in (0, 1), the length it runs and its leapfrog steps
 struct CheesPlan {

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "infer/lockstep.hpp"
-#include "infer/meads/state.hpp"
+#include "infer/ensemble_state.hpp"
 #include "infer/meads/transition.hpp"
 #include "infer/meads/warmup.hpp"
 #include "infer/rng.hpp"
@@ -14,16 +14,20 @@
 namespace brr::infer {
 
 MeadsRun::MeadsRun(std::shared_ptr<const LogDensityFactory> factory, SamplerConfig cfg,
-                   std::vector<std::vector<double>> inits, std::vector<std::optional<ChainState>> resume,
-                   MeadsSettings settings)
+                   std::vector<std::vector<double>> inits, std::vector<std::optional<ChainState>> resume)
     : LockstepRun(std::move(factory), std::move(cfg), std::move(inits), std::move(resume), "meads", "MEADS",
-                  GhmcChainState::fits),
-      set_(settings) {
+                  holds<GhmcChainState>),
+      set_(cfg_.meads) {
   const int K = set_.folds;
   // the number of chains is the registry's to check (registry.cpp: meads_chains)
   std::vector<int> per_fold(static_cast<std::size_t>(K), 0);
-  for (const auto& st : resume_)
-    ++per_fold[static_cast<std::size_t>(GhmcChainState::decode(st->ensemble, factory_->dim(), K).fold)];
+  for (const auto& st : resume_) {
+    const int fold = std::get<GhmcChainState>(st->ensemble).fold;  // the base class checked it holds one
+    if (fold >= K)
+      throw std::invalid_argument("sampler='meads': a saved chain state's fold " + std::to_string(fold) +
+                                  " is not one of this run's " + std::to_string(K));
+    ++per_fold[static_cast<std::size_t>(fold)];
+  }
   if (!resume_.empty())
     for (int n : per_fold)
       if (n != cfg_.chains / K) throw std::invalid_argument("sampler='meads': the saved states' folds are unequal");
@@ -44,7 +48,7 @@ void MeadsRun::run() {
       const ChainState& st = *resume_[c];
       m.q = st.position;
       m.rng = st.rng;
-      const GhmcChainState saved = GhmcChainState::decode(st.ensemble, d, K);
+      const GhmcChainState& saved = std::get<GhmcChainState>(st.ensemble);
       m.fold = saved.fold;
       m.u = saved.slice;
       m.p = saved.momentum;

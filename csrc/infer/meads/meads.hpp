@@ -14,7 +14,7 @@
 // - After warm-up every chain samples with the folds' mean parameters, fixed.
 // Cross-chain work runs in chain order on one thread, so the draws do not depend on the thread count.
 // Every chain's final state holds its position, RNG, momentum, slice value and fold
-// (ChainState::ensemble: fold, slice, alpha, delta, then the momentum; step_size and inv_metric hold
+// (ChainState::ensemble: a GhmcChainState, infer/ensemble_state.hpp; step_size and inv_metric hold
 // eps and sigma^2), so a run continued from those states draws what the uninterrupted run would have.
 #pragma once
 #include <memory>
@@ -28,11 +28,10 @@ namespace brr::infer {
 
 class MeadsRun : public LockstepRun {
  public:
-  // ChainState::ensemble: meads/state.hpp's codec
+  // ChainState::ensemble holds a GhmcChainState (infer/ensemble_state.hpp)
   // resume: empty, or a state for every chain (all at the same iteration, from a MEADS run)
   MeadsRun(std::shared_ptr<const infer::LogDensityFactory> factory, infer::SamplerConfig cfg,
-           std::vector<std::vector<double>> inits, std::vector<std::optional<infer::ChainState>> resume = {},
-           MeadsSettings settings = {});
+           std::vector<std::vector<double>> inits, std::vector<std::optional<infer::ChainState>> resume = {});
   ~MeadsRun() override { halt(); }
 
  private:

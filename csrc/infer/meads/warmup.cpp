@@ -5,7 +5,7 @@
 #include <cmath>
 #include <numeric>
 
-#include "infer/meads/state.hpp"
+#include "infer/ensemble_state.hpp"
 #include "infer/rng.hpp"
 
 namespace brr::infer {
@@ -92,7 +92,7 @@ void MeadsWarmup::restore(const ChainState& s0, int iteration) {
   std::vector<double> sigma(d);
   for (std::size_t i = 0; i < d; ++i) sigma[i] = std::sqrt(s0.inv_metric[i]);
   fixed_.set_sigma(std::move(sigma));
-  const GhmcChainState saved = GhmcChainState::decode(s0.ensemble, d, set_.folds);
+  const GhmcChainState& saved = std::get<GhmcChainState>(s0.ensemble);
   fixed_.alpha = saved.alpha;
   fixed_.delta = saved.delta;
 }
@@ -122,7 +122,7 @@ void MeadsWarmup::save(const GhmcMember& m, ChainState& st) const {
   st.step_size = fixed_.eps;
   st.inv_metric.resize(d);
   for (std::size_t i = 0; i < d; ++i) st.inv_metric[i] = fixed_.sigma[i] * fixed_.sigma[i];
-  st.ensemble = GhmcChainState{m.fold, m.u, fixed_.alpha, fixed_.delta, m.p}.encode();
+  st.ensemble = GhmcChainState{m.fold, m.u, fixed_.alpha, fixed_.delta, m.p};
 }
 
 }  // namespace brr::infer

@@ -11,14 +11,9 @@
 
 #include "infer/chain_state.hpp"
 #include "infer/meads/transition.hpp"
+#include "infer/sampler_options.hpp"
 
 namespace brr::infer {
-
-struct MeadsSettings {
-  int folds = 4;
-  double step_multiplier = 0.5;  // eps = step_multiplier / sqrt(lambda_max of the preconditioned gradients)
-  double divergence = 1000;      // energy error that counts as a divergence
-};
 
 class MeadsWarmup {
  public:
