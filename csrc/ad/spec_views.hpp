@@ -50,6 +50,20 @@ struct HostView {
       BRR_IVDEP for (std::size_t b = 0; b < B; ++b) out[b] += lp[b];
     }
   }
+  template <class F>
+  void chain_acc(std::size_t n, const F& f, double init, double* out) const {
+    if constexpr (std::is_same_v<C, Ctx>) {
+      double lp = init;
+      for (std::size_t i = 0; i < n; ++i) f(i, 0, lp);
+      *out += lp;
+    } else {
+      double* lp = c.scratch(B);
+      std::fill(lp, lp + B, init);
+      for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t b = 0; b < B; ++b) f(i, b, lp[b]);
+      BRR_IVDEP for (std::size_t b = 0; b < B; ++b) out[b] += lp[b];
+    }
+  }
   void sum_slot(int s, double* out, bool add) const {
     const double* a = c.v(s);
     const std::size_t n = c.n(s);

@@ -51,10 +51,8 @@ inline bool grid_supported(const Op& op, const Program& p) {
     case OpCode::CsrMatVec: return varies(1);
     case OpCode::Scan: return grid_supported_body(p.function(static_cast<int>(op.ip[0])).body());
     case OpCode::OrderedLogisticLpmf:
-    case OpCode::OrderedProbitLpmf:
-    case OpCode::MultinomialLogitLpmf: return !varies(0);  // the observed categories / counts are data
-    case OpCode::HmmLogLik:
-    case OpCode::DirichletLpdf: return true;  // any input may be constant: read in place through its Arg
+    case OpCode::OrderedProbitLpmf: return !varies(0);  // the observed categories are data
+    case OpCode::HmmLogLik: return true;  // any input may be constant: read in place through its Arg
     case OpCode::DenseMatMul: return varies(1);
     case OpCode::GlmLpdf: {
       if (!known_glm_family(op.ip[0])) return false;

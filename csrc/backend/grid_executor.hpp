@@ -222,6 +222,11 @@ class GridExecutor {
       Dev::launch(n * g.B_, grid::LaneTerms<F>{f, g.buf(g.t_), g.B_});
       g.reduce(g.buf(g.t_), n, out, true);
     }
+    template <class F>
+    void chain_acc(std::size_t n, const F& f, double init, double* out) const {
+      Dev::launch(n * g.B_, grid::LaneAcc<F>{f, g.buf(g.t_), g.B_});
+      g.reduce(g.buf(g.t_), n, out, true, 1.0, init);
+    }
     void sum_slot(int s, double* out, bool add) const { g.reduce(g.v(s), g.n(s), out, add); }
   };
   double* v(int s) const {
@@ -415,19 +420,6 @@ class GridExecutor {
       }
       case OpCode::OrderedLogisticLpmf:
       case OpCode::OrderedProbitLpmf: return ordinal(op, ls);
-      case OpCode::DirichletLpdf: {
-        const std::size_t nb = static_cast<std::size_t>(op.ip[0]), K = static_cast<std::size_t>(op.ip[1]);
-        Dev::launch(nb * B_, grid::DirichletRows{arg(op.in[0], nb * K), arg(op.in[1], nb * K), a(op.in[0]), a(op.in[1]),
-                                                 buf(t_), K, B_});
-        reduce(buf(t_), nb, target, true);
-        return;
-      }
-      case OpCode::MultinomialLogitLpmf: {
-        const std::size_t nb = static_cast<std::size_t>(op.ip[0]), K = static_cast<std::size_t>(op.ip[1]);
-        Dev::launch(nb * B_, grid::MultinomialRows{v(op.in[0]), arg(op.in[1], nb * K), a(op.in[1]), buf(t_), K, B_});
-        reduce(buf(t_), nb, target, true, 1.0, op.dp.empty() ? 0.0 : op.dp[0]);
-        return;
-      }
       default: throw std::logic_error("device executor: no forward kernel");
     }
   }

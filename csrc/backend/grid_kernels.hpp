@@ -17,7 +17,6 @@
 #include "common/hd.hpp"
 #include "common/view.hpp"
 #include "ad/hmm_rows.hpp"
-#include "density/multivariate_rows.hpp"
 #include "density/glm_rows.hpp"
 #include "density/ordinal_rows.hpp"
 #include "density/univariate_terms.hpp"
@@ -269,6 +268,19 @@ struct LaneTerms {
   BRR_HD void operator()(std::size_t k) const { t[k] = f(k / B, k % B); }
 };
 
+// t[i * B + b] = the terms f(i, b, acc) adds to acc from 0: an op spec's items of several terms, for reduce()
+template <class F>
+struct LaneAcc {
+  F f;
+  double* t;
+  std::size_t B;
+  BRR_HD void operator()(std::size_t k) const {
+    double acc = 0.0;
+    f(k / B, k % B, acc);
+    t[k] = acc;
+  }
+};
+
 // ---- densities ----
 
 // A univariate density's inputs (value first) as lane b sees them, and where each one's partial goes:
@@ -375,33 +387,6 @@ struct SharedCutGrad {
   double* cut_a;
   std::size_t B;
   BRR_HD void operator()(std::size_t k) const { cut_a[k] += lo[k + B] + hi[k]; }
-};
-
-// categorical-logit rows: w * (logit[y] - lse) to t; the row's logit adjoints added in place
-// multinomial-logit rows of counts y (b, K): sum_k y_k (logit_k - lse) to t; logit adjoints in place
-struct MultinomialRows {
-  const double* y;
-  Arg lg;
-  double* ga;
-  double* t;
-  std::size_t K, B;
-  BRR_HD void operator()(std::size_t k) const {
-    const std::size_t r = k / B, b = k % B;
-    double lp = 0.0;
-    ad::rows::multinomial_row(In{y + r * K}, view(lg, b).at(r * K), K, lp, lane(ga, b, B).at(r * K));
-    t[k] = lp;
-  }
-};
-
-struct DirichletRows {  // one row of K per index: lp to t, partials added in place
-  Arg x, al;
-  double *xa, *aa, *t;
-  std::size_t K, B;
-  BRR_HD void operator()(std::size_t k) const {
-    const std::size_t r = k / B, b = k % B;
-    t[k] = ad::rows::dirichlet(1, K, view(x, b).at(r * K), view(al, b).at(r * K), lane(xa, b, B).at(r * K),
-                               lane(aa, b, B).at(r * K));
-  }
 };
 
 struct IcarTerms {  // t[e] = (phi[i1[e]] - phi[i2[e]])^2

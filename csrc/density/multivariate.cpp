@@ -1,32 +1,15 @@
-// Fused multivariate log-densities over a batch of vectors of length K (row-major (batch, K)); the
-// multivariate normal and LKJ on Cholesky factors and the categorical logit are op specs (ops/densities/).
+// The ICAR pairwise-difference density over an edge list; the other multivariate densities (multivariate
+// normal and LKJ on Cholesky factors, categorical and multinomial logit, Dirichlet) are op specs (ops/densities/).
 #include <cmath>
 
 #include "ad/kernels.hpp"
 #include "common/scalar_math.hpp"
 #include "common/errors.hpp"
 #include "density/density_kernels.hpp"
-#include "density/multivariate_rows.hpp"
 
 namespace brr::ad {
 
 namespace {
-
-void multinomial_logit(const Op& op, Ctx& c) {  // the multinomial coefficient is the op's constant
-  const std::size_t b = op.ip[0], K = op.ip[1];
-  const double* y = c.v(op.in[0]);
-  const double* lg = c.v(op.in[1]);
-  double* ga = c.a(op.in[1]);
-  double lp = op.dp.empty() ? 0.0 : op.dp[0];
-  for (std::size_t r = 0; r < b; ++r)
-    rows::multinomial_row(In{y + r * K}, In{lg + r * K}, K, lp, Out{ga}.at(r * K));
-  c.target += lp;
-}
-
-void dirichlet(const Op& op, Ctx& c) {
-  c.target += rows::dirichlet(op.ip[0], op.ip[1], In{c.v(op.in[0])}, In{c.v(op.in[1])}, Out{c.a(op.in[0])},
-                              Out{c.a(op.in[1])});
-}
 
 // ICAR pairwise differences over an edge list: value and gradient in one pass over the edges.
 void icar_pairwise(const Op& op, Ctx& c) {
@@ -51,8 +34,6 @@ void icar_pairwise(const Op& op, Ctx& c) {
 
 bool multivariate_density(const Op& op, Ctx& c) {
   switch (op.code) {
-    case OpCode::MultinomialLogitLpmf: multinomial_logit(op, c); return true;
-    case OpCode::DirichletLpdf: dirichlet(op, c); return true;
     case OpCode::IcarPairwiseLpdf: icar_pairwise(op, c); return true;
     default: return false;
   }

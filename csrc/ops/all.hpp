@@ -3,7 +3,9 @@
 // transform/ and backend/ (see docs/architecture.md).
 #pragma once
 #include "ops/densities/categorical_logit.hpp"
+#include "ops/densities/dirichlet.hpp"
 #include "ops/densities/lkj_cholesky.hpp"
+#include "ops/densities/multinomial_logit.hpp"
 #include "ops/densities/mv_normal_cholesky.hpp"
 #include "ops/elementwise/where.hpp"
 #include "ops/linalg/cholesky.hpp"
@@ -39,6 +41,8 @@ namespace brr::ops {
   X(MvNormalCholeskyLpdf) \
   X(LkjCholeskyLpdf)    \
   X(CategoricalLogitLpmf) \
+  X(MultinomialLogitLpmf) \
+  X(DirichletLpdf)      \
   X(Concat)             \
   X(Sum)                \
   X(TargetAdd)

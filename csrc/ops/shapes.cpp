@@ -197,8 +197,8 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
     if (chunks > 1) scratch = std::max(scratch, chunks * (need / 4 + kMaxGlmTerms + 2));
     return;
   }
-  // Densities: inputs broadcast to a common size n (size-1 inputs are scalars); the batched ones
-  // (rows of K) read b and K from ip. Their input counts are checked by the signature above.
+  // Densities: inputs broadcast to a common size n (size-1 inputs are scalars); the batched ones (rows
+  // of K, b and K in ip) are op specs. Their input counts are checked by the signature above.
   const std::size_t nin = op.in.size();
   const bool batched = op_signature(k).min_int_params == 2;
   switch (k) {
@@ -228,21 +228,7 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
         fail("density ", c.code(), ": input ", i, " has size ", c.in(static_cast<int>(i)), ", expected 1 or ", n);
     return;
   }
-  c.pos_ip(2);
-  const std::size_t b = op.ip[0], K = op.ip[1];
-  switch (k) {
-    case OpCode::MultinomialLogitLpmf:
-      c.eq(c.in(0), b * K, "counts");
-      c.eq(c.in(1), b * K, "logits");
-      scratch = K;
-      return;
-    case OpCode::DirichletLpdf:
-      c.eq(c.in(0), b * K, "x");
-      c.eq(c.in(1), b * K, "alpha");
-      return;
-    default:
-      fail("internal: density op ", c.code(), " has no shape rule in op_shapes.cpp");
-  }
+  fail("internal: density op ", c.code(), " has no shape rule in op_shapes.cpp");  // the rows-of-K ones have specs
 }
 
 }  // namespace brr::ir

@@ -22,6 +22,10 @@
 //   chain_sum(n, f, out)   out[b] += the sum of f(i, b) over elements i < n: in element order on the CPU
 //                      (one chain of adds per lane), by the device's fixed-chunk reduction there. f is
 //                      called once per (i, b), so it may also write what item (i, b) owns.
+//   chain_acc(n, f, init, out)  the same for items of several terms: f(i, b, acc) adds item (i, b)'s terms
+//                      to acc itself, so on the CPU every term of every item joins the lane's one chain
+//                      of adds, which starts at init (on the device each item's terms sum from 0, and
+//                      init joins the reduction)
 //   work(n, k)         work buffer k (0 or 1) of n doubles per lane (lane b's element i at [i * B + b]),
 //                      for the op's forward or backward pass alone; n at most the op's largest slot, and
 //                      declared by its shape rule (ShapeCheck::work)
