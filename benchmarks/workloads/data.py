@@ -16,8 +16,17 @@ import numpy as np
 import scipy.special
 
 from brr_bayes import portable
-from brr_bayes.examples.survey import SEED, SURVEY_BLOCKS as W2_BLOCKS, _i32, _i64
+from brr_bayes.examples.survey import SEED, SURVEY_BLOCKS as W2_BLOCKS
 from brr_bayes.examples.survey import simulate_survey as make_w2, survey_census as w2_census
+
+
+def _i32(a):   # index arrays as the models take them (the package's own helpers are private to it)
+    return np.ascontiguousarray(a, dtype=np.int32)
+
+
+def _i64(a):
+    return np.ascontiguousarray(a, dtype=np.int64)
+
 
 __all__ = ["W2_BLOCKS", "make_w1", "make_w2", "make_w3", "make_w4", "make_w5", "w2_census"]
 

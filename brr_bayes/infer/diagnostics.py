@@ -29,8 +29,9 @@ def diagnose(result):
     msg = divergences.message(st)
     if msg:
         out.append(("divergences", msg))
-    max_depth = result.config.get("max_treedepth", 10)
-    n_sat = int((st["tree_depth"] >= max_depth).sum())
+    # NUTS's trees only (a lock-step sampler's trajectories have no depth, and no max_treedepth to raise)
+    max_depth = result.config.get("max_treedepth", 10 if result.config.get("sampler", "nuts") == "nuts" else None)
+    n_sat = int((st["tree_depth"] >= max_depth).sum()) if max_depth is not None else 0
     if n_sat:
         out.append(("treedepth", f"{n_sat} of {n_total} draws hit max_treedepth={max_depth}; efficiency suffers. "
                     "Try a larger max_treedepth or metric='dense' for strongly correlated parameters."))
