@@ -15,6 +15,7 @@ namespace brr::ad {
 template <class C>
 struct HostView {
   static constexpr std::size_t kReductions = 8;  // doubles per lane that chain_sum and sum_slot use
+  static constexpr bool kRowsInOrder = true;     // items run in order: they may add into shared adjoints
   C& c;
   std::size_t B;
   std::size_t lanes() const { return B; }

@@ -50,8 +50,6 @@ inline bool grid_supported(const Op& op, const Program& p) {
     case OpCode::LinearPredictor: return true;  // constant inputs are read in place; data columns are constant
     case OpCode::CsrMatVec: return varies(1);
     case OpCode::Scan: return grid_supported_body(p.function(static_cast<int>(op.ip[0])).body());
-    case OpCode::OrderedLogisticLpmf:
-    case OpCode::OrderedProbitLpmf: return !varies(0);  // the observed categories are data
     case OpCode::HmmLogLik: return true;  // any input may be constant: read in place through its Arg
     case OpCode::DenseMatMul: return varies(1);
     case OpCode::GlmLpdf: {
@@ -91,11 +89,12 @@ struct GridData {
   };
 
   struct OpLists {   // what an op needs beyond its slots and the program's index arrays
-    IBuf rows;   // gather adjoint / scatter-add / ICAR node / ordinal category / CSR column lists, by segment
+    IBuf rows;   // gather adjoint / scatter-add / ICAR node / CSR column lists / a spec's row groups, by segment
     Cuts cuts;   // their segments (the start offsets, cut where a segment is long)
     std::vector<IBuf> term_rows;  // GLM and linear predictor: per gather term, and its cuts
     std::vector<Cuts> term_cuts;
     IBuf owner;        // CSR product: the row of each stored entry
+    std::size_t groups = 0;  // an op spec's row groups (ops/spec.hpp: row_groups)
   };
 
   std::shared_ptr<const Program> program;
@@ -142,6 +141,14 @@ struct GridData {
   void build(const Op& op, OpLists& pl) {
     const Program& Pr = *program;
     std::vector<int32_t> start, rows;
+    ops::with_spec(op.code, [&](auto spec) {
+      using S = decltype(spec);
+      if constexpr (ops::has_row_groups<S>::value) {
+        std::vector<int32_t> key;
+        pl.groups = S::row_groups(op, Pr, key);
+        if (pl.groups) group_rows(key.data(), key.size(), pl.groups, start, rows);
+      }
+    });
     if (op.code == OpCode::Gather || op.code == OpCode::ScatterAdd) {
       const auto& key = Pr.index(op.idx[0]);
       const std::size_t groups = op.code == OpCode::Gather ? n(op.in[0]) : n(op.out);
@@ -164,13 +171,6 @@ struct GridData {
       term_lists(op, pl, ir::kGlmHeader);
     } else if (op.code == OpCode::LinearPredictor) {
       term_lists(op, pl, 0);
-    } else if (op.code == OpCode::OrderedLogisticLpmf || op.code == OpCode::OrderedProbitLpmf) {
-      const double* y = Pr.constants().data() + Pr.slot(op.in[0]).offset;   // y is data
-      const std::size_t nb = static_cast<std::size_t>(op.ip[0]), K = static_cast<std::size_t>(op.ip[1]);
-      std::vector<int32_t> cat(nb);
-      for (std::size_t r = 0; r < nb; ++r)  // out-of-range rows (lp -inf) go to no group
-        cat[r] = y[r] >= 0 && y[r] < static_cast<double>(K) ? static_cast<int32_t>(y[r]) : static_cast<int32_t>(K);
-      group_rows(cat.data(), nb, K + 1, start, rows);
     } else if (op.code == OpCode::CsrMatVec) {  // entries by column, for A^T's segmented sums
       const auto& indptr = Pr.index(op.idx[0]);
       const auto& cols = Pr.index(op.idx[1]);

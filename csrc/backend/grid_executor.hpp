@@ -206,6 +206,7 @@ class GridExecutor {
 
   const Program& P() const { return *p_; }
   struct SpecView {  // this executor as an op spec sees it (ops/spec.hpp): one grid index per item
+    static constexpr bool kRowsInOrder = false;  // items run at once: shared adjoints through group_sums
     GridExecutor& g;
     std::size_t lanes() const { return g.B_; }
     double* v(int s) const { return g.v(s); }
@@ -228,6 +229,12 @@ class GridExecutor {
       g.reduce(g.buf(g.t_), n, out, true, 1.0, init);
     }
     void sum_slot(int s, double* out, bool add) const { g.reduce(g.v(s), g.n(s), out, add); }
+    double* group_sums(const Op& op, const double* t, int k) const {
+      const Lists& ls = g.d_->lists[static_cast<std::size_t>(&op - g.P().ops().data())];
+      double* out = g.buf(k ? g.d3_ : g.d2_);
+      g.seg_sum(ls.cuts, ls.groups, grid::RowsTerm{Dev::ptr(ls.rows), t, nullptr, g.B_}, out, false);
+      return out;
+    }
   };
   double* v(int s) const {
     const ir::Slot& sl = P().slot(s);
@@ -418,8 +425,6 @@ class GridExecutor {
         }
         return;
       }
-      case OpCode::OrderedLogisticLpmf:
-      case OpCode::OrderedProbitLpmf: return ordinal(op, ls);
       default: throw std::logic_error("device executor: no forward kernel");
     }
   }
@@ -474,23 +479,6 @@ class GridExecutor {
     reduce_broadcast(u, no);
   }
 
-  void ordinal(const Op& op, const Lists& ls) {
-    const std::size_t nb = static_cast<std::size_t>(op.ip[0]), K = static_cast<std::size_t>(op.ip[1]),
-                      stride = static_cast<std::size_t>(op.ip[2]);
-    double* cut_a = a(op.in[2]);
-    const bool shared = stride == 0 && cut_a;
-    grid::OrdinalRows r{op.code == OpCode::OrderedProbitLpmf, v(op.in[0]), op.in.size() > 3 ? v(op.in[3]) : nullptr,
-                        arg(op.in[1], nb), arg(op.in[2], n(op.in[2])), a(op.in[1]), cut_a, buf(t_),
-                        shared ? buf(d0_) : nullptr, shared ? buf(d1_) : nullptr, K, stride, B_};
-    Dev::launch(nb * B_, r);
-    reduce(buf(t_), nb, buf(target_), true);
-    if (!shared) return;
-    // per category (K and the out-of-range rows' group): the sums of d_lo and of d_hi over its rows; then
-    // cutpoint j takes d_lo of category j + 1 and d_hi of category j
-    seg_sum(ls.cuts, K + 1, grid::RowsTerm{Dev::ptr(ls.rows), buf(d0_), nullptr, B_}, buf(d2_), false);
-    seg_sum(ls.cuts, K + 1, grid::RowsTerm{Dev::ptr(ls.rows), buf(d1_), nullptr, B_}, buf(d3_), false);
-    Dev::launch((K - 1) * B_, grid::SharedCutGrad{buf(d2_), buf(d3_), cut_a, B_});
-  }
 
   void glm(const Op& op, Plan& pl, const Lists& ls) {
     const int64_t fam = op.ip[0];

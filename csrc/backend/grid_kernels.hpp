@@ -18,7 +18,6 @@
 #include "common/view.hpp"
 #include "ad/hmm_rows.hpp"
 #include "density/glm_rows.hpp"
-#include "density/ordinal_rows.hpp"
 #include "density/univariate_terms.hpp"
 #include "ir/glm_codes.hpp"
 
@@ -344,49 +343,6 @@ struct PointwiseBack {
     const bool ok = std::isfinite(u.lpdf(k / B, k % B, d));
     u.pass(k, d, oa[k], ok);
   }
-};
-
-// ordered logistic / probit rows: w * lp to t; eta's adjoint added (eta has one value per row); the
-// cutpoint partials added in place (one set per row) or written to d_lo / d_hi for a per-cutpoint sum
-struct OrdinalRows {
-  bool probit;
-  const double *y, *w;  // w: row weights, or nullptr
-  Arg eta, cut;
-  double *eta_a, *cut_a;  // nullptr where no gradient is needed
-  double *t, *d_lo, *d_hi;
-  std::size_t K, stride, B;
-  BRR_HD void operator()(std::size_t k) const {
-    const std::size_t r = k / B, b = k % B;
-    const double yr = y[r];
-    if (!(yr >= 0 && yr < static_cast<double>(K))) {  // checked in Python; never index out of range here
-      t[k] = -HUGE_VAL;
-      if (d_lo) d_lo[k] = d_hi[k] = 0.0;
-      return;
-    }
-    const std::size_t c = static_cast<std::size_t>(yr), base = r * stride;
-    const double lo = c > 0 ? cut.at(base + c - 1, b) : 0.0, hi = c < K - 1 ? cut.at(base + c, b) : 0.0;
-    const ad::ordinal::RowLp p = ad::ordinal::row_lp(probit, eta.at(r, b), lo, hi, c, K);
-    const double wr = w ? w[r] : 1.0;
-    t[k] = wr * p.lp;
-    if (eta_a) eta_a[k] -= wr * (p.d_lo + p.d_hi);
-    if (!cut_a) return;
-    if (stride == 0) {
-      d_lo[k] = wr * p.d_lo;
-      d_hi[k] = wr * p.d_hi;
-      return;
-    }
-    if (c > 0) cut_a[(base + c - 1) * B + b] += wr * p.d_lo;
-    if (c < K - 1) cut_a[(base + c) * B + b] += wr * p.d_hi;
-  }
-};
-
-// shared cutpoint j's adjoint: d_lo summed over the rows of category j + 1 plus d_hi summed over those
-// of category j (per-category sums lo, hi: (K + 1, B), segment_sums.hpp)
-struct SharedCutGrad {
-  const double *lo, *hi;
-  double* cut_a;
-  std::size_t B;
-  BRR_HD void operator()(std::size_t k) const { cut_a[k] += lo[k + B] + hi[k]; }
 };
 
 struct IcarTerms {  // t[e] = (phi[i1[e]] - phi[i2[e]])^2

@@ -6,7 +6,6 @@ namespace brr::ad {
 
 bool univariate_density(const Op& op, Ctx& c);
 bool multivariate_density(const Op& op, Ctx& c);
-bool ordinal_density(const Op& op, Ctx& c);  // ordered logistic / probit
 bool glm_density(const Op& op, Ctx& c);  // GlmLpdf: fused linear predictor + likelihood
 
 }  // namespace brr::ad

@@ -40,7 +40,7 @@ bool multivariate_density(const Op& op, Ctx& c) {
 }
 
 void density_forward(const Op& op, Ctx& c) {
-  if (univariate_density(op, c) || multivariate_density(op, c) || ordinal_density(op, c) || glm_density(op, c))
+  if (univariate_density(op, c) || multivariate_density(op, c) || glm_density(op, c))
     return;
   fail("density op ", op_label(op.code), " has no kernel");
 }

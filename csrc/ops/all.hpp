@@ -1,12 +1,13 @@
 // The ops defined by a spec (ops/spec.hpp), one line each, and the dispatch every executor and the
-// shape check use. The other ops are still run by their families' kernels in ad/, density/,
-// transform/ and backend/ (see docs/architecture.md).
+// shape check use. The other ops are still run by their families' kernels in ad/, density/ and
+// backend/ (see docs/architecture.md).
 #pragma once
 #include "ops/densities/categorical_logit.hpp"
 #include "ops/densities/dirichlet.hpp"
 #include "ops/densities/lkj_cholesky.hpp"
 #include "ops/densities/multinomial_logit.hpp"
 #include "ops/densities/mv_normal_cholesky.hpp"
+#include "ops/densities/ordinal.hpp"
 #include "ops/elementwise/where.hpp"
 #include "ops/linalg/cholesky.hpp"
 #include "ops/linalg/tri_solve.hpp"
@@ -43,6 +44,8 @@ namespace brr::ops {
   X(CategoricalLogitLpmf) \
   X(MultinomialLogitLpmf) \
   X(DirichletLpdf)      \
+  X(OrderedLogisticLpmf) \
+  X(OrderedProbitLpmf)  \
   X(Concat)             \
   X(Sum)                \
   X(TargetAdd)

@@ -201,25 +201,6 @@ void check_shapes(const Op& op, const ShapeView& sv, std::size_t& scratch, std::
   // of K, b and K in ip) are op specs. Their input counts are checked by the signature above.
   const std::size_t nin = op.in.size();
   const bool batched = op_signature(k).min_int_params == 2;
-  switch (k) {
-    case OpCode::OrderedLogisticLpmf: case OpCode::OrderedProbitLpmf: {
-      const bool weighted = op.in.size() == 4;   // merged rows: a constant count per row
-      c.pos_ip(2);
-      const std::size_t b = op.ip[0], K = op.ip[1];
-      if (K < 2) fail("density ", c.code(), ": needs at least 2 categories, got ", K);
-      if (op.ip[2] != 0 && static_cast<std::size_t>(op.ip[2]) != K - 1)
-        fail("density ", c.code(), ": cutpoint stride must be 0 (shared) or K-1 = ", K - 1, ", got ", op.ip[2]);
-      c.eq(c.in(0), b, "categories");
-      c.eq(c.in(1), b, "eta");
-      c.eq(c.in(2), op.ip[2] == 0 ? K - 1 : b * (K - 1), "cutpoints");
-      if (weighted) {
-        c.eq(c.in(3), b, "row weights");
-        if (!sv.is_const(op.in[3])) fail("density ", c.code(), ": row weights must be a constant");
-      }
-      return;
-    }
-    default: break;
-  }
   if (!batched) {
     std::size_t n = 1;
     for (std::size_t i = 0; i < nin; ++i) n = std::max(n, c.in(static_cast<int>(i)));

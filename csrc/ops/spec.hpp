@@ -7,6 +7,12 @@
 //                                                            executors (CPU batch, device) take
 //   template <class X> static void forward(const Op&, X&)    values (and, for a density, the partials)
 //   template <class X> static void backward(const Op&, X&)   adjoints of its inputs
+// and, optionally, for an op whose rows add into shared adjoints (which the device's threads may not do
+// at once):
+//   static std::size_t row_groups(const Op&, const Program&, std::vector<int32_t>& key)
+//                                                            the groups of rows (key[r] in [0, groups),
+//                                                            groups returned; 0: none) the device lists
+//                                                            once, for the view's group_sums
 // Its row maths are BRR_HD functors over independent work items, so one definition compiles for the
 // host and for CUDA. X is an executor's view (ad::HostView<Ctx> and ad::HostView<BatchCtx> in
 // ad/spec_views.hpp, GridExecutor::SpecView in backend/grid_executor.hpp):
@@ -31,9 +37,17 @@
 //                      declared by its shape rule (ShapeCheck::work)
 //   sum_slot(s, out, add)  out[b] (+)= the sum of slot s's elements in lane b: four accumulators on the
 //                      CPU (common/reduce.hpp), the device's fixed-chunk reduction there
+//   kRowsInOrder       true on the CPU, where an item may add into what other items add into (the items
+//                      run in order); false on the device, which instead offers
+//   group_sums(op, t, k)   per group of op's row_groups(), the sum of t (rows x lanes) over its rows, by
+//                      segmented sums (backend/segment_sums.hpp); k (0 or 1) picks one of two outputs
 #pragma once
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
+#include <type_traits>
+#include <utility>
+#include <vector>
 
 #include "common/hd.hpp"
 #include "common/view.hpp"
@@ -63,6 +77,14 @@ struct OneItem {
 };
 
 inline bool varies(const Op& op, const Program& p, std::size_t k) { return !p.slot(op.in[k]).constant; }
+
+// whether spec S lists row groups for the device (row_groups above)
+template <class S, class = void>
+struct has_row_groups : std::false_type {};
+template <class S>
+struct has_row_groups<S, std::void_t<decltype(S::row_groups(std::declval<const Op&>(), std::declval<const Program&>(),
+                                                            std::declval<std::vector<int32_t>&>()))>>
+    : std::true_type {};
 
 // An input as lane b reads it: element i at p[i * es + b * ls] (es = 0: one value broadcast over the
 // elements; ls = 0: data shared by the lanes). The lane-interleaved kernels of the batch and device
