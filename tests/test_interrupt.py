@@ -85,7 +85,9 @@ def test_interrupted_run_survives_save_and_load(model, full, monkeypatch, tmp_pa
     path = part.save(tmp_path / "part.nc")
     loaded = bb.Result.load(path)
     assert loaded.chain_draws == part.chain_draws
-    assert all(s is None or s["iteration"] == 0 for s in loaded.sampler_states[2:])  # never started
+    # every chain's state as it was when interrupted, a never-started chain's too (which chains had started
+    # depends on when the Ctrl-C landed: under load a third chain may have begun)
+    assert loaded.sampler_states == part.sampler_states
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         rest = bb.sample(model, resume=loaded, progressbar=False)
