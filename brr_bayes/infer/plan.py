@@ -121,14 +121,7 @@ def check_settings(draws, tune, chains, cores, seed, options, keep_warmup, sampl
     _integer("max_treedepth", options.get("max_treedepth"), "an integer from 1 to 30")
     if not isinstance(sampler, str):
         raise ValueError(f"sampler must be a name (a str), got {sampler!r}")
-    for name, v in options.items():
-        if v is None:
-            continue
-        if name in ("metric", "adapt"):
-            if not isinstance(v, str):
-                raise ValueError(f"{name} must be a name (a str), got {v!r}")
-        elif isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
-            raise ValueError(f"{name} must be a number, got {v!r}")
+    sampler_kinds.check_kinds(options)
     given = dict(sampler=sampler, draws=draws, tune=tune, chains=chains, **options)
     checked = _backend.core().check_sampler_config({k: v for k, v in given.items() if v is not None})
     cores = default_cores() if cores is None else cores

@@ -8,6 +8,8 @@ refused by name, never ignored.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from .. import _backend
 
 
@@ -22,9 +24,7 @@ class Sampler:
     name = ""
 
     def __init__(self, **options):
-        for key in ("metric", "adapt"):
-            if options.get(key) is not None and not isinstance(options[key], str):
-                raise ValueError(f"{key} must be a name (a str), got {options[key]!r}")
+        check_kinds(options)
         self.given = {k: v for k, v in options.items() if v is not None}
         self.options = dict(_backend.core().sampler_options(self.name, self.given))
 
@@ -85,6 +85,19 @@ class MEADS(Sampler):
         8
     """
     name = "meads"
+
+
+def check_kinds(options):
+    """Python's types of given options (None: not given): metric and adapt names, every other a number; their
+    values are the registry's to check."""
+    for name, v in options.items():
+        if v is None:
+            continue
+        if name in ("metric", "adapt"):
+            if not isinstance(v, str):
+                raise ValueError(f"{name} must be a name (a str), got {v!r}")
+        elif isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise ValueError(f"{name} must be a number, got {v!r}")
 
 
 def choice(sampler):

@@ -129,9 +129,8 @@ py::dict options_of(const infer::SamplerInfo& info, const infer::SamplerConfig& 
     else out[o.name.c_str()] = v;
   }
   if (info.takes_metric) {
-    out["metric"] = c.chain.dense ? "dense" : c.chain.low_rank ? "low_rank" : "diag";
-    out["adapt"] = c.chain.adapt == infer::AdaptKind::Fisher ? "fisher"
-                   : c.chain.adapt == infer::AdaptKind::Nutpie ? "nutpie" : "stan";
+    out["metric"] = infer::metric_name(c.chain);
+    out["adapt"] = infer::adapt_name(c.chain);
   }
   return out;
 }

@@ -194,6 +194,12 @@ void set_options(SamplerConfig& cfg, const std::map<std::string, double>& given,
   cfg.chain.adapt = a == "fisher" ? AdaptKind::Fisher : a == "nutpie" ? AdaptKind::Nutpie : AdaptKind::Stan;
 }
 
+std::string metric_name(const ChainConfig& chain) { return chain.dense ? "dense" : chain.low_rank ? "low_rank" : "diag"; }
+
+std::string adapt_name(const ChainConfig& chain) {
+  return chain.adapt == AdaptKind::Fisher ? "fisher" : chain.adapt == AdaptKind::Nutpie ? "nutpie" : "stan";
+}
+
 void configure(SamplerConfig& cfg, const std::map<std::string, double>& given, const std::string& metric,
                const std::string& adapt) {
   set_options(cfg, given, metric, adapt);

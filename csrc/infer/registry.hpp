@@ -57,6 +57,11 @@ std::vector<std::string> option_names();
 void set_options(SamplerConfig& cfg, const std::map<std::string, double>& given, const std::string& metric,
                  const std::string& adapt);
 
+// The names set_options reads, as it resolved them into cfg.chain ("diag", "dense", "low_rank"; "stan",
+// "fisher", "nutpie"): a run's metric and adapt as the user writes them.
+std::string metric_name(const ChainConfig& chain);
+std::string adapt_name(const ChainConfig& chain);
+
 // set_options, then the run's size (draws, tune, chains for this sampler, threads): every setting of a run.
 void configure(SamplerConfig& cfg, const std::map<std::string, double>& given, const std::string& metric,
                const std::string& adapt);
